@@ -1,0 +1,3 @@
+"""PolyAlign: conditional human-distribution alignment (reference replication)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Corpus layer: fetching the embedded corpus, loaders behind one registry, splits and dedup."""

@@ -1,0 +1,51 @@
+"""One registry for every corpus loader.
+
+A loader is a function `load(source: dict) -> Iterator[dict]` yielding raw records (see
+`polyalign.records`). `source` is the corpus' entry under `corpora:` in the config; its `path`
+is a local directory/file or, for Hugging Face sources, a hub id that `datasets` resolves (a
+local copy of the hub repository works through the same call).
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+Loader = Callable[[dict], Iterator[dict]]
+
+
+@dataclass(frozen=True)
+class CorpusSpec:
+    key: str
+    load: Loader
+    # Hash-split weights for rows without an official split; None when every row has one.
+    split_weights: dict | None = field(default=None)
+    description: str = ""
+
+
+REGISTRY: dict[str, CorpusSpec] = {}
+
+# Modules that register loaders on import.
+_LOADER_MODULES = ("polyalign.data.embedded", "polyalign.data.paper")
+
+
+def register(key: str, split_weights: dict | None = None, description: str = ""):
+    def wrap(fn: Loader) -> Loader:
+        if key in REGISTRY:
+            raise ValueError(f"corpus '{key}' registered twice")
+        REGISTRY[key] = CorpusSpec(key, fn, split_weights, description)
+        return fn
+
+    return wrap
+
+
+def get_corpus(key: str) -> CorpusSpec:
+    for mod in _LOADER_MODULES:
+        try:
+            importlib.import_module(mod)
+        except ModuleNotFoundError as e:
+            if e.name != mod:
+                raise
+    if key not in REGISTRY:
+        raise KeyError(f"unknown corpus '{key}' (known: {sorted(REGISTRY)})")
+    return REGISTRY[key]

@@ -1,0 +1,87 @@
+"""The normalized record schema (METHOD.md §1) and its validation.
+
+Loaders yield *raw records*: dicts with the fields below minus `id`, `split`, `length_bin` and
+`bucket_id`, plus `source_split` (an official split or None), `split_key` (the group that must
+stay in one split) and `where` (file:line of the source row, for error messages).
+"""
+from __future__ import annotations
+
+from .io import InputError
+from .text import normalize_text, script_profile
+
+LANGUAGES = ("en", "zh")
+TRACKS = ("single", "multi")
+FAMILIES = ("assistant", "qa", "dialogue")
+SITUATIONS = ("assistant_like", "longform_qa", "qa_search", "open_chat", "task_dialogue")
+SPLITS = ("train", "val", "test")
+ROLES = ("user", "assistant")
+
+RAW_FIELDS = {
+    "dataset": str,
+    "language": str,
+    "family": str,
+    "situation": str,
+    "question": str,
+    "context": str,
+    "history": list,
+    "human_answer": str,
+    "split_key": str,
+    "meta": dict,
+}
+ENUMS = {"language": LANGUAGES, "family": FAMILIES, "situation": SITUATIONS}
+
+
+def script_mismatch(text: str, language: str) -> bool:
+    """An English text containing CJK ideographs, or a Chinese text with Latin letters and no
+    CJK ideograph at all. Mixed Chinese text that quotes an English word is accepted."""
+    n_cjk, n_latin = script_profile(text)
+    if language == "en":
+        return n_cjk > 0
+    return n_latin > 0 and n_cjk == 0
+
+
+def validate_raw(raw: dict, where: str) -> None:
+    """Raise InputError naming `where` and the field for any schema violation."""
+    for field, typ in RAW_FIELDS.items():
+        if field not in raw:
+            raise InputError(f"{where}: missing field '{field}'")
+        if not isinstance(raw[field], typ):
+            raise InputError(
+                f"{where}: field '{field}' should be {typ.__name__}, got {type(raw[field]).__name__}"
+            )
+    for field, allowed in ENUMS.items():
+        if raw[field] not in allowed:
+            raise InputError(f"{where}: field '{field}' has invalid value {raw[field]!r} (allowed: {allowed})")
+    src = raw.get("source_split")
+    if src is not None and src not in SPLITS:
+        raise InputError(f"{where}: field 'source_split' has invalid value {src!r}")
+    for i, turn in enumerate(raw["history"]):
+        if not isinstance(turn, dict) or set(turn) != {"role", "text"}:
+            raise InputError(f"{where}: field 'history[{i}]' must be an object with 'role' and 'text'")
+        if turn["role"] not in ROLES or not isinstance(turn["text"], str):
+            raise InputError(f"{where}: field 'history[{i}]' has invalid role or non-string text")
+    if not raw["human_answer"].strip() and not raw["meta"].get("unanswerable", False):
+        raise InputError(f"{where}: field 'human_answer' is empty")
+    if not raw["question"].strip():
+        raise InputError(f"{where}: field 'question' is empty")
+
+
+def normalize_raw(raw: dict) -> dict:
+    """Apply the text normalization to every text field; derive the track from the history."""
+    history = [{"role": t["role"], "text": normalize_text(t["text"])} for t in raw["history"]]
+    out = {
+        "dataset": raw["dataset"],
+        "language": raw["language"],
+        "track": "multi" if history else "single",
+        "family": raw["family"],
+        "situation": raw["situation"],
+        "question": normalize_text(raw["question"]),
+        "context": normalize_text(raw["context"]),
+        "history": history,
+        "human_answer": normalize_text(raw["human_answer"]),
+        "source_split": raw.get("source_split"),
+        "split_key": raw["split_key"],
+        "meta": dict(raw["meta"]),
+    }
+    out["meta"].setdefault("where", raw.get("where", ""))
+    return out

@@ -1,0 +1,50 @@
+"""Text normalization and the length-token rule shared by bucketing, features and metrics."""
+from __future__ import annotations
+
+import re
+
+_WS_RUN = re.compile(r"[^\S\n]+")
+_BLANK_RUN = re.compile(r"\n{2,}")
+
+# In order: an ASCII word with optional 'suffix; a digit run; one CJK ideograph; one non-word,
+# non-space character (METHOD.md §1).
+CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+LENGTH_TOKEN = re.compile(
+    rf"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[{CJK_RANGES}]|[^\w\s]"
+)
+CJK_CHAR = re.compile(rf"[{CJK_RANGES}]")
+LATIN_CHAR = re.compile(r"[A-Za-z]")
+
+
+def normalize_text(text: str) -> str:
+    """CR/CRLF -> LF; collapse whitespace runs per line; collapse blank-line runs; strip."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = [_WS_RUN.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    text = _BLANK_RUN.sub("\n\n", text)
+    return text.strip()
+
+
+def length_tokens(text: str) -> list[str]:
+    return LENGTH_TOKEN.findall(text)
+
+
+def count_length_tokens(text: str) -> int:
+    return len(LENGTH_TOKEN.findall(text))
+
+
+def length_bin(n_tokens: int, thresholds: list[int] | tuple[int, ...]) -> str:
+    """short <= t0 < medium <= t1 < long <= t2 < xlong."""
+    t_short, t_medium, t_long = thresholds
+    if n_tokens <= t_short:
+        return "short"
+    if n_tokens <= t_medium:
+        return "medium"
+    if n_tokens <= t_long:
+        return "long"
+    return "xlong"
+
+
+def script_profile(text: str) -> tuple[int, int]:
+    """(number of CJK ideographs, number of ASCII letters)."""
+    return len(CJK_CHAR.findall(text)), len(LATIN_CHAR.findall(text))
