@@ -1,0 +1,38 @@
+"""Shared plumbing of the thin workflow scripts: logging into the rule's log file, thread limits."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def rule_logging(log_path: str, threads: int | None = None):
+    """Send logging, stdout and stderr of a script to its rule log; report failures on both."""
+    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    if threads:
+        os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+    original_stderr = sys.stderr
+    with open(log_path, "w", encoding="utf-8") as log_file:
+        logging.basicConfig(stream=log_file, level=logging.INFO, force=True,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        t0 = time.time()
+        try:
+            with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
+                yield logging.getLogger("polyalign")
+        except BaseException as e:
+            traceback.print_exc(file=log_file)
+            print(f"ERROR: {type(e).__name__}: {e}", file=original_stderr)
+            raise
+        finally:
+            logging.getLogger("polyalign").info("finished in %.1f s", time.time() - t0)

@@ -1,0 +1,47 @@
+# Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
+
+
+rule fetch_embedded_corpus:
+    output:
+        "data/MANIFEST.json",
+    params:
+        chitchat_conversations=config["fetch"]["chitchat_conversations"],
+        seed=config["seed"],
+        check_dvc_pin=config["fetch"]["check_dvc_pin"],
+    log:
+        "results/logs/fetch_embedded_corpus.log",
+    script:
+        "../scripts/fetch_embedded_corpus.py"
+
+
+rule build_corpus:
+    input:
+        corpus_inputs,
+    output:
+        records="results/corpus/records.jsonl",
+        dedup_report="results/corpus/dedup_report.json",
+        build_log="results/corpus/build_log.json",
+    params:
+        **corpus_params(),
+    log:
+        "results/logs/build_corpus.log",
+    script:
+        "../scripts/build_corpus.py"
+
+
+rule assign_buckets:
+    input:
+        records="results/corpus/records.jsonl",
+    output:
+        train="results/corpus/train.jsonl",
+        val="results/corpus/val.jsonl",
+        test="results/corpus/test.jsonl",
+        stats="results/corpus/bucket_stats.json",
+    params:
+        length_thresholds=config["length_thresholds"],
+        bucket_key=config["bucket_key"],
+        min_bucket_size=config["min_bucket_size"],
+    log:
+        "results/logs/assign_buckets.log",
+    script:
+        "../scripts/assign_buckets.py"
