@@ -1,0 +1,159 @@
+"""Example weights of Bucket-Aware SFT (METHOD §4) and pair weights of HDPO (METHOD §6).
+
+Pure NumPy functions of the training-set labels: no torch, no I/O. The trainer turns the
+returned arrays into tensors (or into sampling probabilities p_i ∝ w_i for the weighted-sampler
+variant of Bucket-SFT).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Hashable, Sequence
+
+import numpy as np
+
+__all__ = ["bucket_weights", "cap_and_renormalize", "inverse_frequency_gain", "pair_weights"]
+
+
+def _counts(labels: Sequence[Hashable], what: str) -> tuple[list, Counter]:
+    labels = list(labels)
+    if not labels:
+        raise ValueError(f"{what}: empty input (need at least one training example)")
+    return labels, Counter(labels)
+
+
+def cap_and_renormalize(weights: np.ndarray, cap: float) -> np.ndarray:
+    """Cap positive weights of mean 1 at `cap` and rescale the uncapped ones so the mean stays 1.
+
+    This is the fixed point of "cap, renormalize to mean 1, repeat" (water-filling), computed
+    exactly: the result is w'_i = min(s · w_i, cap) with the unique s ≥ 1 that gives mean(w') = 1.
+    A single cap-then-renormalize pass would push the capped weights back above the cap, so it
+    would satisfy only one of the two invariants (mean 1, max ≤ cap); this satisfies both.
+    Requires cap ≥ 1 (a mean-1 vector cannot have every entry below 1).
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim != 1 or w.size == 0:
+        raise ValueError("cap_and_renormalize: expected a non-empty 1-D array")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("cap_and_renormalize: weights must be finite and > 0")
+    if not np.isfinite(cap) or cap < 1.0:
+        raise ValueError(f"cap must be >= 1 so that the mean-1 invariant can hold, got {cap}")
+    n = w.size
+    w = w * (n / w.sum())  # make the mean exactly 1 before capping
+    if w.max() <= cap:
+        return w
+    order = np.argsort(-w, kind="stable")
+    ws = w[order]
+    suffix = np.cumsum(ws[::-1])[::-1]  # suffix[k] = sum of ws[k:]
+    for k in range(n):  # k = number of capped (largest) entries
+        s = (n - k * cap) / suffix[k]
+        if s * ws[k] <= cap * (1 + 1e-12):
+            out = np.empty(n)
+            out[order[:k]] = cap
+            out[order[k:]] = s * ws[k:]
+            return out
+    return np.full(n, cap)  # unreachable for cap >= 1 (k = n-1 always qualifies)
+
+
+def bucket_weights(
+    bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None
+) -> np.ndarray:
+    """Per-example Bucket-SFT weights w_i ∝ n_b(i)^(−τ), rescaled to mean 1 (METHOD §4).
+
+    With N examples in B buckets, w_i = N · n_b(i)^(−τ) / Σ_b n_b^(1−τ); at τ = 1 this is
+    N / (B · n_b(i)), so every bucket carries the same total weight N/B; at τ = 0 all weights are 1
+    (plain SFT). `cap` (≥ 1, optional) limits the largest weight; the capped vector is re-normalized
+    to mean 1 exactly (see `cap_and_renormalize`: iterated to the fixed point, not one pass).
+
+    Returns float64 weights aligned with `bucket_ids`.
+    """
+    ids, counts = _counts(bucket_ids, "bucket_weights")
+    if not (0.0 <= float(tau) <= 1.0):
+        raise ValueError(f"tau must lie in [0, 1], got {tau}")
+    if cap is not None and (not np.isfinite(cap) or cap < 1.0):
+        raise ValueError(f"cap must be >= 1 (weights have mean 1), got {cap}")
+    n = len(ids)
+    per_bucket = {b: float(c) ** (-float(tau)) for b, c in counts.items()}
+    norm = sum(float(c) * per_bucket[b] for b, c in counts.items())  # Σ_b n_b^(1−τ)
+    w = np.array([per_bucket[b] for b in ids], dtype=np.float64) * (n / norm)
+    if cap is not None:
+        w = cap_and_renormalize(w, cap)
+    return w
+
+
+def inverse_frequency_gain(labels: Sequence[Hashable]) -> np.ndarray:
+    """g for each item: raw_k = max(0, N/(K n_k) − 1) over the K distinct labels, g = raw / max raw.
+
+    Labels rarer than the uniform share N/K get g in (0, 1] (the rarest gets 1); labels at or above
+    the uniform share get 0. If every raw value is 0 (balanced labels) all gains are 0.
+    """
+    ids, counts = _counts(labels, "inverse_frequency_gain")
+    n, k = len(ids), len(counts)
+    raw = {lab: max(0.0, n / (k * c) - 1.0) for lab, c in counts.items()}
+    top = max(raw.values())
+    if top <= 0.0:
+        return np.zeros(n)
+    return np.array([raw[lab] / top for lab in ids], dtype=np.float64)
+
+
+def _scores(x, name: str, n: int) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    if a.shape != (n,):
+        raise ValueError(f"{name}: expected shape ({n},), got {a.shape}")
+    if np.isnan(a).any():
+        bad = np.flatnonzero(np.isnan(a))[:10].tolist()
+        raise ValueError(f"{name}: NaN critic score(s) at pair index {bad}")
+    if not np.all(np.isfinite(a)):
+        bad = np.flatnonzero(~np.isfinite(a))[:10].tolist()
+        raise ValueError(f"{name}: non-finite critic score(s) at pair index {bad}")
+    return a
+
+
+def pair_weights(
+    bucket_ids: Sequence[Hashable],
+    languages: Sequence[Hashable],
+    s_pos=None,
+    s_neg=None,
+    alpha: float = 0.5,
+    beta_w: float = 1.0,
+    gamma: float = 0.25,
+    w_min: float = 0.5,
+    w_max: float = 3.0,
+    use_bucket: bool = True,
+    use_critic: bool = True,
+    use_language: bool = True,
+) -> np.ndarray:
+    """HDPO pair weights (METHOD §6), computed over the whole set of training pairs:
+
+        w = clip(1 + α·g_b + β_w·max(0, s⁻ − s⁺) + γ·g_lang, w_min, w_max)
+
+    g_b = `inverse_frequency_gain(bucket_ids)`, g_lang = `inverse_frequency_gain(languages)`;
+    s⁺ / s⁻ are the critic scores of the chosen / rejected responses (lower = more human-like).
+    `use_bucket`, `use_critic`, `use_language` switch the three terms off (ablations); with
+    `use_critic=False` the scores may be None. NaN scores raise ValueError whenever given.
+    """
+    ids = list(bucket_ids)
+    langs = list(languages)
+    if not ids:
+        raise ValueError("pair_weights: empty input (need at least one training pair)")
+    n = len(ids)
+    if len(langs) != n:
+        raise ValueError(f"pair_weights: {n} bucket ids but {len(langs)} languages")
+    if not (np.isfinite(w_min) and np.isfinite(w_max)) or w_min > w_max:
+        raise ValueError(f"pair_weights: need finite w_min <= w_max, got [{w_min}, {w_max}]")
+    for name, v in (("alpha", alpha), ("beta_w", beta_w), ("gamma", gamma)):
+        if not np.isfinite(v):
+            raise ValueError(f"pair_weights: {name} must be finite, got {v}")
+
+    pos = None if s_pos is None else _scores(s_pos, "s_pos", n)
+    neg = None if s_neg is None else _scores(s_neg, "s_neg", n)
+
+    w = np.ones(n, dtype=np.float64)
+    if use_bucket:
+        w += alpha * inverse_frequency_gain(ids)
+    if use_critic:
+        if pos is None or neg is None:
+            raise ValueError("pair_weights: use_critic=True needs both s_pos and s_neg")
+        w += beta_w * np.maximum(0.0, neg - pos)
+    if use_language:
+        w += gamma * inverse_frequency_gain(langs)
+    return np.clip(w, w_min, w_max)
