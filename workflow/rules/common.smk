@@ -1,5 +1,8 @@
 # Helpers shared by the rule files.
 
+# One software environment for every rule (used with --software-deployment-method conda).
+CONDA_ENV = "../../environment.yml"
+
 
 def corpus_inputs(wildcards=None):
     """The fetched data manifest when the embedded corpus is used; nothing otherwise (paper

@@ -10,6 +10,8 @@ rule fetch_embedded_corpus:
         check_dvc_pin=config["fetch"]["check_dvc_pin"],
     log:
         "results/logs/fetch_embedded_corpus.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/fetch_embedded_corpus.py"
 
@@ -25,6 +27,8 @@ rule build_corpus:
         **corpus_params(),
     log:
         "results/logs/build_corpus.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/build_corpus.py"
 
@@ -43,5 +47,7 @@ rule assign_buckets:
         min_bucket_size=config["min_bucket_size"],
     log:
         "results/logs/assign_buckets.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/assign_buckets.py"

@@ -12,5 +12,7 @@ rule table1_corpus_inventory:
         tex="paper_figures/table1_corpus_inventory.tex",
     log:
         "results/logs/table1_corpus_inventory.log",
+    conda:
+        CONDA_ENV
     script:
         "../scripts/table1_corpus_inventory.py"

@@ -1,0 +1,30 @@
+import pytest
+
+from polyalign.io import InputError, read_jsonl, write_jsonl, write_text
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    def rows():
+        yield {"a": 1}
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        write_jsonl(tmp_path / "out.jsonl", rows())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_replaces_whole_file(tmp_path):
+    write_text(tmp_path / "f.txt", "old")
+    write_text(tmp_path / "f.txt", "new")
+    assert (tmp_path / "f.txt").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.txt"]
+
+
+def test_jsonl_errors_name_file_and_line(tmp_path):
+    p = tmp_path / "x.jsonl"
+    p.write_text('{"a": 1}\n\n{"a": \n')
+    with pytest.raises(InputError, match=r"x\.jsonl:3: malformed JSON line"):
+        read_jsonl(p)
+    p.write_text('{"a": 1}\n[1, 2]\n')
+    with pytest.raises(InputError, match=r"x\.jsonl:2: expected a JSON object"):
+        read_jsonl(p)
