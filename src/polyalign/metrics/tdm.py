@@ -1,0 +1,119 @@
+"""Turn-Dynamics Match (TDM, ↑; multi-track rows only), METHOD.md §9.
+
+Per row (question q, response r): length ratio |r| / |q| in length tokens, lexical accommodation
+cos(tfidf(q), tfidf(r)) and semantic coupling cos(z(q), z(r)) with z = TruncatedSVD of the
+TF-IDF fitted on the questions. Per bucket, four gaps between generated and human responses:
+W1(g, h) / std(h) of each row statistic and the transition gap ||T_G - T_H||_F / ||T_H||_F,
+T = Q_c^T R_c / n on centred latents. TDM_b = mean of 1 / (1 + gap); TDM = macro over buckets.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy.stats import wasserstein_distance
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from polyalign.metrics.tokenize import tfidf_analyzer
+from polyalign.text import count_length_tokens
+
+STD_FLOOR = 1e-12
+ROW_STATS = ("length_ratio", "lexical_accommodation", "semantic_coupling")
+
+
+def _row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine; 0 where either vector is zero."""
+    num = (a * b).sum(axis=1)
+    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def _sparse_row_cosine(a, b) -> np.ndarray:
+    num = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    den = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel()
+                  * np.asarray(b.multiply(b).sum(axis=1)).ravel())
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def transition_matrix(q_latent: np.ndarray, r_latent: np.ndarray) -> np.ndarray:
+    """T = Q_c^T R_c / n with Q_c, R_c column-centred."""
+    q_c = q_latent - q_latent.mean(axis=0)
+    r_c = r_latent - r_latent.mean(axis=0)
+    return q_c.T @ r_c / q_latent.shape[0]
+
+
+def scaled_w1(generated: np.ndarray, human: np.ndarray) -> float:
+    std = float(np.std(human))
+    return wasserstein_distance(generated, human) / (std if std > STD_FLOOR else 1.0)
+
+
+def transition_gap(t_generated: np.ndarray, t_human: np.ndarray) -> float:
+    norm_h = float(np.linalg.norm(t_human))
+    return float(np.linalg.norm(t_generated - t_human)) / (norm_h if norm_h > STD_FLOOR else 1.0)
+
+
+def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str],
+        bucket_ids: Sequence[str], *, min_bucket_size: int = 20, max_components: int = 64,
+        seed: int = 42) -> dict:
+    """TDM over aligned rows (row i: question i, its human answer, the system's answer).
+
+    Pass multi-track rows only. Buckets with fewer than min_bucket_size rows are skipped.
+    """
+    n_rows = len(questions)
+    if not (len(human) == len(generated) == len(bucket_ids) == n_rows):
+        raise ValueError(f"length mismatch: {n_rows} questions, {len(human)} human, "
+                         f"{len(generated)} generated, {len(bucket_ids)} bucket ids")
+    if n_rows < 2:
+        raise ValueError(f"TDM needs at least 2 rows, got {n_rows}")
+    vectorizer = TfidfVectorizer(analyzer=tfidf_analyzer)
+    vectorizer.fit(list(questions) + list(human) + list(generated))
+    tf_q = vectorizer.transform(questions)
+    tf_h = vectorizer.transform(human)
+    tf_g = vectorizer.transform(generated)
+    n_features = len(vectorizer.vocabulary_)
+    n_components = min(max_components, n_features - 1, n_rows - 1)
+    if n_components < 1:
+        raise ValueError(f"TDM: too little data for a latent space (vocabulary {n_features}, "
+                         f"{n_rows} questions)")
+    svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(tf_q)
+    z_q, z_h, z_g = svd.transform(tf_q), svd.transform(tf_h), svd.transform(tf_g)
+
+    q_len = np.array([max(count_length_tokens(t), 1) for t in questions], dtype=float)
+    stats = {
+        "human": {
+            "length_ratio": np.array([count_length_tokens(t) for t in human]) / q_len,
+            "lexical_accommodation": _sparse_row_cosine(tf_q, tf_h),
+            "semantic_coupling": _row_cosine(z_q, z_h),
+        },
+        "generated": {
+            "length_ratio": np.array([count_length_tokens(t) for t in generated]) / q_len,
+            "lexical_accommodation": _sparse_row_cosine(tf_q, tf_g),
+            "semantic_coupling": _row_cosine(z_q, z_g),
+        },
+    }
+
+    buckets = np.asarray(bucket_ids)
+    per_bucket: dict[str, float] = {}
+    gaps: dict[str, dict[str, float]] = {}
+    n_rows_per_bucket: dict[str, int] = {}
+    skipped: dict[str, str] = {}
+    for bucket in sorted(set(bucket_ids)):
+        rows = buckets == bucket
+        n_b = int(rows.sum())
+        if n_b < min_bucket_size:
+            skipped[bucket] = f"{n_b} rows < min_bucket_size {min_bucket_size}"
+            continue
+        bucket_gaps = {name: scaled_w1(stats["generated"][name][rows], stats["human"][name][rows])
+                       for name in ROW_STATS}
+        bucket_gaps["transition"] = transition_gap(transition_matrix(z_q[rows], z_g[rows]),
+                                                   transition_matrix(z_q[rows], z_h[rows]))
+        gaps[bucket] = bucket_gaps
+        per_bucket[bucket] = float(np.mean([1.0 / (1.0 + g) for g in bucket_gaps.values()]))
+        n_rows_per_bucket[bucket] = n_b
+    values = np.array(list(per_bucket.values()))
+    return {"macro": float(values.mean()) if len(values) else float("nan"),
+            "per_bucket": per_bucket, "gaps": gaps, "n_rows": n_rows_per_bucket,
+            "n_buckets": len(per_bucket), "skipped": skipped,
+            "n_components": n_components, "vocabulary_size": n_features, "seed": seed,
+            "min_bucket_size": min_bucket_size}
