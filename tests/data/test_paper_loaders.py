@@ -98,9 +98,12 @@ def test_eli5(hf_cache):
 
 def test_dailydialog(hf_cache):
     records, skipped = load("dailydialog", hf_cache)
-    assert skipped == {"no_history": 4}  # turn 1 of each of the 4 dialogues
+    assert skipped == {}
     r = by_id(records)
-    assert sorted(r) == ["test-1:3", "train-1:3", "train-1:5", "validation-1:3"]
+    # turn 1 of each of the 4 dialogues is kept with an empty history (single track)
+    assert sorted(r) == ["test-1:1", "test-1:3", "train-1:1", "train-1:3", "train-1:5", "train-2:1",
+                         "validation-1:1", "validation-1:3"]
+    assert r["train-1:1"]["history"] == [] and r["train-1:1"]["question"] == "Hi , are you free tonight ?"
     t5 = r["train-1:5"]
     assert t5["question"] == "The new space film ."
     assert t5["human_answer"] == "Sounds good , let's meet at seven ."
@@ -172,9 +175,12 @@ def test_natural_questions(hf_cache):
 
 def test_multiwoz(hf_cache):
     records, skipped = load("multiwoz", hf_cache)
-    assert skipped == {"no_history": 3}  # the first SYSTEM turn of each dialogue
+    assert skipped == {}
     r = by_id(records)
-    assert sorted(r) == ["MUL0001.json:3", "MUL0001.json:5", "PMUL0002.json:3", "SNG0003.json:3"]
+    # the first SYSTEM turn of each dialogue is kept with an empty history (single track)
+    assert sorted(r) == ["MUL0001.json:1", "MUL0001.json:3", "MUL0001.json:5", "PMUL0002.json:1",
+                         "PMUL0002.json:3", "SNG0003.json:1", "SNG0003.json:3"]
+    assert r["MUL0001.json:1"]["history"] == [] and r["MUL0001.json:1"]["question"] == "I need a cheap hotel in the north."
     t5 = r["MUL0001.json:5"]
     assert t5["question"] == "Book it for two nights."
     assert t5["human_answer"] == "Booked. Your reference is AB12CD."

@@ -39,9 +39,10 @@ def load_dailydialog(source: dict) -> Iterator[dict]:
     ``<split>/dialogues_<split>.txt`` (+ dialogues_act_/dialogues_emotion_ files, unused). One
     dialogue per line, utterances terminated by ``__eou__``.
 
-    Records: every second-speaker turn t (odd index) whose history (turns before the question)
-    is non-empty, i.e. t >= 3; question = utterance t-1. Turn 1 has only the question before it
-    and is skipped (counted as no_history). Official splits; a dialogue is the split group.
+    Records: every second-speaker turn t (odd index); question = utterance t-1, history = the
+    turns before it. "Non-empty history" in CORPORA.md counts the question as history (the
+    authors' convention), so turn 1 is kept; its history is empty, so its track is `single`.
+    Official splits; a dialogue is the split group.
     """
     em = Emitter(DAILYDIALOG, source)
     for split, target in DD_SPLITS.items():
@@ -65,9 +66,6 @@ def load_dailydialog(source: dict) -> Iterator[dict]:
                     turns = [u for u in turns if u]
                     dialogue_id = f"{split}-{lineno}"
                     for t in range(1, len(turns), 2):
-                        if t < 3:
-                            em.skip("no_history")
-                            continue
                         rec = em.record(
                             question=turns[t - 1], answer=turns[t], history=alternating_history(turns[: t - 1]),
                             source_id=f"{dialogue_id}:{t}", split_key=dialogue_id, source_split=target,
@@ -98,9 +96,10 @@ def load_multiwoz(source: dict) -> Iterator[dict]:
     JSON list of dialogues {dialogue_id, services, turns: [{turn_id, speaker: USER|SYSTEM,
     utterance, frames}]}. `path` is that MultiWOZ_2.2 directory (or the repository root).
 
-    Records: every SYSTEM turn with a non-empty history; question = the latest USER utterance
-    before it, history = the turns before that question (USER -> user, SYSTEM -> assistant).
-    The first SYSTEM turn of a dialogue has no history and is skipped (no_history).
+    Records: every SYSTEM turn with a USER utterance before it; question = the latest USER
+    utterance, history = the turns before that question (USER -> user, SYSTEM -> assistant).
+    The first SYSTEM turn is kept (the authors counted the question as history); its history is
+    empty, so its track is `single`.
     """
     em = Emitter(MULTIWOZ, source)
     root = _multiwoz_root(require_dir(source, "multiwoz", "the MultiWOZ 2.2 train/dev/test dialogue files"))
@@ -132,9 +131,6 @@ def load_multiwoz(source: dict) -> Iterator[dict]:
                     q = max((j for j in range(t) if speakers[j] == "USER"), default=None)
                     if q is None:
                         em.skip("no_question")
-                        continue
-                    if q == 0:
-                        em.skip("no_history")
                         continue
                     if not texts[t].strip() or not texts[q].strip():
                         em.skip("empty_turn")
