@@ -1,0 +1,137 @@
+"""DPO and HDPO training (METHOD §7) on the shared accelerate loop (`train.trainer.train`).
+
+The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
+Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is
+`hdpo_loss` with the cached reference log-probs, the critic scores and the pair weights as
+constants, and the chosen half's token-mean NLL as the SFT anchor. DPO is the same loss with
+λ = 0, γ_sft = 0 and w = 1 (its resolved config), which `hdpo_loss` reduces to sigmoid DPO
+exactly. No reference model is held in memory: with no cache given, the reference log-probs
+are computed by the freshly loaded policy itself before its first update.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from functools import partial
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from ..io import write_json
+from ..train.logprobs import response_logps, split_pair
+from ..train.losses import hdpo_loss
+from .config import START_POLICY, loss_settings, preference_config, preference_train_config
+from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
+from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
+
+log = logging.getLogger(__name__)
+
+
+def preference_loss(model, batch: dict, beta: float = 0.1, lam: float = 0.1, gamma_sft: float = 0.05):
+    """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected)."""
+    k = batch["weights"].shape[0]
+    logps, n_tokens = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"],
+                                     return_n_tokens=True)
+    chosen, rejected = split_pair(logps, k)
+    n_chosen, _ = split_pair(n_tokens, k)
+    anchor_nll = -chosen / n_chosen.to(chosen.dtype) if gamma_sft != 0 else None
+    loss, c = hdpo_loss(
+        chosen, rejected, batch["ref_chosen"], batch["ref_rejected"], batch["s_pos"], batch["s_neg"],
+        batch["weights"], anchor_nll, beta=beta, lam=lam, gamma_sft=gamma_sft,
+    )
+    metrics = {
+        "accuracy": c["accuracy"].item(),
+        "reward_margin": c["reward_margins"].mean().item(),
+        "chosen_reward": c["chosen_rewards"].mean().item(),
+        "rejected_reward": c["rejected_rewards"].mean().item(),
+        "dpo_term": c["dpo_term"].item(),
+        "r_term": c["r_term"].item(),
+        "r_mean": c["r_mean"].item(),
+        "anchor": c["anchor"].item(),
+        "anchor_nll": (-chosen.detach() / n_chosen).mean().item(),
+        "weight_mean": batch["weights"].mean().item(),
+        "critic_gap": (batch["s_neg"] - batch["s_pos"]).mean().item(),
+        "policy_chosen_logps": chosen.detach().mean().item(),
+        "policy_rejected_logps": rejected.detach().mean().item(),
+    }
+    return loss, metrics
+
+
+def prepare_items(pairs: Sequence[dict], model, tokenizer, config: dict, system: str, reference=None,
+                  progress: bool = False) -> list[PairExample]:
+    """Tokenised pairs with their reference log-probs: from the cache file (or rows keyed by id)
+    `reference`, else computed now with `model` (which must still be the starting checkpoint)."""
+    check_pairs_match_config(pairs, preference_config(config, system), system)
+    items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, config))
+    if reference is None:
+        from ..train.trainer import effective_mixed_precision
+
+        mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
+        rows = compute_reference_logps(model, items, tokenizer.pad_token_id,
+                                       preference_config(config, system)["ref_batch_size"], mixed, progress)
+        cache, where = {r["id"]: r for r in rows}, "in-memory reference"
+    elif isinstance(reference, dict):
+        cache, where = reference, "reference rows"
+    else:
+        cache, where = read_reference_cache(reference), str(reference)
+    attach_reference(items, cache, where)
+    return items
+
+
+def check_pairs_match_config(pairs: Sequence[dict], cfg: dict, system: str) -> None:
+    """The pair file must have been built with this system's settings: unit weights when pair
+    weights are off, zero critic scores when the critic is off (DPO is plain)."""
+    if not cfg["pair_weights"]["enabled"] and any(p.get("weight", 1.0) != 1.0 for p in pairs):
+        raise ValueError(f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
+                         "(pairs built for another system?)")
+    if not cfg["critic"] and any(p.get("s_pos", 0.0) or p.get("s_neg", 0.0) for p in pairs):
+        raise ValueError(f"{system}: the critic is off but the pairs carry critic scores "
+                         "(pairs built for another system?)")
+
+
+def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str, out_dir,
+                     reference=None, progress: bool = True) -> dict:
+    """Train `system` (dpo | hdpo) from the checkpoint `start_dir` on `pairs` and save it into
+    `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
+    file from `reference_cache.build_reference_cache` (or None: computed in memory first).
+    Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
+    from ..models import load_model, model_config
+    from ..train.sft import SUMMARY_FILE
+    from ..train.trainer import train
+
+    if not pairs:
+        raise ValueError("train_preference: no pairs")
+    t0 = time.perf_counter()
+    cfg = preference_config(config, system)
+    losses = loss_settings(cfg)
+    tcfg = preference_train_config(config, system)
+    model, tokenizer = load_model(start_dir, model_config(config.get("model")))
+    items = prepare_items(pairs, model, tokenizer, config, system, reference, progress)
+    model.train()
+    fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
+    result = train(
+        model, tokenizer, items, partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        partial(preference_loss, **losses), tcfg, out_dir,
+        lengths=[it.length for it in items], fingerprint=fingerprint, progress=progress,
+    )
+    w = torch.tensor([it.weight for it in items], dtype=torch.float64)
+    summary = {
+        "stage": system, "start": str(start_dir), "start_policy": START_POLICY[system],
+        "pairs": len(items), "loss": losses, "critic": cfg["critic"], "pair_weights": cfg["pair_weights"],
+        "reference": _describe(reference),
+        "weight_mean": float(w.mean()), "weight_max": float(w.max()),
+        "critic_gap_mean": float(sum(it.s_neg - it.s_pos for it in items) / len(items)),
+        "train": result, "train_config": vars(tcfg), "seconds": time.perf_counter() - t0,
+        "versions": {"torch": torch.__version__},
+    }
+    write_json(Path(out_dir) / SUMMARY_FILE, summary)
+    log.info("%s: %d pairs, %d steps, %.1f s", system, len(items), result["steps"], summary["seconds"])
+    return summary
+
+
+def _describe(reference) -> str:
+    if reference is None:
+        return "computed in memory from the starting checkpoint"
+    return "rows given in memory" if isinstance(reference, dict) else str(reference)

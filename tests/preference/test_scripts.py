@@ -1,0 +1,50 @@
+"""The three thin workflow scripts, run as Snakemake runs them (a `snakemake` object in their
+globals), chained on a micro model: build_pairs -> reference_logps -> train_preference (DPO)."""
+import json
+import runpy
+from pathlib import Path
+from types import SimpleNamespace
+
+from polyalign.io import read_jsonl, write_jsonl
+from polyalign.prompts import render_prompt
+
+from .conftest import MODEL, PROMPT, micro_config, record, sample_row
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "workflow" / "scripts"
+
+
+def run_script(name, config, tmp_path, input, output, **params):
+    smk = SimpleNamespace(input=SimpleNamespace(**input), output=SimpleNamespace(**output),
+                          params=SimpleNamespace(**params), config=config,
+                          log=[str(tmp_path / "logs" / f"{name}.log")], threads=1)
+    runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
+
+
+def test_scripts_chain_dpo(micro, tmp_path):
+    start, tok = micro
+    recs = [record(i) for i in range(6)]
+    samples = [sample_row(r, MODEL[i], prompt=render_prompt(r, tok, None, "plain", None, PROMPT["max_prompt_tokens"]))
+               for i, r in enumerate(recs)]
+    samples[5]["output"] = recs[5]["human_answer"]  # identical: dropped
+    write_jsonl(tmp_path / "train.jsonl", recs)
+    write_jsonl(tmp_path / "samples.jsonl", samples)
+    config = micro_config(max_steps=2)
+    pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
+    run_script("build_pairs", config, tmp_path, {"train": str(tmp_path / "train.jsonl"),
+               "samples": str(tmp_path / "samples.jsonl")}, {"pairs": str(pairs), "report": str(report)},
+               system="dpo")
+    assert json.loads(report.read_text())["dropped"]["identical"] == 1
+    assert len(read_jsonl(pairs)) == 5
+
+    logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
+    run_script("reference_logps", config, tmp_path, {"pairs": str(pairs), "model": str(start)},
+               {"logps": str(logps), "summary": str(summary)}, system="dpo")
+    assert len(read_jsonl(logps)) == 5 and json.loads(summary.read_text())["pairs"] == 5
+
+    out = tmp_path / "models" / "dpo" / "train_summary.json"
+    run_script("train_preference", config, tmp_path, {"pairs": str(pairs), "reference": str(logps),
+               "model": str(start)}, {"summary": str(out)}, system="dpo")
+    s = json.loads(out.read_text())
+    assert s["stage"] == "dpo" and s["train"]["steps"] == 2 and s["loss"]["lam"] == 0.0
+    assert (out.parent / "model.safetensors").is_file() and (out.parent / "train_log.jsonl").is_file()
+    assert "finished in" in (tmp_path / "logs" / "train_preference.log").read_text()

@@ -1,0 +1,22 @@
+"""Rule reference_logps_{system}: reference log-probs of a pair set under the frozen starting
+checkpoint, cached once (`polyalign.preference.reference_cache.build_reference_cache`).
+
+input:
+    pairs    pairs JSONL of the system (rule build_pairs_{system})
+    model    starting checkpoint directory (results/models/sft for dpo, bucket_sft for hdpo)
+output:
+    logps    JSONL, one row per pair id: ref_chosen, ref_rejected, chosen_tokens,
+             rejected_tokens, token_hash
+    summary  JSON: counts, timing, mean log-probs
+params:
+    system   "dpo" | "hdpo" (ref_batch_size and mixed precision come from its settings)
+log: one file. threads: torch threads.
+"""
+from polyalign.io import read_jsonl, write_json
+from polyalign.preference.reference_cache import build_reference_cache
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    summary = build_reference_cache(read_jsonl(snakemake.input.pairs), snakemake.input.model, snakemake.config,
+                                    snakemake.params.system, snakemake.output.logps)
+    write_json(snakemake.output.summary, summary)

@@ -1,0 +1,31 @@
+"""Rule train_{system}: DPO or HDPO training (`polyalign.preference.train_preference`).
+
+input:
+    pairs      pairs JSONL of the system (rule build_pairs_{system})
+    reference  reference log-prob cache JSONL (rule reference_logps_{system})
+    model      starting checkpoint directory (results/models/sft for dpo, bucket_sft for hdpo)
+output:
+    summary    <model dir>/train_summary.json; the trained model (save_pretrained), its
+               train_log.jsonl and, while running, checkpoints/ are written into the summary's
+               directory. Declaring the file (not the directory) as the output keeps Snakemake
+               from deleting the checkpoints of an interrupted run, which the rerun resumes from.
+params:
+    system     "dpo" | "hdpo"
+log: one file. threads: torch threads.
+"""
+from pathlib import Path
+
+from polyalign.io import read_jsonl
+from polyalign.preference import train_preference
+from polyalign.train.sft import SUMMARY_FILE
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    summary_path = Path(snakemake.output.summary)
+    if summary_path.name != SUMMARY_FILE:
+        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
+    out_dir = summary_path.parent
+    summary = train_preference(read_jsonl(snakemake.input.pairs), snakemake.input.model, snakemake.config,
+                               snakemake.params.system, out_dir, reference=snakemake.input.reference)
+    log.info("%s: %d steps on %d pairs in %.1f s", snakemake.params.system, summary["train"]["steps"],
+             summary["pairs"], summary["seconds"])
