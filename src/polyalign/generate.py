@@ -1,0 +1,245 @@
+"""Batched generation for every system with one shared decoding config.
+
+Prompts are rendered with the system's training format (`prompts.SYSTEM_STYLES`), sorted by
+token length, left-padded into batches and decoded with `model.generate` (KV cache); outputs
+are returned in input order.
+
+Sampling is done as argmax(logits/T + Gumbel noise) after top-p filtering, with the noise of
+each (record, sample) drawn from its own generator seeded by hash(seed, id, sample). That is
+an exact sample from the tempered top-p distribution, and a row's randomness does not depend
+on which other rows share its batch or in what order records come. What is guaranteed:
+byte-identical outputs for two runs with the same model, records, config and machine (same
+number of threads). Across batch sizes/compositions outputs are identical up to floating-point
+differences of the logits with different padding widths, which can flip near-ties (rare; the
+tests check batched == one-at-a-time greedy on a micro model).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+import torch
+from tqdm.auto import tqdm
+from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
+
+from .prompts import (
+    LengthSampler,
+    encode_prompt,
+    extract_final_answer,
+    profile_length_bin,
+    render_prompt,
+    style_of,
+)
+
+GENERATION_DEFAULTS = {
+    "max_new_tokens": 32,
+    "do_sample": True,
+    "temperature": 0.8,
+    "top_p": 0.95,
+    "batch_size": 64,
+    "seed": 0,
+    "num_samples": 1,
+}
+
+
+def generation_config(config: dict, overrides: dict | None = None) -> dict:
+    cfg = {**GENERATION_DEFAULTS, **(config.get("generation") or {}), **(overrides or {})}
+    unknown = set(cfg) - set(GENERATION_DEFAULTS)
+    if unknown:
+        raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(GENERATION_DEFAULTS)})")
+    if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
+        raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
+    return cfg
+
+
+def row_seed(seed: int, record_id: str, sample: int) -> int:
+    return int(hashlib.sha256(f"{seed}:{record_id}:{sample}".encode()).hexdigest()[:15], 16)
+
+
+class GumbelSampler(LogitsProcessor):
+    """Turns greedy decoding into tempered top-p sampling with one noise stream per row."""
+
+    def __init__(self, seeds: list[int], temperature: float, top_p: float):
+        self.seeds, self.temperature, self.top_p = seeds, temperature, top_p
+        self.generators = None
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        if self.generators is None:
+            self.generators = [torch.Generator(device=scores.device).manual_seed(s) for s in self.seeds]
+        scores = scores.float() / self.temperature
+        if self.top_p < 1.0:
+            sorted_scores, order = torch.sort(scores, descending=True, dim=-1)
+            cum = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
+            drop_sorted = cum - sorted_scores.softmax(dim=-1) >= self.top_p  # mass before token ≥ p
+            drop = drop_sorted.scatter(-1, order, drop_sorted)
+            scores = scores.masked_fill(drop, -math.inf)
+        v = scores.shape[-1]
+        u = torch.stack([torch.rand(v, generator=g, device=scores.device) for g in self.generators])
+        gumbel = -torch.log(-torch.log(u.clamp(min=1e-20)))
+        return scores + gumbel
+
+
+def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
+    """The complete HF config of a generate call. Built from scratch so no model-specific
+    default (a hub model's own temperature, top_k, repetition penalty …) leaks in."""
+    return GenerationConfig(
+        max_new_tokens=gcfg["max_new_tokens"],
+        do_sample=False,  # sampling happens in GumbelSampler
+        num_beams=1,
+        use_cache=True,
+        repetition_penalty=1.0,
+        pad_token_id=pad_id,
+        eos_token_id=eos_ids,
+    )
+
+
+def eos_ids_of(model, tokenizer) -> list[int]:
+    eos = model.generation_config.eos_token_id
+    if eos is None:
+        eos = tokenizer.eos_token_id
+    return sorted(set(eos if isinstance(eos, list) else [eos]))
+
+
+@torch.no_grad()
+def generate_ids(model, prompts_ids: list[list[int]], seeds: list[int], gcfg: dict, pad_id: int, eos_ids: list[int],
+                 progress: bool = False) -> list[tuple[list[int], str]]:
+    """(generated ids without eos/padding, finish_reason) per prompt, in input order."""
+    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+    device = next(model.parameters()).device
+    dconfig = decode_config(gcfg, pad_id, eos_ids)
+    saved = model.generation_config
+    model.generation_config = GenerationConfig(pad_token_id=pad_id, eos_token_id=eos_ids)
+    results: list = [None] * len(prompts_ids)
+    bs = gcfg["batch_size"]
+    try:
+        for start in tqdm(range(0, len(order), bs), desc="generate", disable=not progress):
+            idx = order[start:start + bs]
+            width = max(len(prompts_ids[i]) for i in idx)
+            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(idx), width), dtype=torch.long)
+            for row, i in enumerate(idx):
+                p = prompts_ids[i]
+                input_ids[row, width - len(p):] = torch.tensor(p)
+                mask[row, width - len(p):] = 1
+            processors = LogitsProcessorList()
+            if gcfg["do_sample"]:
+                processors.append(GumbelSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"]))
+            out = model.generate(
+                input_ids=input_ids.to(device), attention_mask=mask.to(device),
+                generation_config=dconfig, logits_processor=processors,
+            )
+            for row, i in enumerate(idx):
+                gen = out[row, width:].tolist()
+                stop = next((k for k, t in enumerate(gen) if t in eos_ids), None)
+                results[i] = (gen, "length") if stop is None else (gen[:stop], "eos")
+    finally:
+        model.generation_config = saved
+    return results
+
+
+def generate_records(
+    model,
+    tokenizer,
+    records: list[dict],
+    system: str,
+    gcfg: dict,
+    *,
+    profile_length: str = "sampled",
+    length_sampler: LengthSampler | None = None,
+    max_prompt_tokens: int | None = None,
+    max_history_turns: int | None = None,
+    progress: bool = True,
+) -> list[dict]:
+    """One output row per (record, sample), in input order; see module docstring for seeding."""
+    style = style_of(system)
+    model.eval()
+    eos_ids = eos_ids_of(model, tokenizer)
+    max_pos = getattr(model.config, "max_position_embeddings", None)
+    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
+        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + max_new_tokens {gcfg['max_new_tokens']} "
+                         f"exceeds the model's {max_pos} positions")
+
+    rows, prompts_ids, seeds = [], [], []
+    for r in records:
+        length_bin = profile_length_bin(r, profile_length, length_sampler) if style == "profile" else None
+        prompt = render_prompt(r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns)
+        ids = encode_prompt(prompt, tokenizer)
+        for j in range(gcfg["num_samples"]):
+            rows.append({
+                "id": r["id"], "sample": j, "system": system, "style": style, "prompt": prompt,
+                "profile_length": profile_length if style == "profile" else None, "length_bin": length_bin,
+                "prompt_tokens": len(ids),
+            })
+            prompts_ids.append(ids)
+            seeds.append(row_seed(gcfg["seed"], r["id"], j))
+
+    generated = generate_ids(model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress)
+    for row, (ids, reason) in zip(rows, generated):
+        text = tokenizer.decode(ids, skip_special_tokens=True).strip()
+        answer, found = extract_final_answer(text) if style == "cot" else (text, True)
+        row.update({"output": text, "answer": answer, "answer_found": found, "finish_reason": reason,
+                    "output_tokens": len(ids)})
+    return rows
+
+
+def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: dict) -> list[list[int]]:
+    """Reference path: one prompt at a time through plain `model.generate` (greedy), raw ids
+    including eos. Used by the benchmark and the tests."""
+    dconfig = decode_config(gcfg, tokenizer.pad_token_id, eos_ids_of(model, tokenizer))
+    device = next(model.parameters()).device
+    out = []
+    with torch.no_grad():
+        for p in prompts_ids:
+            ids = torch.tensor([p], device=device)
+            gen = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=dconfig)
+            out.append(gen[0, len(p):].tolist())
+    return out
+
+
+def generate_file(
+    model_dir,
+    records: list[dict],
+    system: str,
+    config: dict,
+    out_path,
+    *,
+    train_records: list[dict] | None = None,
+    overrides: dict | None = None,
+    profile_length: str | None = None,
+    progress: bool = True,
+) -> dict:
+    """Load `model_dir`, generate for `records` with `system`'s prompt format and write JSONL
+    (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
+    system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
+    from .io import write_jsonl
+    from .models import load_model, model_config
+    from .prompts import PROFILE_LENGTH_MODES, prompt_config
+
+    t0 = time.perf_counter()
+    gcfg = generation_config(config, overrides)
+    pcfg = prompt_config(config)
+    mode = profile_length or config.get("profile_length", "sampled")
+    if mode not in PROFILE_LENGTH_MODES:
+        raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
+    sampler = None
+    if style_of(system) == "profile" and mode == "sampled":
+        if not train_records:
+            raise ValueError(f"system {system} with profile_length=sampled needs the train split")
+        sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
+    model, tokenizer = load_model(model_dir, model_config(config.get("model")))
+    rows = generate_records(
+        model, tokenizer, records, system, gcfg, profile_length=mode, length_sampler=sampler,
+        max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"], progress=progress,
+    )
+    write_jsonl(out_path, rows)
+    seconds = time.perf_counter() - t0
+    n_out = sum(r["output_tokens"] for r in rows)
+    return {
+        "system": system, "model": str(model_dir), "records": len(records), "rows": len(rows),
+        "decoding": gcfg, "profile_length": mode if style_of(system) == "profile" else None,
+        "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
+        "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
+        "output_tokens": n_out, "seconds": seconds, "output_tokens_per_s": n_out / max(seconds, 1e-9),
+        "torch": torch.__version__,
+    }

@@ -1,0 +1,140 @@
+"""Tokenizer and model from the `model:` config block: trained from scratch or loaded from the hub.
+
+`source: scratch` builds a byte-level BPE tokenizer on the train split and a small LLaMA-style
+decoder (`LlamaForCausalLM`) sized by the config; any other `source` is a hub id or local path
+loaded with the Auto classes (`trust_remote_code` off unless the config turns it on). Both end
+up as a `save_pretrained` directory (safetensors), and every later stage loads that directory
+with `load_model`, whatever the source was.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+from .tokenizer import record_texts, train_tokenizer
+
+# The embedded default (docs/models.md): ~1.5M parameters, fast enough for 2 CPU cores.
+MODEL_DEFAULTS = {
+    "source": "scratch",
+    "vocab_size": 4096,
+    "hidden_size": 128,
+    "num_layers": 4,
+    "num_heads": 4,
+    "num_kv_heads": None,  # None = num_heads (no grouped-query attention)
+    "intermediate_size": 384,
+    "max_length": 160,  # max positions: prompt (max_prompt_tokens) + response
+    "tie_word_embeddings": True,
+    "tokenizer_min_frequency": 2,
+    "trust_remote_code": False,
+    "dtype": "auto",  # auto = the stored dtype (scratch models are float32); or float32|bfloat16|float16
+    "attn_implementation": "sdpa",
+    "seed": 0,
+}
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+def model_config(cfg: dict | None) -> dict:
+    """The `model:` block with defaults filled in; unknown keys are an error (typos)."""
+    cfg = dict(cfg or {})
+    unknown = set(cfg) - set(MODEL_DEFAULTS)
+    if unknown:
+        raise ValueError(f"model: unknown key(s) {sorted(unknown)} (known: {sorted(MODEL_DEFAULTS)})")
+    return {**MODEL_DEFAULTS, **cfg}
+
+
+def is_scratch(cfg: dict) -> bool:
+    return model_config(cfg)["source"] == "scratch"
+
+
+def prepare_tokenizer(tokenizer):
+    """Left padding (generation batches) and a pad token (eos when the model has none)."""
+    if tokenizer.pad_token is None:
+        if tokenizer.eos_token is None:
+            raise ValueError("tokenizer has neither a pad nor an eos token")
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "left"
+    return tokenizer
+
+
+def build_tokenizer(cfg: dict, train_records: list[dict] | None = None):
+    """Scratch: train on the train split's texts (both languages). Otherwise load the source's."""
+    cfg = model_config(cfg)
+    if cfg["source"] == "scratch":
+        if not train_records:
+            raise ValueError("model.source=scratch needs the train split to train a tokenizer")
+        tok = train_tokenizer(record_texts(train_records), cfg["vocab_size"], cfg["tokenizer_min_frequency"])
+    else:
+        tok = AutoTokenizer.from_pretrained(cfg["source"], trust_remote_code=cfg["trust_remote_code"])
+    return prepare_tokenizer(tok)
+
+
+def build_model(cfg: dict, tokenizer):
+    """Scratch: a randomly initialised LlamaForCausalLM (seeded: same seed → same weights).
+    Otherwise the source's pretrained weights."""
+    cfg = model_config(cfg)
+    if cfg["source"] != "scratch":
+        return load_model(cfg["source"], cfg)[0]
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=cfg["hidden_size"],
+        intermediate_size=cfg["intermediate_size"],
+        num_hidden_layers=cfg["num_layers"],
+        num_attention_heads=cfg["num_heads"],
+        num_key_value_heads=cfg["num_kv_heads"] or cfg["num_heads"],
+        max_position_embeddings=cfg["max_length"],
+        tie_word_embeddings=cfg["tie_word_embeddings"],
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    config._attn_implementation = cfg["attn_implementation"]
+    torch.manual_seed(cfg["seed"])
+    model = LlamaForCausalLM(config)
+    _set_generation_ids(model, tokenizer)
+    return model
+
+
+def load_model(path: str | os.PathLike, cfg: dict | None = None):
+    """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode."""
+    cfg = model_config(cfg)
+    model = AutoModelForCausalLM.from_pretrained(
+        str(path),
+        dtype=_DTYPES.get(cfg["dtype"], "auto"),
+        attn_implementation=cfg["attn_implementation"],
+        trust_remote_code=cfg["trust_remote_code"],
+    )
+    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
+    _set_generation_ids(model, tokenizer)
+    model.eval()
+    return model, tokenizer
+
+
+def load_tokenizer(path: str | os.PathLike, cfg: dict | None = None):
+    cfg = model_config(cfg)
+    return prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
+
+
+def save_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def _set_generation_ids(model, tokenizer) -> None:
+    """Fill in missing pad/eos/bos ids; a hub model's own list of eos ids is kept."""
+    gc = model.generation_config
+    if gc.pad_token_id is None:
+        gc.pad_token_id = tokenizer.pad_token_id
+    if gc.eos_token_id is None:
+        gc.eos_token_id = tokenizer.eos_token_id
+    if gc.bos_token_id is None:
+        gc.bos_token_id = tokenizer.bos_token_id

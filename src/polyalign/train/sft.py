@@ -1,0 +1,188 @@
+"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (METHOD §4).
+
+- `pretrain_base`: `model.source: scratch` → a fresh LLaMA-style model trained as a causal LM
+  on the train split rendered as chat dialogues (loss on every token). A hub source is copied
+  as is (it already is a base model).
+- `train_sft(system="sft")`: plain prompts, loss on response tokens, every weight 1.
+- `train_sft(system="bucket_sft")`: profile prompts; weights w_i ∝ n_b^(−τ) (mean 1, optional
+  cap) in `weighted_sft_loss`, normalised by the batch size, never by Σw; or, with
+  `sampler: weighted_sampler`, examples drawn with p_i ∝ w_i and unit weights.
+
+Both SFT systems share the loss function (per-example token-mean NLL averaged over the batch),
+so Bucket-SFT with τ = 0 is exactly SFT with profile prompts.
+"""
+from __future__ import annotations
+
+import platform
+import time
+from collections import Counter
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+import transformers
+
+from ..io import write_json
+from ..models import build_model, count_parameters, load_model, load_tokenizer, model_config, save_model
+from ..prompts import PROFILE_LENGTH_MODES, prompt_config
+from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
+from .logprobs import position_ids_from_mask
+from .losses import weighted_sft_loss
+from .trainer import TrainConfig, train
+from .weights import bucket_weights
+
+SUMMARY_FILE = "train_summary.json"
+
+# Embedded defaults (docs/models.md). A stage's train config is train_common, then the stage's
+# block on top; bucket_sft inherits sft's block so both SFT systems train alike.
+TRAIN_DEFAULTS = {
+    "train_common": {
+        "micro_batch_size": 32,
+        "grad_accum": 1,
+        "max_grad_norm": 1.0,
+        "mixed_precision": "no",
+        "schedule": "cosine",
+        "warmup_ratio": 0.05,
+        "min_lr_ratio": 0.1,
+        "weight_decay": 0.0,
+        "seed": 0,
+        "group_by_length": True,
+        "checkpoint_every": 100,
+        "log_every": 10,
+    },
+    "pretrain": {"lr": 3e-3, "epochs": 3},
+    "sft": {"lr": 1e-3, "epochs": 2},
+    "bucket_sft": {"tau": 1.0, "cap": None, "sampler": "weighted_loss"},
+}
+BUCKET_KEYS = ("tau", "cap", "sampler")
+SAMPLERS = ("weighted_loss", "weighted_sampler")
+
+
+def stage_train_config(config: dict, stage: str) -> TrainConfig:
+    """TrainConfig of `stage` (pretrain | sft | bucket_sft) from the full pipeline config."""
+    merged = {}
+    chain = ["train_common", "pretrain"] if stage == "pretrain" else ["train_common", "sft"]
+    if stage == "bucket_sft":
+        chain.append("bucket_sft")
+    for block in chain:
+        merged.update(TRAIN_DEFAULTS.get(block, {}))
+        merged.update(config.get(block) or {})
+    for k in BUCKET_KEYS:
+        merged.pop(k, None)
+    return TrainConfig.from_dict(merged)
+
+
+def bucket_config(config: dict) -> dict:
+    cfg = {**TRAIN_DEFAULTS["bucket_sft"], **{k: v for k, v in (config.get("bucket_sft") or {}).items() if k in BUCKET_KEYS}}
+    if cfg["sampler"] not in SAMPLERS:
+        raise ValueError(f"bucket_sft.sampler must be one of {SAMPLERS}, got {cfg['sampler']!r}")
+    return cfg
+
+
+def lm_loss(model, batch):
+    """Token-mean NLL over every labelled token of the micro-batch (base pretraining)."""
+    out = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+    return out.loss, {}
+
+
+def sft_loss(model, batch):
+    """Bucket-SFT loss (plain SFT: unit weights) on a left-padded batch. Only the positions
+    that predict response tokens get logits (`logits_to_keep`): responses are short next to
+    prompts, and the vocabulary projection is a large share of a small model's compute."""
+    labels, mask = batch["labels"], batch["attention_mask"]
+    first = int((labels != IGNORE_INDEX).any(dim=0).nonzero()[0])
+    keep = labels.shape[1] - first + 1  # + 1: the position before a token predicts it
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=mask, position_ids=position_ids_from_mask(mask),
+        logits_to_keep=keep,
+    ).logits
+    loss = weighted_sft_loss(logits, labels[:, -keep:], batch["weights"])
+    return loss, {"weight_mean": batch["weights"].mean().item()}
+
+
+def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_dir, progress: bool = True) -> dict:
+    """BaseLM into `out_dir` (save_pretrained). Scratch: train; hub source: copy."""
+    mcfg = model_config(config.get("model"))
+    t0 = time.perf_counter()
+    if mcfg["source"] != "scratch":
+        model, tokenizer = load_model(mcfg["source"], mcfg)
+        save_model(model, tokenizer, out_dir)
+        summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
+    else:
+        tokenizer = load_tokenizer(tokenizer_dir, mcfg)
+        model = build_model(mcfg, tokenizer)
+        pcfg = prompt_config(config)
+        examples = build_examples(
+            train_records, tokenizer, "plain", max_length=mcfg["max_length"],
+            max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"],
+            loss_on_prompt=True,
+        )
+        tcfg = stage_train_config(config, "pretrain")
+        result = train(
+            model, tokenizer, examples, partial(collate, pad_id=tokenizer.pad_token_id), lm_loss, tcfg, out_dir,
+            lengths=[len(e.input_ids) for e in examples], fingerprint=examples_fingerprint(examples), progress=progress,
+        )
+        summary = {"stage": "pretrain", "source": "scratch", "trained": True, "parameters": count_parameters(model),
+                   "tokens": sum(len(e.input_ids) for e in examples), "train": result, "train_config": vars(tcfg)}
+    summary["seconds"] = time.perf_counter() - t0
+    _write_summary(out_dir, summary)
+    return summary
+
+
+def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system: str = "sft", progress: bool = True) -> dict:
+    """SFT (`system="sft"`) or Bucket-Aware SFT (`system="bucket_sft"`) from the model in
+    `base_dir`, saved into `out_dir`."""
+    if system not in ("sft", "bucket_sft"):
+        raise ValueError(f"train_sft: system must be sft or bucket_sft, got {system!r}")
+    t0 = time.perf_counter()
+    mcfg = model_config(config.get("model"))
+    model, tokenizer = load_model(base_dir, mcfg)
+    model.train()
+    pcfg = prompt_config(config)
+    profile_length = config.get("profile_length", "sampled")
+    if profile_length not in PROFILE_LENGTH_MODES:
+        raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {profile_length!r}")
+    tcfg = stage_train_config(config, system)
+    max_length = min(mcfg["max_length"], model.config.max_position_embeddings)
+
+    summary = {"stage": system, "base": str(base_dir), "examples": len(train_records)}
+    weights = sample_weights = None
+    if system == "bucket_sft":
+        bcfg = bucket_config(config)
+        w = bucket_weights([r["bucket_id"] for r in train_records], tau=bcfg["tau"], cap=bcfg["cap"])
+        if bcfg["sampler"] == "weighted_loss":
+            weights = w
+        else:
+            sample_weights = w
+        summary["bucket_sft"] = bcfg
+        summary["bucket_weights"] = _weights_by_bucket(train_records, w)
+    examples = build_examples(
+        train_records, tokenizer, "profile" if system == "bucket_sft" else "plain",
+        max_length=max_length, max_prompt_tokens=pcfg["max_prompt_tokens"],
+        max_history_turns=pcfg["max_history_turns"], profile_length=profile_length, weights=weights,
+    )
+    result = train(
+        model, tokenizer, examples, partial(collate, pad_id=tokenizer.pad_token_id, padding_side="left"), sft_loss,
+        tcfg, out_dir,
+        lengths=[len(e.input_ids) for e in examples], sample_weights=sample_weights,
+        fingerprint=examples_fingerprint(examples), progress=progress,
+    )
+    summary.update({"train": result, "train_config": vars(tcfg), "profile_length": profile_length,
+                    "tokens": sum(len(e.input_ids) for e in examples), "seconds": time.perf_counter() - t0})
+    _write_summary(out_dir, summary)
+    return summary
+
+
+def _weights_by_bucket(records: list[dict], w: np.ndarray) -> dict:
+    counts = Counter(r["bucket_id"] for r in records)
+    first = {}
+    for r, wi in zip(records, w):
+        first.setdefault(r["bucket_id"], float(wi))
+    return {b: {"n": counts[b], "weight": first[b]} for b in sorted(counts)}
+
+
+def _write_summary(out_dir, summary: dict) -> None:
+    summary["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
+                           "python": platform.python_version()}
+    write_json(Path(out_dir) / SUMMARY_FILE, summary)

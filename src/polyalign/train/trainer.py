@@ -1,0 +1,299 @@
+"""One training loop (on `accelerate`) for every stage: base pretraining, SFT, Bucket-SFT, and
+the preference stage, which passes its own loss function.
+
+    loss_fn(model, batch) -> (loss, metrics)      batch = collate_fn([dataset[i] for i in ...])
+
+One optimizer step consumes `grad_accum` micro-batches per process; the order of micro-batches
+is a pure function of (seed, epoch) (`data.epoch_batches`), so the position in the data is just
+the step count. Checkpoints go to `<out>/checkpoints/step-N` (model, optimizer, scheduler, RNG
+states via `accelerator.save_state`, plus `trainer_state.json`), written into a hidden temp
+directory and renamed, so a directory named step-N is always complete. Calling `train` again
+with the same out dir, data and config resumes from the newest one and reaches bit-identical
+final weights (same machine, same number of threads). At the end the model and tokenizer are
+saved with `save_pretrained` into `<out>/` and only then the checkpoints are removed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Callable
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+from tqdm.auto import tqdm
+
+from ..io import write_json, write_text
+from .data import epoch_batches
+
+log = logging.getLogger(__name__)
+
+CHECKPOINTS = "checkpoints"
+STATE_FILE = "trainer_state.json"
+LOG_FILE = "train_log.jsonl"
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 1e-3
+    schedule: str = "cosine"  # cosine | linear | constant (after warmup)
+    warmup_ratio: float = 0.0  # warmup steps = warmup_steps if > 0 else round(ratio · total)
+    warmup_steps: int = 0
+    min_lr_ratio: float = 0.1  # the decay ends at lr · min_lr_ratio
+    weight_decay: float = 0.0  # on matrices only, not on norms/biases
+    beta1: float = 0.9
+    beta2: float = 0.95
+    epochs: int = 1
+    max_steps: int | None = None  # overrides epochs when set
+    micro_batch_size: int = 16
+    grad_accum: int = 1
+    max_grad_norm: float | None = 1.0
+    mixed_precision: str = "no"  # no | bf16 | fp16 (fp16 needs CUDA; falls back to no)
+    seed: int = 0
+    group_by_length: bool = True
+    checkpoint_every: int = 0  # optimizer steps; 0 = no intermediate checkpoints
+    keep_checkpoints: int = 1
+    log_every: int = 10
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "TrainConfig":
+        d = dict(d or {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"train config: unknown key(s) {sorted(unknown)} (known: {sorted(known)})")
+        cfg = cls(**d)
+        if cfg.schedule not in ("cosine", "linear", "constant"):
+            raise ValueError(f"train config: schedule must be cosine|linear|constant, got {cfg.schedule!r}")
+        if cfg.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ValueError(f"train config: mixed_precision must be no|bf16|fp16, got {cfg.mixed_precision!r}")
+        return cfg
+
+
+def lr_lambda(total: int, warmup: int, schedule: str, min_ratio: float) -> Callable[[int], float]:
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if schedule == "constant":
+            return 1.0
+        progress = min(1.0, (step - warmup) / max(1, total - warmup))
+        decay = 0.5 * (1 + math.cos(math.pi * progress)) if schedule == "cosine" else 1 - progress
+        return min_ratio + (1 - min_ratio) * decay
+
+    return factor
+
+
+def effective_mixed_precision(requested: str) -> str:
+    if requested == "fp16" and not torch.cuda.is_available():
+        log.warning("mixed_precision=fp16 needs CUDA; training in full precision")
+        return "no"
+    if requested == "bf16" and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        log.warning("this GPU has no bf16; training in full precision")
+        return "no"
+    return requested
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    root = Path(out_dir) / CHECKPOINTS
+    if not root.is_dir():
+        return None
+    done = [p for p in root.glob("step-*") if (p / STATE_FILE).is_file()]
+    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def train(
+    model,
+    tokenizer,
+    dataset,
+    collate_fn: Callable,
+    loss_fn: Callable,
+    config: TrainConfig,
+    out_dir: str | os.PathLike,
+    *,
+    lengths=None,
+    sample_weights=None,
+    fingerprint: str = "",
+    progress: bool = True,
+) -> dict:
+    """Train `model` on `dataset` and save it (with `tokenizer`) into `out_dir`; returns a summary.
+
+    `lengths` (per example) enables length-grouped batches; `sample_weights` makes every epoch n
+    weighted draws with replacement instead of a permutation. `fingerprint` identifies the data:
+    resuming with another fingerprint or config is refused.
+    """
+    out = Path(out_dir)
+    ckpt_root = out / CHECKPOINTS
+    mixed = effective_mixed_precision(config.mixed_precision)
+    accelerator = Accelerator(mixed_precision=mixed)
+    nproc, rank = accelerator.num_processes, accelerator.process_index
+    set_seed(config.seed)
+
+    n = len(dataset)
+    if n == 0:
+        raise ValueError("train: empty dataset")
+    micro_per_epoch = math.ceil(n / config.micro_batch_size)
+    per_step = config.grad_accum * nproc
+    steps_per_epoch = math.ceil(micro_per_epoch / per_step)
+    total = config.max_steps or config.epochs * steps_per_epoch
+    warmup = config.warmup_steps or round(config.warmup_ratio * total)
+    run_id = {"config": asdict(config), "n": n, "processes": nproc, "fingerprint": fingerprint}
+
+    decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
+    no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
+        betas=(config.beta1, config.beta2),
+    )
+    # Stepped by us once per optimizer step (accelerate's wrapper would step it nproc times).
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lr_lambda(total, warmup, config.schedule, config.min_lr_ratio)
+    )
+    model, optimizer = accelerator.prepare(model, optimizer)
+    accelerator.register_for_checkpointing(scheduler)
+
+    step, elapsed_before = 0, 0.0
+    resume_from = latest_checkpoint(out)
+    if resume_from is not None:
+        state = json.loads((resume_from / STATE_FILE).read_text())
+        if state["run"] != json.loads(json.dumps(run_id)):
+            raise ValueError(
+                f"{resume_from}: checkpoint was written by a run with another config or data; "
+                f"delete {ckpt_root} to start over"
+            )
+        accelerator.load_state(str(resume_from))
+        step, elapsed_before = state["step"], state["elapsed"]
+        log.info("resuming from %s (step %d of %d)", resume_from, step, total)
+    if accelerator.is_main_process:
+        out.mkdir(parents=True, exist_ok=True)
+        for tmp in ckpt_root.glob(".step-*.tmp") if ckpt_root.is_dir() else ():
+            shutil.rmtree(tmp)  # left by a run killed while writing a checkpoint
+        _truncate_log(out / LOG_FILE, step)
+
+    t0 = time.perf_counter()
+    window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": t0}
+    bar = tqdm(total=total, initial=step, desc="train", disable=not (progress and accelerator.is_main_process))
+    epoch_cache: tuple[int, list] | None = None
+    model.train()
+    while step < total:
+        epoch, in_epoch = divmod(step, steps_per_epoch)
+        if epoch_cache is None or epoch_cache[0] != epoch:
+            batches = epoch_batches(
+                n, config.micro_batch_size, config.seed, epoch,
+                lengths if config.group_by_length else None, sample_weights,
+            )
+            if nproc > 1 and len(batches) % per_step:  # every process needs the same step count
+                batches += batches[: per_step - len(batches) % per_step]
+            epoch_cache = (epoch, batches)
+        group = epoch_cache[1][in_epoch * per_step:(in_epoch + 1) * per_step][rank::nproc]
+
+        step_loss, metrics_sum, tokens = 0.0, {}, 0
+        for i, idx in enumerate(group):
+            batch = {k: v.to(accelerator.device) for k, v in collate_fn([dataset[j] for j in idx]).items()}
+            sync = nullcontext() if i == len(group) - 1 else accelerator.no_sync(model)
+            with sync:
+                loss, metrics = loss_fn(model, batch)
+                if not torch.isfinite(loss.detach()).all():
+                    raise FloatingPointError(f"non-finite loss {loss.item()} at step {step + 1} (micro-batch {i})")
+                accelerator.backward(loss / len(group))
+            step_loss += loss.item() / len(group)
+            for k, v in metrics.items():
+                metrics_sum[k] = metrics_sum.get(k, 0.0) + float(v) / len(group)
+            tokens += int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
+        max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
+        grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_norm))
+        lr = scheduler.get_last_lr()[0]
+        optimizer.step()
+        if not accelerator.optimizer_step_was_skipped:
+            scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        step += 1
+        bar.update(1)
+
+        window["loss"] += step_loss
+        window["steps"] += 1
+        window["tokens"] += tokens * nproc
+        if step % config.log_every == 0 or step == total or step == 1:
+            now = time.perf_counter()
+            row = {
+                "step": step,
+                "epoch": epoch,
+                "loss": window["loss"] / window["steps"],
+                "lr": lr,
+                "grad_norm": grad_norm,
+                "tokens_per_s": window["tokens"] / max(now - window["t"], 1e-9),
+                "elapsed": elapsed_before + now - t0,
+                **metrics_sum,
+            }
+            if accelerator.is_main_process:
+                with open(out / LOG_FILE, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(row) + "\n")
+            bar.set_postfix(loss=f"{row['loss']:.3f}")
+            window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": now}
+        if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
+            _save_checkpoint(accelerator, ckpt_root, step, run_id, elapsed_before + time.perf_counter() - t0, config.keep_checkpoints)
+    bar.close()
+
+    _save_final(accelerator, model, tokenizer, out)
+    elapsed = elapsed_before + time.perf_counter() - t0
+    if accelerator.is_main_process and ckpt_root.exists():
+        shutil.rmtree(ckpt_root)  # only after the final model is safely on disk
+    accelerator.wait_for_everyone()
+    return {
+        "steps": total,
+        "steps_per_epoch": steps_per_epoch,
+        "warmup_steps": warmup,
+        "examples": n,
+        "mixed_precision": mixed,
+        "resumed_from_step": int(resume_from.name.split("-")[1]) if resume_from else None,
+        "elapsed_s": elapsed,
+    }
+
+
+def _save_checkpoint(accelerator, root: Path, step: int, run_id: dict, elapsed: float, keep: int) -> None:
+    tmp, final = root / f".step-{step}.tmp", root / f"step-{step}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        root.mkdir(parents=True, exist_ok=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp), safe_serialization=True)
+    if accelerator.is_main_process:
+        write_json(tmp / STATE_FILE, {"step": step, "elapsed": elapsed, "run": run_id})
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        done = sorted((p for p in root.glob("step-*") if p != final), key=lambda p: int(p.name.split("-")[1]))
+        for old in done[: max(0, len(done) - (keep - 1))]:
+            shutil.rmtree(old)
+    accelerator.wait_for_everyone()
+
+
+def _save_final(accelerator, model, tokenizer, out: Path) -> None:
+    """save_pretrained into a temp dir, then move the files into `out` one by one."""
+    accelerator.wait_for_everyone()
+    tmp = out / ".final.tmp"
+    state_dict = accelerator.get_state_dict(model)
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        unwrapped = accelerator.unwrap_model(model)
+        unwrapped.save_pretrained(tmp, state_dict=state_dict, safe_serialization=True)
+        tokenizer.save_pretrained(tmp)
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out / f.name)
+        tmp.rmdir()
+    accelerator.wait_for_everyone()
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """Drop log rows past `step`: a killed run may have logged steps its checkpoint lacks."""
+    if not path.exists():
+        return
+    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    keep = [line for line in rows if json.loads(line)["step"] <= step]
+    write_text(path, "".join(line + "\n" for line in keep))

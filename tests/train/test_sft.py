@@ -1,0 +1,129 @@
+import json
+from functools import partial
+
+import numpy as np
+import pytest
+import torch
+
+from polyalign.models import load_model, save_model
+from polyalign.train.data import build_examples, collate
+from polyalign.train.losses import weighted_sft_loss
+from polyalign.train.sft import bucket_config, pretrain_base, sft_loss, stage_train_config, train_sft
+
+from tests.models.micro import MICRO_MODEL, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
+
+PROMPT = {"max_prompt_tokens": 150, "max_history_turns": 2}
+CONFIG = {
+    "model": {**MICRO_MODEL, "max_length": 192},
+    "prompt": PROMPT,
+    "train_common": {"micro_batch_size": 4, "checkpoint_every": 0, "log_every": 1},
+    "pretrain": {"lr": 1e-2, "max_steps": 4},
+    "sft": {"lr": 1e-2, "max_steps": 3},
+}
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def base_dir(tmp_path_factory):
+    d = tmp_path_factory.mktemp("base")
+    tok = micro_tokenizer()
+    save_model(micro_model(tok, max_length=192), tok, d)
+    return d
+
+
+def _grads(model, batch):
+    model.zero_grad()
+    loss, _ = sft_loss(model, batch)
+    loss.backward()
+    return loss.detach(), torch.cat([p.grad.flatten() for p in model.parameters()])
+
+
+def test_batch_of_one_applies_its_weight():
+    tok = micro_tokenizer()
+    model = micro_model(tok)
+    ex = build_examples(micro_records()[:1], tok, "plain", max_length=128, max_prompt_tokens=80)
+    batch = collate(ex, tok.pad_token_id, "left")
+    loss1, g1 = _grads(model, batch)
+    batch["weights"] = torch.tensor([2.5])
+    loss2, g2 = _grads(model, batch)
+    assert loss2.item() == pytest.approx(2.5 * loss1.item(), rel=1e-6)
+    assert torch.allclose(g2, 2.5 * g1, rtol=1e-4, atol=1e-6)
+
+
+def test_sft_loss_matches_full_logits_right_padding():
+    tok = micro_tokenizer()
+    model = micro_model(tok)
+    ex = build_examples(micro_records()[:6], tok, "plain", max_length=128, max_prompt_tokens=80,
+                        weights=np.linspace(0.2, 2.0, 6))
+    left, right = collate(ex, tok.pad_token_id, "left"), collate(ex, tok.pad_token_id, "right")
+    ours, _ = sft_loss(model, left)
+    logits = model(input_ids=right["input_ids"], attention_mask=right["attention_mask"]).logits
+    full = weighted_sft_loss(logits, right["labels"], right["weights"])
+    assert ours.item() == pytest.approx(full.item(), rel=1e-5)
+
+
+def test_examples_mask_the_prompt_and_end_with_eos():
+    tok = micro_tokenizer()
+    r = micro_records()[0]
+    (ex,) = build_examples([r], tok, "plain", max_length=128, max_prompt_tokens=80)
+    answer = tok(r["human_answer"], add_special_tokens=False)["input_ids"]
+    n = len(answer) + 1
+    assert ex.input_ids[-n:] == answer + [tok.eos_token_id]
+    assert ex.labels[-n:] == answer + [tok.eos_token_id] and set(ex.labels[:-n]) == {-100}
+    (cut,) = build_examples([r], tok, "plain", max_length=len(ex.input_ids) - 2, max_prompt_tokens=80)
+    assert cut.input_ids[-1] != tok.eos_token_id and len(cut.input_ids) == len(ex.input_ids) - 2
+    (lm,) = build_examples([r], tok, "plain", max_length=128, max_prompt_tokens=80, loss_on_prompt=True)
+    assert lm.labels == lm.input_ids
+
+
+def test_profile_training_prompts_carry_the_gold_length_unless_none():
+    tok = micro_tokenizer()
+    r = micro_records()[0]
+    for mode, expect in (("sampled", "length=medium."), ("gold", "length=medium."), ("none", "open_chat.")):
+        (ex,) = build_examples([r], tok, "profile", max_length=192, profile_length=mode, **PROMPT)
+        assert expect in tok.decode(ex.input_ids)
+
+
+def test_stage_configs_inherit():
+    cfg = {"train_common": {"seed": 5}, "sft": {"lr": 0.5}, "bucket_sft": {"tau": 0.5, "epochs": 3}}
+    sft, bsft = stage_train_config(cfg, "sft"), stage_train_config(cfg, "bucket_sft")
+    assert (sft.seed, sft.lr, bsft.seed, bsft.lr, bsft.epochs) == (5, 0.5, 5, 0.5, 3)
+    assert stage_train_config({}, "pretrain").lr == 3e-3
+    assert bucket_config(cfg) == {"tau": 0.5, "cap": None, "sampler": "weighted_loss"}
+    with pytest.raises(ValueError):
+        bucket_config({"bucket_sft": {"sampler": "magic"}})
+
+
+def test_pretrain_base_from_scratch(tmp_path):
+    tok = micro_tokenizer()
+    tok.save_pretrained(tmp_path / "tok")
+    summary = pretrain_base(micro_records(), tmp_path / "tok", CONFIG, tmp_path / "base", progress=False)
+    assert summary["trained"] and summary["train"]["steps"] == 4
+    model, back = load_model(tmp_path / "base")
+    assert model.config.hidden_size == 32 and back.chat_template == tok.chat_template
+    assert json.loads((tmp_path / "base" / "train_summary.json").read_text())["stage"] == "pretrain"
+
+
+@pytest.mark.parametrize("sampler", ["weighted_loss", "weighted_sampler"])
+def test_bucket_sft_end_to_end(tmp_path, base_dir, sampler):
+    records = micro_records()
+    config = {**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 1},
+              "bucket_sft": {"tau": 1.0, "sampler": sampler}}
+    summary = train_sft(records, base_dir, config, tmp_path, "bucket_sft", progress=False)
+    weights = summary["bucket_weights"]
+    assert sum(v["n"] * v["weight"] for v in weights.values()) == pytest.approx(len(records))
+    rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    seen = {round(r["weight_mean"], 6) for r in rows}
+    if sampler == "weighted_loss":  # batch size 1: the logged mean weight is that example's weight
+        assert seen <= {round(v["weight"], 6) for v in weights.values()} and seen != {1.0}
+    else:
+        assert seen == {1.0}
+    assert (tmp_path / "model.safetensors").exists()
+
+
+def test_plain_sft_end_to_end(tmp_path, base_dir):
+    summary = train_sft(micro_records(), base_dir, CONFIG, tmp_path, "sft", progress=False)
+    assert summary["train"]["steps"] == 3 and "bucket_weights" not in summary
+    with pytest.raises(ValueError):
+        train_sft(micro_records(), base_dir, CONFIG, tmp_path / "x", "dpo")
