@@ -36,3 +36,9 @@ def rule_logging(log_path: str, threads: int | None = None):
             raise
         finally:
             logging.getLogger("polyalign").info("finished in %.1f s", time.time() - t0)
+
+
+def model_dir(path: str) -> Path:
+    """Rules represent a model by its train_summary.json; scripts need the directory."""
+    path = Path(path)
+    return path.parent if path.is_file() else path

@@ -3,6 +3,30 @@
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 
+# The systems compared (METHOD.md §8) and the model each one generates with.
+SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
+SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}
+# Preference systems: the checkpoint each starts from, whose train-prompt samples are its negatives.
+START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
+
+
+def model_summary(name):
+    """A model directory is represented in the DAG by its train_summary.json."""
+    return f"results/models/{name}/train_summary.json"
+
+
+def stage_settings(*blocks):
+    """The config blocks a rule reads, as a param: changing any of them reruns the rule."""
+    return {block: config.get(block) for block in blocks}
+
+
+def num_samples_for_policy(policy):
+    """k samples per train prompt for the preference system that starts from `policy`."""
+    from polyalign.preference.config import preference_config
+
+    system = next(s for s, p in START_POLICY.items() if p == policy)
+    return int(preference_config(config, system)["num_samples"])
+
 
 def corpus_inputs(wildcards=None):
     """The fetched data manifest when the embedded corpus is used; nothing otherwise (paper
@@ -19,10 +43,11 @@ def corpus_params():
 
 def all_outputs():
     return [
-        "results/corpus/train.jsonl",
-        "results/corpus/val.jsonl",
-        "results/corpus/test.jsonl",
         "results/corpus/bucket_stats.json",
         "paper_figures/table1_corpus_inventory.md",
         "paper_figures/table1_corpus_inventory.tex",
+        "results/references/references.json",
+        "results/critic/report.json",
+        *expand("results/generations/{system}/test.jsonl", system=SYSTEMS),
+        *expand("results/critic/scores/{name}.jsonl", name=["human", *SYSTEMS]),
     ]

@@ -1,0 +1,51 @@
+# Batched generation of every system on the full test split, and train-prompt samples of the
+# SFT policies (the rejected side of preference pairs).
+
+
+rule generate_test:
+    input:
+        records="results/corpus/test.jsonl",
+        train="results/corpus/train.jsonl",
+        model=lambda wc: model_summary(SYSTEM_MODEL[wc.system]),
+    output:
+        generations="results/generations/{system}/test.jsonl",
+        summary="results/generations/{system}/test_summary.json",
+    params:
+        system="{system}",
+        settings=stage_settings("model", "generation", "prompt", "profile_length"),
+    log:
+        "results/logs/generate_test_{system}.log",
+    wildcard_constraints:
+        system="|".join(SYSTEMS),
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/generate.py"
+
+
+rule generate_train_samples:
+    input:
+        records="results/corpus/train.jsonl",
+        train="results/corpus/train.jsonl",
+        model=lambda wc: model_summary(wc.system),
+    output:
+        generations="results/generations/{system}/train_samples.jsonl",
+        summary="results/generations/{system}/train_samples_summary.json",
+    params:
+        system="{system}",
+        num_samples=lambda wc: num_samples_for_policy(wc.system),
+        settings=stage_settings("model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+    log:
+        "results/logs/generate_train_samples_{system}.log",
+    wildcard_constraints:
+        system="sft|bucket_sft",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/generate.py"

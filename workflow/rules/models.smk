@@ -1,0 +1,76 @@
+# Models: tokenizer, BaseLM pre-training, SFT and Bucket-Aware SFT (METHOD.md §4).
+
+
+rule train_tokenizer:
+    input:
+        train="results/corpus/train.jsonl",
+    output:
+        tokenizer=directory("results/models/tokenizer"),
+    params:
+        model=config["model"],
+    log:
+        "results/logs/train_tokenizer.log",
+    threads: 2
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/train_tokenizer.py"
+
+
+rule pretrain_base:
+    input:
+        train="results/corpus/train.jsonl",
+        tokenizer="results/models/tokenizer",
+    output:
+        summary="results/models/base/train_summary.json",
+    params:
+        settings=stage_settings("model", "train_common", "pretrain", "prompt"),
+    log:
+        "results/logs/pretrain_base.log",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/pretrain_base.py"
+
+
+rule train_sft:
+    input:
+        train="results/corpus/train.jsonl",
+        model="results/models/base/train_summary.json",
+    output:
+        summary="results/models/sft/train_summary.json",
+    params:
+        system="sft",
+        settings=stage_settings("model", "train_common", "sft", "prompt"),
+    log:
+        "results/logs/train_sft.log",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/train_sft.py"
+
+
+rule train_bucket_sft:
+    input:
+        train="results/corpus/train.jsonl",
+        model="results/models/base/train_summary.json",
+    output:
+        summary="results/models/bucket_sft/train_summary.json",
+    params:
+        system="bucket_sft",
+        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
+    log:
+        "results/logs/train_bucket_sft.log",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/train_sft.py"

@@ -1,0 +1,69 @@
+# Preference optimisation (METHOD.md §6-7): pairs, cached reference log-probs, DPO and HDPO.
+
+
+rule build_pairs:
+    input:
+        train="results/corpus/train.jsonl",
+        samples=lambda wc: f"results/generations/{START_POLICY[wc.system]}/train_samples.jsonl",
+        critic="results/critic/model",
+    output:
+        pairs="results/pairs/{system}.jsonl",
+        report="results/pairs/{system}_report.json",
+    params:
+        system="{system}",
+        settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
+    log:
+        "results/logs/build_pairs_{system}.log",
+    wildcard_constraints:
+        system="dpo|hdpo",
+    threads: workflow.cores
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/build_pairs.py"
+
+
+rule reference_logps:
+    input:
+        pairs="results/pairs/{system}.jsonl",
+        model=lambda wc: model_summary(START_POLICY[wc.system]),
+    output:
+        logps="results/pairs/{system}_reference_logps.jsonl",
+        summary="results/pairs/{system}_reference_logps_summary.json",
+    params:
+        system="{system}",
+        settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+    log:
+        "results/logs/reference_logps_{system}.log",
+    wildcard_constraints:
+        system="dpo|hdpo",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/reference_logps.py"
+
+
+rule train_preference:
+    input:
+        pairs="results/pairs/{system}.jsonl",
+        reference="results/pairs/{system}_reference_logps.jsonl",
+        model=lambda wc: model_summary(START_POLICY[wc.system]),
+    output:
+        summary="results/models/{system}/train_summary.json",
+    params:
+        system="{system}",
+        settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+    log:
+        "results/logs/train_preference_{system}.log",
+    wildcard_constraints:
+        system="dpo|hdpo",
+    threads: workflow.cores
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/train_preference.py"

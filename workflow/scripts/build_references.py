@@ -1,0 +1,24 @@
+"""Rule build_references: per-bucket human reference distributions from the TRAIN split only.
+
+input:
+    features   results/features/human_train.npz (rule human_features)
+output:
+    references results/references/references.json
+    summary    results/references/summary.md
+    table      results/references/summary.tsv
+params:
+    min_bucket_size
+log: one file.
+"""
+from polyalign.features.store import load_features
+from polyalign.references import build_references, write_reference_summary, write_references
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0]) as log:
+    t = load_features(snakemake.input.features)
+    refs = build_references(t.X, list(t.bucket_ids), list(t.languages), t.names, snakemake.params.min_bucket_size,
+                            ids=list(t.ids))
+    write_references(snakemake.output.references, refs)
+    write_reference_summary(refs, markdown_path=snakemake.output.summary, tsv_path=snakemake.output.table)
+    log.info("%d buckets with a reference, %d skipped: %s", len(refs["buckets"]), len(refs["skipped"]),
+             refs["skipped"])

@@ -1,0 +1,36 @@
+"""Rule train_critic: the support critic c(y, b) ≈ D_b(φ(y)) on human train answers and model
+samples of the same prompts (METHOD.md §5).
+
+input:
+    train          results/corpus/train.jsonl
+    references     results/references/references.json
+    human          results/features/human_train.npz
+    samples        list: generation JSONL files of the train prompts (sft, bucket_sft)
+    sample_features list: their feature files, same order
+    model          the frozen encoder: results/models/base/train_summary.json
+output:
+    bundle         directory: config.json (settings, metrics), buckets.json, head.safetensors
+    report         JSON: rows per source, dropped rows by reason, target statistics, held-out metrics
+params:
+    systems        names of the sample sets, same order as `samples`
+log: one file. threads: torch threads.
+"""
+from pathlib import Path
+
+from polyalign.critic import train_critic
+from polyalign.critic.targets import critic_rows
+from polyalign.features.store import load_features
+from polyalign.io import read_jsonl, write_json
+from polyalign.references import load_references
+from polyalign.workflow_io import model_dir, rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    samples = [(name, read_jsonl(gens), load_features(feats)) for name, gens, feats in
+               zip(snakemake.params.systems, snakemake.input.samples, snakemake.input.sample_features)]
+    rows, report = critic_rows(read_jsonl(snakemake.input.train), load_features(snakemake.input.human), samples,
+                               load_references(snakemake.input.references))
+    config = train_critic(rows, snakemake.output.bundle, encoder_path=str(model_dir(snakemake.input.model)),
+                          settings=dict(snakemake.config["critic"]))
+    report["metrics"] = config["metrics"]
+    write_json(snakemake.output.report, report)
+    log.info("critic: %s", config["metrics"])
