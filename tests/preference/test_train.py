@@ -8,8 +8,11 @@ from safetensors.torch import load_file
 
 import polyalign.preference.train as ptrain
 from polyalign.models import load_model
+from polyalign.preference.config import loss_settings, preference_config
 from polyalign.preference.examples import collate_pairs
-from polyalign.preference.train import prepare_items, preference_loss, train_preference
+from polyalign.preference.reference_cache import build_reference_cache
+from polyalign.preference.train import preference_loss, prepare_items, train_preference
+from polyalign.train.logprobs import response_logps, split_pair
 from polyalign.train.losses import dpo_loss
 
 from .conftest import MICRO_MODEL, micro_config
@@ -19,14 +22,9 @@ def margins(model, items, pad_id, beta=0.1):
     """z of every pair under `model` against the reference log-probs attached to `items`."""
     batch = collate_pairs(items, pad_id)
     with torch.no_grad():
-        _, c = preference_loss(model.eval(), batch, beta=beta, lam=0.0, gamma_sft=0.0)
-    k = len(items)
-    from polyalign.train.logprobs import response_logps, split_pair
-
-    with torch.no_grad():
-        lp = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"])
-    pc, pr = split_pair(lp, k)
-    return beta * ((pc - batch["ref_chosen"]) - (pr - batch["ref_rejected"])), c
+        lp = response_logps(model.eval(), batch["input_ids"], batch["attention_mask"], batch["labels"])
+    pc, pr = split_pair(lp, len(items))
+    return beta * ((pc - batch["ref_chosen"]) - (pr - batch["ref_rejected"]))
 
 
 def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_path):
@@ -50,9 +48,9 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
 
     ref_model, _ = load_model(start, MICRO_MODEL)
     items = prepare_items(train_pairs, ref_model, tok, config, "hdpo")
-    z0, _ = margins(ref_model, items, tok.pad_token_id)
+    z0 = margins(ref_model, items, tok.pad_token_id)
     trained, _ = load_model(out, MICRO_MODEL)
-    z1, _ = margins(trained, items, tok.pad_token_id)
+    z1 = margins(trained, items, tok.pad_token_id)
     assert z0.abs().max() < 1e-4
     assert z1.mean() > 0.5 and (z1 > 0).float().mean() >= 0.75
 
@@ -67,11 +65,7 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     items = prepare_items(plain, model, tok, config, "dpo")
     batch = collate_pairs(items, tok.pad_token_id)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
-    from polyalign.preference.config import loss_settings, preference_config
-
     loss, metrics = preference_loss(model, batch, **loss_settings(preference_config(config, "dpo")))
-    from polyalign.train.logprobs import response_logps, split_pair
-
     with torch.no_grad():
         pc, pr = split_pair(response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"]), 8)
     expected = dpo_loss(pc, pr, batch["ref_chosen"], batch["ref_rejected"], 0.1)[0].mean()
@@ -83,8 +77,6 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     start, tok = micro
     config = micro_config(max_steps=4, checkpoint_every=2)
     cache = tmp_path / "ref.jsonl"
-    from polyalign.preference.reference_cache import build_reference_cache
-
     build_reference_cache(train_pairs, start, config, "hdpo", cache, progress=False)
     full = tmp_path / "full"
     train_preference(train_pairs, start, config, "hdpo", full, reference=cache, progress=False)
@@ -110,11 +102,11 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     # a changed loss setting is a different run: refused instead of silently mixed
-    build = dict(config, hdpo={"beta": 0.2})
+    other_beta = dict(config, hdpo={"beta": 0.2})
     monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
         train_preference(train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False)
     monkeypatch.setattr(ptrain, "preference_loss", real)
     with pytest.raises(ValueError, match="another config or data"):
-        train_preference(train_pairs, start, build, "hdpo", tmp_path / "other", reference=cache, progress=False)
+        train_preference(train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache, progress=False)

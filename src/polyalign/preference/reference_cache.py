@@ -141,9 +141,10 @@ def build_reference_cache(pairs: Sequence[dict], model_dir, config: dict, system
     from .examples import tokenize_pairs
 
     t0 = time.perf_counter()
+    from accelerate import PartialState
+
     model, tokenizer = load_model(model_dir, model_config(config.get("model")))
-    if torch.cuda.is_available():
-        model.to("cuda")
+    model.to(PartialState().device)
     max_length = pair_max_length(model, config)
     items = tokenize_pairs(pairs, tokenizer, max_length)
     mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)

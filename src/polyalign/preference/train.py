@@ -108,6 +108,10 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     losses = loss_settings(cfg)
     tcfg = preference_train_config(config, system)
     model, tokenizer = load_model(start_dir, model_config(config.get("model")))
+    if reference is None:
+        from accelerate import PartialState
+
+        model.to(PartialState().device)  # the in-memory reference pass runs where training will
     items = prepare_items(pairs, model, tokenizer, config, system, reference, progress)
     model.train()
     fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
