@@ -3,7 +3,8 @@
 input:
     pairs      pairs JSONL of the system (rule build_pairs_{system})
     reference  reference log-prob cache JSONL (rule reference_logps_{system})
-    model      starting checkpoint directory (results/models/sft for dpo, bucket_sft for hdpo)
+    model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
+               or its directory
 output:
     summary    <model dir>/train_summary.json; the trained model (save_pretrained), its
                train_log.jsonl and, while running, checkpoints/ are written into the summary's
