@@ -13,7 +13,11 @@ test: $(VENV)/.installed
 
 setup: $(VENV)/.installed
 
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+
 $(VENV)/.installed: pyproject.toml
+	# Figures label Chinese buckets: a CJK font (Debian fonts-wqy-microhei; or set figures.cjk_font).
+	test -f $(CJK_FONT) || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# The pinned CPU wheel first: an unpinned resolve would pull a multi-GB CUDA build.

@@ -44,10 +44,15 @@ def corpus_params():
 def all_outputs():
     return [
         "results/corpus/bucket_stats.json",
-        "paper_figures/table1_corpus_inventory.md",
-        "paper_figures/table1_corpus_inventory.tex",
         "results/references/references.json",
         "results/critic/report.json",
-        *expand("results/generations/{system}/test.jsonl", system=SYSTEMS),
-        *expand("results/critic/scores/{name}.jsonl", name=["human", *SYSTEMS]),
+        "results/metrics/summary.json",
+        *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
+        *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
+        "paper_figures/replication.md",
     ]
+
+
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+                 "figure_length_distributions", "figure_critic_scores"]

@@ -8,7 +8,7 @@ rule table1_corpus_inventory:
         test="results/corpus/test.jsonl",
         stats="results/corpus/bucket_stats.json",
     output:
-        md="paper_figures/table1_corpus_inventory.md",
+        md=report("paper_figures/table1_corpus_inventory.md", caption="../report/table1_corpus_inventory.rst", category="Tables"),
         tex="paper_figures/table1_corpus_inventory.tex",
     log:
         "results/logs/table1_corpus_inventory.log",
@@ -16,3 +16,162 @@ rule table1_corpus_inventory:
         CONDA_ENV
     script:
         "../scripts/table1_corpus_inventory.py"
+
+
+rule table2_main_benchmark:
+    input:
+        summary="results/metrics/summary.json",
+    output:
+        md=report("paper_figures/table2_main_benchmark.md", caption="../report/table2_main_benchmark.rst", category="Tables"),
+        tex="paper_figures/table2_main_benchmark.tex",
+    params:
+        systems=SYSTEMS,
+    log:
+        "results/logs/table2_main_benchmark.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table2_main_benchmark.py"
+
+
+rule table_per_bucket:
+    input:
+        summary="results/metrics/summary.json",
+    output:
+        md=report("paper_figures/table_per_bucket.md", caption="../report/table_per_bucket.rst", category="Tables"),
+        tex="paper_figures/table_per_bucket.tex",
+    params:
+        systems=SYSTEMS,
+    log:
+        "results/logs/table_per_bucket.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table_per_bucket.py"
+
+
+rule figure1_tsne:
+    input:
+        test="results/corpus/test.jsonl",
+        human="results/embeddings/human_test.npz",
+        systems=expand("results/embeddings/{system}.npz", system=["base", "hdpo"]),
+    output:
+        png=report("paper_figures/figure1_tsne.png", caption="../report/figure1_tsne.rst", category="Figures"),
+        pdf="paper_figures/figure1_tsne.pdf",
+    params:
+        systems=["base", "hdpo"],
+        tsne=config["figures"].get("tsne", {}),
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure1_tsne.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_tsne.py"
+
+
+rule figure_bucket_inventory:
+    input:
+        stats="results/corpus/bucket_stats.json",
+    output:
+        png=report("paper_figures/figure_bucket_inventory.png", caption="../report/figure_bucket_inventory.rst", category="Figures"),
+        pdf="paper_figures/figure_bucket_inventory.pdf",
+    params:
+        min_bucket_size=config["min_bucket_size"],
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_bucket_inventory.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_bucket_inventory.py"
+
+
+rule figure_bng_heatmap:
+    input:
+        summary="results/metrics/summary.json",
+    output:
+        png=report("paper_figures/figure_bng_heatmap.png", caption="../report/figure_bng_heatmap.rst", category="Figures"),
+        pdf="paper_figures/figure_bng_heatmap.pdf",
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_bng_heatmap.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_bng_heatmap.py"
+
+
+rule figure_nuf_frontier:
+    input:
+        summary="results/metrics/summary.json",
+    output:
+        png=report("paper_figures/figure_nuf_frontier.png", caption="../report/figure_nuf_frontier.rst", category="Figures"),
+        pdf="paper_figures/figure_nuf_frontier.pdf",
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_nuf_frontier.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_nuf_frontier.py"
+
+
+rule figure_length_distributions:
+    input:
+        test="results/corpus/test.jsonl",
+        generations=expand("results/generations/{system}/test.jsonl", system=SYSTEMS),
+    output:
+        png=report("paper_figures/figure_length_distributions.png", caption="../report/figure_length_distributions.rst", category="Figures"),
+        pdf="paper_figures/figure_length_distributions.pdf",
+    params:
+        systems=SYSTEMS,
+        min_bucket_size=config["evaluation"].get("min_bucket_size", 20),
+        sample_index=config["evaluation"].get("sample_index", 0),
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_length_distributions.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_length_distributions.py"
+
+
+rule figure_critic_scores:
+    input:
+        scores=expand("results/critic/scores/{name}.jsonl", name=["human", *SYSTEMS]),
+    output:
+        png=report("paper_figures/figure_critic_scores.png", caption="../report/figure_critic_scores.rst", category="Figures"),
+        pdf="paper_figures/figure_critic_scores.pdf",
+    params:
+        labels=["human", *SYSTEMS],
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_critic_scores.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_critic_scores.py"
+
+
+rule replication_report:
+    input:
+        summary="results/metrics/summary.json",
+        bootstraps=expand("results/metrics/{system}.bootstrap.json", system=SYSTEMS),
+        test="results/corpus/test.jsonl",
+    output:
+        md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
+    params:
+        profile=config["profile"],
+        published_model=config["replication"]["published_model"],
+        noninferiority_margin=config["replication"]["noninferiority_margin"],
+    log:
+        "results/logs/replication_report.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/replication_report.py"

@@ -1,0 +1,79 @@
+# Evaluation (METHOD.md §9): features and embeddings of every system's test generations, one
+# metrics file per system with bootstrap CIs, and the combined summary.
+
+
+rule embed_human:
+    input:
+        records="results/corpus/test.jsonl",
+        encoder="results/models/base/train_summary.json",
+    output:
+        embeddings="results/embeddings/human_test.npz",
+    params:
+        settings=stage_settings("embeddings"),
+    log:
+        "results/logs/embed_human.log",
+    threads: workflow.cores
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/embed_responses.py"
+
+
+rule embed_system:
+    input:
+        records="results/corpus/test.jsonl",
+        encoder="results/models/base/train_summary.json",
+        generations="results/generations/{system}/test.jsonl",
+    output:
+        embeddings="results/embeddings/{system}.npz",
+    params:
+        settings=stage_settings("embeddings"),
+    log:
+        "results/logs/embed_system_{system}.log",
+    wildcard_constraints:
+        system="|".join(SYSTEMS),
+    threads: workflow.cores
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/embed_responses.py"
+
+
+rule evaluate_system:
+    input:
+        test="results/corpus/test.jsonl",
+        generations="results/generations/{system}/test.jsonl",
+        human_features="results/features/human_test.npz",
+        features="results/features/{system}_test.npz",
+        references="results/references/references.json",
+        human_embeddings="results/embeddings/human_test.npz",
+        embeddings="results/embeddings/{system}.npz",
+    output:
+        metrics="results/metrics/{system}.json",
+        bootstrap="results/metrics/{system}.bootstrap.json",
+    params:
+        system="{system}",
+        evaluation=config["evaluation"],
+    log:
+        "results/logs/evaluate_system_{system}.log",
+    wildcard_constraints:
+        system="|".join(SYSTEMS),
+    threads: 1
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/evaluate_system.py"
+
+
+rule combine_metrics:
+    input:
+        metrics=expand("results/metrics/{system}.json", system=SYSTEMS),
+    output:
+        summary="results/metrics/summary.json",
+        tsv="results/metrics/all_systems.tsv",
+    log:
+        "results/logs/combine_metrics.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/combine_metrics.py"
