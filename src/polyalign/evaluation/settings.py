@@ -1,0 +1,100 @@
+"""Settings of the evaluation stage (the `evaluation:` block of the config; docs/evaluation.md).
+
+Everything that changes a number is here and is recorded in every metrics file, so that two
+metrics files can only be compared (or paired) when they were computed the same way.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+from polyalign.metrics.mauve_metrics import MauveSettings
+
+ZH_TOKENIZATIONS = ("char", "mixed", "whitespace")
+HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
+
+
+@dataclass(frozen=True)
+class BootstrapSettings:
+    n_resamples: int = 1000            # cheap tier: EM, QA-F1, ROUGE-L, BNG, BNG-robust, HCR
+    n_resamples_expensive: int = 50    # MAUVE tier: G-/C-MAUVE, TDM, NUF, Aggregate (0 = no CI)
+    expensive_overall: bool = False    # also bootstrap the MAUVE tier of the pooled scope
+    seed: int = 42
+    alpha: float = 0.05
+
+    def __post_init__(self):
+        if self.n_resamples < 0 or self.n_resamples_expensive < 0:
+            raise ValueError("bootstrap resample counts must be >= 0")
+        if self.n_resamples_expensive > self.n_resamples:
+            raise ValueError("n_resamples_expensive must not exceed n_resamples (the expensive "
+                             "tier reuses the first draws of the cheap tier)")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
+
+
+@dataclass(frozen=True)
+class DiversitySettings:
+    n_samples: int = 500
+    n_references: int = 100
+    seed: int = 42
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    min_bucket_size: int = 20          # test rows a bucket needs for BNG, C-MAUVE and TDM
+    zh_tokenization: str = "char"      # QA-F1 / EM / ROUGE-L tokens of Chinese answers
+    hcr_band: tuple[str, str] = ("q10", "q90")
+    sample_index: int = 0              # which sample to score when a system drew several
+    seed: int = 42                     # TDM's TruncatedSVD
+    tdm_max_components: int = 64
+    diversity: DiversitySettings = field(default_factory=DiversitySettings)
+    mauve: MauveSettings = field(default_factory=MauveSettings)
+    bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)
+
+    def __post_init__(self):
+        if self.min_bucket_size < 2:
+            raise ValueError("min_bucket_size must be >= 2")
+        if self.zh_tokenization not in ZH_TOKENIZATIONS:
+            raise ValueError(f"zh_tokenization must be one of {ZH_TOKENIZATIONS}, "
+                             f"got {self.zh_tokenization!r}")
+        if tuple(self.hcr_band) not in HCR_BANDS:
+            raise ValueError(f"hcr_band must be one of {HCR_BANDS}, got {self.hcr_band!r}")
+
+    def mauve_for_buckets(self) -> MauveSettings:
+        """C-MAUVE settings: bucket minimum = min_bucket_size (one rule for every bucket metric)."""
+        return MauveSettings(**{**asdict(self.mauve), "min_size": self.min_bucket_size})
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["hcr_band"] = list(self.hcr_band)
+        out["mauve"]["min_size"] = self.min_bucket_size
+        return out
+
+
+def _sub(cls, values: dict | None, where: str):
+    values = dict(values or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{where}: unknown key(s) {unknown} (known: {sorted(known)})")
+    return cls(**values)
+
+
+def settings_from_config(block: dict | None) -> EvaluationSettings:
+    """EvaluationSettings from the config's `evaluation:` mapping (missing keys = defaults)."""
+    block = dict(block or {})
+    nested = {
+        "diversity": _sub(DiversitySettings, block.pop("diversity", None), "evaluation.diversity"),
+        "bootstrap": _sub(BootstrapSettings, block.pop("bootstrap", None), "evaluation.bootstrap"),
+    }
+    mauve = dict(block.pop("mauve", None) or {})
+    if "min_size" in mauve:
+        raise ValueError("evaluation.mauve.min_size is not a setting: C-MAUVE uses "
+                         "evaluation.min_bucket_size")
+    nested["mauve"] = _sub(MauveSettings, mauve, "evaluation.mauve")
+    if "hcr_band" in block:
+        block["hcr_band"] = tuple(block["hcr_band"])
+    known = {f.name for f in fields(EvaluationSettings)}
+    unknown = sorted(set(block) - known)
+    if unknown:
+        raise ValueError(f"evaluation: unknown key(s) {unknown} (known: {sorted(known)})")
+    return EvaluationSettings(**block, **nested)

@@ -1,0 +1,48 @@
+"""Per-bucket table: buckets x systems of BNG and QA-F1, one pair of tables per language."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..evaluation.store import number
+from .inventory import bucket_label
+from .published import system_label
+from .table2 import MISSING, ordered_systems
+from .tables import write_tables
+
+BUCKET_METRICS = (("bng", "BNG (lower is better)"), ("qa_f1", "QA-F1 (higher is better)"))
+
+
+def _cell(value) -> str:
+    x = number(value)
+    return f"{x:.3f}" if math.isfinite(x) else MISSING
+
+
+def bucket_sections(summary: dict, systems: Sequence[str] | None = None,
+                    metrics: Sequence[tuple[str, str]] = BUCKET_METRICS) -> list[dict]:
+    """Per language and metric: one row per test bucket (n = test prompts; 'eval' = whether the
+    bucket has enough test rows for the distributional metrics), one column per system."""
+    systems = ordered_systems(summary, systems)
+    first = summary["per_bucket"][systems[0]]
+    min_size = summary["settings"]["min_bucket_size"]
+    sections = []
+    for lang in sorted(summary["languages"]):
+        buckets = sorted(b for b, v in first.items() if v["language"] == lang)
+        for metric, label in metrics:
+            rows = []
+            for b in buckets:
+                row = [bucket_label(b), first[b]["n"], "yes" if first[b]["eligible"] else "no"]
+                rows.append(row + [_cell(summary["per_bucket"][s][b].get(metric)) for s in systems])
+            sections.append({
+                "title": f"Per-bucket {label.split(' (')[0]} ({lang})",
+                "caption": (f"{label} per test bucket, language {lang}. Distributional metrics "
+                            f"need at least {min_size} test prompts in a bucket ('eval' = yes); "
+                            "smaller buckets show '–' for BNG."),
+                "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
+                "rows": rows,
+            })
+    return sections
+
+
+def write_bucket_table(summary: dict, md_path, tex_path, systems: Sequence[str] | None = None) -> None:
+    write_tables(bucket_sections(summary, systems), md_path, tex_path)

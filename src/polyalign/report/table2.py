@@ -1,0 +1,75 @@
+"""Table 2: the main benchmark per language, every number with its bootstrap interval."""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from ..evaluation.store import number
+from ..io import InputError
+from .published import system_label
+from .tables import write_tables
+
+TABLE2_SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
+TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
+                  ("nuf", "NUF"), ("aggregate", "Aggregate"))
+MISSING = "–"
+
+
+def format_ci(ci: dict | None, digits: int = 3) -> str:
+    """'0.412 [0.371, 0.455]'; the point alone when there is no interval; '–' when undefined."""
+    if ci is None or not math.isfinite(number(ci.get("point"))):
+        return MISSING
+    text = f"{number(ci['point']):.{digits}f}"
+    low, high = number(ci.get("low")), number(ci.get("high"))
+    if math.isfinite(low) and math.isfinite(high):
+        text += f" [{low:.{digits}f}, {high:.{digits}f}]"
+    return text
+
+
+def ordered_systems(summary: dict, systems: Sequence[str] | None = None) -> list[str]:
+    """The requested systems (all must be in the summary), else the summary's systems with the
+    paper's six first in the paper's order and any others (oracle rows) after them."""
+    present = summary["systems"]
+    if systems is not None:
+        missing = [s for s in systems if s not in present]
+        if missing:
+            raise InputError(f"system(s) {missing} requested but not in the summary ({present})")
+        return list(systems)
+    return [s for s in TABLE2_SYSTEMS if s in present] + [s for s in present
+                                                          if s not in TABLE2_SYSTEMS]
+
+
+def _caption(summary: dict, language: str) -> str:
+    boot = summary["settings"]["bootstrap"]
+    level = round(100 * (1 - boot["alpha"]))
+    return (f"Language {language}, {summary['languages'][language]} test prompts. Point estimate "
+            f"[{level}% bootstrap interval over test prompts; {boot['n_resamples']} resamples for "
+            f"QA-F1 and BNG, {boot['n_resamples_expensive']} for G-MAUVE, NUF and Aggregate; a "
+            "number without brackets has no interval]. BNG-macro: lower is better; all other "
+            "columns: higher is better.")
+
+
+def table2_sections(summary: dict, systems: Sequence[str] | None = None,
+                    languages: Sequence[str] | None = None) -> list[dict]:
+    """One table per language: systems x (QA-F1, BNG-macro, G-MAUVE, NUF, Aggregate)."""
+    systems = ordered_systems(summary, systems)
+    languages = list(languages) if languages is not None else sorted(summary["languages"])
+    sections = []
+    for lang in languages:
+        rows = []
+        for system in systems:
+            head = summary["headline"][system].get(lang)
+            if head is None:
+                raise InputError(f"system {system!r} has no metrics for language {lang!r}")
+            rows.append([system_label(system)] + [format_ci(head.get(m)) for m, _ in TABLE2_COLUMNS])
+        sections.append({
+            "title": f"Table 2: main benchmark ({lang})",
+            "caption": _caption(summary, lang),
+            "headers": ["System"] + [label for _, label in TABLE2_COLUMNS],
+            "rows": rows,
+        })
+    return sections
+
+
+def write_table2(summary: dict, md_path, tex_path, systems: Sequence[str] | None = None) -> None:
+    write_tables(table2_sections(summary, systems), md_path, tex_path)

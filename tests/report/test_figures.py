@@ -1,0 +1,80 @@
+"""Every figure function writes a non-empty PNG + PDF pair, byte-identical across two calls;
+CJK text renders with a CJK font and is an error without one."""
+import numpy as np
+import pytest
+
+from polyalign.report import figures as F
+
+from .fake_summary import summary
+
+
+def _tsne(png, pdf):
+    rng = np.random.default_rng(0)
+    groups = [("human", rng.normal(size=(25, 6))), ("BaseLM", rng.normal(size=(25, 6)) + 0.5),
+              ("HDPO", rng.normal(size=(25, 6)) + 0.2)]
+    F.figure_tsne({"en": groups, "zh": groups[:2]}, png, pdf, max_points=20, perplexity=5)
+
+
+def _inventory(png, pdf):
+    counts = {"en|multi|dialogue|short": {"train": 120, "test": 30},
+              "en|single|qa|short": {"train": 40, "test": 8}, "zh|single|qa|short": {"train": 25, "test": 0}}
+    F.figure_bucket_inventory(counts, png, pdf, min_bucket_size=20)
+
+
+def _heatmap(png, pdf):
+    F.figure_bng_heatmap(F.bucket_metric_table(summary()["per_bucket"]), png, pdf)
+
+
+def _frontier(png, pdf):
+    per_bucket = summary()["per_bucket"]
+    F.figure_nuf_frontier({s: per_bucket[s] for s in ("sft", "hdpo")}, png, pdf,
+                          hypervolume={"hdpo": {"en": 0.5, "zh": None}})
+
+
+def _lengths(png, pdf):
+    records = [{"id": str(i), "language": lang, "bucket_id": f"{lang}|single|qa|short",
+                "human_answer": "word " * (1 + i % 7)} for i, lang in enumerate(["en", "zh"] * 15)]
+    answers = {"SFT": {r["id"]: "a b c" for r in records},
+               "HDPO": {r["id"]: "x " * (1 + int(r["id"]) % 4) for r in records}}
+    F.figure_length_distributions(F.length_table(records, answers), png, pdf)
+
+
+def _critic(png, pdf):
+    rng = np.random.default_rng(1)
+    human = [{"id": str(i), "bucket_id": "en|x", "score": float(v)}
+             for i, v in enumerate(rng.normal(size=30))]
+    human += [{"id": "z", "bucket_id": "zh|x", "score": 0.1}, {"id": "n", "bucket_id": "zh|x", "score": None}]
+    F.figure_critic_scores([("human", human), ("SFT", list(rng.normal(1, 1, size=30)))], png, pdf)
+
+
+@pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic])
+def test_figure_pair_is_written_and_deterministic(draw, tmp_path):
+    paths = []
+    for k in range(2):
+        png, pdf = tmp_path / f"f{k}.png", tmp_path / f"f{k}.pdf"
+        draw(png, pdf)
+        paths.append((png.read_bytes(), pdf.read_bytes()))
+    (png0, pdf0), (png1, pdf1) = paths
+    assert png0.startswith(b"\x89PNG") and pdf0.startswith(b"%PDF") and len(png0) > 1000
+    assert png0 == png1 and pdf0 == pdf1
+    assert b"CreationDate" not in pdf0
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_cjk_text_without_font_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(F, "CJK_FONT_CANDIDATES", ())
+    with pytest.raises(F.MissingGlyphError, match="fonts-wqy-microhei"):
+        F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png",
+                               tmp_path / "a.pdf")
+    assert not (tmp_path / "a.png").exists()
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        F.figure_critic_scores([("human", [0.1])], tmp_path / "a.png", tmp_path / "a.pdf",
+                               cjk_font=str(tmp_path / "missing.ttf"))
+
+
+@pytest.mark.skipif(F.resolve_cjk_font() is None, reason="no CJK font installed "
+                    "(Debian: apt-get install fonts-wqy-microhei)")
+def test_cjk_text_renders_with_a_cjk_font(tmp_path):
+    F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png",
+                           tmp_path / "a.pdf")
+    assert (tmp_path / "a.pdf").stat().st_size > 1000

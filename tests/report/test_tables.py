@@ -1,0 +1,53 @@
+"""Table 2 and the per-bucket table on a fixed summary."""
+import pytest
+
+from polyalign.io import InputError
+from polyalign.report.bucket_table import bucket_sections
+from polyalign.report.table2 import format_ci, table2_sections, write_table2
+from polyalign.report.tables import render_tables
+
+from .fake_summary import summary
+
+
+def test_format_ci():
+    assert format_ci({"point": 0.4123, "low": 0.371, "high": 0.4551}) == "0.412 [0.371, 0.455]"
+    assert format_ci({"point": 0.4123, "low": None, "high": None}) == "0.412"
+    assert format_ci({"point": None}) == "–"
+    assert format_ci(None) == "–"
+
+
+def test_table2_markdown_rows():
+    md = render_tables(table2_sections(summary()), "md")
+    lines = md.splitlines()
+    start = lines.index("### Table 2: main benchmark (en)")
+    assert lines[start + 4] == ("| System     | QA-F1                | BNG-macro            | "
+                                "G-MAUVE              | NUF                  | Aggregate            |")
+    rows = lines[start + 6:start + 12]
+    assert rows == [
+        "| BaseLM     | 0.100 [0.050, 0.150] | 1.000 [0.900, 1.100] | 0.500 [0.450, 0.550] | 0.200 [0.100, 0.300] | 0.300 [0.250, 0.350] |",
+        "| CoT        | 0.200 [0.150, 0.250] | 0.900 [0.800, 1.000] | 0.550 [0.500, 0.600] | 0.250 [0.150, 0.350] | 0.350 [0.300, 0.400] |",
+        "| SFT        | 0.300 [0.250, 0.350] | 0.800 [0.700, 0.900] | 0.600 [0.550, 0.650] | 0.300 [0.200, 0.400] | 0.400 [0.350, 0.450] |",
+        "| Bucket-SFT | 0.400 [0.350, 0.450] | 0.700 [0.600, 0.800] | 0.650 [0.600, 0.700] | 0.350 [0.250, 0.450] | 0.450 [0.400, 0.500] |",
+        "| DPO        | 0.500 [0.450, 0.550] | 0.600 [0.500, 0.700] | 0.700 [0.650, 0.750] | 0.400 [0.300, 0.500] | 0.500 [0.450, 0.550] |",
+        "| HDPO       | 0.600 [0.550, 0.650] | 0.500 [0.400, 0.600] | 0.750 [0.700, 0.800] | 0.450 [0.350, 0.550] | 0.550 [0.500, 0.600] |",
+    ]
+    assert "### Table 2: main benchmark (zh)" in md
+    assert "38 test prompts" in md and "100 resamples" in md
+
+
+def test_table2_files_and_system_selection(tmp_path):
+    write_table2(summary(), tmp_path / "t.md", tmp_path / "t.tex", systems=["sft", "hdpo"])
+    tex = (tmp_path / "t.tex").read_text()
+    assert "\\toprule" in tex and "HDPO" in tex and "BaseLM" not in tex
+    with pytest.raises(InputError, match="not in the summary"):
+        table2_sections(summary(), systems=["sft", "ppo"])
+
+
+def test_bucket_table():
+    sections = bucket_sections(summary(), systems=["base", "hdpo"])
+    assert [s["title"] for s in sections] == ["Per-bucket BNG (en)", "Per-bucket QA-F1 (en)",
+                                              "Per-bucket BNG (zh)", "Per-bucket QA-F1 (zh)"]
+    assert sections[0]["headers"] == ["bucket", "n", "eval", "BaseLM", "HDPO"]
+    assert sections[0]["rows"] == [["en / multi / dialogue / short", 30, "yes", "0.500", "1.000"],
+                                   ["en / single / qa / short", 8, "no", "–", "–"]]
+    assert sections[1]["rows"][1] == ["en / single / qa / short", 8, "no", "0.000", "0.500"]

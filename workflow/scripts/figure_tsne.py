@@ -1,0 +1,31 @@
+"""Rule figure_tsne (Figure 1, right): t-SNE of human vs system response embeddings per language.
+
+input:   test      results/corpus/test.jsonl (the language of every id)
+         human     results/embeddings/human_test.npz
+         systems   list of results/embeddings/{system}.npz (paper: base, hdpo)
+output:  png       paper_figures/figure1_tsne.png
+         pdf       paper_figures/figure1_tsne.pdf
+params:  systems   system names of input.systems, same order (e.g. [base, hdpo])
+         tsne      config["figures"]["tsne"]: {seed: 42, perplexity: 30, max_points: 400}
+         cjk_font  config["figures"]["cjk_font"] (null = known Debian paths)
+"""
+from polyalign.evaluation import load_embedding_table
+from polyalign.io import read_jsonl
+from polyalign.report.figures import figure_tsne
+from polyalign.report.published import system_label
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads):
+    p = snakemake.params
+    lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
+    tables = [("human", load_embedding_table(snakemake.input.human))]
+    tables += [(system_label(s), load_embedding_table(path))
+               for s, path in zip(p.systems, snakemake.input.systems)]
+    panels = {}
+    for lang in sorted(set(lang_of.values())):
+        panels[lang] = [(label, t.E[[k for k, i in enumerate(t.ids) if lang_of[i] == lang]])
+                        for label, t in tables]
+    tsne = {"seed": 42, "perplexity": 30.0, "max_points": 400, **dict(p.get("tsne") or {})}
+    figure_tsne(panels, snakemake.output.png, snakemake.output.pdf, seed=tsne["seed"],
+                perplexity=tsne["perplexity"], max_points=tsne["max_points"],
+                cjk_font=p.get("cjk_font"))

@@ -1,0 +1,37 @@
+"""Rule replication_report: our numbers beside the published ones; verdicts on the 5 claims.
+
+input:   summary      results/metrics/summary.json
+         bootstraps   list of results/metrics/{system}.bootstrap.json (all systems)
+         test         results/corpus/test.jsonl (languages of the ids, for detector flags)
+         detectors    optional list of JSONL files with rows {id, system, detector, flagged};
+                      absent = claim 5 "not evaluated"
+output:  md           paper_figures/replication.md
+params:  profile      config["profile"] (anything but "paper" prints the scale caveat)
+         published_model        config["replication"]["published_model"] (Qwen2.5-1.5B)
+         noninferiority_margin  config["replication"]["noninferiority_margin"] (0.02)
+"""
+from polyalign.evaluation import load_bootstrap
+from polyalign.io import read_json, read_jsonl, write_text
+from polyalign.report.published import load_published
+from polyalign.report.replication import evaluate_claims, replication_markdown
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0]) as log:
+    p = snakemake.params
+    summary = read_json(snakemake.input.summary)
+    boots = {b["system"]: b for b in map(load_bootstrap, snakemake.input.bootstraps)}
+    detectors = {}
+    for path in snakemake.input.get("detectors") or []:
+        for row in read_jsonl(path):
+            flags = detectors.setdefault(row["detector"], {}).setdefault(row["system"], {})
+            flags[row["id"]] = bool(row["flagged"])
+    lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
+    published = load_published()
+    margin = p.get("noninferiority_margin", 0.02)
+    claims = evaluate_claims(summary, boots, published["claims"]["list"], margin=margin,
+                             detectors=detectors, lang_of=lang_of)
+    write_text(snakemake.output.md, replication_markdown(
+        summary, published, claims, model=p.get("published_model", "Qwen2.5-1.5B"),
+        profile=p.get("profile", "embedded"), margin=margin))
+    for c in claims:
+        log.info("claim %d: %s", c["id"], c["verdict"])
