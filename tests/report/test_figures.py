@@ -78,3 +78,11 @@ def test_cjk_text_renders_with_a_cjk_font(tmp_path):
     F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png",
                            tmp_path / "a.pdf")
     assert (tmp_path / "a.pdf").stat().st_size > 1000
+
+
+def test_empty_inputs_give_an_explicit_placeholder(tmp_path):
+    import pandas as pd
+    F.figure_bng_heatmap(pd.DataFrame(index=["SFT"]), tmp_path / "h.png", tmp_path / "h.pdf")
+    F.figure_critic_scores([("human", [{"bucket_id": "en|x", "score": None}])],
+                           tmp_path / "c.png", tmp_path / "c.pdf")
+    assert (tmp_path / "h.png").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0

@@ -98,6 +98,21 @@ def _style(chain: Sequence[str]) -> dict:
             "font.family": list(chain), "svg.hashsalt": "polyalign"}
 
 
+def _message(ax, text: str) -> None:
+    """Say in the panel why it is empty (a small configuration), instead of failing or drawing
+    an empty frame."""
+    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes)
+    ax.set(xticks=[], yticks=[])
+
+
+def placeholder_figure(png_path, pdf_path, text: str, cjk_font: str | None = None) -> None:
+    chain = font_chain(cjk_font)
+    with plt.rc_context(_style(chain)):
+        fig, ax = plt.subplots(figsize=(6, 2), layout="constrained")
+        _message(ax, text)
+        save_figure(fig, png_path, pdf_path, chain)
+
+
 def _languages(buckets) -> list[str]:
     return sorted({b.split("|", 1)[0] for b in buckets})
 
@@ -125,6 +140,9 @@ def figure_tsne(panels: Mapping[str, Sequence[tuple[str, np.ndarray]]], png_path
                     E = E[np.sort(rng.choice(E.shape[0], max_points, replace=False))]
                 parts.append((label, E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)))
             X = np.concatenate([E for _, E in parts])
+            if X.shape[0] < 5:
+                _message(ax, f"{lang}: only {X.shape[0]} responses, no t-SNE map")
+                continue
             tsne = TSNE(n_components=2, init="pca", random_state=seed, learning_rate="auto",
                         perplexity=min(perplexity, (X.shape[0] - 1) / 3))
             with threadpool_limits(1):
@@ -187,6 +205,9 @@ def bucket_metric_table(per_bucket: Mapping[str, Mapping[str, dict]], metric: st
 def figure_bng_heatmap(table: pd.DataFrame, png_path, pdf_path, *, title: str = "BNG per bucket",
                        cjk_font: str | None = None) -> None:
     """Heatmap systems x buckets (lower = closer to the human answers); robust colour range."""
+    if table.shape[1] == 0:
+        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts for BNG",
+                                  cjk_font)
     chain = font_chain(cjk_font)
     table = table.rename(columns=bucket_label)
     with plt.rc_context(_style(chain)):
@@ -264,6 +285,9 @@ def figure_length_distributions(table: pd.DataFrame, png_path, pdf_path, *,
     """Box plots of response length (length tokens) per bucket, human vs systems, per language."""
     if buckets is not None:
         table = table[table.bucket.isin(list(buckets))]
+    if table.empty:
+        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts",
+                                  cjk_font)
     table = table.assign(bucket=table.bucket.map(bucket_label))
     langs = sorted(table.language.unique())
     chain = font_chain(cjk_font)
@@ -301,6 +325,8 @@ def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_p
                 rows.append({"source": label, "language": lang, "score": float(s["score"])})
             else:
                 rows.append({"source": label, "language": "all", "score": float(s)})
+    if not rows:
+        return placeholder_figure(png_path, pdf_path, "no critic score to show", cjk_font)
     df = pd.DataFrame(rows)
     lo, hi = float(df.score.min()), float(df.score.max())
     edges = np.linspace(lo - 0.5, hi + 0.5, bins + 1) if hi <= lo else np.linspace(lo, hi, bins + 1)
