@@ -14,9 +14,9 @@ def render_tables(sections: list[dict], fmt: str) -> str:
             parts.append(f"### {sec['title']}\n")
             if sec.get("caption"):
                 parts.append(sec["caption"] + "\n")
-            parts.append(tabulate(sec["rows"], headers=sec["headers"], tablefmt="github") + "\n")
+            parts.append(tabulate(sec["rows"], headers=sec["headers"], tablefmt="github", disable_numparse=True) + "\n")
         elif fmt == "tex":
-            body = tabulate(sec["rows"], headers=sec["headers"], tablefmt="latex_booktabs")
+            body = tabulate(sec["rows"], headers=sec["headers"], tablefmt="latex_booktabs", disable_numparse=True)
             caption = sec.get("caption", sec["title"]).replace("_", r"\_").replace("%", r"\%")
             parts.append("\\begin{table}[t]\n\\centering\n\\small\n" + body + "\n"
                          f"\\caption{{{caption}}}\n\\end{{table}}\n")
