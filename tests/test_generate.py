@@ -3,7 +3,14 @@ import json
 import pytest
 import torch
 
-from polyalign.generate import GumbelSampler, generate_file, generate_ids, generate_records, generate_unbatched
+from polyalign.generate import (
+    GumbelSampler,
+    counter_uniform,
+    generate_file,
+    generate_ids,
+    generate_records,
+    generate_unbatched,
+)
 from polyalign.models import save_model
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
 
@@ -64,6 +71,22 @@ def test_gumbel_sampler_matches_softmax():
     assert torch.allclose(counts, logits.softmax(-1)[0], atol=0.03)
     top = GumbelSampler(list(range(500)), temperature=1.0, top_p=0.7)(None, logits.expand(500, 4)).argmax(-1)
     assert set(top.tolist()) == {0, 1}  # p = .64, .24, … → the top-0.7 set is the first two
+
+
+def test_counter_uniform_is_a_function_of_seed_step_and_column():
+    a = counter_uniform(torch.tensor([1, 2]), 0, 10)
+    b = counter_uniform(torch.tensor([2]), 0, 50)
+    assert torch.equal(a[1], b[0, :10])
+    assert not torch.equal(a, counter_uniform(torch.tensor([1, 2]), 1, 10))
+    u = counter_uniform(torch.arange(200), 3, 1000)
+    assert 0 < u.min() and u.max() < 1
+    assert abs(u.mean().item() - 0.5) < 0.005 and abs(u.std().item() - 12 ** -0.5) < 0.005
+
+
+def test_flat_rows_rank_every_token():
+    flat = torch.zeros(300, 1000)  # the top 256 tokens hold 25.6% < top_p
+    draws = GumbelSampler(list(range(300)), temperature=1.0, top_p=0.9)(None, flat).argmax(-1)
+    assert (draws >= 256).sum() > 100
 
 
 class ScriptedModel(torch.nn.Module):

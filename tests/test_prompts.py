@@ -92,6 +92,14 @@ def test_truncation_cuts_context_then_question_head(tok):
         render_prompt(r, tok, max_prompt_tokens=5)
 
 
+def test_truncation_of_chinese_ends(tok):
+    # byte-level tokens split CJK characters: a token-level cut would re-encode longer and loop
+    r = record(0, "zh", question="今天天气怎么样？你喜欢什么运动？" * 20, context="我喜欢打篮球和游泳。" * 20)
+    text = render_prompt(r, tok, max_prompt_tokens=30)
+    assert len(encode_prompt(text, tok)) <= 30 and "\ufffd" not in text
+    assert text.endswith("运动？</s>\n<|assistant|>\n")
+
+
 def test_extract_final_answer():
     assert extract_final_answer("Let me think.\nThey asked X.\nAnswer: Sure, why not?") == ("Sure, why not?", True)
     assert extract_final_answer("Answer: a\nAnswer: b ") == ("b", True)

@@ -4,10 +4,10 @@ Prompts are rendered with the system's training format (`prompts.SYSTEM_STYLES`)
 token length, left-padded into batches and decoded with `model.generate` (KV cache); outputs
 are returned in input order.
 
-Sampling is done as argmax(logits/T + Gumbel noise) after top-p filtering, with the noise of
-each (record, sample) drawn from its own generator seeded by hash(seed, id, sample). That is
-an exact sample from the tempered top-p distribution, and a row's randomness does not depend
-on which other rows share its batch or in what order records come. What is guaranteed:
+Sampling is done as argmax(logits/T + Gumbel noise) over the top-p tokens, with the noise of
+each (record, sample) drawn from its own counter-based stream keyed by hash(seed, id, sample).
+That is an exact sample from the tempered top-p distribution, and a row's randomness does not
+depend on which other rows share its batch or in what order records come. What is guaranteed:
 byte-identical outputs for two runs with the same model, records, config and machine (same
 number of threads). Across batch sizes/compositions outputs are identical up to floating-point
 differences of the logits with different padding widths, which can flip near-ties (rare; the
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import time
 
 import torch
@@ -25,10 +26,9 @@ from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from .prompts import (
     LengthSampler,
-    encode_prompt,
     extract_final_answer,
     profile_length_bin,
-    render_prompt,
+    render_prompt_ids,
     style_of,
 )
 
@@ -57,27 +57,79 @@ def row_seed(seed: int, record_id: str, sample: int) -> int:
     return int(hashlib.sha256(f"{seed}:{record_id}:{sample}".encode()).hexdigest()[:15], 16)
 
 
+def _int64(c: int) -> int:
+    return c - (1 << 64) if c >= (1 << 63) else c
+
+
+_GOLDEN, _MIX1, _MIX2 = _int64(0x9E3779B97F4A7C15), _int64(0xBF58476D1CE4E5B9), _int64(0x94D049BB133111EB)
+
+
+def _splitmix(x: torch.Tensor) -> torch.Tensor:
+    """The splitmix64 finaliser on int64 tensors (multiplication wraps; the masks make the
+    arithmetic right shifts logical)."""
+    x = x ^ ((x >> 30) & ((1 << 34) - 1))
+    x = x * _MIX1
+    x = x ^ ((x >> 27) & ((1 << 37) - 1))
+    x = x * _MIX2
+    return x ^ ((x >> 31) & ((1 << 33) - 1))
+
+
+def counter_uniform(seeds: torch.Tensor, step: int, n: int) -> torch.Tensor:
+    """[len(seeds), n] uniforms in (0, 1), a pure function of (seed, step, column): a
+    counter-based generator, so drawing more columns never changes the first ones."""
+    key = _splitmix(seeds.long() + _int64(_GOLDEN * (step + 1) % (1 << 64)))
+    x = _splitmix(key[:, None] + _GOLDEN * torch.arange(1, n + 1, device=seeds.device)[None, :])
+    bits = (x >> 11) & ((1 << 53) - 1)
+    return (bits.double() + 0.5) / float(1 << 53)
+
+
 class GumbelSampler(LogitsProcessor):
-    """Turns greedy decoding into tempered top-p sampling with one noise stream per row."""
+    """Turns greedy decoding into tempered top-p sampling with one noise stream per row.
 
-    def __init__(self, seeds: list[int], temperature: float, top_p: float):
-        self.seeds, self.temperature, self.top_p = seeds, temperature, top_p
-        self.generators = None
+    Each step: candidates = the smallest set of most likely tokens with mass ≥ top_p, ranked
+    among the top `TOP_K` tokens, or among all tokens for a row whose top `TOP_K` hold less
+    mass; the token = argmax over candidates of logit/T + Gumbel noise, the noise of the
+    candidate of rank r being counter_uniform(row seed, step, r) (of token r when top_p = 1).
+    That is an exact draw, and a row's draw depends on its own logits and seed only. Rows that
+    already produced eos are not ranked in full (their tokens are discarded). The returned scores
+    are 0 at the chosen token and −inf elsewhere, for the greedy step of `generate` to pick it.
+    """
 
-    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        if self.generators is None:
-            self.generators = [torch.Generator(device=scores.device).manual_seed(s) for s in self.seeds]
+    TOP_K = 256
+
+    def __init__(self, seeds: list[int], temperature: float, top_p: float, eos_ids: list[int] = ()):
+        self.seeds = torch.tensor(seeds, dtype=torch.long)
+        self.temperature, self.top_p, self.eos_ids = temperature, top_p, list(eos_ids)
+        self.step, self.prompt_width = 0, None
+
+    def __call__(self, input_ids, scores: torch.Tensor) -> torch.Tensor:
         scores = scores.float() / self.temperature
-        if self.top_p < 1.0:
-            sorted_scores, order = torch.sort(scores, descending=True, dim=-1)
-            cum = sorted_scores.softmax(dim=-1).cumsum(dim=-1)
-            drop_sorted = cum - sorted_scores.softmax(dim=-1) >= self.top_p  # mass before token ≥ p
-            drop = drop_sorted.scatter(-1, order, drop_sorted)
-            scores = scores.masked_fill(drop, -math.inf)
-        v = scores.shape[-1]
-        u = torch.stack([torch.rand(v, generator=g, device=scores.device) for g in self.generators])
-        gumbel = -torch.log(-torch.log(u.clamp(min=1e-20)))
-        return scores + gumbel
+        seeds = self.seeds.to(scores.device)
+        if self.top_p >= 1.0:  # every token is a candidate; noise indexed by token id
+            token = self._draw(scores, seeds)
+        else:
+            top, idx = scores.topk(min(scores.shape[1], self.TOP_K), dim=-1)
+            lse = scores.logsumexp(dim=-1, keepdim=True)
+            token = idx.gather(1, self._draw(self._nucleus(top, lse), seeds))
+            flat = (top - lse).exp().sum(dim=-1) < self.top_p
+            if input_ids is not None and self.eos_ids:
+                self.prompt_width = self.prompt_width or input_ids.shape[1]
+                done = torch.isin(input_ids[:, self.prompt_width:], torch.tensor(self.eos_ids, device=scores.device))
+                flat &= ~done.any(dim=-1)
+            if top.shape[1] < scores.shape[1] and bool(flat.any()):
+                rows = flat.nonzero().squeeze(1)
+                full, full_idx = torch.sort(scores[rows], dim=-1, descending=True)
+                token[rows] = full_idx.gather(1, self._draw(self._nucleus(full, lse[rows]), seeds[rows]))
+        self.step += 1
+        return torch.full_like(scores, -math.inf).scatter_(1, token, 0.0)
+
+    def _nucleus(self, ranked: torch.Tensor, lse: torch.Tensor) -> torch.Tensor:
+        p = (ranked - lse).exp()
+        return ranked.masked_fill(p.cumsum(dim=-1) - p >= self.top_p, -math.inf)  # mass before ≥ p
+
+    def _draw(self, candidates: torch.Tensor, seeds: torch.Tensor) -> torch.Tensor:
+        u = counter_uniform(seeds, self.step, candidates.shape[1])
+        return (candidates + (-torch.log(-torch.log(u))).to(candidates.dtype)).argmax(dim=-1, keepdim=True)
 
 
 def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
@@ -113,7 +165,8 @@ def generate_ids(model, prompts_ids: list[list[int]], seeds: list[int], gcfg: di
     results: list = [None] * len(prompts_ids)
     bs = gcfg["batch_size"]
     try:
-        for start in tqdm(range(0, len(order), bs), desc="generate", disable=not progress):
+        for start in tqdm(range(0, len(order), bs), desc="generate", disable=not progress,
+                          mininterval=0.5 if sys.stderr.isatty() else 30):
             idx = order[start:start + bs]
             width = max(len(prompts_ids[i]) for i in idx)
             input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
@@ -124,7 +177,7 @@ def generate_ids(model, prompts_ids: list[list[int]], seeds: list[int], gcfg: di
                 mask[row, width - len(p):] = 1
             processors = LogitsProcessorList()
             if gcfg["do_sample"]:
-                processors.append(GumbelSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"]))
+                processors.append(GumbelSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"], eos_ids))
             out = model.generate(
                 input_ids=input_ids.to(device), attention_mask=mask.to(device),
                 generation_config=dconfig, logits_processor=processors,
@@ -163,8 +216,7 @@ def generate_records(
     rows, prompts_ids, seeds = [], [], []
     for r in records:
         length_bin = profile_length_bin(r, profile_length, length_sampler) if style == "profile" else None
-        prompt = render_prompt(r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns)
-        ids = encode_prompt(prompt, tokenizer)
+        prompt, ids = render_prompt_ids(r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns)
         for j in range(gcfg["num_samples"]):
             rows.append({
                 "id": r["id"], "sample": j, "system": system, "style": style, "prompt": prompt,

@@ -22,6 +22,7 @@ then the question from its start (the end of a question is what the response ans
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter, defaultdict
 
 STYLES = ("plain", "profile", "cot")
@@ -127,43 +128,56 @@ def render_prompt(
     max_history_turns: int | None = None,
 ) -> str:
     """The prompt string of `record` (see the module docstring), at most `max_prompt_tokens`."""
+    return render_prompt_ids(record, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns)[0]
+
+
+def render_prompt_ids(
+    record: dict,
+    tokenizer,
+    system: str | None = None,
+    style: str = "plain",
+    length_bin: str | None = None,
+    max_prompt_tokens: int | None = None,
+    max_history_turns: int | None = None,
+) -> tuple[str, list[int]]:
+    """`render_prompt` and the prompt's token ids (`encode_prompt` of it), encoded once."""
     history = list(record.get("history", []))
     if max_history_turns is not None:
         history = history[len(history) - max_history_turns:] if max_history_turns > 0 else []
     question, context = record["question"], record.get("context", "")
 
     def render():
-        msgs = build_messages(record, system, style, length_bin, history, question, context)
-        return render_messages(msgs, tokenizer)
+        text = render_messages(build_messages(record, system, style, length_bin, history, question, context), tokenizer)
+        return text, encode_prompt(text, tokenizer)
 
-    text = render()
+    text, ids = render()
     if max_prompt_tokens is None:
-        return text
-    n = len(encode_prompt(text, tokenizer))
-    while n > max_prompt_tokens and history:
+        return text, ids
+    while len(ids) > max_prompt_tokens and history:
         history = history[1:]
-        text = render()
-        n = len(encode_prompt(text, tokenizer))
+        text, ids = render()
+    # Cut by characters, not tokens: decoding a cut byte-level sequence can split a character
+    # and re-encode longer. Each pass removes at least one character, so the loop ends.
     for field in ("context", "question"):
-        while n > max_prompt_tokens:
+        while len(ids) > max_prompt_tokens:
             value = context if field == "context" else question
-            ids = tokenizer(value, add_special_tokens=False)["input_ids"]
-            if not ids or (field == "question" and len(ids) <= 1):
+            floor = 0 if field == "context" else 1
+            if len(value) <= floor:
                 break
-            keep = max(len(ids) - (n - max_prompt_tokens), 0 if field == "context" else 1)
-            keep = min(keep, len(ids) - 1)  # always shrink, so the loop ends
+            value_tokens = max(1, len(tokenizer(value, add_special_tokens=False)["input_ids"]))
+            cut = max(1, math.ceil((len(ids) - max_prompt_tokens) * len(value) / value_tokens))
+            keep = max(len(value) - cut, floor)
             if field == "context":
-                context = tokenizer.decode(ids[:keep]).strip()
+                context = value[:keep].rstrip()
             else:
-                question = tokenizer.decode(ids[len(ids) - keep:]).strip()
-            text = render()
-            n = len(encode_prompt(text, tokenizer))
-    if n > max_prompt_tokens:
+                question = value[len(value) - keep:].lstrip() or value[-1]
+            text, ids = render()
+    if len(ids) > max_prompt_tokens:
         raise ValueError(
-            f"record {record.get('id')}: prompt needs {n} tokens even without history, context "
+            f"record {record.get('id')}: prompt needs {len(ids)} tokens even without history, context "
             f"and most of the question; max_prompt_tokens={max_prompt_tokens} is too small"
         )
-    return text
+    return text, ids
 
 
 def extract_final_answer(text: str) -> tuple[str, bool]:

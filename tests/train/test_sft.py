@@ -89,7 +89,7 @@ def test_stage_configs_inherit():
     cfg = {"train_common": {"seed": 5}, "sft": {"lr": 0.5}, "bucket_sft": {"tau": 0.5, "epochs": 3}}
     sft, bsft = stage_train_config(cfg, "sft"), stage_train_config(cfg, "bucket_sft")
     assert (sft.seed, sft.lr, bsft.seed, bsft.lr, bsft.epochs) == (5, 0.5, 5, 0.5, 3)
-    assert stage_train_config({}, "pretrain").lr == 3e-3
+    assert stage_train_config({}, "pretrain").lr == 5e-3
     assert bucket_config(cfg) == {"tau": 0.5, "cap": None, "sampler": "weighted_loss"}
     with pytest.raises(ValueError):
         bucket_config({"bucket_sft": {"sampler": "magic"}})

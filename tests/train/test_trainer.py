@@ -160,3 +160,13 @@ def test_lr_schedules():
         TrainConfig.from_dict({"lr": 1, "learning_rate": 2})
     with pytest.raises(ValueError):
         TrainConfig.from_dict({"schedule": "step"})
+
+
+def test_precisions_one_after_another_in_one_process(tmp_path, lm_data):
+    tok, ex = lm_data
+    for i, precision in enumerate(("no", "bf16", "fp16")):
+        cfg = TrainConfig(max_steps=2, micro_batch_size=4, mixed_precision=precision)
+        summary = train(micro_model(tok), tok, ex, partial(collate, pad_id=tok.pad_token_id), lm_loss, cfg,
+                        tmp_path / str(i), progress=False)
+        expect = precision if precision != "fp16" or torch.cuda.is_available() else "no"
+        assert summary["mixed_precision"] == expect

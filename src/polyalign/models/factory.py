@@ -16,15 +16,15 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, Llama
 
 from .tokenizer import record_texts, train_tokenizer
 
-# The embedded default (docs/models.md): ~1.5M parameters, fast enough for 2 CPU cores.
+# The embedded default (docs/models.md): ~0.6M parameters, sized for the 2-CPU time budget.
 MODEL_DEFAULTS = {
     "source": "scratch",
-    "vocab_size": 4096,
-    "hidden_size": 128,
-    "num_layers": 4,
+    "vocab_size": 3072,
+    "hidden_size": 96,
+    "num_layers": 3,
     "num_heads": 4,
     "num_kv_heads": None,  # None = num_heads (no grouped-query attention)
-    "intermediate_size": 384,
+    "intermediate_size": 256,
     "max_length": 160,  # max positions: prompt (max_prompt_tokens) + response
     "tie_word_embeddings": True,
     "tokenizer_min_frequency": 2,

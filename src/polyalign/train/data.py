@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..prompts import encode_prompt, render_prompt
+from ..prompts import render_prompt_ids
 
 IGNORE_INDEX = -100
 
@@ -61,8 +61,7 @@ def build_examples(
     out = []
     for i, r in enumerate(records):
         length_bin = None if profile_length == "none" else r.get("length_bin")
-        prompt = render_prompt(r, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns)
-        prompt_ids = encode_prompt(prompt, tokenizer)
+        _, prompt_ids = render_prompt_ids(r, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns)
         answer_ids = tokenizer(r["human_answer"], add_special_tokens=False)["input_ids"]
         ex = make_example(r["id"], prompt_ids, answer_ids, tokenizer.eos_token_id, max_length, loss_on_prompt)
         if weights is not None:

@@ -51,8 +51,8 @@ TRAIN_DEFAULTS = {
         "checkpoint_every": 100,
         "log_every": 10,
     },
-    "pretrain": {"lr": 3e-3, "epochs": 3},
-    "sft": {"lr": 1e-3, "epochs": 2},
+    "pretrain": {"lr": 5e-3, "epochs": 2},
+    "sft": {"lr": 2e-3, "epochs": 1},
     "bucket_sft": {"tau": 1.0, "cap": None, "sampler": "weighted_loss"},
 }
 BUCKET_KEYS = ("tau", "cap", "sampler")

@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import shutil
+import sys
 import time
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
@@ -27,6 +28,7 @@ from typing import Callable
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
@@ -100,6 +102,16 @@ def effective_mixed_precision(requested: str) -> str:
     return requested
 
 
+def new_accelerator(mixed_precision: str) -> Accelerator:
+    """An Accelerator for one training run. accelerate keeps its state per process and refuses a
+    second Accelerator with another precision; a process that trains stage after stage (tests,
+    notebooks) may need that, so the stale precision is dropped (the distributed state is kept)."""
+    state = AcceleratorState._shared_state
+    if state and state.get("_mixed_precision") != mixed_precision:
+        AcceleratorState._reset_state()
+    return Accelerator(mixed_precision=mixed_precision)
+
+
 def latest_checkpoint(out_dir: Path) -> Path | None:
     root = Path(out_dir) / CHECKPOINTS
     if not root.is_dir():
@@ -131,7 +143,7 @@ def train(
     out = Path(out_dir)
     ckpt_root = out / CHECKPOINTS
     mixed = effective_mixed_precision(config.mixed_precision)
-    accelerator = Accelerator(mixed_precision=mixed)
+    accelerator = new_accelerator(mixed)
     nproc, rank = accelerator.num_processes, accelerator.process_index
     set_seed(config.seed)
 
@@ -179,7 +191,8 @@ def train(
 
     t0 = time.perf_counter()
     window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": t0}
-    bar = tqdm(total=total, initial=step, desc="train", disable=not (progress and accelerator.is_main_process))
+    bar = tqdm(total=total, initial=step, desc="train", disable=not (progress and accelerator.is_main_process),
+               mininterval=0.5 if sys.stderr.isatty() else 30)  # a rule log gets a line per 30 s
     epoch_cache: tuple[int, list] | None = None
     model.train()
     while step < total:
@@ -196,7 +209,8 @@ def train(
 
         step_loss, metrics_sum, tokens = 0.0, {}, 0
         for i, idx in enumerate(group):
-            batch = {k: v.to(accelerator.device) for k, v in collate_fn([dataset[j] for j in idx]).items()}
+            batch = {k: v.to(accelerator.device) if torch.is_tensor(v) else v
+                     for k, v in collate_fn([dataset[j] for j in idx]).items()}
             sync = nullcontext() if i == len(group) - 1 else accelerator.no_sync(model)
             with sync:
                 loss, metrics = loss_fn(model, batch)

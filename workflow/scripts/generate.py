@@ -1,0 +1,43 @@
+"""Rule generate_{system}_{split}: batched generation (`polyalign.generate.generate_file`).
+
+One shared decoding config (`generation:`), the system's own prompt format (base, sft, dpo:
+plain; cot: reasoning prompt, scored on the extracted answer; bucket_sft, hdpo: bucket profile
+with the length bin from `profile_length`).
+
+input:
+    records      records to answer: results/corpus/test.jsonl (evaluation) or train.jsonl (samples
+                 for preference pairs)
+    model        the system's model: its train_summary.json or its directory (base and cot both
+                 use results/models/base)
+    train        train-split records JSONL: fits the profile length sampler (profile systems)
+output:
+    generations  JSONL, one row per (record, sample) in input order: id, sample, system, style,
+                 prompt, output, answer, answer_found, finish_reason, prompt_tokens,
+                 output_tokens, profile_length, length_bin
+    summary      JSON: counts, decoding config, eos rate, timings
+params:
+    system         base | cot | sft | bucket_sft | dpo | hdpo
+    num_samples    optional: samples per prompt (train-prompt samples for preference pairs)
+    profile_length optional: overrides config profile_length (gold = the labelled oracle row)
+log: one file. threads: torch threads.
+"""
+from pathlib import Path
+
+from polyalign.generate import generate_file
+from polyalign.io import read_jsonl, write_json
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    model = Path(snakemake.input.model)
+    model = model.parent if model.is_file() else model
+    overrides = {}
+    if getattr(snakemake.params, "num_samples", None):
+        overrides["num_samples"] = int(snakemake.params.num_samples)
+    summary = generate_file(
+        model, read_jsonl(snakemake.input.records), snakemake.params.system, snakemake.config,
+        snakemake.output.generations, train_records=read_jsonl(snakemake.input.train), overrides=overrides,
+        profile_length=getattr(snakemake.params, "profile_length", None) or None,
+    )
+    write_json(snakemake.output.summary, summary)
+    log.info("%s: %d rows in %.1f s (%.0f output tokens/s, eos rate %.2f)", summary["system"], summary["rows"],
+             summary["seconds"], summary["output_tokens_per_s"], summary["eos_rate"])

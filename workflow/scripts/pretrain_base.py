@@ -1,0 +1,33 @@
+"""Rule pretrain_base: BaseLM (`polyalign.train.sft.pretrain_base`).
+
+model.source = scratch: a LlamaForCausalLM sized by `model:` is pre-trained as a causal LM on the
+train split rendered as chat dialogues (config `pretrain:` on top of `train_common:`). Any other
+source: the hub/local model is copied as is.
+
+input:
+    train      train-split records JSONL (results/corpus/train.jsonl)
+    tokenizer  tokenizer directory (rule train_tokenizer)
+output:
+    summary    results/models/base/train_summary.json. The model (save_pretrained, safetensors),
+               tokenizer, train_log.jsonl and, while running, checkpoints/ go into its directory.
+               Declaring the file rather than the directory keeps Snakemake from deleting the
+               checkpoints of an interrupted run; rerunning resumes from them.
+log: one file. threads: torch threads.
+"""
+from pathlib import Path
+
+from polyalign.io import read_jsonl
+from polyalign.train.sft import SUMMARY_FILE, pretrain_base
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    summary_path = Path(snakemake.output.summary)
+    if summary_path.name != SUMMARY_FILE:
+        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
+    summary = pretrain_base(read_jsonl(snakemake.input.train), snakemake.input.tokenizer, snakemake.config,
+                            summary_path.parent)
+    if summary["trained"]:
+        log.info("base: %d parameters, %d steps in %.1f s", summary["parameters"], summary["train"]["steps"],
+                 summary["seconds"])
+    else:
+        log.info("base: copied %s", summary["source"])

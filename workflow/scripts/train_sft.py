@@ -1,0 +1,33 @@
+"""Rule train_{system} for system = sft | bucket_sft (`polyalign.train.sft.train_sft`).
+
+sft: plain prompts, unweighted. bucket_sft: bucket-profile prompts and bucket weights (config
+`bucket_sft: {tau, cap, sampler}`); both use `sft:` on top of `train_common:`, bucket_sft's own
+training keys on top of that.
+
+input:
+    train    train-split records JSONL (results/corpus/train.jsonl)
+    model    the base model: its train_summary.json (rule pretrain_base) or its directory
+output:
+    summary  results/models/{system}/train_summary.json; the model, tokenizer, train_log.jsonl
+             and, while running, checkpoints/ go into its directory (file, not directory, so an
+             interrupted run keeps its checkpoints and the rerun resumes).
+params:
+    system   "sft" | "bucket_sft"
+log: one file. threads: torch threads.
+"""
+from pathlib import Path
+
+from polyalign.io import read_jsonl
+from polyalign.train.sft import SUMMARY_FILE, train_sft
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    summary_path = Path(snakemake.output.summary)
+    if summary_path.name != SUMMARY_FILE:
+        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
+    base = Path(snakemake.input.model)
+    base = base.parent if base.is_file() else base
+    summary = train_sft(read_jsonl(snakemake.input.train), base, snakemake.config, summary_path.parent,
+                        snakemake.params.system)
+    log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
+             summary["examples"], summary["seconds"])
