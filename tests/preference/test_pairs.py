@@ -56,7 +56,8 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     pairs, report = build_pairs(recs, samples, "dpo", cfg, scorer)
 
     assert [p["id"] for p in pairs] == ["r0", "r5"]
-    assert report["dropped"] == {"empty_chosen": 1, "no_sample": 1, "empty_rejected": 1, "identical": 1}
+    assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 0, "no_sample": 1,
+                                 "empty_rejected": 1, "identical": 1}
     # r3's blank sample, r4's and r5's identical ones; r5's 4th sample is beyond k
     assert report["samples_dropped"] == {"empty": 1, "identical": 2}
     assert report["pairs"] == 2 and report["prompts"] == 6
@@ -148,3 +149,13 @@ def test_config_resolution_and_train_config():
         preference_config({"preference": {"betta": 0.1}}, "hdpo")
     with pytest.raises(ValueError, match="pair_weights: unknown"):
         preference_config({"hdpo": {"pair_weights": {"alfa": 1}}}, "hdpo")
+
+
+def test_prompts_the_critic_cannot_score_are_dropped_not_scored_zero():
+    recs, samples = fixture_set()
+    cfg = preference_config({"preference": {"num_samples": 3}}, "dpo") | {"critic": True}
+    known = {recs[0]["bucket_id"]}  # r5's zh bucket has no reference
+    pairs, report = build_pairs(recs, samples, "dpo", cfg, fake_scorer(SCORES), critic_buckets=known)
+    assert [p["id"] for p in pairs] == ["r0"]
+    assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 1, "no_sample": 1,
+                                 "empty_rejected": 1, "identical": 1}

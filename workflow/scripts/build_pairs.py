@@ -21,13 +21,15 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
     settings = preference_config(snakemake.config, system)
-    scorer = None
+    scorer, critic_buckets = None, None
     if settings["critic"]:
         from polyalign.critic import load_critic
 
-        scorer = critic_scorer(load_critic(snakemake.input.critic), settings["critic_batch_size"])
+        critic = load_critic(snakemake.input.critic)
+        scorer, critic_buckets = critic_scorer(critic, settings["critic_batch_size"]), set(critic.buckets)
     pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
-                                settings, scorer, profile_length=snakemake.config.get("profile_length", "sampled"))
+                                settings, scorer, profile_length=snakemake.config.get("profile_length", "sampled"),
+                                critic_buckets=critic_buckets)
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)
     log.info("%s: %d pairs from %d prompts; dropped %s; weight mean %.3f", system, report["pairs"],

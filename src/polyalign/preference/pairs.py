@@ -33,7 +33,7 @@ from .config import START_POLICY
 Scorer = Callable[[Sequence[str], Sequence[str], Sequence[str]], np.ndarray]
 
 SAMPLE_FIELDS = ("id", "sample", "prompt", "style", "output", "finish_reason")
-PROMPT_DROPS = ("empty_chosen", "no_sample", "empty_rejected", "identical")
+PROMPT_DROPS = ("empty_chosen", "bucket_without_reference", "no_sample", "empty_rejected", "identical")
 RECORD_FIELDS = ("dataset", "language", "track", "family", "situation", "length_bin",
                  "question", "context", "history")
 
@@ -94,12 +94,15 @@ def build_pairs(
     settings: dict,
     scorer: Scorer | None = None,
     profile_length: str | None = None,
+    critic_buckets: set | None = None,
 ) -> tuple[list[dict], dict]:
     """(pairs, report) for `system` (dpo | hdpo) from train `records` and policy `samples`.
 
     `settings` is the resolved preference block (`config.preference_config`): `num_samples`,
     `critic`, `pair_weights`. `scorer` is required iff `critic` is true. `profile_length`, when
     given, must be the mode the profile samples were drawn with (the inference mode).
+    `critic_buckets`: the buckets the critic can score (those with a reference); with the critic
+    on, prompts of other buckets (under min_bucket_size) are dropped and counted, never scored 0.
     """
     k = int(settings["num_samples"])
     use_critic = bool(settings["critic"])
@@ -120,6 +123,9 @@ def build_pairs(
         chosen = normalize_text(r["human_answer"])
         if not chosen:
             dropped["empty_chosen"] += 1
+            continue
+        if use_critic and critic_buckets is not None and r["bucket_id"] not in critic_buckets:
+            dropped["bucket_without_reference"] += 1
             continue
         if not rows:
             dropped["no_sample"] += 1
