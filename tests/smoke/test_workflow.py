@@ -1,4 +1,5 @@
 """Runs the real Snakemake workflow end to end on the micro config, in a scratch copy."""
+import json
 import shutil
 import subprocess
 import sys
@@ -33,12 +34,36 @@ def first_run(workdir):
     return proc
 
 
-def test_workflow_produces_corpus_and_table1(workdir, first_run):
-    for rel in ["results/corpus/train.jsonl", "results/corpus/test.jsonl", "results/corpus/bucket_stats.json",
-                "paper_figures/table1_corpus_inventory.md", "paper_figures/table1_corpus_inventory.tex"]:
+SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
+TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+           "figure_length_distributions", "figure_critic_scores"]
+
+
+def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
+    expected = ["results/corpus/train.jsonl", "results/corpus/test.jsonl", "results/corpus/bucket_stats.json",
+                "results/references/references.json", "results/critic/report.json", "results/metrics/summary.json",
+                "paper_figures/replication.md"]
+    expected += [f"results/generations/{s}/test.jsonl" for s in SYSTEMS]
+    expected += [f"results/metrics/{s}.json" for s in SYSTEMS]
+    expected += [f"results/models/{m}/train_summary.json" for m in ["base", "sft", "bucket_sft", "dpo", "hdpo"]]
+    expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
+    expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    for rel in expected:
         assert (workdir / rel).stat().st_size > 0, rel
-    table = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
-    assert "| chitchat" in table and "| chatterbot" in table
+    table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
+    assert "| chitchat" in table1 and "| chatterbot" in table1
+    table2 = (workdir / "paper_figures/table2_main_benchmark.md").read_text()
+    for label in ["BaseLM", "CoT", "SFT", "Bucket-SFT", "DPO", "HDPO"]:
+        assert f"| {label} " in table2
+    assert "(en)" in table2 and "(zh)" in table2
+
+
+def test_every_system_generated_the_full_test_split(workdir, first_run):
+    test_ids = [json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()]
+    for system in SYSTEMS:
+        rows = [json.loads(line) for line in (workdir / f"results/generations/{system}/test.jsonl").open()]
+        assert sorted(r["id"] for r in rows) == sorted(test_ids), system
 
 
 def test_second_run_has_nothing_to_do(workdir, first_run):

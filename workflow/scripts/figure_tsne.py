@@ -15,7 +15,9 @@ from polyalign.report.figures import figure_tsne
 from polyalign.report.published import system_label
 from polyalign.workflow_io import rule_logging
 
-with rule_logging(snakemake.log[0], snakemake.threads):
+import numpy as np
+
+with rule_logging(snakemake.log[0], snakemake.threads) as log:
     p = snakemake.params
     lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
     tables = [("human", load_embedding_table(snakemake.input.human))]
@@ -23,8 +25,13 @@ with rule_logging(snakemake.log[0], snakemake.threads):
                for s, path in zip(p.systems, snakemake.input.systems)]
     panels = {}
     for lang in sorted(set(lang_of.values())):
-        panels[lang] = [(label, t.E[[k for k, i in enumerate(t.ids) if lang_of[i] == lang]])
-                        for label, t in tables]
+        panels[lang] = []
+        for label, t in tables:
+            E = t.E[[k for k, i in enumerate(t.ids) if lang_of[i] == lang]]
+            finite = np.isfinite(E).all(axis=1)
+            if not finite.all():  # empty generations have no embedding
+                log.info("%s/%s: %d of %d rows without embedding left out", lang, label, (~finite).sum(), len(E))
+            panels[lang].append((label, E[finite]))
     tsne = {"seed": 42, "perplexity": 30.0, "max_points": 400, **dict(p.get("tsne") or {})}
     figure_tsne(panels, snakemake.output.png, snakemake.output.pdf, seed=tsne["seed"],
                 perplexity=tsne["perplexity"], max_points=tsne["max_points"],
