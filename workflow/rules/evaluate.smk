@@ -71,6 +71,7 @@ rule combine_metrics:
     output:
         summary="results/metrics/summary.json",
         tsv="results/metrics/all_systems.tsv",
+        headline="results/metrics/headline.json",
     log:
         "results/logs/combine_metrics.log",
     conda:
