@@ -22,7 +22,7 @@ import torch
 
 from polyalign.generate import generate_records, generation_config
 from polyalign.io import read_jsonl
-from polyalign.models import build_tokenizer, load_model, model_config, save_model
+from polyalign.models import build_tokenizer, load_model, model_config
 from polyalign.prompts import LengthSampler, prompt_config
 from polyalign.text import count_length_tokens, length_bin, normalize_text
 from polyalign.train.sft import pretrain_base, train_sft

@@ -33,7 +33,7 @@ from .prompts import (
 )
 
 GENERATION_DEFAULTS = {
-    "max_new_tokens": 32,
+    "max_new_tokens": 48,
     "do_sample": True,
     "temperature": 0.8,
     "top_p": 0.95,
