@@ -17,7 +17,7 @@ rule generate_test:
         "results/logs/generate_test_{system}.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
-    threads: workflow.cores
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     conda:
@@ -42,7 +42,7 @@ rule generate_train_samples:
         "results/logs/generate_train_samples_{system}.log",
     wildcard_constraints:
         system="sft|bucket_sft",
-    threads: workflow.cores
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     conda:

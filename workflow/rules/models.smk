@@ -27,7 +27,7 @@ rule pretrain_base:
         settings=stage_settings("model", "train_common", "pretrain", "prompt"),
     log:
         "results/logs/pretrain_base.log",
-    threads: workflow.cores
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     conda:
@@ -47,7 +47,7 @@ rule train_sft:
         settings=stage_settings("model", "train_common", "sft", "prompt"),
     log:
         "results/logs/train_sft.log",
-    threads: workflow.cores
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     conda:
@@ -67,7 +67,7 @@ rule train_bucket_sft:
         settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
     log:
         "results/logs/train_bucket_sft.log",
-    threads: workflow.cores
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     conda:
