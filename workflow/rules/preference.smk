@@ -37,7 +37,7 @@ rule reference_logps:
         "results/logs/reference_logps_{system}.log",
     wildcard_constraints:
         system="dpo|hdpo",
-    threads: workflow.cores
+    threads: 1
     resources:
         gpu=1,
     conda:
@@ -60,7 +60,7 @@ rule train_preference:
         "results/logs/train_preference_{system}.log",
     wildcard_constraints:
         system="dpo|hdpo",
-    threads: workflow.cores
+    threads: 1
     resources:
         gpu=1,
     conda:
