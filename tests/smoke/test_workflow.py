@@ -75,3 +75,11 @@ def test_second_run_has_nothing_to_do(workdir, first_run):
 def test_lint_is_clean(workdir):
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+
+
+def test_snakemake_report_bundles_tables_and_figures(workdir, first_run):
+    proc = snakemake(workdir, "--report", "report.html")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    html = (workdir / "report.html").read_text(errors="replace")
+    for name in ["table2_main_benchmark", "figure1_tsne", "replication"]:
+        assert name in html
