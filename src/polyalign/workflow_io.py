@@ -42,3 +42,14 @@ def model_dir(path: str) -> Path:
     """Rules represent a model by its train_summary.json; scripts need the directory."""
     path = Path(path)
     return path.parent if path.is_file() else path
+
+
+def model_output_dir(summary_path: str, summary_file: str = "train_summary.json") -> Path:
+    """The model directory of a training rule's declared output <model dir>/train_summary.json.
+
+    Rules declare the summary file, not the directory, so that Snakemake never deletes the
+    checkpoints of an interrupted run (the rerun resumes from them)."""
+    path = Path(summary_path)
+    if path.name != summary_file:
+        raise ValueError(f"output.summary must be <model dir>/{summary_file}, got {path}")
+    return path.parent

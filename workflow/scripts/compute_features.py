@@ -9,7 +9,6 @@ output:
     report       JSON: rows, valid rows, invalid rows (empty generations) with reasons
 log: one file. threads: torch threads.
 """
-from pathlib import Path
 
 from polyalign.features.compute import compute_feature_table
 from polyalign.features.store import save_features

@@ -21,15 +21,12 @@ params:
     profile_length optional: overrides config profile_length (gold = the labelled oracle row)
 log: one file. threads: torch threads.
 """
-from pathlib import Path
-
 from polyalign.generate import generate_file
 from polyalign.io import read_jsonl, write_json
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    model = Path(snakemake.input.model)
-    model = model.parent if model.is_file() else model
+    model = model_dir(snakemake.input.model)
     overrides = {}
     if getattr(snakemake.params, "num_samples", None):
         overrides["num_samples"] = int(snakemake.params.num_samples)

@@ -14,18 +14,14 @@ output:
                checkpoints of an interrupted run; rerunning resumes from them.
 log: one file. threads: torch threads.
 """
-from pathlib import Path
-
 from polyalign.io import read_jsonl
-from polyalign.train.sft import SUMMARY_FILE, pretrain_base
-from polyalign.workflow_io import rule_logging
+from polyalign.train.sft import pretrain_base
+from polyalign.workflow_io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    summary_path = Path(snakemake.output.summary)
-    if summary_path.name != SUMMARY_FILE:
-        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
+    out_dir = model_output_dir(snakemake.output.summary)
     summary = pretrain_base(read_jsonl(snakemake.input.train), snakemake.input.tokenizer, snakemake.config,
-                            summary_path.parent)
+                            out_dir)
     if summary["trained"]:
         log.info("base: %d parameters, %d steps in %.1f s", summary["parameters"], summary["train"]["steps"],
                  summary["seconds"])

@@ -15,7 +15,6 @@ params:
     systems        names of the sample sets, same order as `samples`
 log: one file. threads: torch threads.
 """
-from pathlib import Path
 
 from polyalign.critic import train_critic
 from polyalign.critic.targets import critic_rows

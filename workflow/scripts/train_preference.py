@@ -14,18 +14,12 @@ params:
     system     "dpo" | "hdpo"
 log: one file. threads: torch threads.
 """
-from pathlib import Path
-
 from polyalign.io import read_jsonl
 from polyalign.preference import train_preference
-from polyalign.train.sft import SUMMARY_FILE
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    summary_path = Path(snakemake.output.summary)
-    if summary_path.name != SUMMARY_FILE:
-        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
-    out_dir = summary_path.parent
+    out_dir = model_output_dir(snakemake.output.summary)
     summary = train_preference(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.config,
                                snakemake.params.system, out_dir, reference=snakemake.input.reference)
     log.info("%s: %d steps on %d pairs in %.1f s", snakemake.params.system, summary["train"]["steps"],

@@ -15,19 +15,13 @@ params:
     system   "sft" | "bucket_sft"
 log: one file. threads: torch threads.
 """
-from pathlib import Path
-
 from polyalign.io import read_jsonl
-from polyalign.train.sft import SUMMARY_FILE, train_sft
-from polyalign.workflow_io import rule_logging
+from polyalign.train.sft import train_sft
+from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    summary_path = Path(snakemake.output.summary)
-    if summary_path.name != SUMMARY_FILE:
-        raise ValueError(f"output.summary must be <model dir>/{SUMMARY_FILE}, got {summary_path}")
-    base = Path(snakemake.input.model)
-    base = base.parent if base.is_file() else base
-    summary = train_sft(read_jsonl(snakemake.input.train), base, snakemake.config, summary_path.parent,
+    out_dir = model_output_dir(snakemake.output.summary)
+    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), snakemake.config, out_dir,
                         snakemake.params.system)
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["examples"], summary["seconds"])
