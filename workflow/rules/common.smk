@@ -16,7 +16,7 @@ def model_summary(name):
 
 
 def stage_settings(*blocks):
-    """The config blocks a rule reads, as a param: changing any of them reruns the rule."""
+    """The config blocks a job reads, passed as params so that changing any of them reruns it."""
     return {block: config.get(block) for block in blocks}
 
 
