@@ -159,3 +159,18 @@ def test_prompts_the_critic_cannot_score_are_dropped_not_scored_zero():
     assert [p["id"] for p in pairs] == ["r0"]
     assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 1, "no_sample": 1,
                                  "empty_rejected": 1, "identical": 1}
+
+
+def test_critic_scorer_log1p_transform():
+    from polyalign.preference.pairs import critic_scorer
+
+    class FakeCritic:
+        needs_prompts = False
+
+        def score(self, texts, bucket_ids, prompts=None, batch_size=None, progress=False):
+            return np.array([0.0, np.e - 1, -0.5])
+
+    raw = critic_scorer(FakeCritic())(["a", "b", "c"], ["x"] * 3, ["p"] * 3)
+    logged = critic_scorer(FakeCritic(), transform="log1p")(["a", "b", "c"], ["x"] * 3, ["p"] * 3)
+    np.testing.assert_allclose(raw, [0.0, np.e - 1, -0.5])
+    np.testing.assert_allclose(logged, [0.0, 1.0, 0.0])  # log1p(max(D, 0))

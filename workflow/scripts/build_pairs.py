@@ -26,7 +26,8 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         from polyalign.critic import load_critic
 
         critic = load_critic(snakemake.input.critic)
-        scorer, critic_buckets = critic_scorer(critic, settings["critic_batch_size"]), set(critic.buckets)
+        scorer, critic_buckets = critic_scorer(critic, settings["critic_batch_size"],
+                                                        transform=settings["critic_transform"]), set(critic.buckets)
     pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
                                 settings, scorer, profile_length=snakemake.config.get("profile_length", "sampled"),
                                 critic_buckets=critic_buckets)

@@ -42,6 +42,10 @@ PREFERENCE_DEFAULTS = {
     # batched no-grad passes
     "ref_batch_size": 32,
     "critic_batch_size": 64,
+    # Scale of s+/s- in pair weights and R: "none" = the critic's D_b estimate as is; "log1p" =
+    # log(1 + max(D, 0)). D_b is heavy-tailed (its scale floor 1e-6 turns one stray mark into
+    # ~1e6), so raw scores let a few outliers dominate the R term.
+    "critic_transform": "none",
     # training loop (TrainConfig keys; everything else comes from train_common)
     "lr": 1.0e-4,
     "epochs": 1,
@@ -53,7 +57,7 @@ SYSTEM_OVERRIDES = {
 }
 
 LOSS_KEYS = ("beta", "lam", "gamma_sft")
-PAIR_KEYS = ("critic", "num_samples", "pair_weights", "ref_batch_size", "critic_batch_size")
+PAIR_KEYS = ("critic", "num_samples", "pair_weights", "ref_batch_size", "critic_batch_size", "critic_transform")
 
 
 def train_keys() -> tuple[str, ...]:
@@ -94,6 +98,8 @@ def preference_config(config: dict, system: str) -> dict:
             raise ValueError(f"{system}: {key} must be >= 0, got {cfg[key]}")
     if not isinstance(cfg["critic"], bool):
         raise ValueError(f"{system}: critic must be true or false, got {cfg['critic']!r}")
+    if cfg["critic_transform"] not in ("none", "log1p"):
+        raise ValueError(f"{system}: critic_transform must be none or log1p, got {cfg['critic_transform']!r}")
     if int(cfg["num_samples"]) < 1:
         raise ValueError(f"{system}: num_samples must be >= 1, got {cfg['num_samples']}")
     return cfg

@@ -38,13 +38,15 @@ RECORD_FIELDS = ("dataset", "language", "track", "family", "situation", "length_
                  "question", "context", "history")
 
 
-def critic_scorer(critic, batch_size: int | None = None, progress: bool = False) -> Scorer:
+def critic_scorer(critic, batch_size: int | None = None, progress: bool = False,
+                  transform: str = "none") -> Scorer:
     """Adapt a `polyalign.critic.Critic` to a Scorer (prompts passed only to a critic that is
-    prompt-conditioned)."""
+    prompt-conditioned); `transform` "log1p" maps a score D to log(1 + max(D, 0))."""
     def score(texts, bucket_ids, prompts):
-        return np.asarray(critic.score(list(texts), list(bucket_ids),
-                                       prompts=list(prompts) if critic.needs_prompts else None,
-                                       batch_size=batch_size, progress=progress), dtype=np.float64)
+        s = np.asarray(critic.score(list(texts), list(bucket_ids),
+                                    prompts=list(prompts) if critic.needs_prompts else None,
+                                    batch_size=batch_size, progress=progress), dtype=np.float64)
+        return np.log1p(np.maximum(s, 0.0)) if transform == "log1p" else s
     return score
 
 
