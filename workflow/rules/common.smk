@@ -47,6 +47,7 @@ def all_outputs():
         "results/references/references.json",
         "results/critic/report.json",
         "results/metrics/summary.json",
+        "results/metrics/headline.json",
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
