@@ -236,6 +236,7 @@ def _report(system, settings, records, pairs, weights, dropped, sample_drops, st
         "rejected_unfinished": sum(not p["rejected_finished"] for p in pairs),
         "critic": {
             "enabled": bool(settings["critic"]),
+            "transform": settings.get("critic_transform", "none"),
             "s_pos": _stats(s_pos), "s_neg": _stats(s_neg),
             "gap_mean": float((s_neg - s_pos).mean()),
             "share_neg_above_pos": float((s_neg > s_pos).mean()),
