@@ -136,3 +136,42 @@ def test_concat_pair_batch_errors():
         concat_pair_batch(a, a, pad_id=PAD, padding_side="middle")
     with pytest.raises(ValueError):
         split_pair(torch.zeros(3), 2)
+
+
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_label_positions_path_equals_full_logits(model, side):
+    """The vocabulary projection on label positions only gives the full-logits values and
+    gradients (the fast path is an optimisation, never a different number)."""
+    from polyalign.train import logprobs
+    from polyalign.train.losses import sequence_nll
+
+    assert logprobs._plain_lm_head(model)
+    b = make_batch(EXAMPLES, side)
+    kwargs = {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"], "use_cache": False,
+              "position_ids": position_ids_from_mask(b["attention_mask"])}
+    model.zero_grad()
+    fast, n_fast = logprobs._label_positions_nll(model, kwargs, b["labels"], -100)
+    fast.sum().backward()
+    g_fast = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    full, n_full = sequence_nll(model(**kwargs).logits, b["labels"])
+    full.sum().backward()
+    g_full = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    assert torch.equal(n_fast, n_full)
+    torch.testing.assert_close(fast, full, rtol=1e-6, atol=1e-5)
+    for a, c in zip(g_fast, g_full):
+        torch.testing.assert_close(a, c, rtol=1e-5, atol=1e-6)
+
+
+def test_softcapped_model_uses_full_logits(model, monkeypatch):
+    from polyalign.train import logprobs
+
+    monkeypatch.setattr(model.config, "final_logit_softcapping", 30.0, raising=False)
+    assert not logprobs._plain_lm_head(model)
+    b = make_batch(EXAMPLES, "right")
+    # the model ignores the attribute, so both paths agree; what matters is the path taken
+    called = []
+    monkeypatch.setattr(logprobs, "_label_positions_nll", lambda *a: called.append(1))
+    response_logps(model, b["input_ids"], b["attention_mask"], b["labels"])
+    assert not called

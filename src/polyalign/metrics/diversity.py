@@ -28,6 +28,11 @@ def distinct_n(outputs: Sequence[str], n: int) -> float:
     return len(seen) / total if total else float("nan")
 
 
+def _ngram_counts(tokens: Sequence[str], max_n: int) -> list[Counter]:
+    """Counters of the 1..max_n-grams of one tokenized text (index n − 1)."""
+    return [Counter(_ngrams(tokens, n)) for n in range(1, max_n + 1)]
+
+
 def sentence_bleu(hypothesis: Sequence[str], references: Sequence[Sequence[str]],
                   max_n: int = 4, epsilon: float = 0.1) -> float:
     """BLEU-`max_n` of one tokenized hypothesis against tokenized references.
@@ -39,27 +44,32 @@ def sentence_bleu(hypothesis: Sequence[str], references: Sequence[Sequence[str]]
     """
     if not references:
         raise ValueError("sentence_bleu needs at least one reference")
-    hyp_len = len(hypothesis)
+    return _bleu_from_counts(_ngram_counts(hypothesis, max_n), len(hypothesis),
+                             [_ngram_counts(r, max_n) for r in references], [len(r) for r in references],
+                             epsilon)
+
+
+def _bleu_from_counts(hyp: list[Counter], hyp_len: int, refs: list[list[Counter]], ref_lens: list[int],
+                      epsilon: float = 0.1) -> float:
+    """`sentence_bleu` on precomputed n-gram counters (Self-BLEU reuses each text's counters
+    for every hypothesis it serves as a reference to). A hypothesis n-gram's clip is its
+    largest count in any one reference, looked up only for the hypothesis' own n-grams."""
     if hyp_len == 0:
         return 0.0
+    max_n = len(hyp)
     log_precision = 0.0
-    for n in range(1, max_n + 1):
-        hyp_counts = Counter(_ngrams(hypothesis, n))
-        max_ref: Counter = Counter()
-        for ref in references:
-            for gram, count in Counter(_ngrams(ref, n)).items():
-                if count > max_ref[gram]:
-                    max_ref[gram] = count
-        matches = sum(min(count, max_ref[gram]) for gram, count in hyp_counts.items())
+    for n in range(max_n):
+        hyp_counts = hyp[n]
+        matches = sum(min(count, max(r[n].get(gram, 0) for r in refs)) for gram, count in hyp_counts.items())
         denominator = max(1, sum(hyp_counts.values()))
         if matches == 0:
-            if n == 1:
+            if n == 0:
                 return 0.0
             precision = epsilon / denominator
         else:
             precision = matches / denominator
         log_precision += math.log(precision) / max_n
-    ref_len = min((abs(len(r) - hyp_len), len(r)) for r in references)[1]
+    ref_len = min((abs(length - hyp_len), length) for length in ref_lens)[1]
     brevity = 1.0 if hyp_len > ref_len else math.exp(1.0 - ref_len / hyp_len)
     return brevity * math.exp(log_precision)
 
@@ -75,6 +85,7 @@ def self_bleu(outputs: Sequence[str], n_samples: int = 500, n_references: int = 
         return {"self_bleu": float("nan"), "n_hypotheses": 0, "n_references": 0, "seed": seed}
     rng = np.random.default_rng(seed)
     tokens = [diversity_tokens(t) for t in outputs]
+    counts = [_ngram_counts(t, max_n) for t in tokens]
     n_hyp = min(n_samples, len(outputs))
     n_ref = min(n_references, len(outputs) - 1)
     hyp_idx = rng.choice(len(outputs), size=n_hyp, replace=False)
@@ -82,7 +93,8 @@ def self_bleu(outputs: Sequence[str], n_samples: int = 500, n_references: int = 
     for i in hyp_idx:
         others = rng.choice(len(outputs) - 1, size=n_ref, replace=False)
         others = others + (others >= i)  # skip the hypothesis itself
-        scores.append(sentence_bleu(tokens[i], [tokens[j] for j in others], max_n=max_n))
+        scores.append(_bleu_from_counts(counts[i], len(tokens[i]), [counts[j] for j in others],
+                                        [len(tokens[j]) for j in others]))
     return {"self_bleu": float(np.mean(scores)), "n_hypotheses": n_hyp, "n_references": n_ref,
             "seed": seed}
 
