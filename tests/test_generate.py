@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from polyalign.generate import (
-    GumbelSampler,
+    SeededTopPSampler,
     counter_uniform,
     generate_file,
     generate_ids,
@@ -62,15 +62,41 @@ def test_num_samples(micro):
     assert len({r["output"] for r in rows[:3]}) > 1
 
 
-def test_gumbel_sampler_matches_softmax():
+def test_sampler_matches_softmax():
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]])
-    counts = torch.zeros(4)
-    proc = GumbelSampler(list(range(4000)), temperature=1.0, top_p=1.0)
+    proc = SeededTopPSampler(list(range(4000)), temperature=1.0, top_p=1.0)
     draws = proc(None, logits.expand(4000, 4)).argmax(-1)
     counts = torch.bincount(draws, minlength=4) / 4000
     assert torch.allclose(counts, logits.softmax(-1)[0], atol=0.03)
-    top = GumbelSampler(list(range(500)), temperature=1.0, top_p=0.7)(None, logits.expand(500, 4)).argmax(-1)
-    assert set(top.tolist()) == {0, 1}  # p = .64, .24, … → the top-0.7 set is the first two
+
+
+def test_sampler_nucleus_and_temperature_by_hand():
+    # p = .644, .237, .087, .032: mass before rank 2 is .881 ≥ .7, so the nucleus is {0, 1}
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0]]).expand(4000, 4)
+    draws = SeededTopPSampler(list(range(4000)), temperature=1.0, top_p=0.7)(None, logits).argmax(-1)
+    counts = torch.bincount(draws, minlength=4) / 4000
+    p = torch.tensor([2.0, 1.0]).softmax(-1)  # renormalised nucleus: .731, .269
+    assert counts[2:].sum() == 0 and torch.allclose(counts[:2], p, atol=0.03)
+    # T = 2 flattens: p = .448, .272, .165, .100 → mass before rank 2 is .720 ≥ .7 → {0, 1} again;
+    # top_p = .75 → mass before rank 3 is .885 → {0, 1, 2}
+    hot = SeededTopPSampler(list(range(4000)), temperature=2.0, top_p=0.75)(None, logits).argmax(-1)
+    counts = torch.bincount(hot, minlength=4) / 4000
+    p = torch.tensor([1.0, 0.5, 0.0]).softmax(-1)
+    assert counts[3] == 0 and torch.allclose(counts[:3], p, atol=0.03)
+    # the smallest set: one token that alone reaches top_p
+    one = SeededTopPSampler([0, 1, 2], temperature=1.0, top_p=0.5)(None, logits[:3]).argmax(-1)
+    assert one.tolist() == [0, 0, 0]
+
+
+def test_sampler_inverse_cdf_with_known_uniform(monkeypatch):
+    import polyalign.generate as gen
+
+    # u = 0.5 of the nucleus mass {0: .644, 1: .237} = .440 → token 0; u = 0.9 → .793 → token 1
+    logits = torch.tensor([[2.0, 1.0, 0.0, -1.0], [2.0, 1.0, 0.0, -1.0]])
+    monkeypatch.setattr(gen, "counter_uniform", lambda seeds, step, n: torch.tensor([[0.5], [0.9]], dtype=torch.float64))
+    out = SeededTopPSampler([7, 8], temperature=1.0, top_p=0.7)(None, logits)
+    assert out.argmax(-1).tolist() == [0, 1]
+    assert torch.isinf(out).sum() == 6 and (out == 0).sum() == 2
 
 
 def test_counter_uniform_is_a_function_of_seed_step_and_column():
@@ -83,10 +109,17 @@ def test_counter_uniform_is_a_function_of_seed_step_and_column():
     assert abs(u.mean().item() - 0.5) < 0.005 and abs(u.std().item() - 12 ** -0.5) < 0.005
 
 
-def test_flat_rows_rank_every_token():
-    flat = torch.zeros(300, 1000)  # the top 256 tokens hold 25.6% < top_p
-    draws = GumbelSampler(list(range(300)), temperature=1.0, top_p=0.9)(None, flat).argmax(-1)
-    assert (draws >= 256).sum() > 100
+def test_flat_rows_draw_from_the_whole_nucleus():
+    # nearly flat, distinct p (≈ 0.001 each, falling with the token id): ~900 tokens reach 0.9
+    flat = (-1e-5 * torch.arange(1000.0)).expand(300, 1000)
+    p = flat[0].softmax(-1)
+    size = int(((p.double().cumsum(0) - p.double()) < 0.9).sum())
+    assert 890 < size < 910
+    draws = SeededTopPSampler(list(range(300)), temperature=1.0, top_p=0.9)(None, flat).argmax(-1)
+    assert draws.max() < size and (draws >= 450).sum() > 100
+    # exact ties at the boundary are all kept: a fully flat row samples from every token
+    tied = SeededTopPSampler(list(range(300)), temperature=1.0, top_p=0.9)(None, torch.zeros(300, 1000))
+    assert (tied.argmax(-1) >= 900).sum() > 10
 
 
 class ScriptedModel(torch.nn.Module):

@@ -28,3 +28,20 @@ def test_jsonl_errors_name_file_and_line(tmp_path):
     p.write_text('{"a": 1}\n[1, 2]\n')
     with pytest.raises(InputError, match=r"x\.jsonl:2: expected a JSON object"):
         read_jsonl(p)
+
+
+def test_rule_logging_writes_the_log_and_leaves_no_handler_on_the_closed_file(tmp_path):
+    import logging
+
+    from polyalign.workflow_io import rule_logging
+
+    root = logging.getLogger()
+    before = root.handlers[:]
+    with rule_logging(str(tmp_path / "logs" / "rule.log")) as log:
+        log.info("inside the rule")
+        print("to stdout")
+    assert root.handlers == before
+    logging.getLogger("polyalign").info("after the rule")  # must not hit the closed file
+    text = (tmp_path / "logs" / "rule.log").read_text()
+    assert "inside the rule" in text and "to stdout" in text and "finished in" in text
+    assert "after the rule" not in text

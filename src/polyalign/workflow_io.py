@@ -23,6 +23,8 @@ def rule_logging(log_path: str, threads: int | None = None):
         except ImportError:
             pass
     original_stderr = sys.stderr
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
     with open(log_path, "w", encoding="utf-8") as log_file:
         logging.basicConfig(stream=log_file, level=logging.INFO, force=True,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -36,6 +38,13 @@ def rule_logging(log_path: str, threads: int | None = None):
             raise
         finally:
             logging.getLogger("polyalign").info("finished in %.1f s", time.time() - t0)
+            # no handler left writing to the closed log file (callers in one process: tests, notebooks)
+            for handler in root.handlers[:]:
+                root.removeHandler(handler)
+                handler.close()
+            for handler in saved_handlers:
+                root.addHandler(handler)
+            root.setLevel(saved_level)
 
 
 def model_dir(path: str) -> Path:

@@ -76,12 +76,12 @@ def _label_positions_nll(model, kwargs: dict, labels: torch.Tensor, ignore_index
     hidden = model.base_model(**kwargs).last_hidden_state[:, :-1]
     shift_labels = labels[:, 1:]
     keep = shift_labels != ignore_index
-    rows = keep.nonzero()[:, 0]
     logits = model.get_output_embeddings()(hidden[keep]).float()
     per_token = F.cross_entropy(logits, shift_labels[keep], reduction="none")
-    sum_nll = torch.zeros(labels.shape[0], dtype=per_token.dtype, device=per_token.device)
-    sum_nll = sum_nll.index_add(0, rows, per_token)
-    return sum_nll, keep.sum(dim=1)
+    # back onto the [B, T−1] grid and summed per row: deterministic on CUDA (index_add is not)
+    # and the same summation as `sequence_nll`
+    grid = torch.zeros(keep.shape, dtype=per_token.dtype, device=per_token.device)
+    return grid.masked_scatter(keep, per_token).sum(dim=1), keep.sum(dim=1)
 
 
 def _pad_to(t: torch.Tensor, length: int, value, side: str) -> torch.Tensor:
