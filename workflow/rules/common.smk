@@ -3,6 +3,11 @@
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
 
+# Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
+# -> reference log-probs -> DPO/HDPO: with 2 cores, starting it before the evaluation of the
+# early systems keeps the other core busy with those instead of leaving the chain for last.
+CRITICAL_PATH = 10
+
 # The systems compared (METHOD.md §8) and the model each one generates with.
 SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
 SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}

@@ -17,6 +17,7 @@ rule train_critic:
     params:
         systems=CRITIC_SAMPLE_SYSTEMS,
         settings=stage_settings("critic"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/train_critic.log",
     threads: workflow.cores

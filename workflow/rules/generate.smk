@@ -38,6 +38,7 @@ rule generate_train_samples:
         system="{system}",
         num_samples=lambda wc: num_samples_for_policy(wc.system),
         settings=stage_settings("model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/generate_train_samples_{system}.log",
     wildcard_constraints:

@@ -25,9 +25,10 @@ rule pretrain_base:
         summary="results/models/base/train_summary.json",
     params:
         settings=stage_settings("model", "train_common", "pretrain", "prompt"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/pretrain_base.log",
-    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
+    threads: workflow.cores  # runs alone (everything waits for the BaseLM); 2 threads: 1.6x
     resources:
         gpu=1,
     conda:
@@ -45,9 +46,10 @@ rule train_sft:
     params:
         system="sft",
         settings=stage_settings("model", "train_common", "sft", "prompt"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/train_sft.log",
-    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
+    threads: 1  # SFT and Bucket-SFT run side by side, one thread each
     resources:
         gpu=1,
     conda:
@@ -65,9 +67,10 @@ rule train_bucket_sft:
     params:
         system="bucket_sft",
         settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/train_bucket_sft.log",
-    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
+    threads: 1  # SFT and Bucket-SFT run side by side, one thread each
     resources:
         gpu=1,
     conda:

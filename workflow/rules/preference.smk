@@ -12,6 +12,7 @@ rule build_pairs:
     params:
         system="{system}",
         settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/build_pairs_{system}.log",
     wildcard_constraints:
@@ -33,6 +34,7 @@ rule reference_logps:
     params:
         system="{system}",
         settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/reference_logps_{system}.log",
     wildcard_constraints:
@@ -56,6 +58,7 @@ rule train_preference:
     params:
         system="{system}",
         settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/train_preference_{system}.log",
     wildcard_constraints:

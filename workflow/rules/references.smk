@@ -11,6 +11,7 @@ rule human_features:
         report="results/features/human_{split}_report.json",
     params:
         settings=stage_settings("features", "prompt", "model"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/human_features_{split}.log",
     wildcard_constraints:
@@ -32,6 +33,7 @@ rule system_features:
         report="results/features/{system}_{kind}_report.json",
     params:
         settings=stage_settings("features", "prompt", "model"),
+    priority: CRITICAL_PATH
     log:
         "results/logs/system_features_{system}_{kind}.log",
     wildcard_constraints:
@@ -53,6 +55,7 @@ rule build_references:
         table="results/references/summary.tsv",
     params:
         min_bucket_size=config["min_bucket_size"],
+    priority: CRITICAL_PATH
     log:
         "results/logs/build_references.log",
     conda:
