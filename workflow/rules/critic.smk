@@ -37,7 +37,7 @@ rule critic_scores_human:
         scores="results/critic/scores/human.jsonl",
     log:
         "results/logs/critic_scores_human.log",
-    threads: workflow.cores
+    threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV
     script:
@@ -55,7 +55,7 @@ rule critic_scores_system:
         "results/logs/critic_scores_{system}.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
-    threads: workflow.cores
+    threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV
     script:

@@ -17,7 +17,7 @@ rule build_pairs:
         "results/logs/build_pairs_{system}.log",
     wildcard_constraints:
         system="dpo|hdpo",
-    threads: workflow.cores
+    threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV
     script:

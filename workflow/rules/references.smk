@@ -16,7 +16,29 @@ rule human_features:
         "results/logs/human_features_{split}.log",
     wildcard_constraints:
         split="train|test",
-    threads: workflow.cores
+    threads: 1  # feature jobs run side by side
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/compute_features.py"
+
+
+rule sample_features:
+    input:
+        records="results/corpus/train.jsonl",
+        generations="results/generations/{system}/train_samples.jsonl",
+        model="results/models/base/train_summary.json",
+    output:
+        features="results/features/{system}_train_samples.npz",
+        report="results/features/{system}_train_samples_report.json",
+    params:
+        settings=stage_settings("features", "prompt", "model"),
+    priority: CRITICAL_PATH  # the critic's negatives
+    log:
+        "results/logs/sample_features_{system}.log",
+    wildcard_constraints:
+        system="|".join(SYSTEMS),
+    threads: 1
     conda:
         CONDA_ENV
     script:
@@ -25,21 +47,19 @@ rule human_features:
 
 rule system_features:
     input:
-        records=lambda wc: f"results/corpus/{'train' if wc.kind == 'train_samples' else 'test'}.jsonl",
-        generations="results/generations/{system}/{kind}.jsonl",
+        records="results/corpus/test.jsonl",
+        generations="results/generations/{system}/test.jsonl",
         model="results/models/base/train_summary.json",
     output:
-        features="results/features/{system}_{kind}.npz",
-        report="results/features/{system}_{kind}_report.json",
+        features="results/features/{system}_test.npz",
+        report="results/features/{system}_test_report.json",
     params:
         settings=stage_settings("features", "prompt", "model"),
-    priority: CRITICAL_PATH
     log:
-        "results/logs/system_features_{system}_{kind}.log",
+        "results/logs/system_features_{system}_test.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
-        kind="test|train_samples",
-    threads: workflow.cores
+    threads: 1
     conda:
         CONDA_ENV
     script:

@@ -1,4 +1,4 @@
-"""Rules human_features / system_features: φ(y) (text + LM features) of a response set.
+"""Rules human_features / sample_features / system_features: φ(y) (text + LM features) of a response set.
 
 input:
     records      records JSONL of the split (prompts, languages, buckets; human answers)
