@@ -1,7 +1,6 @@
 """Corpus build: load every configured corpus, validate, normalize, split and dedup."""
 from __future__ import annotations
 
-import time
 from collections import Counter
 
 from ..io import InputError
@@ -69,7 +68,6 @@ def load_records(key: str, source: dict, seed: int) -> tuple[list[dict], dict]:
 
 def build_corpus(corpora: dict, seed: int) -> tuple[list[dict], dict, dict]:
     """All corpora -> (deduplicated records, dedup report, build log)."""
-    t0 = time.time()
     records, per_corpus = [], {}
     for key, source in corpora.items():
         recs, log = load_records(key, source, seed)
@@ -79,5 +77,6 @@ def build_corpus(corpora: dict, seed: int) -> tuple[list[dict], dict, dict]:
     report["per_corpus_kept"] = {
         key: dict(Counter(r["split"] for r in kept if r["dataset"] == key)) for key in corpora
     }
-    build_log = {"seed": seed, "corpora": per_corpus, "seconds": round(time.time() - t0, 3)}
+    # no timings here: results/corpus is a DVC-tracked output and must be byte-reproducible
+    build_log = {"seed": seed, "corpora": per_corpus}
     return kept, report, build_log
