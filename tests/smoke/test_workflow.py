@@ -34,7 +34,7 @@ def first_run(workdir):
     return proc
 
 
-SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
+SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo", "bucket_sft_gold"]  # micro.yaml: oracle_row
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
 FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
            "figure_length_distributions", "figure_critic_scores"]
@@ -57,6 +57,16 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     for label in ["BaseLM", "CoT", "SFT", "Bucket-SFT", "DPO", "HDPO"]:
         assert f"| {label} " in table2
     assert "(en)" in table2 and "(zh)" in table2
+    assert "| Bucket-SFT (oracle: gold length) " in table2
+
+
+def test_oracle_row_uses_each_records_gold_length_bin(workdir, first_run):
+    gold = {json.loads(line)["id"]: json.loads(line)["length_bin"]
+            for line in (workdir / "results/corpus/test.jsonl").open()}
+    rows = [json.loads(line) for line in (workdir / "results/generations/bucket_sft_gold/test.jsonl").open()]
+    assert rows and all(r["profile_length"] == "gold" and r["length_bin"] == gold[r["id"]] for r in rows)
+    sampled = [json.loads(line) for line in (workdir / "results/generations/bucket_sft/test.jsonl").open()]
+    assert all(r["profile_length"] == "sampled" for r in sampled)
 
 
 def test_every_system_generated_the_full_test_split(workdir, first_run):

@@ -9,7 +9,10 @@ CONDA_ENV = "../../environment.yml"
 CRITICAL_PATH = 10
 
 # The systems compared (METHOD.md §8) and the model each one generates with.
-SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
+PAPER_SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
+# The optional oracle row (METHOD §8, config oracle_row): Bucket-SFT prompted with the gold length bin.
+ORACLE_SYSTEMS = ["bucket_sft_gold"] if config.get("oracle_row", False) else []
+SYSTEMS = PAPER_SYSTEMS + ORACLE_SYSTEMS
 SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}
 # Preference systems: the checkpoint each starts from, whose train-prompt samples are its negatives.
 START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}

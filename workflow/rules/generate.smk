@@ -16,8 +16,31 @@ rule generate_test:
     log:
         "results/logs/generate_test_{system}.log",
     wildcard_constraints:
-        system="|".join(SYSTEMS),
+        system="|".join(PAPER_SYSTEMS),
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/generate.py"
+
+
+rule generate_test_oracle:
+    input:
+        records="results/corpus/test.jsonl",
+        train="results/corpus/train.jsonl",
+        model=model_summary("bucket_sft"),
+    output:
+        generations="results/generations/bucket_sft_gold/test.jsonl",
+        summary="results/generations/bucket_sft_gold/test_summary.json",
+    params:
+        system="bucket_sft",
+        profile_length="gold",
+        settings=stage_settings("model", "generation", "prompt"),
+    log:
+        "results/logs/generate_test_bucket_sft_gold.log",
+    threads: 1
     resources:
         gpu=1,
     conda:
