@@ -23,11 +23,17 @@ def rule_logging(log_path: str, threads: int | None = None):
         except ImportError:
             pass
     original_stderr = sys.stderr
+    # the rule's handler replaces the root handlers for the duration (they are detached, not
+    # closed, and put back afterwards: callers in one process, e.g. tests, keep theirs)
     root = logging.getLogger()
     saved_handlers, saved_level = root.handlers[:], root.level
     with open(log_path, "w", encoding="utf-8") as log_file:
-        logging.basicConfig(stream=log_file, level=logging.INFO, force=True,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        handler = logging.StreamHandler(log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        for h in saved_handlers:
+            root.removeHandler(h)
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
         t0 = time.time()
         try:
             with contextlib.redirect_stdout(log_file), contextlib.redirect_stderr(log_file):
@@ -38,12 +44,9 @@ def rule_logging(log_path: str, threads: int | None = None):
             raise
         finally:
             logging.getLogger("polyalign").info("finished in %.1f s", time.time() - t0)
-            # no handler left writing to the closed log file (callers in one process: tests, notebooks)
-            for handler in root.handlers[:]:
-                root.removeHandler(handler)
-                handler.close()
-            for handler in saved_handlers:
-                root.addHandler(handler)
+            root.removeHandler(handler)
+            for h in saved_handlers:
+                root.addHandler(h)
             root.setLevel(saved_level)
 
 
