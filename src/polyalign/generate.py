@@ -34,7 +34,13 @@ from .prompts import (
 )
 
 GENERATION_DEFAULTS = {
-    "max_new_tokens": 48,
+    "max_new_tokens": 80,
+    # CoT's budget is max_new_tokens + cot_extra_tokens: room for the reasoning before its
+    # answer line, so that the answer itself gets the same budget as every other system's.
+    "cot_extra_tokens": 64,
+    # max_new_tokens must reach this quantile of the human answer lengths (train split, in the
+    # model's tokens) of every language; null turns the check off (micro CI only).
+    "length_check_quantile": 0.95,
     "do_sample": True,
     "temperature": 0.8,
     "top_p": 0.95,
@@ -49,6 +55,8 @@ def generation_config(config: dict, overrides: dict | None = None) -> dict:
     unknown = set(cfg) - set(GENERATION_DEFAULTS)
     if unknown:
         raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(GENERATION_DEFAULTS)})")
+    if cfg["length_check_quantile"] is not None and not 0 < cfg["length_check_quantile"] <= 1:
+        raise ValueError(f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}")
     if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
         raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
     return cfg
@@ -122,6 +130,11 @@ def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
     if values.device.type == "cpu":
         return torch.from_numpy(np.ascontiguousarray(np.sort(values.numpy(), axis=-1)[:, ::-1]))
     return torch.sort(values, dim=-1, descending=True).values
+
+
+def new_token_budget(gcfg: dict, style: str) -> int:
+    """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
+    return gcfg["max_new_tokens"] + (gcfg["cot_extra_tokens"] if style == "cot" else 0)
 
 
 def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
@@ -198,12 +211,13 @@ def generate_records(
 ) -> list[dict]:
     """One output row per (record, sample), in input order; see module docstring for seeding."""
     style = style_of(system)
+    gcfg = {**gcfg, "max_new_tokens": new_token_budget(gcfg, style)}
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     max_pos = getattr(model.config, "max_position_embeddings", None)
     if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
-        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + max_new_tokens {gcfg['max_new_tokens']} "
-                         f"exceeds the model's {max_pos} positions")
+        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
+                         f"exceeds the model's {max_pos} positions (raise model.max_length)")
 
     rows, prompts_ids, seeds = [], [], []
     for r in records:
@@ -257,6 +271,7 @@ def generate_file(
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
     system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
     from .io import write_jsonl
+    from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
     from .models import load_model, model_config
     from .prompts import PROFILE_LENGTH_MODES, prompt_config
 
@@ -272,6 +287,12 @@ def generate_file(
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
     model, tokenizer = load_model(model_dir, model_config(config.get("model")))
+    lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
+    if gcfg["length_check_quantile"] is not None:
+        if lengths is None:
+            raise ValueError("generation.length_check_quantile is set: generate_file needs the train split to check "
+                             "max_new_tokens against the human answer lengths")
+        check_max_new_tokens(gcfg["max_new_tokens"], lengths, gcfg["length_check_quantile"])
     rows = generate_records(
         model, tokenizer, records, system, gcfg, profile_length=mode, length_sampler=sampler,
         max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"], progress=progress,
@@ -282,6 +303,8 @@ def generate_file(
     return {
         "system": system, "model": str(model_dir), "records": len(records), "rows": len(rows),
         "decoding": gcfg, "profile_length": mode if style_of(system) == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
+        "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
         "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
         "output_tokens": n_out, "seconds": seconds, "output_tokens_per_s": n_out / max(seconds, 1e-9),
