@@ -66,7 +66,7 @@ rule train_bucket_sft:
         summary="results/models/bucket_sft/train_summary.json",
     params:
         system="bucket_sft",
-        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
+        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length", "min_bucket_size"),
     priority: CRITICAL_PATH
     log:
         "results/logs/train_bucket_sft.log",
