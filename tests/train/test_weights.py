@@ -13,6 +13,7 @@ from polyalign.train.weights import (
     inverse_frequency_gain,
     loss_mass_shares,
     pair_weights,
+    rescale_pair_weights,
     size_class,
 )
 
@@ -217,3 +218,20 @@ def test_loss_mass_shares_by_hand():
                                         "<2": {"loss_mass": 0.5, "examples": 0.2}}
     assert shares["max_weight"] == 4.0
     assert size_class(9, 2) == "2-9" and size_class(10, 2) == "10-49" and size_class(50, 2) == ">=50"
+
+
+# ---------------------------------------------------------------------------- pair weights: mean 1, language balance
+def test_rescale_pair_weights_by_hand():
+    clipped = [0.5, 1.5, 3.0, 1.0]  # en, en, en, zh
+    langs = ["en", "en", "en", "zh"]
+    # mean 1: sum 6 -> x 4/6
+    np.testing.assert_allclose(rescale_pair_weights(clipped, langs, language_balance=False),
+                               [1 / 3, 1.0, 2.0, 2 / 3])
+    # balanced: each language carries 4/2 = 2; en sum 5 -> x 2/5, zh sum 1 -> x 2
+    w = rescale_pair_weights(clipped, langs, language_balance=True)
+    np.testing.assert_allclose(w, [0.2, 0.6, 1.2, 2.0])
+    assert w.mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="aligned"):
+        rescale_pair_weights(clipped, langs[:3])
+    with pytest.raises(ValueError, match="> 0"):
+        rescale_pair_weights([0.0, 1.0], ["en", "zh"])

@@ -28,6 +28,18 @@ def stage_settings(*blocks):
     return {block: config.get(block) for block in blocks}
 
 
+def pair_profile_length(mode):
+    """profile_length of the train-prompt samples that make pairs: the chosen answer's own bin."""
+    from polyalign.preference.pairs import pair_profile_length as rule
+
+    return rule(mode)
+
+
+def companion_policy(system):
+    """The start policy of the other preference system (DPO and HDPO train on the same prompts)."""
+    return next(p for s, p in START_POLICY.items() if s != system)
+
+
 def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
     from polyalign.preference.config import preference_config

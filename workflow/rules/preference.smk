@@ -5,6 +5,7 @@ rule build_pairs:
     input:
         train="results/corpus/train.jsonl",
         samples=lambda wc: f"results/generations/{START_POLICY[wc.system]}/train_samples.jsonl",
+        companion=lambda wc: f"results/generations/{companion_policy(wc.system)}/train_samples.jsonl",
         critic="results/critic/model",
     output:
         pairs="results/pairs/{system}.jsonl",

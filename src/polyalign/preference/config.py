@@ -39,6 +39,9 @@ PREFERENCE_DEFAULTS = {
     "critic": True,  # false: s+ = s- = 0, the critic term of the pair weights is off
     "num_samples": 1,  # k policy samples per prompt; the critic keeps the hardest one
     "pair_weights": PAIR_WEIGHT_DEFAULTS,
+    # Each language carries the same total pair weight (after clipping; the weights keep mean 1).
+    # Shared by DPO and HDPO so that both see the same language mix; false = weights of mean 1.
+    "language_balance": True,
     # batched no-grad passes
     "ref_batch_size": 32,
     "critic_batch_size": 64,
@@ -57,7 +60,8 @@ SYSTEM_OVERRIDES = {
 }
 
 LOSS_KEYS = ("beta", "lam", "gamma_sft")
-PAIR_KEYS = ("critic", "num_samples", "pair_weights", "ref_batch_size", "critic_batch_size", "critic_transform")
+PAIR_KEYS = ("critic", "num_samples", "pair_weights", "language_balance", "ref_batch_size", "critic_batch_size",
+             "critic_transform")
 
 
 def train_keys() -> tuple[str, ...]:
@@ -96,8 +100,9 @@ def preference_config(config: dict, system: str) -> dict:
     for key in ("lam", "gamma_sft"):
         if cfg[key] < 0:
             raise ValueError(f"{system}: {key} must be >= 0, got {cfg[key]}")
-    if not isinstance(cfg["critic"], bool):
-        raise ValueError(f"{system}: critic must be true or false, got {cfg['critic']!r}")
+    for key in ("critic", "language_balance"):
+        if not isinstance(cfg[key], bool):
+            raise ValueError(f"{system}: {key} must be true or false, got {cfg[key]!r}")
     if cfg["critic_transform"] not in ("none", "log1p"):
         raise ValueError(f"{system}: critic_transform must be none or log1p, got {cfg['critic_transform']!r}")
     if int(cfg["num_samples"]) < 1:

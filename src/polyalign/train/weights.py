@@ -231,3 +231,29 @@ def pair_weights(
     if use_language:
         w += gamma * inverse_frequency_gain(langs)
     return np.clip(w, w_min, w_max)
+
+
+def rescale_pair_weights(weights, languages: Sequence[Hashable], language_balance: bool = True) -> np.ndarray:
+    """Clipped pair weights → the weights the loss uses, with mean 1 over the pair set (METHOD §6),
+    so that HDPO and DPO take steps of the same size and differ only in where the mass goes.
+
+    language_balance=False: w · N / Σw. language_balance=True: every language carries the same
+    total weight N/L (L languages), its pairs keeping their relative weights:
+    w_i · (N/L) / Σ_{j in lang(i)} w_j. Either way Σw = N.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    langs = list(languages)
+    if w.ndim != 1 or w.size == 0 or len(langs) != w.size:
+        raise ValueError(f"rescale_pair_weights: need non-empty aligned weights and languages, got {w.shape}, {len(langs)}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("rescale_pair_weights: weights must be finite and > 0")
+    n = w.size
+    if not language_balance:
+        return w * (n / w.sum())
+    lang_arr = np.asarray(langs, dtype=object)
+    groups = sorted(set(langs))
+    out = np.empty(n)
+    for lang in groups:
+        m = lang_arr == lang
+        out[m] = w[m] * (n / len(groups) / w[m].sum())
+    return out
