@@ -10,6 +10,7 @@ from polyalign.generate import (
     generate_ids,
     generate_records,
     generate_unbatched,
+    nucleus_threshold,
 )
 from polyalign.models import save_model
 from polyalign.models.tokenizer_report import answer_token_lengths, check_max_new_tokens
@@ -150,6 +151,24 @@ def test_left_padding_order_and_finish_reasons():
     (ids, mask), = model.calls  # one batch, longest first, padded on the left
     assert ids.tolist() == [[1, 5, 6, 7], [0, 1, 8, 9], [0, 0, 1, 5]]
     assert mask.tolist() == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]]
+
+
+def _full_sort_threshold(probs, top_p):
+    desc = torch.sort(probs, dim=-1, descending=True).values
+    size = ((desc.cumsum(-1) - desc) < top_p).sum(-1, keepdim=True)
+    return desc.gather(1, size - 1)
+
+
+@pytest.mark.parametrize("top_p", [0.5, 0.9, 0.95, 0.999])
+def test_partial_sort_nucleus_equals_the_full_sort_bit_for_bit(top_p):
+    g = torch.Generator().manual_seed(0)
+    # peaked rows (small nucleus), flat rows (nucleus beyond the candidates: full-sort fallback), ties
+    logits = torch.cat([torch.randn(40, 3000, generator=g) * 4, torch.randn(20, 3000, generator=g) * 0.1,
+                        torch.zeros(4, 3000), torch.randn(4, 3000, generator=g).round()])
+    probs = torch.softmax(logits / 0.8, dim=-1)
+    for candidates in (8, 256, 5000):
+        got = nucleus_threshold(probs, top_p, candidates)
+        assert torch.equal(got, _full_sort_threshold(probs, top_p)), candidates
 
 
 def test_cot_answer_extraction(monkeypatch):

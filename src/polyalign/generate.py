@@ -98,15 +98,43 @@ class SeededTopPSampler(LogitsProcessor):
     def __call__(self, input_ids, scores: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(scores.float() / self.temperature, dim=-1)
         if self.top_p < 1.0:
-            desc = _sorted_descending(probs)
-            mass_before = desc.cumsum(dim=-1) - desc
-            size = (mass_before < self.top_p).sum(dim=-1, keepdim=True)  # ≥ 1: rank 0 has mass 0 before it
-            probs = probs.masked_fill(probs < desc.gather(1, size - 1), 0.0)
+            probs = probs.masked_fill(probs < nucleus_threshold(probs, self.top_p), 0.0)
         cdf = probs.cumsum(dim=-1)
         u = counter_uniform(self.seeds.to(scores.device), self.step, 1).float() * cdf[:, -1:]
         token = torch.searchsorted(cdf, u, right=True).clamp_(max=scores.shape[1] - 1)
         self.step += 1
         return torch.full_like(scores, -math.inf).scatter_(1, token, 0.0)
+
+
+NUCLEUS_CANDIDATES = 256  # largest probabilities sorted first; rows whose nucleus is larger sort fully
+
+
+def _threshold_from_sorted(desc: torch.Tensor, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(smallest probability of the nucleus [B, 1], whether the nucleus ends inside `desc` [B])."""
+    mass_before = desc.cumsum(dim=-1) - desc
+    inside = mass_before < top_p
+    size = inside.sum(dim=-1, keepdim=True)  # ≥ 1: rank 0 has mass 0 before it
+    return desc.gather(1, size - 1), ~inside[:, -1]
+
+
+def nucleus_threshold(probs: torch.Tensor, top_p: float, candidates: int = NUCLEUS_CANDIDATES) -> torch.Tensor:
+    """The smallest probability of each row's nucleus, [B, 1]: the nucleus is the ranks whose
+    mass ranked before them is < top_p. Exact: the `candidates` largest probabilities are
+    selected (np.partition, linear time) and only they are sorted; a row whose nucleus does not
+    end among them (their mass before the last one is still < top_p) is sorted in full. The
+    running sums over the sorted candidates are the first terms of the full running sums, so the
+    result equals the full sort's bit for bit (tested)."""
+    n = probs.shape[-1]
+    if probs.device.type != "cpu" or candidates >= n:
+        return _threshold_from_sorted(_sorted_descending(probs), top_p)[0]
+    values = probs.numpy()
+    top = np.partition(values, n - candidates, axis=-1)[:, n - candidates:]
+    desc = torch.from_numpy(np.ascontiguousarray(np.sort(top, axis=-1)[:, ::-1]))
+    threshold, complete = _threshold_from_sorted(desc, top_p)
+    if not bool(complete.all()):
+        rows = (~complete).nonzero().squeeze(1)
+        threshold[rows] = _threshold_from_sorted(_sorted_descending(probs[rows]), top_p)[0]
+    return threshold
 
 
 def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
