@@ -37,7 +37,7 @@ rule generate_test_oracle:
     params:
         system="bucket_sft",
         profile_length="gold",
-        settings=stage_settings("model", "generation", "prompt"),
+        settings=stage_settings("model", "generation", "prompt", "profile_length"),
     log:
         "results/logs/generate_test_bucket_sft_gold.log",
     threads: 1

@@ -45,7 +45,7 @@ rule train_sft:
         summary="results/models/sft/train_summary.json",
     params:
         system="sft",
-        settings=stage_settings("model", "train_common", "sft", "prompt"),
+        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
     priority: CRITICAL_PATH
     log:
         "results/logs/train_sft.log",
