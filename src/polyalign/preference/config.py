@@ -14,9 +14,11 @@ from __future__ import annotations
 import copy
 from dataclasses import fields
 
-SYSTEMS = ("dpo", "hdpo")
+from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
+from ..systems import REGISTRY
+
 # The checkpoint each system starts from (and whose train-prompt samples are its negatives).
-START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
+START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
 
 PAIR_WEIGHT_DEFAULTS = {
     "enabled": True,  # false: every pair weight is 1
