@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     snakemake = [sys.executable, "-m", "snakemake"]
     workdir = Path.cwd()
     unlock_if_stale(workdir, snakemake, args)
-    return subprocess.run([*snakemake, "--rerun-incomplete", *args], cwd=workdir).returncode
+    return subprocess.run([*snakemake, "--rerun-incomplete", *args], cwd=workdir, check=False).returncode
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def greetings(root: Path, lang: str = "english") -> Path:
 
 
 def test_the_fixture_corpus_builds(corpus, tmp_path):
-    root, corpora = corpus
+    _, corpora = corpus
     log = build(corpora, tmp_path / "out")
     assert log["corpora"]["chatterbot"]["records"] > 0 and log["corpora"]["chitchat"]["records"] > 0
 
@@ -166,7 +166,7 @@ def test_invisible_chitchat_turn_is_skipped_and_counted(corpus, tmp_path):
     root, corpora = corpus
     path = root / "chitchat_dataset" / "dataset.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    cid = sorted(data)[0]
+    cid = min(data)
     data[cid]["messages"][1][0]["text"] = ZWSP
     path.write_text(json.dumps(data), encoding="utf-8")
     log = build(corpora, tmp_path / "out")
