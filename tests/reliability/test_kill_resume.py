@@ -1,6 +1,7 @@
 """The whole micro workflow SIGKILLed at three points (during BaseLM pretraining, during SFT and
 during HDPO), each time rerun the way `make run` does (`polyalign.workflow_recovery`: unlock the
-stale lock, `--rerun-incomplete`). The final outputs must equal, byte for byte apart from timing
+stale lock, `--rerun-incomplete`); after the SFT kill, SFT's checkpoint is also truncated (a
+corrupt checkpoint: set aside, SFT starts over). The final outputs must equal, byte for byte apart from timing
 fields, those of the uninterrupted run in another directory (`micro_clean_run`), which also
 makes this the two-directory determinism check for every output up to HDPO."""
 from __future__ import annotations
@@ -94,6 +95,10 @@ def killed_run(micro_clean_run, tmp_path_factory):
         kill_when(proc, work, pattern)
         assert not (work / stages[stage] / "train_summary.json").exists(), f"{stage} finished before the kill"
         points.append((stage, pattern))
+        if stage == "sft":
+            newest = max((work / stages["sft"] / "checkpoints").glob("step-*"), key=lambda p: int(p.name[5:]))
+            weights = newest / "model.safetensors"
+            weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
     finish(work, targets)
     return SimpleNamespace(ref=ref, work=work, targets=targets, stages=stages, points=points)
 
@@ -105,16 +110,21 @@ def test_three_kill_points_then_rerun_equals_the_uninterrupted_run(killed_run):
     assert all(t in files for t in targets)  # 0 outputs lost
     differ = [f for f in files if comparable(work / f) != comparable(ref / f)]
     assert differ == []
-    assert not list(work.glob("results/**/checkpoints.set-aside"))  # resumed, never reset
+    aside = [str(p.relative_to(work)) for p in work.glob("results/**/checkpoints.set-aside")]
+    assert aside == [f"{killed_run.stages['sft']}/checkpoints.set-aside"]  # only the corrupted one
     assert not list(work.glob("results/**/checkpoints"))  # removed once each model was final
 
 
-def test_the_resumed_stages_really_resumed(killed_run):
+def test_the_killed_stages_resumed_and_the_corrupt_checkpoint_was_set_aside(killed_run):
     work, stages, points = killed_run.work, killed_run.stages, killed_run.points
     for stage, pattern in points:
         summary = json.loads((work / stages[stage] / "train_summary.json").read_text())
-        if "checkpoints" in pattern:
+        if "checkpoints" in pattern and stage != "sft":
             assert summary["train"]["resumed_from_step"], stage
+    sft = json.loads((work / stages["sft"] / "train_summary.json").read_text())
+    assert sft["train"]["resumed_from_step"] is None  # its only checkpoint was corrupt
+    (reason,) = work.glob(f"{stages['sft']}/checkpoints.set-aside/*/REASON.txt")
+    assert "corrupt checkpoint" in reason.read_text() and "model.safetensors" in reason.read_text()
 
 
 def test_nothing_is_stale_after_the_reruns(killed_run):
