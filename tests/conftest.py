@@ -28,7 +28,8 @@ def micro_workdir(work: Path) -> Path:
 
 
 def micro_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/micro.yaml", *args]
+    # args (targets included) before --configfile, which takes every value that follows it
+    return [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/micro.yaml"]
 
 
 def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
