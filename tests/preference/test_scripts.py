@@ -5,8 +5,12 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+
+from polyalign.config import fill_defaults
 from polyalign.io import read_jsonl, write_jsonl
 from polyalign.prompts import render_prompt
+from polyalign.references import build_references, write_references
 
 from .conftest import MODEL, PROMPT, micro_config, record, sample_row
 
@@ -15,7 +19,9 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "workflow" / "scripts"
 
 def run_script(name, config, tmp_path, input, output, **params):
     smk = SimpleNamespace(input=SimpleNamespace(**input), output=SimpleNamespace(**output),
-                          params=SimpleNamespace(**params), config=config,
+                          # the rule passes the settings as params; no config, so a script that
+                          # still read snakemake.config would fail here
+                          params=SimpleNamespace(settings=fill_defaults(config), **params), config=None,
                           log=[str(tmp_path / "logs" / f"{name}.log")], threads=1)
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
 
@@ -32,13 +38,15 @@ def test_scripts_chain_dpo(micro, tmp_path):
     write_jsonl(tmp_path / "train.jsonl", recs)
     write_jsonl(tmp_path / "samples.jsonl", samples)
     write_jsonl(tmp_path / "companion.jsonl", companion)
-    (tmp_path / "critic").mkdir()
-    (tmp_path / "critic" / "buckets.json").write_text(json.dumps({"buckets": [recs[0]["bucket_id"]]}))
+    # references of the one bucket of the records (plain DPO reads the references, not the critic)
+    feats = np.zeros((len(recs), 1))
+    write_references(tmp_path / "refs.json", build_references(feats, [r["bucket_id"] for r in recs],
+                                                              [r["language"] for r in recs], ["f"], 1, scopes=["all"]))
     config = micro_config(max_steps=2)
     pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
     run_script("build_pairs", config, tmp_path, {"train": str(tmp_path / "train.jsonl"),
                "samples": str(tmp_path / "samples.jsonl"), "companion": str(tmp_path / "companion.jsonl"),
-               "critic": str(tmp_path / "critic")}, {"pairs": str(pairs), "report": str(report)},
+               "references": str(tmp_path / "refs.json")}, {"pairs": str(pairs), "report": str(report)},
                system="dpo")
     dropped = json.loads(report.read_text())["dropped"]
     assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1

@@ -1,4 +1,4 @@
-"""Rule build_pairs_{system}: preference pairs of METHOD §6 (`polyalign.preference.build_pairs`).
+"""Rule build_pairs: preference pairs of METHOD §6 (`polyalign.preference.build_pairs`).
 
 input:
     train    train-split records JSONL (results/corpus/train.jsonl)
@@ -7,8 +7,9 @@ input:
              num_samples = the system's `preference.num_samples`
     companion  the other preference system's policy samples: a prompt that gives that system
              no pair is dropped here too, so DPO and HDPO train on the same prompts
-    critic   critic bundle directory: its bucket list (buckets with a reference) for both
-             systems; its model only when the system's `critic` setting is true (hdpo)
+    references  the train references: prompts of buckets without one are dropped (both systems)
+    critic   critic bundle directory; an input only when the system's `critic` setting is true
+             (hdpo by default; plain dpo neither reads it nor waits for it)
 output:
     pairs    pairs JSONL (id, bucket_id, language, prompt fields, chosen, rejected, s_pos,
              s_neg, weight, ...)
@@ -17,29 +18,30 @@ params:
     system   "dpo" | "hdpo"; settings = preference_config(config, system)
 log: one file. threads: torch threads of the critic.
 """
-from pathlib import Path
-
-from polyalign.io import read_json, read_jsonl, write_json, write_jsonl
+from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.preference import build_pairs, critic_scorer, preference_config
 from polyalign.preference.config import SYSTEMS
 from polyalign.preference.pairs import pair_profile_length
+from polyalign.references import load_references
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
-    settings = preference_config(snakemake.config, system)
+    settings = preference_config(snakemake.params.settings, system)
     other = next(s for s in SYSTEMS if s != system)
-    companion = (read_jsonl(snakemake.input.companion), preference_config(snakemake.config, other)["num_samples"])
-    critic_buckets = set(read_json(Path(snakemake.input.critic) / "buckets.json")["buckets"])
+    companion = (read_jsonl(snakemake.input.companion),
+                 preference_config(snakemake.params.settings, other)["num_samples"])
+    critic_buckets = set(load_references(snakemake.input.references)["buckets"])
     scorer = None
     if settings["critic"]:
         from polyalign.critic import load_critic
 
         critic = load_critic(snakemake.input.critic)
         scorer = critic_scorer(critic, settings["critic_batch_size"], transform=settings["critic_transform"])
+        critic_buckets &= set(critic.buckets)
     pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
                                 settings, scorer, critic_buckets=critic_buckets, companion=companion,
-                                profile_length=pair_profile_length(snakemake.config.get("profile_length", "sampled")))
+                                profile_length=pair_profile_length(snakemake.params.settings["profile_length"]))
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)
     log.info("%s: %d pairs from %d prompts; dropped %s; weight mean %.3f (language balance %s: mass %s)", system,

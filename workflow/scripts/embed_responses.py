@@ -1,4 +1,4 @@
-"""Rules embed_human / embed_system: MAUVE embeddings of human test answers or of a system's
+"""Rule embeddings: MAUVE embeddings of human test answers or of a system's
 test generations (polyalign.evaluation.embed).
 
 input:
@@ -16,7 +16,7 @@ from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    settings = snakemake.config["embeddings"]
+    settings = snakemake.params.settings["embeddings"]
     encoder = settings.get("encoder") or str(model_dir(snakemake.input.encoder))
     model, tokenizer = load_encoder(encoder)
     if "generations" in snakemake.input.keys():

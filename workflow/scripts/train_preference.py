@@ -1,8 +1,8 @@
-"""Rule train_{system}: DPO or HDPO training (`polyalign.preference.train_preference`).
+"""Rule train_preference: DPO or HDPO training (`polyalign.preference.train_preference`).
 
 input:
-    pairs      pairs JSONL of the system (rule build_pairs_{system})
-    reference  reference log-prob cache JSONL (rule reference_logps_{system})
+    pairs      pairs JSONL of the system (rule build_pairs)
+    reference  reference log-prob cache JSONL (rule reference_logps)
     model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
                or its directory
 output:
@@ -20,7 +20,7 @@ from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    summary = train_preference(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.config,
+    summary = train_preference(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.params.settings,
                                snakemake.params.system, out_dir, reference=snakemake.input.reference)
     log.info("%s: %d steps on %d pairs in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["pairs"], summary["seconds"])
