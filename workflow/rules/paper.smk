@@ -163,6 +163,8 @@ rule replication_report:
         summary="results/metrics/summary.json",
         bootstraps=expand("results/metrics/{system}.bootstrap.json", system=SYSTEMS),
         test="results/corpus/test.jsonl",
+        judge="results/judge/table3_summary.json",
+        human="results/human_eval/table8_summary.json",
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
     params:

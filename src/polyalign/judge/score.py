@@ -58,7 +58,8 @@ def score_batch(model, segments, prompts: list[list[int]], pad_id: int) -> dict[
     past = None
     scores = torch.tensor(SCORES, dtype=torch.float64)
     for k, (_, score_ids) in enumerate(segments):
-        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, past_key_values=past, use_cache=True)
+        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=past, use_cache=True,
+                    logits_to_keep=1)
         past = out.past_key_values
         logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).double().cpu()
         allowed = logprobs[:, score_ids]
