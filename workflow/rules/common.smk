@@ -81,9 +81,7 @@ def wildcard_choice(names):
 
 
 def judge_model(name):
-    spec = config["judge"]["models"][name]
-    return {"path": spec["path"], "dtype": spec.get("dtype", "auto"),
-            "chat_template_kwargs": spec.get("chat_template_kwargs", {})}
+    return dict(config["judge"]["models"][name])
 
 
 def judge_settings():
