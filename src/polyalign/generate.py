@@ -1,6 +1,6 @@
 """Batched generation for every system with one shared decoding config.
 
-Prompts are rendered with the system's training format (`prompts.SYSTEM_STYLES`), sorted by
+Prompts are rendered with the system's training format (`polyalign.systems`), sorted by
 token length, left-padded into batches and decoded with `model.generate` (KV cache); outputs
 are returned in input order.
 

@@ -26,7 +26,6 @@ import math
 from collections import Counter, defaultdict
 
 STYLES = ("plain", "profile", "cot")
-SYSTEM_STYLES = {"base": "plain", "cot": "cot", "sft": "plain", "bucket_sft": "profile", "dpo": "plain", "hdpo": "profile"}
 PROFILE_LENGTH_MODES = ("sampled", "gold", "none")
 LENGTH_BINS = ("short", "medium", "long", "xlong")
 
@@ -61,10 +60,10 @@ def prompt_config(config: dict) -> dict:
 
 
 def style_of(system_name: str) -> str:
-    try:
-        return SYSTEM_STYLES[system_name]
-    except KeyError:
-        raise ValueError(f"unknown system '{system_name}' (known: {sorted(SYSTEM_STYLES)})") from None
+    """The prompt style a system was trained with (the systems registry)."""
+    from .systems import prompt_style
+
+    return prompt_style(system_name)
 
 
 def profile_text(record: dict, length_bin: str | None) -> str:

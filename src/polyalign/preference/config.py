@@ -15,10 +15,11 @@ import copy
 from dataclasses import fields
 
 from ..config import block_defaults
+from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
+from ..systems import REGISTRY
 
-SYSTEMS = ("dpo", "hdpo")
 # The checkpoint each system starts from (and whose train-prompt samples are its negatives).
-START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
+START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
 
 LOSS_KEYS = ("beta", "lam", "gamma_sft")
 
