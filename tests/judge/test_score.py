@@ -27,7 +27,7 @@ class FixedLogits(torch.nn.Module):
 
     def forward(self, input_ids, attention_mask, position_ids, cache, use_cache, logits_to_keep):
         b, t = input_ids.shape
-        return SimpleNamespace(logits=self.logits.expand(b, t, 10), past_key_values=None)
+        return SimpleNamespace(logits=self.logits.expand(b, t, 10), cache=None)
 
 
 def test_fixed_logits_give_hand_computed_scores():

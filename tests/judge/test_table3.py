@@ -76,3 +76,12 @@ def test_table_without_judge_shows_only_published_numbers_and_the_reason():
     assert ["Qwen2.5-1.5B", "en", "Full-SFT", "76.9", "71.7"] in published
     assert ["Qwen2.5-1.5B", "en", "Bucket-SFT", "78.9", "73.3"] in published
     assert len(sections) == 2
+
+
+def test_each_language_block_uses_only_its_own_prompts():
+    records = [{"id": "e1", "language": "en"}, {"id": "z1", "language": "zh"}, {"id": "z2", "language": "zh"}]
+    runs = {("j", 0, "sft"): [scored("e1", 5), scored("z1", 1), scored("z2", 3)]}
+    s = summarize(runs, records, [0], ["sft"], n_resamples=1000, seed=0)
+    assert s["languages"]["en"]["by_judge"]["j"]["sft"]["overall"]["point"] == pytest.approx(100.0)
+    assert s["languages"]["zh"]["by_judge"]["j"]["sft"]["overall"]["point"] == pytest.approx(25.0)
+    assert s["languages"]["zh"]["n_prompts"] == 2

@@ -60,7 +60,7 @@ def score_batch(model, segments, prompts: list[list[int]], pad_id: int) -> dict[
     for k, (_, score_ids) in enumerate(segments):
         out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=past, use_cache=True,
                     logits_to_keep=1)
-        past = out.past_key_values
+        past = out.cache
         logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).double().cpu()
         allowed = logprobs[:, score_ids]
         probs = torch.softmax(allowed, dim=-1)

@@ -31,7 +31,7 @@ def composite_arrays(rows_by_run: dict, seeds: list, systems: list[str], ids: li
             arr = {c: np.full((len(seeds), len(ids)), np.nan) for c in COMPOSITES}
             for s, seed in enumerate(seeds):
                 for row in rows_by_run[(judge, seed, system)]:
-                    if row.get("over_length"):
+                    if row.get("over_length") or row["id"] not in position:  # over length, other language
                         continue
                     for c, v in row_composites(row).items():
                         arr[c][s, position[row["id"]]] = v
