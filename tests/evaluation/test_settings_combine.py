@@ -66,7 +66,7 @@ def test_pooled_summary_and_tsv():
     assert summary["generation_stats"]["sft"]["seeds"]["1"]["empty_answers"] == 1
     lines = summary_tsv(summary, ("qa_f1",)).splitlines()
     assert lines[0].split("\t")[:3] == ["system", "scope", "metric"]
-    assert "sft\ten\tqa_f1\t0.5\t0.4\t0.6\t3\t3" in lines
+    assert "sft\ten\tqa_f1\t0.5\t0.405\t0.595\t3\t3" in lines  # quantiles of 3 values
     bad = {"sft": {0: _fake("sft"), 1: _fake("sft", 1, fingerprint="zzz")}}
     with pytest.raises(InputError, match="fingerprints differ"):
         pooled_summary(bad, _headline(["sft"]), {})
@@ -89,9 +89,10 @@ def test_paired_difference():
         "b": {"en": {"qa_f1": np.array([[0.4, 0.5, 0.65], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])}}}}
     points = {"a": {"en": {"qa_f1": [0.6, 0.6, 0.7]}}, "b": {"en": {"qa_f1": [0.5, 0.5, 0.5]}}}
     d = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05)
-    # pooled replicates: a = (0.6, 0.5, 0.7), b = (0.5, 0.4, 0.5) -> differences 0.1, 0.1, 0.2
-    assert d["point"] == pytest.approx(0.6333333 - 0.5) and d["n_finite"] == 3
-    assert d["bootstrap_median"] == pytest.approx(0.1)
+    # replicate r of a system = sum_s C[r, s] per_seed[s, r] / 3:
+    # a = (1.8/3, 0.6, 0.7), b = (1.4/3, 0.5, 0.5) -> differences (0.4/3, 0.1, 0.2)
+    assert d["point"] == pytest.approx(1.9 / 3 - 0.5) and d["n_finite"] == 3
+    assert d["bootstrap_median"] == pytest.approx(0.4 / 3)
     one = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05, seed_index=0)
     assert one["point"] == pytest.approx(0.1)
     assert one["pct_low"] == pytest.approx(0.05, abs=0.01)

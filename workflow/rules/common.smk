@@ -18,6 +18,21 @@ SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "buck
 START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
 
 
+# Run seeds: every stage after the BaseLM runs once per seed, under results/seed{seed}/.
+SEEDS = list(config.get("seeds", [0, 1, 2]))
+
+
+def per_seed(pattern, **wildcards):
+    """`pattern` expanded over every run seed (and the given wildcards' values)."""
+    return expand(pattern, seed=SEEDS, **wildcards)
+
+
+def evaluation_settings():
+    """The `evaluation:` block without `bootstrap` (which only the pooling reads), so that
+    changing the bootstrap does not rerun every per-seed evaluation."""
+    return {k: v for k, v in config["evaluation"].items() if k != "bootstrap"}
+
+
 def model_summary(name):
     """A model directory is represented in the DAG by its train_summary.json."""
     return f"results/models/{name}/train_summary.json"
@@ -62,6 +77,6 @@ def all_outputs():
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores"]
+                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]

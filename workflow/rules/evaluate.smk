@@ -1,5 +1,6 @@
-# Evaluation (METHOD.md §9): features and embeddings of every system's test generations, one
-# metrics file per system with bootstrap CIs, and the combined summary.
+# Evaluation: features and embeddings of every system's test generations, one metrics file per
+# system and run seed (point estimates + the arrays its bootstrap needs), and the pooled results
+# over seeds with two-level bootstrap intervals (docs/evaluation.md).
 
 
 rule embed_human:
@@ -23,13 +24,13 @@ rule embed_system:
     input:
         records="results/corpus/test.jsonl",
         encoder="results/models/base/train_summary.json",
-        generations="results/generations/{system}/test.jsonl",
+        generations="results/seed{seed}/generations/{system}/test.jsonl",
     output:
-        embeddings="results/embeddings/{system}.npz",
+        embeddings="results/seed{seed}/embeddings/{system}.npz",
     params:
         settings=stage_settings("embeddings"),
     log:
-        "results/logs/embed_system_{system}.log",
+        "results/logs/seed{seed}/embed_system_{system}.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1  # short jobs: two side by side beat one on two threads
@@ -42,20 +43,21 @@ rule embed_system:
 rule evaluate_system:
     input:
         test="results/corpus/test.jsonl",
-        generations="results/generations/{system}/test.jsonl",
+        generations="results/seed{seed}/generations/{system}/test.jsonl",
         human_features="results/features/human_test.npz",
-        features="results/features/{system}_test.npz",
+        features="results/seed{seed}/features/{system}_test.npz",
         references="results/references/references.json",
         human_embeddings="results/embeddings/human_test.npz",
-        embeddings="results/embeddings/{system}.npz",
+        embeddings="results/seed{seed}/embeddings/{system}.npz",
     output:
-        metrics="results/metrics/{system}.json",
-        bootstrap="results/metrics/{system}.bootstrap.json",
+        metrics="results/metrics/seed{seed}/{system}.json",
+        resample="results/metrics/seed{seed}/{system}.resample.npz",
     params:
         system="{system}",
-        evaluation=config["evaluation"],
+        seed="{seed}",
+        evaluation=evaluation_settings(),
     log:
-        "results/logs/evaluate_system_{system}.log",
+        "results/logs/seed{seed}/evaluate_system_{system}.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1
@@ -67,11 +69,17 @@ rule evaluate_system:
 
 rule combine_metrics:
     input:
-        metrics=expand("results/metrics/{system}.json", system=SYSTEMS),
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=SYSTEMS),
+        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=SYSTEMS),
     output:
         summary="results/metrics/summary.json",
         tsv="results/metrics/all_systems.tsv",
         headline="results/metrics/headline.json",
+        replicates="results/metrics/bootstrap_replicates.npz",
+    params:
+        systems=SYSTEMS,
+        seeds=SEEDS,
+        bootstrap=config["evaluation"].get("bootstrap", {}),
     log:
         "results/logs/combine_metrics.log",
     conda:

@@ -141,7 +141,8 @@ def evaluate_system(test_records: list[dict], generations: list[dict], human_fea
     result = {
         "format": METRICS_FORMAT, "system": system, "seed": seed, "n_prompts": len(rows.ids),
         "languages": {k: v["n"] for k, v in scopes.items() if k != OVERALL},
-        "settings": settings.to_dict(), "zh_tokenization": settings.zh_tokenization,
+        "settings": {k: v for k, v in settings.to_dict().items() if k != "bootstrap"},
+        "zh_tokenization": settings.zh_tokenization,
         "fingerprint": rows.fingerprint,
         "headline": {label: d.pop("headline") for label, d in scopes.items()},
         "scopes": scopes,
