@@ -47,14 +47,11 @@ def group_means(W: np.ndarray, values: np.ndarray, groups: np.ndarray, n_groups:
         return sums / weights, weights
 
 
-def _cumulative_per_value(W: np.ndarray, ranks: np.ndarray, n_values: int) -> np.ndarray:
-    """C[r, f, k] = sum of w_i over rows i with ranks[i, f] <= k."""
-    m, n_features = ranks.shape
-    onehot = np.zeros((m, n_features * n_values))
-    onehot[np.repeat(np.arange(m), n_features),
-           (ranks + np.arange(n_features) * n_values).ravel()] = 1.0
-    per_value = (W @ onehot).reshape(W.shape[0], n_features, n_values)
-    return np.cumsum(per_value, axis=2)
+def _cumulative_at(W: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """C[r, k] = sum of w_i over rows with values[i] <= grid[k] (one column, W [R, m])."""
+    order = np.argsort(values, kind="stable")
+    cum = np.concatenate([np.zeros((W.shape[0], 1)), np.cumsum(W[:, order], axis=1)], axis=1)
+    return cum[:, np.searchsorted(values[order], grid, side="right")]
 
 
 def bucket_gap_replicates(human: np.ndarray, generated: np.ndarray, W_human: np.ndarray,
@@ -64,28 +61,31 @@ def bucket_gap_replicates(human: np.ndarray, generated: np.ndarray, W_human: np.
     human [m_h, F], generated [m_g, F]: valid rows, in-scope columns only; W_human [R, m_h],
     W_generated [R, m_g]: the rows' counts. NaN where a replicate has no row on one side.
     """
-    n_features = human.shape[1]
-    values = [np.unique(np.concatenate([human[:, j], generated[:, j]])) for j in range(n_features)]
-    n_values = max(v.size for v in values)
-    grid = np.stack([np.pad(v, (0, n_values - v.size), mode="edge") for v in values])  # [F, K]
-    rank_h = np.stack([np.searchsorted(values[j], human[:, j]) for j in range(n_features)], 1)
-    rank_g = np.stack([np.searchsorted(values[j], generated[:, j]) for j in range(n_features)], 1)
-    n_h, n_g = W_human.sum(axis=1).astype(float), W_generated.sum(axis=1).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        F_h = _cumulative_per_value(W_human, rank_h, n_values) / n_h[:, None, None]
-        F_g = _cumulative_per_value(W_generated, rank_g, n_values) / n_g[:, None, None]
-        step = np.diff(grid, axis=1, append=grid[:, -1:])                    # [F, K]
-        w1 = (np.abs(F_g - F_h) * step).sum(axis=2)                          # [R, F]
-        mean = (W_human @ human) / n_h[:, None]
-        var = np.einsum("rm,rmf->rf", W_human, (human[None] - mean[:, None, :]) ** 2) / n_h[:, None]
-        std = np.sqrt(var)
-        paper = (w1 / np.where(std > STD_FLOOR, std, 1.0)).mean(axis=1)
+    W_human, W_generated = np.asarray(W_human, float), np.asarray(W_generated, float)
+    n_h, n_g = W_human.sum(axis=1), W_generated.sum(axis=1)
+    empty = (n_h == 0) | (n_g == 0)
+    n_h_safe, n_g_safe = np.where(n_h > 0, n_h, 1.0), np.where(n_g > 0, n_g, 1.0)
+    # moments about the full-data mean: a constant column stays exactly 0
+    centred = human - human.mean(axis=0)
+    s1, s2 = W_human @ centred, W_human @ centred ** 2
+    paper = np.zeros(W_human.shape[0])
+    robust = np.zeros(W_human.shape[0])
+    for j in range(human.shape[1]):
+        grid = np.unique(np.concatenate([human[:, j], generated[:, j]]))
+        F_h = _cumulative_at(W_human, human[:, j], grid) / n_h_safe[:, None]
+        F_g = _cumulative_at(W_generated, generated[:, j], grid) / n_g_safe[:, None]
+        gap = np.abs(F_g - F_h)
+        w1 = (gap * np.diff(grid, append=grid[-1])).sum(axis=1)
+        mean = s1[:, j] / n_h_safe
+        std = np.sqrt(np.maximum(s2[:, j] / n_h_safe - mean ** 2, 0.0))
+        # a resample that drew a single human value has std 0 (np.std), not rounding noise
+        std[np.diff(F_h, axis=1, prepend=0.0).max(axis=1) >= 1.0] = 0.0
+        paper += w1 / np.where(std > STD_FLOOR, std, 1.0)
         # BNG-robust: both samples through F_h; F_h is non-decreasing on the grid, so the
         # transformed samples have CDFs F_g, F_h at the points F_h[k]
-        robust = (np.abs(F_g - F_h) * np.diff(F_h, axis=2, append=F_h[:, :, -1:])).sum(axis=2)
-    empty = (n_h == 0) | (n_g == 0)
+        robust += (gap * np.diff(F_h, axis=1, append=F_h[:, -1:])).sum(axis=1)
+    paper, robust = paper / human.shape[1], robust / human.shape[1]
     paper[empty] = np.nan
-    robust = robust.mean(axis=1)
     robust[empty] = np.nan
     return paper, robust
 
@@ -139,10 +139,10 @@ def mauve_from_counts(p_counts: np.ndarray, q_counts: np.ndarray, scaling_factor
 
 def label_counts(W: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
     """Cluster histograms [R, K] of the rows with a label (label -1: not quantized)."""
-    onehot = np.zeros((labels.size, n_clusters))
     keep = np.flatnonzero(labels >= 0)
-    onehot[keep, labels[keep]] = 1.0
-    return W @ onehot
+    onehot = np.zeros((keep.size, n_clusters))
+    onehot[np.arange(keep.size), labels[keep]] = 1.0
+    return W[:, keep] @ onehot
 
 
 def scaled_w1_replicates(generated: np.ndarray, human: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -151,28 +151,33 @@ def scaled_w1_replicates(generated: np.ndarray, human: np.ndarray, W: np.ndarray
     return gap
 
 
-def _weighted_frobenius(W, gram_q, gram_x, gram_y, gram_xy):
-    """<T_X, T_Y>_F per replicate with T_X = sum_i w_i (q_i - qbar)(x_i - xbar)^T / N, from the
-    Gram matrices Q Q^T, X X^T, Y Y^T, X Y^T of the rows (means weighted by w)."""
-    N = W.sum(axis=1).astype(float)
-    Wq = W @ gram_q                                    # [R, m]: sum_j w_j q_i . q_j
-    cross = np.einsum("ri,ij,rj->r", W, gram_q * gram_xy, W) / N ** 2
-    q_x_y = np.einsum("ri,ri,ri->r", W, Wq, W @ gram_xy.T) / N ** 3   # qbar' M_X ybar / N
-    q_y_x = np.einsum("ri,ri,ri->r", W, Wq, W @ gram_xy) / N ** 3     # qbar' M_Y xbar / N
-    qq = np.einsum("ri,ri->r", W, Wq) / N ** 2
-    xy = np.einsum("ri,ij,rj->r", W, gram_xy, W) / N ** 2
-    return cross - q_x_y - q_y_x + qq * xy
+def _weighted_norm2(W: np.ndarray, N: np.ndarray, Wq: np.ndarray, gram_q: np.ndarray,
+                    gram_x: np.ndarray) -> np.ndarray:
+    """||T_X||_F^2 per replicate, T_X = sum_i w_i (q_i - qbar)(x_i - xbar)^T / N (means
+    weighted by w), from the Gram matrices Q Q^T, X X^T of the rows; Wq = W @ Q Q^T.
+
+    T_X = M/N - qbar xbar^T with M = sum_i w_i q_i x_i^T, so ||T_X||^2 = <M, M>/N^2
+    - 2 qbar' M xbar / N + |qbar|^2 |xbar|^2, and every term is a quadratic form in w."""
+    Wx = W @ gram_x
+    mm = ((W @ (gram_q * gram_x)) * W).sum(axis=1) / N ** 2
+    qmx = (W * Wq * Wx).sum(axis=1) / N ** 3
+    qq = (W * Wq).sum(axis=1) / N ** 2
+    xx = (W * Wx).sum(axis=1) / N ** 2
+    return mm - 2 * qmx + qq * xx
 
 
 def transition_gap_replicates(z_q: np.ndarray, z_h: np.ndarray, z_g: np.ndarray,
                               W: np.ndarray) -> np.ndarray:
-    """||T_G - T_H||_F / ||T_H||_F per replicate (T = Q_c^T R_c / n on weighted-centred latents)."""
-    gq, gh, gg = z_q @ z_q.T, z_h @ z_h.T, z_g @ z_g.T
-    hh = _weighted_frobenius(W, gq, gh, gh, gh)
-    ggv = _weighted_frobenius(W, gq, gg, gg, gg)
-    gh_cross = _weighted_frobenius(W, gq, gg, gh, z_g @ z_h.T)
-    diff = np.sqrt(np.maximum(ggv + hh - 2 * gh_cross, 0.0))
-    norm_h = np.sqrt(np.maximum(hh, 0.0))
+    """||T_G - T_H||_F / ||T_H||_F per replicate (T = Q_c^T R_c / n on weighted-centred
+    latents). T_G - T_H is the transition matrix of the differences g_i - h_i."""
+    W = np.asarray(W, dtype=float)
+    N = W.sum(axis=1)
+    N = np.where(N > 0, N, 1.0)
+    gram_q = z_q @ z_q.T
+    Wq = W @ gram_q
+    d = z_g - z_h
+    diff = np.sqrt(np.maximum(_weighted_norm2(W, N, Wq, gram_q, d @ d.T), 0.0))
+    norm_h = np.sqrt(np.maximum(_weighted_norm2(W, N, Wq, gram_q, z_h @ z_h.T), 0.0))
     return diff / np.where(norm_h > STD_FLOOR, norm_h, 1.0)
 
 
