@@ -1,38 +1,20 @@
-# Evaluation: features and embeddings of every system's test generations, one metrics file per
-# system and run seed (point estimates + the arrays its bootstrap needs), and the pooled results
-# over seeds with two-level bootstrap intervals (docs/evaluation.md).
+# Evaluation: embeddings of every system's test generations, one metrics file per system and
+# run seed (point estimates + the arrays its bootstrap needs), and the pooled results over seeds
+# with two-level bootstrap intervals (docs/evaluation.md).
 
 
-rule embed_human:
+rule embeddings:
     input:
-        records="results/corpus/test.jsonl",
+        unpack(lambda wc: response_inputs(embedding_source(wc.name), "test")),
         encoder="results/models/base/train_summary.json",
     output:
-        embeddings="results/embeddings/human_test.npz",
+        embeddings="results/embeddings/{name}.npz",
     params:
         settings=stage_settings("embeddings"),
     log:
-        "results/logs/embed_human.log",
-    threads: 1  # short jobs: two side by side beat one on two threads
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/embed_responses.py"
-
-
-rule embed_system:
-    input:
-        records="results/corpus/test.jsonl",
-        encoder="results/models/base/train_summary.json",
-        generations="results/seed{seed}/generations/{system}/test.jsonl",
-    output:
-        embeddings="results/seed{seed}/embeddings/{system}.npz",
-    params:
-        settings=stage_settings("embeddings"),
-    log:
-        "results/logs/seed{seed}/embed_system_{system}.log",
+        "results/logs/embeddings_{name}.log",
     wildcard_constraints:
-        system="|".join(SYSTEMS),
+        name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV
@@ -42,13 +24,7 @@ rule embed_system:
 
 rule evaluate_system:
     input:
-        test="results/corpus/test.jsonl",
-        generations="results/seed{seed}/generations/{system}/test.jsonl",
-        human_features="results/features/human_test.npz",
-        features="results/seed{seed}/features/{system}_test.npz",
-        references="results/references/references.json",
-        human_embeddings="results/embeddings/human_test.npz",
-        embeddings="results/seed{seed}/embeddings/{system}.npz",
+        unpack(lambda wc: evaluation_inputs(wc.seed, wc.system)),
     output:
         metrics="results/metrics/seed{seed}/{system}.json",
         resample="results/metrics/seed{seed}/{system}.resample.npz",
@@ -59,7 +35,8 @@ rule evaluate_system:
     log:
         "results/logs/seed{seed}/evaluate_system_{system}.log",
     wildcard_constraints:
-        system="|".join(SYSTEMS),
+        system=one_of(SYSTEMS),
+        seed="[0-9]+",
     threads: 1
     conda:
         CONDA_ENV
@@ -79,7 +56,7 @@ rule combine_metrics:
     params:
         systems=SYSTEMS,
         seeds=SEEDS,
-        bootstrap=config["evaluation"].get("bootstrap", {}),
+        bootstrap=config["evaluation"]["bootstrap"],
     log:
         "results/logs/combine_metrics.log",
     conda:
