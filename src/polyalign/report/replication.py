@@ -192,7 +192,8 @@ def evaluate_claims(summary: dict, replicates: dict, claims: Sequence[dict], *,
         evaluated = [v for v in per_seed.values() if v != NOT_EVALUATED]
         results.append({"id": claim["id"], "text": claim["text"], "tests": tests, "note": note,
                         "per_language": per_language, "verdict": verdict, "per_seed": per_seed,
-                        "stable": bool(evaluated) and all(v == verdict for v in evaluated)})
+                        "stable": (None if verdict == NOT_EVALUATED else
+                                   bool(evaluated) and all(v == verdict for v in evaluated))})
     return results
 
 
@@ -258,7 +259,7 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
                      + " | ".join(r["per_language"][lg] for lg in languages)
                      + f" | **{r['verdict']}** | "
                      + " | ".join(r["per_seed"][s] for s in seeds)
-                     + f" | {'yes' if r['stable'] else 'no'} |")
+                     + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |")
     lines += ["", "| # | language | comparison | metric | difference (first - second) [CI] | "
               "margin | verdict | per seed |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
@@ -285,7 +286,7 @@ def replication_markdown(summary: dict, published: dict, claim_results: list[dic
     lines = [f"# Replication report: {published['paper']['title']} (arXiv {published['paper']['arxiv']})",
              "", f"Configuration profile: `{profile}`; {summary['n_prompts']} test prompts ("
              + ", ".join(f"{lg}: {summary['languages'][lg]}" for lg in langs)
-             + f"); {len(seeds)} run seeds ({', '.join(seeds)}).", ""]
+             + f"); {len(seeds)} run seed{'s' if len(seeds) != 1 else ''} ({', '.join(seeds)}).", ""]
     if profile != "paper":
         lines += ["**Scale caveat.** This run is not the paper's setting: a tiny decoder-only model "
                   "trained on a small embedded corpus stands in for the paper's 1.5B-3B models on "

@@ -43,8 +43,9 @@ def _caption(summary: dict, language: str) -> str:
     boot = summary["bootstrap"]
     level = round(100 * (1 - boot["alpha"]))
     seeds = summary["seeds"]
+    plural = "s" if len(seeds) != 1 else ""
     return (f"Language {language}, {summary['languages'][language]} test prompts, "
-            f"{len(seeds)} run seeds ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
+            f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
             f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
             "every column; a number without brackets has no interval]. BNG-macro: lower is "
             "better; all other columns: higher is better. Lang. fid.: share of answers in the "
