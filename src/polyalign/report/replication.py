@@ -12,7 +12,7 @@ import numpy as np
 from ..evaluation.pooled import paired_difference
 from ..evaluation.store import number
 from ..metrics import bootstrap_mean_ci
-from .published import (PAPER_LABELS, clean_aggregate, published_aggregate,
+from .published import (clean_aggregate, published_aggregate,
                         published_distributional, system_label)
 from .table2 import MISSING, format_ci, ordered_systems
 
@@ -276,7 +276,8 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
 
 def replication_markdown(summary: dict, published: dict, claim_results: list[dict], *,
                          model: str = "Qwen2.5-1.5B", profile: str = "embedded",
-                         relative_margin: float = 0.1, systems: Sequence[str] | None = None) -> str:
+                         relative_margin: float = 0.1, systems: Sequence[str] | None = None,
+                         extra_sections: Sequence[str] | None = None) -> str:
     systems = ordered_systems(summary, systems)
     langs = sorted(summary["languages"])
     boot = summary["bootstrap"]
@@ -314,10 +315,5 @@ def replication_markdown(summary: dict, published: dict, claim_results: list[dic
               "Decision rule. " + DECISION_RULE.format(level=level, alpha=boot["alpha"],
                                                        margin=relative_margin), ""]
     lines += _claim_lines(claim_results, langs, seeds)
-    t8 = published["table8_human_eval"]
-    lines += ["", "## Human evaluation (Table 8)", "",
-              f"Published ({t8['source']}): " + ", ".join(
-                  f"{PAPER_LABELS.get(s, s)} {v:.2f}" for s, v in t8["systems"].items()) + ".",
-              "Not replicated by this pipeline: ratings come only from human raters; the project "
-              "exports a rating sheet and aggregates returned ratings, and never invents them.", ""]
+    lines += list(extra_sections or [])
     return "\n".join(lines)
