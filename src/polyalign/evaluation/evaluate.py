@@ -13,7 +13,12 @@ from polyalign.metrics import diversity_scores
 
 from .replicates import ResampleArrays
 from .rows import EvalRows, build_eval_rows
-from .scope_metrics import cheap_metrics, eligible_buckets, headline_values, mauve_metrics
+from .scope_metrics import (
+    cheap_metrics,
+    eligible_buckets,
+    headline_values,
+    mauve_metrics,
+)
 from .settings import EvaluationSettings
 from .store import METRICS_FORMAT
 
