@@ -81,11 +81,21 @@ def prepare_items(pairs: Sequence[dict], model, tokenizer, config: dict, system:
 
 
 def check_pairs_match_config(pairs: Sequence[dict], cfg: dict, system: str) -> None:
-    """The pair file must have been built with this system's settings: unit weights when pair
-    weights are off, zero critic scores when the critic is off (DPO is plain)."""
-    if not cfg["pair_weights"]["enabled"] and any(p.get("weight", 1.0) != 1.0 for p in pairs):
-        raise ValueError(f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
-                         "(pairs built for another system?)")
+    """The pair file must have been built with this system's settings: with pair weights off,
+    unit weights before rescaling (`weight_clipped`, or `weight` in files without it), so the
+    final weights are 1, or one constant per language under language balance; zero critic
+    scores when the critic is off (DPO is plain)."""
+    if not cfg["pair_weights"]["enabled"]:
+        if any(p.get("weight_clipped", p.get("weight", 1.0)) != 1.0 for p in pairs):
+            raise ValueError(f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
+                             "(pairs built for another system?)")
+        per_language: dict = {}
+        for p in pairs:
+            per_language.setdefault(p.get("language"), set()).add(p.get("weight", 1.0))
+        if any(len(v) > 1 for v in per_language.values()) or (
+                not cfg["language_balance"] and any(v != {1.0} for v in per_language.values())):
+            raise ValueError(f"{system}: pair_weights are disabled but the weights vary within a language "
+                             "(pairs built for another system?)")
     if not cfg["critic"] and any(p.get("s_pos", 0.0) or p.get("s_neg", 0.0) for p in pairs):
         raise ValueError(f"{system}: the critic is off but the pairs carry critic scores "
                          "(pairs built for another system?)")
