@@ -37,6 +37,7 @@ def first_run(workdir):
 
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
+SEEDS = [0, 1]  # micro.yaml: seeds
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
 FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
            "figure_length_distributions", "figure_critic_scores"]
@@ -44,11 +45,14 @@ FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "fig
 
 def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     expected = ["results/corpus/train.jsonl", "results/corpus/test.jsonl", "results/corpus/bucket_stats.json",
-                "results/references/references.json", "results/critic/report.json", "results/metrics/summary.json",
-                "paper_figures/replication.md"]
-    expected += [f"results/generations/{s}/test.jsonl" for s in SYSTEMS]
-    expected += [f"results/metrics/{s}.json" for s in SYSTEMS]
-    expected += [f"results/models/{model_of(s)}/train_summary.json" for s in SYSTEMS]
+                "results/references/references.json", "results/metrics/summary.json",
+                "paper_figures/replication.md", "results/models/base/train_summary.json"]
+    for seed in SEEDS:
+        run = f"results/seed{seed}"
+        expected += [f"{run}/critic/report.json"]
+        expected += [f"{run}/generations/{s}/test.jsonl" for s in SYSTEMS]
+        expected += [f"results/metrics/seed{seed}/{s}.json" for s in SYSTEMS]
+        expected += [f"{run}/models/{model_of(s)}/train_summary.json" for s in SYSTEMS if model_of(s) != "base"]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
     for rel in expected:
@@ -64,17 +68,29 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
 def test_oracle_row_uses_each_records_gold_length_bin(workdir, first_run):
     gold = {json.loads(line)["id"]: json.loads(line)["length_bin"]
             for line in (workdir / "results/corpus/test.jsonl").open()}
-    rows = [json.loads(line) for line in (workdir / "results/generations/bucket_sft_gold/test.jsonl").open()]
+    rows = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft_gold/test.jsonl").open()]
     assert rows and all(r["profile_length"] == "gold" and r["length_bin"] == gold[r["id"]] for r in rows)
-    sampled = [json.loads(line) for line in (workdir / "results/generations/bucket_sft/test.jsonl").open()]
+    sampled = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft/test.jsonl").open()]
     assert all(r["profile_length"] == "sampled" for r in sampled)
 
 
 def test_every_system_generated_the_full_test_split(workdir, first_run):
     test_ids = [json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()]
-    for system in SYSTEMS:
-        rows = [json.loads(line) for line in (workdir / f"results/generations/{system}/test.jsonl").open()]
-        assert sorted(r["id"] for r in rows) == sorted(test_ids), system
+    for seed in SEEDS:
+        for system in SYSTEMS:
+            rows = [json.loads(line) for line in (workdir / f"results/seed{seed}/generations/{system}/test.jsonl").open()]
+            assert sorted(r["id"] for r in rows) == sorted(test_ids), (seed, system)
+
+
+def test_run_seeds_give_different_models_and_outputs(workdir, first_run):
+    def read(seed, rel):
+        return (workdir / f"results/seed{seed}" / rel).read_bytes()
+
+    for rel in ["models/sft/model.safetensors", "models/hdpo/model.safetensors", "critic/model/head.safetensors",
+                "generations/base/test.jsonl", "generations/dpo/test.jsonl"]:
+        assert read(0, rel) != read(1, rel), rel
+    summary = json.loads((workdir / "results/metrics/summary.json").read_text())
+    assert summary["seeds"] == len(SEEDS) and summary["systems"] == SYSTEMS
 
 
 def test_second_run_has_nothing_to_do(workdir, first_run):

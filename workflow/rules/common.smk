@@ -19,14 +19,43 @@ PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
 SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
 
 
+# Run seeds (polyalign.seeds): the tokenizer, corpus, BaseLM and everything human (features,
+# references, embeddings) are built once; every later stage runs once per seed under
+# results/seed{seed}/ with the seed driving its randomness.
+from polyalign.seeds import run_seeds
+
+SEEDS = run_seeds(config)
+# The `run` wildcard of rules that serve both: "" for the once-built human sets under results/,
+# "seed{seed}/" for a run seed's sets under results/seed{seed}/.
+RUN_PREFIX = "(seed[0-9]+/)?"
+# The run seed whose individual responses the t-SNE, length and critic-score figures show.
+FIGURE_SEED = SEEDS[0]
+
+
+def run_dir(seed):
+    return f"results/seed{seed}"
+
+
+def seed_of(run):
+    """The run seed of a `run` wildcard value ("seed3/" -> 3)."""
+    if not run:
+        raise ValueError("a once-built (human) set has no run seed")
+    return int(run.removeprefix("seed").rstrip("/"))
+
+
 def one_of(names):
     """A wildcard constraint matching exactly one of `names`."""
     return "|".join(names)
 
 
-def model_summary(name):
-    """A model directory is represented in the DAG by its train_summary.json."""
-    return f"results/models/{name}/train_summary.json"
+def model_summary(name, seed=None):
+    """A model directory is represented in the DAG by its train_summary.json. The BaseLM is
+    built once; every other model once per run seed."""
+    if name == system_registry.BASE_MODEL:
+        return "results/models/base/train_summary.json"
+    if seed is None:
+        raise ValueError(f"model {name!r} is trained per run seed: give the seed")
+    return f"{run_dir(seed)}/models/{name}/train_summary.json"
 
 
 def stage_settings(*blocks):
@@ -46,17 +75,20 @@ def split_records(split):
     return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
 
 
-def response_inputs(source, split):
-    """Inputs of a job that reads one response set: human answers of a split (source human) or
-    a system's generations (test) or a policy's train-prompt samples (train_samples)."""
+def response_inputs(run, source, split):
+    """Inputs of a job that reads one response set: human answers of a split (source human,
+    built once: run "") or, for run "seed{seed}/", a system's test generations (split test) or a
+    policy's train-prompt samples (split train_samples) of that seed."""
     inputs = {"records": split_records(split)}
     if source == "human":
-        if split not in ("train", "test"):
-            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+        if split not in ("train", "test") or run:
+            raise ValueError(f"human answers are built once (results/), for the train and test "
+                             f"splits; not {run!r} {split!r}")
     else:
-        if split not in ("test", "train_samples"):
-            raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
-        inputs["generations"] = f"results/generations/{source}/{split}.jsonl"
+        if split not in ("test", "train_samples") or not run:
+            raise ValueError(f"{source}: generations exist per run seed (results/seed{{seed}}/), "
+                             f"for test and train_samples; not {run!r} {split!r}")
+        inputs["generations"] = f"results/{run}generations/{source}/{split}.jsonl"
     return inputs
 
 
@@ -79,10 +111,16 @@ def pairs_inputs(wildcards):
     from polyalign.preference.config import preference_config
 
     policy = system_registry.start_policy(wildcards.system)
-    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl"}
+    seed_dir = run_dir(wildcards.seed)
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl"}
     if preference_config(config, wildcards.system)["critic"]:
-        inputs["critic"] = "results/critic/model"
+        inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
+
+
+def per_seed(pattern, **wildcards):
+    """`pattern` expanded over every run seed (and the given wildcards' values)."""
+    return expand(pattern, seed=SEEDS, **wildcards)
 
 
 def corpus_inputs(wildcards=None):
@@ -102,7 +140,7 @@ def all_outputs():
     return [
         "results/corpus/bucket_stats.json",
         "results/references/references.json",
-        "results/critic/report.json",
+        *per_seed("results/seed{seed}/critic/report.json"),
         "results/metrics/summary.json",
         "results/metrics/headline.json",
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],

@@ -4,15 +4,16 @@
 
 rule embeddings:
     input:
-        unpack(lambda wc: response_inputs(embedding_source(wc.name), "test")),
+        unpack(lambda wc: response_inputs(wc.run, embedding_source(wc.name), "test")),
         encoder="results/models/base/train_summary.json",
     output:
-        embeddings="results/embeddings/{name}.npz",
+        embeddings="results/{run}embeddings/{name}.npz",
     params:
         settings=stage_settings("embeddings"),
     log:
-        "results/logs/embeddings_{name}.log",
+        "results/logs/{run}embeddings_{name}.log",
     wildcard_constraints:
+        run=RUN_PREFIX,
         name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
     conda:
@@ -24,20 +25,20 @@ rule embeddings:
 rule evaluate_system:
     input:
         test="results/corpus/test.jsonl",
-        generations="results/generations/{system}/test.jsonl",
+        generations="results/seed{seed}/generations/{system}/test.jsonl",
         human_features="results/features/human_test.npz",
-        features="results/features/{system}_test.npz",
+        features="results/seed{seed}/features/{system}_test.npz",
         references="results/references/references.json",
         human_embeddings="results/embeddings/human_test.npz",
-        embeddings="results/embeddings/{system}.npz",
+        embeddings="results/seed{seed}/embeddings/{system}.npz",
     output:
-        metrics="results/metrics/{system}.json",
-        bootstrap="results/metrics/{system}.bootstrap.json",
+        metrics="results/metrics/seed{seed}/{system}.json",
+        bootstrap="results/metrics/seed{seed}/{system}.bootstrap.json",
     params:
         system="{system}",
         evaluation=config["evaluation"],
     log:
-        "results/logs/evaluate_system_{system}.log",
+        "results/logs/seed{seed}/evaluate_system_{system}.log",
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1
@@ -49,11 +50,14 @@ rule evaluate_system:
 
 rule combine_metrics:
     input:
-        metrics=expand("results/metrics/{system}.json", system=SYSTEMS),
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=SYSTEMS),
+        bootstraps=per_seed("results/metrics/seed{seed}/{system}.bootstrap.json", system=SYSTEMS),
     output:
         summary="results/metrics/summary.json",
         tsv="results/metrics/all_systems.tsv",
         headline="results/metrics/headline.json",
+    params:
+        systems=SYSTEMS,
     log:
         "results/logs/combine_metrics.log",
     conda:

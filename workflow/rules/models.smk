@@ -1,4 +1,4 @@
-# Models: tokenizer, BaseLM pre-training, SFT and Bucket-Aware SFT (METHOD.md §4).
+# Models: tokenizer and BaseLM pre-training (built once), SFT and Bucket-Aware SFT (per run seed).
 
 
 rule train_tokenizer:
@@ -42,13 +42,14 @@ rule train_sft:
         train="results/corpus/train.jsonl",
         model="results/models/base/train_summary.json",
     output:
-        summary="results/models/{model}/train_summary.json",
+        summary="results/seed{seed}/models/{model}/train_summary.json",
     params:
         system="{model}",
+        seed=lambda wc: int(wc.seed),
         settings=lambda wc: sft_settings(wc.model),
     priority: CRITICAL_PATH
     log:
-        "results/logs/train_sft_{model}.log",
+        "results/logs/seed{seed}/train_sft_{model}.log",
     wildcard_constraints:
         model=one_of(SFT_MODELS),
     threads: 1  # SFT and Bucket-SFT run side by side, one thread each

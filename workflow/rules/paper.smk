@@ -1,4 +1,6 @@
-# One rule per paper table or figure, named after it.
+# One rule per paper table or figure, named after it. Tables and the per-system summary figures
+# pool all run seeds (results/metrics/summary.json); the figures that show individual responses
+# (t-SNE, lengths, critic scores) show those of the first run seed (FIGURE_SEED).
 
 
 rule table1_corpus_inventory:
@@ -54,7 +56,7 @@ rule figure1_tsne:
     input:
         test="results/corpus/test.jsonl",
         human="results/embeddings/human_test.npz",
-        systems=expand("results/embeddings/{system}.npz", system=["base", "hdpo"]),
+        systems=expand("results/seed{seed}/embeddings/{system}.npz", seed=FIGURE_SEED, system=["base", "hdpo"]),
     output:
         png=report("paper_figures/figure1_tsne.png", caption="../report/figure1_tsne.rst", category="Figures"),
         pdf="paper_figures/figure1_tsne.pdf",
@@ -124,7 +126,7 @@ rule figure_nuf_frontier:
 rule figure_length_distributions:
     input:
         test="results/corpus/test.jsonl",
-        generations=expand("results/generations/{system}/test.jsonl", system=SYSTEMS),
+        generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=SYSTEMS),
     output:
         png=report("paper_figures/figure_length_distributions.png", caption="../report/figure_length_distributions.rst", category="Figures"),
         pdf="paper_figures/figure_length_distributions.pdf",
@@ -143,7 +145,7 @@ rule figure_length_distributions:
 
 rule figure_critic_scores:
     input:
-        scores=expand("results/critic/scores/{name}.jsonl", name=["human", *SYSTEMS]),
+        scores=expand("results/seed{seed}/critic/scores/{name}.jsonl", seed=FIGURE_SEED, name=["human", *SYSTEMS]),
     output:
         png=report("paper_figures/figure_critic_scores.png", caption="../report/figure_critic_scores.rst", category="Figures"),
         pdf="paper_figures/figure_critic_scores.pdf",
@@ -161,7 +163,7 @@ rule figure_critic_scores:
 rule replication_report:
     input:
         summary="results/metrics/summary.json",
-        bootstraps=expand("results/metrics/{system}.bootstrap.json", system=SYSTEMS),
+        bootstraps=per_seed("results/metrics/seed{seed}/{system}.bootstrap.json", system=SYSTEMS),
         test="results/corpus/test.jsonl",
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),

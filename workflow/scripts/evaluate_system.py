@@ -1,14 +1,14 @@
-"""Rule evaluate_system (one job per system): every metric of METHOD §9 with bootstrap CIs.
+"""Rule evaluate_system (one job per run seed and system): every metric of METHOD §9 with bootstrap CIs.
 
 input:   test               results/corpus/test.jsonl
-         generations        results/generations/{system}/test.jsonl
+         generations        results/seed{seed}/generations/{system}/test.jsonl
          human_features     results/features/human_test.npz
-         features           results/features/{system}.npz
+         features           results/seed{seed}/features/{system}_test.npz
          references         results/references/references.json
          human_embeddings   results/embeddings/human_test.npz   (optional, with embeddings)
-         embeddings         results/embeddings/{system}.npz     (optional; both absent = no MAUVE)
-output:  metrics            results/metrics/{system}.json
-         bootstrap          results/metrics/{system}.bootstrap.json
+         embeddings         results/seed{seed}/embeddings/{system}.npz (optional; both absent = no MAUVE)
+output:  metrics            results/metrics/seed{seed}/{system}.json
+         bootstrap          results/metrics/seed{seed}/{system}.bootstrap.json
 params:  system             the system name (e.g. lambda wc: wc.system)
          evaluation         config["evaluation"] (docs/evaluation.md)
 """

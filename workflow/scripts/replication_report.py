@@ -1,7 +1,8 @@
 """Rule replication_report: our numbers beside the published ones; verdicts on the 5 claims.
 
 input:   summary      results/metrics/summary.json
-         bootstraps   list of results/metrics/{system}.bootstrap.json (all systems)
+         bootstraps   list of results/metrics/seed{seed}/{system}.bootstrap.json (all seeds and
+                      systems); paired tests use the seed-mean replicates
          test         results/corpus/test.jsonl (languages of the ids, for detector flags)
          detectors    optional list of JSONL files with rows {id, system, detector, flagged};
                       absent = claim 5 "not evaluated"
@@ -11,6 +12,7 @@ params:  profile      config["profile"] (anything but "paper" prints the scale c
          noninferiority_margin  config["replication"]["noninferiority_margin"] (0.02)
 """
 from polyalign.evaluation import load_bootstrap
+from polyalign.evaluation.seed_mean import mean_bootstrap
 from polyalign.io import read_json, read_jsonl, write_text
 from polyalign.report.published import load_published
 from polyalign.report.replication import evaluate_claims, replication_markdown
@@ -19,7 +21,10 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params
     summary = read_json(snakemake.input.summary)
-    boots = {b["system"]: b for b in map(load_bootstrap, snakemake.input.bootstraps)}
+    per_seed = {}
+    for b in map(load_bootstrap, snakemake.input.bootstraps):
+        per_seed.setdefault(b["system"], []).append(b)
+    boots = {system: mean_bootstrap(seed_boots) for system, seed_boots in per_seed.items()}
     detectors = {}
     for path in snakemake.input.get("detectors") or []:
         for row in read_jsonl(path):

@@ -1,7 +1,7 @@
 """Writing and reading metrics files.
 
-`results/metrics/{system}.json` holds every number with its details (NaN written as null);
-`results/metrics/{system}.bootstrap.json` holds the raw bootstrap replicates (compact), which
+`results/metrics/seed{seed}/{system}.json` holds every number with its details (NaN written as
+null); `results/metrics/seed{seed}/{system}.bootstrap.json` holds the raw bootstrap replicates (compact), which
 only the paired comparisons of the replication report read.
 """
 from __future__ import annotations
