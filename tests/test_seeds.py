@@ -16,6 +16,21 @@ def test_run_seeds_validates_the_list():
             run_seeds({"seeds": bad})
 
 
+def test_a_config_may_not_set_a_seed_the_run_seeds_own():
+    from polyalign.config import ConfigError, resolve_config
+
+    from tests.test_config_schema import load
+
+    config = load("config/config.yaml")
+    resolve_config(config)  # the defaults (the library's) are fine
+    for block in ("generation", "critic", "train_common"):
+        with pytest.raises(ConfigError, match=rf"{block}\.seed: set by the run seeds"):
+            resolve_config({**config, block: {**config.get(block, {}), "seed": 5}})
+    with pytest.raises(ConfigError, match=r"hdpo\.seed: set by the run seeds"):
+        resolve_config({**config, "hdpo": {"seed": 0}})
+    resolve_config({**config, "pretrain": {**config["pretrain"], "seed": 5}})  # the BaseLM is built once
+
+
 def test_seeded_config_sets_every_stochastic_stage_and_leaves_the_input_alone():
     config = {"train_common": {"seed": 9, "lr": 1.0}, "generation": {"top_p": 0.9}, "seed": 42}
     out = seeded_config(config, 3)

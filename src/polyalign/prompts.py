@@ -36,8 +36,6 @@ COT_INSTRUCTION = (
 )
 ANSWER_MARKERS = ("Answer:", "answer:", "ANSWER:", "答案：", "答案:")
 
-# The `prompt:` config block: history kept (last turns) and the token budget of a prompt.
-PROMPT_DEFAULTS = {"max_prompt_tokens": 96, "max_history_turns": 4}
 
 # Fallback order of the length sampler when a context is unseen in train (most to least specific).
 LENGTH_CONTEXT_LEVELS = (
@@ -50,11 +48,15 @@ LENGTH_CONTEXT_LEVELS = (
 
 
 def prompt_config(config: dict) -> dict:
+    """The `prompt:` block (history turns kept, prompt token budget) with the schema's defaults."""
+    from .config import block_defaults
+
     cfg = dict(config.get("prompt") or {})
-    unknown = set(cfg) - set(PROMPT_DEFAULTS)
+    defaults = block_defaults("prompt")
+    unknown = set(cfg) - set(defaults)
     if unknown:
-        raise ValueError(f"prompt: unknown key(s) {sorted(unknown)} (known: {sorted(PROMPT_DEFAULTS)})")
-    return {**PROMPT_DEFAULTS, **cfg}
+        raise ValueError(f"prompt: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
+    return {**defaults, **cfg}
 
 
 def style_of(system_name: str) -> str:

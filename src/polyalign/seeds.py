@@ -19,6 +19,25 @@ import copy
 
 # (config block, key) set to the run seed.
 SEEDED_KEYS = (("train_common", "seed"), ("generation", "seed"), ("critic", "seed"))
+# Per-seed training stages whose block may override train_common.seed: the run seed must win.
+PER_SEED_TRAIN_BLOCKS = ("sft", "bucket_sft", "preference", "dpo", "hdpo")
+
+
+def check_no_stage_seeds(config: dict) -> list[str]:
+    """Problems with a config that sets a seed the run seeds own (it would be silently
+    replaced): a SEEDED_KEYS value other than its schema default (the library default), or a
+    seed in a per-seed training stage's block."""
+    from .config import block_defaults
+
+    problems = []
+    for block, key in SEEDED_KEYS:
+        value, default = (config.get(block) or {}).get(key, None), block_defaults(block).get(key)
+        if value is not None and value != default:
+            problems.append(f"{block}.{key}: set by the run seeds (config `seeds`), remove it")
+    for block in PER_SEED_TRAIN_BLOCKS:
+        if isinstance(config.get(block), dict) and "seed" in config[block]:
+            problems.append(f"{block}.seed: set by the run seeds (config `seeds`), remove it")
+    return problems
 
 
 def run_seeds(config: dict) -> list[int]:
