@@ -13,8 +13,7 @@ rule train_critic:
         report="results/seed{seed}/critic/report.json",
     params:
         systems=SAMPLE_POLICIES,
-        seed=lambda wc: int(wc.seed),
-        settings=stage_settings("critic"),
+        settings=lambda wc: seeded_settings(wc.seed, "critic"),
     priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_critic.log",

@@ -12,9 +12,8 @@ rule generate_test:
         summary="results/seed{seed}/generations/{system}/test_summary.json",
     params:
         system="{system}",
-        seed=lambda wc: int(wc.seed),
         profile_length=lambda wc: system_registry.get(wc.system).profile_length,
-        settings=stage_settings("model", "generation", "prompt", "profile_length"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
     log:
         "results/logs/seed{seed}/generate_test_{system}.log",
     wildcard_constraints:
@@ -38,9 +37,8 @@ rule generate_train_samples:
         summary="results/seed{seed}/generations/{system}/train_samples_summary.json",
     params:
         system="{system}",
-        seed=lambda wc: int(wc.seed),
         num_samples=lambda wc: num_samples_for_policy(wc.system),
-        settings=stage_settings("model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
     priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/generate_train_samples_{system}.log",

@@ -45,8 +45,7 @@ rule train_sft:
         summary="results/seed{seed}/models/{model}/train_summary.json",
     params:
         system="{model}",
-        seed=lambda wc: int(wc.seed),
-        settings=lambda wc: sft_settings(wc.model),
+        settings=sft_settings,
     priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_sft_{model}.log",

@@ -55,8 +55,7 @@ rule train_preference:
         summary="results/seed{seed}/models/{system}/train_summary.json",
     params:
         system="{system}",
-        seed=lambda wc: int(wc.seed),
-        settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
     priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_preference_{system}.log",

@@ -17,7 +17,6 @@ output:
     summary      JSON: counts, decoding config, eos rate, timings
 params:
     system         a system of polyalign.systems (its prompt style comes from there)
-    seed           the run seed: the decoding seed (per-row sampling streams, profile length bins)
     num_samples    optional: samples per prompt (train-prompt samples for preference pairs)
     profile_length optional: overrides config profile_length (the registry's gold for the
                    labelled oracle row bucket_sft_gold)
@@ -25,7 +24,6 @@ log: one file. threads: torch threads.
 """
 from polyalign.generate import generate_file
 from polyalign.io import read_jsonl, write_json
-from polyalign.seeds import seeded_config
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
@@ -34,8 +32,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     if getattr(snakemake.params, "num_samples", None):
         overrides["num_samples"] = int(snakemake.params.num_samples)
     summary = generate_file(
-        model, read_jsonl(snakemake.input.records), snakemake.params.system,
-        seeded_config(snakemake.config, snakemake.params.seed),
+        model, read_jsonl(snakemake.input.records), snakemake.params.system, snakemake.params.settings,
         snakemake.output.generations, train_records=read_jsonl(snakemake.input.train), overrides=overrides,
         profile_length=getattr(snakemake.params, "profile_length", None) or None,
     )

@@ -13,7 +13,6 @@ output:
     report         JSON: rows per source, dropped rows by reason, target statistics, held-out metrics
 params:
     systems        names of the sample sets, same order as `samples`
-    seed           the run seed (head initialisation, batch order, held-out split)
 log: one file. threads: torch threads.
 """
 
@@ -22,7 +21,6 @@ from polyalign.critic.targets import critic_rows
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl, write_json
 from polyalign.references import load_references
-from polyalign.seeds import seeded_config
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
@@ -31,7 +29,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     rows, report = critic_rows(read_jsonl(snakemake.input.train), load_features(snakemake.input.human), samples,
                                load_references(snakemake.input.references))
     config = train_critic(rows, snakemake.output.bundle, encoder_path=str(model_dir(snakemake.input.model)),
-                          settings=seeded_config(snakemake.config, snakemake.params.seed)["critic"])
+                          settings=dict(snakemake.params.settings["critic"]))
     report["metrics"] = config["metrics"]
     write_json(snakemake.output.report, report)
     log.info("critic: %s", config["metrics"])

@@ -13,18 +13,15 @@ output:
              interrupted run keeps its checkpoints and the rerun resumes).
 params:
     system   "sft" | "bucket_sft"
-    seed     the run seed (polyalign.seeds.seeded_config: data order, dropout)
 log: one file. threads: torch threads.
 """
 from polyalign.io import read_jsonl
-from polyalign.seeds import seeded_config
 from polyalign.train.sft import train_sft
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    config = seeded_config(snakemake.config, snakemake.params.seed)
-    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), config, out_dir,
+    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), snakemake.params.settings, out_dir,
                         snakemake.params.system)
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["examples"], summary["seconds"])
