@@ -1,38 +1,56 @@
-"""Rule combine_metrics: every seed's metrics of every system -> results/metrics/summary.json
-and a long TSV.
+"""Rule combine_metrics: every run seed's metrics of every system -> the pooled results.
 
-Interim pooling of the run seeds (polyalign.evaluation.seed_mean): each number is the mean over
-seeds; the headline intervals come from the seed-mean bootstrap replicates (prompts resampled,
-seeds fixed); per-bucket and per-corpus intervals are left out.
+Point estimate = mean over seeds; interval = two-level bootstrap (seeds, then test prompts,
+paired across systems; polyalign.evaluation.pooled), each seed's own interval beside it.
 
-input:   metrics     list of results/metrics/seed{seed}/{system}.json, every seed and system
-         bootstraps  list of results/metrics/seed{seed}/{system}.bootstrap.json, same order
+input:   metrics     results/metrics/seed{seed}/{system}.json, for every seed and system
+         resample    results/metrics/seed{seed}/{system}.resample.npz, same order
 output:  summary     results/metrics/summary.json
          tsv         results/metrics/all_systems.tsv
          headline    results/metrics/headline.json: {system: {scope: {metric: {point, low, high}}}},
                      small enough for `dvc metrics show`
-params:  systems     the systems in display order
+         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates and seed
+                     draws; the replication report pairs systems from them)
+params:  systems     systems in display order
+         seeds       run seeds
+         bootstrap   the config's evaluation.bootstrap block
 """
-from polyalign.evaluation import combine_metrics, load_bootstrap, load_metrics, summary_tsv
-from polyalign.evaluation.seed_mean import headline_intervals, mean_bootstrap, mean_over_seeds
-from polyalign.io import write_json, write_text
+import time
+
+from polyalign.evaluation import (HEADLINE_METRICS, compact_headline, headline_intervals,
+                                  load_metrics, load_resample_arrays, pooled_replicates,
+                                  pooled_summary, save_replicates, settings_from_config,
+                                  summary_tsv)
+from polyalign.io import InputError, write_json, write_text
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
-    per_seed, boots = {}, {}
-    for metrics_path, boot_path in zip(snakemake.input.metrics, snakemake.input.bootstraps, strict=True):
-        m, b = load_metrics(metrics_path), load_bootstrap(boot_path)
-        per_seed.setdefault(m["system"], []).append(m)
-        boots.setdefault(b["system"], []).append(b)
-    metrics = {s: headline_intervals(mean_over_seeds(per_seed[s]), mean_bootstrap(boots[s]))
-               for s in snakemake.params.systems}
-    summary = combine_metrics(metrics)
-    summary["seeds"] = len(per_seed[snakemake.params.systems[0]])
+    p = snakemake.params
+    boot = settings_from_config({"bootstrap": dict(p.bootstrap or {})}).bootstrap
+    metrics, arrays = {}, {}
+    for m_path, r_path in zip(snakemake.input.metrics, snakemake.input.resample, strict=True):
+        m = load_metrics(m_path)
+        meta, a = load_resample_arrays(r_path)
+        if (meta["system"], meta["seed"]) != (m["system"], m["seed"]):
+            raise InputError(f"{r_path} belongs to {meta['system']} seed {meta['seed']}, "
+                             f"{m_path} to {m['system']} seed {m['seed']}")
+        metrics.setdefault(m["system"], {})[m["seed"]] = m
+        arrays.setdefault(m["system"], {})[m["seed"]] = a
+    seeds = [int(s) for s in p.seeds]
+    order = {s: {seed: metrics[s][seed] for seed in seeds} for s in p.systems}
+    t0 = time.time()
+    reps = pooled_replicates({s: {seed: arrays[s][seed] for seed in seeds} for s in p.systems},
+                             boot.n_resamples, boot.seed)
+    points = {s: {scope: {k: [order[s][seed]["headline"][scope][k] for seed in seeds]
+                          for k in HEADLINE_METRICS}
+                  for scope in order[s][seeds[0]]["headline"]} for s in p.systems}
+    headline = headline_intervals(points, reps, boot.alpha)
+    log.info("pooled bootstrap: %d systems x %d seeds, %d resamples in %.1f s", len(p.systems),
+             len(seeds), boot.n_resamples, time.time() - t0)
+    summary = pooled_summary(order, headline, {
+        "method": "two-level (seeds, then test prompts within language), paired across systems",
+        "n_resamples": boot.n_resamples, "seed": boot.seed, "alpha": boot.alpha})
     write_json(snakemake.output.summary, summary)
-    write_text(snakemake.output.tsv, summary_tsv(summary))
-    write_json(snakemake.output.headline, {
-        system: {scope: {metric: {k: ci.get(k) for k in ("point", "low", "high")} for metric, ci in by_metric.items()}
-                 for scope, by_metric in scopes.items()}
-        for system, scopes in summary["headline"].items()
-    })
-    log.info("combined %d systems over %d seeds: %s", len(metrics), summary["seeds"], ", ".join(metrics))
+    write_text(snakemake.output.tsv, summary_tsv(summary, HEADLINE_METRICS))
+    write_json(snakemake.output.headline, compact_headline(summary))
+    save_replicates(snakemake.output.replicates, reps)
