@@ -18,6 +18,23 @@ SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "buck
 START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
 
 
+# The supervised systems whose train-prompt samples are the trained detector's model-written side.
+SUPERVISED_SAMPLE_SYSTEMS = sorted(set(START_POLICY.values()))
+
+
+def detector_run_models():
+    """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
+    from polyalign.detectors.scoring import detector_config, run_models_used
+
+    return run_models_used(detector_config(config))
+
+
+def detectors_white_box():
+    from polyalign.detectors.scoring import detector_config, white_box
+
+    return white_box(detector_config(config))
+
+
 def model_summary(name):
     """A model directory is represented in the DAG by its train_summary.json."""
     return f"results/models/{name}/train_summary.json"
@@ -62,6 +79,6 @@ def all_outputs():
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table4_detectors"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores"]
+                 "figure_length_distributions", "figure_critic_scores", "figure_detector_roc"]

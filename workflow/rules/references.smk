@@ -15,7 +15,7 @@ rule human_features:
     log:
         "results/logs/human_features_{split}.log",
     wildcard_constraints:
-        split="train|test",
+        split="train|val|test",
     threads: 1  # feature jobs run side by side
     conda:
         CONDA_ENV
