@@ -40,8 +40,14 @@ def fast_detectgpt_terms(scoring_logits: torch.Tensor, sampling_logits: torch.Te
                          targets: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per position: log p(x_t), mu_t and var_t (float64 [N] each)."""
     _check(scoring_logits, sampling_logits, targets)
-    log_p = torch.log_softmax(scoring_logits.double(), dim=-1)
-    q = torch.softmax(sampling_logits.double(), dim=-1)
+    return fast_detectgpt_terms_from_logprobs(torch.log_softmax(scoring_logits.double(), dim=-1),
+                                              torch.log_softmax(sampling_logits.double(), dim=-1), targets)
+
+
+def fast_detectgpt_terms_from_logprobs(log_p: torch.Tensor, log_q: torch.Tensor,
+                                       targets: torch.Tensor) -> dict[str, torch.Tensor]:
+    """`fast_detectgpt_terms` from the two models' log-probabilities (shared across criteria)."""
+    q = log_q.exp()
     mu = (q * log_p).sum(-1)
     var = (q * log_p.square()).sum(-1) - mu.square()
     return {"log_p": log_p.gather(1, targets[:, None].long())[:, 0], "mu": mu, "var": var.clamp_min(0.0)}
@@ -51,9 +57,13 @@ def binoculars_terms(observer_logits: torch.Tensor, performer_logits: torch.Tens
                      targets: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per position: the performer's NLL of x_t and the observer-performer cross-entropy (float64 [N])."""
     _check(observer_logits, performer_logits, targets)
-    log_f = torch.log_softmax(performer_logits.double(), dim=-1)
-    o = torch.softmax(observer_logits.double(), dim=-1)
-    return {"nll": -log_f.gather(1, targets[:, None].long())[:, 0], "xent": -(o * log_f).sum(-1)}
+    return binoculars_terms_from_logprobs(torch.log_softmax(observer_logits.double(), dim=-1),
+                                          torch.log_softmax(performer_logits.double(), dim=-1), targets)
+
+
+def binoculars_terms_from_logprobs(log_o: torch.Tensor, log_f: torch.Tensor,
+                                   targets: torch.Tensor) -> dict[str, torch.Tensor]:
+    return {"nll": -log_f.gather(1, targets[:, None].long())[:, 0], "xent": -(log_o.exp() * log_f).sum(-1)}
 
 
 def fast_detectgpt_criterion(log_p, mu, var) -> float:

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 
 from ..evaluation.resampling import ci_summary
 from ..io import InputError
 from ..metrics.bootstrap import resample_indices
-from ..metrics.detectors import joint_score, threshold_at_fpr
+from ..metrics.detectors import threshold_at_fpr
 from .criteria import BINOCULARS_THRESHOLDS
 from .zero_shot import HIGHER_IS_AI
 
@@ -65,18 +66,25 @@ def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 def _auroc_sorted(pos: np.ndarray, neg_sorted: np.ndarray) -> float:
-    if pos.size == 0 or neg_sorted.size == 0:
-        return float("nan")
     below = np.searchsorted(neg_sorted, pos, side="left")
     below_or_tied = np.searchsorted(neg_sorted, pos, side="right")
     return float((below + below_or_tied).sum() / (2.0 * pos.size * neg_sorted.size))
 
 
-def _tpr_sorted(pos: np.ndarray, neg_sorted: np.ndarray, fpr: float) -> float:
-    # the threshold of metrics.detectors.threshold_at_fpr: the floor(fpr n)+1-th largest human score
-    if pos.size == 0 or neg_sorted.size == 0:
-        return float("nan")
-    return float((pos > neg_sorted[neg_sorted.size - 1 - int(np.floor(fpr * neg_sorted.size))]).mean())
+def _auroc_rows(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUROC of every row of pos [R, m] against the same row of neg [R, k] (average ranks for ties)."""
+    m, k = pos.shape[1], neg.shape[1]
+    ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)
+    return (ranks[:, :m].sum(axis=1) - m * (m + 1) / 2) / (m * k)
+
+
+def _joint_rows(aggregate: float, rate: np.ndarray) -> np.ndarray:
+    """`metrics.detectors.joint_score` over an array of rates."""
+    if not np.isfinite(aggregate):
+        return np.full(rate.shape, np.nan)
+    q, h = min(max(aggregate, 0.0), 1.0), 1.0 - np.clip(rate, 0.0, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((q == 0.0) | (h == 0.0), 0.0, 2.0 * q * h / (q + h))
 
 
 def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val: Sequence[tuple[str, str]],
@@ -94,7 +102,13 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
     scopes = {lg: np.flatnonzero(langs == lg) for lg in languages}
     scopes[OVERALL] = np.arange(len(test_ids))
     groups = ["human", *systems]
-    draws = [np.arange(len(test_ids))] + list(resample_indices(len(test_ids), n_resamples, seed, langs))
+    # row 0: the sample itself; rows 1..R: within-language resamples. Each row lists the chosen
+    # prompts language by language (sorted), so a language's scope is a fixed column slice.
+    order = np.concatenate([scopes[lg] for lg in languages])
+    draws = np.stack([order, *resample_indices(len(test_ids), n_resamples, seed, langs)])
+    offsets = np.cumsum([0] + [scopes[lg].size for lg in languages])
+    columns = {lg: slice(offsets[k], offsets[k + 1]) for k, lg in enumerate(languages)}
+    columns[OVERALL] = slice(0, len(test_ids))
     out = {"detectors": list(detectors), "systems": list(systems), "scopes": list(scopes),
            "fprs": [float(f) for f in fprs], "tpr_fprs": [float(f) for f in tpr_fprs],
            "n_prompts": {k: int(v.size) for k, v in scopes.items()},
@@ -118,21 +132,22 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
                  for g in groups}
         out["flags"][det] = {g: dict(zip(test_ids, flags[g][primary].tolist())) for g in systems}
         out["published"][det] = _published_rates(rows, det, groups, test_ids, scopes)
-        reps = {(g, scope): [] for g in groups for scope in scopes}
-        for draw in draws:
-            for scope, members in scopes.items():
-                idx = draw if scope == OVERALL else draw[np.isin(draw, members)]
-                h_sorted = np.sort(h[idx])
-                for g in groups:
-                    s_idx = scores[g][idx]
-                    r = {f"ai_rate@{fpr_key(f)}": float(flags[g][f][idx].mean()) for f in fprs}
-                    r["auroc"] = _auroc_sorted(s_idx, h_sorted)
-                    r.update({f"tpr@{fpr_key(f)}": _tpr_sorted(s_idx, h_sorted, f) for f in tpr_fprs})
-                    agg = aggregates.get(g, {}).get(scope, float("nan")) if g != "human" else float("nan")
-                    r["joint"] = joint_score(agg, r[f"ai_rate@{fpr_key(primary)}"])
-                    reps[(g, scope)].append(r)
-        for (g, scope), rs in reps.items():
-            replicates[(det, g, scope)] = {k: np.array([r[k] for r in rs]) for k in rs[0]}
+        for scope, cols in columns.items():
+            idx = draws[:, cols]
+            h_idx = h[idx]
+            h_sorted = np.sort(h_idx, axis=1)
+            m = idx.shape[1]
+            for g in groups:
+                s_idx = scores[g][idx]
+                r = {f"ai_rate@{fpr_key(f)}": flags[g][f][idx].mean(axis=1) for f in fprs}
+                r["auroc"] = _auroc_rows(s_idx, h_idx)
+                for f in tpr_fprs:
+                    # the threshold of metrics.detectors.threshold_at_fpr on each resample's humans
+                    cut = h_sorted[:, m - 1 - int(np.floor(f * m))]
+                    r[f"tpr@{fpr_key(f)}"] = (s_idx > cut[:, None]).mean(axis=1)
+                agg = aggregates.get(g, {}).get(scope, float("nan")) if g != "human" else float("nan")
+                r["joint"] = _joint_rows(float(agg), r[f"ai_rate@{fpr_key(primary)}"])
+                replicates[(det, g, scope)] = r
     for (det, g, scope), reps in replicates.items():
         out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
             k: ci_summary(v[0], v[1:], alpha) for k, v in reps.items()}

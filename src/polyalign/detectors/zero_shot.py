@@ -18,8 +18,9 @@ import numpy as np
 import torch
 
 from ..features.lm_inputs import LMExample, model_device, padded_batches, scored_positions
-from .criteria import (binoculars_score, binoculars_terms, fast_detectgpt_criterion,
-                       fast_detectgpt_probability, fast_detectgpt_terms)
+from ..train.logprobs import _plain_lm_head
+from .criteria import (binoculars_score, binoculars_terms_from_logprobs, fast_detectgpt_criterion,
+                       fast_detectgpt_probability, fast_detectgpt_terms_from_logprobs)
 
 ZERO_SHOT_DETECTORS = ("fast_detectgpt", "binoculars")
 # Direction of each detector's score: True when a higher score means more AI-like.
@@ -45,8 +46,16 @@ def check_shared_vocabulary(tokenizers: Mapping[str, object]) -> None:
                              "(their vocabularies differ); the criteria need one vocabulary")
 
 
-def _packed_logits(logits: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-    return logits[rows, cols - 1]  # logits at t-1 predict the token at t
+def _packed_logits(model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor,
+                   cols: torch.Tensor) -> torch.Tensor:
+    """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V].
+
+    Where the logits are exactly lm_head(last hidden state), the vocabulary projection runs only
+    at those positions (prompts are most of the tokens); otherwise the full logits are sliced."""
+    if _plain_lm_head(model):
+        hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
+        return model.get_output_embeddings()(hidden[rows, cols - 1])
+    return model(input_ids=ids, attention_mask=mask).logits[rows, cols - 1]
 
 
 @torch.no_grad()
@@ -79,20 +88,18 @@ def zero_shot_scores(models: Mapping[str, torch.nn.Module], pairs: Mapping[str, 
         rows = torch.tensor([r for r, s in enumerate(spans) for _ in s], device=device)
         cols = torch.tensor([t for s in spans for t in s], device=device)
         targets = ids[rows, cols]
-        packed = {}
-        for key in needed:
-            logits = models[key](input_ids=ids, attention_mask=mask).logits
-            packed[key] = _packed_logits(logits, rows, cols)
-            del logits
-        widths = {k: v.shape[-1] for k, v in packed.items()}
+        # one forward pass and one float64 log-softmax per model, shared by every criterion
+        logp = {key: torch.log_softmax(_packed_logits(models[key], ids, mask, rows, cols).double(), dim=-1)
+                for key in needed}
+        widths = {k: v.shape[-1] for k, v in logp.items()}
         if len(set(widths.values())) != 1:
             raise ValueError(f"detector models have different output vocabularies {widths}")
         bounds = np.cumsum([0] + counts)
         for name, pair in pairs.items():
             if name == "fast_detectgpt":
-                terms = fast_detectgpt_terms(packed[pair.first], packed[pair.second], targets)
+                terms = fast_detectgpt_terms_from_logprobs(logp[pair.first], logp[pair.second], targets)
             else:
-                terms = binoculars_terms(packed[pair.first], packed[pair.second], targets)
+                terms = binoculars_terms_from_logprobs(logp[pair.first], logp[pair.second], targets)
             terms = {k: v.cpu().numpy() for k, v in terms.items()}
             for j, i in enumerate(idx):
                 part = {k: v[bounds[j]:bounds[j + 1]] for k, v in terms.items()}
