@@ -32,6 +32,7 @@ def test_a_test_split_answer_cannot_reach_the_training_data():
 
 def test_fit_and_held_out_report_on_separable_features():
     ids, human, model = _data()
+    human.X[::7, 1] = np.nan  # out-of-scope features in the training data are tolerated
     fitted, report = train_detector(human, {"sft": model}, ids, seed=42)
     held = set(report["held_out_ids"])
     assert held and not held & set(report["training_ids"])  # a prompt is on one side only
@@ -40,9 +41,11 @@ def test_fit_and_held_out_report_on_separable_features():
     # the features differ by 2 standard deviations on one axis: the Bayes accuracy is Phi(1) = 0.84
     assert 0.75 < report["held_out"]["accuracy"] < 0.93 and report["held_out"]["auroc"] > 0.85
     assert fitted["coef"][0] > 0 and abs(fitted["coef"][1]) < abs(fitted["coef"][0]) / 3
-    scores = detector_logits(fitted, table(["x", "y", "z"], [[3.0, 0.0], [-1.0, 0.0], [0.0, 0.0]],
-                                           valid=[True, True, False]))
+    scores = detector_logits(fitted, table(["x", "y", "z", "w"], [[3.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [3.0, np.nan]],
+                                           valid=[True, True, False, True]))
     assert scores[0] > 0 > scores[1] and np.isnan(scores[2])
+    # an out-of-scope feature (NaN) counts as the fitting mean: w scores like x up to the b term
+    assert scores[3] > 0
 
 
 def test_holdout_is_a_deterministic_function_of_the_prompt_id():

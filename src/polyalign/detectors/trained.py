@@ -61,22 +61,27 @@ def fit_detector(X: np.ndarray, y: np.ndarray, names: Sequence[str], *, C: float
     """Standardise (constant features get scale 1) and fit a class-balanced L2 logistic regression."""
     if len(set(y.tolist())) != 2:
         raise InputError("trained detector: the fitting data needs both human and model responses")
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
+    with np.errstate(invalid="ignore"):
+        mean = np.nan_to_num(np.nanmean(X, axis=0)) if X.size else np.zeros(X.shape[1])
+        scale = np.nan_to_num(np.nanstd(X, axis=0))
     scale = np.where(scale > 1e-12, scale, 1.0)
     clf = LogisticRegression(C=C, max_iter=max_iter, class_weight="balanced")
-    clf.fit((X - mean) / scale, y)
+    clf.fit(standardise({"mean": mean, "scale": scale}, X), y)
     return {"features": list(names), "mean": mean.tolist(), "scale": scale.tolist(),
             "coef": clf.coef_[0].tolist(), "intercept": float(clf.intercept_[0])}
+
+
+def standardise(model: Mapping, X: np.ndarray) -> np.ndarray:
+    """(X - mean) / scale, with a feature that is out of scope for a response (NaN: e.g. letter
+    case in Chinese, full-width punctuation in English) set to 0, the fitting data's mean."""
+    return np.nan_to_num((X - np.asarray(model["mean"])) / np.asarray(model["scale"]), nan=0.0)
 
 
 def detector_logits(model: Mapping, table: FeatureTable) -> np.ndarray:
     """Log-odds of 'model-written' per row (higher = more AI-like); NaN for invalid rows."""
     if list(table.names) != list(model["features"]):
         raise InputError("trained detector: the feature names of the scored table differ from training")
-    X = np.asarray(table.X, dtype=float)
-    z = (X - np.asarray(model["mean"])) / np.asarray(model["scale"])
-    out = z @ np.asarray(model["coef"]) + model["intercept"]
+    out = standardise(model, np.asarray(table.X, dtype=float)) @ np.asarray(model["coef"]) + model["intercept"]
     return np.where(np.asarray(table.valid, dtype=bool), out, np.nan)
 
 
@@ -101,8 +106,7 @@ def train_detector(human: FeatureTable, samples: Mapping[str, FeatureTable], tra
     if held.all() or not held.any():
         raise InputError(f"trained detector: holdout_fraction {cfg['holdout_fraction']} leaves an empty part")
     model = fit_detector(X[~held], y[~held], names, C=cfg["C"], max_iter=cfg["max_iter"])
-    z = (X - np.asarray(model["mean"])) / np.asarray(model["scale"])
-    logits = z @ np.asarray(model["coef"]) + model["intercept"]
+    logits = standardise(model, X) @ np.asarray(model["coef"]) + model["intercept"]
     langs = np.concatenate([np.asarray(human.languages)[np.asarray(human.valid, bool)]]
                            + [np.asarray(t.languages)[np.asarray(t.valid, bool)] for _, t in sorted(samples.items())])
     report = {"settings": cfg, "sources": ["human_train", *sorted(samples)],
