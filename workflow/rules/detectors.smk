@@ -30,12 +30,12 @@ rule train_detector:
     input:
         train="results/corpus/train.jsonl",
         human="results/features/human_train.npz",
-        samples=expand("results/features/{system}_train_samples.npz", system=SUPERVISED_SAMPLE_SYSTEMS),
+        samples=expand("results/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
     output:
         model="results/detectors/trained/model.json",
         report="results/detectors/trained/report.json",
     params:
-        sample_systems=SUPERVISED_SAMPLE_SYSTEMS,
+        sample_systems=SAMPLE_POLICIES,
         seed=config["seed"],
         settings=stage_settings("detectors"),
     log:

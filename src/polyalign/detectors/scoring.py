@@ -6,7 +6,6 @@ loaded once through `models.runtime.load_for_inference`; the pairs must share a 
 """
 from __future__ import annotations
 
-import copy
 import math
 import logging
 import time
@@ -22,25 +21,15 @@ log = logging.getLogger("polyalign.detectors")
 DETECTORS = ("fast_detectgpt", "binoculars", "trained")
 DETECTOR_LABELS = {"fast_detectgpt": "Fast-DetectGPT", "binoculars": "Binoculars", "trained": "Trained (LR on φ)",
                    "mean": "Mean of detectors"}
-DETECTOR_DEFAULTS = {
-    "fast_detectgpt": {"scoring_model": "base", "sampling_model": "sft"},
-    "binoculars": {"observer": "base", "performer": "sft"},
-    "condition_on_prompt": True,
-    "batch_size": 32,
-    "max_length": None,
-    "device": "auto",
-    "dtype": "auto",
-    "fprs": [0.05, 0.01],
-    "tpr_fprs": [0.01, 0.05, 0.10],
-    "trained": {"holdout_fraction": 0.2, "C": 1.0, "max_iter": 2000},
-    "n_resamples": 1000,
-}
 # Model names that mean "this run's model" rather than a hub id or a path.
 RUN_MODELS = ("base", "sft", "bucket_sft", "dpo", "hdpo")
 
 
 def detector_config(config: Mapping) -> dict:
-    cfg = copy.deepcopy(DETECTOR_DEFAULTS)
+    """The `detectors:` block with the schema's defaults filled in (nested blocks key by key)."""
+    from ..config import block_defaults
+
+    cfg = block_defaults("detectors")
     given = dict(config.get("detectors") or {})
     unknown = set(given) - set(cfg)
     if unknown:

@@ -21,9 +21,6 @@ from ..features.store import FeatureTable
 from ..io import InputError
 from ..metrics.detectors import detector_auroc
 
-TRAINED_DEFAULTS = {"holdout_fraction": 0.2, "C": 1.0, "max_iter": 2000}
-
-
 class LeakageError(InputError):
     """A response from outside the train split was offered to the trained detector's fit."""
 
@@ -100,7 +97,9 @@ def classification_report(logits: np.ndarray, y: np.ndarray) -> dict:
 def train_detector(human: FeatureTable, samples: Mapping[str, FeatureTable], train_ids: Iterable[str],
                    seed: int, settings: Mapping | None = None) -> tuple[dict, dict]:
     """(model, report): fit on the fitting part of the train prompts, report on the held-out part."""
-    cfg = {**TRAINED_DEFAULTS, **(settings or {})}
+    from ..config import block_defaults
+
+    cfg = {**block_defaults("detectors", "trained"), **(settings or {})}
     X, y, ids, names = training_matrix(human, samples, train_ids)
     held = holdout_mask(ids.tolist(), cfg["holdout_fraction"], seed)
     if held.all() or not held.any():
