@@ -84,12 +84,18 @@ def main() -> None:
     pairs = {"fast_detectgpt": ModelPair("base", "sft"), "binoculars": ModelPair("base", "sft")}
     n = args.prompts * (args.systems + 2)  # systems + human validation + human test
     ex = examples(n, rng)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     out = zero_shot_scores(models, pairs, ex, batch_size=args.batch_size)
     t_zero = time.perf_counter() - t0
+    c_zero = time.process_time() - c0
+    c0 = time.process_time()
     t_trained = bench_trained(args.train_prompts, rng)
     t_summary = bench_summary(args.prompts, args.systems, rng)
+    c_rest = time.process_time() - c0
     per_seed = t_zero + t_trained + t_summary
+    print(f"CPU seconds (the machine may be shared; CPU time is the load-independent figure): "
+          f"zero-shot {c_zero:.1f}, trained + summary {c_rest:.1f}, per seed {c_zero + c_rest:.1f}, "
+          f"{args.seeds} seeds {args.seeds * (c_zero + c_rest):.1f}")
     print(f"threads {args.threads}; per seed: {n} responses, {int(out['n_tokens'].sum())} response tokens")
     print(f"  zero-shot (2 detectors, 2 forward passes per batch): {t_zero:6.1f} s ({n / t_zero:,.0f} responses/s)")
     print(f"  trained detector fit ({args.train_prompts} prompts x 3 sources):  {t_trained:6.1f} s")

@@ -69,3 +69,33 @@ def test_summary_fails_loudly_on_a_missing_score():
     rows += _rows("trained", "human", "test", [0.0], ["t0"], ["en"])
     with pytest.raises(Exception, match="sft has no test score"):
         detector_summary(rows, [("t0", "en")], [("v0", "en")], ["sft"], ["trained"], {}, n_resamples=5)
+
+
+def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp_path):
+    from polyalign.report.table4 import write_table4
+
+    rng = np.random.default_rng(3)
+    test = [(f"t{k}", "en" if k < 30 else "zh") for k in range(40)]
+    val = [(f"v{k}", "en" if k < 30 else "zh") for k in range(40)]
+    rows = []
+    for det in ("fast_detectgpt", "binoculars", "trained"):
+        for g, split, ids in [("human", "val", val), ("human", "test", test), ("sft", "test", test),
+                              ("dpo", "test", test), ("hdpo", "test", test)]:
+            rows += [{**r, "p_ai": 0.5 if det == "fast_detectgpt" else None}
+                     for r in _rows(det, g, split, rng.normal(size=len(ids)).tolist(),
+                                    [i for i, _ in ids], [lg for _, lg in ids])]
+    summary = detector_summary(rows, test, val, ["sft", "dpo", "hdpo"], ["fast_detectgpt", "binoculars", "trained"],
+                               {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")},
+                               n_resamples=20)
+    summary.pop("flags")
+    summary["white_box"] = True
+    summary["model_pairs"] = {"fast_detectgpt": {"first": "base", "second": "sft"},
+                              "binoculars": {"first": "base", "second": "sft"}}
+    report = {"held_out": {"accuracy": 0.8, "balanced_accuracy": 0.79, "auroc": 0.88, "n": 100}}
+    write_table4(summary, report, tmp_path / "t.md", tmp_path / "t.tex")
+    md = (tmp_path / "t.md").read_text()
+    for text in ["Fast-DetectGPT (en)", "Binoculars (zh)", "Trained (LR on φ) (overall)", "White-box setting",
+                 "Human (test; rate = realised FPR)", "HDPO - SFT", "rate @ published low_fpr",
+                 "accuracy 0.800", "not available to this project"]:
+        assert text in md, text
+    assert "\\begin{table}" in (tmp_path / "t.tex").read_text()
