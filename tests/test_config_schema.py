@@ -39,6 +39,21 @@ def test_shipped_profiles_resolve(name, tmp_path, monkeypatch):
     assert resolved["dpo"]["pair_weights"]["enabled"] is False
 
 
+def deep_merge(base, top):
+    """Snakemake's merge of a --configfile over the Snakefile's configfile (nested dicts merged)."""
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def test_micro_profile_merged_over_the_embedded_one_resolves():
+    merged = deep_merge(load("config/config.yaml"), load("tests/smoke/config.yaml"))
+    resolved = resolve_config(merged)
+    assert resolved["profile"] == "micro" and resolved["model"]["hidden_size"] == 32
+    assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 50
+
+
 def test_resolving_twice_changes_nothing():
     once = resolve_config(load("config/config.yaml"))
     assert resolve_config(copy.deepcopy(once)) == once

@@ -1,6 +1,5 @@
 """Runs the real Snakemake workflow end to end on the micro config, in a scratch copy."""
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,31 +8,23 @@ import pytest
 
 from polyalign.systems import label, model_of, systems
 
-from ..conftest import REPO
+from ..conftest import REPO, micro_snakemake
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory):
-    work = tmp_path_factory.mktemp("workflow")
-    shutil.copytree(REPO / "workflow", work / "workflow")
-    shutil.copytree(REPO / "config", work / "config")
-    shutil.copy(REPO / "environment.yml", work / "environment.yml")  # the rules' conda directive
-    shutil.copy(REPO / "tests" / "smoke" / "config.yaml", work / "config" / "micro.yaml")
-    return work
+def workdir(micro_clean_run):
+    return micro_clean_run  # a scratch copy, run once per session (tests/conftest.py)
 
 
 def snakemake(work: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/micro.yaml", *args]
-    return subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=1500)
+    return micro_snakemake(work, *args)
 
 
 @pytest.fixture(scope="module")
-def first_run(workdir):
-    proc = snakemake(workdir)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
-    return proc
+def first_run(micro_clean_run):
+    return micro_clean_run
 
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row

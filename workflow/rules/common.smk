@@ -1,4 +1,5 @@
 # Helpers shared by the rule files.
+import os
 
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
@@ -12,7 +13,7 @@ CRITICAL_PATH = 10
 # polyalign.systems is the one definition; the rules only read it.
 from polyalign import systems as system_registry
 
-SYSTEMS = system_registry.systems(oracle_row=config.get("oracle_row", False))
+SYSTEMS = system_registry.systems(oracle_row=config["oracle_row"])
 SFT_MODELS = list(system_registry.SFT_MODELS)
 PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
 # The policies whose train-prompt samples are the critic's negatives and the pairs' rejected side.
@@ -100,10 +101,38 @@ def pairs_inputs(wildcards):
     return inputs
 
 
+def library_digest(basedir, script):
+    """Digest of the library code a rule's script runs (a param: editing that code reruns it)."""
+    from polyalign.provenance import source_digest
+
+    return source_digest(os.path.join(str(basedir), script))
+
+
+def corpus_files(path):
+    """Every file under a local corpus path (hidden ones aside), listed at DAG time."""
+    if os.path.isfile(path):
+        return [path]
+    found = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
+    return found
+
+
 def corpus_inputs(wildcards=None):
-    """The fetched data manifest when the embedded corpus is used; nothing otherwise (paper
-    scale reads the configured paths or hub ids directly)."""
-    return ["data/MANIFEST.json"] if config["fetch"]["embedded"] else []
+    """The raw corpus files build_corpus reads, so that editing one reruns the build: every file
+    under each configured local path, plus the outputs of the embedded fetch when the workflow
+    writes the corpus. The fetch is a checkpoint: the list is made once it has run, so it is the
+    same list on every later run (a changed set of inputs would rerun the build). Hub ids have no
+    local files; their revision is in the params."""
+    files = []
+    if config["fetch"]["embedded"]:
+        files += list(checkpoints.fetch_embedded_corpus.get().output)
+    for source in config["corpora"].values():
+        path = source.get("path")
+        if path and os.path.exists(path):
+            files += corpus_files(path)
+    return files
 
 
 def corpus_params():

@@ -60,7 +60,7 @@ rule figure1_tsne:
         pdf="paper_figures/figure1_tsne.pdf",
     params:
         systems=["base", "hdpo"],
-        tsne=config["figures"].get("tsne", {}),
+        tsne=config["figures"]["tsne"],
         cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure1_tsne.log",
@@ -130,8 +130,8 @@ rule figure_length_distributions:
         pdf="paper_figures/figure_length_distributions.pdf",
     params:
         systems=SYSTEMS,
-        min_bucket_size=config["evaluation"].get("min_bucket_size", 20),
-        sample_index=config["evaluation"].get("sample_index", 0),
+        min_bucket_size=config["evaluation"]["min_bucket_size"],
+        sample_index=config["evaluation"]["sample_index"],
         cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_length_distributions.log",

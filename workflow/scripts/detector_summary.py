@@ -16,7 +16,7 @@ from polyalign.io import read_json, read_jsonl, write_json, write_jsonl
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    cfg = detector_config(snakemake.config)
+    cfg = detector_config(snakemake.params.settings)
     rows = [r for p in snakemake.input.scores for r in read_jsonl(p)]
     metrics = read_json(snakemake.input.metrics)
     systems = list(snakemake.params.systems)

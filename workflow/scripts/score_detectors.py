@@ -22,7 +22,7 @@ from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     t0 = time.time()
-    cfg = detector_config(snakemake.config)
+    cfg = detector_config(snakemake.params.settings)
     paths = {name: str(model_dir(p)) for name, p in zip(snakemake.params.model_names, snakemake.input.models)}
     models, tokenizer = load_detector_models(cfg, paths)
     records, items = {}, []
@@ -35,7 +35,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
             items.append({"system": system, "split": "test", "id": g["id"], "sample": int(g.get("sample", 0)),
                           "text": g["answer"]})
     load_seconds = time.time() - t0
-    rows = score_items(items, records, models, tokenizer, cfg, snakemake.config)
+    rows = score_items(items, records, models, tokenizer, cfg, snakemake.params.settings)
     write_jsonl(snakemake.output.scores, rows)
     summary = {"responses": len(items), "rows": len(rows), "empty": sum(r["score"] is None for r in rows) // 2,
                "pairs": {k: vars(v) for k, v in model_pairs(cfg).items()},

@@ -20,7 +20,7 @@ from polyalign.io import read_jsonl, write_json
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    cfg = detector_config(snakemake.config)
+    cfg = detector_config(snakemake.params.settings)
     train_ids = [r["id"] for r in read_jsonl(snakemake.input.train)]
     samples = {s: load_features(p) for s, p in zip(snakemake.params.sample_systems, snakemake.input.samples)}
     model, report = train_detector(load_features(snakemake.input.human), samples, train_ids,
