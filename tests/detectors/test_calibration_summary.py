@@ -3,7 +3,12 @@ import numpy as np
 import pytest
 
 from polyalign.detectors.summary import auroc, detector_summary
-from polyalign.metrics.detectors import detector_auroc, predicted_ai_rate, threshold_at_fpr, tpr_at_fpr
+from polyalign.metrics.detectors import (
+    detector_auroc,
+    predicted_ai_rate,
+    threshold_at_fpr,
+    tpr_at_fpr,
+)
 
 
 def test_threshold_flags_at_most_the_target_share_of_humans():

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from polyalign.detectors.criteria import (binoculars_score, fast_detectgpt_criterion,
-                                          fast_detectgpt_probability)
+from polyalign.detectors.criteria import (
+    binoculars_score,
+    fast_detectgpt_criterion,
+    fast_detectgpt_probability,
+)
 from polyalign.detectors.zero_shot import ModelPair, zero_shot_scores
 from polyalign.features.lm_inputs import LMExample
 

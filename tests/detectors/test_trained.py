@@ -2,7 +2,12 @@
 import numpy as np
 import pytest
 
-from polyalign.detectors.trained import LeakageError, detector_logits, holdout_mask, train_detector
+from polyalign.detectors.trained import (
+    LeakageError,
+    detector_logits,
+    holdout_mask,
+    train_detector,
+)
 from polyalign.features.store import FeatureTable
 
 

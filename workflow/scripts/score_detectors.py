@@ -16,7 +16,12 @@ log: one file. threads: torch threads.
 """
 import time
 
-from polyalign.detectors.scoring import detector_config, load_detector_models, model_pairs, score_items
+from polyalign.detectors.scoring import (
+    detector_config,
+    load_detector_models,
+    model_pairs,
+    score_items,
+)
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 

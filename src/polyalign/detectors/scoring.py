@@ -6,8 +6,8 @@ loaded once through `models.runtime.load_for_inference`; the pairs must share a 
 """
 from __future__ import annotations
 
-import math
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 

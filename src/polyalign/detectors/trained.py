@@ -21,6 +21,7 @@ from ..features.store import FeatureTable
 from ..io import InputError
 from ..metrics.detectors import detector_auroc
 
+
 class LeakageError(InputError):
     """A response from outside the train split was offered to the trained detector's fit."""
 

@@ -17,10 +17,20 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..features.lm_inputs import LMExample, model_device, padded_batches, scored_positions
+from ..features.lm_inputs import (
+    LMExample,
+    model_device,
+    padded_batches,
+    scored_positions,
+)
 from ..train.logprobs import _plain_lm_head
-from .criteria import (binoculars_score, binoculars_terms_from_logprobs, fast_detectgpt_criterion,
-                       fast_detectgpt_probability, fast_detectgpt_terms_from_logprobs)
+from .criteria import (
+    binoculars_score,
+    binoculars_terms_from_logprobs,
+    fast_detectgpt_criterion,
+    fast_detectgpt_probability,
+    fast_detectgpt_terms_from_logprobs,
+)
 
 ZERO_SHOT_DETECTORS = ("fast_detectgpt", "binoculars")
 # Direction of each detector's score: True when a higher score means more AI-like.
