@@ -150,14 +150,14 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
                 replicates[(det, g, scope)] = r
     for (det, g, scope), reps in replicates.items():
         out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
-            k: ci_summary(v[0], v[1:], alpha) for k, v in reps.items()}
+            k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in reps.items()}
     # the mean over detectors of the rate and of the Joint, replicate by replicate (paired draws)
     rate_key = f"ai_rate@{fpr_key(primary)}"
     for g in groups:
         for scope in scopes:
             mean = {k: np.mean([replicates[(d, g, scope)][k] for d in detectors], axis=0) for k in (rate_key, "joint")}
             out["metrics"].setdefault("mean", {}).setdefault(g, {})[scope] = {
-                k: ci_summary(v[0], v[1:], alpha) for k, v in mean.items()}
+                k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in mean.items()}
             replicates[("mean", g, scope)] = mean
     for det in [*detectors, "mean"]:
         for a, b in comparisons:
@@ -165,7 +165,8 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
                 continue
             out["differences"].setdefault(det, {})[f"{a}-{b}"] = {
                 scope: {k: ci_summary(replicates[(det, a, scope)][k][0] - replicates[(det, b, scope)][k][0],
-                                      replicates[(det, a, scope)][k][1:] - replicates[(det, b, scope)][k][1:], alpha)
+                                      replicates[(det, a, scope)][k][1:] - replicates[(det, b, scope)][k][1:], alpha,
+                                      bounds=(-1.0, 1.0))
                         for k in (rate_key, "joint")} for scope in scopes}
     return out
 
