@@ -24,6 +24,12 @@ def micro_workdir(work: Path) -> Path:
     shutil.copytree(REPO / "config", work / "config")
     shutil.copy(REPO / "environment.yml", work / "environment.yml")  # the rules' conda directive
     shutil.copy(MICRO_CONFIG, work / "config" / "micro.yaml")
+    # the judge path (Table 3) runs on a tiny random model built here: no judge is downloadable
+    from .judge.tiny import build_tiny_judge
+
+    build_tiny_judge(work / "tiny_judge")
+    with open(work / "config" / "micro.yaml", "a", encoding="utf-8") as f:
+        f.write(f"judge:\n  models:\n    tiny:\n      path: {work / 'tiny_judge'}\n  batch_size: 16\n")
     return work
 
 

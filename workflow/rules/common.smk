@@ -1,5 +1,6 @@
 # Helpers shared by the rule files.
 import os
+from pathlib import Path
 
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
@@ -152,9 +153,39 @@ def all_outputs():
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
+        *[f"results/human_eval/{lang}/rating_page.html" for lang in config["human_eval"]["languages"]],
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table4_detectors"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table3_llm_judge",
+                "table8_human_eval", "table4_detectors"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores", "figure_detector_roc"]
+
+
+# LLM judges (Table 3) and human-evaluation ratings (Table 8).
+JUDGES = sorted(config["judge"]["models"])
+
+
+def wildcard_choice(names):
+    """A wildcard constraint matching exactly the given names (nothing when there are none)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+def judge_model(name):
+    return dict(config["judge"]["models"][name])
+
+
+def judge_settings():
+    return {k: config["judge"][k] for k in ("batch_size", "max_prompt_tokens", "device")}
+
+
+def judge_runs():
+    """One {judge, seed, system} per judge scores file that Table 3 reads."""
+    return [{"judge": j, "seed": None, "system": s} for j in JUDGES for s in SYSTEMS]
+
+
+def returned_ratings(language):
+    """Rating files returned by raters for one language (found at DAG time)."""
+    folder = Path(config["human_eval"]["ratings_dir"]) / language
+    return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []

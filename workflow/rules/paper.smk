@@ -164,6 +164,8 @@ rule replication_report:
         bootstraps=expand("results/metrics/{system}.bootstrap.json", system=SYSTEMS),
         test="results/corpus/test.jsonl",
         detectors=["results/detectors/flags.jsonl"],
+        judge="results/judge/table3_summary.json",
+        human="results/human_eval/table8_summary.json",
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
     params:
@@ -209,3 +211,49 @@ rule figure_detector_roc:
         CONDA_ENV
     script:
         "../scripts/figure_detector_roc.py"
+
+
+rule table3_llm_judge:
+    input:
+        records="results/corpus/test.jsonl",
+        scores=[f"results/judge/{r['judge']}/{r['system']}.jsonl" for r in judge_runs()],
+        summaries=[f"results/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()],
+    output:
+        md=report("paper_figures/table3_llm_judge.md", caption="../report/table3_llm_judge.rst", category="Tables"),
+        tex="paper_figures/table3_llm_judge.tex",
+        summary="results/judge/table3_summary.json",
+    params:
+        runs=judge_runs(),
+        systems=SYSTEMS,
+        seeds=[None],
+        bootstrap={"n_resamples": config["judge"]["n_resamples"], "seed": config["seed"]},
+        reason="No LLM judge is configured (judge.models is empty): the embedded profile has no "
+        "instruction-tuned judge model offline, so no judge scores exist and only the published "
+        "numbers are shown.",
+    log:
+        "results/logs/table3_llm_judge.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table3_llm_judge.py"
+
+
+rule table8_human_eval:
+    input:
+        sheet_keys=expand("results/human_eval/{language}/key.json", language=config["human_eval"]["languages"]),
+        ratings=[p for lang in config["human_eval"]["languages"] for p in returned_ratings(lang)],
+    output:
+        md=report("paper_figures/table8_human_eval.md", caption="../report/table8_human_eval.rst", category="Tables"),
+        tex="paper_figures/table8_human_eval.tex",
+        summary="results/human_eval/table8_summary.json",
+    params:
+        languages=config["human_eval"]["languages"],
+        ratings_by_language={lang: returned_ratings(lang) for lang in config["human_eval"]["languages"]},
+        systems=config["human_eval"]["systems"],
+        bootstrap={"n_resamples": config["human_eval"]["n_resamples"], "seed": config["seed"]},
+    log:
+        "results/logs/table8_human_eval.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table8_human_eval.py"
