@@ -24,7 +24,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
                   for s in systems if s in metrics["headline"]}
     test = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)]
     val = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.val)]
-    boot = metrics["settings"]["bootstrap"]
+    boot = metrics["bootstrap"]  # the pooled summary's bootstrap settings (seed, alpha)
     out = detector_summary(rows, test, val, systems, list(DETECTORS), aggregates, fprs=cfg["fprs"],
                            tpr_fprs=cfg["tpr_fprs"], n_resamples=int(cfg["n_resamples"]), seed=int(boot["seed"]),
                            alpha=float(boot["alpha"]))

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from ..evaluation.resampling import ci_summary
+from ..evaluation.pooled import ci_summary
 from ..io import InputError
 from ..metrics.bootstrap import resample_indices
 from ..metrics.detectors import threshold_at_fpr
