@@ -5,9 +5,13 @@ import numpy as np
 import pytest
 
 from polyalign.evaluation import evaluate_system, seed_replicates
-from polyalign.evaluation.kernels import (aggregate_replicates, bucket_gap_replicates,
-                                          frontier_replicates, mauve_from_counts,
-                                          transition_gap_replicates)
+from polyalign.evaluation.kernels import (
+    aggregate_replicates,
+    bucket_gap_replicates,
+    frontier_replicates,
+    mauve_from_counts,
+    transition_gap_replicates,
+)
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
 from polyalign.metrics import aggregate_score, hypervolume
 from polyalign.metrics.distributional import feature_gaps
@@ -45,7 +49,10 @@ def test_bucket_gaps_match_the_definitions_on_all_rows_and_on_resamples():
 
 def test_mauve_from_counts_equals_mauve_text_on_its_own_histograms():
     import mauve
-    from mauve.compute_mauve import compute_area_under_curve, get_divergence_curve_for_multinomials
+    from mauve.compute_mauve import (
+        compute_area_under_curve,
+        get_divergence_curve_for_multinomials,
+    )
 
     rng = np.random.default_rng(1)
     p = rng.integers(0, 6, size=(5, 8)).astype(float)

@@ -5,9 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (draw_counts, evaluate_system, headline_intervals,
-                                  load_replicates, paired_difference, pool_over_seeds,
-                                  pooled_replicates, save_replicates)
+from polyalign.evaluation import (
+    draw_counts,
+    evaluate_system,
+    headline_intervals,
+    load_replicates,
+    paired_difference,
+    pool_over_seeds,
+    pooled_replicates,
+    save_replicates,
+)
 from polyalign.evaluation.kernels import label_counts, mauve_from_counts, weighted_mean
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
 from polyalign.metrics.mauve_metrics import MauveSettings, mauve_score

@@ -1,4 +1,6 @@
 """A fixed pooled summary (as combine_metrics writes it: two run seeds) and matching replicates."""
+import math
+
 import numpy as np
 
 from polyalign.evaluation import HEADLINE_METRICS
@@ -12,7 +14,7 @@ BUCKETS = {"en|multi|dialogue|short": ("en", 30, True), "en|single|qa|short": ("
 
 def ci(point, low, high):
     """A pooled interval; seed 0 lies 0.01 below the mean and seed 1 0.01 above."""
-    nan = point != point
+    nan = math.isnan(point)
     seeds = {s: {"point": point + d, "low": low + d, "high": high + d} if not nan else
              {"point": None, "low": None, "high": None}
              for s, d in zip(SEEDS, (-0.01, 0.01))}

@@ -4,21 +4,67 @@ pooled results over seeds with two-level bootstrap intervals (docs/evaluation.md
 MAUVE's clustering imports faiss and scikit-learn inside the functions that need it.
 """
 from .evaluate import evaluate_system
-from .pooled import (ci_summary, draw_counts, headline_intervals, load_replicates,
-                     paired_difference, pool_over_seeds, pooled_replicates, save_replicates)
-from .replicates import ResampleArrays, load_resample_arrays, save_resample_arrays, seed_replicates
+from .pooled import (
+                     ci_summary,
+                     draw_counts,
+                     headline_intervals,
+                     load_replicates,
+                     paired_difference,
+                     pool_over_seeds,
+                     pooled_replicates,
+                     save_replicates,
+)
+from .replicates import (
+                     ResampleArrays,
+                     load_resample_arrays,
+                     save_resample_arrays,
+                     seed_replicates,
+)
 from .rows import EmbeddingTable, FeatureArrays, load_embedding_table
 from .scope_metrics import CHEAP_METRICS, HEADLINE_METRICS, MAUVE_METRICS
-from .settings import BootstrapSettings, DiversitySettings, EvaluationSettings, settings_from_config
-from .store import (compact_headline, load_metrics, number, pooled_summary, summary_tsv,
-                    write_metrics)
+from .settings import (
+                     BootstrapSettings,
+                     DiversitySettings,
+                     EvaluationSettings,
+                     settings_from_config,
+)
+from .store import (
+                     compact_headline,
+                     load_metrics,
+                     number,
+                     pooled_summary,
+                     summary_tsv,
+                     write_metrics,
+)
 
 __all__ = [
-    "BootstrapSettings", "CHEAP_METRICS", "DiversitySettings", "EmbeddingTable",
-    "EvaluationSettings", "FeatureArrays", "HEADLINE_METRICS", "MAUVE_METRICS", "ResampleArrays",
-    "ci_summary", "compact_headline", "draw_counts", "evaluate_system", "headline_intervals",
-    "load_embedding_table", "load_metrics", "load_replicates", "load_resample_arrays", "number",
-    "paired_difference", "pool_over_seeds", "pooled_replicates", "pooled_summary",
-    "save_replicates", "save_resample_arrays", "seed_replicates", "settings_from_config",
-    "summary_tsv", "write_metrics",
+                     "CHEAP_METRICS",
+                     "HEADLINE_METRICS",
+                     "MAUVE_METRICS",
+                     "BootstrapSettings",
+                     "DiversitySettings",
+                     "EmbeddingTable",
+                     "EvaluationSettings",
+                     "FeatureArrays",
+                     "ResampleArrays",
+                     "ci_summary",
+                     "compact_headline",
+                     "draw_counts",
+                     "evaluate_system",
+                     "headline_intervals",
+                     "load_embedding_table",
+                     "load_metrics",
+                     "load_replicates",
+                     "load_resample_arrays",
+                     "number",
+                     "paired_difference",
+                     "pool_over_seeds",
+                     "pooled_replicates",
+                     "pooled_summary",
+                     "save_replicates",
+                     "save_resample_arrays",
+                     "seed_replicates",
+                     "settings_from_config",
+                     "summary_tsv",
+                     "write_metrics",
 ]

@@ -21,10 +21,20 @@ import numpy as np
 from polyalign.io import InputError, atomic_path
 from polyalign.metrics.distributional import in_scope_columns
 
-from .kernels import (aggregate_replicates, bng_naturalness, bucket_gap_replicates,
-                      frontier_replicates, group_means, label_counts, macro_weighted,
-                      mauve_from_counts, naturalness, scaled_w1_replicates,
-                      transition_gap_replicates, weighted_mean)
+from .kernels import (
+    aggregate_replicates,
+    bng_naturalness,
+    bucket_gap_replicates,
+    frontier_replicates,
+    group_means,
+    label_counts,
+    macro_weighted,
+    mauve_from_counts,
+    naturalness,
+    scaled_w1_replicates,
+    transition_gap_replicates,
+    weighted_mean,
+)
 
 RESAMPLE_FORMAT = "polyalign.resample.v1"
 UTILITY = ("em", "qa_f1", "rouge_l", "language_fidelity")
@@ -153,7 +163,7 @@ def seed_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.
         reps = {k: weighted_mean(Ws, a.scores[k][idx]) for k in UTILITY}
         elig = a.eligible[scope]
 
-        def stack(key):
+        def stack(key, elig=elig):
             return np.stack([per_bucket[b][key] for b in elig], axis=1) if elig else \
                 np.full((W.shape[0], 0), np.nan)
 

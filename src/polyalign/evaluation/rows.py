@@ -240,7 +240,7 @@ class EvalRows:
 
 def _reference_features(references: dict, names: list[str]) -> dict:
     if "buckets" not in references:
-        raise InputError("references: no 'buckets' field (expected the polyalign.references.v1 "
+        raise InputError("references: no 'buckets' field (expected the polyalign.references.v2 "
                          "artifact of polyalign.references.build_references)")
     out = {}
     known = set(names)
@@ -311,7 +311,9 @@ def build_eval_rows(test_records: list[dict], generations: list[dict], human_fea
 
 def embed_texts(model, tokenizer, texts: list[str], batch_size: int, max_length: int) -> np.ndarray:
     """Mean-pooled last hidden state of every text (NaN rows: empty texts, left out of MAUVE)."""
-    from polyalign.critic.encoder import encode_responses  # torch: imported only when embedding
+    from polyalign.critic.encoder import (
+        encode_responses,  # torch: imported only when embedding
+    )
 
     keep = [i for i, t in enumerate(texts) if normalize_text(t)]
     E = np.full((len(texts), model.config.hidden_size), np.nan, dtype=np.float32)

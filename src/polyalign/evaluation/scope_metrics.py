@@ -14,8 +14,14 @@ from dataclasses import asdict
 
 import numpy as np
 
-from polyalign.metrics import (aggregate_score, bng, bng_robust, hcr,
-                               naturalness_utility_frontier, tdm)
+from polyalign.metrics import (
+    aggregate_score,
+    bng,
+    bng_robust,
+    hcr,
+    naturalness_utility_frontier,
+    tdm,
+)
 from polyalign.metrics.mauve_metrics import MauveSettings
 
 from .kernels import label_counts, mauve_from_counts
