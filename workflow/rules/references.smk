@@ -17,7 +17,7 @@ rule features:
     wildcard_constraints:
         run=RUN_PREFIX,
         source=one_of(["human", *SYSTEMS]),
-        split="train|test|train_samples",
+        split="train|val|test|train_samples",
     threads: 1  # feature jobs run side by side
     conda:
         CONDA_ENV
