@@ -51,6 +51,7 @@ def corpus_params():
 
 def all_outputs():
     return [
+        "results/config/resolved.yaml",
         "results/corpus/bucket_stats.json",
         "results/references/references.json",
         "results/critic/report.json",

@@ -51,3 +51,16 @@ rule assign_buckets:
         CONDA_ENV
     script:
         "../scripts/assign_buckets.py"
+
+
+rule resolved_config:
+    output:
+        "results/config/resolved.yaml",
+    params:
+        config=config,
+    log:
+        "results/logs/resolved_config.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/resolved_config.py"

@@ -32,6 +32,10 @@ MODEL_DEFAULTS = {
     "dtype": "auto",  # auto = the stored dtype (scratch models are float32); or float32|bfloat16|float16
     "attn_implementation": "sdpa",
     "seed": 0,
+    "family": None,  # the model_presets key the block came from (set by resolve_model_block)
+    "chat_template": "own",  # own = the tokenizer's; else a .jinja file installed as the template
+    "device": "auto",  # inference device (polyalign.models.runtime)
+    "gradient_checkpointing": False,
 }
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
