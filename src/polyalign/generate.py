@@ -257,7 +257,7 @@ def generate_file(
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
     system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
     from .io import write_jsonl
-    from .models import load_model, model_config
+    from .models.runtime import load_model_for_inference
     from .prompts import PROFILE_LENGTH_MODES, prompt_config
 
     t0 = time.perf_counter()
@@ -271,7 +271,7 @@ def generate_file(
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
-    model, tokenizer = load_model(model_dir, model_config(config.get("model")))
+    model, tokenizer = load_model_for_inference(model_dir, config.get("model"))
     rows = generate_records(
         model, tokenizer, records, system, gcfg, profile_length=mode, length_sampler=sampler,
         max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"], progress=progress,

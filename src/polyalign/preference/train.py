@@ -97,7 +97,7 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
     Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
-    from ..models import load_model, model_config
+    from ..models.runtime import load_for_training
     from ..train.sft import SUMMARY_FILE
     from ..train.trainer import train
 
@@ -107,7 +107,7 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     cfg = preference_config(config, system)
     losses = loss_settings(cfg)
     tcfg = preference_train_config(config, system)
-    model, tokenizer = load_model(start_dir, model_config(config.get("model")))
+    model, tokenizer = load_for_training(start_dir, config.get("model"))
     if reference is None:
         from accelerate import PartialState
 

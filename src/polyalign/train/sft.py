@@ -24,7 +24,8 @@ import torch
 import transformers
 
 from ..io import write_json
-from ..models import build_model, count_parameters, load_model, load_tokenizer, model_config, save_model
+from ..models import build_model, count_parameters, load_tokenizer, model_config
+from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_config
 from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .logprobs import position_ids_from_mask
@@ -106,8 +107,7 @@ def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_di
     mcfg = model_config(config.get("model"))
     t0 = time.perf_counter()
     if mcfg["source"] != "scratch":
-        model, tokenizer = load_model(mcfg["source"], mcfg)
-        save_model(model, tokenizer, out_dir)
+        copy_checkpoint(mcfg["source"], out_dir, mcfg)
         summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
     else:
         tokenizer = load_tokenizer(tokenizer_dir, mcfg)
@@ -137,8 +137,7 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
         raise ValueError(f"train_sft: system must be sft or bucket_sft, got {system!r}")
     t0 = time.perf_counter()
     mcfg = model_config(config.get("model"))
-    model, tokenizer = load_model(base_dir, mcfg)
-    model.train()
+    model, tokenizer = load_for_training(base_dir, mcfg)
     pcfg = prompt_config(config)
     profile_length = config.get("profile_length", "sampled")
     if profile_length not in PROFILE_LENGTH_MODES:
