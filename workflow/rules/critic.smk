@@ -38,6 +38,8 @@ rule critic_scores_human:
     log:
         "results/logs/critic_scores_human.log",
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:
@@ -56,6 +58,8 @@ rule critic_scores_system:
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -13,6 +13,8 @@ rule embed_human:
     log:
         "results/logs/embed_human.log",
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:
@@ -33,6 +35,8 @@ rule embed_system:
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -17,6 +17,8 @@ rule human_features:
     wildcard_constraints:
         split="train|test",
     threads: 1  # feature jobs run side by side
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:
@@ -39,6 +41,8 @@ rule sample_features:
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:
@@ -60,6 +64,8 @@ rule system_features:
     wildcard_constraints:
         system="|".join(SYSTEMS),
     threads: 1
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -56,6 +56,9 @@ class TrainConfig:
     max_steps: int | None = None  # overrides epochs when set
     micro_batch_size: int = 16
     grad_accum: int = 1
+    # Examples per optimizer step over all processes; when set, grad_accum is derived from it
+    # (global / (micro_batch_size · processes)), so 1 and N processes take the same steps.
+    global_batch_size: int | None = None
     max_grad_norm: float | None = 1.0
     mixed_precision: str = "no"  # no | bf16 | fp16 (fp16 needs CUDA; falls back to no)
     seed: int = 0
@@ -112,6 +115,17 @@ def new_accelerator(mixed_precision: str) -> Accelerator:
     return Accelerator(mixed_precision=mixed_precision)
 
 
+def accumulation_steps(config: TrainConfig, nproc: int) -> int:
+    """Micro-batches per process per optimizer step."""
+    if config.global_batch_size is None:
+        return config.grad_accum
+    per_pass = config.micro_batch_size * nproc
+    if config.global_batch_size % per_pass:
+        raise ValueError(f"train config: global_batch_size {config.global_batch_size} is not a multiple of "
+                         f"micro_batch_size {config.micro_batch_size} x {nproc} process(es)")
+    return config.global_batch_size // per_pass
+
+
 def latest_checkpoint(out_dir: Path) -> Path | None:
     root = Path(out_dir) / CHECKPOINTS
     if not root.is_dir():
@@ -151,7 +165,8 @@ def train(
     if n == 0:
         raise ValueError("train: empty dataset")
     micro_per_epoch = math.ceil(n / config.micro_batch_size)
-    per_step = config.grad_accum * nproc
+    grad_accum = accumulation_steps(config, nproc)
+    per_step = grad_accum * nproc
     steps_per_epoch = math.ceil(micro_per_epoch / per_step)
     total = config.max_steps or config.epochs * steps_per_epoch
     warmup = config.warmup_steps or round(config.warmup_ratio * total)
@@ -266,6 +281,8 @@ def train(
         "warmup_steps": warmup,
         "examples": n,
         "mixed_precision": mixed,
+        "processes": nproc,
+        "grad_accum": grad_accum,
         "resumed_from_step": int(resume_from.name.split("-")[1]) if resume_from else None,
         "elapsed_s": elapsed,
     }
