@@ -24,7 +24,7 @@ rule pretrain_base:
     output:
         summary="results/models/base/train_summary.json",
     params:
-        settings=stage_settings("model", "train_common", "pretrain", "prompt"),
+        settings=stage_settings("model", "train_common", "pretrain", "prompt", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/pretrain_base.log",
@@ -45,7 +45,7 @@ rule train_sft:
         summary="results/models/sft/train_summary.json",
     params:
         system="sft",
-        settings=stage_settings("model", "train_common", "sft", "prompt"),
+        settings=stage_settings("model", "train_common", "sft", "prompt", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/train_sft.log",
@@ -66,7 +66,7 @@ rule train_bucket_sft:
         summary="results/models/bucket_sft/train_summary.json",
     params:
         system="bucket_sft",
-        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
+        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/train_bucket_sft.log",

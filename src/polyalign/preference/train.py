@@ -98,7 +98,7 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
     Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
     from ..models.runtime import load_for_training
-    from ..train.sft import SUMMARY_FILE
+    from ..train.sft import SUMMARY_FILE, is_main_process
     from ..train.trainer import train
 
     if not pairs:
@@ -130,7 +130,8 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
         "train": result, "train_config": vars(tcfg), "seconds": time.perf_counter() - t0,
         "versions": {"torch": torch.__version__},
     }
-    write_json(Path(out_dir) / SUMMARY_FILE, summary)
+    if is_main_process():
+        write_json(Path(out_dir) / SUMMARY_FILE, summary)
     log.info("%s: %d pairs, %d steps, %.1f s", system, len(items), result["steps"], summary["seconds"])
     return summary
 

@@ -13,6 +13,7 @@ so Bucket-SFT with τ = 0 is exactly SFT with profile prompts.
 """
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections import Counter
@@ -34,6 +35,11 @@ from .trainer import TrainConfig, train
 from .weights import bucket_weights
 
 SUMMARY_FILE = "train_summary.json"
+
+
+def is_main_process() -> bool:
+    """Rank 0 of an `accelerate launch` (or the only process): the one that writes summaries."""
+    return int(os.environ.get("RANK", "0")) == 0
 
 # Embedded defaults (docs/models.md). A stage's train config is train_common, then the stage's
 # block on top; bucket_sft inherits sft's block so both SFT systems train alike.
@@ -107,7 +113,8 @@ def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_di
     mcfg = model_config(config.get("model"))
     t0 = time.perf_counter()
     if mcfg["source"] != "scratch":
-        copy_checkpoint(mcfg["source"], out_dir, mcfg)
+        if is_main_process():
+            copy_checkpoint(mcfg["source"], out_dir, mcfg)
         summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
     else:
         tokenizer = load_tokenizer(tokenizer_dir, mcfg)
@@ -182,6 +189,8 @@ def _weights_by_bucket(records: list[dict], w: np.ndarray) -> dict:
 
 
 def _write_summary(out_dir, summary: dict) -> None:
+    if not is_main_process():
+        return
     summary["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
                            "python": platform.python_version()}
     write_json(Path(out_dir) / SUMMARY_FILE, summary)

@@ -112,7 +112,8 @@ def new_accelerator(mixed_precision: str) -> Accelerator:
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") != mixed_precision:
         AcceleratorState._reset_state()
-    return Accelerator(mixed_precision=mixed_precision)
+    # cpu=True without CUDA: several processes (accelerate launch) then form a gloo process group.
+    return Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
 
 
 def accumulation_steps(config: TrainConfig, nproc: int) -> int:
@@ -236,6 +237,8 @@ def train(
             for k, v in metrics.items():
                 metrics_sum[k] = metrics_sum.get(k, 0.0) + float(v) / len(group)
             tokens += int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
+        if nproc > 1:  # log the loss of the global batch, not of this rank's share
+            step_loss = float(accelerator.reduce(torch.tensor(step_loss, device=accelerator.device), "mean"))
         max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
         grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_norm))
         lr = scheduler.get_last_lr()[0]
