@@ -46,6 +46,7 @@ def corpus_params():
     return {
         "corpora": config["corpora"],
         "seed": config["seed"],
+        "max_drop_rate": config["corpus_build"]["max_drop_rate"],
     }
 
 

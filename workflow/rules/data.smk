@@ -23,6 +23,7 @@ rule build_corpus:
         records="results/corpus/records.jsonl",
         dedup_report="results/corpus/dedup_report.json",
         build_log="results/corpus/build_log.json",
+        drop_report="results/corpus/drop_report.json",
     params:
         **corpus_params(),
     log:
