@@ -5,8 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: run test setup
+# Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
+# `snakemake --rerun-incomplete` (README, "When a run is interrupted").
 run: $(VENV)/.installed
-	$(BIN)/snakemake --cores all
+	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q

@@ -35,9 +35,8 @@ def test_profile_names_only_real_rules():
 
 
 def test_every_model_loading_rule_declares_a_gpu():
-    loaders = {"train_sft", "train_bucket_sft", "train_preference", "train_critic", "generate_test",
-               "generate_train_samples", "reference_logps", "human_features", "system_features",
-               "sample_features", "embed_human", "embed_system", "critic_scores_system", "critic_scores_human"}
+    loaders = {"train_sft", "train_preference", "train_critic", "generate_test", "generate_train_samples",
+               "reference_logps", "features", "embeddings", "critic_scores", "judge_system"}
     assert loaders <= set(GPU_RULES)
 
 
@@ -66,6 +65,6 @@ def test_dry_run_of_the_paper_dag_with_the_slurm_profile(tmp_path):
                           timeout=600)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    for rule in ("build_corpus", "train_sft", "train_bucket_sft", "train_preference", "generate_test",
+    for rule in ("build_corpus", "train_sft", "train_preference", "generate_test",
                  "table2_main_benchmark"):
         assert re.search(rf"\b{rule}\b", out), rule

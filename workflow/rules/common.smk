@@ -1,4 +1,6 @@
 # Helpers shared by the rule files.
+import os
+from pathlib import Path
 
 # One software environment for every rule (used with --software-deployment-method conda).
 CONDA_ENV = "../../environment.yml"
@@ -8,14 +10,20 @@ CONDA_ENV = "../../environment.yml"
 # early systems keeps the other core busy with those instead of leaving the chain for last.
 CRITICAL_PATH = 10
 
-# The systems compared (METHOD.md §8) and the model each one generates with.
-PAPER_SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
-# The optional oracle row (METHOD §8, config oracle_row): Bucket-SFT prompted with the gold length bin.
-ORACLE_SYSTEMS = ["bucket_sft_gold"] if config.get("oracle_row", False) else []
-SYSTEMS = PAPER_SYSTEMS + ORACLE_SYSTEMS
-SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}
-# Preference systems: the checkpoint each starts from, whose train-prompt samples are its negatives.
-START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
+# The systems compared and what each one is (model, prompt style, start policy, label):
+# polyalign.systems is the one definition; the rules only read it.
+from polyalign import systems as system_registry
+
+SYSTEMS = system_registry.systems(oracle_row=config["oracle_row"])
+SFT_MODELS = list(system_registry.SFT_MODELS)
+PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
+# The policies whose train-prompt samples are the critic's negatives and the pairs' rejected side.
+SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly one of `names`."""
+    return "|".join(names)
 
 
 def model_summary(name):
@@ -32,14 +40,85 @@ def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
     from polyalign.preference.config import preference_config
 
-    system = next(s for s, p in START_POLICY.items() if p == policy)
-    return int(preference_config(config, system)["num_samples"])
+    return int(preference_config(config, system_registry.system_for_policy(policy))["num_samples"])
+
+
+def split_records(split):
+    """The corpus split a response set answers (train-prompt samples answer train prompts)."""
+    return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
+
+
+def response_inputs(source, split):
+    """Inputs of a job that reads one response set: human answers of a split (source human) or
+    a system's generations (test) or a policy's train-prompt samples (train_samples)."""
+    inputs = {"records": split_records(split)}
+    if source == "human":
+        if split not in ("train", "test"):
+            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+    else:
+        if split not in ("test", "train_samples"):
+            raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
+        inputs["generations"] = f"results/generations/{source}/{split}.jsonl"
+    return inputs
+
+
+def embedding_source(name):
+    """results/embeddings/human_test.npz holds the human test answers, {system}.npz a system's."""
+    return "human" if name == "human_test" else name
+
+
+def sft_settings(model):
+    """The config blocks train_sft reads for `model` (sft | bucket_sft)."""
+    blocks = ["model", "train_common", "sft", "prompt", "launch"]
+    if model == "bucket_sft":
+        blocks += ["bucket_sft", "profile_length"]
+    return stage_settings(*blocks)
+
+
+def pairs_inputs(wildcards):
+    """Pairs read the start policy's samples, and the critic only when the system uses it
+    (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    from polyalign.preference.config import preference_config
+
+    policy = system_registry.start_policy(wildcards.system)
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl"}
+    if preference_config(config, wildcards.system)["critic"]:
+        inputs["critic"] = "results/critic/model"
+    return inputs
+
+
+def library_digest(basedir, script):
+    """Digest of the library code a rule's script runs (a param: editing that code reruns it)."""
+    from polyalign.provenance import source_digest
+
+    return source_digest(os.path.join(str(basedir), script))
+
+
+def corpus_files(path):
+    """Every file under a local corpus path (hidden ones aside), listed at DAG time."""
+    if os.path.isfile(path):
+        return [path]
+    found = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
+    return found
 
 
 def corpus_inputs(wildcards=None):
-    """The fetched data manifest when the embedded corpus is used; nothing otherwise (paper
-    scale reads the configured paths or hub ids directly)."""
-    return ["data/MANIFEST.json"] if config["fetch"]["embedded"] else []
+    """The raw corpus files build_corpus reads, so that editing one reruns the build: every file
+    under each configured local path, plus the outputs of the embedded fetch when the workflow
+    writes the corpus. The fetch is a checkpoint: the list is made once it has run, so it is the
+    same list on every later run (a changed set of inputs would rerun the build). Hub ids have no
+    local files; their revision is in the params."""
+    files = []
+    if config["fetch"]["embedded"]:
+        files += list(checkpoints.fetch_embedded_corpus.get().output)
+    for source in config["corpora"].values():
+        path = source.get("path")
+        if path and os.path.exists(path):
+            files += corpus_files(path)
+    return files
 
 
 def corpus_params():
@@ -61,9 +140,39 @@ def all_outputs():
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
+        *[f"results/human_eval/{lang}/rating_page.html" for lang in config["human_eval"]["languages"]],
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table3_llm_judge",
+                "table8_human_eval"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores"]
+
+
+# LLM judges (Table 3) and human-evaluation ratings (Table 8).
+JUDGES = sorted(config["judge"]["models"])
+
+
+def wildcard_choice(names):
+    """A wildcard constraint matching exactly the given names (nothing when there are none)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+def judge_model(name):
+    return dict(config["judge"]["models"][name])
+
+
+def judge_settings():
+    return {k: config["judge"][k] for k in ("batch_size", "max_prompt_tokens", "device")}
+
+
+def judge_runs():
+    """One {judge, seed, system} per judge scores file that Table 3 reads."""
+    return [{"judge": j, "seed": None, "system": s} for j in JUDGES for s in SYSTEMS]
+
+
+def returned_ratings(language):
+    """Rating files returned by raters for one language (found at DAG time)."""
+    folder = Path(config["human_eval"]["ratings_dir"]) / language
+    return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []

@@ -1,7 +1,8 @@
 # Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
 
 
-rule fetch_embedded_corpus:
+# A checkpoint: build_corpus lists the fetched files as its inputs, which exist only after it ran.
+checkpoint fetch_embedded_corpus:
     output:
         "data/MANIFEST.json",
     params:

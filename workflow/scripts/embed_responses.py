@@ -1,4 +1,4 @@
-"""Rules embed_human / embed_system: MAUVE embeddings of human test answers or of a system's
+"""Rule embeddings: MAUVE embeddings of human test answers or of a system's
 test generations (polyalign.evaluation.embed).
 
 input:
@@ -16,9 +16,9 @@ from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    settings = snakemake.config["embeddings"]
+    settings = snakemake.params.settings["embeddings"]
     encoder = settings.get("encoder") or str(model_dir(snakemake.input.encoder))
-    model, tokenizer = load_encoder(encoder, device=snakemake.config["model"].get("device", "auto"))
+    model, tokenizer = load_encoder(encoder, device=snakemake.params.settings["model"]["device"])
     if "generations" in snakemake.input.keys():
         rows = read_jsonl(snakemake.input.generations)
         ids, texts = [g["id"] for g in rows], [g["answer"] for g in rows]

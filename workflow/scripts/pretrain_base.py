@@ -19,7 +19,7 @@ from polyalign.workflow_io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": "pretrain", "config": snakemake.config, "out_dir": str(out_dir),
+    job = {"stage": "pretrain", "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
            "inputs": {"train": snakemake.input.train, "tokenizer": snakemake.input.tokenizer}}
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     if summary["trained"]:

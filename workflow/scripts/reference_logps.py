@@ -1,8 +1,8 @@
-"""Rule reference_logps_{system}: reference log-probs of a pair set under the frozen starting
+"""Rule reference_logps: reference log-probs of a pair set under the frozen starting
 checkpoint, cached once (`polyalign.preference.reference_cache.build_reference_cache`).
 
 input:
-    pairs    pairs JSONL of the system (rule build_pairs_{system})
+    pairs    pairs JSONL of the system (rule build_pairs)
     model    the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
              or its directory
 output:
@@ -18,6 +18,6 @@ from polyalign.preference.reference_cache import build_reference_cache
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    summary = build_reference_cache(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.config,
+    summary = build_reference_cache(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.params.settings,
                                     snakemake.params.system, snakemake.output.logps)
     write_json(snakemake.output.summary, summary)

@@ -1,8 +1,8 @@
-"""Rule train_{system}: DPO or HDPO training (`polyalign.preference.train_preference`).
+"""Rule train_preference: DPO or HDPO training (`polyalign.preference.train_preference`).
 
 input:
-    pairs      pairs JSONL of the system (rule build_pairs_{system})
-    reference  reference log-prob cache JSONL (rule reference_logps_{system})
+    pairs      pairs JSONL of the system (rule build_pairs)
+    reference  reference log-prob cache JSONL (rule reference_logps)
     model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
                or its directory
 output:
@@ -21,7 +21,7 @@ from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": snakemake.params.system, "config": snakemake.config, "out_dir": str(out_dir),
+    job = {"stage": snakemake.params.system, "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
            "inputs": {"pairs": snakemake.input.pairs, "model": str(model_dir(snakemake.input.model)),
                       "reference": snakemake.input.reference}}
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])

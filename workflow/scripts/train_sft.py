@@ -1,4 +1,4 @@
-"""Rule train_{system} for system = sft | bucket_sft (`polyalign.train.sft.train_sft`).
+"""Rule train_sft for model = sft | bucket_sft (`polyalign.train.sft.train_sft`).
 
 sft: plain prompts, unweighted. bucket_sft: bucket-profile prompts and bucket weights (config
 `bucket_sft: {tau, cap, sampler}`); both use `sft:` on top of `train_common:`, bucket_sft's own
@@ -22,7 +22,7 @@ from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": snakemake.params.system, "config": snakemake.config, "out_dir": str(out_dir),
+    job = {"stage": snakemake.params.system, "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
            "inputs": {"train": snakemake.input.train, "model": str(model_dir(snakemake.input.model))}}
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],

@@ -12,7 +12,7 @@ PRESET_KEYS = ("source", "chat_template", "dtype", "max_length", "attn_implement
 
 def resolve_model_block(config: dict) -> dict:
     """The `model:` block with its preset applied and `path` folded into `source`."""
-    block = dict(config.get("model") or {})
+    block = {k: v for k, v in (config.get("model") or {}).items() if not (k in ("preset", "path") and v is None)}
     presets = config.get("model_presets") or {}
     name = block.pop("preset", None)
     if name is not None:

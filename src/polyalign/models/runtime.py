@@ -72,8 +72,13 @@ def load_for_inference(path: str | os.PathLike, *, device: str | None = "auto", 
     target = inference_device(device)
     cls = _auto_model_class(str(path), trust_remote_code, kind)
     kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}  # None: transformers' choice
-    model = cls.from_pretrained(str(path), dtype=inference_dtype(dtype, target), trust_remote_code=trust_remote_code,
-                                **kwargs)
+    kwargs.update(dtype=inference_dtype(dtype, target), trust_remote_code=trust_remote_code)
+    if kind == "causal_lm":
+        from .factory import pretrained_model  # names the directory when its files are damaged
+
+        model = pretrained_model(path, **kwargs)
+    else:
+        model = cls.from_pretrained(str(path), **kwargs)
     tokenizer = load_tokenizer(path, trust_remote_code)
     if kind == "causal_lm":
         from .factory import set_generation_ids
@@ -106,15 +111,11 @@ def load_encoder(path: str | os.PathLike, *, device: str | None = "auto", dtype:
 def load_for_training(path: str | os.PathLike, model_cfg: dict | None = None):
     """(model, tokenizer) for a training stage: float32 master weights on the CPU (accelerate
     moves them to the process's device), train mode, gradient checkpointing if configured."""
-    from transformers import AutoModelForCausalLM
-
-    from .factory import model_config, set_generation_ids
+    from .factory import model_config, pretrained_model, set_generation_ids
 
     cfg = model_config(model_cfg)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(path), dtype=torch.float32, attn_implementation=cfg["attn_implementation"],
-        trust_remote_code=cfg["trust_remote_code"],
-    )
+    model = pretrained_model(path, dtype=torch.float32, attn_implementation=cfg["attn_implementation"],
+                             trust_remote_code=cfg["trust_remote_code"])
     tokenizer = load_tokenizer(path, cfg["trust_remote_code"])
     set_generation_ids(model, tokenizer)
     if cfg["gradient_checkpointing"]:
@@ -127,13 +128,11 @@ def load_for_training(path: str | os.PathLike, model_cfg: dict | None = None):
 def copy_checkpoint(source: str | os.PathLike, out_dir: str | os.PathLike, model_cfg: dict | None = None):
     """A hub/local model saved into `out_dir` as stored (dtype kept), its tokenizer prepared and
     given the configured chat template; returns (model, tokenizer)."""
-    from transformers import AutoModelForCausalLM
-
     from .chat import install_chat_template
-    from .factory import model_config, save_model, set_generation_ids
+    from .factory import model_config, pretrained_model, save_model, set_generation_ids
 
     cfg = model_config(model_cfg)
-    model = AutoModelForCausalLM.from_pretrained(str(source), dtype="auto", trust_remote_code=cfg["trust_remote_code"])
+    model = pretrained_model(source, dtype="auto", trust_remote_code=cfg["trust_remote_code"])
     tokenizer = install_chat_template(load_tokenizer(source, cfg["trust_remote_code"]), cfg["chat_template"])
     set_generation_ids(model, tokenizer)
     save_model(model, tokenizer, out_dir)
