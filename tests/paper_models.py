@@ -69,3 +69,16 @@ def build_tiny_checkpoint(family: str, out_dir, hidden: int = 32, layers: int = 
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     return out
+
+
+# config/paper.yaml's local-copy corpora (not loadable from the hub) -> their test fixtures
+LOCAL_CORPORA = {"data/paper/eli5_category": "eli5", "data/paper/multiwoz/data/MultiWOZ_2.2": "multiwoz",
+                 "data/paper/dureader": "dureader"}
+
+
+def link_local_corpora(work: Path) -> None:
+    """Put the fixture copies where config/paper.yaml expects the local corpora (dry runs)."""
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "corpora"
+    for rel, key in LOCAL_CORPORA.items():
+        (work / rel).parent.mkdir(parents=True, exist_ok=True)
+        (work / rel).symlink_to(fixtures / key, target_is_directory=True)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from ..conftest import REPO
+from ..paper_models import link_local_corpora
 
 PROFILE = yaml.safe_load((REPO / "workflow" / "profiles" / "slurm" / "config.yaml").read_text())
 CPU_PARTITION = PROFILE["default-resources"]["slurm_partition"]
@@ -60,6 +61,7 @@ def test_dry_run_of_the_paper_dag_with_the_slurm_profile(tmp_path):
     for d in ("workflow", "config"):
         shutil.copytree(REPO / d, tmp_path / d)
     shutil.copy(REPO / "environment.yml", tmp_path / "environment.yml")
+    link_local_corpora(tmp_path)  # the three corpora config/paper.yaml reads from local copies
     proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "workflow/profiles/slurm",
                            "--configfile", "config/paper.yaml"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=600)
