@@ -17,7 +17,11 @@ import yaml
 from ..conftest import REPO
 from ..paper_models import build_tiny_checkpoint
 
-pytestmark = pytest.mark.slow
+# Opt-in until it has been timed on an idle 2-core machine (the DAG has ~80 jobs; on the shared
+# development machine it took ~25 min): POLYALIGN_PAPER_SHAPED=1 runs it.
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.environ.get("POLYALIGN_PAPER_SHAPED") != "1",
+                                 reason="paper-shaped DAG run is opt-in: set POLYALIGN_PAPER_SHAPED=1")]
 
 FIXTURES = REPO / "tests" / "fixtures" / "corpora"
 SIZES = {  # everything else is config/paper.yaml as shipped
