@@ -1,5 +1,5 @@
 """Rule embeddings: MAUVE embeddings of human test answers or of a system's
-test generations (polyalign.evaluation.embed).
+test generations (polyalign.evaluation.rows.embed_texts).
 
 input:
     records      results/corpus/test.jsonl
@@ -10,8 +10,8 @@ output:
     embeddings   .npz with ids, E (float32; NaN rows = empty generations, left out of MAUVE)
 log: one file. threads: torch threads.
 """
+from polyalign.evaluation.rows import embed_texts, save_embeddings
 from polyalign.models.runtime import load_encoder
-from polyalign.evaluation.embed import embed_texts, save_embeddings
 from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
