@@ -98,6 +98,23 @@ def test_every_system_generated_the_full_test_split(workdir, first_run):
         assert sorted(r["id"] for r in rows) == sorted(test_ids), system
 
 
+def test_no_generation_file_contains_a_replacement_character(workdir, first_run):
+    """Every generation file of the run (test generations and train-prompt samples, every seed):
+    the character-level tokenizer has no byte tokens, so no output can hold U+FFFD."""
+    files = sorted(p for p in (workdir / "results").rglob("*.jsonl") if "generations" in p.parts)
+    assert len(files) >= len(SYSTEMS) + 2, files  # every system's test file + the two train-sample files
+    for path in files:
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            assert "\ufffd" not in row["output"] and "\ufffd" not in row["answer"], (path, row["id"])
+
+
+def test_tokenizer_serves_chinese(workdir, first_run):
+    report = json.loads((workdir / "results/models/tokenizer/tokenizer_report.json").read_text())
+    assert report["n_cjk_chars_not_one_token"] == 0 and report["cjk_chars"] > 0
+    assert report["per_language"]["zh"]["tokens_per_char"] <= 1.1
+
+
 def test_second_run_has_nothing_to_do(workdir, first_run):
     proc = snakemake(workdir)
     assert proc.returncode == 0

@@ -71,6 +71,13 @@ def stage_settings(*blocks):
     return {block: config.get(block) for block in blocks}
 
 
+def pair_profile_length(mode):
+    """profile_length of the train-prompt samples that make pairs: the chosen answer's own bin."""
+    from polyalign.preference.pairs import pair_profile_length as rule
+
+    return rule(mode)
+
+
 def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
     from polyalign.preference.config import preference_config
@@ -106,17 +113,21 @@ def sft_settings(model):
     """The config blocks train_sft reads for `model` (sft | bucket_sft)."""
     blocks = ["model", "train_common", "sft", "prompt", "launch"]
     if model == "bucket_sft":
-        blocks += ["bucket_sft", "profile_length"]
+        blocks += ["bucket_sft", "profile_length", "min_bucket_size"]
     return stage_settings(*blocks)
 
 
 def pairs_inputs(wildcards):
-    """Pairs read the start policy's samples, and the critic only when the system uses it
-    (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    """Pairs read the start policy's samples, the other preference system's samples (both train
+    on the same prompts), the references (buckets with a reference, for both systems), and the
+    critic only when the system uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
     from polyalign.preference.config import preference_config
 
     policy = system_registry.start_policy(wildcards.system)
-    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl"}
+    other = next(s for s in PREFERENCE_SYSTEMS if s != wildcards.system)
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl",
+              "companion": f"results/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
+              "references": "results/references/references.json"}
     if preference_config(config, wildcards.system)["critic"]:
         inputs["critic"] = "results/critic/model"
     return inputs

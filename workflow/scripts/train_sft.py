@@ -27,3 +27,10 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["examples"], summary["seconds"])
+    if "weighting" in summary:
+        wr = summary["weighting"]
+        log.info("bucket weights: %d bucket(s) under min_bucket_size %d backed off (backoff %s); max weight %.3g",
+                 wr["buckets_backed_off"], wr["min_bucket_size"], wr["backoff"], wr["loss_mass"]["max_weight"])
+        for kind in ("by_language", "by_bucket_size"):
+            for key, v in wr["loss_mass"][kind].items():
+                log.info("loss-mass share %s %s: %.3f (examples %.3f)", kind, key, v["loss_mass"], v["examples"])

@@ -1,6 +1,6 @@
 """Tokenizer and model from the `model:` config block: trained from scratch or loaded from the hub.
 
-`source: scratch` builds a byte-level BPE tokenizer on the train split and a small LLaMA-style
+`source: scratch` builds a character-level BPE tokenizer (every CJK character one token) on the train split and a small LLaMA-style
 decoder (`LlamaForCausalLM`) sized by the config; any other `source` is a hub id or local path
 loaded with the Auto classes (`trust_remote_code` off unless the config turns it on). Both end
 up as a `save_pretrained` directory (safetensors), and every later stage loads that directory
@@ -50,7 +50,11 @@ def build_tokenizer(cfg: dict, train_records: list[dict] | None = None):
     if cfg["source"] == "scratch":
         if not train_records:
             raise ValueError("model.source=scratch needs the train split to train a tokenizer")
-        tok = train_tokenizer(record_texts(train_records), cfg["vocab_size"], cfg["tokenizer_min_frequency"])
+        from ..prompts import prompt_scaffold_texts
+
+        # The fixed prompt texts too, so that no character of a rendered prompt is <unk>.
+        texts = [*record_texts(train_records), *prompt_scaffold_texts()]
+        tok = train_tokenizer(texts, cfg["vocab_size"], cfg["tokenizer_min_frequency"])
     else:
         tok = AutoTokenizer.from_pretrained(cfg["source"], trust_remote_code=cfg["trust_remote_code"])
     return prepare_tokenizer(tok)
