@@ -103,7 +103,7 @@ def walk(node, schema, path="config"):
 
 # Maps keyed by names the user chooses (corpora, judges) and free-form keyword arguments.
 OPEN_MAPS = ("config.corpora", "config.judge.models", "config.judge.models.*.chat_template_kwargs",
-             "config.model_presets", "config.detectors", "config.detectors.*")
+             "config.model_presets")
 
 
 def test_every_block_is_closed_and_every_key_described():
@@ -115,11 +115,11 @@ def test_every_block_is_closed_and_every_key_described():
 
 
 # Blocks whose keys override another block on purpose carry no default for the inherited keys;
-# corpus entries are passed to their loader, which documents its own choices; model presets and
-# detector entries are user-named maps whose keys are all given where they are written.
+# corpus entries are passed to their loader, which documents its own choices; model presets are
+# user-named maps whose keys are all given where they are written.
 OVERRIDE_BLOCKS = ("config.pretrain.", "config.sft.", "config.bucket_sft.", "config.preference.",
                    "config.dpo.", "config.hdpo.", "config.corpora.", "config.judge.models.",
-                   "config.model_presets.", "config.detectors.")
+                   "config.model_presets.")
 
 
 def test_every_key_outside_override_blocks_has_a_default():

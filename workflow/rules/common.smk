@@ -26,6 +26,19 @@ def one_of(names):
     return "|".join(names)
 
 
+def detector_run_models():
+    """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
+    from polyalign.detectors.scoring import detector_config, run_models_used
+
+    return run_models_used(detector_config(config))
+
+
+def detectors_white_box():
+    from polyalign.detectors.scoring import detector_config, white_box
+
+    return white_box(detector_config(config))
+
+
 # Run seeds whose evaluations are pooled. Until the training and generation stages are keyed by
 # seed (results/seed{seed}/...), the workflow has one run, evaluated as seed 0 from the unseeded
 # paths (`seed_run_path`).
@@ -87,6 +100,8 @@ def num_samples_for_policy(policy):
 
 def split_records(split):
     """The corpus split a response set answers (train-prompt samples answer train prompts)."""
+    if split == "val":
+        return "results/corpus/val.jsonl"
     return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
 
 
@@ -95,8 +110,8 @@ def response_inputs(source, split):
     a system's generations (test) or a policy's train-prompt samples (train_samples)."""
     inputs = {"records": split_records(split)}
     if source == "human":
-        if split not in ("train", "test"):
-            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"human answers exist for the train, val and test splits, not {split!r}")
     else:
         if split not in ("test", "train_samples"):
             raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
@@ -191,9 +206,10 @@ def all_outputs():
 
 
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-                "table3_llm_judge", "table8_human_eval"]
+                "table3_llm_judge", "table8_human_eval", "table4_detectors"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
+                 "figure_detector_roc"]
 
 
 # LLM judges (Table 3) and human-evaluation ratings (Table 8).
