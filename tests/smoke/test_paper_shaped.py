@@ -34,7 +34,7 @@ SIZES = {  # everything else is config/paper.yaml as shipped
     "critic": {"epochs": 3, "max_length": 128, "encoder_batch_size": 32, "collapse_min_std": 0.0},
     "preference": {"global_batch_size": 8, "micro_batch_size": 4, "ref_batch_size": 32},
     "embeddings": {"batch_size": 32, "max_length": 64},
-    "evaluation": {"min_bucket_size": 2, "bootstrap": {"n_resamples": 20, "n_resamples_expensive": 2},
+    "evaluation": {"min_bucket_size": 2, "bootstrap": {"n_resamples": 20},
                    "diversity": {"n_samples": 20, "n_references": 5},
                    "mauve": {"kmeans_num_redo": 1, "kmeans_max_iter": 20}},
     "figures": {"tsne": {"max_points": 50}},
