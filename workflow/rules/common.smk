@@ -156,7 +156,7 @@ def embedding_source(name):
 
 def sft_settings(wildcards):
     """The config blocks train_sft reads for `model` (sft | bucket_sft), seeded."""
-    blocks = ["model", "train_common", "sft", "prompt", "profile_length"]
+    blocks = ["model", "train_common", "sft", "prompt", "profile_length", "launch"]
     if wildcards.model == "bucket_sft":
         blocks += ["bucket_sft", "min_bucket_size"]
     return seeded_settings(wildcards.seed, *blocks)
@@ -222,11 +222,13 @@ def corpus_params():
     return {
         "corpora": config["corpora"],
         "seed": config["seed"],
+        "max_drop_rate": config["corpus_build"]["max_drop_rate"],
     }
 
 
 def all_outputs():
     return [
+        "results/config/resolved.yaml",
         "results/corpus/bucket_stats.json",
         "results/references/references.json",
         *per_seed("results/seed{seed}/critic/report.json"),

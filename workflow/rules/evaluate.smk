@@ -10,13 +10,15 @@ rule embeddings:
     output:
         embeddings="results/{run}embeddings/{name}.npz",
     params:
-        settings=stage_settings("embeddings"),
+        settings=stage_settings("embeddings", "model"),
     log:
         "results/logs/{run}embeddings_{name}.log",
     wildcard_constraints:
         run=RUN_PREFIX,
         name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

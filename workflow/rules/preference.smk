@@ -55,7 +55,7 @@ rule train_preference:
         summary="results/seed{seed}/models/{system}/train_summary.json",
     params:
         system="{system}",
-        settings=lambda wc: seeded_settings(wc.seed, "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_preference_{system}.log",

@@ -19,6 +19,8 @@ rule features:
         source=one_of(["human", *SYSTEMS]),
         split="train|val|test|train_samples",
     threads: 1  # feature jobs run side by side
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:
