@@ -3,11 +3,13 @@
 Every function draws one figure from plain inputs and writes the PNG/PDF pair atomically.
 Determinism: Agg backend, no timestamps or software strings in the files, seeded t-SNE on one
 thread. Fonts: DejaVu Sans, with a CJK font as fallback when one is configured (`cjk_font`, a
-file path) or found at a known Debian path; before saving, every character of every text in the
-figure is checked against the fonts, so a missing glyph is an error, never tofu.
+file path) or found at a known system path. No label the workflow draws needs one (bucket ids are
+ASCII); if a text ever has a character no font covers, it is drawn as "?" with a warning naming
+the characters, never as an invisible box and never by asking for a system package.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,20 +29,20 @@ from ..io import atomic_path  # noqa: E402
 from .inventory import bucket_label  # noqa: E402
 
 BASE_FONT = "DejaVu Sans"
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",        # Debian fonts-wqy-microhei
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",          # Debian fonts-wqy-zenhei
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian fonts-noto-cjk
+CJK_FONT_CANDIDATES = (  # used when present; never required
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
-INSTALL_HINT = ("install a CJK font (Debian: apt-get install fonts-wqy-microhei) or set "
-                "figures.cjk_font to the path of a .ttf/.ttc/.otf file with CJK glyphs")
+INSTALL_HINT = "set figures.cjk_font to the path of a .ttf/.ttc/.otf file with CJK glyphs"
+MISSING_GLYPH = "?"
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None, "Creator": None, "Producer": None}
 DPI = 150
 
 
-class MissingGlyphError(RuntimeError):
-    """A figure text contains characters that no configured font can draw."""
+class MissingGlyphWarning(UserWarning):
+    """A figure text contained characters that no configured font can draw (drawn as "?")."""
 
 
 def resolve_cjk_font(path: str | None = None) -> Path | None:
@@ -69,24 +71,32 @@ def _charmap(family: str) -> frozenset[int]:
     return frozenset(FT2Font(path).get_charmap())
 
 
-def check_glyphs(fig, chain: Sequence[str]) -> None:
-    """Raise MissingGlyphError when a text of the (drawn) figure has a character outside every
-    font of chain. Tick labels exist only after a draw: call it after the first savefig."""
+def replace_missing_glyphs(fig, chain: Sequence[str]) -> str:
+    """Replace, in every visible text of the (drawn) figure, each character outside every font of
+    chain by MISSING_GLYPH, warn once naming them, and return them ("" when none). Tick labels
+    exist only after a draw: call it after a first savefig."""
     covered = frozenset().union(*(_charmap(f) for f in chain))
+    missing_all = set()
     for text in fig.findobj(Text):
-        missing = sorted({ch for ch in text.get_text() if not ch.isspace() and ord(ch) not in covered})
+        content = text.get_text()
+        missing = {ch for ch in content if not ch.isspace() and ord(ch) not in covered}
         if missing and text.get_visible():
-            raise MissingGlyphError(f"no font for {''.join(missing)!r} in text "
-                                    f"{text.get_text()[:60]!r} (fonts: {list(chain)}); {INSTALL_HINT}")
+            missing_all |= missing
+            text.set_text("".join(MISSING_GLYPH if ch in missing else ch for ch in content))
+    if missing_all:
+        warnings.warn(f"no font for {''.join(sorted(missing_all))!r} (fonts: {list(chain)}): drawn as "
+                      f"{MISSING_GLYPH!r}; {INSTALL_HINT}", MissingGlyphWarning, stacklevel=3)
+    return "".join(sorted(missing_all))
 
 
 def save_figure(fig, png_path, pdf_path, chain: Sequence[str]) -> None:
-    """Write PNG and PDF without timestamps, both or neither (atomic; glyphs checked after the
-    PNG is drawn and before anything is renamed into place); close the figure."""
+    """Write PNG and PDF without timestamps, both or neither (atomic); characters no font has are
+    replaced (with a warning) after the first draw, and the PNG redrawn; close the figure."""
     try:
         with atomic_path(png_path) as tmp_png:
             fig.savefig(tmp_png, format="png", metadata=PNG_METADATA, dpi=DPI)
-            check_glyphs(fig, chain)
+            if replace_missing_glyphs(fig, chain):
+                fig.savefig(tmp_png, format="png", metadata=PNG_METADATA, dpi=DPI)
             with atomic_path(pdf_path) as tmp_pdf:
                 fig.savefig(tmp_pdf, format="pdf", metadata=PDF_METADATA, dpi=DPI)
     finally:
