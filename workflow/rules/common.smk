@@ -1,10 +1,8 @@
 # Helpers shared by the rule files.
 
-# One software environment for every rule. With --software-deployment-method conda, Snakemake
-# activates the named conda environment that `conda env create -f environment.yml` creates
-# (a named environment, not the file: Snakemake would copy the file into .snakemake/conda/,
-# where its `-e .` no longer points at this repository).
-CONDA_ENV = "polyalign"
+# One software environment for every rule, built by `snakemake --sdm conda` (path relative to
+# this file). Without --sdm conda the rules run in the current environment (README "Setup").
+CONDA_ENV = "../envs/polyalign.yaml"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
 # -> reference log-probs -> DPO/HDPO: with 2 cores, starting it before the evaluation of the
@@ -41,14 +39,11 @@ def num_samples_for_policy(policy):
 
 # The embedded corpus is written into two folders of data/ (its only ones: data/paper/ and anything
 # else there belong to the user).
-EMBEDDED_DATA_DIR = "data"
-
-
 def embedded_corpus_files():
     """Every file the embedded fetch writes, known before it runs (from the package pins)."""
-    from polyalign.data.fetch_embedded import embedded_files
+    from polyalign.data.fetch_embedded import DATA_DIR, embedded_files
 
-    return [f"{EMBEDDED_DATA_DIR}/{rel}" for rel in embedded_files()]
+    return [f"{DATA_DIR}/{rel}" for rel in embedded_files()]
 
 
 def corpus_inputs(wildcards=None):
@@ -85,3 +80,39 @@ def all_outputs():
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
 PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores"]
+
+
+# --- what DVC shows (rules/dvc.smk) ---
+# Trained models with a training curve; BaseLM is trained once, the others once per seed when
+# the config has `seeds` (results/seed{seed}/...), else once (results/models/...).
+TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
+
+
+def seeded_runs():
+    """[(seed or None, path prefix)] of the per-seed results layout, or of today's single run."""
+    seeds = config.get("seeds")
+    if not seeds:
+        return [(None, "results")]
+    return [(seed, f"results/seed{seed}") for seed in seeds]
+
+
+def training_logs():
+    """{curve name: train_summary.json of the model}; the log lies next to the summary."""
+    logs = {"base": "results/models/base/train_summary.json"}
+    for seed, prefix in seeded_runs():
+        for name in TRAINED_MODELS:
+            curve = name if seed is None else f"{name}_seed{seed}"
+            logs[curve] = f"{prefix}/models/{name}/train_summary.json"
+    return logs
+
+
+def per_seed_metric_files():
+    """{"system__seed": metrics JSON of that system and seed} (seed "none" without seeds)."""
+    files = {}
+    for seed, _ in seeded_runs():
+        for system in SYSTEMS:
+            if seed is None:
+                files[f"{system}__none"] = f"results/metrics/{system}.json"
+            else:
+                files[f"{system}__{seed}"] = f"results/metrics/seed{seed}/{system}.json"
+    return files

@@ -6,7 +6,6 @@ rule fetch_embedded_corpus:
         files=embedded_corpus_files(),
         manifest="results/corpus/fetch_manifest.json",
     params:
-        data_dir=EMBEDDED_DATA_DIR,
         chitchat_conversations=config["fetch"]["chitchat_conversations"],
         seed=config["seed"],
         check_dvc_pin=config["fetch"]["check_dvc_pin"],

@@ -19,7 +19,9 @@ from pathlib import Path
 PACKAGES = {"chatterbot-corpus": "1.3.3", "chitchat-dataset": "0.9.0"}
 PINS = json.loads((Path(__file__).with_name("embedded_pins.json")).read_text())
 CHATTERBOT_LANGUAGES = ("english", "chinese")
-# The only folders of data/ a fetch writes; everything else there belongs to the user.
+# The workflow's data folder (relative to the working directory) and the only folders of it a
+# fetch writes; everything else there belongs to the user.
+DATA_DIR = "data"
 OWN_SUBFOLDERS = ("chatterbot_corpus", "chitchat_dataset")
 
 
