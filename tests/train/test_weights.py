@@ -1,4 +1,4 @@
-"""Bucket-SFT example weights and HDPO pair weights on hand-computed numbers (METHOD §4, §6)."""
+"""Bucket-SFT example weights and HDPO pair weights on hand-computed numbers (docs/method.md §4, §6)."""
 import math
 
 import numpy as np

@@ -9,9 +9,9 @@ CONDA_ENV = "../envs/polyalign.yaml"
 # early systems keeps the other core busy with those instead of leaving the chain for last.
 CRITICAL_PATH = 10
 
-# The systems compared (METHOD.md §8) and the model each one generates with.
+# The systems compared (docs/method.md §8) and the model each one generates with.
 PAPER_SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
-# The optional oracle row (METHOD §8, config oracle_row): Bucket-SFT prompted with the gold length bin.
+# The optional oracle row (docs/method.md §8, config oracle_row): Bucket-SFT prompted with the gold length bin.
 ORACLE_SYSTEMS = ["bucket_sft_gold"] if config.get("oracle_row", False) else []
 SYSTEMS = PAPER_SYSTEMS + ORACLE_SYSTEMS
 SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}

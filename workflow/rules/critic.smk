@@ -1,4 +1,4 @@
-# The support critic c(y, b) ≈ D_b (METHOD.md §5) and its scores.
+# The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores.
 
 CRITIC_SAMPLE_SYSTEMS = ["sft", "bucket_sft"]
 

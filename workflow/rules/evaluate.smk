@@ -1,4 +1,4 @@
-# Evaluation (METHOD.md §9): features and embeddings of every system's test generations, one
+# Evaluation (docs/method.md §9): features and embeddings of every system's test generations, one
 # metrics file per system with bootstrap CIs, and the combined summary.
 
 

@@ -1,4 +1,4 @@
-# Models: tokenizer, BaseLM pre-training, SFT and Bucket-Aware SFT (METHOD.md §4).
+# Models: tokenizer, BaseLM pre-training, SFT and Bucket-Aware SFT (docs/method.md §4).
 
 
 rule train_tokenizer:

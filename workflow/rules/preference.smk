@@ -1,4 +1,4 @@
-# Preference optimisation (METHOD.md §6-7): pairs, cached reference log-probs, DPO and HDPO.
+# Preference optimisation (docs/method.md §6-7): pairs, cached reference log-probs, DPO and HDPO.
 
 
 rule build_pairs:

@@ -1,9 +1,9 @@
-"""Rule evaluate_system (one job per system): every metric of METHOD §9 with bootstrap CIs.
+"""Rule evaluate_system (one job per system): every metric of docs/method.md §9 with bootstrap CIs.
 
 input:   test               results/corpus/test.jsonl
          generations        results/generations/{system}/test.jsonl
          human_features     results/features/human_test.npz
-         features           results/features/{system}.npz
+         features           results/features/{system}_test.npz
          references         results/references/references.json
          human_embeddings   results/embeddings/human_test.npz   (optional, with embeddings)
          embeddings         results/embeddings/{system}.npz     (optional; both absent = no MAUVE)

@@ -1,4 +1,4 @@
-"""Rule generate_{system}_{split}: batched generation (`polyalign.generate.generate_file`).
+"""Rules generate_test, generate_test_oracle and generate_train_samples: batched generation (`polyalign.generate.generate_file`).
 
 One shared decoding config (`generation:`), the system's own prompt format (base, sft, dpo:
 plain; cot: reasoning prompt, scored on the extracted answer; bucket_sft, hdpo: bucket profile

@@ -1,8 +1,8 @@
-"""Rule reference_logps_{system}: reference log-probs of a pair set under the frozen starting
+"""Rule reference_logps (one job per preference system): reference log-probs of a pair set under the frozen starting
 checkpoint, cached once (`polyalign.preference.reference_cache.build_reference_cache`).
 
 input:
-    pairs    pairs JSONL of the system (rule build_pairs_{system})
+    pairs    pairs JSONL of the system (rule build_pairs)
     model    the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
              or its directory
 output:

@@ -1,7 +1,7 @@
-"""Rule train_{system}: DPO or HDPO training (`polyalign.preference.train_preference`).
+"""Rule train_preference (system = dpo | hdpo): DPO or HDPO training (`polyalign.preference.train_preference`).
 
 input:
-    pairs      pairs JSONL of the system (rule build_pairs_{system})
+    pairs      pairs JSONL of the system (rule build_pairs)
     reference  reference log-prob cache JSONL (rule reference_logps_{system})
     model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
                or its directory

@@ -1,4 +1,4 @@
-"""The evaluation stage: every metric of METHOD.md §9 for one system on the full test split, with
+"""The evaluation stage: every metric of docs/method.md §9 for one system on the full test split, with
 bootstrap confidence intervals, and the combination of all systems (docs/evaluation.md).
 
 MAUVE is imported lazily inside the functions that need it (mauve-text imports transformers).

@@ -1,4 +1,4 @@
-"""evaluate_system: every metric of METHOD.md §9 for one system, overall, per language, per
+"""evaluate_system: every metric of docs/method.md §9 for one system, overall, per language, per
 bucket and per corpus, with bootstrap confidence intervals of the headline numbers."""
 from __future__ import annotations
 

@@ -31,11 +31,11 @@ PAIR_WEIGHT_DEFAULTS = {
 }
 
 PREFERENCE_DEFAULTS = {
-    # loss (METHOD §7)
+    # loss (docs/method.md §7)
     "beta": 0.1,
     "lam": 0.1,
     "gamma_sft": 0.05,
-    # pairs (METHOD §6)
+    # pairs (docs/method.md §6)
     "critic": True,  # false: s+ = s- = 0, the critic term of the pair weights is off
     "num_samples": 1,  # k policy samples per prompt; the critic keeps the hardest one
     "pair_weights": PAIR_WEIGHT_DEFAULTS,

@@ -1,4 +1,4 @@
-"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (METHOD §4).
+"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (docs/method.md §4).
 
 - `pretrain_base`: `model.source: scratch` → a fresh LLaMA-style model trained as a causal LM
   on the train split rendered as chat dialogues (loss on every token). A hub source is copied

@@ -1,4 +1,4 @@
-"""Example weights of Bucket-Aware SFT (METHOD §4) and pair weights of HDPO (METHOD §6).
+"""Example weights of Bucket-Aware SFT (docs/method.md §4) and pair weights of HDPO (docs/method.md §6).
 
 Pure NumPy functions of the training-set labels: no torch, no I/O. The trainer turns the
 returned arrays into tensors (or into sampling probabilities p_i ∝ w_i for the weighted-sampler
@@ -57,7 +57,7 @@ def cap_and_renormalize(weights: np.ndarray, cap: float) -> np.ndarray:
 def bucket_weights(
     bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None
 ) -> np.ndarray:
-    """Per-example Bucket-SFT weights w_i ∝ n_b(i)^(−τ), rescaled to mean 1 (METHOD §4).
+    """Per-example Bucket-SFT weights w_i ∝ n_b(i)^(−τ), rescaled to mean 1 (docs/method.md §4).
 
     With N examples in B buckets, w_i = N · n_b(i)^(−τ) / Σ_b n_b^(1−τ); at τ = 1 this is
     N / (B · n_b(i)), so every bucket carries the same total weight N/B; at τ = 0 all weights are 1
@@ -122,7 +122,7 @@ def pair_weights(
     use_critic: bool = True,
     use_language: bool = True,
 ) -> np.ndarray:
-    """HDPO pair weights (METHOD §6), computed over the whole set of training pairs:
+    """HDPO pair weights (docs/method.md §6), computed over the whole set of training pairs:
 
         w = clip(1 + α·g_b + β_w·max(0, s⁻ − s⁺) + γ·g_lang, w_min, w_max)
 
