@@ -1,5 +1,6 @@
 """Every figure function writes a non-empty PNG + PDF pair, byte-identical across two calls;
-CJK text renders with a CJK font and is an error without one."""
+CJK text renders with a CJK font and becomes "?" with a warning without one; legends sit
+outside the axes; axes fit the data."""
 import numpy as np
 import pytest
 
@@ -91,3 +92,59 @@ def test_empty_inputs_give_an_explicit_placeholder(tmp_path):
     F.figure_critic_scores([("human", [{"bucket_id": "en|x", "score": None}])],
                            tmp_path / "c.png", tmp_path / "c.pdf")
     assert (tmp_path / "h.png").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0
+
+
+def test_critic_scale_is_log1p_and_odd():
+    e1 = np.e - 1
+    assert np.allclose(F.critic_scale([0.0, e1, -e1, 7e6]), [0.0, 1.0, -1.0, np.log(7e6 + 1)])
+
+
+def test_axis_limit_fits_the_data():
+    assert F.axis_limit([0.02, 0.08]) == pytest.approx(0.088)   # 0.08 * 1.1
+    assert F.axis_limit([0.001]) == 0.05                          # floor
+    assert F.axis_limit([0.99, None, float("nan")]) == pytest.approx(1.02)  # cap + margin/5
+    assert F.axis_limit([]) == 0.05
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures drawn by a figure function, drawn on a canvas instead of saved."""
+    figs = []
+
+    def keep(fig, png_path, pdf_path, chain):
+        fig.canvas.draw()
+        figs.append(fig)
+
+    monkeypatch.setattr(F, "save_figure", keep)
+    yield figs
+    for fig in figs:
+        F.plt.close(fig)
+
+
+@pytest.mark.parametrize("draw", [_tsne, _inventory, _lengths, _critic])
+def test_no_legend_covers_an_axes(drawn, tmp_path, draw):
+    draw(tmp_path / "a.png", tmp_path / "a.pdf")
+    (fig,) = drawn
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    assert legends, "the figure has a legend"
+    renderer = fig.canvas.get_renderer()
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in fig.axes:
+            assert not box.overlaps(ax.get_window_extent(renderer)), (legend, ax.get_title())
+
+
+def test_nuf_axes_fit_points_near_zero(drawn, tmp_path):
+    per_bucket = {"sft": {"en|a": {"language": "en", "nuf_point": [0.04, 0.06], "on_frontier": True},
+                          "en|b": {"language": "en", "nuf_point": [0.02, 0.09], "on_frontier": True}}}
+    F.figure_nuf_frontier(per_bucket, tmp_path / "n.png", tmp_path / "n.pdf")
+    (fig,) = drawn
+    ax = fig.axes[0]
+    assert ax.get_xlim() == pytest.approx((0, 0.05)) and ax.get_ylim() == pytest.approx((0, 0.099))
+
+
+def test_critic_axis_is_on_the_log1p_scale(drawn, tmp_path):
+    F.figure_critic_scores([("human", [0.0, 1.0]), ("SFT", [7e6])], tmp_path / "c.png", tmp_path / "c.pdf")
+    (fig,) = drawn
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo > -2 and hi < np.log1p(7e6) + 2   # about 0 to 15.8, not 0 to 7e6

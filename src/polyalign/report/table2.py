@@ -12,6 +12,7 @@ from .tables import write_tables
 TABLE2_SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
 TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
                   ("nuf", "NUF"), ("aggregate", "Aggregate"))
+LOWER_IS_BETTER = {"bng_macro"}
 MISSING = "–"
 
 
@@ -67,6 +68,9 @@ def table2_sections(summary: dict, systems: Sequence[str] | None = None,
             "caption": _caption(summary, lang),
             "headers": ["System"] + [label for _, label in TABLE2_COLUMNS],
             "rows": rows,
+            "best_columns": {j: "min" if m in LOWER_IS_BETTER else "max"
+                             for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)},
+            "not_ranked": [i for i, s in enumerate(systems) if s not in TABLE2_SYSTEMS],
         })
     return sections
 
