@@ -78,7 +78,7 @@ def all_outputs():
 
 
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
-PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores"]
 
 
@@ -116,3 +116,16 @@ def per_seed_metric_files():
             else:
                 files[f"{system}__{seed}"] = f"results/metrics/seed{seed}/{system}.json"
     return files
+
+
+def workflow_source(name):
+    """A file of the workflow folder, as a path relative to the working directory."""
+    return os.path.relpath(os.path.join(workflow.basedir, name))
+
+
+def workflow_rule_files():
+    """The rule files (their content is what `snakemake --rulegraph` draws)."""
+    import glob
+
+    return sorted(workflow_source(os.path.join("rules", os.path.basename(p)))
+                  for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk")))
