@@ -1,4 +1,5 @@
 """The read-only DVC pin check of the embedded fetch (polyalign.data.dvc_pin)."""
+
 import hashlib
 import json
 
@@ -17,8 +18,10 @@ def test_dir_hash_is_dvcs(tmp_path):
     _tree(tmp_path / "a", {"x": "hi\n"})
     assert dvc_dir_md5(tmp_path / "a") == "08e38f389cb309b8dc5fa02670968800.dir"  # from `dvc add`
     _tree(tmp_path / "b", {"z/2.txt": "two", "1.txt": "one"})
-    entries = [{"md5": hashlib.md5(b"one").hexdigest(), "relpath": "1.txt"},
-               {"md5": hashlib.md5(b"two").hexdigest(), "relpath": "z/2.txt"}]
+    entries = [
+        {"md5": hashlib.md5(b"one").hexdigest(), "relpath": "1.txt"},
+        {"md5": hashlib.md5(b"two").hexdigest(), "relpath": "z/2.txt"},
+    ]
     expected = hashlib.md5(json.dumps(entries, sort_keys=True).encode()).hexdigest() + ".dir"
     assert dvc_dir_md5(tmp_path / "b") == expected
 

@@ -1,5 +1,6 @@
 """Rule dvc_metrics: results/metrics/aggregate.json, {system: overall Aggregate}, the one file
 `dvc metrics show` prints (one short row; the full numbers stay in headline.json)."""
+
 import json
 
 from polyalign.io import write_json

@@ -1,6 +1,7 @@
 """Rule dvc_plots_data: the CSV series of `dvc plots show` (dvc.yaml `plots:`):
 results/plots/training/{model}.csv (step, loss from the model's train_log.jsonl) and
 results/plots/per_seed_metrics.csv (one row per system and seed)."""
+
 import json
 from pathlib import Path
 
@@ -19,7 +20,7 @@ with rule_logging(snakemake.log[0]) as log:
     runs = {}
     for key, path in snakemake.input.items():
         if key.startswith("metrics_"):
-            system, seed = key[len("metrics_"):].split("__")
+            system, seed = key[len("metrics_") :].split("__")
             with open(path, encoding="utf-8") as f:
                 runs[(system, None if seed == "none" else int(seed))] = json.load(f)
     write_csv(snakemake.output.per_seed, per_seed_rows(runs), ["run", "system", "seed", *PER_SEED_METRICS])

@@ -5,6 +5,7 @@ md5 of the sorted JSON list of {md5, relpath}, suffixed ".dir"), and compared wi
 entries of the `workflow` stage in dvc.lock. Nothing is committed to the DVC cache and nothing
 under data/ is moved or rewritten; `dvc repro` records and caches the outputs itself.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -69,7 +70,8 @@ def check_pin(folders: list[str], lock_file: str | Path = "dvc.lock", root: str 
             differing.append(f"{folder}: {actual} (dvc.lock pins {pins[folder]})")
     if differing:
         raise DataPinMismatch(
-            f"the fetched corpus differs from {lock_file}: " + "; ".join(differing)
+            f"the fetched corpus differs from {lock_file}: "
+            + "; ".join(differing)
             + ". If the change is intended (e.g. fetch.chitchat_conversations changed), run with "
             "fetch.check_dvc_pin: false, then `dvc commit workflow` records the new content."
         )

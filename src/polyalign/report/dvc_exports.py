@@ -4,6 +4,7 @@
 metrics file holds one number per system: the pooled overall Aggregate. `dvc plots` reads CSV,
 not JSON lines, so the training logs are rewritten as step/loss tables, one file per model.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,7 +45,9 @@ def per_seed_rows(metrics_by_run: dict[tuple[str, int | None], dict]) -> list[di
 
     `run` labels the row for a bar chart ("hdpo/seed1", or the system alone without seeds)."""
     rows = []
-    for (system, seed), metrics in sorted(metrics_by_run.items(), key=lambda item: (item[0][0], item[0][1] or 0)):
+    for (system, seed), metrics in sorted(
+        metrics_by_run.items(), key=lambda item: (item[0][0], item[0][1] or 0)
+    ):
         overall = metrics["headline"]["overall"]
         row = {"run": system if seed is None else f"{system}/seed{seed}", "system": system, "seed": seed}
         for name in PER_SEED_METRICS:

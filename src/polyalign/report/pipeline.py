@@ -4,6 +4,7 @@
 `N[label = "rule", ...];` and `A -> B`) and laid out in layers with networkx, then drawn with
 matplotlib, so that no Graphviz binary is needed and the figure cannot drift from the code.
 """
+
 from __future__ import annotations
 
 import re
@@ -67,9 +68,11 @@ def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     x = {}
     positions = {}
     for k in sorted(rows):
+
         def key(node):
             parents = [x[p] for p in graph.predecessors(node)]
             return (sum(parents) / len(parents) if parents else 0.0, node)
+
         ordered = sorted(rows[k], key=key)
         width = len(ordered)
         for i, node in enumerate(ordered):
@@ -78,8 +81,9 @@ def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     return positions
 
 
-def figure_pipeline(graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_path, *,
-                    cjk_font: str | None = None) -> None:
+def figure_pipeline(
+    graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_path, *, cjk_font: str | None = None
+) -> None:
     """Boxes (rules, coloured by stage) and arrows (data flow) of the rule graph, without the
     aggregate target `all`. Only direct dependencies are drawn: an edge implied by a longer path
     (transitive reduction) is left out, else the rules read by almost every later stage
@@ -94,16 +98,45 @@ def figure_pipeline(graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_
     with plt.rc_context(_style(chain)):
         fig, ax = plt.subplots(figsize=(max(8.0, 1.9 * widest), 0.75 * n_layers + 1.2), layout="constrained")
         for a, b in graph.edges:
-            ax.annotate("", xy=pos[b], xytext=pos[a],
-                        arrowprops={"arrowstyle": "-|>", "color": "0.55", "lw": 0.8,
-                                    "shrinkA": 9, "shrinkB": 9, "connectionstyle": "arc3,rad=0.05"})
+            ax.annotate(
+                "",
+                xy=pos[b],
+                xytext=pos[a],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "0.55",
+                    "lw": 0.8,
+                    "shrinkA": 9,
+                    "shrinkB": 9,
+                    "connectionstyle": "arc3,rad=0.05",
+                },
+            )
         for node, (x, y) in pos.items():
-            ax.text(x, y, node, ha="center", va="center", fontsize=6.5, zorder=3,
-                    bbox={"boxstyle": "round,pad=0.3", "facecolor": colors[stages.get(node, "other")],
-                          "edgecolor": "0.3", "linewidth": 0.6})
+            ax.text(
+                x,
+                y,
+                node,
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                zorder=3,
+                bbox={
+                    "boxstyle": "round,pad=0.3",
+                    "facecolor": colors[stages.get(node, "other")],
+                    "edgecolor": "0.3",
+                    "linewidth": 0.6,
+                },
+            )
         handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colors[s], edgecolor="0.3") for s in stage_names]
-        ax.legend(handles, [f"{s} ({s}.smk)" if s != "other" else s for s in stage_names], title="stage",
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=7)
+        ax.legend(
+            handles,
+            [f"{s} ({s}.smk)" if s != "other" else s for s in stage_names],
+            title="stage",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=7,
+        )
         xs = [x for x, _ in pos.values()]
         ax.set(xlim=(min(xs) - 0.9, max(xs) + 0.9), ylim=(-(n_layers - 1) - 0.6, 0.6), xticks=[], yticks=[])
         ax.set_title("Pipeline: the rules of the workflow (snakemake --rulegraph); arrow = direct data flow")

@@ -9,6 +9,7 @@ A cell's value is its leading number ("0.412 [0.371, 0.455]" -> 0.412); ties are
 without a number ("–") never are. In LaTeX, numeric columns are right-aligned and every table
 carries a \\label (tab:<file stem>:<section slug>).
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,18 @@ from ..io import write_text
 
 _LEADING_NUMBER = re.compile(r"^\s*([-+−]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 _NON_VALUES = {"", "–", "-", "n/a", "nan", "none"}
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def leading_number(cell) -> float | None:
@@ -39,7 +50,8 @@ def is_numeric_column(rows: list[list], j: int) -> bool:
     cells = [row[j] for row in rows]
     numbers = [leading_number(c) for c in cells]
     return any(n is not None for n in numbers) and all(
-        n is not None or str(c).strip().lower() in _NON_VALUES for c, n in zip(cells, numbers))
+        n is not None or str(c).strip().lower() in _NON_VALUES for c, n in zip(cells, numbers)
+    )
 
 
 def best_cells(section: dict) -> set[tuple[int, int]]:
@@ -81,14 +93,26 @@ def render_tex(section: dict, label: str) -> str:
         text = tex_escape(value)
         return f"\\textbf{{{text}}}" if (i, j) in bold else text
 
-    lines = ["\\begin{table}[t]", "\\centering", "\\small", f"\\begin{{tabular}}{{{align}}}", "\\toprule",
-             " & ".join(tex_escape(h) for h in headers) + r" \\", "\\midrule"]
+    lines = [
+        "\\begin{table}[t]",
+        "\\centering",
+        "\\small",
+        f"\\begin{{tabular}}{{{align}}}",
+        "\\toprule",
+        " & ".join(tex_escape(h) for h in headers) + r" \\",
+        "\\midrule",
+    ]
     lines += [" & ".join(cell(i, j, v) for j, v in enumerate(row)) + r" \\" for i, row in enumerate(rows)]
     caption = tex_escape(section.get("caption", section["title"]))
     if section.get("best_columns") or section.get("best_in_rows"):
         caption += " Bold: the best value."
-    lines += ["\\bottomrule", "\\end{tabular}", f"\\caption{{{caption}}}", f"\\label{{{label}}}",
-              "\\end{table}"]
+    lines += [
+        "\\bottomrule",
+        "\\end{tabular}",
+        f"\\caption{{{caption}}}",
+        f"\\label{{{label}}}",
+        "\\end{table}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +124,9 @@ def render_tables(sections: list[dict], fmt: str, name: str = "table") -> str:
             parts.append(f"### {sec['title']}\n")
             if sec.get("caption"):
                 parts.append(sec["caption"] + "\n")
-            parts.append(tabulate(sec["rows"], headers=sec["headers"], tablefmt="github", disable_numparse=True) + "\n")
+            parts.append(
+                tabulate(sec["rows"], headers=sec["headers"], tablefmt="github", disable_numparse=True) + "\n"
+            )
         elif fmt == "tex":
             parts.append(render_tex(sec, f"tab:{name}:{slug(sec['title'])}"))
         else:
