@@ -1,5 +1,6 @@
 """Runs the real Snakemake workflow end to end on the micro config, in a scratch copy."""
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -18,6 +19,9 @@ def workdir(tmp_path_factory):
     shutil.copytree(REPO / "workflow", work / "workflow")
     shutil.copytree(REPO / "config", work / "config")
     shutil.copy(REPO / "tests" / "smoke" / "config.yaml", work / "config" / "micro.yaml")
+    sentinel = work / "data" / "paper" / "eli5_category" / "train.jsonl"  # a user's corpus copy
+    sentinel.parent.mkdir(parents=True)
+    sentinel.write_text('{"user": "data"}\n')
     return work
 
 
@@ -35,7 +39,7 @@ def first_run(workdir):
 
 SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo", "bucket_sft_gold"]  # micro.yaml: oracle_row
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
-FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
            "figure_length_distributions", "figure_critic_scores"]
 
 
@@ -48,6 +52,9 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     expected += [f"results/models/{m}/train_summary.json" for m in ["base", "sft", "bucket_sft", "dpo", "hdpo"]]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    expected += ["results/corpus/fetch_manifest.json", "results/metrics/aggregate.json",
+                 "results/plots/per_seed_metrics.csv", "results/plots/training/base.csv",
+                 "results/pipeline/rulegraph.dot"]
     for rel in expected:
         assert (workdir / rel).stat().st_size > 0, rel
     table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
@@ -79,6 +86,31 @@ def test_second_run_has_nothing_to_do(workdir, first_run):
     proc = snakemake(workdir)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_fetch_kept_the_users_data_and_wrote_nothing_else_into_data(workdir, first_run):
+    assert (workdir / "data/paper/eli5_category/train.jsonl").read_text() == '{"user": "data"}\n'
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["chatterbot_corpus", "chitchat_dataset", "paper"]
+
+
+def test_an_edited_corpus_file_replans_the_corpus_build(workdir, first_run):
+    edited = workdir / "data/chatterbot_corpus/english/ai.yml"
+    before = edited.stat()
+    try:
+        os.utime(edited, (before.st_atime, before.st_mtime + 3600))
+        proc = snakemake(workdir, "-n")
+        assert proc.returncode == 0
+        assert "build_corpus" in proc.stdout and "fetch_embedded_corpus" not in proc.stdout
+    finally:
+        os.utime(edited, (before.st_atime, before.st_mtime))
+
+
+def test_dvc_views_are_compact(workdir, first_run):
+    aggregate = json.loads((workdir / "results/metrics/aggregate.json").read_text())
+    assert sorted(aggregate) == sorted(SYSTEMS)
+    assert all(v is None or 0 <= v <= 1 for v in aggregate.values())
+    lines = (workdir / "results/plots/per_seed_metrics.csv").read_text().splitlines()
+    assert lines[0] == "run,system,seed,aggregate,qa_f1,bng_macro,g_mauve,nuf" and len(lines) > len(SYSTEMS)
 
 
 def test_lint_is_clean(workdir):
