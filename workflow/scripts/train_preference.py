@@ -2,7 +2,7 @@
 
 input:
     pairs      pairs JSONL of the system (rule build_pairs)
-    reference  reference log-prob cache JSONL (rule reference_logps_{system})
+    reference  reference log-prob cache JSONL (rule reference_logps)
     model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
                or its directory
 output:
