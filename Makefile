@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 
 # On Linux, PyPI's torch wheel is the multi-GB CUDA build: take the CPU build from the PyTorch
 # index instead. GPU users pick their CUDA build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu128;
-# TORCH_INDEX= (empty) uses plain PyPI. It is an extra index: where it cannot be reached (an
-# offline mirror), pip warns, retries for a few seconds and installs from the other indexes.
+# TORCH_INDEX= (empty) uses plain PyPI. It is an extra index, asked for torch alone (--no-deps;
+# torch's own dependencies come with the project from the usual indexes): where it cannot be
+# reached (an offline mirror), pip warns, retries twice and installs from the other indexes.
 ifeq ($(shell uname -s),Linux)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 else
@@ -39,6 +40,6 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(TORCH) $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet --no-deps $(TORCH) $(if $(TORCH_INDEX),--retries 2 --extra-index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
