@@ -7,7 +7,6 @@ from .io import InputError
 from .text import count_length_tokens, length_bin
 
 BUCKET_FIELDS = ("language", "track", "family", "situation", "length_bin")
-DEFAULT_BUCKET_KEY = ("language", "track", "family", "length_bin")
 
 
 def validate_bucket_config(thresholds, bucket_key) -> None:

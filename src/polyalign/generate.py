@@ -1,6 +1,6 @@
 """Batched generation for every system with one shared decoding config.
 
-Prompts are rendered with the system's training format (`prompts.SYSTEM_STYLES`), sorted by
+Prompts are rendered with the system's training format (`polyalign.systems`), sorted by
 token length, left-padded into batches and decoded with `model.generate` (KV cache); outputs
 are returned in input order.
 
@@ -25,6 +25,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
+from .config import block_defaults
 from .prompts import (
     LengthSampler,
     extract_final_answer,
@@ -33,22 +34,12 @@ from .prompts import (
     style_of,
 )
 
-GENERATION_DEFAULTS = {
-    "max_new_tokens": 48,
-    "do_sample": True,
-    "temperature": 0.8,
-    "top_p": 0.95,
-    "batch_size": 64,
-    "seed": 0,
-    "num_samples": 1,
-}
-
-
 def generation_config(config: dict, overrides: dict | None = None) -> dict:
-    cfg = {**GENERATION_DEFAULTS, **(config.get("generation") or {}), **(overrides or {})}
-    unknown = set(cfg) - set(GENERATION_DEFAULTS)
+    defaults = block_defaults("generation")
+    cfg = {**defaults, **(config.get("generation") or {}), **(overrides or {})}
+    unknown = set(cfg) - set(defaults)
     if unknown:
-        raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(GENERATION_DEFAULTS)})")
+        raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
     if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
         raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
     return cfg
@@ -263,7 +254,7 @@ def generate_file(
     t0 = time.perf_counter()
     gcfg = generation_config(config, overrides)
     pcfg = prompt_config(config)
-    mode = profile_length or config.get("profile_length", "sampled")
+    mode = profile_length or config.get("profile_length", block_defaults()["profile_length"])
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None

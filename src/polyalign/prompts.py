@@ -26,7 +26,6 @@ import math
 from collections import Counter, defaultdict
 
 STYLES = ("plain", "profile", "cot")
-SYSTEM_STYLES = {"base": "plain", "cot": "cot", "sft": "plain", "bucket_sft": "profile", "dpo": "plain", "hdpo": "profile"}
 PROFILE_LENGTH_MODES = ("sampled", "gold", "none")
 LENGTH_BINS = ("short", "medium", "long", "xlong")
 
@@ -37,8 +36,6 @@ COT_INSTRUCTION = (
 )
 ANSWER_MARKERS = ("Answer:", "answer:", "ANSWER:", "答案：", "答案:")
 
-# The `prompt:` config block: history kept (last turns) and the token budget of a prompt.
-PROMPT_DEFAULTS = {"max_prompt_tokens": 96, "max_history_turns": 4}
 
 # Fallback order of the length sampler when a context is unseen in train (most to least specific).
 LENGTH_CONTEXT_LEVELS = (
@@ -51,18 +48,22 @@ LENGTH_CONTEXT_LEVELS = (
 
 
 def prompt_config(config: dict) -> dict:
+    """The `prompt:` block (history turns kept, prompt token budget) with the schema's defaults."""
+    from .config import block_defaults
+
     cfg = dict(config.get("prompt") or {})
-    unknown = set(cfg) - set(PROMPT_DEFAULTS)
+    defaults = block_defaults("prompt")
+    unknown = set(cfg) - set(defaults)
     if unknown:
-        raise ValueError(f"prompt: unknown key(s) {sorted(unknown)} (known: {sorted(PROMPT_DEFAULTS)})")
-    return {**PROMPT_DEFAULTS, **cfg}
+        raise ValueError(f"prompt: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
+    return {**defaults, **cfg}
 
 
 def style_of(system_name: str) -> str:
-    try:
-        return SYSTEM_STYLES[system_name]
-    except KeyError:
-        raise ValueError(f"unknown system '{system_name}' (known: {sorted(SYSTEM_STYLES)})") from None
+    """The prompt style a system was trained with (the systems registry)."""
+    from .systems import prompt_style
+
+    return prompt_style(system_name)
 
 
 def profile_text(record: dict, length_bin: str | None) -> str:

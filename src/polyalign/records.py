@@ -10,7 +10,6 @@ from .io import InputError
 from .text import normalize_text, script_profile
 
 LANGUAGES = ("en", "zh")
-TRACKS = ("single", "multi")
 FAMILIES = ("assistant", "qa", "dialogue")
 SITUATIONS = ("assistant_like", "longform_qa", "qa_search", "open_chat", "task_dialogue")
 SPLITS = ("train", "val", "test")

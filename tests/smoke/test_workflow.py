@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from polyalign.systems import label, model_of, systems
+
 from ..conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -37,7 +39,7 @@ def first_run(workdir):
     return proc
 
 
-SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo", "bucket_sft_gold"]  # micro.yaml: oracle_row
+SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
 FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
            "figure_length_distributions", "figure_critic_scores"]
@@ -49,7 +51,7 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
                 "paper_figures/replication.md"]
     expected += [f"results/generations/{s}/test.jsonl" for s in SYSTEMS]
     expected += [f"results/metrics/{s}.json" for s in SYSTEMS]
-    expected += [f"results/models/{m}/train_summary.json" for m in ["base", "sft", "bucket_sft", "dpo", "hdpo"]]
+    expected += [f"results/models/{model_of(s)}/train_summary.json" for s in SYSTEMS]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
     expected += ["results/corpus/fetch_manifest.json", "results/metrics/aggregate.json",
@@ -60,10 +62,9 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
     assert "| chitchat" in table1 and "| chatterbot" in table1
     table2 = (workdir / "paper_figures/table2_main_benchmark.md").read_text()
-    for label in ["BaseLM", "CoT", "SFT", "Bucket-SFT", "DPO", "HDPO"]:
-        assert f"| {label} " in table2
+    for system in SYSTEMS:
+        assert f"| {label(system)} " in table2
     assert "(en)" in table2 and "(zh)" in table2
-    assert "| Bucket-SFT (oracle: gold length) " in table2
 
 
 def test_oracle_row_uses_each_records_gold_length_bin(workdir, first_run):

@@ -9,14 +9,20 @@ CONDA_ENV = "../envs/polyalign.yaml"
 # early systems keeps the other core busy with those instead of leaving the chain for last.
 CRITICAL_PATH = 10
 
-# The systems compared (docs/method.md §8) and the model each one generates with.
-PAPER_SYSTEMS = ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
-# The optional oracle row (docs/method.md §8, config oracle_row): Bucket-SFT prompted with the gold length bin.
-ORACLE_SYSTEMS = ["bucket_sft_gold"] if config.get("oracle_row", False) else []
-SYSTEMS = PAPER_SYSTEMS + ORACLE_SYSTEMS
-SYSTEM_MODEL = {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo", "hdpo": "hdpo"}
-# Preference systems: the checkpoint each starts from, whose train-prompt samples are its negatives.
-START_POLICY = {"dpo": "sft", "hdpo": "bucket_sft"}
+# The systems compared and what each one is (model, prompt style, start policy, label):
+# polyalign.systems is the one definition; the rules only read it.
+from polyalign import systems as system_registry
+
+SYSTEMS = system_registry.systems(oracle_row=config.get("oracle_row", False))
+SFT_MODELS = list(system_registry.SFT_MODELS)
+PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
+# The policies whose train-prompt samples are the critic's negatives and the pairs' rejected side.
+SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
+
+
+def one_of(names):
+    """A wildcard constraint matching exactly one of `names`."""
+    return "|".join(names)
 
 
 def model_summary(name):
@@ -33,8 +39,51 @@ def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
     from polyalign.preference.config import preference_config
 
-    system = next(s for s, p in START_POLICY.items() if p == policy)
-    return int(preference_config(config, system)["num_samples"])
+    return int(preference_config(config, system_registry.system_for_policy(policy))["num_samples"])
+
+
+def split_records(split):
+    """The corpus split a response set answers (train-prompt samples answer train prompts)."""
+    return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
+
+
+def response_inputs(source, split):
+    """Inputs of a job that reads one response set: human answers of a split (source human) or
+    a system's generations (test) or a policy's train-prompt samples (train_samples)."""
+    inputs = {"records": split_records(split)}
+    if source == "human":
+        if split not in ("train", "test"):
+            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+    else:
+        if split not in ("test", "train_samples"):
+            raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
+        inputs["generations"] = f"results/generations/{source}/{split}.jsonl"
+    return inputs
+
+
+def embedding_source(name):
+    """results/embeddings/human_test.npz holds the human test answers, {system}.npz a system's."""
+    return "human" if name == "human_test" else name
+
+
+def sft_settings(model):
+    """The config blocks train_sft reads for `model` (sft | bucket_sft)."""
+    blocks = ["model", "train_common", "sft", "prompt"]
+    if model == "bucket_sft":
+        blocks += ["bucket_sft", "profile_length"]
+    return stage_settings(*blocks)
+
+
+def pairs_inputs(wildcards):
+    """Pairs read the start policy's samples, and the critic only when the system uses it
+    (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    from polyalign.preference.config import preference_config
+
+    policy = system_registry.start_policy(wildcards.system)
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl"}
+    if preference_config(config, wildcards.system)["critic"]:
+        inputs["critic"] = "results/critic/model"
+    return inputs
 
 
 # The embedded corpus is written into two folders of data/ (its only ones: data/paper/ and anything

@@ -2,36 +2,18 @@
 # metrics file per system with bootstrap CIs, and the combined summary.
 
 
-rule embed_human:
+rule embeddings:
     input:
-        records="results/corpus/test.jsonl",
+        unpack(lambda wc: response_inputs(embedding_source(wc.name), "test")),
         encoder="results/models/base/train_summary.json",
     output:
-        embeddings="results/embeddings/human_test.npz",
+        embeddings="results/embeddings/{name}.npz",
     params:
         settings=stage_settings("embeddings"),
     log:
-        "results/logs/embed_human.log",
-    threads: 1  # short jobs: two side by side beat one on two threads
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/embed_responses.py"
-
-
-rule embed_system:
-    input:
-        records="results/corpus/test.jsonl",
-        encoder="results/models/base/train_summary.json",
-        generations="results/generations/{system}/test.jsonl",
-    output:
-        embeddings="results/embeddings/{system}.npz",
-    params:
-        settings=stage_settings("embeddings"),
-    log:
-        "results/logs/embed_system_{system}.log",
+        "results/logs/embeddings_{name}.log",
     wildcard_constraints:
-        system="|".join(SYSTEMS),
+        name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV

@@ -6,41 +6,19 @@ rule generate_test:
     input:
         records="results/corpus/test.jsonl",
         train="results/corpus/train.jsonl",
-        model=lambda wc: model_summary(SYSTEM_MODEL[wc.system]),
+        model=lambda wc: model_summary(system_registry.model_of(wc.system)),
     output:
         generations="results/generations/{system}/test.jsonl",
         summary="results/generations/{system}/test_summary.json",
     params:
         system="{system}",
+        profile_length=lambda wc: system_registry.get(wc.system).profile_length,
         settings=stage_settings("model", "generation", "prompt", "profile_length"),
     log:
         "results/logs/generate_test_{system}.log",
     wildcard_constraints:
-        system="|".join(PAPER_SYSTEMS),
+        system=one_of(SYSTEMS),
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
-    resources:
-        gpu=1,
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/generate.py"
-
-
-rule generate_test_oracle:
-    input:
-        records="results/corpus/test.jsonl",
-        train="results/corpus/train.jsonl",
-        model=model_summary("bucket_sft"),
-    output:
-        generations="results/generations/bucket_sft_gold/test.jsonl",
-        summary="results/generations/bucket_sft_gold/test_summary.json",
-    params:
-        system="bucket_sft",
-        profile_length="gold",
-        settings=stage_settings("model", "generation", "prompt"),
-    log:
-        "results/logs/generate_test_bucket_sft_gold.log",
-    threads: 1
     resources:
         gpu=1,
     conda:
@@ -65,7 +43,7 @@ rule generate_train_samples:
     log:
         "results/logs/generate_train_samples_{system}.log",
     wildcard_constraints:
-        system="sft|bucket_sft",
+        system=one_of(SAMPLE_POLICIES),
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,

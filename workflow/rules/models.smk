@@ -42,34 +42,15 @@ rule train_sft:
         train="results/corpus/train.jsonl",
         model="results/models/base/train_summary.json",
     output:
-        summary="results/models/sft/train_summary.json",
+        summary="results/models/{model}/train_summary.json",
     params:
-        system="sft",
-        settings=stage_settings("model", "train_common", "sft", "prompt"),
+        system="{model}",
+        settings=lambda wc: sft_settings(wc.model),
     priority: CRITICAL_PATH
     log:
-        "results/logs/train_sft.log",
-    threads: 1  # SFT and Bucket-SFT run side by side, one thread each
-    resources:
-        gpu=1,
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/train_sft.py"
-
-
-rule train_bucket_sft:
-    input:
-        train="results/corpus/train.jsonl",
-        model="results/models/base/train_summary.json",
-    output:
-        summary="results/models/bucket_sft/train_summary.json",
-    params:
-        system="bucket_sft",
-        settings=stage_settings("model", "train_common", "sft", "bucket_sft", "prompt", "profile_length"),
-    priority: CRITICAL_PATH
-    log:
-        "results/logs/train_bucket_sft.log",
+        "results/logs/train_sft_{model}.log",
+    wildcard_constraints:
+        model=one_of(SFT_MODELS),
     threads: 1  # SFT and Bucket-SFT run side by side, one thread each
     resources:
         gpu=1,

@@ -3,9 +3,7 @@
 
 rule build_pairs:
     input:
-        train="results/corpus/train.jsonl",
-        samples=lambda wc: f"results/generations/{START_POLICY[wc.system]}/train_samples.jsonl",
-        critic="results/critic/model",
+        unpack(pairs_inputs),
     output:
         pairs="results/pairs/{system}.jsonl",
         report="results/pairs/{system}_report.json",
@@ -16,7 +14,7 @@ rule build_pairs:
     log:
         "results/logs/build_pairs_{system}.log",
     wildcard_constraints:
-        system="dpo|hdpo",
+        system=one_of(PREFERENCE_SYSTEMS),
     threads: 1  # short jobs: two side by side beat one on two threads
     conda:
         CONDA_ENV
@@ -27,7 +25,7 @@ rule build_pairs:
 rule reference_logps:
     input:
         pairs="results/pairs/{system}.jsonl",
-        model=lambda wc: model_summary(START_POLICY[wc.system]),
+        model=lambda wc: model_summary(system_registry.start_policy(wc.system)),
     output:
         logps="results/pairs/{system}_reference_logps.jsonl",
         summary="results/pairs/{system}_reference_logps_summary.json",
@@ -38,7 +36,7 @@ rule reference_logps:
     log:
         "results/logs/reference_logps_{system}.log",
     wildcard_constraints:
-        system="dpo|hdpo",
+        system=one_of(PREFERENCE_SYSTEMS),
     threads: 1
     resources:
         gpu=1,
@@ -52,7 +50,7 @@ rule train_preference:
     input:
         pairs="results/pairs/{system}.jsonl",
         reference="results/pairs/{system}_reference_logps.jsonl",
-        model=lambda wc: model_summary(START_POLICY[wc.system]),
+        model=lambda wc: model_summary(system_registry.start_policy(wc.system)),
     output:
         summary="results/models/{system}/train_summary.json",
     params:
@@ -62,7 +60,7 @@ rule train_preference:
     log:
         "results/logs/train_preference_{system}.log",
     wildcard_constraints:
-        system="dpo|hdpo",
+        system=one_of(PREFERENCE_SYSTEMS),
     threads: 1
     resources:
         gpu=1,

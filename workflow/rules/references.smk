@@ -2,64 +2,22 @@
 # from the train split only.
 
 
-rule human_features:
+rule features:
     input:
-        records="results/corpus/{split}.jsonl",
+        unpack(lambda wc: response_inputs(wc.source, wc.split)),
         model="results/models/base/train_summary.json",
     output:
-        features="results/features/human_{split}.npz",
-        report="results/features/human_{split}_report.json",
+        features="results/features/{source}_{split}.npz",
+        report="results/features/{source}_{split}_report.json",
     params:
         settings=stage_settings("features", "prompt", "model"),
-    priority: CRITICAL_PATH
+    priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
     log:
-        "results/logs/human_features_{split}.log",
+        "results/logs/features_{source}_{split}.log",
     wildcard_constraints:
-        split="train|test",
+        source=one_of(["human", *SYSTEMS]),
+        split="train|test|train_samples",
     threads: 1  # feature jobs run side by side
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/compute_features.py"
-
-
-rule sample_features:
-    input:
-        records="results/corpus/train.jsonl",
-        generations="results/generations/{system}/train_samples.jsonl",
-        model="results/models/base/train_summary.json",
-    output:
-        features="results/features/{system}_train_samples.npz",
-        report="results/features/{system}_train_samples_report.json",
-    params:
-        settings=stage_settings("features", "prompt", "model"),
-    priority: CRITICAL_PATH  # the critic's negatives
-    log:
-        "results/logs/sample_features_{system}.log",
-    wildcard_constraints:
-        system="|".join(SYSTEMS),
-    threads: 1
-    conda:
-        CONDA_ENV
-    script:
-        "../scripts/compute_features.py"
-
-
-rule system_features:
-    input:
-        records="results/corpus/test.jsonl",
-        generations="results/generations/{system}/test.jsonl",
-        model="results/models/base/train_summary.json",
-    output:
-        features="results/features/{system}_test.npz",
-        report="results/features/{system}_test_report.json",
-    params:
-        settings=stage_settings("features", "prompt", "model"),
-    log:
-        "results/logs/system_features_{system}_test.log",
-    wildcard_constraints:
-        system="|".join(SYSTEMS),
-    threads: 1
     conda:
         CONDA_ENV
     script:

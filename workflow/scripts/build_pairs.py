@@ -1,11 +1,11 @@
-"""Rule build_pairs (system = dpo | hdpo): preference pairs of docs/method.md §6 (`polyalign.preference.build_pairs`).
+"""Rule build_pairs: preference pairs of docs/method.md §6 (`polyalign.preference.build_pairs`).
 
 input:
     train    train-split records JSONL (results/corpus/train.jsonl)
     samples  generation JSONL of the starting policy on the train prompts: SFT samples for dpo,
              Bucket-SFT samples for hdpo, with num_samples = the system's `preference.num_samples`
-    critic   critic bundle directory; only read when the system's `critic` setting is true
-             (hdpo by default; dpo is plain and does not need it)
+    critic   critic bundle directory; an input only when the system's `critic` setting is true
+             (hdpo by default; plain dpo neither reads it nor waits for it)
 output:
     pairs    pairs JSONL (id, bucket_id, language, prompt fields, chosen, rejected, s_pos,
              s_neg, weight, ...)

@@ -1,7 +1,7 @@
 """Rule build_references: per-bucket human reference distributions from the TRAIN split only.
 
 input:
-    features   results/features/human_train.npz (rule human_features)
+    features   results/features/human_train.npz (rule features)
 output:
     references results/references/references.json
     summary    results/references/summary.md

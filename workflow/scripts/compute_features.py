@@ -1,4 +1,5 @@
-"""Rules human_features / sample_features / system_features: φ(y) (text + LM features) of a response set.
+"""Rule features: φ(y) (text + LM features) of one response set (human answers of a split, a
+system's test generations or a policy's train-prompt samples).
 
 input:
     records      records JSONL of the split (prompts, languages, buckets; human answers)

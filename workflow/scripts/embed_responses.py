@@ -1,4 +1,4 @@
-"""Rules embed_human / embed_system: MAUVE embeddings of human test answers or of a system's
+"""Rule embeddings: MAUVE embeddings of human test answers or of a system's
 test generations (polyalign.evaluation.embed).
 
 input:

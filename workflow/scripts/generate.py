@@ -1,4 +1,4 @@
-"""Rules generate_test, generate_test_oracle and generate_train_samples: batched generation (`polyalign.generate.generate_file`).
+"""Rules generate_test / generate_train_samples: batched generation (`polyalign.generate.generate_file`).
 
 One shared decoding config (`generation:`), the system's own prompt format (base, sft, dpo:
 plain; cot: reasoning prompt, scored on the extracted answer; bucket_sft, hdpo: bucket profile
@@ -16,9 +16,10 @@ output:
                  output_tokens, profile_length, length_bin
     summary      JSON: counts, decoding config, eos rate, timings
 params:
-    system         base | cot | sft | bucket_sft | dpo | hdpo
+    system         a system of polyalign.systems (its prompt style comes from there)
     num_samples    optional: samples per prompt (train-prompt samples for preference pairs)
-    profile_length optional: overrides config profile_length (gold = the labelled oracle row)
+    profile_length optional: overrides config profile_length (the registry's gold for the
+                   labelled oracle row bucket_sft_gold)
 log: one file. threads: torch threads.
 """
 from polyalign.generate import generate_file

@@ -1,4 +1,4 @@
-"""Rule reference_logps (one job per preference system): reference log-probs of a pair set under the frozen starting
+"""Rule reference_logps: reference log-probs of a pair set under the frozen starting
 checkpoint, cached once (`polyalign.preference.reference_cache.build_reference_cache`).
 
 input:

@@ -1,4 +1,4 @@
-"""Rule train_preference (system = dpo | hdpo): DPO or HDPO training (`polyalign.preference.train_preference`).
+"""Rule train_preference: DPO or HDPO training (`polyalign.preference.train_preference`).
 
 input:
     pairs      pairs JSONL of the system (rule build_pairs)

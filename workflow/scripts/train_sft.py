@@ -1,4 +1,4 @@
-"""Rules train_sft / train_bucket_sft (`polyalign.train.sft.train_sft`).
+"""Rule train_sft for model = sft | bucket_sft (`polyalign.train.sft.train_sft`).
 
 sft: plain prompts, unweighted. bucket_sft: bucket-profile prompts and bucket weights (config
 `bucket_sft: {tau, cap, sampler}`); both use `sft:` on top of `train_common:`, bucket_sft's own

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 
+from ..config import block_defaults
 from ..io import InputError
 from .data import heldout_mask, prompt_groups, prompt_pairs, validate_rows
 from .head import CriticHead, critic_loss
 
 TARGET_TRANSFORMS = ("none", "log1p")
+# Defaults are the config schema's critic block (the one place they are written).
+_CRITIC = block_defaults("critic")
 
 
 class CriticCollapsed(RuntimeError):
@@ -27,25 +30,24 @@ class CriticCollapsed(RuntimeError):
 
 @dataclass
 class CriticSettings:
-    conditioning: str = "response"   # "response" (c(y, b)) or "prompt" (encode x + y, pool y)
-    max_length: int = 512            # encoder tokens per example
-    encoder_batch_size: int = 16
-    bucket_dim: int = 64
-    mlp_dims: tuple[int, int] = (256, 256)
-    dropout: float = 0.1
-    epochs: int = 40
-    batch_prompts: int = 32          # prompts per step; all rows of a prompt share a batch
-    lr: float = 1e-3
-    weight_decay: float = 0.01
-    margin: float = 0.1
-    rank_weight: float = 1.0
-    target_transform: str = "none"   # "log1p" trains on log1p(D) for heavy-tailed targets
-    heldout_fraction: float = 0.2
-    seed: int = 0
-    # Held-out score std below this raises CriticCollapsed: a tenth of the default ranking
-    # margin, i.e. scores too close together to express the margin at all.
-    collapse_min_std: float = 0.01
-    extra: dict = field(default_factory=dict)
+    conditioning: str = _CRITIC["conditioning"]  # "response" (c(y, b)) or "prompt" (encode x + y, pool y)
+    max_length: int = _CRITIC["max_length"]  # encoder tokens per example
+    encoder_batch_size: int = _CRITIC["encoder_batch_size"]
+    bucket_dim: int = _CRITIC["bucket_dim"]
+    mlp_dims: tuple[int, ...] = tuple(_CRITIC["mlp_dims"])
+    dropout: float = _CRITIC["dropout"]
+    epochs: int = _CRITIC["epochs"]
+    batch_prompts: int = _CRITIC["batch_prompts"]  # prompts per step; all rows of a prompt share a batch
+    lr: float = _CRITIC["lr"]
+    weight_decay: float = _CRITIC["weight_decay"]
+    margin: float = _CRITIC["margin"]
+    rank_weight: float = _CRITIC["rank_weight"]
+    target_transform: str = _CRITIC["target_transform"]  # "log1p" trains on log1p(D) for heavy-tailed targets
+    heldout_fraction: float = _CRITIC["heldout_fraction"]
+    seed: int = _CRITIC["seed"]
+    # Held-out score std below this raises CriticCollapsed (schema default: a tenth of the default
+    # ranking margin, i.e. scores too close together to express the margin at all).
+    collapse_min_std: float = _CRITIC["collapse_min_std"]
 
     def __post_init__(self):
         self.mlp_dims = tuple(self.mlp_dims)

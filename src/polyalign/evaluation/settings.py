@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
+from polyalign.config import block_defaults
 from polyalign.metrics.mauve_metrics import MauveSettings
+
+# Defaults are the config schema's evaluation block (the one place they are written).
+_EVAL = block_defaults("evaluation")
+_BOOT, _DIV = _EVAL["bootstrap"], _EVAL["diversity"]
 
 ZH_TOKENIZATIONS = ("char", "mixed", "whitespace")
 HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
@@ -15,11 +20,11 @@ HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    n_resamples: int = 1000            # cheap tier: EM, QA-F1, ROUGE-L, BNG, BNG-robust, HCR
-    n_resamples_expensive: int = 50    # MAUVE tier: G-/C-MAUVE, TDM, NUF, Aggregate (0 = no CI)
-    expensive_overall: bool = False    # also bootstrap the MAUVE tier of the pooled scope
-    seed: int = 42
-    alpha: float = 0.05
+    n_resamples: int = _BOOT["n_resamples"]  # cheap tier: EM, QA-F1, ROUGE-L, BNG, BNG-robust, HCR
+    n_resamples_expensive: int = _BOOT["n_resamples_expensive"]  # MAUVE tier: G-/C-MAUVE, TDM, NUF, Aggregate
+    expensive_overall: bool = _BOOT["expensive_overall"]  # also bootstrap the MAUVE tier of the pooled scope
+    seed: int = _BOOT["seed"]
+    alpha: float = _BOOT["alpha"]
 
     def __post_init__(self):
         if self.n_resamples < 0 or self.n_resamples_expensive < 0:
@@ -33,19 +38,19 @@ class BootstrapSettings:
 
 @dataclass(frozen=True)
 class DiversitySettings:
-    n_samples: int = 500
-    n_references: int = 100
-    seed: int = 42
+    n_samples: int = _DIV["n_samples"]
+    n_references: int = _DIV["n_references"]
+    seed: int = _DIV["seed"]
 
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    min_bucket_size: int = 20          # test rows a bucket needs for BNG, C-MAUVE and TDM
-    zh_tokenization: str = "char"      # QA-F1 / EM / ROUGE-L tokens of Chinese answers
-    hcr_band: tuple[str, str] = ("q10", "q90")
-    sample_index: int = 0              # which sample to score when a system drew several
-    seed: int = 42                     # TDM's TruncatedSVD
-    tdm_max_components: int = 64
+    min_bucket_size: int = _EVAL["min_bucket_size"]  # test rows a bucket needs for BNG, C-MAUVE and TDM
+    zh_tokenization: str = _EVAL["zh_tokenization"]  # QA-F1 / EM / ROUGE-L tokens of Chinese answers
+    hcr_band: tuple[str, str] = tuple(_EVAL["hcr_band"])
+    sample_index: int = _EVAL["sample_index"]  # which sample to score when a system drew several
+    seed: int = _EVAL["seed"]  # TDM's TruncatedSVD
+    tdm_max_components: int = _EVAL["tdm_max_components"]
     diversity: DiversitySettings = field(default_factory=DiversitySettings)
     mauve: MauveSettings = field(default_factory=MauveSettings)
     bootstrap: BootstrapSettings = field(default_factory=BootstrapSettings)

@@ -13,18 +13,24 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..config import block_defaults
+
+# Defaults are the config schema's evaluation.mauve block (the one place they are written).
+_MAUVE = block_defaults("evaluation", "mauve")
+
 
 @dataclass(frozen=True)
 class MauveSettings:
-    seed: int = 42
-    cap: int | None = None            # n = min(|human|, |generated|, cap); None = no cap
-    num_buckets: int | str = "auto"   # "auto" = max(2, round(n / 10)) clusters
-    kmeans_num_redo: int = 5
-    kmeans_max_iter: int = 500
-    kmeans_explained_var: float = 0.9
-    mauve_scaling_factor: float = 5.0
-    divergence_curve_discretization_size: int = 25
-    min_size: int = 20                # C-MAUVE: buckets with n below this are skipped
+    seed: int = _MAUVE["seed"]
+    cap: int | None = _MAUVE["cap"]  # n = min(|human|, |generated|, cap); None = no cap
+    num_buckets: int | str = _MAUVE["num_buckets"]  # "auto" = max(2, round(n / 10)) clusters
+    kmeans_num_redo: int = _MAUVE["kmeans_num_redo"]
+    kmeans_max_iter: int = _MAUVE["kmeans_max_iter"]
+    kmeans_explained_var: float = _MAUVE["kmeans_explained_var"]
+    mauve_scaling_factor: float = _MAUVE["mauve_scaling_factor"]
+    divergence_curve_discretization_size: int = _MAUVE["divergence_curve_discretization_size"]
+    # C-MAUVE: buckets with n below this are skipped (the config's evaluation.min_bucket_size)
+    min_size: int = block_defaults("evaluation")["min_bucket_size"]
 
     def __post_init__(self):
         if self.num_buckets != "auto" and not isinstance(self.num_buckets, int):

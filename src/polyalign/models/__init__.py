@@ -1,6 +1,5 @@
 """Tokenizers and causal LMs: trained from scratch (embedded profile) or loaded from the hub."""
 from .factory import (
-    MODEL_DEFAULTS,
     build_model,
     build_tokenizer,
     count_parameters,
@@ -15,7 +14,6 @@ from .tokenizer import CHAT_TEMPLATE, SPECIAL_TOKENS, record_texts, train_tokeni
 
 __all__ = [
     "CHAT_TEMPLATE",
-    "MODEL_DEFAULTS",
     "SPECIAL_TOKENS",
     "build_model",
     "build_tokenizer",

@@ -14,36 +14,20 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
+from ..config import block_defaults
 from .tokenizer import record_texts, train_tokenizer
-
-# The embedded default (docs/models.md): ~0.6M parameters, sized for the 2-CPU time budget.
-MODEL_DEFAULTS = {
-    "source": "scratch",
-    "vocab_size": 3072,
-    "hidden_size": 96,
-    "num_layers": 3,
-    "num_heads": 4,
-    "num_kv_heads": None,  # None = num_heads (no grouped-query attention)
-    "intermediate_size": 256,
-    "max_length": 160,  # max positions: prompt (max_prompt_tokens) + response
-    "tie_word_embeddings": True,
-    "tokenizer_min_frequency": 2,
-    "trust_remote_code": False,
-    "dtype": "auto",  # auto = the stored dtype (scratch models are float32); or float32|bfloat16|float16
-    "attn_implementation": "sdpa",
-    "seed": 0,
-}
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
 def model_config(cfg: dict | None) -> dict:
-    """The `model:` block with defaults filled in; unknown keys are an error (typos)."""
+    """The `model:` block with the schema's defaults filled in; unknown keys are an error (typos)."""
     cfg = dict(cfg or {})
-    unknown = set(cfg) - set(MODEL_DEFAULTS)
+    defaults = block_defaults("model")
+    unknown = set(cfg) - set(defaults)
     if unknown:
-        raise ValueError(f"model: unknown key(s) {sorted(unknown)} (known: {sorted(MODEL_DEFAULTS)})")
-    return {**MODEL_DEFAULTS, **cfg}
+        raise ValueError(f"model: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
+    return {**defaults, **cfg}
 
 
 def is_scratch(cfg: dict) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import importlib
 
-from .config import PREFERENCE_DEFAULTS, SYSTEMS, preference_config, preference_train_config
+from .config import SYSTEMS, preference_config, preference_train_config
 from .pairs import build_pairs, critic_scorer
 
 _LAZY = {
@@ -21,7 +21,7 @@ _LAZY = {
     "train_preference": "train",
 }
 
-__all__ = ["PREFERENCE_DEFAULTS", "SYSTEMS", "build_pairs", "critic_scorer", "preference_config",
+__all__ = ["SYSTEMS", "build_pairs", "critic_scorer", "preference_config",
            "preference_train_config", *_LAZY]
 
 

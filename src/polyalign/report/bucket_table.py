@@ -5,9 +5,10 @@ import math
 from collections.abc import Sequence
 
 from ..evaluation.store import number
+from ..systems import PAPER_SYSTEMS
 from .inventory import bucket_label
 from .published import system_label
-from .table2 import MISSING, TABLE2_SYSTEMS, ordered_systems
+from .table2 import MISSING, ordered_systems
 from .tables import write_tables
 
 BUCKET_METRICS = (("bng", "BNG (lower is better)"), ("qa_f1", "QA-F1 (higher is better)"))
@@ -41,7 +42,7 @@ def bucket_sections(summary: dict, systems: Sequence[str] | None = None,
                             "smaller buckets show '–' for BNG."),
                 "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
                 "rows": rows,
-                "best_in_rows": (BEST[metric], [3 + k for k, s in enumerate(systems) if s in TABLE2_SYSTEMS]),
+                "best_in_rows": (BEST[metric], [3 + k for k, s in enumerate(systems) if s in PAPER_SYSTEMS]),
             })
     return sections
 

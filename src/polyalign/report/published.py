@@ -6,26 +6,18 @@ from pathlib import Path
 import yaml
 
 from ..io import InputError
+from ..systems import PAPER_SYSTEMS, label, published_label
 
 PUBLISHED_PATH = Path(__file__).with_name("published_numbers.yaml")
-# Display names of the systems, in the order of the paper's tables.
-SYSTEM_LABELS = {
-    "base": "BaseLM", "cot": "CoT", "sft": "SFT", "bucket_sft": "Bucket-SFT", "dpo": "DPO",
-    "hdpo": "HDPO",
-}
-PAPER_LABELS = {"base": "BaseLM", "sft": "Full-SFT", "dpo": "DPO", "bucket_sft": "Bucket-SFT",
-                "hdpo": "HDPO"}
+# The paper's names of the systems (Table 8 rows); display names come from the systems registry.
+PAPER_LABELS = {name: published_label(name) for name in PAPER_SYSTEMS}
 _REQUIRED = ("paper", "table2_aggregate", "table2_distributional", "hdpo_caveat",
              "table8_human_eval", "claims")
 
 
 def system_label(system: str) -> str:
-    """Display name; unknown systems (e.g. oracle rows) keep their name, marked as given."""
-    if system in SYSTEM_LABELS:
-        return SYSTEM_LABELS[system]
-    if system.endswith("_gold"):
-        return f"{system_label(system[:-5])} (oracle: gold length)"
-    return system
+    """Display name of a system (the systems registry); unknown names are shown as given."""
+    return label(system)
 
 
 def load_published(path=PUBLISHED_PATH) -> dict:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 from ..evaluation.store import number
 from ..io import InputError
+from ..systems import PAPER_SYSTEMS, table_order
 from .published import system_label
 from .tables import write_tables
 
-TABLE2_SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
 TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
                   ("nuf", "NUF"), ("aggregate", "Aggregate"))
 LOWER_IS_BETTER = {"bng_macro"}
@@ -36,8 +36,7 @@ def ordered_systems(summary: dict, systems: Sequence[str] | None = None) -> list
         if missing:
             raise InputError(f"system(s) {missing} requested but not in the summary ({present})")
         return list(systems)
-    return [s for s in TABLE2_SYSTEMS if s in present] + [s for s in present
-                                                          if s not in TABLE2_SYSTEMS]
+    return table_order(present)
 
 
 def _caption(summary: dict, language: str) -> str:
@@ -70,7 +69,7 @@ def table2_sections(summary: dict, systems: Sequence[str] | None = None,
             "rows": rows,
             "best_columns": {j: "min" if m in LOWER_IS_BETTER else "max"
                              for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)},
-            "not_ranked": [i for i, s in enumerate(systems) if s not in TABLE2_SYSTEMS],
+            "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS],  # oracle rows
         })
     return sections
 

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import transformers
 
+from ..config import block_defaults
 from ..io import write_json
 from ..models import build_model, count_parameters, load_model, load_tokenizer, model_config, save_model
 from ..prompts import PROFILE_LENGTH_MODES, prompt_config
@@ -34,39 +35,20 @@ from .weights import bucket_weights
 
 SUMMARY_FILE = "train_summary.json"
 
-# Embedded defaults (docs/models.md). A stage's train config is train_common, then the stage's
-# block on top; bucket_sft inherits sft's block so both SFT systems train alike.
-TRAIN_DEFAULTS = {
-    "train_common": {
-        "micro_batch_size": 32,
-        "grad_accum": 1,
-        "max_grad_norm": 1.0,
-        "mixed_precision": "no",
-        "schedule": "cosine",
-        "warmup_ratio": 0.05,
-        "min_lr_ratio": 0.1,
-        "weight_decay": 0.0,
-        "seed": 0,
-        "group_by_length": True,
-        "checkpoint_every": 100,
-        "log_every": 10,
-    },
-    "pretrain": {"lr": 5e-3, "epochs": 2},
-    "sft": {"lr": 2e-3, "epochs": 1},
-    "bucket_sft": {"tau": 1.0, "cap": None, "sampler": "weighted_loss"},
-}
+# A stage's train config is train_common, then the stage's block on top (defaults of both from
+# the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
 BUCKET_KEYS = ("tau", "cap", "sampler")
 SAMPLERS = ("weighted_loss", "weighted_sampler")
 
 
 def stage_train_config(config: dict, stage: str) -> TrainConfig:
-    """TrainConfig of `stage` (pretrain | sft | bucket_sft) from the full pipeline config."""
+    """TrainConfig of `stage` (pretrain | sft | bucket_sft) from the config (missing keys: schema defaults)."""
     merged = {}
     chain = ["train_common", "pretrain"] if stage == "pretrain" else ["train_common", "sft"]
     if stage == "bucket_sft":
         chain.append("bucket_sft")
     for block in chain:
-        merged.update(TRAIN_DEFAULTS.get(block, {}))
+        merged.update(block_defaults(block))
         merged.update(config.get(block) or {})
     for k in BUCKET_KEYS:
         merged.pop(k, None)
@@ -74,7 +56,8 @@ def stage_train_config(config: dict, stage: str) -> TrainConfig:
 
 
 def bucket_config(config: dict) -> dict:
-    cfg = {**TRAIN_DEFAULTS["bucket_sft"], **{k: v for k, v in (config.get("bucket_sft") or {}).items() if k in BUCKET_KEYS}}
+    block = {**block_defaults("bucket_sft"), **(config.get("bucket_sft") or {})}
+    cfg = {k: block[k] for k in BUCKET_KEYS}
     if cfg["sampler"] not in SAMPLERS:
         raise ValueError(f"bucket_sft.sampler must be one of {SAMPLERS}, got {cfg['sampler']!r}")
     return cfg
@@ -140,7 +123,7 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
     model, tokenizer = load_model(base_dir, mcfg)
     model.train()
     pcfg = prompt_config(config)
-    profile_length = config.get("profile_length", "sampled")
+    profile_length = config.get("profile_length", block_defaults()["profile_length"])
     if profile_length not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {profile_length!r}")
     tcfg = stage_train_config(config, system)

@@ -32,6 +32,7 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
+from ..config import block_defaults
 from ..io import write_json, write_text
 from .data import epoch_batches
 
@@ -42,27 +43,32 @@ STATE_FILE = "trainer_state.json"
 LOG_FILE = "train_log.jsonl"
 
 
+# Defaults come from the schema's train_common block (the one place they are written).
+_TRAIN = block_defaults("train_common")
+
+
 @dataclass
 class TrainConfig:
-    lr: float = 1e-3
-    schedule: str = "cosine"  # cosine | linear | constant (after warmup)
-    warmup_ratio: float = 0.0  # warmup steps = warmup_steps if > 0 else round(ratio · total)
-    warmup_steps: int = 0
-    min_lr_ratio: float = 0.1  # the decay ends at lr · min_lr_ratio
-    weight_decay: float = 0.0  # on matrices only, not on norms/biases
-    beta1: float = 0.9
-    beta2: float = 0.95
-    epochs: int = 1
-    max_steps: int | None = None  # overrides epochs when set
-    micro_batch_size: int = 16
-    grad_accum: int = 1
-    max_grad_norm: float | None = 1.0
-    mixed_precision: str = "no"  # no | bf16 | fp16 (fp16 needs CUDA; falls back to no)
-    seed: int = 0
-    group_by_length: bool = True
-    checkpoint_every: int = 0  # optimizer steps; 0 = no intermediate checkpoints
-    keep_checkpoints: int = 1
-    log_every: int = 10
+    """Settings of one training run; build it with `from_dict` from train_common + a stage block."""
+    lr: float = _TRAIN["lr"]
+    schedule: str = _TRAIN["schedule"]  # cosine | linear | constant (after warmup)
+    warmup_ratio: float = _TRAIN["warmup_ratio"]  # warmup steps = warmup_steps if > 0 else round(ratio · total)
+    warmup_steps: int = _TRAIN["warmup_steps"]
+    min_lr_ratio: float = _TRAIN["min_lr_ratio"]  # the decay ends at lr · min_lr_ratio
+    weight_decay: float = _TRAIN["weight_decay"]  # on matrices only, not on norms/biases
+    beta1: float = _TRAIN["beta1"]
+    beta2: float = _TRAIN["beta2"]
+    epochs: int = _TRAIN["epochs"]
+    max_steps: int | None = _TRAIN["max_steps"]  # overrides epochs when set
+    micro_batch_size: int = _TRAIN["micro_batch_size"]
+    grad_accum: int = _TRAIN["grad_accum"]
+    max_grad_norm: float | None = _TRAIN["max_grad_norm"]
+    mixed_precision: str = _TRAIN["mixed_precision"]  # no | bf16 | fp16 (fp16 needs CUDA; falls back to no)
+    seed: int = _TRAIN["seed"]
+    group_by_length: bool = _TRAIN["group_by_length"]
+    checkpoint_every: int = _TRAIN["checkpoint_every"]  # optimizer steps; 0 = no intermediate checkpoints
+    keep_checkpoints: int = _TRAIN["keep_checkpoints"]
+    log_every: int = _TRAIN["log_every"]
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "TrainConfig":

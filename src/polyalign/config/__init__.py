@@ -1,0 +1,22 @@
+"""The one configuration layer (docs/configuration.md).
+
+`workflow/schemas/config.schema.yaml` is the only place a default is written. `resolve_config`
+validates a merged config against it (every block closed, so a misspelt key fails naming its
+path), fills every default in, and runs the cross-field checks of `checks.py`; the Snakefile calls
+it before any rule is built. Library code reads defaults from the same schema (`block_defaults`).
+"""
+from .checks import check_config
+from .schema import ConfigError, SCHEMA_PATH, block_defaults, fill_defaults, load_schema, validate_schema
+
+
+def resolve_config(config: dict) -> dict:
+    """The validated config with every default filled in (a new dict; `config` is unchanged).
+    Raises ConfigError naming each offending key and the constraint it breaks."""
+    resolved = fill_defaults(config)
+    validate_schema(resolved)
+    check_config(resolved)
+    return resolved
+
+
+__all__ = ["ConfigError", "SCHEMA_PATH", "block_defaults", "check_config", "fill_defaults", "load_schema",
+           "resolve_config", "validate_schema"]

@@ -1,0 +1,140 @@
+"""The systems compared in the benchmark: the single definition the workflow, the library, the
+tables and the tests read.
+
+A system is a way of answering a test prompt: a model (a directory under results/models/ or,
+per seed, results/seed{seed}/models/), the prompt style it was trained with, and for profile
+prompts where the length bin comes from. The paper's six systems are, in the order of its
+tables: BaseLM, CoT (BaseLM with a reasoning prompt), SFT, Bucket-SFT, DPO (from SFT) and HDPO
+(from Bucket-SFT). The optional oracle row `bucket_sft_gold` (config `oracle_row`) is
+Bucket-SFT prompted with each test record's gold length bin; it leaks the answer length and is
+labelled as such.
+
+The BaseLM stands in for a fixed pretrained model: it is built once, from the data seed. Every
+other model is trained once per run seed (config `seeds`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PROMPT_STYLES = ("plain", "profile", "cot")
+BASE_MODEL = "base"
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    model: str  # the model directory it generates with (results/[seed{seed}/]models/{model})
+    prompt_style: str  # plain | profile | cot (polyalign.prompts)
+    label: str  # display name in tables and figures
+    published: str | None  # the paper's name for the row, None when the paper has no such row
+    start_policy: str | None = None  # preference systems: the checkpoint they start from
+    gold_length: bool = False  # profile prompts carry the record's own length bin (oracle)
+    oracle: bool = False  # optional row, added by config `oracle_row`
+
+    @property
+    def trained_per_seed(self) -> bool:
+        """Whether its model is trained once per run seed (everything but the BaseLM)."""
+        return self.model != BASE_MODEL
+
+    @property
+    def is_preference(self) -> bool:
+        return self.start_policy is not None
+
+    @property
+    def profile_length(self) -> str | None:
+        """The profile length mode this system forces (`gold` for the oracle row), or None to
+        use the configured `profile_length`."""
+        return "gold" if self.gold_length else None
+
+
+_SYSTEMS = (
+    System("base", BASE_MODEL, "plain", "BaseLM", "BaseLM"),
+    System("cot", BASE_MODEL, "cot", "CoT", "CoT"),
+    System("sft", "sft", "plain", "SFT", "Full-SFT"),
+    System("bucket_sft", "bucket_sft", "profile", "Bucket-SFT", "Bucket-SFT"),
+    System("dpo", "dpo", "plain", "DPO", "DPO", start_policy="sft"),
+    System("hdpo", "hdpo", "profile", "HDPO", "HDPO", start_policy="bucket_sft"),
+    System("bucket_sft_gold", "bucket_sft", "profile", "Bucket-SFT (oracle: gold length)", None,
+           gold_length=True, oracle=True),
+)
+REGISTRY: dict[str, System] = {s.name: s for s in _SYSTEMS}
+
+PAPER_SYSTEMS = tuple(s.name for s in _SYSTEMS if not s.oracle)
+ORACLE_SYSTEMS = tuple(s.name for s in _SYSTEMS if s.oracle)
+PREFERENCE_SYSTEMS = tuple(s.name for s in _SYSTEMS if s.is_preference)
+# Models trained from the BaseLM by supervised fine-tuning (train_sft.py); preference models are
+# trained from their start policy.
+SFT_MODELS = ("sft", "bucket_sft")
+# Models whose train-prompt samples feed the critic and the preference pairs.
+SAMPLE_POLICIES = tuple(dict.fromkeys(s.start_policy for s in _SYSTEMS if s.is_preference))
+
+
+def get(name: str) -> System:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown system {name!r} (known: {list(REGISTRY)})") from None
+
+
+def systems(oracle_row: bool = False) -> list[str]:
+    """The systems of a run in table order: the paper's six, then the oracle row if asked."""
+    return list(PAPER_SYSTEMS) + (list(ORACLE_SYSTEMS) if oracle_row else [])
+
+
+def model_of(name: str) -> str:
+    return get(name).model
+
+
+def prompt_style(name: str) -> str:
+    """The prompt style of a system, or of a model name used as a policy (sft, bucket_sft)."""
+    return get(name).prompt_style
+
+
+def start_policy(name: str) -> str:
+    system = get(name)
+    if system.start_policy is None:
+        raise ValueError(f"{name!r} is not a preference system (those are {list(PREFERENCE_SYSTEMS)})")
+    return system.start_policy
+
+
+def system_for_policy(policy: str) -> str:
+    """The preference system that starts from `policy` (whose samples are its negatives)."""
+    for s in _SYSTEMS:
+        if s.start_policy == policy:
+            return s.name
+    raise ValueError(f"no preference system starts from {policy!r} "
+                     f"(start policies: {list(SAMPLE_POLICIES)})")
+
+
+def label(name: str) -> str:
+    """Display name; a name outside the registry is shown as it is."""
+    return REGISTRY[name].label if name in REGISTRY else name
+
+
+def published_label(name: str) -> str:
+    """The paper's name of a system (its label when the paper has no such row)."""
+    system = REGISTRY.get(name)
+    if system is None:
+        return name
+    return system.published or system.label
+
+
+def table_order(present) -> list[str]:
+    """`present` system names in registry (table) order, unknown names after them, in their order."""
+    present = list(present)
+    return [s for s in REGISTRY if s in present] + [s for s in present if s not in REGISTRY]
+
+
+def _check_registry() -> None:
+    for s in _SYSTEMS:
+        if s.prompt_style not in PROMPT_STYLES:
+            raise AssertionError(f"{s.name}: unknown prompt style {s.prompt_style!r}")
+        if s.gold_length and s.prompt_style != "profile":
+            raise AssertionError(f"{s.name}: a gold length bin needs profile prompts")
+        if s.model != BASE_MODEL and s.model not in REGISTRY:
+            raise AssertionError(f"{s.name}: model {s.model!r} is no system's own model")
+        if s.start_policy is not None and REGISTRY[s.start_policy].prompt_style != s.prompt_style:
+            raise AssertionError(f"{s.name}: prompt style differs from its start policy's")
+
+
+_check_registry()
