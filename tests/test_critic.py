@@ -103,6 +103,7 @@ def test_encoder_pools_response_tokens_padding_invariant(encoder):
         encode_responses(model, tokenizer, [" "])
 
 
+@pytest.mark.slow  # trains or renders repeatedly: full lane only
 def test_critic_learns_and_bundle_round_trips(encoder, tmp_path):
     path, model, tokenizer = encoder
     rows = synthetic_rows()

@@ -48,6 +48,7 @@ def _critic(png, pdf):
     F.figure_critic_scores([("human", human), ("SFT", list(rng.normal(1, 1, size=30)))], png, pdf)
 
 
+@pytest.mark.slow  # trains or renders repeatedly: full lane only
 @pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic])
 def test_figure_pair_is_written_and_deterministic(draw, tmp_path):
     paths = []
