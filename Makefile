@@ -18,8 +18,10 @@ endif
 TORCH := torch==2.13.0
 
 .PHONY: run test test-fast lint setup
+# Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
+# `snakemake --rerun-incomplete` (README, "When a run is interrupted").
 run: $(VENV)/.installed
-	$(BIN)/snakemake --cores all
+	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
 # Full lane: every test, including the micro end-to-end workflow (tens of minutes on 2 cores).
 test: $(VENV)/.installed

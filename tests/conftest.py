@@ -1,4 +1,7 @@
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,44 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+MICRO_CONFIG = Path(__file__).resolve().parent / "smoke" / "config.yaml"
+
+
+def micro_workdir(work: Path) -> Path:
+    """A scratch copy of the workflow with the micro config as config/micro.yaml."""
+    work.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "workflow", work / "workflow")
+    shutil.copytree(REPO / "config", work / "config")
+    shutil.copy(REPO / "environment.yml", work / "environment.yml")  # the rules' conda directive
+    shutil.copy(MICRO_CONFIG, work / "config" / "micro.yaml")
+    # the judge path (Table 3) runs on a tiny random model built here: no judge is downloadable
+    from .judge.tiny import build_tiny_judge
+
+    build_tiny_judge(work / "tiny_judge")
+    with open(work / "config" / "micro.yaml", "a", encoding="utf-8") as f:
+        f.write(f"judge:\n  models:\n    tiny:\n      path: {work / 'tiny_judge'}\n  batch_size: 16\n")
+    return work
+
+
+def micro_command(*args: str) -> list[str]:
+    # args (targets included) before --configfile, which takes every value that follows it
+    return [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/micro.yaml"]
+
+
+def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+    return subprocess.run(micro_command(*args), cwd=work, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@pytest.fixture(scope="session")
+def micro_clean_run(tmp_path_factory) -> Path:
+    """One uninterrupted micro workflow run per session, shared by the smoke and reliability
+    suites (the reference the interrupted runs must reproduce byte for byte)."""
+    work = micro_workdir(tmp_path_factory.mktemp("micro_clean"))
+    proc = micro_snakemake(work)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    return work
 
 
 @pytest.fixture

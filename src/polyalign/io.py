@@ -51,18 +51,44 @@ def write_jsonl(path, rows: Iterable[dict]) -> int:
     return n
 
 
+def decode_utf8(data: bytes, where: str, first_line: int = 1) -> str:
+    """`data` as UTF-8; invalid bytes raise InputError naming `where`, the line and byte offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = first_line + data.count(b"\n", 0, e.start)
+        raise InputError(f"{where}:{line}: invalid UTF-8 at byte offset {e.start} ({e.reason})") from None
+
+
+def read_utf8(path) -> str:
+    """The text of `path`; invalid UTF-8 raises InputError with the file, line and byte offset."""
+    with open(path, "rb") as f:
+        return decode_utf8(f.read(), str(path))
+
+
+def iter_utf8_lines(stream, where: str) -> Iterator[tuple[int, str]]:
+    """(line_number, text) of a binary stream, each line decoded strictly (error names the line)."""
+    offset = 0
+    for lineno, raw in enumerate(stream, 1):
+        try:
+            yield lineno, raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InputError(f"{where}:{lineno}: invalid UTF-8 at byte offset {offset + e.start} "
+                             f"({e.reason})") from None
+        offset += len(raw)
+
+
 def read_json(path) -> Any:
     try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
+        return json.loads(read_utf8(path))
     except json.JSONDecodeError as e:
         raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
 
 
 def iter_jsonl(path) -> Iterator[tuple[int, dict]]:
     """Yield (line_number, object) for every non-blank line; malformed lines raise InputError."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for lineno, line in iter_utf8_lines(f, str(path)):
             if not line.strip():
                 continue
             try:

@@ -7,7 +7,7 @@ stay in one split) and `where` (file:line of the source row, for error messages)
 from __future__ import annotations
 
 from .io import InputError
-from .text import normalize_text, script_profile
+from .text import foreign_letters, is_blank, normalize_text, script_profile
 
 LANGUAGES = ("en", "zh")
 FAMILIES = ("assistant", "qa", "dialogue")
@@ -30,9 +30,16 @@ RAW_FIELDS = {
 ENUMS = {"language": LANGUAGES, "family": FAMILIES, "situation": SITUATIONS}
 
 
+CORPUS_SCRIPTS = ("latin", "han")  # the letters of English and Chinese text
+
+
 def script_mismatch(text: str, language: str) -> bool:
-    """An English text containing CJK ideographs, or a Chinese text with Latin letters and no
-    CJK ideograph at all. Mixed Chinese text that quotes an English word is accepted."""
+    """An English text containing CJK ideographs, a Chinese text with Latin letters and no CJK
+    ideograph at all, or a text with letters of a script that belongs to neither language
+    (Cyrillic, Greek, kana, Hangul …). Mixed Chinese text that quotes an English word is
+    accepted."""
+    if foreign_letters(text, CORPUS_SCRIPTS):
+        return True
     n_cjk, n_latin = script_profile(text)
     if language == "en":
         return n_cjk > 0
@@ -59,10 +66,10 @@ def validate_raw(raw: dict, where: str) -> None:
             raise InputError(f"{where}: field 'history[{i}]' must be an object with 'role' and 'text'")
         if turn["role"] not in ROLES or not isinstance(turn["text"], str):
             raise InputError(f"{where}: field 'history[{i}]' has invalid role or non-string text")
-    if not raw["human_answer"].strip() and not raw["meta"].get("unanswerable", False):
-        raise InputError(f"{where}: field 'human_answer' is empty")
-    if not raw["question"].strip():
-        raise InputError(f"{where}: field 'question' is empty")
+    if is_blank(raw["human_answer"]) and not raw["meta"].get("unanswerable", False):
+        raise InputError(f"{where}: field 'human_answer' is empty (only whitespace or invisible characters)")
+    if is_blank(raw["question"]):
+        raise InputError(f"{where}: field 'question' is empty (only whitespace or invisible characters)")
 
 
 def normalize_raw(raw: dict) -> dict:

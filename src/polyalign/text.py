@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WS_RUN = re.compile(r"[^\S\n]+")
 _BLANK_RUN = re.compile(r"\n{2,}")
@@ -48,3 +49,39 @@ def length_bin(n_tokens: int, thresholds: list[int] | tuple[int, ...]) -> str:
 def script_profile(text: str) -> tuple[int, int]:
     """(number of CJK ideographs, number of ASCII letters)."""
     return len(CJK_CHAR.findall(text)), len(LATIN_CHAR.findall(text))
+
+
+# Characters that print nothing: whitespace, format characters (zero-width space/joiners, BOM,
+# word joiner, bidi marks) and control characters.
+_INVISIBLE_CATEGORIES = {"Cf", "Cc", "Zs", "Zl", "Zp"}
+
+
+def is_blank(text: str) -> bool:
+    """True when `text` shows nothing: only whitespace, zero-width and other invisible characters
+    (str.strip() keeps U+200B ZERO WIDTH SPACE, U+FEFF, U+2060 …)."""
+    return all(ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text)
+
+
+# Letter-like characters that are not a script's letters (unit and ordinal signs).
+_SCRIPTLESS_LETTERS = {"\u00b5", "\u00aa", "\u00ba"}
+
+
+def letter_script(ch: str) -> str | None:
+    """'latin', 'han', 'other' (a letter of any other script: Cyrillic, Greek, kana, Hangul …),
+    or None for a non-letter."""
+    if not ch.isalpha() or ch in _SCRIPTLESS_LETTERS:
+        return None
+    if CJK_CHAR.match(ch):
+        return "han"
+    name = unicodedata.name(ch, "")
+    if name.startswith(("LATIN", "FULLWIDTH LATIN")):
+        return "latin"
+    if name.startswith(("CJK", "IDEOGRAPHIC")):
+        return "han"
+    return "other"
+
+
+def foreign_letters(text: str, allowed: tuple[str, ...]) -> str:
+    """The letters of `text` whose script is not in `allowed`, in order of first appearance."""
+    seen = dict.fromkeys(ch for ch in text if (s := letter_script(ch)) is not None and s not in allowed)
+    return "".join(seen)

@@ -291,12 +291,12 @@ def test_broken_json_names_file_and_line(tmp_path):
         list(get_corpus("multiwoz").load({"path": str(src)}))
 
 
-def test_broken_jsonl_line_in_hub_file_names_the_file(tmp_path, hf_cache):
+def test_broken_jsonl_line_in_hub_file_names_the_file_and_line(tmp_path, hf_cache):
     src = tmp_path / "hc3_chinese"
     shutil.copytree(FIXTURES / "hc3_chinese", src)
     with open(src / "all.jsonl", "a", encoding="utf-8") as f:
         f.write('{"question": "坏掉的一行", "human_answers": [\n')
-    with pytest.raises(InputError, match=r"all\.jsonl: cannot load"):
+    with pytest.raises(InputError, match=r"all\.jsonl:4: malformed JSON line"):
         list(get_corpus("hc3_chinese").load({"path": str(src), "cache_dir": str(hf_cache / "datasets")}))
 
 

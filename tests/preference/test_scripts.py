@@ -5,6 +5,7 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
+from polyalign.config import fill_defaults
 from polyalign.io import read_jsonl, write_jsonl
 from polyalign.prompts import render_prompt
 
@@ -15,7 +16,9 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "workflow" / "scripts"
 
 def run_script(name, config, tmp_path, input, output, **params):
     smk = SimpleNamespace(input=SimpleNamespace(**input), output=SimpleNamespace(**output),
-                          params=SimpleNamespace(**params), config=config,
+                          # the rule passes the settings as params; no config, so a script that
+                          # still read snakemake.config would fail here
+                          params=SimpleNamespace(settings=fill_defaults(config), **params), config=None,
                           log=[str(tmp_path / "logs" / f"{name}.log")], threads=1)
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
 

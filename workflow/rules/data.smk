@@ -1,6 +1,7 @@
 # Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
 
 
+# Its outputs are every file it writes (known before it runs), which build_corpus reads.
 rule fetch_embedded_corpus:
     output:
         files=embedded_corpus_files(),

@@ -60,7 +60,7 @@ rule figure1_tsne:
         pdf="paper_figures/figure1_tsne.pdf",
     params:
         systems=["base", "hdpo"],
-        tsne=config["figures"].get("tsne", {}),
+        tsne=config["figures"]["tsne"],
         cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure1_tsne.log",
@@ -130,8 +130,8 @@ rule figure_length_distributions:
         pdf="paper_figures/figure_length_distributions.pdf",
     params:
         systems=SYSTEMS,
-        min_bucket_size=config["evaluation"].get("min_bucket_size", 20),
-        sample_index=config["evaluation"].get("sample_index", 0),
+        min_bucket_size=config["evaluation"]["min_bucket_size"],
+        sample_index=config["evaluation"]["sample_index"],
         cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_length_distributions.log",
@@ -163,6 +163,8 @@ rule replication_report:
         summary="results/metrics/summary.json",
         bootstraps=expand("results/metrics/{system}.bootstrap.json", system=SYSTEMS),
         test="results/corpus/test.jsonl",
+        judge="results/judge/table3_summary.json",
+        human="results/human_eval/table8_summary.json",
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
     params:
@@ -175,6 +177,52 @@ rule replication_report:
         CONDA_ENV
     script:
         "../scripts/replication_report.py"
+
+
+rule table3_llm_judge:
+    input:
+        records="results/corpus/test.jsonl",
+        scores=[f"results/judge/{r['judge']}/{r['system']}.jsonl" for r in judge_runs()],
+        summaries=[f"results/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()],
+    output:
+        md=report("paper_figures/table3_llm_judge.md", caption="../report/table3_llm_judge.rst", category="Tables"),
+        tex="paper_figures/table3_llm_judge.tex",
+        summary="results/judge/table3_summary.json",
+    params:
+        runs=judge_runs(),
+        systems=SYSTEMS,
+        seeds=[None],
+        bootstrap={"n_resamples": config["judge"]["n_resamples"], "seed": config["seed"]},
+        reason="No LLM judge is configured (judge.models is empty): the embedded profile has no "
+        "instruction-tuned judge model offline, so no judge scores exist and only the published "
+        "numbers are shown.",
+    log:
+        "results/logs/table3_llm_judge.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table3_llm_judge.py"
+
+
+rule table8_human_eval:
+    input:
+        sheet_keys=expand("results/human_eval/{language}/key.json", language=config["human_eval"]["languages"]),
+        ratings=[p for lang in config["human_eval"]["languages"] for p in returned_ratings(lang)],
+    output:
+        md=report("paper_figures/table8_human_eval.md", caption="../report/table8_human_eval.rst", category="Tables"),
+        tex="paper_figures/table8_human_eval.tex",
+        summary="results/human_eval/table8_summary.json",
+    params:
+        languages=config["human_eval"]["languages"],
+        ratings_by_language={lang: returned_ratings(lang) for lang in config["human_eval"]["languages"]},
+        systems=config["human_eval"]["systems"],
+        bootstrap={"n_resamples": config["human_eval"]["n_resamples"], "seed": config["seed"]},
+    log:
+        "results/logs/table8_human_eval.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table8_human_eval.py"
 
 
 rule figure2_pipeline:

@@ -20,7 +20,7 @@ from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
-    settings = preference_config(snakemake.config, system)
+    settings = preference_config(snakemake.params.settings, system)
     scorer, critic_buckets = None, None
     if settings["critic"]:
         from polyalign.critic import load_critic
@@ -29,7 +29,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         scorer, critic_buckets = critic_scorer(critic, settings["critic_batch_size"],
                                                         transform=settings["critic_transform"]), set(critic.buckets)
     pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
-                                settings, scorer, profile_length=snakemake.config.get("profile_length", "sampled"),
+                                settings, scorer, profile_length=snakemake.params.settings["profile_length"],
                                 critic_buckets=critic_buckets)
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)

@@ -18,11 +18,11 @@ from polyalign.models import load_model, model_config
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    model, tokenizer = load_model(model_dir(snakemake.input.model), model_config(snakemake.config.get("model")))
+    model, tokenizer = load_model(model_dir(snakemake.input.model), model_config(snakemake.params.settings["model"]))
     gens = read_jsonl(snakemake.input.generations) if "generations" in snakemake.input.keys() else None
-    settings = snakemake.config["features"]
+    settings = snakemake.params.settings["features"]
     table, report = compute_feature_table(read_jsonl(snakemake.input.records), gens, model, tokenizer,
-                                          snakemake.config, settings["batch_size"], settings["max_ppl"])
+                                          snakemake.params.settings, settings["batch_size"], settings["max_ppl"])
     save_features(snakemake.output.features, table)
     write_json(snakemake.output.report, report)
     log.info("%d rows (%d valid) x %d features", report["rows"], report["valid"], report["features"])

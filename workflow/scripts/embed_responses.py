@@ -16,7 +16,7 @@ from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    settings = snakemake.config["embeddings"]
+    settings = snakemake.params.settings["embeddings"]
     encoder = settings.get("encoder") or str(model_dir(snakemake.input.encoder))
     model, tokenizer = load_encoder(encoder)
     if "generations" in snakemake.input.keys():

@@ -19,4 +19,4 @@ with rule_logging(snakemake.log[0]):
                                 {s: system_label(s) for s in systems})
     figure_bng_heatmap(table, snakemake.output.png, snakemake.output.pdf,
                        title="BNG per bucket (lower = closer to human)",
-                       cjk_font=snakemake.params.get("cjk_font"))
+                       cjk_font=snakemake.params.cjk_font)

@@ -13,5 +13,5 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0]):
     figure_bucket_inventory(inventory_counts(read_json(snakemake.input.stats)),
                             snakemake.output.png, snakemake.output.pdf,
-                            min_bucket_size=snakemake.params.get("min_bucket_size"),
-                            cjk_font=snakemake.params.get("cjk_font"))
+                            min_bucket_size=snakemake.params.min_bucket_size,
+                            cjk_font=snakemake.params.cjk_font)

@@ -16,4 +16,4 @@ with rule_logging(snakemake.log[0]):
     groups = [(system_label(label), read_jsonl(path))
               for label, path in zip(snakemake.params.labels, snakemake.input.scores)]
     figure_critic_scores(groups, snakemake.output.png, snakemake.output.pdf,
-                         cjk_font=snakemake.params.get("cjk_font"))
+                         cjk_font=snakemake.params.cjk_font)

@@ -7,7 +7,7 @@ output:  png               paper_figures/figure_length_distributions.png
 params:  systems           system names of input.generations, same order
          min_bucket_size   config["evaluation"]["min_bucket_size"]: buckets with fewer test
                            prompts are left out
-         sample_index      config["evaluation"]["sample_index"] (default 0)
+         sample_index      config["evaluation"]["sample_index"]
          cjk_font          config["figures"]["cjk_font"]
 """
 from collections import Counter
@@ -24,9 +24,9 @@ with rule_logging(snakemake.log[0]):
     ids = sorted(r["id"] for r in records)
     answers = {}
     for system, path in zip(p.systems, snakemake.input.generations):
-        rows = select_generations(ids, read_jsonl(path), p.get("sample_index", 0), system)
+        rows = select_generations(ids, read_jsonl(path), p["sample_index"], system)
         answers[system_label(system)] = {g["id"]: g["answer"] for g in rows}
     sizes = Counter(r["bucket_id"] for r in records)
-    buckets = sorted(b for b, k in sizes.items() if k >= p.get("min_bucket_size", 20))
+    buckets = sorted(b for b, k in sizes.items() if k >= p["min_bucket_size"])
     figure_length_distributions(length_table(records, answers), snakemake.output.png,
-                                snakemake.output.pdf, buckets=buckets, cjk_font=p.get("cjk_font"))
+                                snakemake.output.pdf, buckets=buckets, cjk_font=p["cjk_font"])

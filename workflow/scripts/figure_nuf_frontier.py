@@ -19,4 +19,4 @@ with rule_logging(snakemake.log[0]):
           for s in systems}
     figure_nuf_frontier({system_label(s): summary["per_bucket"][s] for s in systems},
                         snakemake.output.png, snakemake.output.pdf, hypervolume=hv,
-                        cjk_font=snakemake.params.get("cjk_font"))
+                        cjk_font=snakemake.params.cjk_font)

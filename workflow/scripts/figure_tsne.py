@@ -6,7 +6,7 @@ input:   test      results/corpus/test.jsonl (the language of every id)
 output:  png       paper_figures/figure1_tsne.png
          pdf       paper_figures/figure1_tsne.pdf
 params:  systems   system names of input.systems, same order (e.g. [base, hdpo])
-         tsne      config["figures"]["tsne"]: {seed: 42, perplexity: 30, max_points: 400}
+         tsne      config["figures"]["tsne"]: (seed, perplexity, max_points)
          cjk_font  config["figures"]["cjk_font"] (null = known Debian paths)
 """
 from polyalign.evaluation import load_embedding_table
@@ -32,7 +32,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
             if not finite.all():  # empty generations have no embedding
                 log.info("%s/%s: %d of %d rows without embedding left out", lang, label, (~finite).sum(), len(E))
             panels[lang].append((label, E[finite]))
-    tsne = {"seed": 42, "perplexity": 30.0, "max_points": 400, **dict(p.get("tsne") or {})}
+    tsne = p["tsne"]
     figure_tsne(panels, snakemake.output.png, snakemake.output.pdf, seed=tsne["seed"],
                 perplexity=tsne["perplexity"], max_points=tsne["max_points"],
-                cjk_font=p.get("cjk_font"))
+                cjk_font=p["cjk_font"])

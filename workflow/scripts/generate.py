@@ -32,7 +32,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     if getattr(snakemake.params, "num_samples", None):
         overrides["num_samples"] = int(snakemake.params.num_samples)
     summary = generate_file(
-        model, read_jsonl(snakemake.input.records), snakemake.params.system, snakemake.config,
+        model, read_jsonl(snakemake.input.records), snakemake.params.system, snakemake.params.settings,
         snakemake.output.generations, train_records=read_jsonl(snakemake.input.train), overrides=overrides,
         profile_length=getattr(snakemake.params, "profile_length", None) or None,
     )

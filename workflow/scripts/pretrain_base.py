@@ -20,7 +20,7 @@ from polyalign.workflow_io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    summary = pretrain_base(read_jsonl(snakemake.input.train), snakemake.input.tokenizer, snakemake.config,
+    summary = pretrain_base(read_jsonl(snakemake.input.train), snakemake.input.tokenizer, snakemake.params.settings,
                             out_dir)
     if summary["trained"]:
         log.info("base: %d parameters, %d steps in %.1f s", summary["parameters"], summary["train"]["steps"],

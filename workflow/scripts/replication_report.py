@@ -5,13 +5,16 @@ input:   summary      results/metrics/summary.json
          test         results/corpus/test.jsonl (languages of the ids, for detector flags)
          detectors    optional list of JSONL files with rows {id, system, detector, flagged};
                       absent = claim 5 "not evaluated"
+         judge        results/judge/table3_summary.json (what the LLM judges did, or why none ran)
+         human        results/human_eval/table8_summary.json (returned human ratings, if any)
 output:  md           paper_figures/replication.md
 params:  profile      config["profile"] (anything but "paper" prints the scale caveat)
-         published_model        config["replication"]["published_model"] (Qwen2.5-1.5B)
-         noninferiority_margin  config["replication"]["noninferiority_margin"] (0.02)
+         published_model        config["replication"]["published_model"]
+         noninferiority_margin  config["replication"]["noninferiority_margin"]
 """
 from polyalign.evaluation import load_bootstrap
 from polyalign.io import read_json, read_jsonl, write_text
+from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published
 from polyalign.report.replication import evaluate_claims, replication_markdown
 from polyalign.workflow_io import rule_logging
@@ -27,11 +30,13 @@ with rule_logging(snakemake.log[0]) as log:
             flags[row["id"]] = bool(row["flagged"])
     lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
     published = load_published()
-    margin = p.get("noninferiority_margin", 0.02)
+    margin = p["noninferiority_margin"]
     claims = evaluate_claims(summary, boots, published["claims"]["list"], margin=margin,
                              detectors=detectors, lang_of=lang_of)
     write_text(snakemake.output.md, replication_markdown(
-        summary, published, claims, model=p.get("published_model", "Qwen2.5-1.5B"),
-        profile=p.get("profile", "embedded"), margin=margin))
+        summary, published, claims, model=p["published_model"],
+        profile=p["profile"], margin=margin,
+        extra_sections=judge_section(read_json(snakemake.input.judge), published)
+        + human_section(read_json(snakemake.input.human), published)))
     for c in claims:
         log.info("claim %d: %s", c["id"], c["verdict"])

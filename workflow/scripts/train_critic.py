@@ -29,7 +29,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     rows, report = critic_rows(read_jsonl(snakemake.input.train), load_features(snakemake.input.human), samples,
                                load_references(snakemake.input.references))
     config = train_critic(rows, snakemake.output.bundle, encoder_path=str(model_dir(snakemake.input.model)),
-                          settings=dict(snakemake.config["critic"]))
+                          settings=dict(snakemake.params.settings["critic"]))
     report["metrics"] = config["metrics"]
     write_json(snakemake.output.report, report)
     log.info("critic: %s", config["metrics"])

@@ -20,7 +20,7 @@ from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    summary = train_preference(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.config,
+    summary = train_preference(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.params.settings,
                                snakemake.params.system, out_dir, reference=snakemake.input.reference)
     log.info("%s: %d steps on %d pairs in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["pairs"], summary["seconds"])

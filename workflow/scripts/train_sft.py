@@ -21,7 +21,7 @@ from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), snakemake.config, out_dir,
+    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), snakemake.params.settings, out_dir,
                         snakemake.params.system)
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["examples"], summary["seconds"])

@@ -18,7 +18,7 @@ from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     os.environ.setdefault("RAYON_NUM_THREADS", str(snakemake.threads))
-    cfg = model_config(snakemake.config.get("model"))
+    cfg = model_config(snakemake.params.model)
     train = read_jsonl(snakemake.input.train) if cfg["source"] == "scratch" else None
     tokenizer = build_tokenizer(cfg, train)
     tokenizer.save_pretrained(snakemake.output.tokenizer)

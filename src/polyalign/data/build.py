@@ -4,7 +4,8 @@ from __future__ import annotations
 from collections import Counter
 
 from ..io import InputError
-from ..records import normalize_raw, script_mismatch, validate_raw
+from ..records import CORPUS_SCRIPTS, normalize_raw, script_mismatch, validate_raw
+from ..text import foreign_letters
 from .registry import get_corpus
 from .splits import dedup, hash_split
 
@@ -37,9 +38,11 @@ def load_records(key: str, source: dict, seed: int) -> tuple[list[dict], dict]:
                 if any(where.endswith(row) for row in known_bad):
                     script_skips.append(where)
                     break
+                foreign = foreign_letters(rec[field], CORPUS_SCRIPTS)
                 raise InputError(
                     f"{where}: field '{field}' is not in the declared language {rec['language']!r} "
-                    f"(mixed scripts): {rec[field][:60]!r}"
+                    f"(mixed scripts{': letters ' + repr(foreign[:10]) + ' of neither language' if foreign else ''})"
+                    f": {rec[field][:60]!r}"
                 )
         else:
             if rec["source_split"] is not None:

@@ -11,7 +11,8 @@ from typing import Iterator
 
 import yaml
 
-from ..io import InputError
+from ..io import InputError, read_utf8
+from ..text import is_blank
 from .registry import register
 
 CATEGORY_FAMILY = {
@@ -62,26 +63,53 @@ def is_known_bad(source: dict, where: str) -> bool:
     return any(where.endswith(row) for row in source.get("known_bad_rows", []))
 
 
+def _skip(source: dict, reason: str, where: str) -> None:
+    source.setdefault("_skipped", {}).setdefault(reason, []).append(where)
+
+
+def _is_null(node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _node_kind(node) -> str:
+    if isinstance(node, yaml.ScalarNode):
+        return node.tag.rsplit(":", 1)[-1]
+    return {yaml.MappingNode: "mapping", yaml.SequenceNode: "list"}.get(type(node), type(node).__name__)
+
+
 def read_chatterbot_file(path: Path, source: dict) -> tuple[list[str], list[tuple[int, int, list[str]]]]:
-    """(categories, [(line, index, turns)]) with line numbers for error messages."""
+    """(categories, [(line, index, turns)]) with line numbers for error messages. An empty file
+    or an empty `conversations:` yields nothing and is counted in `source["_skipped"]`."""
+    text = read_utf8(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark else "?"
         raise InputError(f"{path}:{line}: malformed YAML ({getattr(e, 'problem', e)})") from None
+    if root is None:
+        _skip(source, "empty_file", str(path))
+        return [], []
     if not isinstance(root, yaml.MappingNode):
         raise InputError(f"{path}:1: expected a mapping with 'categories' and 'conversations'")
     fields = {k.value: v for k, v in root.value}
     for key in ("categories", "conversations"):
         if key not in fields:
             raise InputError(f"{path}:1: missing field '{key}'")
-    categories = [n.value for n in fields["categories"].value]
+    for key in ("categories", "conversations"):
+        node = fields[key]
+        if not isinstance(node, yaml.SequenceNode) and not _is_null(node):
+            raise InputError(f"{path}:{node.start_mark.line + 1}: field '{key}' must be a list, "
+                             f"got {_node_kind(node)}")
+    categories = [n.value for n in fields["categories"].value or []]
+    if _is_null(fields["conversations"]) or not fields["conversations"].value:
+        _skip(source, "empty_conversations", str(path))
+        return categories, []
     convs = []
     for i, node in enumerate(fields["conversations"].value):
         line = node.start_mark.line + 1
         if is_known_bad(source, f"{path}:{line}"):
-            source.setdefault("_skipped", {}).setdefault("known_bad_rows", []).append(f"{path}:{line}")
+            _skip(source, "known_bad_rows", f"{path}:{line}")
             continue
         convs.append((line, i, _yaml_turns(node, path, i)))
     return categories, convs
@@ -150,7 +178,7 @@ def load_chitchat(source: dict) -> Iterator[dict]:
             meta={"conversation_id": cid},
         ):
             # A few messages are empty upstream (attachments stripped); no prompt or target there.
-            if not raw["human_answer"].strip() or not raw["question"].strip():
+            if is_blank(raw["human_answer"]) or is_blank(raw["question"]):
                 skipped.setdefault("empty_turn", []).append(raw["where"])
                 continue
             yield raw

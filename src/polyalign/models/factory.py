@@ -82,11 +82,22 @@ def build_model(cfg: dict, tokenizer):
     return model
 
 
+def pretrained_model(path: str | os.PathLike, **kwargs):
+    """`AutoModelForCausalLM.from_pretrained` whose failure names the model directory (a damaged
+    weights file otherwise fails with a bare "invalid header length")."""
+    try:
+        return AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
+    except Exception as e:
+        hint = (f"; if its files are damaged, delete {Path(path) / 'train_summary.json'} and rerun to retrain it"
+                if Path(path, "train_summary.json").is_file() else "")
+        raise RuntimeError(f"{path}: cannot load the model ({type(e).__name__}: {e}){hint}") from e
+
+
 def load_model(path: str | os.PathLike, cfg: dict | None = None):
     """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode."""
     cfg = model_config(cfg)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(path),
+    model = pretrained_model(
+        path,
         dtype=_DTYPES.get(cfg["dtype"], "auto"),
         attn_implementation=cfg["attn_implementation"],
         trust_remote_code=cfg["trust_remote_code"],

@@ -36,13 +36,13 @@ def inference_dtype(name: str | None, device: torch.device) -> torch.dtype | str
 def load_for_inference(path: str | os.PathLike, *, device: str | None = "auto", dtype: str | None = "auto",
                        attn_implementation: str = "sdpa", trust_remote_code: bool = False):
     """(model, tokenizer) on the chosen device, eval mode, gradients off."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
 
-    from .factory import prepare_tokenizer
+    from .factory import prepare_tokenizer, pretrained_model
 
     target = inference_device(device)
-    model = AutoModelForCausalLM.from_pretrained(
-        str(path),
+    model = pretrained_model(
+        path,
         dtype=inference_dtype(dtype, target),
         attn_implementation=attn_implementation,
         trust_remote_code=trust_remote_code,

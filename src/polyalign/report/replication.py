@@ -198,7 +198,8 @@ def _claim_lines(results: list[dict], languages: list[str]) -> list[str]:
 
 def replication_markdown(summary: dict, published: dict, claim_results: list[dict], *,
                          model: str = "Qwen2.5-1.5B", profile: str = "embedded",
-                         margin: float = 0.02, systems: Sequence[str] | None = None) -> str:
+                         margin: float = 0.02, systems: Sequence[str] | None = None,
+                         extra_sections: Sequence[str] | None = None) -> str:
     systems = ordered_systems(summary, systems)
     langs = sorted(summary["languages"])
     boot = summary["settings"]["bootstrap"]
@@ -230,10 +231,5 @@ def replication_markdown(summary: dict, published: dict, claim_results: list[dic
               f"of {margin} QA-F1 instead of 0. A claim is supported when every comparison "
               "(metric x language) is, contradicted when any is, inconclusive otherwise.", ""]
     lines += _claim_lines(claim_results, langs)
-    t8 = published["table8_human_eval"]
-    lines += ["", "## Human evaluation (Table 8)", "",
-              f"Published ({t8['source']}): " + ", ".join(
-                  f"{PAPER_LABELS.get(s, s)} {v:.2f}" for s, v in t8["systems"].items()) + ".",
-              "Not replicated by this pipeline: ratings come only from human raters; the project "
-              "exports a rating sheet and aggregates returned ratings, and never invents them.", ""]
+    lines += list(extra_sections or [])
     return "\n".join(lines)

@@ -5,12 +5,14 @@ the preference stage, which passes its own loss function.
 
 One optimizer step consumes `grad_accum` micro-batches per process; the order of micro-batches
 is a pure function of (seed, epoch) (`data.epoch_batches`), so the position in the data is just
-the step count. Checkpoints go to `<out>/checkpoints/step-N` (model, optimizer, scheduler, RNG
-states via `accelerator.save_state`, plus `trainer_state.json`), written into a hidden temp
-directory and renamed, so a directory named step-N is always complete. Calling `train` again
-with the same out dir, data and config resumes from the newest one and reaches bit-identical
-final weights (same machine, same number of threads). At the end the model and tokenizer are
-saved with `save_pretrained` into `<out>/` and only then the checkpoints are removed.
+the step count. Checkpoints go to `<out>/checkpoints/step-N` (`checkpoint.py`: safetensors and
+JSON only, a hash manifest written last), written into a hidden temp directory and renamed, so
+a directory named step-N is complete unless its files were damaged later, which the manifest
+catches. Calling `train` again with the same out dir, starting weights, tokenizer, data and
+config resumes from the newest good checkpoint and reaches bit-identical final weights (same
+machine, same number of threads); checkpoints of any other run are set aside and training
+starts fresh. At the end the model and tokenizer are saved with `save_pretrained` into `<out>/`
+and only then the checkpoints are removed.
 """
 from __future__ import annotations
 
@@ -33,13 +35,13 @@ from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
 from ..config import block_defaults
-from ..io import write_json, write_text
+from ..io import write_text
+from .checkpoint import (CHECKPOINTS, STATE_FILE, find_resumable, load_checkpoint, save_checkpoint,
+                         state_dict_sha256, tokenizer_sha256)
 from .data import epoch_batches
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints"
-STATE_FILE = "trainer_state.json"
 LOG_FILE = "train_log.jsonl"
 
 
@@ -126,6 +128,13 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
+def run_identity(config: TrainConfig, n: int, nproc: int, fingerprint: str, model, tokenizer) -> dict:
+    """What a checkpoint must match to be resumed: the config, the data (size and fingerprint),
+    the process count, the starting weights and the tokenizer."""
+    return {"config": asdict(config), "n": n, "processes": nproc, "fingerprint": fingerprint,
+            "start_model": state_dict_sha256(model.state_dict()), "tokenizer": tokenizer_sha256(tokenizer)}
+
+
 def train(
     model,
     tokenizer,
@@ -143,8 +152,8 @@ def train(
     """Train `model` on `dataset` and save it (with `tokenizer`) into `out_dir`; returns a summary.
 
     `lengths` (per example) enables length-grouped batches; `sample_weights` makes every epoch n
-    weighted draws with replacement instead of a permutation. `fingerprint` identifies the data:
-    resuming with another fingerprint or config is refused.
+    weighted draws with replacement instead of a permutation. `fingerprint` identifies the data;
+    a checkpoint written with other data, config, starting weights or tokenizer is set aside.
     """
     out = Path(out_dir)
     ckpt_root = out / CHECKPOINTS
@@ -161,7 +170,7 @@ def train(
     steps_per_epoch = math.ceil(micro_per_epoch / per_step)
     total = config.max_steps or config.epochs * steps_per_epoch
     warmup = config.warmup_steps or round(config.warmup_ratio * total)
-    run_id = {"config": asdict(config), "n": n, "processes": nproc, "fingerprint": fingerprint}
+    run_id = run_identity(config, n, nproc, fingerprint, model, tokenizer)
 
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
@@ -175,18 +184,14 @@ def train(
         optimizer, lr_lambda(total, warmup, config.schedule, config.min_lr_ratio)
     )
     model, optimizer = accelerator.prepare(model, optimizer)
-    accelerator.register_for_checkpointing(scheduler)
 
     step, elapsed_before = 0, 0.0
+    if accelerator.is_main_process:
+        find_resumable(out, run_id, out / LOG_FILE)  # sets aside corrupt and foreign checkpoints
+    accelerator.wait_for_everyone()
     resume_from = latest_checkpoint(out)
     if resume_from is not None:
-        state = json.loads((resume_from / STATE_FILE).read_text())
-        if state["run"] != json.loads(json.dumps(run_id)):
-            raise ValueError(
-                f"{resume_from}: checkpoint was written by a run with another config or data; "
-                f"delete {ckpt_root} to start over"
-            )
-        accelerator.load_state(str(resume_from))
+        state = load_checkpoint(accelerator, model, optimizer, scheduler, resume_from)
         step, elapsed_before = state["step"], state["elapsed"]
         log.info("resuming from %s (step %d of %d)", resume_from, step, total)
     if accelerator.is_main_process:
@@ -258,7 +263,9 @@ def train(
             bar.set_postfix(loss=f"{row['loss']:.3f}")
             window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": now}
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
-            _save_checkpoint(accelerator, ckpt_root, step, run_id, elapsed_before + time.perf_counter() - t0, config.keep_checkpoints)
+            save_checkpoint(accelerator, model, optimizer, scheduler, ckpt_root, step,
+                            {"elapsed": elapsed_before + time.perf_counter() - t0, "run": run_id},
+                            config.keep_checkpoints)
     bar.close()
 
     _save_final(accelerator, model, tokenizer, out)
@@ -275,23 +282,6 @@ def train(
         "resumed_from_step": int(resume_from.name.split("-")[1]) if resume_from else None,
         "elapsed_s": elapsed,
     }
-
-
-def _save_checkpoint(accelerator, root: Path, step: int, run_id: dict, elapsed: float, keep: int) -> None:
-    tmp, final = root / f".step-{step}.tmp", root / f"step-{step}"
-    if accelerator.is_main_process:
-        shutil.rmtree(tmp, ignore_errors=True)
-        root.mkdir(parents=True, exist_ok=True)
-    accelerator.wait_for_everyone()
-    accelerator.save_state(str(tmp), safe_serialization=True)
-    if accelerator.is_main_process:
-        write_json(tmp / STATE_FILE, {"step": step, "elapsed": elapsed, "run": run_id})
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(tmp, final)
-        done = sorted((p for p in root.glob("step-*") if p != final), key=lambda p: int(p.name.split("-")[1]))
-        for old in done[: max(0, len(done) - (keep - 1))]:
-            shutil.rmtree(old)
-    accelerator.wait_for_everyone()
 
 
 def _save_final(accelerator, model, tokenizer, out: Path) -> None:
@@ -311,9 +301,23 @@ def _save_final(accelerator, model, tokenizer, out: Path) -> None:
 
 
 def _truncate_log(path: Path, step: int) -> None:
-    """Drop log rows past `step`: a killed run may have logged steps its checkpoint lacks."""
+    """Drop log rows past `step`: a killed run may have logged steps its checkpoint lacks. A torn
+    last line (the run was killed while writing it) is dropped with a warning; a malformed line
+    before it is an error naming the line."""
     if not path.exists():
         return
-    rows = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    keep = [line for line in rows if json.loads(line)["step"] <= step]
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    keep = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            if all(not rest.strip() for rest in lines[lineno:]):
+                log.warning("%s:%d: dropped a torn last line (%s)", path, lineno, e.msg)
+                continue
+            raise ValueError(f"{path}:{lineno}: malformed training log line ({e.msg})") from None
+        if row["step"] <= step:
+            keep.append(line)
     write_text(path, "".join(line + "\n" for line in keep))

@@ -15,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from ...io import InputError
+from ...io import InputError, iter_jsonl
+from ...text import is_blank
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _MISSING = object()
@@ -93,7 +94,14 @@ def repo_file(path: str, rel: str, revision: str | None = None) -> str:
 def data_file_rows(source: dict, default: str, builder: str, rel: str,
                    split: str = "train") -> Iterator[tuple[str, dict]]:
     """(where, row) of one raw data file of a hub repo whose loading script datasets 5.x no
-    longer runs: ``load_dataset(builder, data_files={split: <file>})``."""
+    longer runs: ``load_dataset(builder, data_files={split: <file>})``. A JSON-lines file is
+    read line by line here instead, so that a malformed row is reported with its line number
+    (``datasets`` names neither file nor line)."""
+    if builder == "json" and rel.endswith(".jsonl"):
+        local = fetch_repo_file(source, default, rel)
+        for _, (lineno, row) in enumerate(iter_jsonl(local)):
+            yield f"{local}:{lineno}", row
+        return
     path = str(source.get("path", default))
     check_path(path)
     url = repo_file(path, rel, source.get("revision"))
@@ -166,7 +174,7 @@ def as_rows(value: Any, where: str, name: str) -> list[dict]:
 def first_text(values: Iterable[Any]) -> str:
     """First non-blank string of `values`, or ""."""
     for v in values:
-        if isinstance(v, str) and v.strip():
+        if isinstance(v, str) and not is_blank(v):
             return v
     return ""
 
@@ -222,6 +230,12 @@ class Emitter:
                history: list[dict] | None = None) -> dict | None:
         if source_id in self.seen:
             self.skip("duplicate_source_id")
+            return None
+        if is_blank(question):
+            self.skip("blank_question")  # whitespace or zero-width characters only
+            return None
+        if is_blank(answer) and not meta.get("unanswerable", False):
+            self.skip("blank_answer")
             return None
         self.seen.add(source_id)
         c = self.corpus

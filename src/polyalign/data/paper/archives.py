@@ -9,7 +9,7 @@ import tarfile
 from pathlib import Path
 from typing import Any, Iterator
 
-from ...io import InputError
+from ...io import InputError, decode_utf8, read_utf8
 from ..registry import register
 from ._common import Corpus, Emitter, as_rows, col, digest, first_text, is_truthy, load_json_text, require_dir
 
@@ -26,11 +26,11 @@ ELI5_FILES = {  # file -> (source split name, target split)
 
 def _read_gz_json(path: Path) -> Any:
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            text = f.read()
+        with gzip.open(path, "rb") as f:
+            data = f.read()
     except (OSError, EOFError) as e:
         raise InputError(f"{path}: not a readable gzip file ({e})") from None
-    return load_json_text(text, str(path))
+    return load_json_text(decode_utf8(data, f"{path} (decompressed)"), str(path))
 
 
 def best_answer(answers: list[dict]) -> dict | None:
@@ -105,7 +105,7 @@ def _dureader_json(root: Path, subset: str, split: str) -> tuple[Any, str]:
     archive, inner = DUREADER_ARCHIVES[subset]
     extracted = root / inner / f"{split}.json"
     if extracted.is_file():  # an already unpacked archive is accepted too
-        return load_json_text(extracted.read_text(encoding="utf-8"), str(extracted)), str(extracted)
+        return load_json_text(read_utf8(extracted), str(extracted)), str(extracted)
     path = root / archive
     if not path.is_file():
         raise InputError(f"{path}: file not found (DuReader {subset} archive)")
@@ -115,7 +115,7 @@ def _dureader_json(root: Path, subset: str, split: str) -> tuple[Any, str]:
             if len(names) != 1:
                 raise InputError(f"{path}: expected one member named {split}.json, found {names or 'none'}")
             fh = tf.extractfile(names[0])
-            text = fh.read().decode("utf-8")
+            text = decode_utf8(fh.read(), f"{path}!{names[0]}")
     except tarfile.TarError as e:
         raise InputError(f"{path}: not a readable tar archive ({e})") from None
     where = f"{path}!{names[0]}"

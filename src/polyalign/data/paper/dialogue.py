@@ -6,12 +6,11 @@ answer; `history` holds the turns before the question, with roles relative to th
 """
 from __future__ import annotations
 
-import io
 import zipfile
 from pathlib import Path
 from typing import Iterator
 
-from ...io import InputError, read_json
+from ...io import InputError, iter_utf8_lines, read_json
 from ..registry import register
 from ._common import Corpus, Emitter, alternating_history, col, fetch_repo_file, hf_rows, is_truthy, require_dir
 
@@ -54,7 +53,7 @@ def load_dailydialog(source: dict) -> Iterator[dict]:
         with zf:
             member = _zip_member(zf, archive, split)
             with zf.open(member) as fh:
-                for lineno, line in enumerate(io.TextIOWrapper(fh, encoding="utf-8"), 1):
+                for lineno, line in iter_utf8_lines(fh, f"{archive}!{member}"):
                     if not line.strip():
                         continue
                     where = f"{archive}!{member}:{lineno}"

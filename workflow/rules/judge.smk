@@ -1,0 +1,50 @@
+# LLM-as-a-judge scores (Table 3) and the blind human-evaluation sheets (Table 8).
+
+
+rule judge_system:
+    input:
+        records="results/corpus/test.jsonl",
+        generations="results/generations/{system}/test.jsonl",
+    output:
+        scores="results/judge/{judge}/{system}.jsonl",
+        summary="results/judge/{judge}/{system}_summary.json",
+    params:
+        judge="{judge}",
+        model=lambda wc: judge_model(wc.judge),
+        settings=judge_settings(),
+    log:
+        "results/logs/judge_system_{judge}_{system}.log",
+    wildcard_constraints:
+        judge=wildcard_choice(JUDGES),
+        system=wildcard_choice(SYSTEMS),
+    threads: 1
+    resources:
+        gpu=1,
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/judge_system.py"
+
+
+rule human_eval_export:
+    input:
+        records="results/corpus/test.jsonl",
+        generations=expand("results/generations/{system}/test.jsonl", system=config["human_eval"]["systems"]),
+    output:
+        page="results/human_eval/{language}/rating_page.html",
+        sheet="results/human_eval/{language}/sheet.json",
+        key="results/human_eval/{language}/key.json",
+    params:
+        language="{language}",
+        systems=config["human_eval"]["systems"],
+        n_prompts=config["human_eval"]["n_prompts"],
+        seed=config["seed"],
+        model_seed=None,
+    log:
+        "results/logs/human_eval_export_{language}.log",
+    wildcard_constraints:
+        language="en|zh",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/human_eval_export.py"
