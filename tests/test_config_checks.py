@@ -137,9 +137,13 @@ def test_required_corpora():
     assert "corpora: {} should be non-empty" in rejected({**embedded(), "corpora": {}})
 
 
-def test_expensive_resamples_at_most_cheap_ones():
-    config = set_key(embedded(), "evaluation.bootstrap.n_resamples_expensive", 2000)
-    assert "evaluation.bootstrap.n_resamples_expensive: must not exceed n_resamples" in rejected(config)
+def test_bootstrap_has_one_resample_count():
+    """Every metric gets the same resamples (pooled bootstrap): the old two-tier key is unknown,
+    and a count below 1 is rejected."""
+    config = set_key(embedded(), "evaluation.bootstrap.n_resamples_expensive", 10)
+    assert "evaluation.bootstrap.n_resamples_expensive: unknown key" in rejected(config)
+    config = set_key(embedded(), "evaluation.bootstrap.n_resamples", 0)
+    assert "evaluation.bootstrap.n_resamples" in rejected(config)
 
 
 def test_pair_weight_clip_is_ordered():

@@ -51,7 +51,7 @@ def test_micro_profile_merged_over_the_embedded_one_resolves():
     merged = deep_merge(load("config/config.yaml"), load("tests/smoke/config.yaml"))
     resolved = resolve_config(merged)
     assert resolved["profile"] == "micro" and resolved["model"]["hidden_size"] == 32
-    assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 50
+    assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 1000  # the micro profile also resamples every metric 1000 times
 
 
 def test_resolving_twice_changes_nothing():
@@ -62,9 +62,10 @@ def test_resolving_twice_changes_nothing():
 def test_explicit_values_win_over_defaults():
     config = load("config/config.yaml")
     config["evaluation"]["bootstrap"]["n_resamples"] = 7
-    config["evaluation"]["bootstrap"]["n_resamples_expensive"] = 3
+    config["evaluation"]["bootstrap"]["alpha"] = 0.1
     resolved = resolve_config(config)
     assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 7
+    assert resolved["evaluation"]["bootstrap"]["alpha"] == 0.1
     assert resolved["evaluation"]["bootstrap"]["seed"] == 42  # default next to the explicit key
 
 

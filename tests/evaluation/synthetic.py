@@ -70,9 +70,9 @@ def generations(records: list[dict], answers=None, system: str = "sys") -> list[
             for r, a in zip(records, answers)]
 
 
-def settings(n_resamples: int = 40, n_expensive: int = 2) -> EvaluationSettings:
+def settings(n_resamples: int = 40) -> EvaluationSettings:
     return EvaluationSettings(
         min_bucket_size=10,
         mauve=MauveSettings(kmeans_num_redo=1, kmeans_max_iter=50),
-        bootstrap=BootstrapSettings(n_resamples=n_resamples, n_resamples_expensive=n_expensive),
+        bootstrap=BootstrapSettings(n_resamples=n_resamples),
     )

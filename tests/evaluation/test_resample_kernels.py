@@ -1,10 +1,14 @@
-"""The vectorised resample kernels equal the metric definitions (bng, bng_robust, hcr)."""
+"""The vectorised resample kernels equal the metric definitions (bng, bng_robust, hcr) on
+resamples written as prompt counts (macro and weighted over buckets, ties, constant and
+out-of-scope columns, unequal sizes)."""
 import numpy as np
 import pytest
 
-from polyalign.evaluation.resample_kernels import (joint_ranks, resampled_bng, resampled_hcr,
-                                                   row_coverage)
+from polyalign.evaluation.kernels import (bucket_gap_replicates, group_means, macro_weighted,
+                                          weighted_mean)
+from polyalign.evaluation.rows import row_coverage
 from polyalign.metrics import bng, bng_robust, hcr
+from polyalign.metrics.distributional import in_scope_columns
 
 
 def _data(seed=0):
@@ -22,17 +26,44 @@ def _groups(matrix, buckets, idx):
     return {b: matrix[idx[buckets[idx] == b]] for b in np.unique(buckets[idx])}
 
 
+def _counts(idx, n):
+    return np.bincount(idx, minlength=n).astype(float)[None, :]
+
+
+def resampled_bng(human, generated, buckets, w_h, w_g):
+    """macro / weighted / per bucket of both BNG variants from the kernels: human rows with
+    counts w_h [1, n], generated rows with counts w_g [1, n] (all rows of one matrix)."""
+    out = {False: {}, True: {}}
+    weights = {}
+    for b in np.unique(buckets):
+        rows = np.flatnonzero(buckets == b)
+        hr, gr = rows[w_h[0, rows] > 0], rows[w_g[0, rows] > 0]
+        if not hr.size or not gr.size:
+            continue
+        keep = in_scope_columns(human[hr], generated[gr], b)
+        paper, robust = bucket_gap_replicates(human[hr][:, keep], generated[gr][:, keep],
+                                              w_h[:, hr], w_g[:, gr])
+        out[False][b], out[True][b] = paper[0], robust[0]
+        weights[b] = w_g[0, gr].sum()
+    result = {}
+    for robust, per_bucket in out.items():
+        names = sorted(per_bucket)
+        macro, weighted = macro_weighted(np.array([[per_bucket[b] for b in names]]),
+                                         np.array([[weights[b] for b in names]]))
+        result[robust] = {"macro": macro[0], "weighted": weighted[0], "per_bucket": per_bucket}
+    return result[False], result[True]
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_resampled_bng_equals_definition_on_resamples(seed):
     buckets, human, generated = _data(seed)
-    h_rank, g_rank = joint_ranks(human, generated, buckets)
     rng = np.random.default_rng(seed + 10)
     for idx in [np.arange(75), rng.integers(0, 75, 75), rng.integers(0, 75, 75)]:
         h, g = _groups(human, buckets, idx), _groups(generated, buckets, idx)
-        hr, gr = _groups(h_rank, buckets, idx), _groups(g_rank, buckets, idx)
         ref = bng(h, g, min_bucket_size=1)
         ref_robust = bng_robust(h, g, min_bucket_size=1)
-        fast, fast_robust = resampled_bng(h, g), resampled_bng(h, g, True, hr, gr)
+        w = _counts(idx, 75)
+        fast, fast_robust = resampled_bng(human, generated, buckets, w, w)
         for got, want in ((fast, ref), (fast_robust, ref_robust)):
             assert got["macro"] == pytest.approx(want["macro"], abs=1e-9)
             assert got["weighted"] == pytest.approx(want["weighted"], abs=1e-9)
@@ -44,10 +75,12 @@ def test_unequal_sizes_fall_back_to_the_definition():
     buckets, human, generated = _data()
     h = {"a": human[:30], "c": human[55:]}
     g = {"a": generated[:20], "c": generated[55:]}     # bucket a: invalid rows left out
-    hr, gr = joint_ranks(human, generated, buckets)
+    w_h, w_g = np.ones((1, 75)), np.ones((1, 75))
+    w_h[0, 30:55] = w_g[0, 20:55] = 0                  # bucket b not evaluated
+    fast = dict(zip((False, True), resampled_bng(human, generated, buckets, w_h, w_g)))
     for robust, want in ((False, bng(h, g, min_bucket_size=1)),
                          (True, bng_robust(h, g, min_bucket_size=1))):
-        got = resampled_bng(h, g, robust, {"a": hr[:30], "c": hr[55:]}, {"a": gr[:20], "c": gr[55:]})
+        got = fast[robust]
         assert got["macro"] == pytest.approx(want["macro"], abs=1e-9)
         assert got["weighted"] == pytest.approx(want["weighted"], abs=1e-9)
 
@@ -62,6 +95,11 @@ def test_resampled_hcr_equals_definition():
     rng = np.random.default_rng(3)
     for idx in [np.arange(75), rng.integers(0, 75, 75)]:
         want = hcr(_groups(generated, buckets, idx), refs, names)
-        got = resampled_hcr(covered, buckets, idx)
-        assert got["macro"] == pytest.approx(want["macro"], abs=1e-12)
-        assert got["weighted"] == pytest.approx(want["weighted"], abs=1e-12)
+        w = _counts(idx, 75)
+        codes = np.unique(buckets, return_inverse=True)[1]
+        rates, totals = group_means(w, covered, codes, 3)
+        macro = np.nanmean(np.where(totals > 0, rates, np.nan))
+        finite = np.isfinite(covered)
+        weighted = weighted_mean(w[:, finite], covered[finite])[0]
+        assert macro == pytest.approx(want["macro"], abs=1e-12)
+        assert weighted == pytest.approx(want["weighted"], abs=1e-12)

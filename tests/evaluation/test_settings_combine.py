@@ -1,18 +1,17 @@
-"""Settings parsing, combining systems, paired differences."""
-import copy
-
+"""Settings parsing, the pooled summary over systems and seeds, paired differences."""
+import numpy as np
 import pytest
 
-from polyalign.evaluation import (EvaluationSettings, combine_metrics, paired_difference,
-                                  settings_from_config, summary_tsv)
-from polyalign.evaluation.resampling import ci_summary
-from polyalign.evaluation.store import split_replicates, to_jsonable
+from polyalign.evaluation import (HEADLINE_METRICS, EvaluationSettings, ci_summary,
+                                  paired_difference, pooled_summary, settings_from_config,
+                                  summary_tsv)
+from polyalign.evaluation.store import seed_mean, to_jsonable
 from polyalign.io import InputError
 
 
 def test_settings_from_config():
     s = settings_from_config({"min_bucket_size": 10, "mauve": {"kmeans_num_redo": 1},
-                              "bootstrap": {"n_resamples": 200, "n_resamples_expensive": 20},
+                              "bootstrap": {"n_resamples": 200},
                               "hcr_band": ["q25", "q75"]})
     assert s.min_bucket_size == 10 and s.mauve.kmeans_num_redo == 1
     assert s.bootstrap.n_resamples == 200 and s.hcr_band == ("q25", "q75")
@@ -22,8 +21,10 @@ def test_settings_from_config():
         settings_from_config({"bootstrap": {"resamples": 3}})
     with pytest.raises(ValueError, match="min_bucket_size"):
         settings_from_config({"mauve": {"min_size": 3}})
-    with pytest.raises(ValueError, match="must not exceed"):
+    with pytest.raises(ValueError, match="unknown key"):   # the old two-tier setting is gone
         settings_from_config({"bootstrap": {"n_resamples": 10, "n_resamples_expensive": 20}})
+    with pytest.raises(ValueError, match="n_resamples must be >= 1"):
+        settings_from_config({"bootstrap": {"n_resamples": 0}})
 
 
 def test_ci_summary_is_centred_on_the_point():
@@ -36,43 +37,64 @@ def test_ci_summary_is_centred_on_the_point():
     assert empty["n_resamples"] == 0 and empty["low"] != empty["low"]
 
 
-def _fake(system, fingerprint="abc", qa=(0.5, [0.4, 0.5, 0.6])):
-    head = {"qa_f1": ci_summary(qa[0], qa[1], 0.05)}
-    from polyalign.evaluation import HEADLINE_METRICS
-    for m in HEADLINE_METRICS:
-        head.setdefault(m, ci_summary(float("nan"), [], 0.05))
+def _fake(system, seed=0, fingerprint="abc", qa=0.5):
     return to_jsonable({
-        "format": "polyalign.metrics.v1", "system": system, "n_prompts": 3,
-        "languages": {"en": 3}, "settings": {"x": 1}, "headline": {"en": head},
-        "scopes": {"en": {"diversity": {}}}, "per_bucket": {}, "per_corpus": {},
-        "generation_stats": {},
-        "bootstrap": {"fingerprint": fingerprint, "seed": 42, "alpha": 0.05, "n_resamples": 3,
-                      "n_resamples_expensive": 0, "expensive_overall": False,
-                      "replicates": {"en": {"qa_f1": qa[1]}}},
+        "format": "polyalign.metrics.v2", "system": system, "seed": seed, "n_prompts": 3,
+        "languages": {"en": 3}, "settings": {"x": 1}, "fingerprint": fingerprint,
+        "headline": {"en": {m: qa if m == "qa_f1" else float("nan") for m in HEADLINE_METRICS}},
+        "scopes": {"en": {"diversity": {"distinct_1": qa}}},
+        "per_bucket": {"b1": {"language": "en", "qa_f1": qa, "bng": None, "eligible": True,
+                              "nuf_point": [qa, 0.5], "on_frontier": True}},
+        "per_corpus": {}, "generation_stats": {"n": 3, "empty_answers": seed},
     })
 
 
-def test_combine_and_tsv():
-    summary = combine_metrics({"sft": _fake("sft"), "hdpo": _fake("hdpo")})
-    assert summary["systems"] == ["sft", "hdpo"]
-    lines = summary_tsv(summary).splitlines()
+def _headline(systems):
+    return {s: {"en": {m: ci_summary(0.5, [0.4, 0.5, 0.6], 0.05) for m in HEADLINE_METRICS}}
+            for s in systems}
+
+
+def test_pooled_summary_and_tsv():
+    metrics = {"sft": {0: _fake("sft", 0, qa=0.4), 1: _fake("sft", 1, qa=0.6)},
+               "hdpo": {0: _fake("hdpo", 0), 1: _fake("hdpo", 1)}}
+    summary = pooled_summary(metrics, _headline(["sft", "hdpo"]), {"n_resamples": 3})
+    assert summary["systems"] == ["sft", "hdpo"] and summary["seeds"] == ["0", "1"]
+    assert summary["per_bucket"]["sft"]["b1"]["qa_f1"] == pytest.approx(0.5)
+    assert summary["per_bucket"]["sft"]["b1"]["nuf_point"] == pytest.approx([0.5, 0.5])
+    assert summary["diversity"]["sft"]["en"]["distinct_1"] == pytest.approx(0.5)
+    assert summary["generation_stats"]["sft"]["mean"]["empty_answers"] == pytest.approx(0.5)
+    assert summary["generation_stats"]["sft"]["seeds"]["1"]["empty_answers"] == 1
+    lines = summary_tsv(summary, ("qa_f1",)).splitlines()
     assert lines[0].split("\t")[:3] == ["system", "scope", "metric"]
-    assert "sft\ten\tqa_f1\t0.5\t" in "\n".join(lines)
+    assert "sft\ten\tqa_f1\t0.5\t0.405\t0.595\t3\t3" in lines  # quantiles of 3 values
+    bad = {"sft": {0: _fake("sft"), 1: _fake("sft", 1, fingerprint="zzz")}}
     with pytest.raises(InputError, match="fingerprints differ"):
-        combine_metrics({"sft": _fake("sft"), "hdpo": _fake("hdpo", fingerprint="zzz")})
-    other = _fake("hdpo")
+        pooled_summary(bad, _headline(["sft"]), {})
+    other = _fake("sft", 1)
     other["settings"] = {"x": 2}
     with pytest.raises(InputError, match="other settings"):
-        combine_metrics({"sft": _fake("sft"), "hdpo": other})
+        pooled_summary({"sft": {0: _fake("sft"), 1: other}}, _headline(["sft"]), {})
+
+
+def test_seed_mean_of_trees():
+    assert seed_mean([1, 2, None]) == 1.5 and seed_mean([None, None]) is None
+    assert seed_mean([{"a": 1, "b": "x"}, {"a": 3, "b": "x", "c": 1}]) == {"a": 2.0, "b": "x"}
+    assert seed_mean(["x", "y"]) is None and seed_mean([True, True]) is True
 
 
 def test_paired_difference():
-    _, a = split_replicates(_fake("a", qa=(0.6, [0.5, 0.6, 0.7])))
-    _, b = split_replicates(_fake("b", qa=(0.5, [0.4, 0.5, 0.65])))
-    d = paired_difference(a, b, "en", "qa_f1", 0.6, 0.5)
-    assert d["point"] == pytest.approx(0.1) and d["n_finite"] == 3
-    assert d["pct_low"] == pytest.approx(0.05, abs=0.01)
-    c = copy.deepcopy(b)
-    c["seed"] = 1
-    with pytest.raises(InputError, match="seed differs"):
-        paired_difference(a, c, "en", "qa_f1", 0.6, 0.5)
+    C = np.array([[1, 1, 1], [3, 0, 0], [0, 0, 3]])
+    reps = {"C": C, "seeds": ["0", "1", "2"], "per_seed": {
+        "a": {"en": {"qa_f1": np.array([[0.5, 0.6, 0.7], [0.6, 0.6, 0.6], [0.7, 0.7, 0.7]])}},
+        "b": {"en": {"qa_f1": np.array([[0.4, 0.5, 0.65], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])}}}}
+    points = {"a": {"en": {"qa_f1": [0.6, 0.6, 0.7]}}, "b": {"en": {"qa_f1": [0.5, 0.5, 0.5]}}}
+    d = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05)
+    # replicate r of a system = sum_s C[r, s] per_seed[s, r] / 3:
+    # a = (1.8/3, 0.6, 0.7), b = (1.4/3, 0.5, 0.5) -> differences (0.4/3, 0.1, 0.2)
+    assert d["point"] == pytest.approx(1.9 / 3 - 0.5) and d["n_finite"] == 3
+    assert d["bootstrap_median"] == pytest.approx(0.4 / 3)
+    one = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05, seed_index=0)
+    assert one["point"] == pytest.approx(0.1)
+    assert one["pct_low"] == pytest.approx(0.05, abs=0.01)
+    with pytest.raises(InputError, match="no replicates"):
+        paired_difference(reps, points, "a", "c", "en", "qa_f1", 0.05)

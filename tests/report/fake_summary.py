@@ -1,15 +1,25 @@
-"""A fixed summary (as combine_metrics writes it) and matching bootstrap documents."""
+"""A fixed pooled summary (as combine_metrics writes it: two run seeds) and matching replicates."""
+import math
+
+import numpy as np
+
 from polyalign.evaluation import HEADLINE_METRICS
-from polyalign.evaluation.store import split_replicates, to_jsonable
+from polyalign.evaluation.store import to_jsonable
 
 SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
+SEEDS = ["0", "1"]
 BUCKETS = {"en|multi|dialogue|short": ("en", 30, True), "en|single|qa|short": ("en", 8, False),
            "zh|single|qa|short": ("zh", 25, True)}
 
 
 def ci(point, low, high):
+    """A pooled interval; seed 0 lies 0.01 below the mean and seed 1 0.01 above."""
+    nan = math.isnan(point)
+    seeds = {s: {"point": point + d, "low": low + d, "high": high + d} if not nan else
+             {"point": None, "low": None, "high": None}
+             for s, d in zip(SEEDS, (-0.01, 0.01))}
     return {"point": point, "low": low, "high": high, "std": 0.01, "alpha": 0.05,
-            "n_resamples": 100, "n_finite": 100}
+            "n_resamples": 100, "n_finite": 100, "seeds": seeds}
 
 
 def headline(k: int) -> dict:
@@ -21,6 +31,7 @@ def headline(k: int) -> dict:
         "g_mauve": ci(0.5 + 0.05 * k, 0.45 + 0.05 * k, 0.55 + 0.05 * k),
         "nuf": ci(0.2 + 0.05 * k, 0.1 + 0.05 * k, 0.3 + 0.05 * k),
         "aggregate": ci(0.3 + 0.05 * k, 0.25 + 0.05 * k, 0.35 + 0.05 * k),
+        "language_fidelity": ci(1.0 - 0.1 * k, 0.9 - 0.1 * k, 1.0),
     })
     return head
 
@@ -33,20 +44,20 @@ def summary() -> dict:
                              "nuf_point": [0.1 * k, 0.5] if elig else None, "on_frontier": elig}
                          for b, (lang, n, elig) in BUCKETS.items()}
     return to_jsonable({
-        "format": "polyalign.summary.v1", "systems": list(SYSTEMS), "fingerprint": "f",
-        "n_prompts": 63, "languages": {"en": 38, "zh": 25},
-        "settings": {"min_bucket_size": 20,
-                     "bootstrap": {"alpha": 0.05, "n_resamples": 100, "n_resamples_expensive": 10,
-                                   "seed": 42, "expensive_overall": False}},
+        "format": "polyalign.summary.v2", "systems": list(SYSTEMS), "seeds": SEEDS,
+        "fingerprint": "f", "n_prompts": 63, "languages": {"en": 38, "zh": 25},
+        "settings": {"min_bucket_size": 20},
+        "bootstrap": {"alpha": 0.05, "n_resamples": 100, "seed": 42},
         "headline": {s: {"en": headline(k), "zh": headline(k)} for k, s in enumerate(SYSTEMS)},
         "per_bucket": per_bucket,
     })
 
 
-def bootstrap(system: str, replicates: dict) -> dict:
-    """replicates: {scope: {metric: [values]}}."""
-    result = {"system": system, "bootstrap": {"fingerprint": "f", "seed": 42, "alpha": 0.05,
-                                              "n_resamples": 4, "n_resamples_expensive": 4,
-                                              "expensive_overall": False, "replicates": replicates}}
-    return to_jsonable(split_replicates(result)[1])
-
+def replicates(per_seed: dict, languages=("en", "zh")) -> dict:
+    """per_seed: {system: {metric: [seed-0 replicates, seed-1 replicates]}}; every replicate
+    draws both seeds once (C = 1), so a pooled replicate is the mean of the two seeds'."""
+    n = len(next(iter(next(iter(per_seed.values())).values()))[0])
+    return {"C": np.ones((n, len(SEEDS)), dtype=int), "seeds": SEEDS,
+            "per_seed": {s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()}
+                             for lang in languages}
+                         for s, metrics in per_seed.items()}}

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from polyalign.report import figures as F
+from polyalign.report.seed_figure import figure_per_seed_metrics, per_seed_values
 
 from .fake_summary import summary
 
@@ -48,8 +49,19 @@ def _critic(png, pdf):
     F.figure_critic_scores([("human", human), ("SFT", list(rng.normal(1, 1, size=30)))], png, pdf)
 
 
+def _per_seed(png, pdf):
+    figure_per_seed_metrics(summary(), png, pdf, systems=["sft", "bucket_sft", "hdpo"])
+
+
+def test_per_seed_values_come_from_the_summary():
+    values = per_seed_values(summary(), ["sft"], "en", "qa_f1")
+    assert values["sft"][:3] == pytest.approx((0.3, 0.25, 0.35))
+    assert values["sft"][3] == pytest.approx([0.29, 0.31])
+
+
 @pytest.mark.slow  # trains or renders repeatedly: full lane only
-@pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic])
+@pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic,
+                                  _per_seed])
 def test_figure_pair_is_written_and_deterministic(draw, tmp_path):
     paths = []
     for k in range(2):

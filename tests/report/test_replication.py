@@ -8,7 +8,7 @@ from polyalign.report.replication import (CONTRADICTED, INCONCLUSIVE, NOT_EVALUA
                                           combine_verdicts, decide, evaluate_claims,
                                           replication_markdown)
 
-from .fake_summary import SYSTEMS, bootstrap, summary
+from .fake_summary import SEEDS, SYSTEMS, replicates, summary
 
 
 def d(low, high):
@@ -31,6 +31,15 @@ def test_decide(diff, metric, kind, expected):
     assert decide(diff, metric, kind, margin=0.02) == expected
 
 
+def test_contradiction_needs_the_widened_interval():
+    """Several comparisons per claim: 'contradicted' is read on the Bonferroni-widened
+    interval, 'supported' on the nominal one."""
+    assert decide(d(-0.05, -0.01), "aggregate", wide=d(-0.06, 0.001)) == INCONCLUSIVE
+    assert decide(d(-0.05, -0.01), "aggregate", wide=d(-0.06, -0.001)) == CONTRADICTED
+    assert decide(d(0.01, 0.05), "aggregate", wide=d(-0.01, 0.06)) == SUPPORTED
+    assert decide(d(0.1, 0.3), "bng_macro", wide=d(-0.01, 0.4)) == INCONCLUSIVE
+
+
 def test_combine_verdicts():
     assert combine_verdicts([SUPPORTED, SUPPORTED]) == SUPPORTED
     assert combine_verdicts([SUPPORTED, INCONCLUSIVE]) == INCONCLUSIVE
@@ -39,9 +48,10 @@ def test_combine_verdicts():
     assert combine_verdicts([SUPPORTED, NOT_EVALUATED]) == INCONCLUSIVE
 
 
-def _boots():
-    """Replicates built so that: claim 1 supported (en and zh), claim 2 contradicted in en
-    (DPO has the lower BNG), claim 3 inconclusive, claim 4 supported."""
+def _replicates():
+    """Replicates built so that: claim 1 supported (en and zh), claim 2 contradicted (DPO has
+    the lower BNG), claim 3 inconclusive for seed 0, supported for seed 1 and pooled, claim 4
+    supported. Seed 1 repeats seed 0 except HDPO's NUF."""
     reps = {
         "sft":        {"bng_macro": [1.0, 1.1, 0.9, 1.0], "aggregate": [0.30, 0.31, 0.29, 0.30],
                        "g_mauve": [0.8, 0.8, 0.8, 0.8], "qa_f1": [0.40, 0.41, 0.39, 0.40]},
@@ -50,7 +60,9 @@ def _boots():
         "dpo":        {"bng_macro": [0.2, 0.3, 0.1, 0.2], "g_mauve": [0.7, 0.7, 0.7, 0.7]},
         "hdpo":       {"nuf": [0.55, 0.50, 0.50, 0.52], "qa_f1": [0.40, 0.40, 0.40, 0.41]},
     }
-    return {s: bootstrap(s, {"en": reps.get(s, {}), "zh": reps.get(s, {})}) for s in SYSTEMS}
+    per_seed = {s: {m: [v, v] for m, v in reps.get(s, {"qa_f1": [0.1] * 4}).items()} for s in SYSTEMS}
+    per_seed["hdpo"]["nuf"] = [reps["hdpo"]["nuf"], [0.65, 0.70, 0.62, 0.66]]
+    return replicates(per_seed)
 
 
 def _summary_with_points():
@@ -58,26 +70,57 @@ def _summary_with_points():
     points = {"sft": {"bng_macro": 1.0, "aggregate": 0.30, "g_mauve": 0.8, "qa_f1": 0.40},
               "bucket_sft": {"bng_macro": 0.5, "aggregate": 0.40, "nuf": 0.5},
               "dpo": {"bng_macro": 0.2, "g_mauve": 0.7},
-              "hdpo": {"nuf": 0.52, "qa_f1": 0.40}}
+              "hdpo": {"nuf": (0.52, 0.66), "qa_f1": 0.40}}
     for system, metrics in points.items():
         for lang in ("en", "zh"):
             for m, v in metrics.items():
-                s["headline"][system][lang][m]["point"] = v
+                per_seed = v if isinstance(v, tuple) else (v, v)
+                h = s["headline"][system][lang][m]
+                h["point"] = sum(per_seed) / 2
+                for seed, p in zip(SEEDS, per_seed):
+                    h["seeds"][seed]["point"] = p
     return s
 
 
 def test_evaluate_claims():
     published = load_published()
-    results = evaluate_claims(_summary_with_points(), _boots(), published["claims"]["list"],
-                              margin=0.02)
+    results = evaluate_claims(_summary_with_points(), _replicates(), published["claims"]["list"],
+                              relative_margin=0.1)
     verdicts = {r["id"]: r["verdict"] for r in results}
-    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: INCONCLUSIVE, 4: SUPPORTED,
+    # claim 3 pooled: HDPO - Bucket-SFT replicates (0.1, 0, 0.16, 0.04), point 0.59 - 0.5 = 0.09,
+    # median 0.07, 2.5% quantile 0.003 -> low = 0.09 - 0.067 > 0
+    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: SUPPORTED, 4: SUPPORTED,
                         5: NOT_EVALUATED}
     claim1 = results[0]
     bng_en = next(t for t in claim1["tests"] if t["metric"] == "bng_macro" and t["language"] == "en")
     assert bng_en["diff"]["point"] == pytest.approx(-0.5)   # Bucket-SFT minus SFT
     assert results[4]["note"].startswith("not evaluated: no AI-text detector")
     assert results[1]["per_language"] == {"en": CONTRADICTED, "zh": CONTRADICTED}
+    # per seed: seed 0 (diffs 0.05, -0.1, 0.1, -0.03) is inconclusive, seed 1 supported
+    assert results[2]["per_seed"] == {"0": INCONCLUSIVE, "1": SUPPORTED}
+    assert results[2]["stable"] is False and results[0]["stable"] is True
+    # claim 4: margin = 10% of SFT's QA-F1 (0.40)
+    qa = next(t for t in results[3]["tests"] if t["language"] == "en")
+    assert qa["margin"] == pytest.approx(0.04) and qa["verdict"] == SUPPORTED
+
+
+def test_relative_margin_decides_noninferiority():
+    """HDPO 0.01 below SFT (replicates +-0.004): within a 10% margin of 0.40 (0.04), outside a
+    1% margin (0.004) -> supported vs contradicted."""
+    per_seed = {s: {"qa_f1": [[0.4] * 4] * 2} for s in SYSTEMS}
+    per_seed["hdpo"] = {"qa_f1": [[0.386, 0.39, 0.394, 0.39]] * 2}
+    s = summary()
+    for system, value in (("sft", 0.40), ("hdpo", 0.39)):
+        for lang in ("en", "zh"):
+            h = s["headline"][system][lang]["qa_f1"]
+            h["point"] = value
+            for seed in SEEDS:
+                h["seeds"][seed]["point"] = value
+    claim4 = [c for c in load_published()["claims"]["list"] if c["id"] == 4]
+    wide = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.1)[0]
+    narrow = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.01)[0]
+    assert wide["verdict"] == SUPPORTED and narrow["verdict"] == CONTRADICTED
+    assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["stable"]
 
 
 def test_claim5_with_detector_flags():
@@ -86,7 +129,7 @@ def test_claim5_with_detector_flags():
     lang_of = {i: ("en" if k < 20 else "zh") for k, i in enumerate(ids)}
     flags = {"hdpo": {i: False for i in ids}, "sft": {i: True for i in ids},
              "dpo": {i: (k % 2 == 0) for k, i in enumerate(ids)}}
-    results = evaluate_claims(_summary_with_points(), _boots(), published["claims"]["list"],
+    results = evaluate_claims(_summary_with_points(), _replicates(), published["claims"]["list"],
                               detectors={"binoculars": flags}, lang_of=lang_of)
     claim5 = results[4]
     assert claim5["verdict"] == SUPPORTED and claim5["note"] is None
@@ -108,10 +151,14 @@ def test_published_numbers():
 def test_replication_markdown():
     pub = load_published()
     s = _summary_with_points()
-    results = evaluate_claims(s, _boots(), pub["claims"]["list"])
+    results = evaluate_claims(s, _replicates(), pub["claims"]["list"])
     extra = judge_section({"ran": False, "reason": "No judge offline."}, pub) + human_section({"zh": None}, pub)
     md = replication_markdown(s, pub, results, profile="embedded", extra_sections=extra)
-    assert "**Scale caveat.**" in md
+    assert "**Scale caveat.**" in md and "2 run seeds (0, 1)" in md
+    assert "Bonferroni" in md and "10% of the reference system's value" in md
+    assert "| 3 | HDPO improves" in md and "| **supported** | inconclusive | supported | no |" in md
+    assert "## Language fidelity" in md
+    assert "| HDPO | 0.500 [0.400, 1.000] | 0.490, 0.510 |" in md
     assert "| Bucket-SFT | 0.400 [0.400, 0.500] | 0.643 |" in md
     assert "0.639†" in md and "0.339" in md
     assert "| 2 | Plain DPO worsens" in md and "**contradicted**" in md

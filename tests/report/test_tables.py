@@ -3,7 +3,8 @@ import pytest
 
 from polyalign.io import InputError
 from polyalign.report.bucket_table import bucket_sections
-from polyalign.report.table2 import format_ci, table2_sections, write_table2
+from polyalign.report.table2 import (format_ci, per_seed_sections, table2_sections, write_table2,
+                                     write_table2_per_seed)
 from polyalign.report.tables import render_tables
 
 from .fake_summary import summary
@@ -21,18 +22,29 @@ def test_table2_markdown_rows():
     lines = md.splitlines()
     start = lines.index("### Table 2: main benchmark (en)")
     assert lines[start + 4] == ("| System     | QA-F1                | BNG-macro            | "
-                                "G-MAUVE              | NUF                  | Aggregate            |")
+                                "G-MAUVE              | NUF                  | Aggregate            | "
+                                "Lang. fid.           |")
     rows = lines[start + 6:start + 12]
     assert rows == [
-        "| BaseLM     | 0.100 [0.050, 0.150] | 1.000 [0.900, 1.100] | 0.500 [0.450, 0.550] | 0.200 [0.100, 0.300] | 0.300 [0.250, 0.350] |",
-        "| CoT        | 0.200 [0.150, 0.250] | 0.900 [0.800, 1.000] | 0.550 [0.500, 0.600] | 0.250 [0.150, 0.350] | 0.350 [0.300, 0.400] |",
-        "| SFT        | 0.300 [0.250, 0.350] | 0.800 [0.700, 0.900] | 0.600 [0.550, 0.650] | 0.300 [0.200, 0.400] | 0.400 [0.350, 0.450] |",
-        "| Bucket-SFT | 0.400 [0.350, 0.450] | 0.700 [0.600, 0.800] | 0.650 [0.600, 0.700] | 0.350 [0.250, 0.450] | 0.450 [0.400, 0.500] |",
-        "| DPO        | 0.500 [0.450, 0.550] | 0.600 [0.500, 0.700] | 0.700 [0.650, 0.750] | 0.400 [0.300, 0.500] | 0.500 [0.450, 0.550] |",
-        "| HDPO       | 0.600 [0.550, 0.650] | 0.500 [0.400, 0.600] | 0.750 [0.700, 0.800] | 0.450 [0.350, 0.550] | 0.550 [0.500, 0.600] |",
+        "| BaseLM     | 0.100 [0.050, 0.150] | 1.000 [0.900, 1.100] | 0.500 [0.450, 0.550] | 0.200 [0.100, 0.300] | 0.300 [0.250, 0.350] | 1.000 [0.900, 1.000] |",
+        "| CoT        | 0.200 [0.150, 0.250] | 0.900 [0.800, 1.000] | 0.550 [0.500, 0.600] | 0.250 [0.150, 0.350] | 0.350 [0.300, 0.400] | 0.900 [0.800, 1.000] |",
+        "| SFT        | 0.300 [0.250, 0.350] | 0.800 [0.700, 0.900] | 0.600 [0.550, 0.650] | 0.300 [0.200, 0.400] | 0.400 [0.350, 0.450] | 0.800 [0.700, 1.000] |",
+        "| Bucket-SFT | 0.400 [0.350, 0.450] | 0.700 [0.600, 0.800] | 0.650 [0.600, 0.700] | 0.350 [0.250, 0.450] | 0.450 [0.400, 0.500] | 0.700 [0.600, 1.000] |",
+        "| DPO        | 0.500 [0.450, 0.550] | 0.600 [0.500, 0.700] | 0.700 [0.650, 0.750] | 0.400 [0.300, 0.500] | 0.500 [0.450, 0.550] | 0.600 [0.500, 1.000] |",
+        "| HDPO       | 0.600 [0.550, 0.650] | 0.500 [0.400, 0.600] | 0.750 [0.700, 0.800] | 0.450 [0.350, 0.550] | 0.550 [0.500, 0.600] | 0.500 [0.400, 1.000] |",
     ]
     assert "### Table 2: main benchmark (zh)" in md
-    assert "38 test prompts" in md and "100 resamples" in md
+    assert "38 test prompts, 2 run seeds (0, 1)" in md and "100 resamples" in md
+
+
+def test_table2_per_seed_rows(tmp_path):
+    sections = per_seed_sections(summary(), systems=["sft", "hdpo"], languages=["en"])
+    assert sections[0]["headers"][:3] == ["System", "Seed", "QA-F1"]
+    assert [r[:3] for r in sections[0]["rows"]] == [
+        ["SFT", "0", "0.290 [0.240, 0.340]"], ["SFT", "1", "0.310 [0.260, 0.360]"],
+        ["HDPO", "0", "0.590 [0.540, 0.640]"], ["HDPO", "1", "0.610 [0.560, 0.660]"]]
+    write_table2_per_seed(summary(), tmp_path / "s.md", tmp_path / "s.tex")
+    assert "Table 2 per seed (zh)" in (tmp_path / "s.md").read_text()
 
 
 def test_table2_files_and_system_selection(tmp_path):
@@ -65,12 +77,12 @@ def test_leading_number_and_numeric_columns():
 def test_table2_tex_right_aligns_bolds_the_best_and_has_a_label():
     tex = render_tables(table2_sections(summary()), "tex", name="table2_main_benchmark")
     first = tex.split("\\end{table}")[0]
-    assert "\\begin{tabular}{lrrrrr}" in first
+    assert "\\begin{tabular}{lrrrrr" in first
     assert "\\label{tab:table2_main_benchmark:table-2-main-benchmark-en}" in first
     body = first.split("\\midrule")[1].split("\\bottomrule")[0].strip().splitlines()
     hdpo = body[5].split(" & ")
     # fake summary: HDPO has the highest QA-F1, G-MAUVE, NUF, Aggregate and the lowest BNG
-    assert hdpo[0] == "HDPO" and all(c.startswith("\\textbf{") for c in hdpo[1:])
+    assert hdpo[0] == "HDPO" and all(c.startswith("\\textbf{") for c in hdpo[1:6])
     assert "\\textbf" not in "".join(body[:5])
 
 

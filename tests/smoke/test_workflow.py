@@ -28,10 +28,18 @@ def first_run(micro_clean_run):
 
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
-TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table3_llm_judge",
-          "table8_human_eval"]
+TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
+          "table3_llm_judge", "table8_human_eval"]
 FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-           "figure_length_distributions", "figure_critic_scores"]
+           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+
+
+def run_seeds() -> list:
+    import yaml
+
+    micro = yaml.safe_load((REPO / "tests" / "smoke" / "config.yaml").read_text())
+    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    return micro.get("seeds") or default.get("seeds") or [0]  # no seeds key: one run, seed 0
 
 
 def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
@@ -39,7 +47,7 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
                 "results/references/references.json", "results/critic/report.json", "results/metrics/summary.json",
                 "paper_figures/replication.md"]
     expected += [f"results/generations/{s}/test.jsonl" for s in SYSTEMS]
-    expected += [f"results/metrics/{s}.json" for s in SYSTEMS]
+    expected += [f"results/metrics/seed{k}/{s}.json" for k in run_seeds() for s in SYSTEMS]
     expected += [f"results/models/{model_of(s)}/train_summary.json" for s in SYSTEMS]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
@@ -54,6 +62,12 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     for system in SYSTEMS:
         assert f"| {label(system)} " in table2
     assert "(en)" in table2 and "(zh)" in table2
+    assert "Lang. fid." in table2 and "two-level bootstrap" in table2
+    summary = json.loads((workdir / "results/metrics/summary.json").read_text())
+    assert summary["seeds"] == [str(k) for k in run_seeds()]
+    assert summary["headline"]["sft"]["en"]["g_mauve"]["n_resamples"] >= 1000
+    report = (workdir / "paper_figures/replication.md").read_text()
+    assert "Decision rule." in report and "## Language fidelity" in report and "| stable |" in report
 
 
 def test_judge_and_human_evaluation_paths(workdir, first_run):

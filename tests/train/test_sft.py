@@ -126,3 +126,37 @@ def test_plain_sft_end_to_end(tmp_path, base_dir):
     assert summary["train"]["steps"] == 3 and "bucket_weights" not in summary
     with pytest.raises(ValueError):
         train_sft(micro_records(), base_dir, CONFIG, tmp_path / "x", "dpo")
+
+
+def test_sft_interrupted_then_rerun_from_a_changed_base_equals_a_clean_run(base_dir, tmp_path, monkeypatch):
+    """Issue 12: the SFT checkpoint of a run from another base is set aside, not resumed."""
+    import polyalign.train.sft as sft_module
+    from safetensors.torch import load_file
+
+    tok = micro_tokenizer()
+    new_base = tmp_path / "new_base"
+    save_model(micro_model(tok, max_length=192, seed=7), tok, new_base)
+    config = {**CONFIG, "train_common": {**CONFIG["train_common"], "checkpoint_every": 1}}
+    records = micro_records()
+    train_sft(records, new_base, config, tmp_path / "clean", progress=False)
+
+    real, calls = sft_module.sft_loss, []
+
+    def killed_in_step_3(model, batch):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(model, batch)
+
+    out = tmp_path / "out"
+    monkeypatch.setattr(sft_module, "sft_loss", killed_in_step_3)
+    with pytest.raises(KeyboardInterrupt):
+        train_sft(records, base_dir, config, out, progress=False)
+    assert (out / "checkpoints" / "step-2").is_dir()
+    monkeypatch.setattr(sft_module, "sft_loss", real)
+    summary = train_sft(records, new_base, config, out, progress=False)
+    assert summary["train"]["resumed_from_step"] is None
+    a, b = load_file(out / "model.safetensors"), load_file(tmp_path / "clean" / "model.safetensors")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    (reason,) = out.glob("checkpoints.set-aside/*/REASON.txt")
+    assert "start_model" in reason.read_text()

@@ -27,6 +27,41 @@ def one_of(names):
     return "|".join(names)
 
 
+# Run seeds whose evaluations are pooled. Until the training and generation stages are keyed by
+# seed (results/seed{seed}/...), the workflow has one run, evaluated as seed 0 from the unseeded
+# paths (`seed_run_path`).
+SEEDS = [0]
+
+
+def seed_run_path(seed, rel):
+    """Where run seed `seed` keeps `rel` (e.g. "generations/sft/test.jsonl")."""
+    return f"results/{rel}"
+
+
+def per_seed(pattern, **wildcards):
+    """`pattern` expanded over every run seed (and the given wildcards' values)."""
+    return expand(pattern, seed=SEEDS, **wildcards)
+
+
+def evaluation_inputs(seed, system):
+    """Inputs of one system's evaluation for one run seed (human sets are built once)."""
+    return {
+        "test": "results/corpus/test.jsonl",
+        "generations": seed_run_path(seed, f"generations/{system}/test.jsonl"),
+        "human_features": "results/features/human_test.npz",
+        "features": seed_run_path(seed, f"features/{system}_test.npz"),
+        "references": "results/references/references.json",
+        "human_embeddings": "results/embeddings/human_test.npz",
+        "embeddings": seed_run_path(seed, f"embeddings/{system}.npz"),
+    }
+
+
+def evaluation_settings():
+    """The `evaluation:` block without `bootstrap` (which only the pooling reads), so that
+    changing the bootstrap does not rerun every per-seed evaluation."""
+    return {k: v for k, v in config["evaluation"].items() if k != "bootstrap"}
+
+
 def model_summary(name):
     """A model directory is represented in the DAG by its train_summary.json."""
     return f"results/models/{name}/train_summary.json"
@@ -153,10 +188,10 @@ def all_outputs():
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table_per_bucket", "table3_llm_judge",
-                "table8_human_eval"]
+PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
+                "table3_llm_judge", "table8_human_eval"]
 PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores"]
+                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
 
 
 # LLM judges (Table 3) and human-evaluation ratings (Table 8).
@@ -189,39 +224,22 @@ def returned_ratings(language):
 
 
 # --- what DVC shows (rules/dvc.smk) ---
-# Trained models with a training curve; BaseLM is trained once, the others once per seed when
-# the config has `seeds` (results/seed{seed}/...), else once (results/models/...).
+# Trained models with a training curve: BaseLM once, the others once per run seed.
 TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
-
-
-def seeded_runs():
-    """[(seed or None, path prefix)] of the per-seed results layout, or of today's single run."""
-    seeds = config.get("seeds")
-    if not seeds:
-        return [(None, "results")]
-    return [(seed, f"results/seed{seed}") for seed in seeds]
 
 
 def training_logs():
     """{curve name: train_summary.json of the model}; the log lies next to the summary."""
-    logs = {"base": "results/models/base/train_summary.json"}
-    for seed, prefix in seeded_runs():
+    logs = {"base": model_summary("base")}
+    for seed in SEEDS:
         for name in TRAINED_MODELS:
-            curve = name if seed is None else f"{name}_seed{seed}"
-            logs[curve] = f"{prefix}/models/{name}/train_summary.json"
+            logs[f"{name}_seed{seed}"] = seed_run_path(seed, f"models/{name}/train_summary.json")
     return logs
 
 
 def per_seed_metric_files():
-    """{"system__seed": metrics JSON of that system and seed} (seed "none" without seeds)."""
-    files = {}
-    for seed, _ in seeded_runs():
-        for system in SYSTEMS:
-            if seed is None:
-                files[f"{system}__none"] = f"results/metrics/{system}.json"
-            else:
-                files[f"{system}__{seed}"] = f"results/metrics/seed{seed}/{system}.json"
-    return files
+    """{"system__seed": metrics JSON of that system and run seed}."""
+    return {f"{system}__{seed}": f"results/metrics/seed{seed}/{system}.json" for seed in SEEDS for system in SYSTEMS}
 
 
 def workflow_source(name):

@@ -1,5 +1,6 @@
-# Evaluation (docs/method.md §9): features and embeddings of every system's test generations, one
-# metrics file per system with bootstrap CIs, and the combined summary.
+# Evaluation: embeddings of every system's test generations, one metrics file per system and
+# run seed (point estimates + the arrays its bootstrap needs), and the pooled results over seeds
+# with two-level bootstrap intervals (docs/evaluation.md).
 
 
 rule embeddings:
@@ -23,23 +24,19 @@ rule embeddings:
 
 rule evaluate_system:
     input:
-        test="results/corpus/test.jsonl",
-        generations="results/generations/{system}/test.jsonl",
-        human_features="results/features/human_test.npz",
-        features="results/features/{system}_test.npz",
-        references="results/references/references.json",
-        human_embeddings="results/embeddings/human_test.npz",
-        embeddings="results/embeddings/{system}.npz",
+        unpack(lambda wc: evaluation_inputs(wc.seed, wc.system)),
     output:
-        metrics="results/metrics/{system}.json",
-        bootstrap="results/metrics/{system}.bootstrap.json",
+        metrics="results/metrics/seed{seed}/{system}.json",
+        resample="results/metrics/seed{seed}/{system}.resample.npz",
     params:
         system="{system}",
-        evaluation=config["evaluation"],
+        seed="{seed}",
+        evaluation=evaluation_settings(),
     log:
-        "results/logs/evaluate_system_{system}.log",
+        "results/logs/seed{seed}/evaluate_system_{system}.log",
     wildcard_constraints:
-        system="|".join(SYSTEMS),
+        system=one_of(SYSTEMS),
+        seed="[0-9]+",
     threads: 1
     conda:
         CONDA_ENV
@@ -49,11 +46,17 @@ rule evaluate_system:
 
 rule combine_metrics:
     input:
-        metrics=expand("results/metrics/{system}.json", system=SYSTEMS),
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=SYSTEMS),
+        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=SYSTEMS),
     output:
         summary="results/metrics/summary.json",
         tsv="results/metrics/all_systems.tsv",
         headline="results/metrics/headline.json",
+        replicates="results/metrics/bootstrap_replicates.npz",
+    params:
+        systems=SYSTEMS,
+        seeds=SEEDS,
+        bootstrap=config["evaluation"]["bootstrap"],
     log:
         "results/logs/combine_metrics.log",
     conda:

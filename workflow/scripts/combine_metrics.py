@@ -1,26 +1,56 @@
-"""Rule combine_metrics: all systems' metrics -> results/metrics/summary.json and a long TSV.
+"""Rule combine_metrics: every run seed's metrics of every system -> the pooled results.
 
-input:   metrics   list of results/metrics/{system}.json, in display order (e.g. expand(...))
-output:  summary   results/metrics/summary.json
-         tsv       results/metrics/all_systems.tsv
-         headline  results/metrics/headline.json: {system: {scope: {metric: {point, low, high}}}},
-                   small enough for `dvc metrics show`
+Point estimate = mean over seeds; interval = two-level bootstrap (seeds, then test prompts,
+paired across systems; polyalign.evaluation.pooled), each seed's own interval beside it.
+
+input:   metrics     results/metrics/seed{seed}/{system}.json, for every seed and system
+         resample    results/metrics/seed{seed}/{system}.resample.npz, same order
+output:  summary     results/metrics/summary.json
+         tsv         results/metrics/all_systems.tsv
+         headline    results/metrics/headline.json: {system: {scope: {metric: {point, low, high}}}},
+                     small enough for `dvc metrics show`
+         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates and seed
+                     draws; the replication report pairs systems from them)
+params:  systems     systems in display order
+         seeds       run seeds
+         bootstrap   the config's evaluation.bootstrap block
 """
-from polyalign.evaluation import combine_metrics, load_metrics, summary_tsv
-from polyalign.io import write_json, write_text
+import time
+
+from polyalign.evaluation import (HEADLINE_METRICS, compact_headline, headline_intervals,
+                                  load_metrics, load_resample_arrays, pooled_replicates,
+                                  pooled_summary, save_replicates, settings_from_config,
+                                  summary_tsv)
+from polyalign.io import InputError, write_json, write_text
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
-    metrics = {}
-    for path in snakemake.input.metrics:
-        m = load_metrics(path)
-        metrics[m["system"]] = m
-    summary = combine_metrics(metrics)
+    p = snakemake.params
+    boot = settings_from_config({"bootstrap": dict(p.bootstrap or {})}).bootstrap
+    metrics, arrays = {}, {}
+    for m_path, r_path in zip(snakemake.input.metrics, snakemake.input.resample, strict=True):
+        m = load_metrics(m_path)
+        meta, a = load_resample_arrays(r_path)
+        if (meta["system"], meta["seed"]) != (m["system"], m["seed"]):
+            raise InputError(f"{r_path} belongs to {meta['system']} seed {meta['seed']}, "
+                             f"{m_path} to {m['system']} seed {m['seed']}")
+        metrics.setdefault(m["system"], {})[m["seed"]] = m
+        arrays.setdefault(m["system"], {})[m["seed"]] = a
+    seeds = [int(s) for s in p.seeds]
+    order = {s: {seed: metrics[s][seed] for seed in seeds} for s in p.systems}
+    t0 = time.time()
+    reps = pooled_replicates({s: {seed: arrays[s][seed] for seed in seeds} for s in p.systems},
+                             boot.n_resamples, boot.seed)
+    points = {s: {scope: {k: [order[s][seed]["headline"][scope][k] for seed in seeds]
+                          for k in HEADLINE_METRICS}
+                  for scope in order[s][seeds[0]]["headline"]} for s in p.systems}
+    headline = headline_intervals(points, reps, boot.alpha)
+    log.info("pooled bootstrap: %d systems x %d seeds, %d resamples in %.1f s", len(p.systems),
+             len(seeds), boot.n_resamples, time.time() - t0)
+    summary = pooled_summary(order, headline, {
+        "method": "two-level (seeds, then test prompts within language), paired across systems",
+        "n_resamples": boot.n_resamples, "seed": boot.seed, "alpha": boot.alpha})
     write_json(snakemake.output.summary, summary)
-    write_text(snakemake.output.tsv, summary_tsv(summary))
-    write_json(snakemake.output.headline, {
-        system: {scope: {metric: {k: ci.get(k) for k in ("point", "low", "high")} for metric, ci in by_metric.items()}
-                 for scope, by_metric in scopes.items()}
-        for system, scopes in summary["headline"].items()
-    })
-    log.info("combined %d systems: %s", len(metrics), ", ".join(metrics))
+    write_text(snakemake.output.tsv, summary_tsv(summary, HEADLINE_METRICS))
+    write_json(snakemake.output.headline, compact_headline(summary))
+    save_replicates(snakemake.output.replicates, reps)

@@ -1,5 +1,5 @@
 """Rule embeddings: MAUVE embeddings of human test answers or of a system's
-test generations (polyalign.evaluation.embed).
+test generations (polyalign.evaluation.rows.embed_texts).
 
 input:
     records      results/corpus/test.jsonl
@@ -11,7 +11,7 @@ output:
 log: one file. threads: torch threads.
 """
 from polyalign.critic.encoder import load_encoder
-from polyalign.evaluation.embed import embed_texts, save_embeddings
+from polyalign.evaluation.rows import embed_texts, save_embeddings
 from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 

@@ -12,7 +12,7 @@ params:  systems           system names of input.generations, same order
 """
 from collections import Counter
 
-from polyalign.evaluation.inputs import select_generations
+from polyalign.evaluation.rows import select_generations
 from polyalign.io import read_jsonl
 from polyalign.report.figures import figure_length_distributions, length_table
 from polyalign.report.published import system_label

@@ -82,15 +82,6 @@ def check_corpus_paths(config: dict) -> list[str]:
     return out
 
 
-def check_bootstrap(config: dict) -> list[str]:
-    boot = (config.get("evaluation") or {}).get("bootstrap") or {}
-    cheap, expensive = boot.get("n_resamples"), boot.get("n_resamples_expensive")
-    if cheap is not None and expensive is not None and expensive > cheap:
-        return [f"evaluation.bootstrap.n_resamples_expensive: must not exceed n_resamples (the expensive tier "
-                f"reuses the first draws of the cheap one), got {expensive} > {cheap}"]
-    return []
-
-
 def check_pair_weight_clip(config: dict) -> list[str]:
     out = []
     for block in ("preference", "dpo", "hdpo"):
@@ -102,7 +93,7 @@ def check_pair_weight_clip(config: dict) -> list[str]:
 
 
 CHECKS = (check_length_thresholds, check_split_weights, check_model_shape, check_corpus_keys,
-          check_corpus_paths, check_bootstrap, check_pair_weight_clip)
+          check_corpus_paths, check_pair_weight_clip)
 
 
 def check_config(config: dict) -> None:

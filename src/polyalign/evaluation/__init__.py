@@ -1,20 +1,70 @@
-"""The evaluation stage: every metric of docs/method.md §9 for one system on the full test split, with
-bootstrap confidence intervals, and the combination of all systems (docs/evaluation.md).
+"""The evaluation stage: every metric for one system and seed on the full test split, and the
+pooled results over seeds with two-level bootstrap intervals (docs/evaluation.md).
 
-MAUVE is imported lazily inside the functions that need it (mauve-text imports transformers).
+MAUVE's clustering imports faiss and scikit-learn inside the functions that need it.
 """
-from .combine import combine_metrics, summary_tsv
 from .evaluate import evaluate_system
-from .inputs import EmbeddingTable, FeatureArrays, load_embedding_table
-from .paired import paired_difference
-from .scope_metrics import CHEAP_METRICS, EXPENSIVE_METRICS, HEADLINE_METRICS
-from .settings import BootstrapSettings, DiversitySettings, EvaluationSettings, settings_from_config
-from .store import load_bootstrap, load_metrics, number, write_metrics
+from .pooled import (
+                     ci_summary,
+                     draw_counts,
+                     headline_intervals,
+                     load_replicates,
+                     paired_difference,
+                     pool_over_seeds,
+                     pooled_replicates,
+                     save_replicates,
+)
+from .replicates import (
+                     ResampleArrays,
+                     load_resample_arrays,
+                     save_resample_arrays,
+                     seed_replicates,
+)
+from .rows import EmbeddingTable, FeatureArrays, load_embedding_table
+from .scope_metrics import CHEAP_METRICS, HEADLINE_METRICS, MAUVE_METRICS
+from .settings import (
+                     BootstrapSettings,
+                     DiversitySettings,
+                     EvaluationSettings,
+                     settings_from_config,
+)
+from .store import (
+                     compact_headline,
+                     load_metrics,
+                     number,
+                     pooled_summary,
+                     summary_tsv,
+                     write_metrics,
+)
 
 __all__ = [
-    "BootstrapSettings", "CHEAP_METRICS", "DiversitySettings", "EXPENSIVE_METRICS",
-    "EmbeddingTable", "EvaluationSettings", "FeatureArrays", "HEADLINE_METRICS",
-    "combine_metrics", "evaluate_system", "load_bootstrap", "load_embedding_table",
-    "load_metrics", "number", "paired_difference", "settings_from_config",
-    "summary_tsv", "write_metrics",
+                     "CHEAP_METRICS",
+                     "HEADLINE_METRICS",
+                     "MAUVE_METRICS",
+                     "BootstrapSettings",
+                     "DiversitySettings",
+                     "EmbeddingTable",
+                     "EvaluationSettings",
+                     "FeatureArrays",
+                     "ResampleArrays",
+                     "ci_summary",
+                     "compact_headline",
+                     "draw_counts",
+                     "evaluate_system",
+                     "headline_intervals",
+                     "load_embedding_table",
+                     "load_metrics",
+                     "load_replicates",
+                     "load_resample_arrays",
+                     "number",
+                     "paired_difference",
+                     "pool_over_seeds",
+                     "pooled_replicates",
+                     "pooled_summary",
+                     "save_replicates",
+                     "save_resample_arrays",
+                     "seed_replicates",
+                     "settings_from_config",
+                     "summary_tsv",
+                     "write_metrics",
 ]

@@ -1,5 +1,7 @@
-"""evaluate_system: every metric of docs/method.md §9 for one system, overall, per language, per
-bucket and per corpus, with bootstrap confidence intervals of the headline numbers."""
+"""evaluate_system: every metric for one system and one training seed, overall, per language,
+per bucket and per corpus (point estimates), and the per-prompt arrays the pooled bootstrap
+needs (`replicates.ResampleArrays`). Intervals come from the pooled bootstrap over seeds and
+prompts (`pooled.py`), never from one seed alone."""
 from __future__ import annotations
 
 import logging
@@ -9,10 +11,14 @@ import numpy as np
 
 from polyalign.metrics import diversity_scores
 
-from .resampling import bootstrap_replicates, ci_summary
+from .replicates import ResampleArrays
 from .rows import EvalRows, build_eval_rows
-from .scope_metrics import (HEADLINE_METRICS, METRIC_BOUNDS, cheap_metrics, eligible_buckets,
-                            expensive_metrics, headline_values)
+from .scope_metrics import (
+    cheap_metrics,
+    eligible_buckets,
+    headline_values,
+    mauve_metrics,
+)
 from .settings import EvaluationSettings
 from .store import METRICS_FORMAT
 
@@ -28,27 +34,25 @@ def _scopes(rows: EvalRows) -> dict[str, np.ndarray]:
 
 
 def _scope_details(rows: EvalRows, idx: np.ndarray, settings: EvaluationSettings,
-                   expensive_ci: bool, label: str) -> tuple[dict, dict]:
-    """(details, replicates) of one scope."""
+                   bucket_cache: dict) -> tuple[dict, dict]:
+    """(details of one scope, what its bootstrap keeps: eligible buckets, MAUVE quantizations,
+    TDM latents)."""
     eligible, skipped = eligible_buckets(rows, idx, settings.min_bucket_size)
     cheap = cheap_metrics(rows, idx, eligible, settings)
-    exp = expensive_metrics(rows, idx, eligible, settings, cheap)
-    point = headline_values(cheap, exp)
-    strata = rows.languages[idx] if label == OVERALL else None
-    reps = bootstrap_replicates(rows, idx, strata, eligible, settings, expensive_ci, label)
-    alpha = settings.bootstrap.alpha
+    exp, quantization = mauve_metrics(rows, idx, eligible, settings, cheap, bucket_cache)
+    kept = {"eligible": eligible, "quantization": quantization,
+            "tdm": exp["tdm"].pop("rows", None), "tdm_rows": exp["tdm"].pop("row_index", None)}
     div = settings.diversity
     utility = {k: v for k, v in cheap["utility"].items() if k != "qa_f1_per_bucket"}
     details = {
         "n": int(idx.size),
-        "headline": {m: ci_summary(point[m], reps.get(m), alpha, METRIC_BOUNDS[m])
-                     for m in HEADLINE_METRICS},
         "eligible_buckets": eligible, "small_buckets": skipped,
         "diversity": diversity_scores([rows.answers[i] for i in idx], seed=div.seed,
                                       n_samples=div.n_samples, n_references=div.n_references),
         **cheap, **exp, "utility": utility,
     }
-    return details, reps
+    details["headline"] = headline_values(cheap, exp)
+    return details, kept
 
 
 def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
@@ -63,6 +67,7 @@ def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
             "language": lang, "track": str(rows.tracks[sel[0]]), "n": int(sel.size),
             "eligible": bucket in d["eligible_buckets"],
             **{name: float(values[sel].mean()) for name, values in rows.utility.items()},
+            "language_fidelity": float(rows.in_language[sel].mean()),
             "bng": d["bng"]["per_bucket"].get(bucket),
             "bng_robust": d["bng_robust"]["per_bucket"].get(bucket),
             "hcr": d["hcr"]["per_bucket"].get(bucket),
@@ -96,37 +101,58 @@ def _generation_stats(gens: list[dict]) -> dict:
     return stats
 
 
+def _resample_arrays(rows: EvalRows, scopes: dict[str, np.ndarray], kept: dict[str, dict],
+                     settings: EvaluationSettings) -> ResampleArrays:
+    bucket_labels = {}
+    for k in kept.values():
+        bucket_labels.update({b: {key: lab[key] for key in ("human", "generated", "num_clusters")}
+                              for b, lab in k["quantization"]["buckets"].items()})
+    tdm = {scope: {"rows": k["tdm_rows"], **k["tdm"]} for scope, k in kept.items()
+           if k["tdm"] is not None}
+    return ResampleArrays(
+        ids=rows.ids, languages=rows.languages, buckets=rows.buckets,
+        scores={**{k: rows.utility[k] for k in ("em", "qa_f1", "rouge_l")},
+                "language_fidelity": rows.in_language},
+        human_X=rows.human_X, gen_X=rows.gen_X, human_valid=rows.human_valid,
+        gen_valid=rows.gen_valid, covered=rows.covered, human_E_ok=rows.human_E_ok,
+        gen_E_ok=rows.gen_E_ok, eligible={s: k["eligible"] for s, k in kept.items()},
+        scope_rows=scopes,
+        global_labels={s: k["quantization"]["global"] for s, k in kept.items()
+                       if k["quantization"]["global"] is not None},
+        bucket_labels=bucket_labels, tdm=tdm,
+        mauve_scaling_factor=settings.mauve.mauve_scaling_factor,
+        mauve_discretization=settings.mauve.divergence_curve_discretization_size)
+
+
 def evaluate_system(test_records: list[dict], generations: list[dict], human_feats, gen_feats,
                     references: dict, human_emb, gen_emb,
                     settings: EvaluationSettings = EvaluationSettings(),
-                    system: str = "system") -> dict:
-    """All metrics of one system on the full test split (see docs/evaluation.md).
+                    system: str = "system", seed=None) -> tuple[dict, ResampleArrays]:
+    """All metrics of one system (one training seed) on the full test split (docs/evaluation.md).
 
     human_feats / gen_feats: polyalign.features.store.FeatureTable (or a mapping with ids,
     names, X and optionally valid, samples); references: the
     polyalign.references.v1 artifact (train references); human_emb / gen_emb: EmbeddingTable or
     mapping with ids, E (both None: MAUVE and everything built on it is NaN, with a note).
+    Returns (the metrics document, the arrays of its bootstrap).
     """
     rows = build_eval_rows(test_records, generations, human_feats, gen_feats, references,
                            human_emb, gen_emb, settings, system)
-    scopes, replicates = {}, {}
-    bs = settings.bootstrap
-    for label, idx in _scopes(rows).items():
-        log.info("%s: scope %s, %d prompts", system, label, idx.size)
-        expensive_ci = label != OVERALL or bs.expensive_overall
-        scopes[label], replicates[label] = _scope_details(rows, idx, settings, expensive_ci,
-                                                          f"{system}/{label}")
-    return {
-        "format": METRICS_FORMAT, "system": system, "n_prompts": len(rows.ids),
+    scopes, kept, bucket_cache = {}, {}, {}
+    scope_rows = _scopes(rows)
+    for label, idx in scope_rows.items():
+        log.info("%s (seed %s): scope %s, %d prompts", system, seed, label, idx.size)
+        scopes[label], kept[label] = _scope_details(rows, idx, settings, bucket_cache)
+    result = {
+        "format": METRICS_FORMAT, "system": system, "seed": seed, "n_prompts": len(rows.ids),
         "languages": {k: v["n"] for k, v in scopes.items() if k != OVERALL},
-        "settings": settings.to_dict(), "zh_tokenization": settings.zh_tokenization,
-        "headline": {label: d["headline"] for label, d in scopes.items()},
+        "settings": {k: v for k, v in settings.to_dict().items() if k != "bootstrap"},
+        "zh_tokenization": settings.zh_tokenization,
+        "fingerprint": rows.fingerprint,
+        "headline": {label: d.pop("headline") for label, d in scopes.items()},
         "scopes": scopes,
         "per_bucket": _per_bucket(rows, scopes),
         "per_corpus": _per_corpus(rows),
         "generation_stats": _generation_stats(rows.generations),
-        "bootstrap": {"fingerprint": rows.fingerprint, "seed": bs.seed, "alpha": bs.alpha,
-                      "n_resamples": bs.n_resamples,
-                      "n_resamples_expensive": bs.n_resamples_expensive,
-                      "expensive_overall": bs.expensive_overall, "replicates": replicates},
     }
+    return result, _resample_arrays(rows, scope_rows, kept, settings)

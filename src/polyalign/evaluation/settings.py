@@ -20,18 +20,14 @@ HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    n_resamples: int = _BOOT["n_resamples"]  # cheap tier: EM, QA-F1, ROUGE-L, BNG, BNG-robust, HCR
-    n_resamples_expensive: int = _BOOT["n_resamples_expensive"]  # MAUVE tier: G-/C-MAUVE, TDM, NUF, Aggregate
-    expensive_overall: bool = _BOOT["expensive_overall"]  # also bootstrap the MAUVE tier of the pooled scope
+    """The pooled two-level bootstrap (seeds, then test prompts; `evaluation/pooled.py`)."""
+    n_resamples: int = _BOOT["n_resamples"]  # every headline metric, the MAUVE-based ones included
     seed: int = _BOOT["seed"]
     alpha: float = _BOOT["alpha"]
 
     def __post_init__(self):
-        if self.n_resamples < 0 or self.n_resamples_expensive < 0:
-            raise ValueError("bootstrap resample counts must be >= 0")
-        if self.n_resamples_expensive > self.n_resamples:
-            raise ValueError("n_resamples_expensive must not exceed n_resamples (the expensive "
-                             "tier reuses the first draws of the cheap tier)")
+        if self.n_resamples < 1:
+            raise ValueError(f"bootstrap n_resamples must be >= 1, got {self.n_resamples}")
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must lie in (0, 1), got {self.alpha}")
 

@@ -55,10 +55,12 @@ def transition_gap(t_generated: np.ndarray, t_human: np.ndarray) -> float:
 
 def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str],
         bucket_ids: Sequence[str], *, min_bucket_size: int = 20, max_components: int = 64,
-        seed: int = 42) -> dict:
+        seed: int = 42, return_rows: bool = False) -> dict:
     """TDM over aligned rows (row i: question i, its human answer, the system's answer).
 
     Pass multi-track rows only. Buckets with fewer than min_bucket_size rows are skipped.
+    return_rows=True adds `rows`: the latents z_q, z_h, z_g and the row statistics of every row
+    (what a bootstrap replicate keeps fixed; polyalign.evaluation.kernels).
     """
     n_rows = len(questions)
     if not (len(human) == len(generated) == len(bucket_ids) == n_rows):
@@ -112,7 +114,11 @@ def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str]
         per_bucket[bucket] = float(np.mean([1.0 / (1.0 + g) for g in bucket_gaps.values()]))
         n_rows_per_bucket[bucket] = n_b
     values = np.array(list(per_bucket.values()))
-    return {"macro": float(values.mean()) if len(values) else float("nan"),
+    rows_out = ({"rows": {"z_q": z_q, "z_h": z_h, "z_g": z_g,
+                          "human": np.stack([stats["human"][k] for k in ROW_STATS], axis=1),
+                          "generated": np.stack([stats["generated"][k] for k in ROW_STATS], axis=1)}}
+                if return_rows else {})
+    return {**rows_out, "macro": float(values.mean()) if len(values) else float("nan"),
             "per_bucket": per_bucket, "gaps": gaps, "n_rows": n_rows_per_bucket,
             "n_buckets": len(per_bucket), "skipped": skipped,
             "n_components": n_components, "vocabulary_size": n_features, "seed": seed,

@@ -1,4 +1,5 @@
-"""Table 2: the main benchmark per language, every number with its bootstrap interval."""
+"""Table 2: the main benchmark per language, the mean over run seeds with its two-level
+bootstrap interval, and the per-seed table beside it (each seed's own prompt-level interval)."""
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ from .published import system_label
 from .tables import write_tables
 
 TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
-                  ("nuf", "NUF"), ("aggregate", "Aggregate"))
+                  ("nuf", "NUF"), ("aggregate", "Aggregate"), ("language_fidelity", "Lang. fid."))
 LOWER_IS_BETTER = {"bng_macro"}
 MISSING = "–"
 
@@ -40,18 +41,22 @@ def ordered_systems(summary: dict, systems: Sequence[str] | None = None) -> list
 
 
 def _caption(summary: dict, language: str) -> str:
-    boot = summary["settings"]["bootstrap"]
+    boot = summary["bootstrap"]
     level = round(100 * (1 - boot["alpha"]))
-    return (f"Language {language}, {summary['languages'][language]} test prompts. Point estimate "
-            f"[{level}% bootstrap interval over test prompts; {boot['n_resamples']} resamples for "
-            f"QA-F1 and BNG, {boot['n_resamples_expensive']} for G-MAUVE, NUF and Aggregate; a "
-            "number without brackets has no interval]. BNG-macro: lower is better; all other "
-            "columns: higher is better.")
+    seeds = summary["seeds"]
+    plural = "s" if len(seeds) != 1 else ""
+    return (f"Language {language}, {summary['languages'][language]} test prompts, "
+            f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
+            f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
+            "every column; a number without brackets has no interval]. BNG-macro: lower is "
+            "better; all other columns: higher is better. Lang. fid.: share of answers in the "
+            "prompt's language (script).")
 
 
 def table2_sections(summary: dict, systems: Sequence[str] | None = None,
                     languages: Sequence[str] | None = None) -> list[dict]:
-    """One table per language: systems x (QA-F1, BNG-macro, G-MAUVE, NUF, Aggregate)."""
+    """One table per language: systems x (QA-F1, BNG-macro, G-MAUVE, NUF, Aggregate, language
+    fidelity), seed means with pooled intervals."""
     systems = ordered_systems(summary, systems)
     languages = list(languages) if languages is not None else sorted(summary["languages"])
     sections = []
@@ -74,5 +79,36 @@ def table2_sections(summary: dict, systems: Sequence[str] | None = None,
     return sections
 
 
+def per_seed_sections(summary: dict, systems: Sequence[str] | None = None,
+                      languages: Sequence[str] | None = None) -> list[dict]:
+    """One table per language: one row per (system, seed), the Table 2 columns with each seed's
+    own interval (test prompts resampled, the same draws as the pooled one)."""
+    systems = ordered_systems(summary, systems)
+    languages = list(languages) if languages is not None else sorted(summary["languages"])
+    level = round(100 * (1 - summary["bootstrap"]["alpha"]))
+    sections = []
+    for lang in languages:
+        rows = []
+        for system in systems:
+            head = summary["headline"][system][lang]
+            for seed in summary["seeds"]:
+                rows.append([system_label(system), seed]
+                            + [format_ci(head[m]["seeds"].get(seed)) for m, _ in TABLE2_COLUMNS])
+        sections.append({
+            "title": f"Table 2 per seed ({lang})",
+            "caption": (f"Language {lang}: every run seed on its own. Point estimate [{level}% "
+                        "bootstrap interval over test prompts of that seed]. Table 2 reports "
+                        "the mean of these rows."),
+            "headers": ["System", "Seed"] + [label for _, label in TABLE2_COLUMNS],
+            "rows": rows,
+        })
+    return sections
+
+
 def write_table2(summary: dict, md_path, tex_path, systems: Sequence[str] | None = None) -> None:
     write_tables(table2_sections(summary, systems), md_path, tex_path)
+
+
+def write_table2_per_seed(summary: dict, md_path, tex_path,
+                          systems: Sequence[str] | None = None) -> None:
+    write_tables(per_seed_sections(summary, systems), md_path, tex_path)
