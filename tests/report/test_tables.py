@@ -83,7 +83,10 @@ def test_table2_tex_right_aligns_bolds_the_best_and_has_a_label():
     hdpo = body[5].split(" & ")
     # fake summary: HDPO has the highest QA-F1, G-MAUVE, NUF, Aggregate and the lowest BNG
     assert hdpo[0] == "HDPO" and all(c.startswith("\\textbf{") for c in hdpo[1:6])
-    assert "\\textbf" not in "".join(body[:5])
+    others = [row.split(" & ")[1:6] for row in body[:5]]  # QA-F1 .. Aggregate of the other systems
+    assert not any(c.startswith("\\textbf{") for row in others for c in row)
+    baselm = body[0].split(" & ")
+    assert baselm[6].startswith("\\textbf{1.000")  # the fake summary's best language fidelity
 
 
 def test_best_cells_ties_rows_and_unranked_rows():
