@@ -19,9 +19,13 @@ from pathlib import Path
 import torch
 
 from bench_supervised import load_data
-from polyalign.generate import GENERATION_DEFAULTS, generate_ids, generate_unbatched
+from polyalign.config import block_defaults
+from polyalign.generate import generate_ids, generate_unbatched
 from polyalign.models import build_model, build_tokenizer, load_model, model_config
-from polyalign.prompts import PROMPT_DEFAULTS, encode_prompt, render_prompt
+from polyalign.prompts import encode_prompt, render_prompt
+
+GENERATION_DEFAULTS = block_defaults("generation")
+PROMPT_DEFAULTS = block_defaults("prompt")
 
 
 def main():

@@ -90,6 +90,14 @@ def test_heads_must_divide_hidden_size():
     assert "model.num_kv_heads: must divide model.num_heads, got 3 for 4 heads" in rejected(config)
 
 
+def test_scratch_positions_must_hold_the_cot_generation():
+    # embedded: 96 prompt + 80 new + 64 CoT extra = 240 <= 256
+    resolve_config(embedded())
+    config = set_key(embedded(), "generation.cot_extra_tokens", 100)
+    assert ("model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
+            "generation.cot_extra_tokens = 276, got 256") in rejected(config)
+
+
 def test_hub_models_skip_the_scratch_shape_check():
     config = set_key(embedded(), "model.source", "Qwen/Qwen2.5-1.5B")
     config["model"]["num_heads"] = 5

@@ -10,14 +10,16 @@ from polyalign.generate import (
     generate_ids,
     generate_records,
     generate_unbatched,
+    nucleus_threshold,
 )
 from polyalign.models import save_model
+from polyalign.models.tokenizer_report import answer_token_lengths, check_max_new_tokens
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
 
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
 GREEDY = {"max_new_tokens": 10, "do_sample": False, "temperature": 1.0, "top_p": 1.0, "batch_size": 8, "seed": 0,
-          "num_samples": 1}
+          "num_samples": 1, "cot_extra_tokens": 5, "length_check_quantile": None}
 SAMPLE = {**GREEDY, "do_sample": True, "temperature": 1.0, "top_p": 0.9}
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -151,6 +153,24 @@ def test_left_padding_order_and_finish_reasons():
     assert mask.tolist() == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]]
 
 
+def _full_sort_threshold(probs, top_p):
+    desc = torch.sort(probs, dim=-1, descending=True).values
+    size = ((desc.cumsum(-1) - desc) < top_p).sum(-1, keepdim=True)
+    return desc.gather(1, size - 1)
+
+
+@pytest.mark.parametrize("top_p", [0.5, 0.9, 0.95, 0.999])
+def test_partial_sort_nucleus_equals_the_full_sort_bit_for_bit(top_p):
+    g = torch.Generator().manual_seed(0)
+    # peaked rows (small nucleus), flat rows (nucleus beyond the candidates: full-sort fallback), ties
+    logits = torch.cat([torch.randn(40, 3000, generator=g) * 4, torch.randn(20, 3000, generator=g) * 0.1,
+                        torch.zeros(4, 3000), torch.randn(4, 3000, generator=g).round()])
+    probs = torch.softmax(logits / 0.8, dim=-1)
+    for candidates in (8, 256, 5000):
+        got = nucleus_threshold(probs, top_p, candidates)
+        assert torch.equal(got, _full_sort_threshold(probs, top_p)), candidates
+
+
 def test_cot_answer_extraction(monkeypatch):
     tok = micro_tokenizer()
     text = "Think about it.\nAnswer: Pretty good."
@@ -162,12 +182,32 @@ def test_cot_answer_extraction(monkeypatch):
     assert "Answer:" in row["prompt"] and row["style"] == "cot"
 
 
+def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monkeypatch):
+    tok = micro_tokenizer()
+    budgets = []
+
+    def fake(model, prompts, seeds, gcfg, *a, **k):
+        budgets.append(gcfg["max_new_tokens"])
+        return [(tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")] * len(prompts)
+
+    monkeypatch.setattr("polyalign.generate.generate_ids", fake)
+    model = micro_model(tok)
+    (cot,) = generate_records(model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110)
+    (sft,) = generate_records(model, tok, micro_records()[:1], "sft", GREEDY, progress=False, max_prompt_tokens=110)
+    assert budgets == [10 + 5, 10]  # CoT: max_new_tokens + cot_extra_tokens; every other system: max_new_tokens
+    assert cot["answer"] == "" and not cot["answer_found"] and cot["output"] == "Let me think about the weather"
+    assert sft["answer"] == sft["output"] and sft["answer_found"]
+    with pytest.raises(ValueError, match="positions"):  # 110 + 15 > 120 positions
+        generate_records(micro_model(tok, max_length=120), tok, micro_records()[:1], "cot", GREEDY, progress=False,
+                         max_prompt_tokens=110)
+
+
 def test_generate_file_jsonl(tmp_path, micro):
     model, tok = micro
     save_model(model, tok, tmp_path / "m")
     records = micro_records()
     config = {"model": {"max_length": 128}, "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
-              "generation": {"max_new_tokens": 8, "batch_size": 4}}
+              "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None}}
     summary = generate_file(tmp_path / "m", records[:5], "bucket_sft", config, tmp_path / "g.jsonl",
                             train_records=records, progress=False)
     rows = [json.loads(line) for line in (tmp_path / "g.jsonl").read_text().splitlines()]
@@ -190,3 +230,14 @@ def test_generate_file_jsonl(tmp_path, micro):
         [r["length_bin"] for r in records[:5]]
     with pytest.raises(ValueError, match="train split"):
         generate_file(tmp_path / "m", records[:5], "hdpo", config, tmp_path / "x.jsonl", progress=False)
+    # max_new_tokens is checked against the 95th percentile of the human answer lengths per language
+    checked = {**config, "generation": {**config["generation"], "length_check_quantile": 0.95}}
+    with pytest.raises(ValueError, match="below the 0.95 quantile of human answer lengths"):
+        generate_file(tmp_path / "m", records[:5], "sft", checked, tmp_path / "x.jsonl", train_records=records,
+                      progress=False)
+    p95 = max(check_max_new_tokens(10**6, answer_token_lengths(tok, records)).values())
+    enough = {**checked, "generation": {**checked["generation"], "max_new_tokens": p95},
+              "prompt": {"max_prompt_tokens": 128 - p95, "max_history_turns": 2}}
+    summary = generate_file(tmp_path / "m", records[:2], "sft", enough, tmp_path / "y.jsonl", train_records=records,
+                            progress=False)
+    assert summary["human_answer_length_tokens"]["en"]["p95"] <= p95

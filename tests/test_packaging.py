@@ -12,7 +12,8 @@ def _name(req: str) -> str:
 
 def test_environment_yml_agrees_with_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    wanted = set(project["dependencies"]) | set(extras["test"]) | set(extras["cluster"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "python>=3.11,<3.13" in env["dependencies"]

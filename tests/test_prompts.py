@@ -104,7 +104,12 @@ def test_extract_final_answer():
     assert extract_final_answer("Let me think.\nThey asked X.\nAnswer: Sure, why not?") == ("Sure, why not?", True)
     assert extract_final_answer("Answer: a\nAnswer: b ") == ("b", True)
     assert extract_final_answer("想一想。\n答案：好的") == ("好的", True)
-    assert extract_final_answer("  no marker here ") == ("no marker here", False)
+    # no answer line: an empty answer, never the reasoning text
+    assert extract_final_answer("  no marker here ") == ("", False)
+    assert extract_final_answer("I think they want a greeting. Ans") == ("", False)
+    assert extract_final_answer("Answer:") == ("", True)  # found, but empty
+    # the last marker wins, whichever script; the answer runs to the end of the text
+    assert extract_final_answer("Answer: no\n答案：好的\nthanks") == ("好的\nthanks", True)
 
 
 def test_style_of():

@@ -64,12 +64,13 @@ def test_custom_features_need_scopes():
 
 
 def _two_feature_refs():
-    # count_chars: q10 = 10, q90 = 20, std = 4 -> scale 10; case_upper_ratio: q10 = q90 = 0.5,
-    # std = 0 -> scale 1e-6.
+    # count_chars: q10 = 10, q90 = 20, std = 4, language band 6 -> scale 10;
+    # case_upper_ratio: q10 = q90 = 0.5, std = 0 in the bucket, language band 0.25 -> scale 0.25
     return {"buckets": {"en|b": {"count": 5, "languages": ["en"], "features": {
         "count_chars": {"q10": 10.0, "q90": 20.0, "std": 4.0},
         "case_upper_ratio": {"q10": 0.5, "q90": 0.5, "std": 0.0}}}},
-        "skipped": {"en|small": 2}, "min_bucket_size": 20}
+        "skipped": {"en|small": 2}, "min_bucket_size": 20,
+        "language_scales": {"en": {"count_chars": 6.0, "case_upper_ratio": 0.25}}}
 
 
 def test_support_distance_by_hand():
@@ -77,13 +78,41 @@ def test_support_distance_by_hand():
     feats = np.array([
         [15.0, 0.5, np.nan],        # inside both bands -> 0
         [25.0, 0.5, np.nan],        # 5 above q90 / scale 10 -> 0.5; mean 0.25
-        [4.0, 0.5 + 2e-6, np.nan],  # 6 below / 10 = 0.6; 2e-6 / 1e-6 = 2; mean 1.3
+        [4.0, 0.5 + 2e-6, np.nan],  # 6 below / 10 = 0.6; 2e-6 / 0.25 = 8e-6; mean 0.300004
+        [15.0, 1.0, np.nan],        # 0; 0.5 above the zero-width band / language band 0.25 = 2; mean 1
     ])
-    d = feature_distances(feats, ["en|b"] * 3, refs, NAMES)
-    np.testing.assert_allclose(d[:, :2], [[0, 0], [0.5, 0], [0.6, 2.0]], rtol=1e-9)
+    d = feature_distances(feats, ["en|b"] * 4, refs, NAMES)
+    np.testing.assert_allclose(d[:, :2], [[0, 0], [0.5, 0], [0.6, 8e-6], [0, 2.0]], rtol=1e-9)
     assert np.isnan(d[:, 2]).all()
-    np.testing.assert_allclose(support_distance(feats, ["en|b"] * 3, refs, NAMES),
-                               [0.0, 0.25, 1.3], rtol=1e-9)
+    np.testing.assert_allclose(support_distance(feats, ["en|b"] * 4, refs, NAMES),
+                               [0.0, 0.25, 0.300004, 1.0], rtol=1e-9)
+
+
+def test_the_language_band_is_the_floor_and_constant_features_are_left_out():
+    refs = _two_feature_refs()
+    # with the old 1e-6 floor the stray 0.5 -> 1.0 would score 5e5; the language band gives 2
+    feats = np.array([[15.0, 1.0, np.nan]])
+    assert feature_distances(feats, ["en|b"], refs, NAMES)[0, 1] == pytest.approx(2.0)
+    # a feature constant across the language (g = 0) carries no scale: out of D_b, not 0
+    refs["language_scales"]["en"]["case_upper_ratio"] = 0.0
+    d = feature_distances(feats, ["en|b"], refs, NAMES)
+    assert np.isnan(d[0, 1]) and d[0, 0] == 0.0
+    assert support_distance(np.array([[25.0, 9.0, np.nan]]), ["en|b"], refs, NAMES)[0] == pytest.approx(0.5)
+
+
+def test_language_scales_are_built_over_every_row_of_the_language():
+    # en rows: 4 in bucket en|a (count_chars 1, 1, 1, 1) and 6 in the small en|s (2..7);
+    # count_chars over all 10 en rows, sorted 1 1 1 1 2 3 4 5 6 7: q10 = sorted[round(0.9)] = 1,
+    # q90 = sorted[round(8.1)] = sorted[8] = 6 -> g = 5. case_upper_ratio is 0 everywhere -> g = 0.
+    values = [1.0] * 4 + [2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
+    feats = np.array([[v, 0.0, np.nan] for v in values] + [[3.0, np.nan, 1.0], [9.0, np.nan, 2.0]])
+    buckets = ["en|a"] * 4 + ["en|s"] * 6 + ["zh|s"] * 2
+    refs = build_references(feats, buckets, ["en"] * 10 + ["zh"] * 2, NAMES, min_bucket_size=4)
+    assert list(refs["buckets"]) == ["en|a", "en|s"] and refs["skipped"] == {"zh|s": 2}
+    assert refs["language_scales"] == {"en": {"count_chars": 5.0, "case_upper_ratio": 0.0}}
+    # en|a has zero spread in count_chars: a 3 is 2 above q90 = 1, scaled by g = 5 -> 0.4
+    d = support_distance(np.array([[3.0, 0.7, np.nan]]), ["en|a"], refs, NAMES)
+    assert d[0] == pytest.approx(0.4)  # case_upper_ratio left out (constant in en)
 
 
 def test_scale_is_the_max_of_band_width_std_and_floor():
@@ -97,6 +126,7 @@ def test_mixed_buckets_vectorised_and_column_order_free():
     refs = _two_feature_refs()
     refs["buckets"]["zh|b"] = {"count": 5, "languages": ["zh"], "features": {
         "punct_comma_fw": {"q10": 1.0, "q90": 3.0, "std": 1.0}}}
+    refs["language_scales"]["zh"] = {"punct_comma_fw": 1.5}
     names = ["punct_comma_fw", "count_chars", "case_upper_ratio"]
     feats = np.array([[np.nan, 30.0, 0.5], [7.0, 999.0, np.nan]])
     d = support_distance(feats, ["en|b", "zh|b"], refs, names)

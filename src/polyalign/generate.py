@@ -40,6 +40,8 @@ def generation_config(config: dict, overrides: dict | None = None) -> dict:
     unknown = set(cfg) - set(defaults)
     if unknown:
         raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
+    if cfg["length_check_quantile"] is not None and not 0 < cfg["length_check_quantile"] <= 1:
+        raise ValueError(f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}")
     if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
         raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
     return cfg
@@ -96,15 +98,43 @@ class SeededTopPSampler(LogitsProcessor):
     def __call__(self, input_ids, scores: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(scores.float() / self.temperature, dim=-1)
         if self.top_p < 1.0:
-            desc = _sorted_descending(probs)
-            mass_before = desc.cumsum(dim=-1) - desc
-            size = (mass_before < self.top_p).sum(dim=-1, keepdim=True)  # ≥ 1: rank 0 has mass 0 before it
-            probs = probs.masked_fill(probs < desc.gather(1, size - 1), 0.0)
+            probs = probs.masked_fill(probs < nucleus_threshold(probs, self.top_p), 0.0)
         cdf = probs.cumsum(dim=-1)
         u = counter_uniform(self.seeds.to(scores.device), self.step, 1).float() * cdf[:, -1:]
         token = torch.searchsorted(cdf, u, right=True).clamp_(max=scores.shape[1] - 1)
         self.step += 1
         return torch.full_like(scores, -math.inf).scatter_(1, token, 0.0)
+
+
+NUCLEUS_CANDIDATES = 256  # largest probabilities sorted first; rows whose nucleus is larger sort fully
+
+
+def _threshold_from_sorted(desc: torch.Tensor, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(smallest probability of the nucleus [B, 1], whether the nucleus ends inside `desc` [B])."""
+    mass_before = desc.cumsum(dim=-1) - desc
+    inside = mass_before < top_p
+    size = inside.sum(dim=-1, keepdim=True)  # ≥ 1: rank 0 has mass 0 before it
+    return desc.gather(1, size - 1), ~inside[:, -1]
+
+
+def nucleus_threshold(probs: torch.Tensor, top_p: float, candidates: int = NUCLEUS_CANDIDATES) -> torch.Tensor:
+    """The smallest probability of each row's nucleus, [B, 1]: the nucleus is the ranks whose
+    mass ranked before them is < top_p. Exact: the `candidates` largest probabilities are
+    selected (np.partition, linear time) and only they are sorted; a row whose nucleus does not
+    end among them (their mass before the last one is still < top_p) is sorted in full. The
+    running sums over the sorted candidates are the first terms of the full running sums, so the
+    result equals the full sort's bit for bit (tested)."""
+    n = probs.shape[-1]
+    if probs.device.type != "cpu" or candidates >= n:
+        return _threshold_from_sorted(_sorted_descending(probs), top_p)[0]
+    values = probs.numpy()
+    top = np.partition(values, n - candidates, axis=-1)[:, n - candidates:]
+    desc = torch.from_numpy(np.ascontiguousarray(np.sort(top, axis=-1)[:, ::-1]))
+    threshold, complete = _threshold_from_sorted(desc, top_p)
+    if not bool(complete.all()):
+        rows = (~complete).nonzero().squeeze(1)
+        threshold[rows] = _threshold_from_sorted(_sorted_descending(probs[rows]), top_p)[0]
+    return threshold
 
 
 def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
@@ -113,6 +143,11 @@ def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
     if values.device.type == "cpu":
         return torch.from_numpy(np.ascontiguousarray(np.sort(values.numpy(), axis=-1)[:, ::-1]))
     return torch.sort(values, dim=-1, descending=True).values
+
+
+def new_token_budget(gcfg: dict, style: str) -> int:
+    """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
+    return gcfg["max_new_tokens"] + (gcfg["cot_extra_tokens"] if style == "cot" else 0)
 
 
 def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
@@ -189,12 +224,13 @@ def generate_records(
 ) -> list[dict]:
     """One output row per (record, sample), in input order; see module docstring for seeding."""
     style = style_of(system)
+    gcfg = {**gcfg, "max_new_tokens": new_token_budget(gcfg, style)}
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     max_pos = getattr(model.config, "max_position_embeddings", None)
     if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
-        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + max_new_tokens {gcfg['max_new_tokens']} "
-                         f"exceeds the model's {max_pos} positions")
+        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
+                         f"exceeds the model's {max_pos} positions (raise model.max_length)")
 
     rows, prompts_ids, seeds = [], [], []
     for r in records:
@@ -248,7 +284,8 @@ def generate_file(
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
     system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
     from .io import write_jsonl
-    from .models import load_model, model_config
+    from .models.runtime import load_model_for_inference
+    from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
     from .prompts import PROFILE_LENGTH_MODES, prompt_config
 
     t0 = time.perf_counter()
@@ -262,7 +299,13 @@ def generate_file(
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
-    model, tokenizer = load_model(model_dir, model_config(config.get("model")))
+    model, tokenizer = load_model_for_inference(model_dir, config.get("model"))
+    lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
+    if gcfg["length_check_quantile"] is not None:
+        if lengths is None:
+            raise ValueError("generation.length_check_quantile is set: generate_file needs the train split to check "
+                             "max_new_tokens against the human answer lengths")
+        check_max_new_tokens(gcfg["max_new_tokens"], lengths, gcfg["length_check_quantile"])
     rows = generate_records(
         model, tokenizer, records, system, gcfg, profile_length=mode, length_sampler=sampler,
         max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"], progress=progress,
@@ -273,6 +316,8 @@ def generate_file(
     return {
         "system": system, "model": str(model_dir), "records": len(records), "rows": len(rows),
         "decoding": gcfg, "profile_length": mode if style_of(system) == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
+        "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
         "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
         "output_tokens": n_out, "seconds": seconds, "output_tokens_per_s": n_out / max(seconds, 1e-9),

@@ -59,6 +59,12 @@ def prompt_config(config: dict) -> dict:
     return {**defaults, **cfg}
 
 
+def prompt_scaffold_texts() -> list[str]:
+    """The fixed texts prompts are made of (instructions, answer markers): a scratch tokenizer
+    trains on them too, so no character of a rendered prompt is unknown to it."""
+    return [PROFILE_INSTRUCTION, COT_INSTRUCTION, *ANSWER_MARKERS, "language=; track=; family=; situation=; length=."]
+
+
 def style_of(system_name: str) -> str:
     """The prompt style a system was trained with (the systems registry)."""
     from .systems import prompt_style
@@ -107,7 +113,10 @@ def build_messages(
 
 def render_messages(messages: list[dict], tokenizer) -> str:
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        from .models.chat import fit_messages
+
+        return tokenizer.apply_chat_template(fit_messages(messages, tokenizer), tokenize=False,
+                                             add_generation_prompt=True)
     blocks = [f"### {m['role'].capitalize()}:\n{m['content']}" for m in messages]
     return "\n\n".join(blocks + ["### Assistant:\n"])
 
@@ -183,14 +192,16 @@ def render_prompt_ids(
 
 def extract_final_answer(text: str) -> tuple[str, bool]:
     """(answer, found): the text after the last answer marker ("Answer:", or 答案： in Chinese),
-    stripped. Without a marker the whole output, stripped, is the answer and found is False."""
+    stripped. Without a marker the answer is empty and found is False: a CoT output that never
+    reaches its answer line has no answer, and is scored as an empty one, never as the
+    reasoning text."""
     best = -1
     for marker in ANSWER_MARKERS:
         i = text.rfind(marker)
         if i >= 0 and i + len(marker) > best:
             best = i + len(marker)
     if best < 0:
-        return text.strip(), False
+        return "", False
     return text[best:].strip(), True
 
 

@@ -3,6 +3,13 @@
 References are built from the **train** split only (the caller passes train rows). Quantiles
 use the nearest-rank rule sorted[round((n-1)p)] with Python's round(), i.e. round half to even:
 for n = 6, q90 = sorted[round(4.5)] = sorted[4], not sorted[5].
+
+The scale of feature f in bucket b is s_f = max(q90_f − q10_f, std_f, g_f), where g_f is the
+q90 − q10 band of f over every train answer of the bucket's language (`language_scales`, small
+buckets included). Inside a small bucket many features have zero spread; a floor such as 1e-6
+would turn one stray mark into a distance of ~1e6, while g_f keeps D_b on the scale of the
+human variation of the language. Features with g_f = 0 (constant across the language, e.g. a
+count that is zero in every answer) carry no scale and are left out of D_b.
 """
 from __future__ import annotations
 
@@ -13,10 +20,9 @@ import numpy as np
 from .features.spec import FeatureError, spec_by_name
 from .io import InputError, read_json, write_json, write_text
 
-FORMAT = "polyalign.references.v1"
+FORMAT = "polyalign.references.v2"  # v2: language_scales
 QUANTILES = {"q10": 0.1, "q25": 0.25, "q50": 0.5, "q75": 0.75, "q90": 0.9}
 QUANTILE_RULE = "sorted[round((n-1)*p)], Python round (half to even)"
-SCALE_FLOOR = 1e-6
 
 
 class MissingReferenceError(LookupError):
@@ -56,6 +62,32 @@ def _column_stats(values: np.ndarray) -> dict:
     stats["support_q10_q90"] = [stats["q10"], stats["q90"]]
     stats["support_q25_q75"] = [stats["q25"], stats["q75"]]
     return stats
+
+
+def language_key(languages) -> str:
+    """The key of a bucket's language set in `language_scales` ("en", or "en+zh" for a bucket
+    key without language)."""
+    return "+".join(sorted(languages))
+
+
+def language_scales(features: np.ndarray, languages: Sequence[str], column_info: list[tuple[str, str]],
+                    names: Sequence[str], language_sets: set[tuple[str, ...]]) -> dict:
+    """g_f = q90 − q10 (nearest rank) of every in-scope feature over all rows whose language is
+    in the set, for each language set of a bucket. Non-finite in-scope values are skipped here
+    (build_references reports them for the buckets that get a reference)."""
+    lang_arr = np.asarray(languages, dtype=object)
+    out = {}
+    for langs in sorted(language_sets):
+        rows = np.nonzero(np.isin(lang_arr, list(langs)))[0]
+        scales = {}
+        for j, (_, scope) in enumerate(column_info):
+            if not _in_scope(scope, set(langs)):
+                continue
+            col = np.sort(features[rows, j][np.isfinite(features[rows, j])])
+            if len(col):
+                scales[names[j]] = float(col[quantile_index(len(col), 0.9)] - col[quantile_index(len(col), 0.1)])
+        out[language_key(langs)] = scales
+    return out
 
 
 def build_references(features: np.ndarray, bucket_ids: Sequence[str],
@@ -99,11 +131,15 @@ def build_references(features: np.ndarray, bucket_ids: Sequence[str],
             "languages": sorted(langs),
             "features": {names[j]: _column_stats(block[:, k]) for k, j in enumerate(cols)},
         }
+    sets = {tuple(sorted(ref["languages"])) for ref in buckets.values()}
     return {
         "format": FORMAT,
         "quantile_rule": QUANTILE_RULE,
         "min_bucket_size": int(min_bucket_size),
         "n_rows": int(n),
+        "scale_rule": "s_f = max(q90 - q10, std, g_f); g_f = q90 - q10 over all train rows of the language; "
+                      "features with g_f = 0 are left out of D_b",
+        "language_scales": language_scales(features, languages, column_info, names, sets),
         "features": [{"name": name, "group": g, "scope": s}
                      for name, (g, s) in zip(names, column_info)],
         "buckets": buckets,
@@ -119,7 +155,7 @@ def load_references(path) -> dict:
     refs = read_json(path)
     if not isinstance(refs, dict) or refs.get("format") != FORMAT:
         raise InputError(f"{path}: not a references artifact (expected format {FORMAT!r})")
-    for key in ("buckets", "skipped", "features"):
+    for key in ("buckets", "skipped", "features", "language_scales"):
         if key not in refs:
             raise InputError(f"{path}: missing field {key!r}")
     return refs
@@ -145,11 +181,12 @@ def _missing_message(coverage: dict, references: dict) -> str:
 
 
 def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], references: dict,
-                      names: Sequence[str], on_missing: str = "raise",
-                      scale_floor: float = SCALE_FLOOR) -> np.ndarray:
-    """d_f = max(0, q10 - φ, φ - q90) / max(q90 - q10, std, scale_floor), float64 [n, F].
+                      names: Sequence[str], on_missing: str = "raise") -> np.ndarray:
+    """d_f = max(0, q10 - φ, φ - q90) / max(q90 - q10, std, g_f), float64 [n, F], with g_f the
+    language-level band (`language_scales`).
 
-    NaN where the feature is not part of the row's bucket reference. Rows whose bucket has no
+    NaN where the feature is not part of the row's bucket reference, or constant in the language
+    (g_f = 0). Rows whose bucket has no
     reference: on_missing="raise" raises MissingReferenceError listing them; "nan" gives
     all-NaN rows (use `reference_coverage` to report them). Never 0.
     """
@@ -174,11 +211,21 @@ def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], reference
         if missing:
             raise InputError(f"bucket {bucket!r}: feature(s) {missing[:5]} of the reference are "
                              "not among the given columns")
-        cols = np.array([column[f] for f in ref["features"]])
-        stats = [ref["features"][f] for f in ref["features"]]
+        lang_scales = references["language_scales"].get(language_key(ref["languages"]))
+        if lang_scales is None:
+            raise InputError(f"bucket {bucket!r}: no language scale for {ref['languages']} in the references")
+        absent = [f for f in ref["features"] if f not in lang_scales]
+        if absent:
+            raise InputError(f"bucket {bucket!r}: feature(s) {absent[:5]} have no language scale")
+        used = [f for f in ref["features"] if lang_scales[f] > 0]
+        if not used:
+            continue
+        cols = np.array([column[f] for f in used])
+        stats = [ref["features"][f] for f in used]
         lo = np.array([s["q10"] for s in stats])
         hi = np.array([s["q90"] for s in stats])
-        scale = np.maximum(np.maximum(hi - lo, np.array([s["std"] for s in stats])), scale_floor)
+        g = np.array([lang_scales[f] for f in used])
+        scale = np.maximum(np.maximum(hi - lo, np.array([s["std"] for s in stats])), g)
         rows = np.nonzero(inverse == k)[0]
         block = features[np.ix_(rows, cols)]
         if not np.isfinite(block).all():
@@ -190,11 +237,11 @@ def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], reference
 
 
 def support_distance(features: np.ndarray, bucket_ids: Sequence[str], references: dict,
-                     names: Sequence[str], on_missing: str = "raise",
-                     scale_floor: float = SCALE_FLOOR) -> np.ndarray:
-    """D_b(φ) = mean over the bucket's reference features of d_f; float64 [n].
-    0 iff every feature lies in [q10, q90]. Rows without a reference: see `feature_distances`."""
-    d = feature_distances(features, bucket_ids, references, names, on_missing, scale_floor)
+                     names: Sequence[str], on_missing: str = "raise") -> np.ndarray:
+    """D_b(φ) = mean over the bucket's reference features (those with g_f > 0) of d_f; float64
+    [n]. 0 iff every such feature lies in [q10, q90]. Rows without a reference: see
+    `feature_distances`."""
+    d = feature_distances(features, bucket_ids, references, names, on_missing)
     present = ~np.isnan(d)
     counts = present.sum(axis=1)
     total = np.where(present, d, 0.0).sum(axis=1)

@@ -22,12 +22,12 @@ def test_round_trip(tmp_path):
 
 
 def refs_one_feature():
-    # bucket b1: q10 = 1, q90 = 3, std 0.5 -> scale max(2, 0.5, 1e-6) = 2
+    # bucket b1: q10 = 1, q90 = 3, std 0.5, language band g = 1.5 -> scale max(2, 0.5, 1.5) = 2
     stats = {"count": 30, "mean": 2.0, "std": 0.5, "min": 0.0, "max": 4.0,
              "q10": 1.0, "q25": 1.5, "q50": 2.0, "q75": 2.5, "q90": 3.0}
-    return {"format": "polyalign.references.v1", "features": [{"name": "f", "group": "custom", "scope": "all"}],
+    return {"format": "polyalign.references.v2", "features": [{"name": "f", "group": "custom", "scope": "all"}],
             "buckets": {"b1": {"count": 30, "languages": ["en"], "features": {"f": stats}}},
-            "skipped": {"b2": 3}, "min_bucket_size": 20}
+            "skipped": {"b2": 3}, "min_bucket_size": 20, "language_scales": {"en": {"f": 1.5}}}
 
 
 def test_critic_rows_targets_and_drops():
@@ -41,6 +41,10 @@ def test_critic_rows_targets_and_drops():
         ("a", "human", 0.0), ("b", "human", 0.5), ("a", "model", 2.0)]
     assert report["dropped"] == {"human:bucket_without_reference": 1, "model:invalid_response": 1}
     assert report["rows"] == {"human": 2, "model": 1}
+    human_dist = report["target_distribution"]["human"]
+    assert (human_dist["median"], human_dist["mean"], human_dist["max"], human_dist["share_zero"]) == (0.25, 0.25, 0.5, 0.5)
+    assert human_dist["p99"] == pytest.approx(0.495)  # linear interpolation between 0 and 0.5
+    assert report["target_distribution"]["model"]["median"] == 2.0
 
 
 def test_critic_rows_reject_misaligned_samples():

@@ -4,7 +4,7 @@ import pytest
 
 from polyalign.io import InputError
 from polyalign.preference.config import preference_config, preference_train_config
-from polyalign.preference.pairs import build_pairs
+from polyalign.preference.pairs import build_pairs, pair_profile_length, usable_prompts
 from polyalign.train.weights import pair_weights
 
 from .conftest import record, sample_row
@@ -57,7 +57,7 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
 
     assert [p["id"] for p in pairs] == ["r0", "r5"]
     assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 0, "no_sample": 1,
-                                 "empty_rejected": 1, "identical": 1}
+                                 "empty_rejected": 1, "identical": 1, "dropped_for_companion": 0}
     # r3's blank sample, r4's and r5's identical ones; r5's 4th sample is beyond k
     assert report["samples_dropped"] == {"empty": 1, "identical": 2}
     assert report["pairs"] == 2 and report["prompts"] == 6
@@ -84,9 +84,16 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
                             [0.2, 0.1], [0.9, 1.7], **pw)
     # by hand: balanced buckets and languages -> g = 0; w = 1 + max(0, s- - s+) = [1.7, 2.6]
     np.testing.assert_allclose(expected, [1.7, 2.6])
-    np.testing.assert_allclose([p["weight"] for p in pairs], expected)
+    np.testing.assert_allclose([p["weight_clipped"] for p in pairs], expected)
+    # language balance (default): one en and one zh pair, each language carries 2/2 = 1
+    np.testing.assert_allclose([p["weight"] for p in pairs], [1.0, 1.0])
     assert report["critic"]["gap_mean"] == pytest.approx((0.7 + 1.6) / 2)
-    assert report["weights"]["mean"] == pytest.approx(2.15)
+    assert report["weights"]["mean"] == pytest.approx(1.0) and report["weights"]["clipped"]["mean"] == pytest.approx(2.15)
+    assert report["weights"]["by_language"]["zh"]["mass_share"] == pytest.approx(0.5)
+    # without language balance: rescaled to mean 1, w = [1.7, 2.6] * 2 / 4.3
+    pairs, report = build_pairs(recs, samples, "dpo", cfg | {"language_balance": False}, scorer)
+    np.testing.assert_allclose([p["weight"] for p in pairs], [3.4 / 4.3, 5.2 / 4.3])
+    assert report["weights"]["by_language"]["zh"]["mass_share"] == pytest.approx(2.6 / 4.3)
     assert report["critic"]["hardest_negative_gain"] == pytest.approx(1.7 - (0.6 + 1.7) / 2)
 
 
@@ -95,8 +102,10 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
     recs.append(record(6))  # a third bucket-mate so g_b is non-zero for someone
     samples.append(sample_row(recs[6], "whatever"))
     cfg = preference_config({"preference": {"num_samples": 3, "critic": False}}, "hdpo")
-    samples = [dict(s, style="profile", profile_length="sampled") for s in samples]
-    pairs, report = build_pairs(recs, samples, "hdpo", cfg, scorer=None, profile_length="sampled")
+    by_id = {r["id"]: r for r in recs}
+    samples = [dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
+               for s in samples]
+    pairs, report = build_pairs(recs, samples, "hdpo", cfg, scorer=None)
     assert [p["id"] for p in pairs] == ["r0", "r5", "r6"]
     assert all(p["s_pos"] == 0.0 and p["s_neg"] == 0.0 for p in pairs)
     assert pairs[1]["rejected_sample"] == 1  # lowest valid sample index
@@ -106,8 +115,59 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
     # by hand: buckets en-short ×2, zh-medium ×1 -> raw = [0, 0, 3/(2·1)−1 = 0.5] -> g_b = [0, 0, 1];
     # languages en ×2, zh ×1 -> g_lang = [0, 0, 1];  w = 1 + 0.5·g_b + 0.25·g_lang
     np.testing.assert_allclose(expected, [1.0, 1.75, 1.0])
-    np.testing.assert_allclose([p["weight"] for p in pairs], expected)
+    np.testing.assert_allclose([p["weight_clipped"] for p in pairs], expected)
+    # language balance: 3 pairs, 2 languages -> each language carries 1.5; en 1, 1 -> 0.75 each
+    np.testing.assert_allclose([p["weight"] for p in pairs], [0.75, 1.5, 0.75])
     assert report["critic"]["enabled"] is False
+
+
+def test_profile_pairs_carry_the_chosen_answers_own_length_bin():
+    recs, samples = fixture_set()
+    by_id = {r["id"]: r for r in recs}
+    cfg = preference_config({"preference": {"critic": False}}, "hdpo")
+    gold = [dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"]) for s in samples]
+    pairs, _ = build_pairs(recs, gold, "hdpo", cfg)
+    assert all(p["profile_length_bin"] == p["chosen_length_bin"] == by_id[p["id"]]["length_bin"] for p in pairs)
+    # samples drawn with a sampled bin (the inference mode) cannot make pairs
+    with pytest.raises(InputError, match="profile_length 'gold'"):
+        build_pairs(recs, [dict(s, profile_length="sampled") for s in gold], "hdpo", cfg)
+    # a row whose bin is not its human answer's
+    bad = [dict(s, length_bin="long") if s["id"] == "r0" else s for s in gold]
+    with pytest.raises(InputError, match="length bin other than their human answer's.*'r0'"):
+        build_pairs(recs, bad, "hdpo", cfg)
+    # profile_length none: no bin at all
+    none = [dict(s, profile_length="none", length_bin=None) for s in gold]
+    assert len(build_pairs(recs, none, "hdpo", cfg, profile_length="none")[0]) == len(pairs)
+    assert pair_profile_length("sampled") == pair_profile_length("gold") == "gold"
+    assert pair_profile_length("none") == "none"
+
+
+def test_dpo_and_hdpo_train_on_the_same_prompts():
+    recs, samples = fixture_set()
+    recs.append(record(6))
+    samples.append(sample_row(recs[6], "whatever"))
+    by_id = {r["id"]: r for r in recs}
+    # the HDPO policy: r0's only sample is the human answer, r6 has a valid one, r5 only an identical sample
+    hdpo_samples = [dict(sample_row(by_id[i], out), style="profile", profile_length="gold",
+                         length_bin=by_id[i]["length_bin"])
+                    for i, out in (("r0", "Hello there."), ("r5", "还行吧"), ("r6", "something else"))]
+    dcfg, hcfg = preference_config({}, "dpo"), preference_config({"preference": {"critic": False}}, "hdpo")
+    dpo, dreport = build_pairs(recs, samples, "dpo", dcfg, companion=(hdpo_samples, 1))
+    hdpo, hreport = build_pairs(recs, hdpo_samples, "hdpo", hcfg, companion=(samples, 1))
+    # DPO alone would keep r0 and r6 (r5's first sample is identical); HDPO alone r6 only
+    assert [p["id"] for p in dpo] == [p["id"] for p in hdpo] == ["r6"]
+    assert dreport["dropped"]["dropped_for_companion"] == 1
+    assert usable_prompts(recs, samples, 1) == {"r0", "r6"} and usable_prompts(recs, hdpo_samples, 1) == {"r6"}
+
+
+def test_buckets_without_reference_are_dropped_for_dpo_too():
+    recs, samples = fixture_set()
+    cfg = preference_config({"preference": {"num_samples": 3}}, "dpo")
+    assert cfg["critic"] is False
+    pairs, report = build_pairs(recs, samples, "dpo", cfg, critic_buckets={recs[5]["bucket_id"]})
+    assert [p["id"] for p in pairs] == ["r5"]  # r0's en bucket has no reference, so no DPO pair either
+    assert report["dropped"]["bucket_without_reference"] == 4  # r0, r2, r3, r4 (r1: empty chosen first)
+
 
 
 def test_dpo_is_plain_unit_weights_and_needs_plain_samples():
@@ -158,7 +218,7 @@ def test_prompts_the_critic_cannot_score_are_dropped_not_scored_zero():
     pairs, report = build_pairs(recs, samples, "dpo", cfg, fake_scorer(SCORES), critic_buckets=known)
     assert [p["id"] for p in pairs] == ["r0"]
     assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 1, "no_sample": 1,
-                                 "empty_rejected": 1, "identical": 1}
+                                 "empty_rejected": 1, "identical": 1, "dropped_for_companion": 0}
 
 
 def test_critic_scorer_log1p_transform():

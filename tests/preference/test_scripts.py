@@ -5,9 +5,12 @@ import runpy
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+
 from polyalign.config import fill_defaults
 from polyalign.io import read_jsonl, write_jsonl
 from polyalign.prompts import render_prompt
+from polyalign.references import build_references, write_references
 
 from .conftest import MODEL, PROMPT, micro_config, record, sample_row
 
@@ -29,20 +32,30 @@ def test_scripts_chain_dpo(micro, tmp_path):
     samples = [sample_row(r, MODEL[i], prompt=render_prompt(r, tok, None, "plain", None, PROMPT["max_prompt_tokens"]))
                for i, r in enumerate(recs)]
     samples[5]["output"] = recs[5]["human_answer"]  # identical: dropped
+    companion = [dict(sample_row(r, MODEL[i]), style="profile", profile_length="gold", length_bin=r["length_bin"])
+                 for i, r in enumerate(recs)]
+    companion[4]["output"] = ""  # the HDPO policy gives no pair for r4: DPO drops it too
     write_jsonl(tmp_path / "train.jsonl", recs)
     write_jsonl(tmp_path / "samples.jsonl", samples)
+    write_jsonl(tmp_path / "companion.jsonl", companion)
+    # references of the one bucket of the records (plain DPO reads the references, not the critic)
+    feats = np.zeros((len(recs), 1))
+    write_references(tmp_path / "refs.json", build_references(feats, [r["bucket_id"] for r in recs],
+                                                              [r["language"] for r in recs], ["f"], 1, scopes=["all"]))
     config = micro_config(max_steps=2)
     pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
     run_script("build_pairs", config, tmp_path, {"train": str(tmp_path / "train.jsonl"),
-               "samples": str(tmp_path / "samples.jsonl")}, {"pairs": str(pairs), "report": str(report)},
+               "samples": str(tmp_path / "samples.jsonl"), "companion": str(tmp_path / "companion.jsonl"),
+               "references": str(tmp_path / "refs.json")}, {"pairs": str(pairs), "report": str(report)},
                system="dpo")
-    assert json.loads(report.read_text())["dropped"]["identical"] == 1
-    assert len(read_jsonl(pairs)) == 5
+    dropped = json.loads(report.read_text())["dropped"]
+    assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1
+    assert len(read_jsonl(pairs)) == 4
 
     logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
     run_script("reference_logps", config, tmp_path, {"pairs": str(pairs), "model": str(start)},
                {"logps": str(logps), "summary": str(summary)}, system="dpo")
-    assert len(read_jsonl(logps)) == 5 and json.loads(summary.read_text())["pairs"] == 5
+    assert len(read_jsonl(logps)) == 4 and json.loads(summary.read_text())["pairs"] == 4
 
     out = tmp_path / "models" / "dpo" / "train_summary.json"
     run_script("train_preference", config, tmp_path, {"pairs": str(pairs), "reference": str(logps),

@@ -29,9 +29,10 @@ def first_run(micro_clean_run):
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-          "table3_llm_judge", "table8_human_eval"]
+          "table3_llm_judge", "table8_human_eval", "table4_detectors"]
 FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
+           "figure_detector_roc"]
 
 
 def run_seeds() -> list:
@@ -99,6 +100,39 @@ def test_every_system_generated_the_full_test_split(workdir, first_run):
     for system in SYSTEMS:
         rows = [json.loads(line) for line in (workdir / f"results/generations/{system}/test.jsonl").open()]
         assert sorted(r["id"] for r in rows) == sorted(test_ids), system
+
+
+def test_detectors_reach_table4_and_claim5_without_test_leakage(workdir, first_run):
+    table4 = (workdir / "paper_figures/table4_detectors.md").read_text()
+    for label in ["Fast-DetectGPT", "Binoculars", "Trained", "White-box setting", "Human (test", "Joint"]:
+        assert label in table4, label
+    report = json.loads((workdir / "results/detectors/trained/report.json").read_text())
+    test_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()}
+    val_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/val.jsonl").open()}
+    fitted = set(report["training_ids"]) | set(report["held_out_ids"])
+    assert fitted and not fitted & (test_ids | val_ids)
+    assert not any("test" in p or "val" in p for p in report["inputs"]), report["inputs"]
+    assert 0.0 <= report["held_out"]["accuracy"] <= 1.0
+    replication = (workdir / "paper_figures/replication.md").read_text()
+    claim5 = next(line for line in replication.splitlines() if line.startswith("| 5 |"))
+    assert "not evaluated" not in claim5
+
+
+def test_no_generation_file_contains_a_replacement_character(workdir, first_run):
+    """Every generation file of the run (test generations and train-prompt samples, every seed):
+    the character-level tokenizer has no byte tokens, so no output can hold U+FFFD."""
+    files = sorted(p for p in (workdir / "results").rglob("*.jsonl") if "generations" in p.parts)
+    assert len(files) >= len(SYSTEMS) + 2, files  # every system's test file + the two train-sample files
+    for path in files:
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            assert "\ufffd" not in row["output"] and "\ufffd" not in row["answer"], (path, row["id"])
+
+
+def test_tokenizer_serves_chinese(workdir, first_run):
+    report = json.loads((workdir / "results/models/tokenizer/tokenizer_report.json").read_text())
+    assert report["n_cjk_chars_not_one_token"] == 0 and report["cjk_chars"] > 0
+    assert report["per_language"]["zh"]["tokens_per_char"] <= 1.1
 
 
 def test_second_run_has_nothing_to_do(workdir, first_run):

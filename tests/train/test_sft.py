@@ -7,7 +7,7 @@ import torch
 from polyalign.models import load_model, save_model
 from polyalign.train.data import build_examples, collate
 from polyalign.train.losses import weighted_sft_loss
-from polyalign.train.sft import bucket_config, pretrain_base, sft_loss, stage_train_config, train_sft
+from polyalign.train.sft import bucket_sft_weights, bucket_config, pretrain_base, sft_loss, stage_train_config, train_sft
 
 from tests.models.micro import MICRO_MODEL, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
@@ -89,7 +89,9 @@ def test_stage_configs_inherit():
     sft, bsft = stage_train_config(cfg, "sft"), stage_train_config(cfg, "bucket_sft")
     assert (sft.seed, sft.lr, bsft.seed, bsft.lr, bsft.epochs) == (5, 0.5, 5, 0.5, 3)
     assert stage_train_config({}, "pretrain").lr == 5e-3
-    assert bucket_config(cfg) == {"tau": 0.5, "cap": None, "sampler": "weighted_loss"}
+    assert bucket_config(cfg) == {"tau": 0.5, "cap": None, "sampler": "weighted_loss", "backoff": True,
+                                  "min_bucket_size": 20}
+    assert bucket_config({**cfg, "min_bucket_size": 7})["min_bucket_size"] == 7
     with pytest.raises(ValueError):
         bucket_config({"bucket_sft": {"sampler": "magic"}})
 
@@ -108,10 +110,13 @@ def test_pretrain_base_from_scratch(tmp_path):
 def test_bucket_sft_end_to_end(tmp_path, base_dir, sampler):
     records = micro_records()
     config = {**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 1},
-              "bucket_sft": {"tau": 1.0, "sampler": sampler}}
+              "bucket_sft": {"tau": 1.0, "sampler": sampler}, "min_bucket_size": 1}  # micro buckets: no back-off
     summary = train_sft(records, base_dir, config, tmp_path, "bucket_sft", progress=False)
     weights = summary["bucket_weights"]
     assert sum(v["n"] * v["weight"] for v in weights.values()) == pytest.approx(len(records))
+    assert summary["weighting"]["buckets_backed_off"] == 0
+    mass = summary["weighting"]["loss_mass"]
+    assert sum(v["loss_mass"] for v in mass["by_language"].values()) == pytest.approx(1.0)
     rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     seen = {round(r["weight_mean"], 6) for r in rows}
     if sampler == "weighted_loss":  # batch size 1: the logged mean weight is that example's weight
@@ -119,6 +124,24 @@ def test_bucket_sft_end_to_end(tmp_path, base_dir, sampler):
     else:
         assert seen == {1.0}
     assert (tmp_path / "model.safetensors").exists()
+
+
+def test_bucket_sft_weights_back_off_small_buckets():
+    records = micro_records()  # 16 en, 8 zh: every bucket, parent and language is under 20
+    w, report = bucket_sft_weights(records, bucket_config({}))
+    np.testing.assert_allclose(w, np.ones(len(records)))  # all back off to the whole set: plain weights
+    assert report["weighting"]["buckets_backed_off"] == len(report["bucket_weights"])
+    assert {v["unit"] for v in report["bucket_weights"].values()} == {"backoff:all"}
+    # min_bucket_size 6: zh|single|dialogue|short (6) keeps its own unit; every other bucket (5, 5, 3,
+    # 3 en; 2 zh) backs off to its parent (language, track, family), each of which has 8 records.
+    # raw 1/n_u: 6 x 1/6 + 18 x 1/8 = 3.25; w = raw * 24 / 3.25
+    w, report = bucket_sft_weights(records, bucket_config({"min_bucket_size": 6}))
+    own = np.array([r["bucket_id"] == "zh|single|dialogue|short" for r in records])
+    np.testing.assert_allclose(w[own], 24 / 6 / 3.25)
+    np.testing.assert_allclose(w[~own], 24 / 8 / 3.25)
+    assert report["bucket_weights"]["en|multi|dialogue|medium"]["unit"] == "backoff:en|multi|dialogue"
+    mass = report["weighting"]["loss_mass"]["by_language"]
+    assert mass["zh"]["loss_mass"] == pytest.approx(1.25 / 3.25) and mass["en"]["loss_mass"] == pytest.approx(2 / 3.25)
 
 
 def test_plain_sft_end_to_end(tmp_path, base_dir):

@@ -7,10 +7,14 @@ import torch
 
 from polyalign.train.losses import weighted_sft_loss
 from polyalign.train.weights import (
+    backoff_units,
     bucket_weights,
     cap_and_renormalize,
     inverse_frequency_gain,
+    loss_mass_shares,
     pair_weights,
+    rescale_pair_weights,
+    size_class,
 )
 
 IDS = ["a", "a", "a", "b"]  # n_a = 3, n_b = 1, N = 4, B = 2
@@ -168,3 +172,66 @@ def test_pair_weights_errors():
         pair_weights(PB, PL[:3], SP, SN)
     with pytest.raises(ValueError):
         pair_weights(PB, PL, SP, SN, w_min=2.0, w_max=1.0)
+
+
+# ---------------------------------------------------------------------------- back-off (docs/method.md §4)
+# A: 4 examples, B: 1 (same parent P1 as A), C: 2 (parent P2); min_size 2.
+BO_IDS = ["A"] * 4 + ["B"] + ["C"] * 2
+BO_PARENTS = [("P1", "en")] * 5 + [("P2", "en")] * 2
+
+
+def test_backoff_units_by_hand():
+    units, sizes = backoff_units(BO_IDS, BO_PARENTS, min_size=2)
+    assert units == ["A"] * 4 + [("backoff", "P1")] + ["C"] * 2
+    np.testing.assert_array_equal(sizes, [4, 4, 4, 4, 5, 2, 2])  # B weighs as the whole parent P1 (A + B)
+
+
+def test_backoff_weights_by_hand():
+    # raw n_u^-1 = 1/4 (x4), 1/5, 1/2 (x2); sum 2.2; w = raw * 7 / 2.2
+    w = bucket_weights(BO_IDS, tau=1.0, parent_ids=BO_PARENTS, min_size=2)
+    np.testing.assert_allclose(w, [7 / 8.8] * 4 + [7 / 11] + [7 / 4.4] * 2)
+    assert w.mean() == pytest.approx(1.0)
+    # without back-off B alone would carry a whole bucket's mass: w_B = 7 / (3 * 1)
+    assert bucket_weights(BO_IDS, tau=1.0)[4] == pytest.approx(7 / 3)
+    # min_size 1 or no parents: the paper's weights
+    np.testing.assert_allclose(bucket_weights(BO_IDS, parent_ids=BO_PARENTS, min_size=1), bucket_weights(BO_IDS))
+
+
+def test_backoff_goes_up_the_ancestors_then_to_everything():
+    ids = ["A"] * 3 + ["B", "C", "D"]
+    parents = [("P1", "en")] * 3 + [("P2", "en"), ("P3", "zh"), ("P4", "ja")]
+    units, sizes = backoff_units(ids, parents, min_size=3)
+    # B: parent P2 has 1 < 3 -> language en has 4 -> en; C: P3 1, zh 1 -> everything (6); D likewise
+    assert units[3:] == [("backoff", "en"), ("backoff", "all"), ("backoff", "all")]
+    np.testing.assert_array_equal(sizes, [3, 3, 3, 4, 6, 6])
+    with pytest.raises(ValueError, match="parent"):
+        backoff_units(ids, parents[:-1], min_size=3)
+
+
+def test_loss_mass_shares_by_hand():
+    w = [1.0, 1.0, 1.0, 1.0, 4.0]
+    langs = ["en", "en", "en", "en", "zh"]
+    ids = ["A"] * 4 + ["B"]
+    shares = loss_mass_shares(w, langs, ids, min_size=2)
+    assert shares["by_language"] == {"en": {"loss_mass": 0.5, "examples": 0.8}, "zh": {"loss_mass": 0.5, "examples": 0.2}}
+    assert shares["by_bucket_size"] == {"2-9": {"loss_mass": 0.5, "examples": 0.8},
+                                        "<2": {"loss_mass": 0.5, "examples": 0.2}}
+    assert shares["max_weight"] == 4.0
+    assert size_class(9, 2) == "2-9" and size_class(10, 2) == "10-49" and size_class(50, 2) == ">=50"
+
+
+# ---------------------------------------------------------------------------- pair weights: mean 1, language balance
+def test_rescale_pair_weights_by_hand():
+    clipped = [0.5, 1.5, 3.0, 1.0]  # en, en, en, zh
+    langs = ["en", "en", "en", "zh"]
+    # mean 1: sum 6 -> x 4/6
+    np.testing.assert_allclose(rescale_pair_weights(clipped, langs, language_balance=False),
+                               [1 / 3, 1.0, 2.0, 2 / 3])
+    # balanced: each language carries 4/2 = 2; en sum 5 -> x 2/5, zh sum 1 -> x 2
+    w = rescale_pair_weights(clipped, langs, language_balance=True)
+    np.testing.assert_allclose(w, [0.2, 0.6, 1.2, 2.0])
+    assert w.mean() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="aligned"):
+        rescale_pair_weights(clipped, langs[:3])
+    with pytest.raises(ValueError, match="> 0"):
+        rescale_pair_weights([0.0, 1.0], ["en", "zh"])

@@ -27,6 +27,19 @@ def one_of(names):
     return "|".join(names)
 
 
+def detector_run_models():
+    """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
+    from polyalign.detectors.scoring import detector_config, run_models_used
+
+    return run_models_used(detector_config(config))
+
+
+def detectors_white_box():
+    from polyalign.detectors.scoring import detector_config, white_box
+
+    return white_box(detector_config(config))
+
+
 # Run seeds whose evaluations are pooled. Until the training and generation stages are keyed by
 # seed (results/seed{seed}/...), the workflow has one run, evaluated as seed 0 from the unseeded
 # paths (`seed_run_path`).
@@ -72,6 +85,13 @@ def stage_settings(*blocks):
     return {block: config.get(block) for block in blocks}
 
 
+def pair_profile_length(mode):
+    """profile_length of the train-prompt samples that make pairs: the chosen answer's own bin."""
+    from polyalign.preference.pairs import pair_profile_length as rule
+
+    return rule(mode)
+
+
 def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
     from polyalign.preference.config import preference_config
@@ -81,6 +101,8 @@ def num_samples_for_policy(policy):
 
 def split_records(split):
     """The corpus split a response set answers (train-prompt samples answer train prompts)."""
+    if split == "val":
+        return "results/corpus/val.jsonl"
     return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
 
 
@@ -89,8 +111,8 @@ def response_inputs(source, split):
     a system's generations (test) or a policy's train-prompt samples (train_samples)."""
     inputs = {"records": split_records(split)}
     if source == "human":
-        if split not in ("train", "test"):
-            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+        if split not in ("train", "val", "test"):
+            raise ValueError(f"human answers exist for the train, val and test splits, not {split!r}")
     else:
         if split not in ("test", "train_samples"):
             raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
@@ -105,19 +127,23 @@ def embedding_source(name):
 
 def sft_settings(model):
     """The config blocks train_sft reads for `model` (sft | bucket_sft)."""
-    blocks = ["model", "train_common", "sft", "prompt"]
+    blocks = ["model", "train_common", "sft", "prompt", "launch"]
     if model == "bucket_sft":
-        blocks += ["bucket_sft", "profile_length"]
+        blocks += ["bucket_sft", "profile_length", "min_bucket_size"]
     return stage_settings(*blocks)
 
 
 def pairs_inputs(wildcards):
-    """Pairs read the start policy's samples, and the critic only when the system uses it
-    (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    """Pairs read the start policy's samples, the other preference system's samples (both train
+    on the same prompts), the references (buckets with a reference, for both systems), and the
+    critic only when the system uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
     from polyalign.preference.config import preference_config
 
     policy = system_registry.start_policy(wildcards.system)
-    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl"}
+    other = next(s for s in PREFERENCE_SYSTEMS if s != wildcards.system)
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl",
+              "companion": f"results/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
+              "references": "results/references/references.json"}
     if preference_config(config, wildcards.system)["critic"]:
         inputs["critic"] = "results/critic/model"
     return inputs
@@ -169,11 +195,13 @@ def corpus_params():
     return {
         "corpora": config["corpora"],
         "seed": config["seed"],
+        "max_drop_rate": config["corpus_build"]["max_drop_rate"],
     }
 
 
 def all_outputs():
     return [
+        "results/config/resolved.yaml",
         "results/corpus/bucket_stats.json",
         "results/references/references.json",
         "results/critic/report.json",
@@ -189,9 +217,10 @@ def all_outputs():
 
 
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-                "table3_llm_judge", "table8_human_eval"]
+                "table3_llm_judge", "table8_human_eval", "table4_detectors"]
 PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
+                 "figure_detector_roc"]
 
 
 # LLM judges (Table 3) and human-evaluation ratings (Table 8).

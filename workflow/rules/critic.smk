@@ -37,6 +37,8 @@ rule critic_scores:
     wildcard_constraints:
         source=one_of(["human", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

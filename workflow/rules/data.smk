@@ -25,6 +25,7 @@ rule build_corpus:
         records="results/corpus/records.jsonl",
         dedup_report="results/corpus/dedup_report.json",
         build_log="results/corpus/build_log.json",
+        drop_report="results/corpus/drop_report.json",
     params:
         **corpus_params(),
     log:
@@ -53,3 +54,16 @@ rule assign_buckets:
         CONDA_ENV
     script:
         "../scripts/assign_buckets.py"
+
+
+rule resolved_config:
+    output:
+        "results/config/resolved.yaml",
+    params:
+        config=config,
+    log:
+        "results/logs/resolved_config.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/resolved_config.py"

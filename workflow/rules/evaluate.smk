@@ -10,12 +10,14 @@ rule embeddings:
     output:
         embeddings="results/embeddings/{name}.npz",
     params:
-        settings=stage_settings("embeddings"),
+        settings=stage_settings("embeddings", "model"),
     log:
         "results/logs/embeddings_{name}.log",
     wildcard_constraints:
         name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -38,6 +38,8 @@ rule generate_train_samples:
     params:
         system="{system}",
         num_samples=lambda wc: num_samples_for_policy(wc.system),
+        # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
+        profile_length=pair_profile_length(config.get("profile_length", "sampled")),
         settings=stage_settings("model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
     priority: CRITICAL_PATH
     log:

@@ -24,7 +24,7 @@ rule pretrain_base:
     output:
         summary="results/models/base/train_summary.json",
     params:
-        settings=stage_settings("model", "train_common", "pretrain", "prompt"),
+        settings=stage_settings("model", "train_common", "pretrain", "prompt", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/pretrain_base.log",

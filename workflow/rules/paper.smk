@@ -196,6 +196,7 @@ rule replication_report:
         summary="results/metrics/summary.json",
         replicates="results/metrics/bootstrap_replicates.npz",
         test="results/corpus/test.jsonl",
+        detectors=["results/detectors/flags.jsonl"],
         judge="results/judge/table3_summary.json",
         human="results/human_eval/table8_summary.json",
     output:
@@ -210,6 +211,39 @@ rule replication_report:
         CONDA_ENV
     script:
         "../scripts/replication_report.py"
+
+
+rule table4_detectors:
+    input:
+        summary="results/detectors/summary.json",
+        trained="results/detectors/trained/report.json",
+    output:
+        md=report("paper_figures/table4_detectors.md", caption="../report/table4_detectors.rst", category="Tables"),
+        tex="paper_figures/table4_detectors.tex",
+    log:
+        "results/logs/table4_detectors.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table4_detectors.py"
+
+
+rule figure_detector_roc:
+    input:
+        scores=["results/detectors/zero_shot_scores.jsonl", "results/detectors/trained_scores.jsonl"],
+        test="results/corpus/test.jsonl",
+    output:
+        png=report("paper_figures/figure_detector_roc.png", caption="../report/figure_detector_roc.rst", category="Figures"),
+        pdf="paper_figures/figure_detector_roc.pdf",
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_detector_roc.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_detector_roc.py"
 
 
 rule table3_llm_judge:

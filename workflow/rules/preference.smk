@@ -55,7 +55,7 @@ rule train_preference:
         summary="results/models/{system}/train_summary.json",
     params:
         system="{system}",
-        settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+        settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/train_preference_{system}.log",

@@ -16,8 +16,10 @@ rule features:
         "results/logs/features_{source}_{split}.log",
     wildcard_constraints:
         source=one_of(["human", *SYSTEMS]),
-        split="train|test|train_samples",
+        split="train|val|test|train_samples",
     threads: 1  # feature jobs run side by side
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -3,7 +3,11 @@
 input:
     train    train-split records JSONL (results/corpus/train.jsonl)
     samples  generation JSONL of the starting policy on the train prompts: SFT samples for dpo,
-             Bucket-SFT samples for hdpo, with num_samples = the system's `preference.num_samples`
+             Bucket-SFT samples for hdpo (drawn with each record's own length bin), with
+             num_samples = the system's `preference.num_samples`
+    companion  the other preference system's policy samples: a prompt that gives that system
+             no pair is dropped here too, so DPO and HDPO train on the same prompts
+    references  the train references: prompts of buckets without one are dropped (both systems)
     critic   critic bundle directory; an input only when the system's `critic` setting is true
              (hdpo by default; plain dpo neither reads it nor waits for it)
 output:
@@ -16,22 +20,31 @@ log: one file. threads: torch threads of the critic.
 """
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.preference import build_pairs, critic_scorer, preference_config
+from polyalign.preference.config import SYSTEMS
+from polyalign.preference.pairs import pair_profile_length
+from polyalign.references import load_references
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
     settings = preference_config(snakemake.params.settings, system)
-    scorer, critic_buckets = None, None
+    other = next(s for s in SYSTEMS if s != system)
+    companion = (read_jsonl(snakemake.input.companion),
+                 preference_config(snakemake.params.settings, other)["num_samples"])
+    critic_buckets = set(load_references(snakemake.input.references)["buckets"])
+    scorer = None
     if settings["critic"]:
         from polyalign.critic import load_critic
 
         critic = load_critic(snakemake.input.critic)
-        scorer, critic_buckets = critic_scorer(critic, settings["critic_batch_size"],
-                                                        transform=settings["critic_transform"]), set(critic.buckets)
+        scorer = critic_scorer(critic, settings["critic_batch_size"], transform=settings["critic_transform"])
+        critic_buckets &= set(critic.buckets)
     pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
-                                settings, scorer, profile_length=snakemake.params.settings["profile_length"],
-                                critic_buckets=critic_buckets)
+                                settings, scorer, critic_buckets=critic_buckets, companion=companion,
+                                profile_length=pair_profile_length(snakemake.params.settings["profile_length"]))
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)
-    log.info("%s: %d pairs from %d prompts; dropped %s; weight mean %.3f", system, report["pairs"],
-             report["prompts"], report["dropped"], report["weights"]["mean"])
+    log.info("%s: %d pairs from %d prompts; dropped %s; weight mean %.3f (language balance %s: mass %s)", system,
+             report["pairs"], report["prompts"], report["dropped"], report["weights"]["mean"],
+             report["weights"]["language_balance"],
+             {k: round(v["mass_share"], 3) for k, v in report["weights"]["by_language"].items()})

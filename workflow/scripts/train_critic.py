@@ -31,5 +31,11 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     config = train_critic(rows, snakemake.output.bundle, encoder_path=str(model_dir(snakemake.input.model)),
                           settings=dict(snakemake.params.settings["critic"]))
     report["metrics"] = config["metrics"]
+    report["target_transform"] = snakemake.params.settings["critic"]["target_transform"]
     write_json(snakemake.output.report, report)
+    for source, dist in report["target_distribution"].items():
+        if dist:
+            log.info("D_b targets (%s, %d rows): median %.3g, mean %.3g, p90 %.3g, p99 %.3g, max %.3g, zero %.2f",
+                     source, dist["n"], dist["median"], dist["mean"], dist["p90"], dist["p99"], dist["max"],
+                     dist["share_zero"])
     log.info("critic: %s", config["metrics"])

@@ -92,8 +92,21 @@ def check_pair_weight_clip(config: dict) -> list[str]:
     return out
 
 
+def check_generation_fits(config: dict) -> list[str]:
+    """A scratch model's positions hold the longest generation: prompt budget + CoT's budget."""
+    model, prompt, gen = (config.get(k) or {} for k in ("model", "prompt", "generation"))
+    if model.get("source") != "scratch" or None in (model.get("max_length"), prompt.get("max_prompt_tokens"),
+                                                    gen.get("max_new_tokens")):
+        return []
+    need = prompt["max_prompt_tokens"] + gen["max_new_tokens"] + (gen.get("cot_extra_tokens") or 0)
+    if model["max_length"] < need:
+        return [f"model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
+                f"generation.cot_extra_tokens = {need}, got {model['max_length']}"]
+    return []
+
+
 CHECKS = (check_length_thresholds, check_split_weights, check_model_shape, check_corpus_keys,
-          check_corpus_paths, check_pair_weight_clip)
+          check_corpus_paths, check_pair_weight_clip, check_generation_fits)
 
 
 def check_config(config: dict) -> None:

@@ -41,10 +41,20 @@ def critic_rows(records: list[dict], human: FeatureTable, samples: list[tuple[st
         add(table, [g["answer"] for g in gens], "model")
     targets = {s: [r["target"] for r in rows if r["source"] == s] for s in ("human", "model")}
     report = {
-        "rows": Counter(r["source"] for r in rows),
+        "rows": dict(Counter(r["source"] for r in rows)),
         "dropped": dict(dropped),
         "target_mean": {s: float(np.mean(v)) if v else None for s, v in targets.items()},
         "target_median": {s: float(np.median(v)) if v else None for s, v in targets.items()},
+        "target_distribution": {s: target_distribution(v) for s, v in targets.items()},
     }
-    report["rows"] = dict(report["rows"])
     return rows, report
+
+
+def target_distribution(values) -> dict | None:
+    """Median, mean, p90, p99, max and the share of zeros (inside every band) of D_b targets."""
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0:
+        return None
+    return {"n": int(v.size), "median": float(np.median(v)), "mean": float(v.mean()),
+            "p90": float(np.quantile(v, 0.9)), "p99": float(np.quantile(v, 0.99)), "max": float(v.max()),
+            "share_zero": float(np.mean(v == 0))}

@@ -132,7 +132,7 @@ def evaluate_system(test_records: list[dict], generations: list[dict], human_fea
 
     human_feats / gen_feats: polyalign.features.store.FeatureTable (or a mapping with ids,
     names, X and optionally valid, samples); references: the
-    polyalign.references.v1 artifact (train references); human_emb / gen_emb: EmbeddingTable or
+    polyalign.references.v2 artifact (train references); human_emb / gen_emb: EmbeddingTable or
     mapping with ids, E (both None: MAUVE and everything built on it is NaN, with a note).
     Returns (the metrics document, the arrays of its bootstrap).
     """

@@ -240,7 +240,7 @@ class EvalRows:
 
 def _reference_features(references: dict, names: list[str]) -> dict:
     if "buckets" not in references:
-        raise InputError("references: no 'buckets' field (expected the polyalign.references.v1 "
+        raise InputError("references: no 'buckets' field (expected the polyalign.references.v2 "
                          "artifact of polyalign.references.build_references)")
     out = {}
     known = set(names)

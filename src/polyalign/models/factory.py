@@ -1,6 +1,6 @@
 """Tokenizer and model from the `model:` config block: trained from scratch or loaded from the hub.
 
-`source: scratch` builds a byte-level BPE tokenizer on the train split and a small LLaMA-style
+`source: scratch` builds a character-level BPE tokenizer (every CJK character one token) on the train split and a small LLaMA-style
 decoder (`LlamaForCausalLM`) sized by the config; any other `source` is a hub id or local path
 loaded with the Auto classes (`trust_remote_code` off unless the config turns it on). Both end
 up as a `save_pretrained` directory (safetensors), and every later stage loads that directory
@@ -50,7 +50,11 @@ def build_tokenizer(cfg: dict, train_records: list[dict] | None = None):
     if cfg["source"] == "scratch":
         if not train_records:
             raise ValueError("model.source=scratch needs the train split to train a tokenizer")
-        tok = train_tokenizer(record_texts(train_records), cfg["vocab_size"], cfg["tokenizer_min_frequency"])
+        from ..prompts import prompt_scaffold_texts
+
+        # The fixed prompt texts too, so that no character of a rendered prompt is <unk>.
+        texts = [*record_texts(train_records), *prompt_scaffold_texts()]
+        tok = train_tokenizer(texts, cfg["vocab_size"], cfg["tokenizer_min_frequency"])
     else:
         tok = AutoTokenizer.from_pretrained(cfg["source"], trust_remote_code=cfg["trust_remote_code"])
     return prepare_tokenizer(tok)
@@ -78,7 +82,7 @@ def build_model(cfg: dict, tokenizer):
     config._attn_implementation = cfg["attn_implementation"]
     torch.manual_seed(cfg["seed"])
     model = LlamaForCausalLM(config)
-    _set_generation_ids(model, tokenizer)
+    set_generation_ids(model, tokenizer)
     return model
 
 
@@ -94,23 +98,17 @@ def pretrained_model(path: str | os.PathLike, **kwargs):
 
 
 def load_model(path: str | os.PathLike, cfg: dict | None = None):
-    """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode."""
-    cfg = model_config(cfg)
-    model = pretrained_model(
-        path,
-        dtype=_DTYPES.get(cfg["dtype"], "auto"),
-        attn_implementation=cfg["attn_implementation"],
-        trust_remote_code=cfg["trust_remote_code"],
-    )
-    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
-    _set_generation_ids(model, tokenizer)
-    model.eval()
-    return model, tokenizer
+    """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode, with the
+    `model:` block's device and dtype (`polyalign.models.runtime.load_model_for_inference`)."""
+    from .runtime import load_model_for_inference
+
+    return load_model_for_inference(path, cfg)
 
 
 def load_tokenizer(path: str | os.PathLike, cfg: dict | None = None):
-    cfg = model_config(cfg)
-    return prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
+    from .runtime import load_tokenizer as _load
+
+    return _load(path, model_config(cfg)["trust_remote_code"])
 
 
 def save_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
@@ -124,7 +122,7 @@ def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _set_generation_ids(model, tokenizer) -> None:
+def set_generation_ids(model, tokenizer) -> None:
     """Fill in missing pad/eos/bos ids; a hub model's own list of eos ids is kept."""
     gc = model.generation_config
     if gc.pad_token_id is None:

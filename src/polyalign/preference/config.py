@@ -64,8 +64,9 @@ def preference_config(config: dict, system: str) -> dict:
     for key in ("lam", "gamma_sft"):
         if cfg[key] < 0:
             raise ValueError(f"{system}: {key} must be >= 0, got {cfg[key]}")
-    if not isinstance(cfg["critic"], bool):
-        raise ValueError(f"{system}: critic must be true or false, got {cfg['critic']!r}")
+    for key in ("critic", "language_balance"):
+        if not isinstance(cfg[key], bool):
+            raise ValueError(f"{system}: {key} must be true or false, got {cfg[key]!r}")
     if cfg["critic_transform"] not in ("none", "log1p"):
         raise ValueError(f"{system}: critic_transform must be none or log1p, got {cfg['critic_transform']!r}")
     if int(cfg["num_samples"]) < 1:

@@ -6,16 +6,22 @@ finish_reason, ...): SFT samples for DPO, Bucket-SFT samples for HDPO. Per promp
 
 1. candidates = its samples 0..k−1; a sample that is empty, or equal to the human answer after
    `normalize_text`, is dropped (counted per reason);
-2. the prompt is dropped (counted) when its human answer is empty, it has no sample, or no
-   candidate survives;
+2. the prompt is dropped (counted) when its human answer is empty, its bucket has no reference
+   (`critic_buckets`, whether or not the critic scores this system's pairs), it has no sample,
+   no candidate survives, or it would be dropped for the companion system (the other
+   preference system's policy samples, `companion`): DPO and HDPO train on the same prompts;
 3. with the critic on, every chosen and candidate text is scored in one batched call and the
    candidate scored farthest from support (highest c(y, b)) is the rejected side; with the
    critic off, the lowest sample index wins and s⁺ = s⁻ = 0;
-4. pair weights are computed over the whole pair set with `train.weights.pair_weights`.
+4. pair weights are computed over the whole pair set with `train.weights.pair_weights`, then
+   rescaled to mean 1, each language carrying the same total weight when `language_balance`
+   is on (`train.weights.rescale_pair_weights`).
 
 The pair's prompt is the generation row's rendered prompt, so the rejected side is scored
-under exactly the prompt it was sampled from, which is also the inference format of the
-system (plain for DPO; profile with the length bin drawn as at inference for HDPO).
+under exactly the prompt it was sampled from. For HDPO that prompt carries the chosen
+answer's own length bin (the samples are drawn with profile_length gold, as Bucket-SFT was
+trained): a bin drawn as at inference would contradict the human answer in about half of the
+pairs, and the pair would teach the model to ignore the bin.
 """
 from __future__ import annotations
 
@@ -26,14 +32,21 @@ import numpy as np
 
 from ..io import InputError
 from ..text import normalize_text
-from ..train.weights import pair_weights
+from ..train.weights import pair_weights, rescale_pair_weights
 from .config import START_POLICY
 
 # (texts, bucket_ids, rendered prompts) -> float scores, lower = more human-like.
 Scorer = Callable[[Sequence[str], Sequence[str], Sequence[str]], np.ndarray]
 
 SAMPLE_FIELDS = ("id", "sample", "prompt", "style", "output", "finish_reason")
-PROMPT_DROPS = ("empty_chosen", "bucket_without_reference", "no_sample", "empty_rejected", "identical")
+PROMPT_DROPS = ("empty_chosen", "bucket_without_reference", "no_sample", "empty_rejected", "identical",
+                "dropped_for_companion")
+
+
+def pair_profile_length(profile_length: str) -> str:
+    """The profile_length of the policy samples that make pairs: the chosen answer's own bin
+    ("gold", as Bucket-SFT trains), or no bin when the config's profile_length is "none"."""
+    return "none" if profile_length == "none" else "gold"
 RECORD_FIELDS = ("dataset", "language", "track", "family", "situation", "length_bin",
                  "question", "context", "history")
 
@@ -74,7 +87,7 @@ def group_samples(samples: Sequence[dict], record_ids: set, k: int) -> dict[str,
     return out
 
 
-def _check_style(samples: Sequence[dict], system: str, profile_length: str | None) -> dict:
+def _check_style(samples: Sequence[dict], system: str, by_record: dict, profile_length: str) -> dict:
     from ..prompts import style_of
 
     want = style_of(system)
@@ -83,10 +96,29 @@ def _check_style(samples: Sequence[dict], system: str, profile_length: str | Non
         raise InputError(f"{system} pairs need samples drawn with the {want!r} prompt style of "
                          f"{START_POLICY[system]}, got styles {dict(styles)}")
     modes = Counter(r.get("profile_length") for r in samples)
-    if want == "profile" and profile_length is not None and set(modes) != {profile_length}:
-        raise InputError(f"samples were drawn with profile_length {dict(modes)}, but inference "
-                         f"uses profile_length={profile_length!r}")
+    if want == "profile":
+        if set(modes) != {profile_length}:
+            raise InputError(f"{system} pairs need samples drawn with profile_length {profile_length!r} (gold: the "
+                             f"chosen answer's own length bin), got {dict(modes)}")
+        want_bin = (lambda r: by_record[r["id"]]["length_bin"]) if profile_length == "gold" else (lambda r: None)
+        wrong = [r["id"] for r in samples if r.get("length_bin") != want_bin(r)]
+        if wrong:
+            raise InputError(f"{len(wrong)} sample row(s) carry a length bin other than their human answer's, "
+                             f"e.g. id {wrong[0]!r}")
     return {"style": want, "profile_length": dict(modes)}
+
+
+def usable_prompts(records: Sequence[dict], samples: Sequence[dict], k: int) -> set:
+    """Ids of the records that give a pair from `samples` (first k per record): a non-empty
+    human answer and at least one sample that is neither empty nor equal to it."""
+    by_record = {r["id"]: r for r in records}
+    grouped = group_samples(samples, set(by_record), k)
+    out = set()
+    for rid, rows in grouped.items():
+        chosen = normalize_text(by_record[rid]["human_answer"])
+        if chosen and any(normalize_text(x["output"]) not in ("", chosen) for x in rows):
+            out.add(rid)
+    return out
 
 
 def build_pairs(
@@ -95,16 +127,20 @@ def build_pairs(
     system: str,
     settings: dict,
     scorer: Scorer | None = None,
-    profile_length: str | None = None,
     critic_buckets: set | None = None,
+    companion: tuple[Sequence[dict], int] | None = None,
+    profile_length: str = "gold",
 ) -> tuple[list[dict], dict]:
     """(pairs, report) for `system` (dpo | hdpo) from train `records` and policy `samples`.
 
     `settings` is the resolved preference block (`config.preference_config`): `num_samples`,
-    `critic`, `pair_weights`. `scorer` is required iff `critic` is true. `profile_length`, when
-    given, must be the mode the profile samples were drawn with (the inference mode).
-    `critic_buckets`: the buckets the critic can score (those with a reference); with the critic
-    on, prompts of other buckets (under min_bucket_size) are dropped and counted, never scored 0.
+    `critic`, `pair_weights`, `language_balance`. `scorer` is required iff `critic` is true.
+    Profile samples must have been drawn with `profile_length` (`pair_profile_length` of the
+    config's mode: gold, each record's own length bin, or none).
+    `critic_buckets`: the buckets with a reference (the critic's); prompts of other buckets
+    (under min_bucket_size) are dropped and counted, never scored 0, for both systems alike.
+    `companion`: (samples, k) of the other preference system's policy; prompts that give it no
+    pair are dropped here too, so that DPO and HDPO train on the same prompts.
     """
     k = int(settings["num_samples"])
     use_critic = bool(settings["critic"])
@@ -114,9 +150,10 @@ def build_pairs(
         raise InputError("build_pairs: no train records")
     if not samples:
         raise InputError("build_pairs: no policy samples")
-    style_info = _check_style(samples, system, profile_length)
     by_record = {r["id"]: r for r in records}
+    style_info = _check_style(samples, system, by_record, profile_length)
     grouped = group_samples(samples, set(by_record), k)
+    companion_ok = None if companion is None else usable_prompts(records, companion[0], int(companion[1]))
 
     dropped, sample_drops = Counter(), Counter()
     kept = []  # (record, prompt row, [candidate rows])
@@ -126,7 +163,7 @@ def build_pairs(
         if not chosen:
             dropped["empty_chosen"] += 1
             continue
-        if use_critic and critic_buckets is not None and r["bucket_id"] not in critic_buckets:
+        if critic_buckets is not None and r["bucket_id"] not in critic_buckets:
             dropped["bucket_without_reference"] += 1
             continue
         if not rows:
@@ -145,6 +182,9 @@ def build_pairs(
             reason = "empty_rejected" if all(not normalize_text(x["output"]) for x in rows) else "identical"
             dropped[reason] += 1
             continue
+        if companion_ok is not None and r["id"] not in companion_ok:
+            dropped["dropped_for_companion"] += 1
+            continue
         kept.append((r, rows[0], cands))
     if not kept:
         raise InputError(f"build_pairs: every prompt was dropped ({dict(dropped)})")
@@ -157,15 +197,18 @@ def build_pairs(
             **{f: r[f] for f in RECORD_FIELDS},
             "prompt": first["prompt"], "style": first["style"],
             "profile_length": first.get("profile_length"), "profile_length_bin": first.get("length_bin"),
+            "chosen_length_bin": r["length_bin"],
             "chosen": r["human_answer"], "rejected": best["output"],
             "rejected_sample": best["sample"], "rejected_finished": best["finish_reason"] == "eos",
             "n_candidates": len(cands), "candidate_scores": scores,
             "s_pos": float(sp), "s_neg": float(sn),
         })
-    weights = _weights(pairs, settings, use_critic)
-    for p, w in zip(pairs, weights):
+    clipped = _weights(pairs, settings, use_critic)
+    weights = rescale_pair_weights(clipped, [p["language"] for p in pairs], settings["language_balance"])
+    for p, c, w in zip(pairs, clipped, weights):
+        p["weight_clipped"] = float(c)
         p["weight"] = float(w)
-    report = _report(system, settings, records, pairs, weights, dropped, sample_drops, style_info, k)
+    report = _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k)
     return pairs, report
 
 
@@ -213,10 +256,11 @@ def _stats(x) -> dict:
             "q10": float(q[0]), "q50": float(q[1]), "q90": float(q[2]), "max": float(x.max())}
 
 
-def _report(system, settings, records, pairs, weights, dropped, sample_drops, style_info, k) -> dict:
+def _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k) -> dict:
     s_pos = np.array([p["s_pos"] for p in pairs])
     s_neg = np.array([p["s_neg"] for p in pairs])
     pw = settings["pair_weights"]
+    total = float(np.sum(weights))
     by = defaultdict(list)
     for p, w in zip(pairs, weights):
         by[("language", p["language"])].append(w)
@@ -244,10 +288,12 @@ def _report(system, settings, records, pairs, weights, dropped, sample_drops, st
         },
         "weights": {
             "settings": pw,
+            "language_balance": settings["language_balance"],
             **_stats(weights),
-            "share_at_w_min": float(np.isclose(weights, pw["w_min"]).mean()) if pw["enabled"] else 0.0,
-            "share_at_w_max": float(np.isclose(weights, pw["w_max"]).mean()) if pw["enabled"] else 0.0,
-            "by_language": {key: {"n": len(v), "mean": float(np.mean(v))}
+            "clipped": _stats(clipped),
+            "share_at_w_min": float(np.isclose(clipped, pw["w_min"]).mean()) if pw["enabled"] else 0.0,
+            "share_at_w_max": float(np.isclose(clipped, pw["w_max"]).mean()) if pw["enabled"] else 0.0,
+            "by_language": {key: {"n": len(v), "mean": float(np.mean(v)), "mass_share": float(np.sum(v)) / total}
                             for (kind, key), v in sorted(by.items()) if kind == "language"},
             "by_bucket": {key: {"n": len(v), "mean": float(np.mean(v))}
                           for (kind, key), v in sorted(by.items()) if kind == "bucket"},

@@ -5,7 +5,7 @@
   as is (it already is a base model).
 - `train_sft(system="sft")`: plain prompts, loss on response tokens, every weight 1.
 - `train_sft(system="bucket_sft")`: profile prompts; weights w_i ∝ n_b^(−τ) (mean 1, optional
-  cap) in `weighted_sft_loss`, normalised by the batch size, never by Σw; or, with
+  cap; a bucket under min_bucket_size weighs as its parent (language, track, family)) in `weighted_sft_loss`, normalised by the batch size, never by Σw; or, with
   `sampler: weighted_sampler`, examples drawn with p_i ∝ w_i and unit weights.
 
 Both SFT systems share the loss function (per-example token-mean NLL averaged over the batch),
@@ -13,6 +13,7 @@ so Bucket-SFT with τ = 0 is exactly SFT with profile prompts.
 """
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections import Counter
@@ -25,19 +26,30 @@ import transformers
 
 from ..config import block_defaults
 from ..io import write_json
-from ..models import build_model, count_parameters, load_model, load_tokenizer, model_config, save_model
+from ..models import build_model, count_parameters, load_tokenizer, model_config
+from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_config
 from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .logprobs import position_ids_from_mask
 from .losses import weighted_sft_loss
 from .trainer import TrainConfig, train
-from .weights import bucket_weights
+from .weights import backoff_units, bucket_weights, loss_mass_shares
 
 SUMMARY_FILE = "train_summary.json"
 
+
+
+def is_main_process() -> bool:
+    """Rank 0 of an `accelerate launch` (or the only process): the one that writes summaries."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 # A stage's train config is train_common, then the stage's block on top (defaults of both from
 # the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
-BUCKET_KEYS = ("tau", "cap", "sampler")
+BUCKET_KEYS = ("tau", "cap", "sampler", "backoff")
+# Bucket-SFT back-off (docs/method.md §4): a bucket under the top-level min_bucket_size weighs as its
+# parent (language, track, family), then its language.
+BACKOFF_LEVELS = (("language", "track", "family"), ("language",))
 SAMPLERS = ("weighted_loss", "weighted_sampler")
 
 
@@ -60,7 +72,31 @@ def bucket_config(config: dict) -> dict:
     cfg = {k: block[k] for k in BUCKET_KEYS}
     if cfg["sampler"] not in SAMPLERS:
         raise ValueError(f"bucket_sft.sampler must be one of {SAMPLERS}, got {cfg['sampler']!r}")
+    if not isinstance(cfg["backoff"], bool):
+        raise ValueError(f"bucket_sft.backoff must be true or false, got {cfg['backoff']!r}")
+    cfg["min_bucket_size"] = int(config.get("min_bucket_size", block_defaults()["min_bucket_size"]))
     return cfg
+
+
+def bucket_sft_weights(records: list[dict], bcfg: dict) -> tuple[np.ndarray, dict]:
+    """Bucket-SFT example weights (with back-off of small buckets when `bcfg["backoff"]`) and
+    the report of where the loss mass goes: per bucket (size, unit, weight), per language and per
+    bucket-size class."""
+    buckets = [r["bucket_id"] for r in records]
+    parents = [tuple("|".join(r[f] for f in level) for level in BACKOFF_LEVELS) for r in records] \
+        if bcfg["backoff"] else None
+    min_size = bcfg["min_bucket_size"]
+    w = bucket_weights(buckets, tau=bcfg["tau"], cap=bcfg["cap"], parent_ids=parents, min_size=min_size)
+    units, _ = backoff_units(buckets, parents, min_size)
+    counts = Counter(buckets)
+    per_bucket = {}
+    for b, u, wi in zip(buckets, units, w):
+        per_bucket.setdefault(b, {"n": counts[b], "weight": float(wi),
+                                  "unit": b if u == b else f"backoff:{u[1]}"})
+    report = {"min_bucket_size": min_size, "backoff": bcfg["backoff"],
+              "buckets_backed_off": sum(v["unit"] != b for b, v in per_bucket.items()),
+              "loss_mass": loss_mass_shares(w, [r["language"] for r in records], buckets, min_size)}
+    return w, {"bucket_weights": dict(sorted(per_bucket.items())), "weighting": report}
 
 
 def lm_loss(model, batch):
@@ -89,8 +125,8 @@ def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_di
     mcfg = model_config(config.get("model"))
     t0 = time.perf_counter()
     if mcfg["source"] != "scratch":
-        model, tokenizer = load_model(mcfg["source"], mcfg)
-        save_model(model, tokenizer, out_dir)
+        if is_main_process():
+            copy_checkpoint(mcfg["source"], out_dir, mcfg)
         summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
     else:
         tokenizer = load_tokenizer(tokenizer_dir, mcfg)
@@ -120,8 +156,7 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
         raise ValueError(f"train_sft: system must be sft or bucket_sft, got {system!r}")
     t0 = time.perf_counter()
     mcfg = model_config(config.get("model"))
-    model, tokenizer = load_model(base_dir, mcfg)
-    model.train()
+    model, tokenizer = load_for_training(base_dir, mcfg)
     pcfg = prompt_config(config)
     profile_length = config.get("profile_length", block_defaults()["profile_length"])
     if profile_length not in PROFILE_LENGTH_MODES:
@@ -133,13 +168,13 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
     weights = sample_weights = None
     if system == "bucket_sft":
         bcfg = bucket_config(config)
-        w = bucket_weights([r["bucket_id"] for r in train_records], tau=bcfg["tau"], cap=bcfg["cap"])
+        w, weight_report = bucket_sft_weights(train_records, bcfg)
         if bcfg["sampler"] == "weighted_loss":
             weights = w
         else:
             sample_weights = w
         summary["bucket_sft"] = bcfg
-        summary["bucket_weights"] = _weights_by_bucket(train_records, w)
+        summary.update(weight_report)
     examples = build_examples(
         train_records, tokenizer, "profile" if system == "bucket_sft" else "plain",
         max_length=max_length, max_prompt_tokens=pcfg["max_prompt_tokens"],
@@ -157,15 +192,9 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
     return summary
 
 
-def _weights_by_bucket(records: list[dict], w: np.ndarray) -> dict:
-    counts = Counter(r["bucket_id"] for r in records)
-    first = {}
-    for r, wi in zip(records, w):
-        first.setdefault(r["bucket_id"], float(wi))
-    return {b: {"n": counts[b], "weight": first[b]} for b in sorted(counts)}
-
-
 def _write_summary(out_dir, summary: dict) -> None:
+    if not is_main_process():
+        return
     summary["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
                            "python": platform.python_version()}
     write_json(Path(out_dir) / SUMMARY_FILE, summary)

@@ -11,7 +11,8 @@ from typing import Hashable, Sequence
 
 import numpy as np
 
-__all__ = ["bucket_weights", "cap_and_renormalize", "inverse_frequency_gain", "pair_weights"]
+__all__ = ["backoff_units", "bucket_weights", "cap_and_renormalize", "inverse_frequency_gain", "loss_mass_shares",
+           "pair_weights", "rescale_pair_weights"]
 
 
 def _counts(labels: Sequence[Hashable], what: str) -> tuple[list, Counter]:
@@ -54,30 +55,103 @@ def cap_and_renormalize(weights: np.ndarray, cap: float) -> np.ndarray:
     return np.full(n, cap)  # unreachable for cap >= 1 (k = n-1 always qualifies)
 
 
-def bucket_weights(
-    bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None
-) -> np.ndarray:
-    """Per-example Bucket-SFT weights w_i ∝ n_b(i)^(−τ), rescaled to mean 1 (docs/method.md §4).
+def backoff_units(
+    bucket_ids: Sequence[Hashable], parent_ids: Sequence[Sequence[Hashable]] | None = None, min_size: int = 1
+) -> tuple[list, np.ndarray]:
+    """(weighting unit, unit size) per example, for Bucket-SFT's back-off (docs/method.md §4).
 
-    With N examples in B buckets, w_i = N · n_b(i)^(−τ) / Σ_b n_b^(1−τ); at τ = 1 this is
-    N / (B · n_b(i)), so every bucket carries the same total weight N/B; at τ = 0 all weights are 1
-    (plain SFT). `cap` (≥ 1, optional) limits the largest weight; the capped vector is re-normalized
-    to mean 1 exactly (see `cap_and_renormalize`: iterated to the fixed point, not one pass).
+    A bucket with at least `min_size` examples is its own unit. An example of a smaller bucket
+    backs off to its first ancestor in `parent_ids[i]` (nearest first, e.g. (language, track,
+    family), then language) whose *whole* group, all its buckets together, has at least
+    `min_size` examples; the unit's size is that group's count, so such an example weighs as
+    much as a typical example of the ancestor. When no ancestor is large enough, the unit is the
+    whole training set (size N). `parent_ids=None` or `min_size <= 1`: every bucket is its own
+    unit (the paper's weights).
+    """
+    ids, counts = _counts(bucket_ids, "backoff_units")
+    n = len(ids)
+    if parent_ids is None or min_size <= 1:
+        return ids, np.array([counts[b] for b in ids], dtype=np.float64)
+    parents = [tuple(p) for p in parent_ids]
+    if len(parents) != n:
+        raise ValueError(f"backoff_units: {n} bucket ids but {len(parents)} parent tuples")
+    depth = {len(p) for p in parents}
+    if len(depth) != 1:
+        raise ValueError(f"backoff_units: every example needs the same number of ancestors, got {sorted(depth)}")
+    level_counts = [Counter(p[k] for p in parents) for k in range(depth.pop())]
+    units, sizes = [], np.empty(n)
+    for i, (b, anc) in enumerate(zip(ids, parents)):
+        if counts[b] >= min_size:
+            units.append(b)
+            sizes[i] = counts[b]
+            continue
+        for level, a in enumerate(anc):
+            if level_counts[level][a] >= min_size:
+                units.append(("backoff", a))
+                sizes[i] = level_counts[level][a]
+                break
+        else:
+            units.append(("backoff", "all"))
+            sizes[i] = n
+    return units, sizes
+
+
+def bucket_weights(
+    bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None,
+    parent_ids: Sequence[Sequence[Hashable]] | None = None, min_size: int = 1,
+) -> np.ndarray:
+    """Per-example Bucket-SFT weights w_i ∝ n_u(i)^(−τ), rescaled to mean 1 (docs/method.md §4), where
+    n_u(i) is the size of example i's weighting unit (`backoff_units`: its bucket, or for a
+    bucket under `min_size` the ancestor group it backs off to).
+
+    Without back-off, with N examples in B buckets, w_i = N · n_b(i)^(−τ) / Σ_b n_b^(1−τ); at
+    τ = 1 this is N / (B · n_b(i)), so every bucket carries the same total weight N/B; at τ = 0 all
+    weights are 1 (plain SFT). `cap` (≥ 1, optional) limits the largest weight; the capped vector
+    is re-normalized to mean 1 exactly (see `cap_and_renormalize`: iterated to the fixed point,
+    not one pass).
 
     Returns float64 weights aligned with `bucket_ids`.
     """
-    ids, counts = _counts(bucket_ids, "bucket_weights")
     if not (0.0 <= float(tau) <= 1.0):
         raise ValueError(f"tau must lie in [0, 1], got {tau}")
     if cap is not None and (not np.isfinite(cap) or cap < 1.0):
         raise ValueError(f"cap must be >= 1 (weights have mean 1), got {cap}")
-    n = len(ids)
-    per_bucket = {b: float(c) ** (-float(tau)) for b, c in counts.items()}
-    norm = sum(float(c) * per_bucket[b] for b, c in counts.items())  # Σ_b n_b^(1−τ)
-    w = np.array([per_bucket[b] for b in ids], dtype=np.float64) * (n / norm)
+    _, sizes = backoff_units(bucket_ids, parent_ids, min_size)
+    raw = sizes ** (-float(tau))
+    w = raw * (len(raw) / raw.sum())
     if cap is not None:
         w = cap_and_renormalize(w, cap)
     return w
+
+
+def size_class(n: int, min_size: int) -> str:
+    """Bucket size classes of the loss-mass report: under min_size, then ×5 steps."""
+    edges = [min_size, 5 * min_size, 25 * min_size]
+    if n < edges[0]:
+        return f"<{edges[0]}"
+    for lo, hi in zip(edges, edges[1:]):
+        if n < hi:
+            return f"{lo}-{hi - 1}"
+    return f">={edges[-1]}"
+
+
+def loss_mass_shares(weights, languages: Sequence[Hashable], bucket_ids: Sequence[Hashable], min_size: int) -> dict:
+    """Share of the total loss weight Σw per language and per bucket-size class (bucket sizes
+    counted over the given examples), with the example shares beside them for comparison."""
+    w = np.asarray(weights, dtype=np.float64)
+    ids = list(bucket_ids)
+    if not (len(w) == len(ids) == len(languages)) or len(w) == 0:
+        raise ValueError("loss_mass_shares: weights, languages and bucket ids must be non-empty and aligned")
+    counts = Counter(ids)
+    total = w.sum()
+    out = {}
+    for name, keys in (("by_language", list(languages)),
+                       ("by_bucket_size", [size_class(counts[b], min_size) for b in ids])):
+        groups = sorted(set(keys))
+        out[name] = {g: {"loss_mass": float(sum(wi for wi, k in zip(w, keys) if k == g) / total),
+                         "examples": sum(k == g for k in keys) / len(keys)} for g in groups}
+    out["max_weight"] = float(w.max())
+    return out
 
 
 def inverse_frequency_gain(labels: Sequence[Hashable]) -> np.ndarray:
@@ -157,3 +231,29 @@ def pair_weights(
     if use_language:
         w += gamma * inverse_frequency_gain(langs)
     return np.clip(w, w_min, w_max)
+
+
+def rescale_pair_weights(weights, languages: Sequence[Hashable], language_balance: bool = True) -> np.ndarray:
+    """Clipped pair weights → the weights the loss uses, with mean 1 over the pair set (docs/method.md §6),
+    so that HDPO and DPO take steps of the same size and differ only in where the mass goes.
+
+    language_balance=False: w · N / Σw. language_balance=True: every language carries the same
+    total weight N/L (L languages), its pairs keeping their relative weights:
+    w_i · (N/L) / Σ_{j in lang(i)} w_j. Either way Σw = N.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    langs = list(languages)
+    if w.ndim != 1 or w.size == 0 or len(langs) != w.size:
+        raise ValueError(f"rescale_pair_weights: need non-empty aligned weights and languages, got {w.shape}, {len(langs)}")
+    if not np.all(np.isfinite(w)) or np.any(w <= 0):
+        raise ValueError("rescale_pair_weights: weights must be finite and > 0")
+    n = w.size
+    if not language_balance:
+        return w * (n / w.sum())
+    lang_arr = np.asarray(langs, dtype=object)
+    groups = sorted(set(langs))
+    out = np.empty(n)
+    for lang in groups:
+        m = lang_arr == lang
+        out[m] = w[m] * (n / len(groups) / w[m].sum())
+    return out
