@@ -31,7 +31,7 @@ SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
 SEEDS = [0, 1]  # micro.yaml: seeds
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
           "table3_llm_judge", "table8_human_eval", "table4_detectors"]
-FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
            "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
            "figure_detector_roc"]
 
@@ -56,6 +56,9 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
         expected += [f"{run}/models/{model_of(s)}/train_summary.json" for s in SYSTEMS if model_of(s) != "base"]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    expected += ["results/corpus/fetch_manifest.json", "results/metrics/aggregate.json",
+                 "results/plots/per_seed_metrics.csv", "results/plots/training/base.csv",
+                 "results/pipeline/rulegraph.dot"]
     for rel in expected:
         assert (workdir / rel).stat().st_size > 0, rel
     table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
@@ -153,6 +156,18 @@ def test_second_run_has_nothing_to_do(workdir, first_run):
     proc = snakemake(workdir)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_fetch_wrote_only_its_own_folders_into_data(workdir, first_run):
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["chatterbot_corpus", "chitchat_dataset"]
+
+
+def test_dvc_views_are_compact(workdir, first_run):
+    aggregate = json.loads((workdir / "results/metrics/aggregate.json").read_text())
+    assert sorted(aggregate) == sorted(SYSTEMS)
+    assert all(v is None or 0 <= v <= 1 for v in aggregate.values())
+    lines = (workdir / "results/plots/per_seed_metrics.csv").read_text().splitlines()
+    assert lines[0] == "run,system,seed,aggregate,qa_f1,bng_macro,g_mauve,nuf" and len(lines) > len(SYSTEMS)
 
 
 def test_lint_is_clean(workdir):

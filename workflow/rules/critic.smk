@@ -1,4 +1,4 @@
-# The support critic c(y, b) ≈ D_b and its scores, once per run seed.
+# The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores, once per run seed.
 
 rule train_critic:
     input:

@@ -1,10 +1,11 @@
 # Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
 
 
-# A checkpoint: build_corpus lists the fetched files as its inputs, which exist only after it ran.
-checkpoint fetch_embedded_corpus:
+# Its outputs are every file it writes (known before it runs), which build_corpus reads.
+rule fetch_embedded_corpus:
     output:
-        "data/MANIFEST.json",
+        files=embedded_corpus_files(),
+        manifest="results/corpus/fetch_manifest.json",
     params:
         chitchat_conversations=config["fetch"]["chitchat_conversations"],
         seed=config["seed"],

@@ -1,4 +1,5 @@
-# Models: tokenizer and BaseLM pre-training (built once), SFT and Bucket-Aware SFT (per run seed).
+# Models: tokenizer and BaseLM pre-training (built once), SFT and Bucket-Aware SFT (per run seed;
+# docs/method.md §4).
 
 
 rule train_tokenizer:

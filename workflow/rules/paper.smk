@@ -292,3 +292,21 @@ rule table8_human_eval:
         CONDA_ENV
     script:
         "../scripts/table8_human_eval.py"
+
+
+rule figure2_pipeline:
+    input:
+        snakefile=workflow_source("Snakefile"),
+        rules=workflow_rule_files(),
+    output:
+        dot="results/pipeline/rulegraph.dot",
+        png=report("paper_figures/figure2_pipeline.png", caption="../report/figure2_pipeline.rst", category="Figures"),
+        pdf="paper_figures/figure2_pipeline.pdf",
+    params:
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure2_pipeline.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure2_pipeline.py"

@@ -1,4 +1,5 @@
-# Preference optimisation: pairs, cached reference log-probs, DPO and HDPO, once per run seed.
+# Preference optimisation (docs/method.md §6-7): pairs, cached reference log-probs, DPO and HDPO,
+# once per run seed.
 
 
 rule build_pairs:

@@ -1,4 +1,4 @@
-# Human reference distributions (METHOD.md §3): features φ(y) and per-bucket references built
+# Human reference distributions (docs/method.md §3): features φ(y) and per-bucket references built
 # from the train split only.
 
 

@@ -1,4 +1,4 @@
-"""Rule figure_tsne (Figure 1, right): t-SNE of human vs system response embeddings per language.
+"""Rule figure1_tsne (Figure 1, right): t-SNE of human vs system response embeddings per language.
 
 input:   test      results/corpus/test.jsonl (the language of every id)
          human     results/embeddings/human_test.npz

@@ -1,4 +1,4 @@
-"""AI-text detector summaries from given detector scores (METHOD.md §9). No models here.
+"""AI-text detector summaries from given detector scores (docs/method.md §9). No models here.
 
 Score direction differs by detector: Fast-DetectGPT's criterion is higher for machine text
 (`higher_is_ai=True`), a Binoculars score is lower for machine text (`higher_is_ai=False`).

@@ -1,4 +1,4 @@
-"""Reference log-probs log π_ref(y⁺|x), log π_ref(y⁻|x), computed once per pair set (METHOD §7).
+"""Reference log-probs log π_ref(y⁺|x), log π_ref(y⁻|x), computed once per pair set (docs/method.md §7).
 
 π_ref is the frozen starting checkpoint (SFT for DPO, Bucket-SFT for HDPO). One no-grad forward
 per batch of K pairs over the 2K concatenated chosen+rejected rows (`concat_pair_batch` +

@@ -1,4 +1,4 @@
-"""DPO and HDPO training (METHOD §7) on the shared accelerate loop (`train.trainer.train`).
+"""DPO and HDPO training (docs/method.md §7) on the shared accelerate loop (`train.trainer.train`).
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
 Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is

@@ -1,4 +1,4 @@
-"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (METHOD §4).
+"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (docs/method.md §4).
 
 - `pretrain_base`: `model.source: scratch` → a fresh LLaMA-style model trained as a causal LM
   on the train split rendered as chat dialogues (loss on every token). A hub source is copied
@@ -47,7 +47,7 @@ def is_main_process() -> bool:
 # A stage's train config is train_common, then the stage's block on top (defaults of both from
 # the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
 BUCKET_KEYS = ("tau", "cap", "sampler", "backoff")
-# Bucket-SFT back-off (METHOD §4): a bucket under the top-level min_bucket_size weighs as its
+# Bucket-SFT back-off (docs/method.md §4): a bucket under the top-level min_bucket_size weighs as its
 # parent (language, track, family), then its language.
 BACKOFF_LEVELS = (("language", "track", "family"), ("language",))
 SAMPLERS = ("weighted_loss", "weighted_sampler")
