@@ -1,28 +1,47 @@
 # The two commands of the README: `make run` (the embedded default end to end) and `make test`.
-# Both create the virtual environment .venv on first use (CPU torch pinned first, then the project).
+# Both create the virtual environment .venv on first use: torch first (the CPU build on Linux,
+# see TORCH_INDEX), then the project with its test and lint tools. No system packages.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test setup
+# On Linux, PyPI's torch wheel is the multi-GB CUDA build: take the CPU build from the PyTorch
+# index instead. GPU users pick their CUDA build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu128;
+# TORCH_INDEX= (empty) uses plain PyPI. It is an extra index, asked for torch alone (--no-deps;
+# torch's own dependencies come with the project from the usual indexes): where it cannot be
+# reached (an offline mirror), pip warns, retries twice and installs from the other indexes.
+ifeq ($(shell uname -s),Linux)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+else
+TORCH_INDEX ?=
+endif
+TORCH := torch==2.13.0
+
+.PHONY: run test test-fast lint setup
 # Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
 # `snakemake --rerun-incomplete` (README, "When a run is interrupted").
 run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
+# Full lane: every test, including the micro end-to-end workflow (tens of minutes on 2 cores).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
+# Fast lane: unit tests only (tests marked slow are skipped), about a minute.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -q -m "not slow"
+
+# Lint and format checks (configuration in pyproject.toml); `make lint` changes nothing.
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/snakefmt --check workflow
+
 setup: $(VENV)/.installed
 
-CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
-
 $(VENV)/.installed: pyproject.toml
-	# Figures label Chinese buckets: a CJK font (Debian fonts-wqy-microhei; or set figures.cjk_font).
-	test -f $(CJK_FONT) || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	# The pinned CPU wheel first: an unpinned resolve would pull a multi-GB CUDA build.
-	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet --no-deps $(TORCH) $(if $(TORCH_INDEX),--retries 2 --extra-index-url $(TORCH_INDEX))
+	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
 	touch $@

@@ -1,7 +1,7 @@
 """Wall-clock times of a finished `snakemake` run, read from Snakemake's own log.
 
-Prints the whole run (first job start to last job end), the preference segment of issue 5
-(first `build_pairs` start to the end of the later of the DPO and HDPO test generations: pairs,
+Prints the whole run (first job start to last job end), the preference segment (first
+`build_pairs` start to the end of the last DPO or HDPO test generation of any seed: pairs,
 reference log-probs, DPO, HDPO and their generations), the busy share of the cores, and every
 job's duration (start/end stamps have one-second resolution, Python start-up included).
 
@@ -21,7 +21,8 @@ from pathlib import Path
 STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 START = re.compile(r"^(?:local)?rule (\w+):$")
 FINISH = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
-PREFERENCE_ENDS = ("results/logs/generate_test_dpo.log", "results/logs/generate_test_hdpo.log")
+# Log names of the DPO and HDPO test generations (results/logs/seed{seed}/..., every run seed).
+PREFERENCE_ENDS = ("generate_test_dpo.log", "generate_test_hdpo.log")
 
 
 def parse_log(path: Path) -> list[dict]:
@@ -64,8 +65,8 @@ def summarize(jobs: list[dict], cores: int) -> dict:
     out = {"jobs": len(jobs), "wall_s": total, "job_seconds": sum(j["seconds"] for j in jobs)}
     out["busy_share"] = out["job_seconds"] / (cores * total) if total else float("nan")
     pairs = [j for j in jobs if j["rule"] == "build_pairs"]
-    ends = [j for j in jobs if j["log"] in PREFERENCE_ENDS]
-    if pairs and len(ends) == len(PREFERENCE_ENDS):
+    ends = [j for j in jobs if j["log"] and Path(j["log"]).name in PREFERENCE_ENDS]
+    if pairs and {Path(j["log"]).name for j in ends} == set(PREFERENCE_ENDS):
         start, end = min(j["start"] for j in pairs), max(j["end"] for j in ends)
         out["preference_segment_s"] = (end - start).total_seconds()
     return out
@@ -93,7 +94,7 @@ def main() -> None:
               f"{summary['preference_segment_s'] / 60:.1f} min ({summary['preference_segment_s']:.0f} s)")
     print("\n  seconds  job (log)")
     for j in sorted(jobs, key=lambda j: -j["seconds"]):
-        print(f"  {j['seconds']:7.0f}  {Path(j['log']).stem if j['log'] else j['rule']}")
+        print(f"  {j['seconds']:7.0f}  {j['log'].removeprefix('results/logs/') if j['log'] else j['rule']}")
 
 
 if __name__ == "__main__":

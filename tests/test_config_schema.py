@@ -102,7 +102,8 @@ def walk(node, schema, path="config"):
 
 
 # Maps keyed by names the user chooses (corpora, judges) and free-form keyword arguments.
-OPEN_MAPS = ("config.corpora", "config.judge.models", "config.judge.models.*.chat_template_kwargs")
+OPEN_MAPS = ("config.corpora", "config.judge.models", "config.judge.models.*.chat_template_kwargs",
+             "config.model_presets")
 
 
 def test_every_block_is_closed_and_every_key_described():
@@ -114,9 +115,11 @@ def test_every_block_is_closed_and_every_key_described():
 
 
 # Blocks whose keys override another block on purpose carry no default for the inherited keys;
-# corpus entries are passed to their loader, which documents its own choices.
+# corpus entries are passed to their loader, which documents its own choices; model presets are
+# user-named maps whose keys are all given where they are written.
 OVERRIDE_BLOCKS = ("config.pretrain.", "config.sft.", "config.bucket_sft.", "config.preference.",
-                   "config.dpo.", "config.hdpo.", "config.corpora.", "config.judge.models.")
+                   "config.dpo.", "config.hdpo.", "config.corpora.", "config.judge.models.",
+                   "config.model_presets.")
 
 
 def test_every_key_outside_override_blocks_has_a_default():

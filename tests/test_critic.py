@@ -12,26 +12,16 @@ from polyalign.critic import (CriticCollapsed, CriticSettings, UnknownBucketErro
                               load_critic, prompt_pairs, ranking_hinge, train_critic)
 from polyalign.io import InputError
 
+from .conftest import build_tiny_llama, build_tiny_tokenizer
+
 CASUAL = "yeah lol ok sure nah cool haha yep fine dunno".split()
 FORMAL = "certainly furthermore however therefore indeed moreover consequently notably".split()
 
 
 def tiny_encoder(tmp_path):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
-
     torch.set_num_threads(1)
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    tok.train_from_iterator([" ".join(CASUAL + FORMAL)] * 3, trainers.BpeTrainer(
-        vocab_size=300, special_tokens=["<s>", "</s>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>")
-    torch.manual_seed(0)
-    model = LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128)).eval()
+    tokenizer = build_tiny_tokenizer([" ".join(CASUAL + FORMAL)] * 3, vocab_size=300, pad=None)
+    model = build_tiny_llama(len(tokenizer))
     path = tmp_path / "encoder"
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -113,6 +103,7 @@ def test_encoder_pools_response_tokens_padding_invariant(encoder):
         encode_responses(model, tokenizer, [" "])
 
 
+@pytest.mark.slow  # trains or renders repeatedly: full lane only
 def test_critic_learns_and_bundle_round_trips(encoder, tmp_path):
     path, model, tokenizer = encoder
     rows = synthetic_rows()

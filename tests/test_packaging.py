@@ -7,17 +7,35 @@ from .conftest import REPO
 
 
 def _name(req: str) -> str:
-    return re.split(r"[<>=!~\[ ]", req, 1)[0].lower()
+    return re.split(r"[<>=!~\[ ]", req, maxsplit=1)[0].lower()
 
 
 def test_environment_yml_agrees_with_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    wanted = set(project["dependencies"]) | set(extras["test"]) | set(extras["cluster"])
     env = yaml.safe_load((REPO / "environment.yml").read_text())
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert "python=3.11" in env["dependencies"]
+    assert "python>=3.11,<3.13" in env["dependencies"]
+    assert project["requires-python"] == ">=3.11,<3.13"
     assert "-e ." in pip_section
-    assert set(pip_section) - {"-e ."} == wanted, "same requirement strings, pins included"
+    requirements = {line for line in pip_section if not line.startswith("-")}
+    assert requirements == wanted, "same requirement strings, pins included"
+
+
+def test_setup_needs_no_system_packages_and_takes_cpu_torch_on_linux():
+    makefile = (REPO / "Makefile").read_text()
+    assert "apt-get" not in makefile and "sudo" not in makefile
+    assert "TORCH_INDEX ?= https://download.pytorch.org/whl/cpu" in makefile
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip_section
+
+
+def test_license_is_the_one_pyproject_declares():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    assert (REPO / "LICENSE").read_text().startswith("MIT License")
 
 
 def test_torch_is_pinned_exactly():
@@ -30,3 +48,13 @@ def test_dvc_config_disables_analytics_and_update_checks():
     text = (REPO / ".dvc" / "config").read_text()
     assert re.search(r"analytics\s*=\s*false", text)
     assert re.search(r"check_update\s*=\s*false", text)
+
+
+def test_workflow_conda_env_is_environment_yml_without_the_editable_install():
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    workflow_env = yaml.safe_load((REPO / "workflow" / "envs" / "polyalign.yaml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    workflow_pip = next(d["pip"] for d in workflow_env["dependencies"] if isinstance(d, dict))
+    assert workflow_pip == [line for line in pip if line != "-e ."]
+    assert [d for d in workflow_env["dependencies"] if not isinstance(d, dict)] == [
+        d for d in env["dependencies"] if not isinstance(d, dict)]

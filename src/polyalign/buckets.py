@@ -1,4 +1,4 @@
-"""Length bins, bucket ids and bucket statistics (METHOD.md §1)."""
+"""Length bins, bucket ids and bucket statistics (docs/method.md §1)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict

@@ -284,8 +284,8 @@ def generate_file(
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
     system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
     from .io import write_jsonl
+    from .models.runtime import load_model_for_inference
     from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
-    from .models import load_model, model_config
     from .prompts import PROFILE_LENGTH_MODES, prompt_config
 
     t0 = time.perf_counter()
@@ -299,7 +299,7 @@ def generate_file(
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
-    model, tokenizer = load_model(model_dir, model_config(config.get("model")))
+    model, tokenizer = load_model_for_inference(model_dir, config.get("model"))
     lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
     if gcfg["length_check_quantile"] is not None:
         if lengths is None:

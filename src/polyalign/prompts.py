@@ -113,7 +113,10 @@ def build_messages(
 
 def render_messages(messages: list[dict], tokenizer) -> str:
     if getattr(tokenizer, "chat_template", None):
-        return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        from .models.chat import fit_messages
+
+        return tokenizer.apply_chat_template(fit_messages(messages, tokenizer), tokenize=False,
+                                             add_generation_prompt=True)
     blocks = [f"### {m['role'].capitalize()}:\n{m['content']}" for m in messages]
     return "\n\n".join(blocks + ["### Assistant:\n"])
 

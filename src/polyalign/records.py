@@ -1,4 +1,4 @@
-"""The normalized record schema (METHOD.md §1) and its validation.
+"""The normalized record schema (docs/method.md §1) and its validation.
 
 Loaders yield *raw records*: dicts with the fields below minus `id`, `split`, `length_bin` and
 `bucket_id`, plus `source_split` (an official split or None), `split_key` (the group that must

@@ -1,4 +1,4 @@
-"""Human reference distributions per bucket and the support distance D_b (METHOD.md §3).
+"""Human reference distributions per bucket and the support distance D_b (docs/method.md §3).
 
 References are built from the **train** split only (the caller passes train rows). Quantiles
 use the nearest-rank rule sorted[round((n-1)p)] with Python's round(), i.e. round half to even:

@@ -8,7 +8,7 @@ _WS_RUN = re.compile(r"[^\S\n]+")
 _BLANK_RUN = re.compile(r"\n{2,}")
 
 # In order: an ASCII word with optional 'suffix; a digit run; one CJK ideograph; one non-word,
-# non-space character (METHOD.md §1).
+# non-space character (docs/method.md §1).
 CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 LENGTH_TOKEN = re.compile(
     rf"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[{CJK_RANGES}]|[^\w\s]"

@@ -63,7 +63,7 @@ def test_aggregate_hand_cases():
     assert aggregate_score(1.2, -1.0, 1.0, 1.0)["aggregate"] == 1.0
 
 
-# Qwen2.5-1.5B rows of METHOD.md §10: (Aggregate, BNG-macro, G-MAUVE, NUF)
+# Qwen2.5-1.5B rows of docs/method.md §10: (Aggregate, BNG-macro, G-MAUVE, NUF)
 PUBLISHED = {
     ("en", "Full-SFT"): (0.371, 5.012, 0.947, 0.547),
     ("en", "DPO"): (0.527, 1.259, 0.847, 0.580),

@@ -79,6 +79,7 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     assert metrics["r_term"] == 0.0 and metrics["anchor"] == 0.0
 
 
+@pytest.mark.slow  # trains or renders repeatedly: full lane only
 def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch):
     start, tok = micro
     config = micro_config(max_steps=4, checkpoint_every=2)

@@ -63,3 +63,44 @@ def test_bucket_table():
     assert sections[0]["rows"] == [["en / multi / dialogue / short", 30, "yes", "0.500", "1.000"],
                                    ["en / single / qa / short", 8, "no", "–", "–"]]
     assert sections[1]["rows"][1] == ["en / single / qa / short", 8, "no", "0.000", "0.500"]
+
+
+def test_leading_number_and_numeric_columns():
+    from polyalign.report.tables import is_numeric_column, leading_number
+    assert leading_number("0.412 [0.371, 0.455]") == 0.412
+    assert leading_number(30) == 30.0 and leading_number("–") is None and leading_number("en / x") is None
+    assert leading_number("-1.5e-3 x") == -0.0015
+    rows = [["a", "1.0", "–", "yes"], ["b", "2 [1, 3]", "–", "no"]]
+    assert [is_numeric_column(rows, j) for j in range(4)] == [False, True, False, False]
+
+
+def test_table2_tex_right_aligns_bolds_the_best_and_has_a_label():
+    tex = render_tables(table2_sections(summary()), "tex", name="table2_main_benchmark")
+    first = tex.split("\\end{table}")[0]
+    assert "\\begin{tabular}{lrrrrr" in first
+    assert "\\label{tab:table2_main_benchmark:table-2-main-benchmark-en}" in first
+    body = first.split("\\midrule")[1].split("\\bottomrule")[0].strip().splitlines()
+    hdpo = body[5].split(" & ")
+    # fake summary: HDPO has the highest QA-F1, G-MAUVE, NUF, Aggregate and the lowest BNG
+    assert hdpo[0] == "HDPO" and all(c.startswith("\\textbf{") for c in hdpo[1:6])
+    others = [row.split(" & ")[1:6] for row in body[:5]]  # QA-F1 .. Aggregate of the other systems
+    assert not any(c.startswith("\\textbf{") for row in others for c in row)
+    baselm = body[0].split(" & ")
+    assert baselm[6].startswith("\\textbf{1.000")  # the fake summary's best language fidelity
+
+
+def test_best_cells_ties_rows_and_unranked_rows():
+    from polyalign.report.tables import best_cells
+    section = {"headers": ["s", "x", "y"], "rows": [["a", "1", "5"], ["b", "1", "4"], ["oracle", "9", "0"]],
+               "best_columns": {1: "max", 2: "min"}, "not_ranked": [2]}
+    assert best_cells(section) == {(0, 1), (1, 1), (1, 2)}
+    per_row = {"headers": ["bucket", "n", "A", "B"], "rows": [["b1", 30, "0.5", "0.2"], ["b2", 8, "–", "–"]],
+               "best_in_rows": ("min", [2, 3])}
+    assert best_cells(per_row) == {(0, 3)}
+
+
+def test_bucket_table_tex_bolds_the_best_system_per_bucket():
+    tex = render_tables(bucket_sections(summary(), systems=["base", "hdpo"]), "tex", name="t")
+    first = tex.split("\\end{table}")[0]
+    assert "\\begin{tabular}{lrlrr}" in first
+    assert "en / multi / dialogue / short & 30 & yes & \\textbf{0.500} & 1.000" in first

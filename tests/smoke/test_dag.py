@@ -20,7 +20,21 @@ def planned_jobs(*targets: str) -> dict[str, int]:
 
 
 def test_plain_dpo_pairs_do_not_wait_for_the_critic():
-    dpo = planned_jobs("results/pairs/dpo.jsonl")
+    dpo = planned_jobs("results/seed1/pairs/dpo.jsonl")
     assert "train_critic" not in dpo and dpo["generate_train_samples"] == 1
-    hdpo = planned_jobs("results/pairs/hdpo.jsonl")
+    hdpo = planned_jobs("results/seed1/pairs/hdpo.jsonl")
     assert hdpo["train_critic"] == 1
+
+
+def test_shared_stages_run_once_and_the_rest_once_per_seed():
+    jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
+    seeds, systems = 3, 6
+    for rule in ("train_tokenizer", "pretrain_base", "build_references", "combine_metrics", "table2_main_benchmark"):
+        assert jobs[rule] == 1, rule
+    assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == 2 * seeds
+    assert jobs["train_critic"] == seeds and jobs["build_pairs"] == 2 * seeds and jobs["reference_logps"] == 2 * seeds
+    assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
+    assert jobs["generate_train_samples"] == 2 * seeds
+    # human train + test once; per seed the test features of every system and 2 sample sets
+    assert jobs["features"] == 2 + seeds * (systems + 2)
+    assert jobs["embeddings"] == 1 + seeds * systems

@@ -28,10 +28,12 @@ def first_run(micro_clean_run):
 
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
+SEEDS = [0, 1]  # micro.yaml: seeds
 TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-          "table3_llm_judge", "table8_human_eval"]
-FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+          "table3_llm_judge", "table8_human_eval", "table4_detectors"]
+FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
+           "figure_detector_roc"]
 
 
 def run_seeds() -> list:
@@ -44,13 +46,19 @@ def run_seeds() -> list:
 
 def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     expected = ["results/corpus/train.jsonl", "results/corpus/test.jsonl", "results/corpus/bucket_stats.json",
-                "results/references/references.json", "results/critic/report.json", "results/metrics/summary.json",
-                "paper_figures/replication.md"]
-    expected += [f"results/generations/{s}/test.jsonl" for s in SYSTEMS]
-    expected += [f"results/metrics/seed{k}/{s}.json" for k in run_seeds() for s in SYSTEMS]
-    expected += [f"results/models/{model_of(s)}/train_summary.json" for s in SYSTEMS]
+                "results/references/references.json", "results/metrics/summary.json",
+                "paper_figures/replication.md", "results/models/base/train_summary.json"]
+    for seed in SEEDS:
+        run = f"results/seed{seed}"
+        expected += [f"{run}/critic/report.json"]
+        expected += [f"{run}/generations/{s}/test.jsonl" for s in SYSTEMS]
+        expected += [f"results/metrics/seed{seed}/{s}.json" for s in SYSTEMS]
+        expected += [f"{run}/models/{model_of(s)}/train_summary.json" for s in SYSTEMS if model_of(s) != "base"]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
+    expected += ["results/corpus/fetch_manifest.json", "results/metrics/aggregate.json",
+                 "results/plots/per_seed_metrics.csv", "results/plots/training/base.csv",
+                 "results/pipeline/rulegraph.dot"]
     for rel in expected:
         assert (workdir / rel).stat().st_size > 0, rel
     table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
@@ -70,10 +78,11 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
 def test_judge_and_human_evaluation_paths(workdir, first_run):
     table3 = (workdir / "paper_figures/table3_llm_judge.md").read_text()
     assert "judge tiny" in table3 and "| HDPO " in table3 and "76.9" in table3
-    rows = [json.loads(line) for line in (workdir / "results/judge/tiny/hdpo.jsonl").open()]
     test_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()}
-    assert {r["id"] for r in rows} == test_ids
-    assert all(set(r["scores"].values()) <= {1, 2, 3, 4, 5} for r in rows if not r["over_length"])
+    for seed in SEEDS:
+        rows = [json.loads(line) for line in (workdir / f"results/seed{seed}/judge/tiny/hdpo.jsonl").open()]
+        assert {r["id"] for r in rows} == test_ids
+        assert all(set(r["scores"].values()) <= {1, 2, 3, 4, 5} for r in rows if not r["over_length"])
     table8 = (workdir / "paper_figures/table8_human_eval.md").read_text()
     assert "No ratings have been returned" in table8 and "4.55" in table8
     for language in ("en", "zh"):
@@ -85,17 +94,45 @@ def test_judge_and_human_evaluation_paths(workdir, first_run):
 def test_oracle_row_uses_each_records_gold_length_bin(workdir, first_run):
     gold = {json.loads(line)["id"]: json.loads(line)["length_bin"]
             for line in (workdir / "results/corpus/test.jsonl").open()}
-    rows = [json.loads(line) for line in (workdir / "results/generations/bucket_sft_gold/test.jsonl").open()]
+    rows = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft_gold/test.jsonl").open()]
     assert rows and all(r["profile_length"] == "gold" and r["length_bin"] == gold[r["id"]] for r in rows)
-    sampled = [json.loads(line) for line in (workdir / "results/generations/bucket_sft/test.jsonl").open()]
+    sampled = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft/test.jsonl").open()]
     assert all(r["profile_length"] == "sampled" for r in sampled)
 
 
 def test_every_system_generated_the_full_test_split(workdir, first_run):
     test_ids = [json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()]
-    for system in SYSTEMS:
-        rows = [json.loads(line) for line in (workdir / f"results/generations/{system}/test.jsonl").open()]
-        assert sorted(r["id"] for r in rows) == sorted(test_ids), system
+    for seed in SEEDS:
+        for system in SYSTEMS:
+            rows = [json.loads(line) for line in (workdir / f"results/seed{seed}/generations/{system}/test.jsonl").open()]
+            assert sorted(r["id"] for r in rows) == sorted(test_ids), (seed, system)
+
+
+def test_run_seeds_give_different_models_and_outputs(workdir, first_run):
+    def read(seed, rel):
+        return (workdir / f"results/seed{seed}" / rel).read_bytes()
+
+    for rel in ["models/sft/model.safetensors", "models/hdpo/model.safetensors", "critic/model/head.safetensors",
+                "generations/base/test.jsonl", "generations/dpo/test.jsonl"]:
+        assert read(0, rel) != read(1, rel), rel
+    summary = json.loads((workdir / "results/metrics/summary.json").read_text())
+    assert summary["seeds"] == [str(k) for k in SEEDS] and summary["systems"] == SYSTEMS
+
+
+def test_detectors_reach_table4_and_claim5_without_test_leakage(workdir, first_run):
+    table4 = (workdir / "paper_figures/table4_detectors.md").read_text()
+    for label in ["Fast-DetectGPT", "Binoculars", "Trained", "White-box setting", "Human (test", "Joint"]:
+        assert label in table4, label
+    report = json.loads((workdir / "results/detectors/trained/report.json").read_text())
+    test_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()}
+    val_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/val.jsonl").open()}
+    fitted = set(report["training_ids"]) | set(report["held_out_ids"])
+    assert fitted and not fitted & (test_ids | val_ids)
+    assert not any("test" in p or "val" in p for p in report["inputs"]), report["inputs"]
+    assert 0.0 <= report["held_out"]["accuracy"] <= 1.0
+    replication = (workdir / "paper_figures/replication.md").read_text()
+    claim5 = next(line for line in replication.splitlines() if line.startswith("| 5 |"))
+    assert "not evaluated" not in claim5
 
 
 def test_no_generation_file_contains_a_replacement_character(workdir, first_run):
@@ -119,6 +156,18 @@ def test_second_run_has_nothing_to_do(workdir, first_run):
     proc = snakemake(workdir)
     assert proc.returncode == 0
     assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_fetch_wrote_only_its_own_folders_into_data(workdir, first_run):
+    assert sorted(p.name for p in (workdir / "data").iterdir()) == ["chatterbot_corpus", "chitchat_dataset"]
+
+
+def test_dvc_views_are_compact(workdir, first_run):
+    aggregate = json.loads((workdir / "results/metrics/aggregate.json").read_text())
+    assert sorted(aggregate) == sorted(SYSTEMS)
+    assert all(v is None or 0 <= v <= 1 for v in aggregate.values())
+    lines = (workdir / "results/plots/per_seed_metrics.csv").read_text().splitlines()
+    assert lines[0] == "run,system,seed,aggregate,qa_f1,bng_macro,g_mauve,nuf" and len(lines) > len(SYSTEMS)
 
 
 def test_lint_is_clean(workdir):

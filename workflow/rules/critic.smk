@@ -1,22 +1,22 @@
-# The support critic c(y, b) ≈ D_b (METHOD.md §5) and its scores.
+# The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores, once per run seed.
 
 rule train_critic:
     input:
         train="results/corpus/train.jsonl",
         references="results/references/references.json",
         human="results/features/human_train.npz",
-        samples=expand("results/generations/{system}/train_samples.jsonl", system=SAMPLE_POLICIES),
-        sample_features=expand("results/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
+        samples=expand("results/seed{{seed}}/generations/{system}/train_samples.jsonl", system=SAMPLE_POLICIES),
+        sample_features=expand("results/seed{{seed}}/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
         model="results/models/base/train_summary.json",
     output:
-        bundle=directory("results/critic/model"),
-        report="results/critic/report.json",
+        bundle=directory("results/seed{seed}/critic/model"),
+        report="results/seed{seed}/critic/report.json",
     params:
         systems=SAMPLE_POLICIES,
-        settings=stage_settings("critic"),
+        settings=lambda wc: seeded_settings(wc.seed, "critic"),
     priority: CRITICAL_PATH
     log:
-        "results/logs/train_critic.log",
+        "results/logs/seed{seed}/train_critic.log",
     threads: workflow.cores
     resources:
         gpu=1,
@@ -28,15 +28,17 @@ rule train_critic:
 
 rule critic_scores:
     input:
-        unpack(lambda wc: response_inputs(wc.source, "test")),
-        critic="results/critic/model",
+        unpack(lambda wc: response_inputs("" if wc.source == "human" else f"seed{wc.seed}/", wc.source, "test")),
+        critic="results/seed{seed}/critic/model",
     output:
-        scores="results/critic/scores/{source}.jsonl",
+        scores="results/seed{seed}/critic/scores/{source}.jsonl",
     log:
-        "results/logs/critic_scores_{source}.log",
+        "results/logs/seed{seed}/critic_scores_{source}.log",
     wildcard_constraints:
         source=one_of(["human", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -1,10 +1,11 @@
 # Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
 
 
-# A checkpoint: build_corpus lists the fetched files as its inputs, which exist only after it ran.
-checkpoint fetch_embedded_corpus:
+# Its outputs are every file it writes (known before it runs), which build_corpus reads.
+rule fetch_embedded_corpus:
     output:
-        "data/MANIFEST.json",
+        files=embedded_corpus_files(),
+        manifest="results/corpus/fetch_manifest.json",
     params:
         chitchat_conversations=config["fetch"]["chitchat_conversations"],
         seed=config["seed"],
@@ -24,6 +25,7 @@ rule build_corpus:
         records="results/corpus/records.jsonl",
         dedup_report="results/corpus/dedup_report.json",
         build_log="results/corpus/build_log.json",
+        drop_report="results/corpus/drop_report.json",
     params:
         **corpus_params(),
     log:
@@ -52,3 +54,16 @@ rule assign_buckets:
         CONDA_ENV
     script:
         "../scripts/assign_buckets.py"
+
+
+rule resolved_config:
+    output:
+        "results/config/resolved.yaml",
+    params:
+        config=config,
+    log:
+        "results/logs/resolved_config.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/resolved_config.py"

@@ -5,17 +5,20 @@
 
 rule embeddings:
     input:
-        unpack(lambda wc: response_inputs(embedding_source(wc.name), "test")),
+        unpack(lambda wc: response_inputs(wc.run, embedding_source(wc.name), "test")),
         encoder="results/models/base/train_summary.json",
     output:
-        embeddings="results/embeddings/{name}.npz",
+        embeddings="results/{run}embeddings/{name}.npz",
     params:
-        settings=stage_settings("embeddings"),
+        settings=stage_settings("embeddings", "model"),
     log:
-        "results/logs/embeddings_{name}.log",
+        "results/logs/{run}embeddings_{name}.log",
     wildcard_constraints:
+        run=RUN_PREFIX,
         name=one_of(["human_test", *SYSTEMS]),
     threads: 1  # short jobs: two side by side beat one on two threads
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -1,21 +1,21 @@
 # Batched generation of every system on the full test split, and train-prompt samples of the
-# SFT policies (the rejected side of preference pairs).
+# SFT policies (the rejected side of preference pairs); once per run seed (seeded decoding).
 
 
 rule generate_test:
     input:
         records="results/corpus/test.jsonl",
         train="results/corpus/train.jsonl",
-        model=lambda wc: model_summary(system_registry.model_of(wc.system)),
+        model=lambda wc: model_summary(system_registry.model_of(wc.system), wc.seed),
     output:
-        generations="results/generations/{system}/test.jsonl",
-        summary="results/generations/{system}/test_summary.json",
+        generations="results/seed{seed}/generations/{system}/test.jsonl",
+        summary="results/seed{seed}/generations/{system}/test_summary.json",
     params:
         system="{system}",
         profile_length=lambda wc: system_registry.get(wc.system).profile_length,
-        settings=stage_settings("model", "generation", "prompt", "profile_length"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
     log:
-        "results/logs/generate_test_{system}.log",
+        "results/logs/seed{seed}/generate_test_{system}.log",
     wildcard_constraints:
         system=one_of(SYSTEMS),
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
@@ -31,19 +31,19 @@ rule generate_train_samples:
     input:
         records="results/corpus/train.jsonl",
         train="results/corpus/train.jsonl",
-        model=lambda wc: model_summary(wc.system),
+        model=lambda wc: model_summary(wc.system, wc.seed),
     output:
-        generations="results/generations/{system}/train_samples.jsonl",
-        summary="results/generations/{system}/train_samples_summary.json",
+        generations="results/seed{seed}/generations/{system}/train_samples.jsonl",
+        summary="results/seed{seed}/generations/{system}/train_samples_summary.json",
     params:
         system="{system}",
         num_samples=lambda wc: num_samples_for_policy(wc.system),
         # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
         profile_length=pair_profile_length(config.get("profile_length", "sampled")),
-        settings=stage_settings("model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
     priority: CRITICAL_PATH
     log:
-        "results/logs/generate_train_samples_{system}.log",
+        "results/logs/seed{seed}/generate_train_samples_{system}.log",
     wildcard_constraints:
         system=one_of(SAMPLE_POLICIES),
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side

@@ -1,19 +1,20 @@
-# LLM-as-a-judge scores (Table 3) and the blind human-evaluation sheets (Table 8).
+# LLM-as-a-judge scores (Table 3; every run seed, pooled by the table) and the blind
+# human-evaluation sheets (Table 8; the first run seed's outputs).
 
 
 rule judge_system:
     input:
         records="results/corpus/test.jsonl",
-        generations="results/generations/{system}/test.jsonl",
+        generations="results/seed{seed}/generations/{system}/test.jsonl",
     output:
-        scores="results/judge/{judge}/{system}.jsonl",
-        summary="results/judge/{judge}/{system}_summary.json",
+        scores="results/seed{seed}/judge/{judge}/{system}.jsonl",
+        summary="results/seed{seed}/judge/{judge}/{system}_summary.json",
     params:
         judge="{judge}",
         model=lambda wc: judge_model(wc.judge),
         settings=judge_settings(),
     log:
-        "results/logs/judge_system_{judge}_{system}.log",
+        "results/logs/seed{seed}/judge_system_{judge}_{system}.log",
     wildcard_constraints:
         judge=wildcard_choice(JUDGES),
         system=wildcard_choice(SYSTEMS),
@@ -29,7 +30,7 @@ rule judge_system:
 rule human_eval_export:
     input:
         records="results/corpus/test.jsonl",
-        generations=expand("results/generations/{system}/test.jsonl", system=config["human_eval"]["systems"]),
+        generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=config["human_eval"]["systems"]),
     output:
         page="results/human_eval/{language}/rating_page.html",
         sheet="results/human_eval/{language}/sheet.json",
@@ -39,7 +40,7 @@ rule human_eval_export:
         systems=config["human_eval"]["systems"],
         n_prompts=config["human_eval"]["n_prompts"],
         seed=config["seed"],
-        model_seed=None,
+        model_seed=FIGURE_SEED,  # raters see one run seed's outputs
     log:
         "results/logs/human_eval_export_{language}.log",
     wildcard_constraints:

@@ -1,4 +1,5 @@
-# Models: tokenizer, BaseLM pre-training, SFT and Bucket-Aware SFT (METHOD.md §4).
+# Models: tokenizer and BaseLM pre-training (built once), SFT and Bucket-Aware SFT (per run seed;
+# docs/method.md §4).
 
 
 rule train_tokenizer:
@@ -24,7 +25,7 @@ rule pretrain_base:
     output:
         summary="results/models/base/train_summary.json",
     params:
-        settings=stage_settings("model", "train_common", "pretrain", "prompt"),
+        settings=stage_settings("model", "train_common", "pretrain", "prompt", "launch"),
     priority: CRITICAL_PATH
     log:
         "results/logs/pretrain_base.log",
@@ -42,13 +43,13 @@ rule train_sft:
         train="results/corpus/train.jsonl",
         model="results/models/base/train_summary.json",
     output:
-        summary="results/models/{model}/train_summary.json",
+        summary="results/seed{seed}/models/{model}/train_summary.json",
     params:
         system="{model}",
-        settings=lambda wc: sft_settings(wc.model),
+        settings=sft_settings,
     priority: CRITICAL_PATH
     log:
-        "results/logs/train_sft_{model}.log",
+        "results/logs/seed{seed}/train_sft_{model}.log",
     wildcard_constraints:
         model=one_of(SFT_MODELS),
     threads: 1  # SFT and Bucket-SFT run side by side, one thread each

@@ -1,4 +1,6 @@
-# One rule per paper table or figure, named after it.
+# One rule per paper table or figure, named after it. Tables and the per-system summary figures
+# pool all run seeds (results/metrics/summary.json); the figures that show individual responses
+# (t-SNE, lengths, critic scores) show those of the first run seed (FIGURE_SEED).
 
 
 rule table1_corpus_inventory:
@@ -87,7 +89,7 @@ rule figure1_tsne:
     input:
         test="results/corpus/test.jsonl",
         human="results/embeddings/human_test.npz",
-        systems=expand("results/embeddings/{system}.npz", system=["base", "hdpo"]),
+        systems=expand("results/seed{seed}/embeddings/{system}.npz", seed=FIGURE_SEED, system=["base", "hdpo"]),
     output:
         png=report("paper_figures/figure1_tsne.png", caption="../report/figure1_tsne.rst", category="Figures"),
         pdf="paper_figures/figure1_tsne.pdf",
@@ -157,7 +159,7 @@ rule figure_nuf_frontier:
 rule figure_length_distributions:
     input:
         test="results/corpus/test.jsonl",
-        generations=expand("results/generations/{system}/test.jsonl", system=SYSTEMS),
+        generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=SYSTEMS),
     output:
         png=report("paper_figures/figure_length_distributions.png", caption="../report/figure_length_distributions.rst", category="Figures"),
         pdf="paper_figures/figure_length_distributions.pdf",
@@ -176,7 +178,7 @@ rule figure_length_distributions:
 
 rule figure_critic_scores:
     input:
-        scores=expand("results/critic/scores/{name}.jsonl", name=["human", *SYSTEMS]),
+        scores=expand("results/seed{seed}/critic/scores/{name}.jsonl", seed=FIGURE_SEED, name=["human", *SYSTEMS]),
     output:
         png=report("paper_figures/figure_critic_scores.png", caption="../report/figure_critic_scores.rst", category="Figures"),
         pdf="paper_figures/figure_critic_scores.pdf",
@@ -196,6 +198,7 @@ rule replication_report:
         summary="results/metrics/summary.json",
         replicates="results/metrics/bootstrap_replicates.npz",
         test="results/corpus/test.jsonl",
+        detectors=["results/detectors/flags.jsonl"],
         judge="results/judge/table3_summary.json",
         human="results/human_eval/table8_summary.json",
     output:
@@ -212,11 +215,44 @@ rule replication_report:
         "../scripts/replication_report.py"
 
 
+rule table4_detectors:
+    input:
+        summary="results/detectors/summary.json",
+        trained="results/detectors/trained/report.json",
+    output:
+        md=report("paper_figures/table4_detectors.md", caption="../report/table4_detectors.rst", category="Tables"),
+        tex="paper_figures/table4_detectors.tex",
+    log:
+        "results/logs/table4_detectors.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/table4_detectors.py"
+
+
+rule figure_detector_roc:
+    input:
+        scores=["results/detectors/zero_shot_scores.jsonl", "results/detectors/trained_scores.jsonl"],
+        test="results/corpus/test.jsonl",
+    output:
+        png=report("paper_figures/figure_detector_roc.png", caption="../report/figure_detector_roc.rst", category="Figures"),
+        pdf="paper_figures/figure_detector_roc.pdf",
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure_detector_roc.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure_detector_roc.py"
+
+
 rule table3_llm_judge:
     input:
         records="results/corpus/test.jsonl",
-        scores=[f"results/judge/{r['judge']}/{r['system']}.jsonl" for r in judge_runs()],
-        summaries=[f"results/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()],
+        scores=[f"results/seed{r['seed']}/judge/{r['judge']}/{r['system']}.jsonl" for r in judge_runs()],
+        summaries=[f"results/seed{r['seed']}/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()],
     output:
         md=report("paper_figures/table3_llm_judge.md", caption="../report/table3_llm_judge.rst", category="Tables"),
         tex="paper_figures/table3_llm_judge.tex",
@@ -224,7 +260,7 @@ rule table3_llm_judge:
     params:
         runs=judge_runs(),
         systems=SYSTEMS,
-        seeds=[None],
+        seeds=SEEDS,
         bootstrap={"n_resamples": config["judge"]["n_resamples"], "seed": config["seed"]},
         reason="No LLM judge is configured (judge.models is empty): the embedded profile has no "
         "instruction-tuned judge model offline, so no judge scores exist and only the published "
@@ -256,3 +292,21 @@ rule table8_human_eval:
         CONDA_ENV
     script:
         "../scripts/table8_human_eval.py"
+
+
+rule figure2_pipeline:
+    input:
+        snakefile=workflow_source("Snakefile"),
+        rules=workflow_rule_files(),
+    output:
+        dot="results/pipeline/rulegraph.dot",
+        png=report("paper_figures/figure2_pipeline.png", caption="../report/figure2_pipeline.rst", category="Figures"),
+        pdf="paper_figures/figure2_pipeline.pdf",
+    params:
+        cjk_font=config["figures"]["cjk_font"],
+    log:
+        "results/logs/figure2_pipeline.log",
+    conda:
+        CONDA_ENV
+    script:
+        "../scripts/figure2_pipeline.py"

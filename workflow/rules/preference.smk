@@ -1,18 +1,19 @@
-# Preference optimisation (METHOD.md §6-7): pairs, cached reference log-probs, DPO and HDPO.
+# Preference optimisation (docs/method.md §6-7): pairs, cached reference log-probs, DPO and HDPO,
+# once per run seed.
 
 
 rule build_pairs:
     input:
         unpack(pairs_inputs),
     output:
-        pairs="results/pairs/{system}.jsonl",
-        report="results/pairs/{system}_report.json",
+        pairs="results/seed{seed}/pairs/{system}.jsonl",
+        report="results/seed{seed}/pairs/{system}_report.json",
     params:
         system="{system}",
         settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
     priority: CRITICAL_PATH
     log:
-        "results/logs/build_pairs_{system}.log",
+        "results/logs/seed{seed}/build_pairs_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     threads: 1  # short jobs: two side by side beat one on two threads
@@ -24,17 +25,17 @@ rule build_pairs:
 
 rule reference_logps:
     input:
-        pairs="results/pairs/{system}.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(wc.system)),
+        pairs="results/seed{seed}/pairs/{system}.jsonl",
+        model=lambda wc: model_summary(system_registry.start_policy(wc.system), wc.seed),
     output:
-        logps="results/pairs/{system}_reference_logps.jsonl",
-        summary="results/pairs/{system}_reference_logps_summary.json",
+        logps="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
+        summary="results/seed{seed}/pairs/{system}_reference_logps_summary.json",
     params:
         system="{system}",
         settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
     priority: CRITICAL_PATH
     log:
-        "results/logs/reference_logps_{system}.log",
+        "results/logs/seed{seed}/reference_logps_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     threads: 1
@@ -48,17 +49,17 @@ rule reference_logps:
 
 rule train_preference:
     input:
-        pairs="results/pairs/{system}.jsonl",
-        reference="results/pairs/{system}_reference_logps.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(wc.system)),
+        pairs="results/seed{seed}/pairs/{system}.jsonl",
+        reference="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
+        model=lambda wc: model_summary(system_registry.start_policy(wc.system), wc.seed),
     output:
-        summary="results/models/{system}/train_summary.json",
+        summary="results/seed{seed}/models/{system}/train_summary.json",
     params:
         system="{system}",
-        settings=stage_settings("model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo", "launch"),
     priority: CRITICAL_PATH
     log:
-        "results/logs/train_preference_{system}.log",
+        "results/logs/seed{seed}/train_preference_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     threads: 1

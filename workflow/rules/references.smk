@@ -1,23 +1,26 @@
-# Human reference distributions (METHOD.md §3): features φ(y) and per-bucket references built
+# Human reference distributions (docs/method.md §3): features φ(y) and per-bucket references built
 # from the train split only.
 
 
 rule features:
     input:
-        unpack(lambda wc: response_inputs(wc.source, wc.split)),
+        unpack(lambda wc: response_inputs(wc.run, wc.source, wc.split)),
         model="results/models/base/train_summary.json",
     output:
-        features="results/features/{source}_{split}.npz",
-        report="results/features/{source}_{split}_report.json",
+        features="results/{run}features/{source}_{split}.npz",
+        report="results/{run}features/{source}_{split}_report.json",
     params:
         settings=stage_settings("features", "prompt", "model"),
     priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
     log:
-        "results/logs/features_{source}_{split}.log",
+        "results/logs/{run}features_{source}_{split}.log",
     wildcard_constraints:
+        run=RUN_PREFIX,
         source=one_of(["human", *SYSTEMS]),
-        split="train|test|train_samples",
+        split="train|val|test|train_samples",
     threads: 1  # feature jobs run side by side
+    resources:
+        gpu=1,
     conda:
         CONDA_ENV
     script:

@@ -1,4 +1,4 @@
-"""Rule build_pairs: preference pairs of METHOD §6 (`polyalign.preference.build_pairs`).
+"""Rule build_pairs: preference pairs of docs/method.md §6 (`polyalign.preference.build_pairs`).
 
 input:
     train    train-split records JSONL (results/corpus/train.jsonl)

@@ -10,15 +10,15 @@ output:
     embeddings   .npz with ids, E (float32; NaN rows = empty generations, left out of MAUVE)
 log: one file. threads: torch threads.
 """
-from polyalign.critic.encoder import load_encoder
 from polyalign.evaluation.rows import embed_texts, save_embeddings
+from polyalign.models.runtime import load_encoder
 from polyalign.io import read_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings["embeddings"]
     encoder = settings.get("encoder") or str(model_dir(snakemake.input.encoder))
-    model, tokenizer = load_encoder(encoder)
+    model, tokenizer = load_encoder(encoder, device=snakemake.params.settings["model"]["device"])
     if "generations" in snakemake.input.keys():
         rows = read_jsonl(snakemake.input.generations)
         ids, texts = [g["id"] for g in rows], [g["answer"] for g in rows]

@@ -1,7 +1,7 @@
 """Rule figure_critic_scores: critic score distributions of human vs model responses.
 
 input:   scores    list of JSONL files with rows {id, bucket_id, score}
-                   (e.g. results/critic/scores_{human,sft,bucket_sft,dpo,hdpo}.jsonl)
+                   (results/seed{seed}/critic/scores/{human,<system>}.jsonl, the first run seed)
 output:  png       paper_figures/figure_critic_scores.png
          pdf       paper_figures/figure_critic_scores.pdf
 params:  labels    one label per input file, same order (system names are shown as in Table 2)

@@ -1,7 +1,7 @@
 """Rule figure_length_distributions: response length (length tokens) per bucket, human vs systems.
 
 input:   test              results/corpus/test.jsonl
-         generations       list of results/generations/{system}/test.jsonl
+         generations       list of results/seed{seed}/generations/{system}/test.jsonl (the first run seed)
 output:  png               paper_figures/figure_length_distributions.png
          pdf               paper_figures/figure_length_distributions.pdf
 params:  systems           system names of input.generations, same order

@@ -1,4 +1,5 @@
-"""Rule critic_scores: critic scores of human test answers or of a system's test generations.
+"""Rules critic_scores_human / critic_scores_system: critic scores of the human test answers or
+of one system's test generations.
 
 input:
     critic       critic bundle directory (rule train_critic)

@@ -1,5 +1,5 @@
 """Rule train_critic: the support critic c(y, b) ≈ D_b(φ(y)) on human train answers and model
-samples of the same prompts (METHOD.md §5).
+samples of the same prompts (docs/method.md §5).
 
 input:
     train          results/corpus/train.jsonl

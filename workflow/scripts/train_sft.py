@@ -8,21 +8,23 @@ input:
     train    train-split records JSONL (results/corpus/train.jsonl)
     model    the base model: its train_summary.json (rule pretrain_base) or its directory
 output:
-    summary  results/models/{system}/train_summary.json; the model, tokenizer, train_log.jsonl
+    summary  results/seed{seed}/models/{model}/train_summary.json; the model, tokenizer, train_log.jsonl
              and, while running, checkpoints/ go into its directory (file, not directory, so an
              interrupted run keeps its checkpoints and the rerun resumes).
 params:
     system   "sft" | "bucket_sft"
+resources:
+    gpu      processes of `accelerate launch` (config launch:; one process in process by default)
 log: one file. threads: torch threads.
 """
-from polyalign.io import read_jsonl
-from polyalign.train.sft import train_sft
+from polyalign.train.launch import run_training
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    summary = train_sft(read_jsonl(snakemake.input.train), model_dir(snakemake.input.model), snakemake.params.settings, out_dir,
-                        snakemake.params.system)
+    job = {"stage": snakemake.params.system, "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
+           "inputs": {"train": snakemake.input.train, "model": str(model_dir(snakemake.input.model))}}
+    summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
              summary["examples"], summary["seconds"])
     if "weighting" in summary:

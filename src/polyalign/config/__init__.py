@@ -12,7 +12,10 @@ from .schema import ConfigError, SCHEMA_PATH, block_defaults, fill_defaults, loa
 def resolve_config(config: dict) -> dict:
     """The validated config with every default filled in (a new dict; `config` is unchanged).
     Raises ConfigError naming each offending key and the constraint it breaks."""
-    resolved = fill_defaults(config)
+    from ..models.presets import resolve_model_block
+
+    # the model preset first: its source/dtype/template must win over the schema's scratch defaults
+    resolved = fill_defaults({**config, "model": resolve_model_block(config)})
     validate_schema(resolved)
     check_config(resolved)
     return resolved

@@ -92,6 +92,12 @@ def check_pair_weight_clip(config: dict) -> list[str]:
     return out
 
 
+def check_run_seeds(config: dict) -> list[str]:
+    from ..seeds import check_no_stage_seeds
+
+    return check_no_stage_seeds(config)
+
+
 def check_generation_fits(config: dict) -> list[str]:
     """A scratch model's positions hold the longest generation: prompt budget + CoT's budget."""
     model, prompt, gen = (config.get(k) or {} for k in ("model", "prompt", "generation"))
@@ -106,7 +112,7 @@ def check_generation_fits(config: dict) -> list[str]:
 
 
 CHECKS = (check_length_thresholds, check_split_weights, check_model_shape, check_corpus_keys,
-          check_corpus_paths, check_pair_weight_clip, check_generation_fits)
+          check_corpus_paths, check_pair_weight_clip, check_generation_fits, check_run_seeds)
 
 
 def check_config(config: dict) -> None:

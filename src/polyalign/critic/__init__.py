@@ -1,4 +1,4 @@
-"""The support critic c(y, b) ≈ D_b(φ(y)) (METHOD.md §5). See docs/features.md."""
+"""The support critic c(y, b) ≈ D_b(φ(y)) (docs/method.md §5). See docs/features.md."""
 from .bundle import Critic, UnknownBucketError, load_critic, save_bundle
 from .data import heldout_mask, prompt_pairs, validate_rows
 from .encoder import encode_responses, load_encoder

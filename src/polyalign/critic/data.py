@@ -60,7 +60,7 @@ def validate_rows(rows: Sequence[dict], need_prompts: bool = False) -> CriticDat
 
 def heldout_mask(prompt_ids: Sequence[str], fraction: float, seed: int) -> np.ndarray:
     """True for rows whose prompt id hashes into the held-out share (the same rule as the
-    corpus split, METHOD.md §2): u = int(md5(f"{seed}:{id}")[:8], 16) / 0xFFFFFFFF < fraction.
+    corpus split, docs/method.md §2): u = int(md5(f"{seed}:{id}")[:8], 16) / 0xFFFFFFFF < fraction.
     All rows of one prompt land on the same side."""
     def u(pid: str) -> float:
         return int(hashlib.md5(f"{seed}:{pid}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF

@@ -11,18 +11,12 @@ import torch
 from ..features.lm_inputs import build_examples, model_device, padded_batches
 
 
-def load_encoder(path: str, dtype: torch.dtype | None = None, device: str | None = None):
-    """(model, tokenizer) from a local directory; frozen, eval mode, no remote code."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_encoder(path: str, dtype: str | None = "auto", device: str | None = "auto"):
+    """(model, tokenizer): frozen, eval mode, no remote code, on the inference device
+    (`polyalign.models.runtime.load_encoder`)."""
+    from ..models.runtime import load_encoder as _load
 
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    kwargs = {"dtype": dtype} if dtype is not None else {}
-    model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    if device is not None:
-        model.to(device)
-    model.eval()
-    model.requires_grad_(False)
-    return model, tokenizer
+    return _load(path, device=device, dtype=dtype)
 
 
 def _last_hidden_state(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

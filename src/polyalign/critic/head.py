@@ -1,4 +1,4 @@
-"""The critic head and its loss (METHOD.md §5). Losses are pure functions of tensors."""
+"""The critic head and its loss (docs/method.md §5). Losses are pure functions of tensors."""
 from __future__ import annotations
 
 import torch

@@ -1,5 +1,5 @@
 """Critic training rows: human train answers and model samples of the same prompts, each with
-its support distance D_b as target (METHOD.md §5)."""
+its support distance D_b as target (docs/method.md §5)."""
 from __future__ import annotations
 
 from collections import Counter

@@ -1,5 +1,5 @@
 """Training the critic head on precomputed frozen embeddings, with a held-out report and the
-collapse check (METHOD.md §5)."""
+collapse check (docs/method.md §5)."""
 from __future__ import annotations
 
 import math

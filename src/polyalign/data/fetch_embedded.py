@@ -1,4 +1,5 @@
-"""Materialise the embedded bilingual corpus under data/ from the installed PyPI packages.
+"""Materialise the embedded bilingual corpus in data/chatterbot_corpus and data/chitchat_dataset
+from the installed PyPI packages.
 
 chatterbot-corpus 1.3.3 (English + simplified Chinese YAML files, copied byte for byte) and a
 seeded subsample of whole conversations of chitchat-dataset 0.9.0 (written in the package's own
@@ -18,6 +19,10 @@ from pathlib import Path
 PACKAGES = {"chatterbot-corpus": "1.3.3", "chitchat-dataset": "0.9.0"}
 PINS = json.loads((Path(__file__).with_name("embedded_pins.json")).read_text())
 CHATTERBOT_LANGUAGES = ("english", "chinese")
+# The workflow's data folder (relative to the working directory) and the only folders of it a
+# fetch writes; everything else there belongs to the user.
+DATA_DIR = "data"
+OWN_SUBFOLDERS = ("chatterbot_corpus", "chitchat_dataset")
 
 
 class FetchError(RuntimeError):
@@ -48,11 +53,38 @@ def select_conversations(ids: list[str], n: int, seed: int) -> list[str]:
     return sorted(ranked[:n])
 
 
-def fetch_embedded(out_dir: str | Path, chitchat_conversations: int, seed: int) -> dict:
-    """Write data/ atomically (build in a temp dir, then swap) and return the manifest."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+def embedded_files() -> list[str]:
+    """Paths, relative to the data folder, of every file a fetch writes (known before it runs)."""
+    chatterbot = [
+        f"chatterbot_corpus/{rel.split('/')[2]}/{Path(rel).name}"
+        for rel in sorted(PINS)
+        if rel.startswith("chatterbot_corpus/data/") and rel.split("/")[2] in CHATTERBOT_LANGUAGES
+    ]
+    return chatterbot + ["chitchat_dataset/dataset.json"]
+
+
+def _swap_in(built: Path, target: Path) -> None:
+    """Replace the folder `target` by `built` (same parent), the old one only once the new exists."""
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        target.rename(old)
+    built.rename(target)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def fetch_embedded(data_dir: str | Path, chitchat_conversations: int, seed: int) -> dict:
+    """Write the folders OWN_SUBFOLDERS under data_dir and return the manifest.
+
+    Only those two folders are created or replaced: anything else in data_dir (e.g. the paper
+    corpora under data/paper/) is never read, moved or deleted. Each folder is built completely
+    in a scratch folder beside it and then swapped in, so a failed fetch leaves the previous one.
+    """
+    data_dir = Path(data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".fetch_embedded.", dir=data_dir))
     try:
         files = {}
         for rel in sorted(PINS):
@@ -76,17 +108,13 @@ def fetch_embedded(out_dir: str | Path, chitchat_conversations: int, seed: int) 
         target.write_bytes(data)
         files["chitchat_dataset/dataset.json"] = hashlib.sha256(data).hexdigest()
 
-        manifest = {
+        for name in OWN_SUBFOLDERS:
+            _swap_in(tmp / name, data_dir / name)
+        return {
             "packages": PACKAGES,
             "chitchat": {"seed": seed, "conversations": chitchat_conversations,
                          "of": len(full), "selected_ids": chosen},
             "files_sha256": files,
         }
-        (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.rename(out_dir)
-        return manifest
-    except BaseException:
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise

@@ -1,4 +1,4 @@
-"""Hash split assignment and cross-corpus exact dedup (METHOD.md §2)."""
+"""Hash split assignment and cross-corpus exact dedup (docs/method.md §2)."""
 from __future__ import annotations
 
 import hashlib

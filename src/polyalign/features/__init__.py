@@ -1,4 +1,4 @@
-"""φ(y): bilingual, language-aware response features (METHOD.md §3). See docs/features.md."""
+"""φ(y): bilingual, language-aware response features (docs/method.md §3). See docs/features.md."""
 from .extract import (check_in_scope_finite, extract_features, extract_text_features,
                       find_invalid_rows)
 from .lm_features import lm_features

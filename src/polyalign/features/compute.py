@@ -2,7 +2,8 @@
 
 LM features condition on the record's prompt rendered in the plain style for the scoring model,
 the same prompt for human answers and for every system, so features stay comparable. Empty
-generations cannot be featurised: they are kept as invalid rows (NaN) and reported.
+generations (and empty human answers: unanswerable questions) cannot be featurised: they are
+kept as invalid rows (NaN) and reported.
 """
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ def compute_feature_table(records, generations, model, tokenizer, config: dict, 
     texts = [t for _, t, _ in rows]
     langs = [r["language"] for r, _, _ in rows]
     invalid = dict(find_invalid_rows(texts, langs))
-    if generations is None and invalid:
-        i, reason = next(iter(invalid.items()))
-        raise InputError(f"human answer of record {rows[i][0]['id']} cannot be featurised: {reason}")
+    if generations is None:
+        # An empty human answer is legitimate (SQuAD v2's unanswerable questions are kept): an
+        # invalid row, like an empty generation. Any other unfeaturisable human answer is an error.
+        for i, reason in invalid.items():
+            if texts[i].strip():
+                raise InputError(f"human answer of record {rows[i][0]['id']} cannot be featurised: {reason}")
     keep = [i for i in range(len(rows)) if i not in invalid]
     pcfg = prompt_config(config)
     prompts = [render_prompt(rows[i][0], tokenizer, style="plain", max_prompt_tokens=pcfg["max_prompt_tokens"],

@@ -1,4 +1,4 @@
-"""LM features of a response under a scoring causal LM (METHOD.md §3, group "lm").
+"""LM features of a response under a scoring causal LM (docs/method.md §3, group "lm").
 
 Per response, over its tokens: conditional NLL (given [start] + rendered prompt) and
 unconditional NLL (given [start] only) mean / population std / min / max, perplexity

@@ -1,4 +1,4 @@
-"""The feature registry: every feature of φ(y) with its group and language scope (METHOD.md §3).
+"""The feature registry: every feature of φ(y) with its group and language scope (docs/method.md §3).
 
 The order of `TEXT_FEATURES` (then `LM_FEATURES`) is the column order of every feature matrix
 this package produces. Out-of-scope entries (e.g. casing features of a Chinese response) are NaN.

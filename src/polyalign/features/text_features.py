@@ -1,4 +1,4 @@
-"""Per-response text features, one function per group (METHOD.md §3; definitions in
+"""Per-response text features, one function per group (docs/method.md §3; definitions in
 docs/features.md). Every function returns a dict name -> float for one normalized, non-empty
 response; `text_feature_row` assembles them in registry order with NaN out of scope.
 

@@ -1,4 +1,4 @@
-"""Metric suite of METHOD.md §9 as pure functions (docs/metrics.md describes every metric).
+"""Metric suite of docs/method.md §9 as pure functions (docs/metrics.md describes every metric).
 
 MAUVE lives in `polyalign.metrics.mauve_metrics` and is not imported here, because the
 mauve-text package imports transformers (seconds); import it where it is needed.

@@ -1,4 +1,4 @@
-"""Seeded percentile bootstrap over test prompts (METHOD.md §9: every headline number gets a CI).
+"""Seeded percentile bootstrap over test prompts (docs/method.md §9: every headline number gets a CI).
 
 The metric function receives an index array (prompts drawn with replacement) and returns a
 float, so any metric over prompts, including per-bucket macro metrics, can be bootstrapped.

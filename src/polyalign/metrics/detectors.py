@@ -1,4 +1,4 @@
-"""AI-text detector summaries from given detector scores (METHOD.md §9). No models here.
+"""AI-text detector summaries from given detector scores (docs/method.md §9). No models here.
 
 Score direction differs by detector: Fast-DetectGPT's criterion is higher for machine text
 (`higher_is_ai=True`), a Binoculars score is lower for machine text (`higher_is_ai=False`).
@@ -69,3 +69,40 @@ def detector_summary(system_scores, human_scores, threshold: float, aggregate: f
         "joint": joint_score(aggregate, rate),
         "n_system": int(np.size(system_scores)), "n_human": int(np.size(human_scores)),
     }
+
+
+def _ai_side(scores, higher_is_ai: bool, name: str) -> np.ndarray:
+    s = _scores(scores, name)
+    return s if higher_is_ai else -s
+
+
+def threshold_at_fpr(human_scores, fpr: float, higher_is_ai: bool = True) -> float:
+    """The threshold that flags at most a share `fpr` of the given human answers.
+
+    On the AI-side scale (score, or -score when lower is AI) it is the k-th largest human score
+    with k = floor(fpr * n) + 1: strictly above it lie at most floor(fpr * n) human answers, so
+    the realised FPR on these answers is <= fpr (ties can only lower it). Returned on the
+    detector's own scale (so `predicted_ai_rate(..., threshold, higher_is_ai)` applies it).
+    """
+    if not 0.0 <= fpr < 1.0:
+        raise ValueError(f"fpr must be in [0, 1), got {fpr}")
+    h = np.sort(_ai_side(human_scores, higher_is_ai, "human"))[::-1]
+    if h.size == 0:
+        raise ValueError("cannot calibrate a threshold on no human answers")
+    t = float(h[int(math.floor(fpr * h.size))])
+    return t if higher_is_ai else -t
+
+
+def tpr_at_fpr(system_scores, human_scores, fpr: float, higher_is_ai: bool = True) -> float:
+    """Share of system outputs flagged at the threshold that holds these human answers to `fpr`."""
+    return predicted_ai_rate(system_scores, threshold_at_fpr(human_scores, fpr, higher_is_ai), higher_is_ai)
+
+
+def roc_points(system_scores, human_scores, higher_is_ai: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(FPR, TPR) of every threshold, from (0, 0) to (1, 1), system outputs positive."""
+    pos = _ai_side(system_scores, higher_is_ai, "system")
+    neg = _ai_side(human_scores, higher_is_ai, "human")
+    cuts = np.unique(np.concatenate([pos, neg]))[::-1]
+    fpr = np.concatenate([[0.0], [(neg >= c).mean() for c in cuts]])
+    tpr = np.concatenate([[0.0], [(pos >= c).mean() for c in cuts]])
+    return fpr, tpr

@@ -2,7 +2,7 @@
 
 Inputs are per-bucket feature matrices (rows = responses, columns = features in one fixed order).
 A column that is NaN for every row on both sides is a feature outside the bucket's language
-scope and is dropped for that bucket; any other NaN is an error (METHOD.md §9, docs/metrics.md).
+scope and is dropped for that bucket; any other NaN is an error (docs/method.md §9, docs/metrics.md).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Diversity metrics: pooled distinct-n and Self-BLEU-4 with a self-written BLEU (METHOD.md §9)."""
+"""Diversity metrics: pooled distinct-n and Self-BLEU-4 with a self-written BLEU (docs/method.md §9)."""
 from __future__ import annotations
 
 import math

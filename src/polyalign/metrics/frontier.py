@@ -1,4 +1,4 @@
-"""Naturalness–Utility Frontier (NUF) hypervolume and the Aggregate score (METHOD.md §9).
+"""Naturalness–Utility Frontier (NUF) hypervolume and the Aggregate score (docs/method.md §9).
 
 These are the paper's exact formulas (they reproduce the authors' result files); the only choices
 made here are the deterministic tie-breaking of the frontier and what counts as "missing".

@@ -1,4 +1,4 @@
-"""LLM-judge composites from the 8 dimension scores (1–5), METHOD.md §9. No models here."""
+"""LLM-judge composites from the 8 dimension scores (1–5), docs/method.md §9. No models here."""
 from __future__ import annotations
 
 from collections.abc import Mapping

@@ -1,4 +1,4 @@
-"""Turn-Dynamics Match (TDM, ↑; multi-track rows only), METHOD.md §9.
+"""Turn-Dynamics Match (TDM, ↑; multi-track rows only), docs/method.md §9.
 
 Per row (question q, response r): length ratio |r| / |q| in length tokens, lexical accommodation
 cos(tfidf(q), tfidf(r)) and semantic coupling cos(z(q), z(r)) with z = TruncatedSVD of the

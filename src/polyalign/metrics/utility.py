@@ -1,4 +1,4 @@
-"""Utility metrics: exact match, QA-F1 (SQuAD token F1) and ROUGE-L F1 (METHOD.md §9)."""
+"""Utility metrics: exact match, QA-F1 (SQuAD token F1) and ROUGE-L F1 (docs/method.md §9)."""
 from __future__ import annotations
 
 from collections import Counter

@@ -82,7 +82,7 @@ def build_model(cfg: dict, tokenizer):
     config._attn_implementation = cfg["attn_implementation"]
     torch.manual_seed(cfg["seed"])
     model = LlamaForCausalLM(config)
-    _set_generation_ids(model, tokenizer)
+    set_generation_ids(model, tokenizer)
     return model
 
 
@@ -98,23 +98,17 @@ def pretrained_model(path: str | os.PathLike, **kwargs):
 
 
 def load_model(path: str | os.PathLike, cfg: dict | None = None):
-    """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode."""
-    cfg = model_config(cfg)
-    model = pretrained_model(
-        path,
-        dtype=_DTYPES.get(cfg["dtype"], "auto"),
-        attn_implementation=cfg["attn_implementation"],
-        trust_remote_code=cfg["trust_remote_code"],
-    )
-    tokenizer = prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
-    _set_generation_ids(model, tokenizer)
-    model.eval()
-    return model, tokenizer
+    """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode, with the
+    `model:` block's device and dtype (`polyalign.models.runtime.load_model_for_inference`)."""
+    from .runtime import load_model_for_inference
+
+    return load_model_for_inference(path, cfg)
 
 
 def load_tokenizer(path: str | os.PathLike, cfg: dict | None = None):
-    cfg = model_config(cfg)
-    return prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=cfg["trust_remote_code"]))
+    from .runtime import load_tokenizer as _load
+
+    return _load(path, model_config(cfg)["trust_remote_code"])
 
 
 def save_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
@@ -128,7 +122,7 @@ def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _set_generation_ids(model, tokenizer) -> None:
+def set_generation_ids(model, tokenizer) -> None:
     """Fill in missing pad/eos/bos ids; a hub model's own list of eos ids is kept."""
     gc = model.generation_config
     if gc.pad_token_id is None:

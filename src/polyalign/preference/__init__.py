@@ -1,4 +1,4 @@
-"""Preference optimisation (METHOD §6–7): pairs, cached reference log-probs, DPO/HDPO training.
+"""Preference optimisation (docs/method.md §6–7): pairs, cached reference log-probs, DPO/HDPO training.
 
 `config` and `pairs` need no torch and are imported eagerly; the torch modules load on first use.
 """

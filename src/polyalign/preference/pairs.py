@@ -1,4 +1,4 @@
-"""Preference pairs (METHOD §6): chosen = the human answer, rejected = a policy sample.
+"""Preference pairs (docs/method.md §6): chosen = the human answer, rejected = a policy sample.
 
 Inputs are the train records and the generation rows of the starting policy on the train
 prompts (`generate.generate_records` output: id, sample, prompt, style, length_bin, output,

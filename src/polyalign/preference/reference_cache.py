@@ -1,4 +1,4 @@
-"""Reference log-probs log π_ref(y⁺|x), log π_ref(y⁻|x), computed once per pair set (METHOD §7).
+"""Reference log-probs log π_ref(y⁺|x), log π_ref(y⁻|x), computed once per pair set (docs/method.md §7).
 
 π_ref is the frozen starting checkpoint (SFT for DPO, Bucket-SFT for HDPO). One no-grad forward
 per batch of K pairs over the 2K concatenated chosen+rejected rows (`concat_pair_batch` +
@@ -135,16 +135,15 @@ def build_reference_cache(pairs: Sequence[dict], model_dir, config: dict, system
                           progress: bool = True) -> dict:
     """Load the starting checkpoint `model_dir`, compute the cache of `pairs`, write it to
     `out_path`; returns a summary (counts, timings, mean log-probs)."""
-    from ..models import load_model, model_config
+    from ..models.runtime import load_model_for_inference
     from ..train.trainer import effective_mixed_precision
     from .config import preference_config, preference_train_config
     from .examples import tokenize_pairs
 
     t0 = time.perf_counter()
-    from accelerate import PartialState
-
-    model, tokenizer = load_model(model_dir, model_config(config.get("model")))
-    model.to(PartialState().device)
+    # float32 weights (+ the training stage's autocast): the cache must equal the policy's own
+    # log-probs at step 0, and training holds fp32 master weights.
+    model, tokenizer = load_model_for_inference(model_dir, config.get("model"), dtype="float32")
     max_length = pair_max_length(model, config)
     items = tokenize_pairs(pairs, tokenizer, max_length)
     mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)

@@ -1,4 +1,4 @@
-"""DPO and HDPO training (METHOD §7) on the shared accelerate loop (`train.trainer.train`).
+"""DPO and HDPO training (docs/method.md §7) on the shared accelerate loop (`train.trainer.train`).
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
 Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is
@@ -107,8 +107,8 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
     Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
-    from ..models import load_model, model_config
-    from ..train.sft import SUMMARY_FILE
+    from ..models.runtime import load_for_training
+    from ..train.sft import SUMMARY_FILE, is_main_process
     from ..train.trainer import train
 
     if not pairs:
@@ -117,7 +117,7 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     cfg = preference_config(config, system)
     losses = loss_settings(cfg)
     tcfg = preference_train_config(config, system)
-    model, tokenizer = load_model(start_dir, model_config(config.get("model")))
+    model, tokenizer = load_for_training(start_dir, config.get("model"))
     if reference is None:
         from accelerate import PartialState
 
@@ -140,7 +140,8 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
         "train": result, "train_config": vars(tcfg), "seconds": time.perf_counter() - t0,
         "versions": {"torch": torch.__version__},
     }
-    write_json(Path(out_dir) / SUMMARY_FILE, summary)
+    if is_main_process():
+        write_json(Path(out_dir) / SUMMARY_FILE, summary)
     log.info("%s: %d pairs, %d steps, %.1f s", system, len(items), result["steps"], summary["seconds"])
     return summary
 

@@ -5,12 +5,14 @@ import math
 from collections.abc import Sequence
 
 from ..evaluation.store import number
+from ..systems import PAPER_SYSTEMS
 from .inventory import bucket_label
 from .published import system_label
 from .table2 import MISSING, ordered_systems
 from .tables import write_tables
 
 BUCKET_METRICS = (("bng", "BNG (lower is better)"), ("qa_f1", "QA-F1 (higher is better)"))
+BEST = {"bng": "min", "qa_f1": "max"}
 
 
 def _cell(value) -> str:
@@ -40,6 +42,7 @@ def bucket_sections(summary: dict, systems: Sequence[str] | None = None,
                             "smaller buckets show '–' for BNG."),
                 "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
                 "rows": rows,
+                "best_in_rows": (BEST[metric], [3 + k for k, s in enumerate(systems) if s in PAPER_SYSTEMS]),
             })
     return sections
 

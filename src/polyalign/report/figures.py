@@ -3,11 +3,13 @@
 Every function draws one figure from plain inputs and writes the PNG/PDF pair atomically.
 Determinism: Agg backend, no timestamps or software strings in the files, seeded t-SNE on one
 thread. Fonts: DejaVu Sans, with a CJK font as fallback when one is configured (`cjk_font`, a
-file path) or found at a known Debian path; before saving, every character of every text in the
-figure is checked against the fonts, so a missing glyph is an error, never tofu.
+file path) or found at a known system path. No label the workflow draws needs one (bucket ids are
+ASCII); if a text ever has a character no font covers, it is drawn as "?" with a warning naming
+the characters, never as an invisible box and never by asking for a system package.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -27,20 +29,20 @@ from ..io import atomic_path  # noqa: E402
 from .inventory import bucket_label  # noqa: E402
 
 BASE_FONT = "DejaVu Sans"
-CJK_FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",        # Debian fonts-wqy-microhei
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",          # Debian fonts-wqy-zenhei
-    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",  # Debian fonts-noto-cjk
+CJK_FONT_CANDIDATES = (  # used when present; never required
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
-INSTALL_HINT = ("install a CJK font (Debian: apt-get install fonts-wqy-microhei) or set "
-                "figures.cjk_font to the path of a .ttf/.ttc/.otf file with CJK glyphs")
+INSTALL_HINT = "set figures.cjk_font to the path of a .ttf/.ttc/.otf file with CJK glyphs"
+MISSING_GLYPH = "?"
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None, "Creator": None, "Producer": None}
 DPI = 150
 
 
-class MissingGlyphError(RuntimeError):
-    """A figure text contains characters that no configured font can draw."""
+class MissingGlyphWarning(UserWarning):
+    """A figure text contained characters that no configured font can draw (drawn as "?")."""
 
 
 def resolve_cjk_font(path: str | None = None) -> Path | None:
@@ -69,24 +71,32 @@ def _charmap(family: str) -> frozenset[int]:
     return frozenset(FT2Font(path).get_charmap())
 
 
-def check_glyphs(fig, chain: Sequence[str]) -> None:
-    """Raise MissingGlyphError when a text of the (drawn) figure has a character outside every
-    font of chain. Tick labels exist only after a draw: call it after the first savefig."""
+def replace_missing_glyphs(fig, chain: Sequence[str]) -> str:
+    """Replace, in every visible text of the (drawn) figure, each character outside every font of
+    chain by MISSING_GLYPH, warn once naming them, and return them ("" when none). Tick labels
+    exist only after a draw: call it after a first savefig."""
     covered = frozenset().union(*(_charmap(f) for f in chain))
+    missing_all = set()
     for text in fig.findobj(Text):
-        missing = sorted({ch for ch in text.get_text() if not ch.isspace() and ord(ch) not in covered})
+        content = text.get_text()
+        missing = {ch for ch in content if not ch.isspace() and ord(ch) not in covered}
         if missing and text.get_visible():
-            raise MissingGlyphError(f"no font for {''.join(missing)!r} in text "
-                                    f"{text.get_text()[:60]!r} (fonts: {list(chain)}); {INSTALL_HINT}")
+            missing_all |= missing
+            text.set_text("".join(MISSING_GLYPH if ch in missing else ch for ch in content))
+    if missing_all:
+        warnings.warn(f"no font for {''.join(sorted(missing_all))!r} (fonts: {list(chain)}): drawn as "
+                      f"{MISSING_GLYPH!r}; {INSTALL_HINT}", MissingGlyphWarning, stacklevel=3)
+    return "".join(sorted(missing_all))
 
 
 def save_figure(fig, png_path, pdf_path, chain: Sequence[str]) -> None:
-    """Write PNG and PDF without timestamps, both or neither (atomic; glyphs checked after the
-    PNG is drawn and before anything is renamed into place); close the figure."""
+    """Write PNG and PDF without timestamps, both or neither (atomic); characters no font has are
+    replaced (with a warning) after the first draw, and the PNG redrawn; close the figure."""
     try:
         with atomic_path(png_path) as tmp_png:
             fig.savefig(tmp_png, format="png", metadata=PNG_METADATA, dpi=DPI)
-            check_glyphs(fig, chain)
+            if replace_missing_glyphs(fig, chain):
+                fig.savefig(tmp_png, format="png", metadata=PNG_METADATA, dpi=DPI)
             with atomic_path(pdf_path) as tmp_pdf:
                 fig.savefig(tmp_pdf, format="pdf", metadata=PDF_METADATA, dpi=DPI)
     finally:
@@ -111,6 +121,32 @@ def placeholder_figure(png_path, pdf_path, text: str, cjk_font: str | None = Non
         fig, ax = plt.subplots(figsize=(6, 2), layout="constrained")
         _message(ax, text)
         save_figure(fig, png_path, pdf_path, chain)
+
+
+def _legend_outside(ax, title: str | None = None) -> None:
+    """The axes' legend to the right of the panel, so that it never covers data (constrained
+    layout makes room for it)."""
+    where = {"loc": "upper left", "bbox_to_anchor": (1.01, 1.0), "borderaxespad": 0.0, "frameon": False}
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, labels, title=title, **where)
+    elif ax.get_legend() is not None:  # a seaborn legend whose artists carry no labels
+        sns.move_legend(ax, title=title, **where)
+
+
+def axis_limit(values, margin: float = 0.1, floor: float = 0.05, cap: float = 1.0) -> float:
+    """Upper axis limit for values in [0, cap]: the largest value plus a margin, at least `floor`
+    and at most cap (plus the same margin), so that points near 0 are not squeezed into a corner."""
+    finite = [float(v) for v in values if v is not None and np.isfinite(v)]
+    top = max(finite, default=0.0)
+    return min(max(top * (1 + margin), floor), cap * (1 + margin / 5))
+
+
+def critic_scale(scores) -> np.ndarray:
+    """The critic's own scale: log1p of its D_b estimate (the target it is trained on with
+    critic.target_transform log1p), extended to negative predictions as −log1p(−s)."""
+    x = np.asarray(scores, dtype=np.float64)
+    return np.sign(x) * np.log1p(np.abs(x))
 
 
 def _languages(buckets) -> list[str]:
@@ -155,7 +191,7 @@ def figure_tsne(panels: Mapping[str, Sequence[tuple[str, np.ndarray]]], png_path
                 ax.scatter(*pts.mean(axis=0), s=160, marker="X", color=colors[k],
                            edgecolor="black", linewidth=1.2, zorder=5)
             ax.set(title=f"{lang} (n per group <= {max_points}; X = centroid)", xticks=[], yticks=[])
-            ax.legend(loc="best", markerscale=2, frameon=True)
+        _legend_outside(axes[0, -1])
         save_figure(fig, png_path, pdf_path, chain)
 
 
@@ -188,7 +224,7 @@ def figure_bucket_inventory(counts: Mapping[str, Mapping[str, int]], png_path, p
                 ax.axvline(min_bucket_size, color="black", linestyle="--", linewidth=1,
                            label=f"min_bucket_size = {min_bucket_size}")
             ax.set(title=f"buckets ({lang})", xlabel="records (log scale)", ylabel="")
-            ax.legend(loc="lower right")
+            _legend_outside(ax)
         save_figure(fig, png_path, pdf_path, chain)
 
 
@@ -243,6 +279,9 @@ def figure_nuf_frontier(per_bucket: Mapping[str, Mapping[str, dict]], png_path, 
     with plt.rc_context(_style(chain)):
         fig, axes = plt.subplots(len(langs), len(systems), figsize=(2.6 * len(systems), 2.6 * len(langs)),
                                  squeeze=False, sharex=True, sharey=True, layout="constrained")
+        points = [p for s in systems for v in per_bucket[s].values() if v.get("nuf_point") for p in [v["nuf_point"]]]
+        u_max = axis_limit([p[0] for p in points])
+        n_max = axis_limit([p[1] for p in points])
         for i, lang in enumerate(langs):
             for j, system in enumerate(systems):
                 ax = axes[i, j]
@@ -258,7 +297,7 @@ def figure_nuf_frontier(per_bucket: Mapping[str, Mapping[str, dict]], png_path, 
                     ax.scatter(*zip(*front), s=22, color="C0", zorder=4)
                 hv = (hypervolume or {}).get(system, {}).get(lang)
                 hv_text = "" if hv is None or hv != hv else f", NUF {hv:.3f}"
-                ax.set(title=f"{system} ({lang}){hv_text}", xlim=(0, 1), ylim=(0, 1.02))
+                ax.set(title=f"{system} ({lang}){hv_text}", xlim=(0, u_max), ylim=(0, n_max))
                 ax.set(xlabel="utility u (QA-F1)" if i == len(langs) - 1 else "",
                        ylabel="naturalness n" if j == 0 else "")
         save_figure(fig, png_path, pdf_path, chain)
@@ -306,12 +345,15 @@ def figure_length_distributions(table: pd.DataFrame, png_path, pdf_path, *,
             ax.tick_params(axis="x", rotation=25)
             for label in ax.get_xticklabels():
                 label.set_horizontalalignment("right")
+            _legend_outside(ax)
         save_figure(fig, png_path, pdf_path, chain)
 
 
 def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_path, *,
                          bins: int = 30, cjk_font: str | None = None) -> None:
-    """Critic score distributions (lower = more human-like) of human vs model responses.
+    """Critic score distributions (lower = more human-like) of human vs model responses, on the
+    critic's own log1p scale (`critic_scale`): raw D_b estimates are heavy-tailed (a linear axis
+    put nearly all mass in its first bin).
 
     groups: [(label, scores)], scores either floats or rows {score, bucket_id}; with bucket ids
     on every row there is one panel per language."""
@@ -328,6 +370,7 @@ def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_p
     if not rows:
         return placeholder_figure(png_path, pdf_path, "no critic score to show", cjk_font)
     df = pd.DataFrame(rows)
+    df["score"] = critic_scale(df.score)
     lo, hi = float(df.score.min()), float(df.score.max())
     edges = np.linspace(lo - 0.5, hi + 0.5, bins + 1) if hi <= lo else np.linspace(lo, hi, bins + 1)
     langs = sorted(df.language.unique())
@@ -339,5 +382,7 @@ def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_p
             sns.histplot(data=df[df.language == lang], x="score", hue="source", bins=edges,
                          element="step", fill=False, stat="density", common_norm=False, ax=ax,
                          hue_order=[g[0] for g in groups], palette="colorblind")
-            ax.set(title=f"critic scores ({lang})", xlabel="critic score (lower = more human-like)")
+            ax.set(title=f"critic scores ({lang})",
+                   xlabel="log(1 + critic score)  (lower = more human-like)")
+            _legend_outside(ax)
         save_figure(fig, png_path, pdf_path, chain)

@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from ..evaluation.store import number
 from ..io import InputError
-from ..systems import table_order
+from ..systems import PAPER_SYSTEMS, table_order
 from .published import system_label
 from .tables import write_tables
 
 TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
                   ("nuf", "NUF"), ("aggregate", "Aggregate"), ("language_fidelity", "Lang. fid."))
+LOWER_IS_BETTER = {"bng_macro"}
 MISSING = "–"
 
 
@@ -71,6 +72,9 @@ def table2_sections(summary: dict, systems: Sequence[str] | None = None,
             "caption": _caption(summary, lang),
             "headers": ["System"] + [label for _, label in TABLE2_COLUMNS],
             "rows": rows,
+            "best_columns": {j: "min" if m in LOWER_IS_BETTER else "max"
+                             for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)},
+            "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS],  # oracle rows
         })
     return sections
 

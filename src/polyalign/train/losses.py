@@ -1,4 +1,4 @@
-"""Losses of Bucket-Aware SFT (METHOD §4), DPO and HDPO (METHOD §7) as pure tensor functions.
+"""Losses of Bucket-Aware SFT (docs/method.md §4), DPO and HDPO (docs/method.md §7) as pure tensor functions.
 
 Nothing here touches a model, an optimizer or a data loader: every function maps tensors to
 tensors, so it can be checked on numbers computed by hand (tests/train/test_losses.py) and
@@ -161,7 +161,7 @@ def hdpo_loss(
     lam: float = 0.1,
     gamma_sft: float = 0.05,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """HDPO loss of K pairs (METHOD §7):
+    """HDPO loss of K pairs (docs/method.md §7):
 
         z_i = β[(πc − rc) − (πr − rr)],  L_DPO,i = −log σ(z_i),  p_i = σ(z_i)
         R_i = p_i s⁺_i + (1 − p_i) s⁻_i                     (s⁺, s⁻, w are constants)

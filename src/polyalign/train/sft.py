@@ -1,4 +1,4 @@
-"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (METHOD §4).
+"""Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (docs/method.md §4).
 
 - `pretrain_base`: `model.source: scratch` → a fresh LLaMA-style model trained as a causal LM
   on the train split rendered as chat dialogues (loss on every token). A hub source is copied
@@ -13,6 +13,7 @@ so Bucket-SFT with τ = 0 is exactly SFT with profile prompts.
 """
 from __future__ import annotations
 
+import os
 import platform
 import time
 from collections import Counter
@@ -25,7 +26,8 @@ import transformers
 
 from ..config import block_defaults
 from ..io import write_json
-from ..models import build_model, count_parameters, load_model, load_tokenizer, model_config, save_model
+from ..models import build_model, count_parameters, load_tokenizer, model_config
+from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_config
 from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .logprobs import position_ids_from_mask
@@ -35,10 +37,17 @@ from .weights import backoff_units, bucket_weights, loss_mass_shares
 
 SUMMARY_FILE = "train_summary.json"
 
+
+
+def is_main_process() -> bool:
+    """Rank 0 of an `accelerate launch` (or the only process): the one that writes summaries."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
 # A stage's train config is train_common, then the stage's block on top (defaults of both from
 # the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
 BUCKET_KEYS = ("tau", "cap", "sampler", "backoff")
-# Bucket-SFT back-off (METHOD §4): a bucket under the top-level min_bucket_size weighs as its
+# Bucket-SFT back-off (docs/method.md §4): a bucket under the top-level min_bucket_size weighs as its
 # parent (language, track, family), then its language.
 BACKOFF_LEVELS = (("language", "track", "family"), ("language",))
 SAMPLERS = ("weighted_loss", "weighted_sampler")
@@ -116,8 +125,8 @@ def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_di
     mcfg = model_config(config.get("model"))
     t0 = time.perf_counter()
     if mcfg["source"] != "scratch":
-        model, tokenizer = load_model(mcfg["source"], mcfg)
-        save_model(model, tokenizer, out_dir)
+        if is_main_process():
+            copy_checkpoint(mcfg["source"], out_dir, mcfg)
         summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
     else:
         tokenizer = load_tokenizer(tokenizer_dir, mcfg)
@@ -147,8 +156,7 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
         raise ValueError(f"train_sft: system must be sft or bucket_sft, got {system!r}")
     t0 = time.perf_counter()
     mcfg = model_config(config.get("model"))
-    model, tokenizer = load_model(base_dir, mcfg)
-    model.train()
+    model, tokenizer = load_for_training(base_dir, mcfg)
     pcfg = prompt_config(config)
     profile_length = config.get("profile_length", block_defaults()["profile_length"])
     if profile_length not in PROFILE_LENGTH_MODES:
@@ -185,6 +193,8 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
 
 
 def _write_summary(out_dir, summary: dict) -> None:
+    if not is_main_process():
+        return
     summary["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
                            "python": platform.python_version()}
     write_json(Path(out_dir) / SUMMARY_FILE, summary)

@@ -64,6 +64,9 @@ class TrainConfig:
     max_steps: int | None = _TRAIN["max_steps"]  # overrides epochs when set
     micro_batch_size: int = _TRAIN["micro_batch_size"]
     grad_accum: int = _TRAIN["grad_accum"]
+    # Examples per optimizer step over all processes; when set, grad_accum is derived from it
+    # (global / (micro_batch_size · processes)), so 1 and N processes take the same steps.
+    global_batch_size: int | None = _TRAIN["global_batch_size"]
     max_grad_norm: float | None = _TRAIN["max_grad_norm"]
     mixed_precision: str = _TRAIN["mixed_precision"]  # no | bf16 | fp16 (fp16 needs CUDA; falls back to no)
     seed: int = _TRAIN["seed"]
@@ -117,7 +120,19 @@ def new_accelerator(mixed_precision: str) -> Accelerator:
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") != mixed_precision:
         AcceleratorState._reset_state()
-    return Accelerator(mixed_precision=mixed_precision)
+    # cpu=True without CUDA: several processes (accelerate launch) then form a gloo process group.
+    return Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
+
+
+def accumulation_steps(config: TrainConfig, nproc: int) -> int:
+    """Micro-batches per process per optimizer step."""
+    if config.global_batch_size is None:
+        return config.grad_accum
+    per_pass = config.micro_batch_size * nproc
+    if config.global_batch_size % per_pass:
+        raise ValueError(f"train config: global_batch_size {config.global_batch_size} is not a multiple of "
+                         f"micro_batch_size {config.micro_batch_size} x {nproc} process(es)")
+    return config.global_batch_size // per_pass
 
 
 def latest_checkpoint(out_dir: Path) -> Path | None:
@@ -166,7 +181,8 @@ def train(
     if n == 0:
         raise ValueError("train: empty dataset")
     micro_per_epoch = math.ceil(n / config.micro_batch_size)
-    per_step = config.grad_accum * nproc
+    grad_accum = accumulation_steps(config, nproc)
+    per_step = grad_accum * nproc
     steps_per_epoch = math.ceil(micro_per_epoch / per_step)
     total = config.max_steps or config.epochs * steps_per_epoch
     warmup = config.warmup_steps or round(config.warmup_ratio * total)
@@ -232,6 +248,8 @@ def train(
             for k, v in metrics.items():
                 metrics_sum[k] = metrics_sum.get(k, 0.0) + float(v) / len(group)
             tokens += int(batch["attention_mask"].sum()) if "attention_mask" in batch else 0
+        if nproc > 1:  # log the loss of the global batch, not of this rank's share
+            step_loss = float(accelerator.reduce(torch.tensor(step_loss, device=accelerator.device), "mean"))
         max_norm = config.max_grad_norm if config.max_grad_norm else float("inf")
         grad_norm = float(accelerator.clip_grad_norm_(model.parameters(), max_norm))
         lr = scheduler.get_last_lr()[0]
@@ -279,6 +297,8 @@ def train(
         "warmup_steps": warmup,
         "examples": n,
         "mixed_precision": mixed,
+        "processes": nproc,
+        "grad_accum": grad_accum,
         "resumed_from_step": int(resume_from.name.split("-")[1]) if resume_from else None,
         "elapsed_s": elapsed,
     }

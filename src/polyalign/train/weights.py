@@ -1,4 +1,4 @@
-"""Example weights of Bucket-Aware SFT (METHOD §4) and pair weights of HDPO (METHOD §6).
+"""Example weights of Bucket-Aware SFT (docs/method.md §4) and pair weights of HDPO (docs/method.md §6).
 
 Pure NumPy functions of the training-set labels: no torch, no I/O. The trainer turns the
 returned arrays into tensors (or into sampling probabilities p_i ∝ w_i for the weighted-sampler
@@ -58,7 +58,7 @@ def cap_and_renormalize(weights: np.ndarray, cap: float) -> np.ndarray:
 def backoff_units(
     bucket_ids: Sequence[Hashable], parent_ids: Sequence[Sequence[Hashable]] | None = None, min_size: int = 1
 ) -> tuple[list, np.ndarray]:
-    """(weighting unit, unit size) per example, for Bucket-SFT's back-off (METHOD §4).
+    """(weighting unit, unit size) per example, for Bucket-SFT's back-off (docs/method.md §4).
 
     A bucket with at least `min_size` examples is its own unit. An example of a smaller bucket
     backs off to its first ancestor in `parent_ids[i]` (nearest first, e.g. (language, track,
@@ -100,7 +100,7 @@ def bucket_weights(
     bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None,
     parent_ids: Sequence[Sequence[Hashable]] | None = None, min_size: int = 1,
 ) -> np.ndarray:
-    """Per-example Bucket-SFT weights w_i ∝ n_u(i)^(−τ), rescaled to mean 1 (METHOD §4), where
+    """Per-example Bucket-SFT weights w_i ∝ n_u(i)^(−τ), rescaled to mean 1 (docs/method.md §4), where
     n_u(i) is the size of example i's weighting unit (`backoff_units`: its bucket, or for a
     bucket under `min_size` the ancestor group it backs off to).
 
@@ -196,7 +196,7 @@ def pair_weights(
     use_critic: bool = True,
     use_language: bool = True,
 ) -> np.ndarray:
-    """HDPO pair weights (METHOD §6), computed over the whole set of training pairs:
+    """HDPO pair weights (docs/method.md §6), computed over the whole set of training pairs:
 
         w = clip(1 + α·g_b + β_w·max(0, s⁻ − s⁺) + γ·g_lang, w_min, w_max)
 
@@ -234,7 +234,7 @@ def pair_weights(
 
 
 def rescale_pair_weights(weights, languages: Sequence[Hashable], language_balance: bool = True) -> np.ndarray:
-    """Clipped pair weights → the weights the loss uses, with mean 1 over the pair set (METHOD §6),
+    """Clipped pair weights → the weights the loss uses, with mean 1 over the pair set (docs/method.md §6),
     so that HDPO and DPO take steps of the same size and differ only in where the mass goes.
 
     language_balance=False: w · N / Σw. language_balance=True: every language carries the same

@@ -1,9 +1,9 @@
-"""Loaders of the paper's 14 corpora (CORPORA.md), registered on import.
+"""Loaders of the paper's 14 corpora (docs/corpora.md), registered on import.
 
 Each loader is ``load(source) -> Iterator[raw record]`` (see `polyalign.records`). `source` is the
 corpus' config entry:
 
-- ``path``: for Hugging Face sources a hub id (default: the id of CORPORA.md) or a local copy of
+- ``path``: for Hugging Face sources a hub id (default: the id listed in docs/corpora.md) or a local copy of
   the repository in its real layout; for ELI5-Category, MultiWOZ 2.2 and DuReader a local
   directory holding the original files (required).
 - optional ``revision`` (hub sources), ``cache_dir`` (passed to ``datasets.load_dataset``),

@@ -39,7 +39,7 @@ def load_dailydialog(source: dict) -> Iterator[dict]:
     dialogue per line, utterances terminated by ``__eou__``.
 
     Records: every second-speaker turn t (odd index); question = utterance t-1, history = the
-    turns before it. "Non-empty history" in CORPORA.md counts the question as history (the
+    turns before it. "Non-empty history" in the corpus description (docs/corpora.md) counts the question as history (the
     authors' convention), so turn 1 is kept; its history is empty, so its track is `single`.
     Official splits; a dialogue is the split group.
     """

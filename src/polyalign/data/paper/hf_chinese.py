@@ -31,7 +31,7 @@ def load_coig_cqia(source: dict) -> Iterator[dict]:
     AND human_verified true where the column is set (the README says LLM answers were only
     verified, so a verified LLM answer is still not human-written). question = instruction,
     context = input, answer = output. Split: hash 90/5/5 on instruction + input, so one prompt
-    stays in one split. `source["subsets"]` overrides the 13 subsets of CORPORA.md.
+    stays in one split. `source["subsets"]` overrides the 13 default subsets (docs/corpora.md).
     """
     em = Emitter(COIG, source)
     for subset in source.get("subsets", COIG_SUBSETS):

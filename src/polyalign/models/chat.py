@@ -1,0 +1,78 @@
+"""Chat templates: each model family renders prompts with its own template.
+
+`install_chat_template` applies the `model.chat_template` setting (own = keep the tokenizer's;
+else a .jinja file). `fit_messages` adapts the pipeline's messages (an optional system message,
+history, the user turn) to what a template accepts: a template that rejects the system role
+(Gemma-2's raises "System role not supported") gets the system text folded into the first user
+turn, and consecutive turns of one role merged, since such templates also require strict
+user/assistant alternation. Whether a template takes a system role is found by rendering a probe
+conversation once per template string, never by the family's name.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+_PROBE = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
+
+
+def install_chat_template(tokenizer, setting: str | None):
+    """`own`/None: keep the tokenizer's template (error if it has none); else read a .jinja file."""
+    if setting in (None, "own"):
+        if not getattr(tokenizer, "chat_template", None):
+            raise ValueError("model.chat_template is 'own' but the tokenizer has no chat template; "
+                             "set model.chat_template to a .jinja file")
+        return tokenizer
+    path = Path(setting)
+    if not path.is_file():
+        raise FileNotFoundError(f"model.chat_template: {setting}: no such file")
+    tokenizer.chat_template = path.read_text(encoding="utf-8")
+    return tokenizer
+
+
+@lru_cache(maxsize=32)
+def _template_takes_system(template: str, special_tokens: tuple) -> bool:
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    try:
+        render_jinja_template(conversations=[_PROBE], chat_template=template, add_generation_prompt=True,
+                              **dict(special_tokens))
+    except Exception as e:  # jinja's TemplateError from raise_exception(...), or a template bug
+        if "system" in str(e).lower():
+            return False
+        raise
+    return True
+
+
+def supports_system_role(tokenizer) -> bool:
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        return False
+    special = tuple(sorted((k, v) for k, v in tokenizer.special_tokens_map.items() if isinstance(v, str)))
+    return _template_takes_system(template, special)
+
+
+def fold_system(messages: list[dict]) -> list[dict]:
+    """Messages without a system role: the system text opens the first user turn (a user turn is
+    inserted when the conversation starts with the assistant), and consecutive turns of one role
+    are joined, so the result alternates user/assistant and ends with the user."""
+    system = [m["content"] for m in messages if m["role"] == "system"]
+    rest = [dict(m) for m in messages if m["role"] != "system"]
+    if system:
+        prefix = "\n\n".join(system)
+        if rest and rest[0]["role"] == "user":
+            rest[0]["content"] = f"{prefix}\n\n{rest[0]['content']}"
+        else:
+            rest.insert(0, {"role": "user", "content": prefix})
+    merged: list[dict] = []
+    for m in rest:
+        if merged and merged[-1]["role"] == m["role"]:
+            merged[-1]["content"] += "\n\n" + m["content"]
+        else:
+            merged.append(m)
+    return merged
+
+
+def fit_messages(messages: list[dict], tokenizer) -> list[dict]:
+    """`messages` as the tokenizer's template accepts them (unchanged when it takes a system role)."""
+    return messages if supports_system_role(tokenizer) else fold_system(messages)

@@ -1,0 +1,146 @@
+"""The pipeline figure (the paper's Figure 2) drawn from the workflow's own rule graph.
+
+`snakemake --rulegraph` prints the rule DAG as Graphviz DOT; it is parsed here (two line shapes:
+`N[label = "rule", ...];` and `A -> B`) and laid out in layers with networkx, then drawn with
+matplotlib, so that no Graphviz binary is needed and the figure cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import networkx as nx
+import seaborn as sns
+
+from .figures import _style, font_chain, save_figure
+
+_NODE = re.compile(r'^\s*(\d+)\s*\[\s*label\s*=\s*"([^"]+)"')
+_EDGE = re.compile(r"^\s*(\d+)\s*->\s*(\d+)")
+_RULE = re.compile(r"^rule\s+(\w+)\s*:", re.MULTILINE)
+HIDDEN_RULES = frozenset({"all"})
+
+
+class RuleGraphError(ValueError):
+    pass
+
+
+def parse_rulegraph(dot: str) -> nx.DiGraph:
+    """The rule graph of `snakemake --rulegraph` output: nodes are rule names, an edge a -> b
+    means rule b consumes an output of rule a."""
+    labels, edges = {}, []
+    for line in dot.splitlines():
+        if node := _NODE.match(line):
+            labels[node.group(1)] = node.group(2)
+        elif edge := _EDGE.match(line):
+            edges.append((edge.group(1), edge.group(2)))
+    if not labels:
+        raise RuleGraphError("no rule found in the rule graph (is it `snakemake --rulegraph` output?)")
+    graph = nx.DiGraph()
+    graph.add_nodes_from(labels.values())
+    for a, b in edges:
+        if a not in labels or b not in labels:
+            raise RuleGraphError(f"edge {a} -> {b} names an undeclared node")
+        graph.add_edge(labels[a], labels[b])
+    return graph
+
+
+def rule_stages(rules_dir: str | Path) -> dict[str, str]:
+    """{rule: stage}, the stage being the rule file that defines it (data, models, ...)."""
+    stages = {}
+    for path in sorted(Path(rules_dir).glob("*.smk")):
+        for name in _RULE.findall(path.read_text(encoding="utf-8")):
+            stages[name] = path.stem
+    return stages
+
+
+def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
+    """Top-to-bottom layers (longest path from a source); inside a layer, rules ordered by the
+    mean position of their inputs (one barycentre sweep), then by name, so the layout is stable."""
+    layer = {}
+    for node in nx.topological_sort(graph):
+        layer[node] = max((layer[p] + 1 for p in graph.predecessors(node)), default=0)
+    rows: dict[int, list[str]] = {}
+    for node, k in layer.items():
+        rows.setdefault(k, []).append(node)
+    x = {}
+    positions = {}
+    for k in sorted(rows):
+
+        def key(node):
+            parents = [x[p] for p in graph.predecessors(node)]
+            return (sum(parents) / len(parents) if parents else 0.0, node)
+
+        ordered = sorted(rows[k], key=key)
+        width = len(ordered)
+        for i, node in enumerate(ordered):
+            x[node] = i - (width - 1) / 2
+            positions[node] = (x[node], -float(k))
+    return positions
+
+
+def figure_pipeline(
+    graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_path, *, cjk_font: str | None = None
+) -> None:
+    """Boxes (rules, coloured by stage) and arrows (data flow) of the rule graph, without the
+    aggregate target `all`. Only direct dependencies are drawn: an edge implied by a longer path
+    (transitive reduction) is left out, else the rules read by almost every later stage
+    (assign_buckets, pretrain_base) would cover the figure with arrows."""
+    graph = nx.transitive_reduction(graph.subgraph(n for n in graph if n not in HIDDEN_RULES))
+    pos = layered_positions(graph)
+    stage_names = sorted({stages.get(n, "other") for n in graph})
+    colors = dict(zip(stage_names, sns.color_palette("pastel", len(stage_names))))
+    n_layers = 1 + int(-min(y for _, y in pos.values()))
+    widest = max(sum(1 for _, y in pos.values() if y == -k) for k in range(n_layers))
+    chain = font_chain(cjk_font)
+    with plt.rc_context(_style(chain)):
+        fig, ax = plt.subplots(figsize=(max(8.0, 1.9 * widest), 0.75 * n_layers + 1.2), layout="constrained")
+        for a, b in graph.edges:
+            ax.annotate(
+                "",
+                xy=pos[b],
+                xytext=pos[a],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "0.55",
+                    "lw": 0.8,
+                    "shrinkA": 9,
+                    "shrinkB": 9,
+                    "connectionstyle": "arc3,rad=0.05",
+                },
+            )
+        for node, (x, y) in pos.items():
+            ax.text(
+                x,
+                y,
+                node,
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                zorder=3,
+                bbox={
+                    "boxstyle": "round,pad=0.3",
+                    "facecolor": colors[stages.get(node, "other")],
+                    "edgecolor": "0.3",
+                    "linewidth": 0.6,
+                },
+            )
+        handles = [plt.Rectangle((0, 0), 1, 1, facecolor=colors[s], edgecolor="0.3") for s in stage_names]
+        ax.legend(
+            handles,
+            [f"{s} ({s}.smk)" if s != "other" else s for s in stage_names],
+            title="stage",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            frameon=False,
+            fontsize=7,
+        )
+        xs = [x for x, _ in pos.values()]
+        ax.set(xlim=(min(xs) - 0.9, max(xs) + 0.9), ylim=(-(n_layers - 1) - 0.6, 0.6), xticks=[], yticks=[])
+        ax.set_title("Pipeline: the rules of the workflow (snakemake --rulegraph); arrow = direct data flow")
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+        ax.grid(False)
+        save_figure(fig, png_path, pdf_path, chain)

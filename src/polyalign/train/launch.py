@@ -1,0 +1,119 @@
+"""Training jobs and how their processes start.
+
+A job is a JSON-able dict {stage, inputs, config, out_dir}; `run_job` trains it in this process.
+`run_training` starts it either in process (one process, the embedded default: no extra start-up)
+or under `accelerate launch` with one process per GPU of the rule, every process running
+`python -m polyalign.train.launch <job.json>`. The launch config file (DDP by default; FSDP or
+DeepSpeed ZeRO-3 from workflow/accelerate/) sets the distributed backend; precision comes from
+the stage's TrainConfig (bf16 autocast over fp32 master weights). Without CUDA the processes
+form a gloo group on the CPU (tests). Rank 0 writes the summary; the job is checkpointed and
+resumed by the trainer exactly as in process.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+from ..io import read_json, read_jsonl, write_json
+
+log = logging.getLogger(__name__)
+
+STAGES = ("pretrain", "sft", "bucket_sft", "dpo", "hdpo")
+LAUNCHERS = ("auto", "inprocess", "accelerate")
+JOB_FILE = "launch_job.json"
+
+
+def run_job(job: dict) -> dict:
+    """Train `job` in this process (or as one rank of a launched group); returns the summary."""
+    stage, inputs, config, out_dir = job["stage"], job["inputs"], job["config"], job["out_dir"]
+    if stage == "pretrain":
+        from .sft import pretrain_base
+
+        return pretrain_base(read_jsonl(inputs["train"]), inputs["tokenizer"], config, out_dir)
+    if stage in ("sft", "bucket_sft"):
+        from .sft import train_sft
+
+        return train_sft(read_jsonl(inputs["train"]), inputs["model"], config, out_dir, stage)
+    if stage in ("dpo", "hdpo"):
+        from ..preference import train_preference
+
+        return train_preference(read_jsonl(inputs["pairs"]), inputs["model"], config, stage, out_dir,
+                                reference=inputs.get("reference"))
+    raise ValueError(f"unknown training stage {stage!r} (known: {STAGES})")
+
+
+def launch_plan(config: dict, gpus: int | None) -> tuple[str, int]:
+    """(launcher, processes) from the config's `launch:` block and the rule's gpu resource."""
+    settings = {"launcher": "auto", "accelerate_config": None, "num_processes": None, **(config.get("launch") or {})}
+    launcher = settings["launcher"]
+    if launcher not in LAUNCHERS:
+        raise ValueError(f"launch.launcher must be one of {LAUNCHERS}, got {launcher!r}")
+    nproc = int(settings["num_processes"] or max(1, int(gpus or 1)))
+    if launcher == "auto":
+        launcher = "accelerate" if nproc > 1 else "inprocess"
+    if launcher == "inprocess" and nproc > 1:
+        raise ValueError(f"launch.launcher inprocess cannot run {nproc} processes; use accelerate")
+    return launcher, nproc
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port: int) -> list[str]:
+    cmd = [sys.executable, "-m", "accelerate.commands.launch"]
+    if accelerate_config:
+        cmd += ["--config_file", str(accelerate_config)]
+    elif nproc > 1:
+        cmd += ["--multi_gpu"]  # DDP; on a machine without CUDA the trainer asks for a CPU (gloo) group
+    cmd += ["--num_processes", str(nproc), "--num_machines", "1", "--main_process_port", str(port),
+            "--mixed_precision", "no", "--dynamo_backend", "no",  # precision: the stage's TrainConfig
+            "-m", "polyalign.train.launch", str(job_file)]
+    return cmd
+
+
+def run_training(job: dict, gpus: int | None = None, threads: int | None = None, log_path=None) -> dict:
+    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote."""
+    launcher, nproc = launch_plan(job["config"], gpus)
+    if launcher == "inprocess":
+        return run_job(job)
+    out = Path(job["out_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    job_file = out / JOB_FILE
+    write_json(job_file, job)
+    cmd = accelerate_command(job_file, nproc, (job["config"].get("launch") or {}).get("accelerate_config"), free_port())
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(max(1, threads // nproc))
+    log.info("launching %d process(es): %s", nproc, " ".join(cmd))
+    sink = open(log_path, "a", encoding="utf-8") if log_path else None
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT if sink else None)
+    finally:
+        if sink:
+            sink.close()
+    if proc.returncode != 0:
+        raise RuntimeError(f"accelerate launch of {job['stage']} exited with {proc.returncode} (see {log_path or 'stderr'})")
+    job_file.unlink()
+    from .sft import SUMMARY_FILE
+
+    return read_json(out / SUMMARY_FILE)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        raise SystemExit("usage: python -m polyalign.train.launch JOB.json")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s rank" + os.environ.get("RANK", "0") + " %(message)s")
+    run_job(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+import pytest
+import yaml
+
+from polyalign.models.presets import resolve_model_block
+
+from ..conftest import REPO
+
+PAPER = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+
+
+@pytest.mark.parametrize("preset,source", [
+    ("qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B"), ("qwen2.5-3b", "Qwen/Qwen2.5-3B"),
+    ("llama-3.2-3b", "meta-llama/Llama-3.2-3B"), ("gemma-2-2b", "google/gemma-2-2b"),
+])
+def test_each_family_preset_resolves(preset, source):
+    block = resolve_model_block({**PAPER, "model": {**PAPER["model"], "preset": preset}})
+    assert block["source"] == source and block["family"] == preset
+    assert block["dtype"] == "bfloat16" and block["chat_template"] == "own"
+    assert block["max_length"] == 3072  # the model block's own key wins over the preset
+
+
+def test_path_replaces_the_source_and_block_keys_win():
+    cfg = {"model_presets": {"p": {"source": "org/m", "dtype": "bfloat16"}},
+           "model": {"preset": "p", "path": "/local/m", "dtype": "float32"}}
+    assert resolve_model_block(cfg) == {"source": "/local/m", "dtype": "float32", "family": "p"}
+
+
+def test_unknown_preset_names_the_known_ones():
+    with pytest.raises(ValueError, match="unknown preset 'x'.*'p'"):
+        resolve_model_block({"model_presets": {"p": {"source": "a/b"}}, "model": {"preset": "x"}})
+
+
+def test_no_preset_leaves_the_block_alone():
+    assert resolve_model_block({"model": {"source": "scratch", "hidden_size": 8}}) == {"source": "scratch", "hidden_size": 8}

@@ -1,0 +1,76 @@
+"""The pipeline figure's parsing of `snakemake --rulegraph` output and its layout."""
+
+import pytest
+
+from polyalign.report import figures as F
+from polyalign.report import pipeline as P
+
+DOT = """digraph snakemake_dag {
+    graph[bgcolor=white, margin=0];
+    node[shape=box, style=rounded, fontname=sans,                 fontsize=10, penwidth=2];
+    edge[penwidth=2, color=grey];
+	0[label = "all", color = "0.00 0.6 0.85", style="rounded"];
+	1[label = "fetch", color = "0.02 0.6 0.85", style="rounded"];
+	2[label = "build", color = "0.04 0.6 0.85", style="rounded"];
+	3[label = "train", color = "0.23 0.6 0.85", style="rounded"];
+	4[label = "table", color = "0.07 0.6 0.85", style="rounded"];
+	1 -> 2
+	2 -> 3
+	2 -> 4
+	3 -> 4
+	4 -> 0
+}
+"""
+
+
+def test_parse_rulegraph():
+    graph = P.parse_rulegraph(DOT)
+    assert sorted(graph.nodes) == ["all", "build", "fetch", "table", "train"]
+    assert sorted(graph.edges) == [
+        ("build", "table"),
+        ("build", "train"),
+        ("fetch", "build"),
+        ("table", "all"),
+        ("train", "table"),
+    ]
+    with pytest.raises(P.RuleGraphError, match="no rule"):
+        P.parse_rulegraph("Building DAG of jobs...")
+    with pytest.raises(P.RuleGraphError, match="9 -> 1"):
+        P.parse_rulegraph(DOT.replace("4 -> 0", "9 -> 1"))
+
+
+def test_layers_follow_the_longest_path():
+    pos = P.layered_positions(P.parse_rulegraph(DOT))
+    assert {n: y for n, (x, y) in pos.items()} == {
+        "fetch": 0,
+        "build": -1,
+        "train": -2,
+        "table": -3,
+        "all": -4,
+    }
+
+
+def test_rule_stages(tmp_path):
+    (tmp_path / "data.smk").write_text(
+        "rule fetch:\n    output:\n        'x'\n\n\nrule build:\n    input: 'x'\n"
+    )
+    (tmp_path / "models.smk").write_text("# rule in a comment: no\nrule train:\n    input: 'y'\n")
+    assert P.rule_stages(tmp_path) == {"fetch": "data", "build": "data", "train": "models"}
+
+
+def test_figure_draws_direct_edges_only_and_hides_all(monkeypatch, tmp_path):
+    figs = []
+    monkeypatch.setattr(P, "save_figure", lambda fig, png, pdf, chain: figs.append(fig))
+    P.figure_pipeline(
+        P.parse_rulegraph(DOT),
+        {"fetch": "data", "build": "data", "train": "models"},
+        tmp_path / "p.png",
+        tmp_path / "p.pdf",
+    )
+    (fig,) = figs
+    ax = fig.axes[0]
+    boxes = sorted(t.get_text() for t in ax.texts)
+    arrows = [a for a in ax.texts if a.get_text() == ""]
+    assert boxes == ["", "", "", "build", "fetch", "table", "train"]  # 3 arrows (annotations) + 4 rules
+    assert len(arrows) == 3  # build -> table is implied by build -> train -> table
+    F.plt.close(fig)

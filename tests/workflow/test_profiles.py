@@ -1,0 +1,72 @@
+"""Each profile's merged config, as the workflow itself resolves it (rule resolved_config): a
+--configfile replaces the embedded default (never merged over it), presets are applied."""
+import shutil
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ..conftest import REPO
+from ..paper_models import link_local_corpora
+
+PAPER_CORPORA = {"dolly", "eli5", "dailydialog", "ms_marco", "coqa", "squad_v2", "natural_questions", "multiwoz",
+                 "coig_cqia", "hc3_chinese", "oasst2_zh", "cmrc2018", "drcd", "dureader"}
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    work = tmp_path_factory.mktemp("profiles")
+    shutil.copytree(REPO / "workflow", work / "workflow")
+    shutil.copytree(REPO / "config", work / "config")
+    shutil.copy(REPO / "environment.yml", work / "environment.yml")
+    shutil.copy(REPO / "tests" / "smoke" / "config.yaml", work / "config" / "micro.yaml")
+    link_local_corpora(work)
+    return work
+
+
+def resolved(work, *args):
+    out = work / "results" / "config" / "resolved.yaml"
+    out.unlink(missing_ok=True)
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "results/config/resolved.yaml", *args],
+                          cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return yaml.safe_load(out.read_text())
+
+
+@pytest.mark.slow
+def test_embedded_default_profile(work):
+    cfg = resolved(work)
+    assert cfg["profile"] == "embedded"
+    assert set(cfg["corpora"]) == {"chatterbot", "chitchat"}
+    assert cfg["model"]["source"] == "scratch"
+
+
+@pytest.mark.slow
+def test_paper_profile_is_standalone_with_14_corpora_and_the_named_model(work):
+    cfg = resolved(work, "--configfile", "config/paper.yaml")
+    assert cfg["profile"] == "paper"
+    assert set(cfg["corpora"]) == PAPER_CORPORA
+    model = cfg["model"]
+    assert model["source"] == "Qwen/Qwen2.5-1.5B" and model["family"] == "qwen2.5-1.5b"
+    assert model["dtype"] == "bfloat16" and model["max_length"] == 3072
+    # nothing of the embedded scratch model leaks in
+    assert model["source"] != "scratch"  # the scratch sizes are schema defaults, unused by a hub model
+    assert cfg["sft"]["lr"] == 1e-5 and cfg["train_common"]["mixed_precision"] == "bf16"
+    assert cfg["embeddings"]["encoder"] == "intfloat/multilingual-e5-large"
+    assert cfg["evaluation"]["bootstrap"]["n_resamples"] == 1000
+
+
+@pytest.mark.slow
+def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
+    cfg = resolved(work, "--configfile", "config/paper.yaml",
+                   "--config", "model={preset: gemma-2-2b, path: /models/gemma-2-2b}")
+    assert cfg["model"]["source"] == "/models/gemma-2-2b" and cfg["model"]["family"] == "gemma-2-2b"
+    assert set(cfg["corpora"]) == PAPER_CORPORA
+
+
+@pytest.mark.slow
+def test_micro_profile_is_standalone(work):
+    cfg = resolved(work, "--configfile", "config/micro.yaml")
+    assert cfg["profile"] == "micro" and set(cfg["corpora"]) == {"chatterbot", "chitchat"}
+    assert cfg["model"]["hidden_size"] == 32

@@ -1,0 +1,22 @@
+"""Rule figure_detector_roc: ROC curves of every system against the human test answers, one
+panel per detector and language.
+
+input:   scores  the zero-shot and trained detector score JSONL files
+         test    results/corpus/test.jsonl
+output:  png, pdf  paper_figures/figure_detector_roc.{png,pdf}
+params:  systems, cjk_font
+"""
+from polyalign.detectors.scoring import DETECTOR_LABELS, DETECTORS
+from polyalign.detectors.summary import roc_curves
+from polyalign.io import read_jsonl
+from polyalign.report.detector_figures import figure_detector_roc
+from polyalign.report.published import system_label
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0]):
+    rows = [r for p in snakemake.input.scores for r in read_jsonl(p)]
+    test = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)]
+    curves = roc_curves(rows, test, snakemake.params.systems, DETECTORS)
+    labelled = {DETECTOR_LABELS[d]: {lg: {system_label(s): c for s, c in per.items()} for lg, per in langs.items()}
+                for d, langs in curves.items()}
+    figure_detector_roc(labelled, snakemake.output.png, snakemake.output.pdf, cjk_font=snakemake.params.cjk_font)

@@ -1,0 +1,13 @@
+"""Rule table4_detectors: Table 4 (AI-text detectors and the Joint score), Markdown and LaTeX.
+
+input:   summary  results/detectors/summary.json
+         trained  results/detectors/trained/report.json (held-out accuracy in the caption)
+output:  md, tex  paper_figures/table4_detectors.{md,tex}
+"""
+from polyalign.io import read_json
+from polyalign.report.table4 import write_table4
+from polyalign.workflow_io import rule_logging
+
+with rule_logging(snakemake.log[0]):
+    write_table4(read_json(snakemake.input.summary), read_json(snakemake.input.trained),
+                 snakemake.output.md, snakemake.output.tex)
