@@ -9,6 +9,7 @@ randomly initialised at the embedded config (vocab 3072, hidden 96, 3 layers); p
 responses are random token ids with the embedded lengths (prompt <= 96, response mean ~25 tokens).
 Target (issue 10): all of it adds at most 2 minutes of wall time on 2 cores to the embedded run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,14 @@ from polyalign.features.store import FeatureTable
 
 def tiny_model(seed: int) -> LlamaForCausalLM:
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=3072, hidden_size=96, num_hidden_layers=3, num_attention_heads=4,
-                      intermediate_size=256, max_position_embeddings=160)
+    cfg = LlamaConfig(
+        vocab_size=3072,
+        hidden_size=96,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        intermediate_size=256,
+        max_position_embeddings=160,
+    )
     return LlamaForCausalLM(cfg).eval().requires_grad_(False)
 
 
@@ -47,12 +54,30 @@ def bench_summary(n_prompts: int, n_systems: int, rng) -> float:
     systems = [f"s{k}" for k in range(n_systems)]
     rows = []
     for det in ("fast_detectgpt", "binoculars", "trained"):
-        for g, split, ids in [("human", "val", val), ("human", "test", test)] + [(s, "test", test) for s in systems]:
-            rows += [{"detector": det, "system": g, "split": split, "id": i, "language": lg,
-                      "score": float(rng.normal())} for i, lg in ids]
+        for g, split, ids in [("human", "val", val), ("human", "test", test)] + [
+            (s, "test", test) for s in systems
+        ]:
+            rows += [
+                {
+                    "detector": det,
+                    "system": g,
+                    "split": split,
+                    "id": i,
+                    "language": lg,
+                    "score": float(rng.normal()),
+                }
+                for i, lg in ids
+            ]
     t0 = time.perf_counter()
-    detector_summary(rows, test, val, systems, ["fast_detectgpt", "binoculars", "trained"],
-                     {s: {"en": 0.3, "zh": 0.3, "overall": 0.3} for s in systems}, n_resamples=1000)
+    detector_summary(
+        rows,
+        test,
+        val,
+        systems,
+        ["fast_detectgpt", "binoculars", "trained"],
+        {s: {"en": 0.3, "zh": 0.3, "overall": 0.3} for s in systems},
+        n_resamples=1000,
+    )
     return time.perf_counter() - t0
 
 
@@ -61,8 +86,15 @@ def bench_trained(n_prompts: int, rng) -> float:
     names = [f"f{k}" for k in range(40)]
 
     def table(shift):
-        return FeatureTable(np.array(ids), names, rng.normal(shift, 1, (n_prompts, 40)), np.ones(n_prompts, bool),
-                            np.array(["b"] * n_prompts), np.array(["en"] * n_prompts), np.zeros(n_prompts, np.int64))
+        return FeatureTable(
+            np.array(ids),
+            names,
+            rng.normal(shift, 1, (n_prompts, 40)),
+            np.ones(n_prompts, bool),
+            np.array(["b"] * n_prompts),
+            np.array(["en"] * n_prompts),
+            np.zeros(n_prompts, np.int64),
+        )
 
     t0 = time.perf_counter()
     train_detector(table(0.0), {"sft": table(0.3), "bucket_sft": table(0.3)}, ids, seed=42)
@@ -93,15 +125,21 @@ def main() -> None:
     t_summary = bench_summary(args.prompts, args.systems, rng)
     c_rest = time.process_time() - c0
     per_seed = t_zero + t_trained + t_summary
-    print(f"CPU seconds (the machine may be shared; CPU time is the load-independent figure): "
-          f"zero-shot {c_zero:.1f}, trained + summary {c_rest:.1f}, per seed {c_zero + c_rest:.1f}, "
-          f"{args.seeds} seeds {args.seeds * (c_zero + c_rest):.1f}")
+    print(
+        f"CPU seconds (the machine may be shared; CPU time is the load-independent figure): "
+        f"zero-shot {c_zero:.1f}, trained + summary {c_rest:.1f}, per seed {c_zero + c_rest:.1f}, "
+        f"{args.seeds} seeds {args.seeds * (c_zero + c_rest):.1f}"
+    )
     print(f"threads {args.threads}; per seed: {n} responses, {int(out['n_tokens'].sum())} response tokens")
-    print(f"  zero-shot (2 detectors, 2 forward passes per batch): {t_zero:6.1f} s ({n / t_zero:,.0f} responses/s)")
+    print(
+        f"  zero-shot (2 detectors, 2 forward passes per batch): {t_zero:6.1f} s ({n / t_zero:,.0f} responses/s)"
+    )
     print(f"  trained detector fit ({args.train_prompts} prompts x 3 sources):  {t_trained:6.1f} s")
     print(f"  Table 4 summary (3 detectors, 1000 paired resamples): {t_summary:6.1f} s")
-    print(f"  per seed total: {per_seed:.1f} s; {args.seeds} seeds: {args.seeds * per_seed:.1f} job-seconds, "
-          f"{args.seeds * per_seed / 2:.1f} s wall on 2 cores with the jobs side by side")
+    print(
+        f"  per seed total: {per_seed:.1f} s; {args.seeds} seeds: {args.seeds * per_seed:.1f} job-seconds, "
+        f"{args.seeds * per_seed / 2:.1f} s wall on 2 cores with the jobs side by side"
+    )
 
 
 if __name__ == "__main__":

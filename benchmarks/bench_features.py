@@ -4,19 +4,24 @@
 
 Target (docs/features.md): 10,000 responses in < 60 s on 2 CPU cores.
 """
+
 from __future__ import annotations
 
 import argparse
 import random
 import time
 
-EN_WORDS = ("the a an I you we it is was are be have do not and or but so if when what why how "
-            "question answer people think really good time know just like make see work day "
-            "world year because about would could should there their this that don't it's "
-            "Python London 2024 3.5 OK").split()
-ZH_PHRASES = ("我们 今天 天气 很好 你 知道 为什么 这个 问题 非常 有意思 我 觉得 可以 试试 "
-              "北京 大学 学生 老师 喜欢 读书 吃饭 了 吗 呢 吧 的 是 不是 没有 时候 因为 所以 "
-              "但是 如果 哈哈哈 Python 2024").split()
+EN_WORDS = (
+    "the a an I you we it is was are be have do not and or but so if when what why how "
+    "question answer people think really good time know just like make see work day "
+    "world year because about would could should there their this that don't it's "
+    "Python London 2024 3.5 OK"
+).split()
+ZH_PHRASES = (
+    "我们 今天 天气 很好 你 知道 为什么 这个 问题 非常 有意思 我 觉得 可以 试试 "
+    "北京 大学 学生 老师 喜欢 读书 吃饭 了 吗 呢 吧 的 是 不是 没有 时候 因为 所以 "
+    "但是 如果 哈哈哈 Python 2024"
+).split()
 EN_END = [". ", "? ", "! ", "... ", ".\n", "\n\n- "]
 ZH_END = ["。", "？", "！", "……", "，", "\n", "、"]
 
@@ -57,10 +62,13 @@ def main() -> None:
     matrix = extract_text_features(texts, languages)
     elapsed = time.perf_counter() - t1
     print(f"import + jieba init: {t_init:.2f} s")
-    print(f"{args.n} responses ({languages.count('en')} en, {languages.count('zh')} zh, "
-          f"{n_chars / args.n:.0f} chars on average), {len(feature_names())} features")
-    print(f"extract_text_features: {elapsed:.2f} s ({args.n / elapsed:.0f} responses/s), "
-          f"matrix {matrix.shape}")
+    print(
+        f"{args.n} responses ({languages.count('en')} en, {languages.count('zh')} zh, "
+        f"{n_chars / args.n:.0f} chars on average), {len(feature_names())} features"
+    )
+    print(
+        f"extract_text_features: {elapsed:.2f} s ({args.n / elapsed:.0f} responses/s), matrix {matrix.shape}"
+    )
 
 
 if __name__ == "__main__":

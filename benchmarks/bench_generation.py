@@ -9,6 +9,7 @@ records of bench_supervised.py when the corpus is absent.
 
     python benchmarks/bench_generation.py [--n 128] [--batch-size 64] [--threads 1] [--model DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -17,8 +18,8 @@ import time
 from pathlib import Path
 
 import torch
-
 from bench_supervised import load_data
+
 from polyalign.config import block_defaults
 from polyalign.generate import generate_ids, generate_unbatched
 from polyalign.models import build_model, build_tokenizer, load_model, model_config
@@ -34,7 +35,9 @@ def main():
     ap.add_argument("--batch-size", type=int, default=GENERATION_DEFAULTS["batch_size"])
     ap.add_argument("--max-new-tokens", type=int, default=GENERATION_DEFAULTS["max_new_tokens"])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--model", help="a trained model directory (default: the embedded architecture, random init)")
+    ap.add_argument(
+        "--model", help="a trained model directory (default: the embedded architecture, random init)"
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -44,15 +47,34 @@ def main():
     else:
         tok = build_tokenizer(model_config({}), train)
         model = build_model(model_config({}), tok).eval()
-    prompts = [encode_prompt(render_prompt(r, tok, None, "plain", None, PROMPT_DEFAULTS["max_prompt_tokens"],
-                                           PROMPT_DEFAULTS["max_history_turns"]), tok) for r in test[: args.n]]
+    prompts = [
+        encode_prompt(
+            render_prompt(
+                r,
+                tok,
+                None,
+                "plain",
+                None,
+                PROMPT_DEFAULTS["max_prompt_tokens"],
+                PROMPT_DEFAULTS["max_history_turns"],
+            ),
+            tok,
+        )
+        for r in test[: args.n]
+    ]
     # Never stop early: both paths do exactly max_new_tokens steps per prompt.
     eos = [tok.pad_token_id + 10**6]
     model.generation_config.eos_token_id = eos
-    gcfg = {**GENERATION_DEFAULTS, "do_sample": False, "batch_size": args.batch_size,
-            "max_new_tokens": args.max_new_tokens}
-    print(f"data: {source}; {len(prompts)} prompts, mean {sum(map(len, prompts)) / len(prompts):.1f} tokens; "
-          f"{sum(p.numel() for p in model.parameters()):,} parameters; {args.threads} thread(s)")
+    gcfg = {
+        **GENERATION_DEFAULTS,
+        "do_sample": False,
+        "batch_size": args.batch_size,
+        "max_new_tokens": args.max_new_tokens,
+    }
+    print(
+        f"data: {source}; {len(prompts)} prompts, mean {sum(map(len, prompts)) / len(prompts):.1f} tokens; "
+        f"{sum(p.numel() for p in model.parameters()):,} parameters; {args.threads} thread(s)"
+    )
 
     generate_ids(model, prompts[:4], [0] * 4, gcfg, tok.pad_token_id, eos)  # warm-up
     t0 = time.perf_counter()

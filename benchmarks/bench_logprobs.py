@@ -9,6 +9,7 @@ Runs on CUDA when available (`--precision bf16` uses autocast there), else on CP
     python benchmarks/bench_logprobs.py                                   # embedded-size model
     python benchmarks/bench_logprobs.py --hidden 1024 --layers 8 --vocab 32000 --batch 16 --length 512
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,8 +41,12 @@ def make_batch(batch: int, length: int, prompt_share: float, vocab: int, device,
 
 
 def full_logits_logps(model, input_ids, attention_mask, labels):
-    logits = model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False,
-                   position_ids=position_ids_from_mask(attention_mask)).logits
+    logits = model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        use_cache=False,
+        position_ids=position_ids_from_mask(attention_mask),
+    ).logits
     return -sequence_nll(logits, labels)[0]
 
 
@@ -81,24 +86,45 @@ def main() -> None:
     if device.type == "cpu":
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=args.vocab, hidden_size=args.hidden, num_hidden_layers=args.layers,
-                      num_attention_heads=args.heads, num_key_value_heads=args.heads,
-                      intermediate_size=args.intermediate, max_position_embeddings=max(512, args.length))
+    cfg = LlamaConfig(
+        vocab_size=args.vocab,
+        hidden_size=args.hidden,
+        num_hidden_layers=args.layers,
+        num_attention_heads=args.heads,
+        num_key_value_heads=args.heads,
+        intermediate_size=args.intermediate,
+        max_position_embeddings=max(512, args.length),
+    )
     model = LlamaForCausalLM(cfg).to(device).train()
     batch = make_batch(args.batch, args.length, args.prompt_share, args.vocab, device)
-    autocast = (torch.autocast(device_type=device.type, dtype=torch.bfloat16) if args.precision == "bf16"
-                else nullcontext())
+    autocast = (
+        torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+        if args.precision == "bf16"
+        else nullcontext()
+    )
     fast_s, fast = time_steps(response_logps, model, batch, args.steps, autocast, device)
     full_s, full = time_steps(full_logits_logps, model, batch, args.steps, autocast, device)
     label_share = float((batch["labels"][:, 1:] != -100).float().mean())
-    print(json.dumps({
-        "device": torch.cuda.get_device_name() if device.type == "cuda" else f"cpu ({args.threads} threads)",
-        "precision": args.precision, "params": sum(p.numel() for p in model.parameters()),
-        "batch": args.batch, "length": args.length, "label_share": round(label_share, 3),
-        "label_positions_step_s": fast_s, "full_logits_step_s": full_s, "speedup": full_s / fast_s,
-        "max_abs_logp_diff": float((fast - full).abs().max()),
-        "max_rel_logp_diff": float(((fast - full).abs() / full.abs().clamp(min=1e-6)).max()),
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "device": torch.cuda.get_device_name()
+                if device.type == "cuda"
+                else f"cpu ({args.threads} threads)",
+                "precision": args.precision,
+                "params": sum(p.numel() for p in model.parameters()),
+                "batch": args.batch,
+                "length": args.length,
+                "label_share": round(label_share, 3),
+                "label_positions_step_s": fast_s,
+                "full_logits_step_s": full_s,
+                "speedup": full_s / fast_s,
+                "max_abs_logp_diff": float((fast - full).abs().max()),
+                "max_rel_logp_diff": float(((fast - full).abs() / full.abs().clamp(min=1e-6)).max()),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

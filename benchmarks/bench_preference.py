@@ -23,6 +23,7 @@ shared with other jobs the CPU-time ratio is the meaningful one.
 
     python benchmarks/bench_preference.py [--steps 12] [--warmup 3] [--batch 8] [--threads 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,11 +73,25 @@ def build_pairs_for_bench(records, tokenizer, n_pairs: int, seed: int = 0) -> li
         if other["human_answer"] == r["human_answer"]:
             continue
         prompt = render_prompt(r, tokenizer, None, "profile", r["length_bin"], MAX_PROMPT_TOKENS, 4)
-        pairs.append({"id": r["id"], "bucket_id": r["bucket_id"], "language": r["language"], "prompt": prompt,
-                      "chosen": r["human_answer"], "rejected": other["human_answer"], "rejected_finished": True,
-                      "s_pos": float(rng.uniform(0, 0.5)), "s_neg": float(rng.uniform(0, 1.5))})
-    w = pair_weights([p["bucket_id"] for p in pairs], [p["language"] for p in pairs],
-                     [p["s_pos"] for p in pairs], [p["s_neg"] for p in pairs])
+        pairs.append(
+            {
+                "id": r["id"],
+                "bucket_id": r["bucket_id"],
+                "language": r["language"],
+                "prompt": prompt,
+                "chosen": r["human_answer"],
+                "rejected": other["human_answer"],
+                "rejected_finished": True,
+                "s_pos": float(rng.uniform(0, 0.5)),
+                "s_neg": float(rng.uniform(0, 1.5)),
+            }
+        )
+    w = pair_weights(
+        [p["bucket_id"] for p in pairs],
+        [p["language"] for p in pairs],
+        [p["s_pos"] for p in pairs],
+        [p["s_neg"] for p in pairs],
+    )
     for p, wi in zip(pairs, w):
         p["weight"] = float(wi)
     return pairs
@@ -85,12 +100,19 @@ def build_pairs_for_bench(records, tokenizer, n_pairs: int, seed: int = 0) -> li
 def build_start_model(tokenizer, out_dir: Path):
     from transformers import LlamaConfig, LlamaForCausalLM
 
-    cfg = LlamaConfig(vocab_size=len(tokenizer), hidden_size=MODEL["hidden_size"],
-                      intermediate_size=MODEL["intermediate_size"], num_hidden_layers=MODEL["num_layers"],
-                      num_attention_heads=MODEL["num_heads"], num_key_value_heads=MODEL["num_heads"],
-                      max_position_embeddings=MAX_LENGTH, tie_word_embeddings=True,
-                      bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                      pad_token_id=tokenizer.pad_token_id)
+    cfg = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=MODEL["hidden_size"],
+        intermediate_size=MODEL["intermediate_size"],
+        num_hidden_layers=MODEL["num_layers"],
+        num_attention_heads=MODEL["num_heads"],
+        num_key_value_heads=MODEL["num_heads"],
+        max_position_embeddings=MAX_LENGTH,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     torch.manual_seed(0)
     model = LlamaForCausalLM(cfg)
     save_model(model, tokenizer, out_dir)
@@ -117,20 +139,36 @@ class StepClock:
         steps = range(args.warmup + 1, args.warmup + args.steps + 1)
         wall = np.median([self.wall[s] - self.wall[s - 1] for s in steps])
         cpu = np.median([self.cpu[s] - self.cpu[s - 1] for s in steps])
-        return {"pairs_per_s": args.batch / float(wall), "step_s": float(wall),
-                "pairs_per_cpu_s": args.batch / float(cpu), "step_cpu_s": float(cpu)}
+        return {
+            "pairs_per_s": args.batch / float(wall),
+            "step_s": float(wall),
+            "pairs_per_cpu_s": args.batch / float(cpu),
+            "step_cpu_s": float(cpu),
+        }
 
 
 def run_ours(start, tokenizer, pairs, args, tmp: Path, group_by_length: bool) -> dict:
     model = load(start)
     items = tokenize_pairs(pairs, tokenizer, MAX_LENGTH)
     t0 = time.perf_counter()
-    attach_reference(items, {r["id"]: r for r in compute_reference_logps(model, items, tokenizer.pad_token_id, 32)})
+    attach_reference(
+        items, {r["id"]: r for r in compute_reference_logps(model, items, tokenizer.pad_token_id, 32)}
+    )
     ref_s = time.perf_counter() - t0
     model.train()
-    tcfg = TrainConfig(lr=1e-4, schedule="constant", micro_batch_size=args.batch, grad_accum=1,
-                       max_steps=args.warmup + args.steps + 1, log_every=1, checkpoint_every=0, seed=0,
-                       group_by_length=group_by_length, weight_decay=0.0, beta2=0.999)
+    tcfg = TrainConfig(
+        lr=1e-4,
+        schedule="constant",
+        micro_batch_size=args.batch,
+        grad_accum=1,
+        max_steps=args.warmup + args.steps + 1,
+        log_every=1,
+        checkpoint_every=0,
+        seed=0,
+        group_by_length=group_by_length,
+        weight_decay=0.0,
+        beta2=0.999,
+    )
     clock, loss = StepClock(), partial(preference_loss, **loss_settings(preference_config({}, "hdpo")))
     calls = iter(range(10**9))
 
@@ -139,11 +177,22 @@ def run_ours(start, tokenizer, pairs, args, tmp: Path, group_by_length: bool) ->
         return loss(model, batch)
 
     out = tmp / f"ours_{int(group_by_length)}"
-    train(model, tokenizer, items, partial(collate_pairs, pad_id=tokenizer.pad_token_id), timed_loss, tcfg, out,
-          progress=False)
+    train(
+        model,
+        tokenizer,
+        items,
+        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        timed_loss,
+        tcfg,
+        out,
+        progress=False,
+    )
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
-    return {**clock.rates(args), "ref_precompute_s": ref_s,
-            "last": {k: log[-1][k] for k in ("loss", "accuracy", "reward_margin")}}
+    return {
+        **clock.rates(args),
+        "ref_precompute_s": ref_s,
+        "last": {k: log[-1][k] for k in ("loss", "accuracy", "reward_margin")},
+    }
 
 
 def run_trl(start, tokenizer, pairs, args, tmp: Path, precompute: bool) -> dict:
@@ -157,19 +206,44 @@ def run_trl(start, tokenizer, pairs, args, tmp: Path, precompute: bool) -> dict:
         def on_step_end(self, a, state, control, **kw):
             clock.mark(state.global_step)
 
-    data = Dataset.from_list([{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]}
-                              for p in pairs])
-    cfg = DPOConfig(output_dir=str(tmp / f"trl_{int(precompute)}"), per_device_train_batch_size=args.batch,
-                    gradient_accumulation_steps=1, max_steps=args.warmup + args.steps, learning_rate=1e-4,
-                    lr_scheduler_type="constant", warmup_steps=0, beta=0.1, loss_type=["sigmoid"],
-                    max_length=MAX_LENGTH, logging_steps=args.warmup + args.steps, save_strategy="no",
-                    report_to=[], use_cpu=True, bf16=False, fp16=False, dataloader_num_workers=0, seed=0,
-                    precompute_ref_log_probs=precompute, precompute_ref_batch_size=32, disable_dropout=True,
-                    max_grad_norm=1.0, gradient_checkpointing=False,  # TRL defaults to True; ours does not
-                    disable_tqdm=True)
+    data = Dataset.from_list(
+        [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in pairs]
+    )
+    cfg = DPOConfig(
+        output_dir=str(tmp / f"trl_{int(precompute)}"),
+        per_device_train_batch_size=args.batch,
+        gradient_accumulation_steps=1,
+        max_steps=args.warmup + args.steps,
+        learning_rate=1e-4,
+        lr_scheduler_type="constant",
+        warmup_steps=0,
+        beta=0.1,
+        loss_type=["sigmoid"],
+        max_length=MAX_LENGTH,
+        logging_steps=args.warmup + args.steps,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=True,
+        bf16=False,
+        fp16=False,
+        dataloader_num_workers=0,
+        seed=0,
+        precompute_ref_log_probs=precompute,
+        precompute_ref_batch_size=32,
+        disable_dropout=True,
+        max_grad_norm=1.0,
+        gradient_checkpointing=False,  # TRL defaults to True; ours does not
+        disable_tqdm=True,
+    )
     t0 = time.perf_counter()
-    trainer = DPOTrainer(model=load(start), ref_model=None if precompute else load(start), args=cfg,
-                         train_dataset=data, processing_class=tokenizer, callbacks=[Marks()])
+    trainer = DPOTrainer(
+        model=load(start),
+        ref_model=None if precompute else load(start),
+        args=cfg,
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[Marks()],
+    )
     setup_s = time.perf_counter() - t0
     trainer.train()
     return {**clock.rates(args), "setup_s": setup_s}
@@ -194,9 +268,12 @@ def main():
         start = tmp / "start"
         n_params = build_start_model(tokenizer, start)
         lengths = [it.length for it in tokenize_pairs(pairs, tokenizer, MAX_LENGTH)]
-        print(f"model: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}; {len(pairs)} pairs, "
-              f"sequence length mean {np.mean(lengths):.0f} (max {max(lengths)}); batch {args.batch} pairs; "
-              f"torch threads {args.threads}; device cpu", flush=True)
+        print(
+            f"model: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}; {len(pairs)} pairs, "
+            f"sequence length mean {np.mean(lengths):.0f} (max {max(lengths)}); batch {args.batch} pairs; "
+            f"torch threads {args.threads}; device cpu",
+            flush=True,
+        )
         runs = {
             "ours (HDPO, cached ref)": lambda: run_ours(start, tokenizer, pairs, args, tmp, True),
             "ours, no length grouping": lambda: run_ours(start, tokenizer, pairs, args, tmp, False),
@@ -212,15 +289,22 @@ def main():
                 if name not in rows or r["pairs_per_s"] > rows[name]["pairs_per_s"]:
                     rows[name] = r
     base = rows["TRL DPOTrainer (default)"]
-    print(f"\n{'trainer':<32}{'pairs/s':>9}{'s/step':>8}{'vs TRL':>8}{'pairs/cpu-s':>13}{'cpu-s/step':>11}{'vs TRL':>8}")
+    print(
+        f"\n{'trainer':<32}{'pairs/s':>9}{'s/step':>8}{'vs TRL':>8}{'pairs/cpu-s':>13}{'cpu-s/step':>11}{'vs TRL':>8}"
+    )
     for name, r in rows.items():
-        print(f"{name:<32}{r['pairs_per_s']:>9.2f}{r['step_s']:>8.2f}{r['pairs_per_s'] / base['pairs_per_s']:>7.2f}x"
-              f"{r['pairs_per_cpu_s']:>13.2f}{r['step_cpu_s']:>11.2f}"
-              f"{r['pairs_per_cpu_s'] / base['pairs_per_cpu_s']:>7.2f}x")
+        print(
+            f"{name:<32}{r['pairs_per_s']:>9.2f}{r['step_s']:>8.2f}{r['pairs_per_s'] / base['pairs_per_s']:>7.2f}x"
+            f"{r['pairs_per_cpu_s']:>13.2f}{r['step_cpu_s']:>11.2f}"
+            f"{r['pairs_per_cpu_s'] / base['pairs_per_cpu_s']:>7.2f}x"
+        )
     ours = rows["ours (HDPO, cached ref)"]
-    print(f"\nratio ours / TRL default: {ours['pairs_per_s'] / base['pairs_per_s']:.2f}x wall, "
-          f"{ours['pairs_per_cpu_s'] / base['pairs_per_cpu_s']:.2f}x CPU time (target >= 1.5x); reference "
-          f"precompute (once per pair set, outside the timed window): {ours['ref_precompute_s']:.1f}s")
+    print(
+        f"\nratio ours / TRL default: {ours['pairs_per_s'] / base['pairs_per_s']:.2f}x wall, "
+        f"{ours['pairs_per_cpu_s'] / base['pairs_per_cpu_s']:.2f}x CPU time (target >= 1.5x); reference "
+        f"precompute (once per pair set, outside the timed window): {ours['ref_precompute_s']:.1f}s"
+    )
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -7,6 +7,7 @@ the installed chatterbot-corpus and chitchat-dataset packages (about 5,000 train
 
     python benchmarks/bench_supervised.py [--config config/config.yaml] [--train-prompts 5000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,23 +38,41 @@ def _record(i, dataset, language, family, situation, turns, t, conv):
     track = "multi" if history else "single"
     split_u = int(hashlib.md5(f"42:{dataset}:{conv}".encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
     return {
-        "id": f"{dataset}-{i}", "dataset": dataset,
+        "id": f"{dataset}-{i}",
+        "dataset": dataset,
         "split": "train" if split_u <= 0.8 else ("val" if split_u <= 0.9 else "test"),
-        "language": language, "track": track, "family": family, "situation": situation, "length_bin": lb,
-        "question": turns[t - 1], "context": "", "history": history, "human_answer": turns[t],
-        "bucket_id": f"{language}|{track}|{family}|{lb}", "meta": {"conversation": conv, "turn": t},
+        "language": language,
+        "track": track,
+        "family": family,
+        "situation": situation,
+        "length_bin": lb,
+        "question": turns[t - 1],
+        "context": "",
+        "history": history,
+        "human_answer": turns[t],
+        "bucket_id": f"{language}|{track}|{family}|{lb}",
+        "meta": {"conversation": conv, "turn": t},
     }
 
 
 def realistic_records(n_chitchat: int = 220, seed: int = 0) -> list[dict]:
     """chatterbot (en + zh) and a seeded subsample of chitchat conversations as records."""
-    import yaml
     import chatterbot_corpus
     import chitchat_dataset
+    import yaml
 
-    families = {"conversations": "dialogue", "greetings": "dialogue", "emotion": "dialogue", "gossip": "dialogue",
-                "humor": "dialogue", "ai": "assistant", "botprofile": "assistant", "computers": "assistant",
-                "coding": "assistant", "tech_support": "assistant"}
+    families = {
+        "conversations": "dialogue",
+        "greetings": "dialogue",
+        "emotion": "dialogue",
+        "gossip": "dialogue",
+        "humor": "dialogue",
+        "ai": "assistant",
+        "botprofile": "assistant",
+        "computers": "assistant",
+        "coding": "assistant",
+        "tech_support": "assistant",
+    }
     situations = {"dialogue": "open_chat", "assistant": "assistant_like", "qa": "qa_search"}
     records = []
     data = Path(chatterbot_corpus.__file__).parent / "data"
@@ -64,7 +83,18 @@ def realistic_records(n_chitchat: int = 220, seed: int = 0) -> list[dict]:
             for c, conv in enumerate(doc.get("conversations") or []):
                 turns = [normalize_text(str(x)) for x in conv if str(x).strip()]
                 for t in range(1, len(turns)):
-                    records.append(_record(len(records), "chatterbot", lang, family, situations[family], turns, t, f"{f.stem}{c}"))
+                    records.append(
+                        _record(
+                            len(records),
+                            "chatterbot",
+                            lang,
+                            family,
+                            situations[family],
+                            turns,
+                            t,
+                            f"{f.stem}{c}",
+                        )
+                    )
     chats = json.loads((Path(chitchat_dataset.__file__).parent / "dataset.json").read_text())
     keys = sorted(chats)
     for key in random.Random(seed).sample(keys, n_chitchat):
@@ -80,19 +110,26 @@ def load_data():
     if (corpus / "train.jsonl").exists() and (corpus / "test.jsonl").exists():
         return read_jsonl(corpus / "train.jsonl"), read_jsonl(corpus / "test.jsonl"), "results/corpus"
     records = realistic_records()
-    return [r for r in records if r["split"] == "train"], [r for r in records if r["split"] == "test"], "packages"
+    return (
+        [r for r in records if r["split"] == "train"],
+        [r for r in records if r["split"] == "test"],
+        "packages",
+    )
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config", help="YAML config (default: the embedded defaults)")
-    ap.add_argument("--train-prompts", type=int, default=None, help="train prompts sampled per SFT system (default: all)")
+    ap.add_argument(
+        "--train-prompts", type=int, default=None, help="train prompts sampled per SFT system (default: all)"
+    )
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     config = {}
     if args.config:
         import yaml
+
         config = yaml.safe_load(Path(args.config).read_text())
     train, test, source = load_data()
     print(f"data: {source}, train {len(train)}, test {len(test)}", flush=True)
@@ -103,9 +140,19 @@ def main():
         tok = build_tokenizer(config.get("model"), train)
         tok.save_pretrained(tmp / "tokenizer")
         times["tokenizer"] = (time.perf_counter() - t0, time.process_time() - c0, None)
-        for stage, fn in (("pretrain", lambda: pretrain_base(train, tmp / "tokenizer", config, tmp / "base", progress=False)),
-                          ("sft", lambda: train_sft(train, tmp / "base", config, tmp / "sft", "sft", progress=False)),
-                          ("bucket_sft", lambda: train_sft(train, tmp / "base", config, tmp / "bucket_sft", "bucket_sft", progress=False))):
+        for stage, fn in (
+            (
+                "pretrain",
+                lambda: pretrain_base(train, tmp / "tokenizer", config, tmp / "base", progress=False),
+            ),
+            ("sft", lambda: train_sft(train, tmp / "base", config, tmp / "sft", "sft", progress=False)),
+            (
+                "bucket_sft",
+                lambda: train_sft(
+                    train, tmp / "base", config, tmp / "bucket_sft", "bucket_sft", progress=False
+                ),
+            ),
+        ):
             t0, c0 = time.perf_counter(), time.process_time()
             s = fn()
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
@@ -115,22 +162,41 @@ def main():
         gcfg = generation_config(config)
         pcfg = prompt_config(config)
         sampler = LengthSampler.fit(train, seed=gcfg["seed"])
-        train_prompts = train if args.train_prompts is None else random.Random(0).sample(train, min(args.train_prompts, len(train)))
+        train_prompts = (
+            train
+            if args.train_prompts is None
+            else random.Random(0).sample(train, min(args.train_prompts, len(train)))
+        )
         for system, model_dir, records, label in (
-            ("base", "base", test, "gen base/test"), ("cot", "base", test, "gen cot/test"),
-            ("sft", "sft", test, "gen sft/test"), ("bucket_sft", "bucket_sft", test, "gen bucket_sft/test"),
-            ("sft", "sft", train_prompts, "gen sft/train"), ("bucket_sft", "bucket_sft", train_prompts, "gen bucket_sft/train"),
+            ("base", "base", test, "gen base/test"),
+            ("cot", "base", test, "gen cot/test"),
+            ("sft", "sft", test, "gen sft/test"),
+            ("bucket_sft", "bucket_sft", test, "gen bucket_sft/test"),
+            ("sft", "sft", train_prompts, "gen sft/train"),
+            ("bucket_sft", "bucket_sft", train_prompts, "gen bucket_sft/train"),
         ):
             model, tokenizer = load_model(tmp / model_dir, model_config(config.get("model")))
             t0, c0 = time.perf_counter(), time.process_time()
-            rows = generate_records(model, tokenizer, records, system, gcfg, length_sampler=sampler,
-                                    max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"],
-                                    profile_length=config.get("profile_length", "sampled"), progress=False)
+            rows = generate_records(
+                model,
+                tokenizer,
+                records,
+                system,
+                gcfg,
+                length_sampler=sampler,
+                max_prompt_tokens=pcfg["max_prompt_tokens"],
+                max_history_turns=pcfg["max_history_turns"],
+                profile_length=config.get("profile_length", "sampled"),
+                progress=False,
+            )
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
             ntok = sum(r["output_tokens"] for r in rows)
             times[label] = (dt, cpu, ntok / dt)
             eos = sum(r["finish_reason"] == "eos" for r in rows) / len(rows)
-            print(f"{label}: {dt:.1f}s, {len(rows)} rows, eos rate {eos:.2f}, e.g. {rows[0]['output'][:60]!r}", flush=True)
+            print(
+                f"{label}: {dt:.1f}s, {len(rows)} rows, eos rate {eos:.2f}, e.g. {rows[0]['output'][:60]!r}",
+                flush=True,
+            )
     total, total_cpu = time.perf_counter() - total0, time.process_time() - cpu0
     # cpu s = CPU time of this process: on a machine shared with other jobs it is closer to the
     # wall time an idle machine would take than the wall time itself.

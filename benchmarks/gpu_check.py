@@ -17,6 +17,7 @@ Targets (docs/paper_scale.md): SFT MFU >= 35 % on H200-class hardware, HDPO >= 1
     python benchmarks/gpu_check.py [--out gpu_check.json]
     python benchmarks/gpu_check.py --tiny
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,14 +41,32 @@ from polyalign.train.data import collate, make_example
 from polyalign.train.sft import sft_loss
 from polyalign.train.trainer import TrainConfig, train
 
-QWEN25_15B = {"hidden_size": 1536, "intermediate_size": 8960, "num_hidden_layers": 28, "num_attention_heads": 12,
-              "num_key_value_heads": 2, "vocab_size": 151936, "tie_word_embeddings": True,
-              "max_position_embeddings": 32768, "rope_theta": 1000000.0}
-TINY = {**QWEN25_15B, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-        "num_key_value_heads": 2, "vocab_size": 2048, "max_position_embeddings": 4096}
-WORDS = ("the of and to in is that for it as was with be by on not he this are or his from at which but have an "
-         "they you were her she there been one all we their has would when if so no will more about can said up "
-         "天 地 人 你 我 他 的 是 在 有 和 了 不 这 个 们 中 来 上 大 为 到 说 国 时 要 就 出 会 可 也 对 生 能").split()
+QWEN25_15B = {
+    "hidden_size": 1536,
+    "intermediate_size": 8960,
+    "num_hidden_layers": 28,
+    "num_attention_heads": 12,
+    "num_key_value_heads": 2,
+    "vocab_size": 151936,
+    "tie_word_embeddings": True,
+    "max_position_embeddings": 32768,
+    "rope_theta": 1000000.0,
+}
+TINY = {
+    **QWEN25_15B,
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 2048,
+    "max_position_embeddings": 4096,
+}
+WORDS = (
+    "the of and to in is that for it as was with be by on not he this are or his from at which but have an "
+    "they you were her she there been one all we their has would when if so no will more about can said up "
+    "天 地 人 你 我 他 的 是 在 有 和 了 不 这 个 们 中 来 上 大 为 到 说 国 时 要 就 出 会 可 也 对 生 能"
+).split()
 
 
 def text(rng: random.Random, n: int) -> str:
@@ -57,9 +76,12 @@ def text(rng: random.Random, n: int) -> str:
 def make_model(shape: dict, tokenizer, seed: int = 0):
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    cfg = Qwen2Config(**{**shape, "vocab_size": max(shape["vocab_size"], len(tokenizer))},
-                      bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                      pad_token_id=tokenizer.pad_token_id)
+    cfg = Qwen2Config(
+        **{**shape, "vocab_size": max(shape["vocab_size"], len(tokenizer))},
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
     cfg._attn_implementation = "sdpa"
     torch.manual_seed(seed)
     return Qwen2ForCausalLM(cfg)
@@ -81,23 +103,54 @@ def check_sft(shape, tokenizer, args, device, tmp: Path) -> dict:
         examples.append(make_example(f"r{i}", prompt, answer, tokenizer.eos_token_id, args.seq, False))
     model = make_model(shape, tokenizer)
     n_params = sum(p.numel() for p in model.parameters())
-    tcfg = TrainConfig(lr=1e-5, micro_batch_size=args.batch, max_steps=steps, log_every=1, checkpoint_every=0,
-                       mixed_precision="bf16" if device.type == "cuda" else "no", group_by_length=False)
-    train(model, tokenizer, examples, partial(collate, pad_id=tokenizer.pad_token_id, padding_side="left"), sft_loss,
-          tcfg, tmp / "sft", progress=False)
+    tcfg = TrainConfig(
+        lr=1e-5,
+        micro_batch_size=args.batch,
+        max_steps=steps,
+        log_every=1,
+        checkpoint_every=0,
+        mixed_precision="bf16" if device.type == "cuda" else "no",
+        group_by_length=False,
+    )
+    train(
+        model,
+        tokenizer,
+        examples,
+        partial(collate, pad_id=tokenizer.pad_token_id, padding_side="left"),
+        sft_loss,
+        tcfg,
+        tmp / "sft",
+        progress=False,
+    )
     rows = [json.loads(line) for line in (tmp / "sft" / "train_log.jsonl").read_text().splitlines()]
     tps = timed_rates(rows, args.warmup, "tokens_per_s")
-    return {"parameters": n_params, "tokens_per_s": tps, "mfu": 6 * n_params * tps / (args.peak_tflops * 1e12),
-            "seq": args.seq, "micro_batch": args.batch}
+    return {
+        "parameters": n_params,
+        "tokens_per_s": tps,
+        "mfu": 6 * n_params * tps / (args.peak_tflops * 1e12),
+        "seq": args.seq,
+        "micro_batch": args.batch,
+    }
 
 
 def bench_pairs(tokenizer, n: int, seq: int) -> list[dict]:
     rng = random.Random(1)
     pairs = []
     for i in range(n):
-        pairs.append({"id": f"p{i}", "bucket_id": "en|single|qa|short", "language": "en",
-                      "prompt": text(rng, seq // 2), "chosen": text(rng, seq // 4), "rejected": text(rng, seq // 4),
-                      "rejected_finished": True, "s_pos": 0.2, "s_neg": 0.8, "weight": 1.0 + (i % 3) * 0.5})
+        pairs.append(
+            {
+                "id": f"p{i}",
+                "bucket_id": "en|single|qa|short",
+                "language": "en",
+                "prompt": text(rng, seq // 2),
+                "chosen": text(rng, seq // 4),
+                "rejected": text(rng, seq // 4),
+                "rejected_finished": True,
+                "s_pos": 0.2,
+                "s_neg": 0.8,
+                "weight": 1.0 + (i % 3) * 0.5,
+            }
+        )
     return pairs
 
 
@@ -112,11 +165,26 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     bf16 = device.type == "cuda"
 
     model = make_model(shape, tokenizer).to(device)
-    attach_reference(items, {r["id"]: r for r in compute_reference_logps(
-        model, items, tokenizer.pad_token_id, args.pair_batch, "bf16" if bf16 else "no")})
+    attach_reference(
+        items,
+        {
+            r["id"]: r
+            for r in compute_reference_logps(
+                model, items, tokenizer.pad_token_id, args.pair_batch, "bf16" if bf16 else "no"
+            )
+        },
+    )
     model.train()
-    tcfg = TrainConfig(lr=5e-7, schedule="constant", micro_batch_size=args.pair_batch, max_steps=steps, log_every=1,
-                       checkpoint_every=0, mixed_precision="bf16" if bf16 else "no", group_by_length=True)
+    tcfg = TrainConfig(
+        lr=5e-7,
+        schedule="constant",
+        micro_batch_size=args.pair_batch,
+        max_steps=steps,
+        log_every=1,
+        checkpoint_every=0,
+        mixed_precision="bf16" if bf16 else "no",
+        group_by_length=True,
+    )
     marks: dict[int, float] = {}
     calls = iter(range(10**9))
     loss = partial(preference_loss, **loss_settings(preference_config({}, "hdpo")))
@@ -127,9 +195,19 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
         marks[next(calls)] = time.perf_counter()
         return loss(model, batch)
 
-    train(model, tokenizer, items, partial(collate_pairs, pad_id=tokenizer.pad_token_id), timed, tcfg, tmp / "hdpo",
-          progress=False)
-    ours = args.pair_batch / float(np.median([marks[s] - marks[s - 1] for s in range(args.warmup + 1, steps)]))
+    train(
+        model,
+        tokenizer,
+        items,
+        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        timed,
+        tcfg,
+        tmp / "hdpo",
+        progress=False,
+    )
+    ours = args.pair_batch / float(
+        np.median([marks[s] - marks[s - 1] for s in range(args.warmup + 1, steps)])
+    )
     del model
     if device.type == "cuda":
         torch.cuda.empty_cache()
@@ -143,30 +221,72 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
             trl_marks[state.global_step] = time.perf_counter()
 
     data = Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs])
-    cfg = DPOConfig(output_dir=str(tmp / "trl"), per_device_train_batch_size=args.pair_batch,
-                    gradient_accumulation_steps=1, max_steps=steps, learning_rate=5e-7, lr_scheduler_type="constant",
-                    beta=0.1, loss_type=["sigmoid"], max_length=args.seq, save_strategy="no", report_to=[],
-                    use_cpu=not bf16, bf16=bf16, dataloader_num_workers=0, seed=0, disable_dropout=True,
-                    gradient_checkpointing=False, disable_tqdm=True, logging_steps=steps)
-    trainer = DPOTrainer(model=make_model(shape, tokenizer), ref_model=make_model(shape, tokenizer), args=cfg,
-                         train_dataset=data, processing_class=tokenizer, callbacks=[Marks()])
+    cfg = DPOConfig(
+        output_dir=str(tmp / "trl"),
+        per_device_train_batch_size=args.pair_batch,
+        gradient_accumulation_steps=1,
+        max_steps=steps,
+        learning_rate=5e-7,
+        lr_scheduler_type="constant",
+        beta=0.1,
+        loss_type=["sigmoid"],
+        max_length=args.seq,
+        save_strategy="no",
+        report_to=[],
+        use_cpu=not bf16,
+        bf16=bf16,
+        dataloader_num_workers=0,
+        seed=0,
+        disable_dropout=True,
+        gradient_checkpointing=False,
+        disable_tqdm=True,
+        logging_steps=steps,
+    )
+    trainer = DPOTrainer(
+        model=make_model(shape, tokenizer),
+        ref_model=make_model(shape, tokenizer),
+        args=cfg,
+        train_dataset=data,
+        processing_class=tokenizer,
+        callbacks=[Marks()],
+    )
     trainer.train()
-    trl = args.pair_batch / float(np.median([trl_marks[s] - trl_marks[s - 1] for s in range(args.warmup + 1, steps + 1)]))
-    return {"hdpo_pairs_per_s": ours, "trl_dpo_pairs_per_s": trl, "ratio": ours / trl, "pair_batch": args.pair_batch}
+    trl = args.pair_batch / float(
+        np.median([trl_marks[s] - trl_marks[s - 1] for s in range(args.warmup + 1, steps + 1)])
+    )
+    return {
+        "hdpo_pairs_per_s": ours,
+        "trl_dpo_pairs_per_s": trl,
+        "ratio": ours / trl,
+        "pair_batch": args.pair_batch,
+    }
 
 
 def check_generation(shape, tokenizer, args, device) -> dict:
     from polyalign.generate import generate_ids
 
     rng = random.Random(2)
-    model = make_model(shape, tokenizer).to(device=device, dtype=torch.bfloat16 if device.type == "cuda" else None)
+    model = make_model(shape, tokenizer).to(
+        device=device, dtype=torch.bfloat16 if device.type == "cuda" else None
+    )
     model.eval()
-    prompts = [tokenizer(text(rng, args.seq // 4), add_special_tokens=False)["input_ids"][: args.seq // 4]
-               for _ in range(args.gen_batch * 2)]
-    gcfg = {"max_new_tokens": args.gen_tokens, "do_sample": True, "temperature": 1.0, "top_p": 1.0,
-            "batch_size": args.gen_batch, "seed": 0, "num_samples": 1}
+    prompts = [
+        tokenizer(text(rng, args.seq // 4), add_special_tokens=False)["input_ids"][: args.seq // 4]
+        for _ in range(args.gen_batch * 2)
+    ]
+    gcfg = {
+        "max_new_tokens": args.gen_tokens,
+        "do_sample": True,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "batch_size": args.gen_batch,
+        "seed": 0,
+        "num_samples": 1,
+    }
     eos = [-1]  # never stops early: every row generates max_new_tokens (random weights)
-    generate_ids(model, prompts[: args.gen_batch], list(range(args.gen_batch)), gcfg, tokenizer.pad_token_id, eos)
+    generate_ids(
+        model, prompts[: args.gen_batch], list(range(args.gen_batch)), gcfg, tokenizer.pad_token_id, eos
+    )
     if device.type == "cuda":
         torch.cuda.synchronize()
     t0 = time.perf_counter()
@@ -188,7 +308,9 @@ def main(argv=None) -> int:
     ap.add_argument("--pair-batch", type=int, default=8)
     ap.add_argument("--gen-batch", type=int, default=64)
     ap.add_argument("--gen-tokens", type=int, default=256)
-    ap.add_argument("--peak-tflops", type=float, default=989.0, help="bf16 dense peak of the GPU (H100/H200 SXM: 989)")
+    ap.add_argument(
+        "--peak-tflops", type=float, default=989.0, help="bf16 dense peak of the GPU (H100/H200 SXM: 989)"
+    )
     ap.add_argument("--skip-trl", action="store_true")
     ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
     args = ap.parse_args(argv)
@@ -203,17 +325,26 @@ def main(argv=None) -> int:
     rng = random.Random(3)
     tokenizer = train_tokenizer([text(rng, 50) for _ in range(400)], 1024, 2)
     t0 = time.perf_counter()
-    result = {"device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu", "tiny": args.tiny,
-              "torch": torch.__version__}
+    result = {
+        "device": torch.cuda.get_device_name(0) if device.type == "cuda" else "cpu",
+        "tiny": args.tiny,
+        "torch": torch.__version__,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         result["sft"] = check_sft(shape, tokenizer, args, device, tmp)
-        print(f"SFT: {result['sft']['tokens_per_s']:.0f} tokens/s, MFU {100 * result['sft']['mfu']:.1f} % "
-              f"({result['sft']['parameters'] / 1e9:.2f} B parameters)", flush=True)
+        print(
+            f"SFT: {result['sft']['tokens_per_s']:.0f} tokens/s, MFU {100 * result['sft']['mfu']:.1f} % "
+            f"({result['sft']['parameters'] / 1e9:.2f} B parameters)",
+            flush=True,
+        )
         if not args.skip_trl:
             result["hdpo"] = check_hdpo_vs_trl(shape, tokenizer, args, device, tmp)
-            print(f"HDPO: {result['hdpo']['hdpo_pairs_per_s']:.2f} pairs/s vs TRL DPOTrainer "
-                  f"{result['hdpo']['trl_dpo_pairs_per_s']:.2f} ({result['hdpo']['ratio']:.2f}x)", flush=True)
+            print(
+                f"HDPO: {result['hdpo']['hdpo_pairs_per_s']:.2f} pairs/s vs TRL DPOTrainer "
+                f"{result['hdpo']['trl_dpo_pairs_per_s']:.2f} ({result['hdpo']['ratio']:.2f}x)",
+                flush=True,
+            )
         result["generation"] = check_generation(shape, tokenizer, args, device)
         print(f"generation: {result['generation']['tokens_per_s']:.0f} tokens/s", flush=True)
     result["seconds"] = time.perf_counter() - t0

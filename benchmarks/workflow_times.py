@@ -9,6 +9,7 @@ job's duration (start/end stamps have one-second resolution, Python start-up inc
 
 Without a path, the newest log under .snakemake/log/ that ran jobs is used.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -82,16 +83,23 @@ def main() -> None:
     jobs = parse_log(path)
     summary = {"log": str(path), **summarize(jobs, args.cores)}
     if args.json:
-        json.dump({**summary, "per_job": [{"log": j["log"], "seconds": j["seconds"]} for j in jobs]},
-                  sys.stdout, indent=1)
+        json.dump(
+            {**summary, "per_job": [{"log": j["log"], "seconds": j["seconds"]} for j in jobs]},
+            sys.stdout,
+            indent=1,
+        )
         print()
         return
     print(f"log: {path}")
-    print(f"whole run: {summary['wall_s'] / 60:.1f} min ({summary['wall_s']:.0f} s), {summary['jobs']} jobs, "
-          f"{summary['job_seconds']:.0f} job-s, cores busy {100 * summary['busy_share']:.0f}% of {args.cores}")
+    print(
+        f"whole run: {summary['wall_s'] / 60:.1f} min ({summary['wall_s']:.0f} s), {summary['jobs']} jobs, "
+        f"{summary['job_seconds']:.0f} job-s, cores busy {100 * summary['busy_share']:.0f}% of {args.cores}"
+    )
     if "preference_segment_s" in summary:
-        print(f"pairs + reference log-probs + DPO + HDPO + their generations: "
-              f"{summary['preference_segment_s'] / 60:.1f} min ({summary['preference_segment_s']:.0f} s)")
+        print(
+            f"pairs + reference log-probs + DPO + HDPO + their generations: "
+            f"{summary['preference_segment_s'] / 60:.1f} min ({summary['preference_segment_s']:.0f} s)"
+        )
     print("\n  seconds  job (log)")
     for j in sorted(jobs, key=lambda j: -j["seconds"]):
         print(f"  {j['seconds']:7.0f}  {j['log'].removeprefix('results/logs/') if j['log'] else j['rule']}")

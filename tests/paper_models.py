@@ -2,6 +2,7 @@
 (Qwen2, Llama, Gemma2), each with a byte-level BPE tokenizer carrying its family's special
 tokens and chat template (tests/fixtures/chat_templates/<family>/tokenizer_config.json), saved
 with save_pretrained exactly like a downloaded model. Built at test time in a temporary folder."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,15 @@ from pathlib import Path
 
 import torch
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import (Gemma2Config, Gemma2ForCausalLM, LlamaConfig, LlamaForCausalLM,
-                          PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM)
+from transformers import (
+    Gemma2Config,
+    Gemma2ForCausalLM,
+    LlamaConfig,
+    LlamaForCausalLM,
+    PreTrainedTokenizerFast,
+    Qwen2Config,
+    Qwen2ForCausalLM,
+)
 
 TEMPLATES = Path(__file__).resolve().parent / "fixtures" / "chat_templates"
 FAMILIES = ("qwen2", "llama3", "gemma2")
@@ -32,30 +40,56 @@ def _tokenizer(family: str, vocab_size: int = 640) -> PreTrainedTokenizerFast:
     tok = Tokenizer(models.BPE(unk_token=cfg["unk_token"]))
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=1, special_tokens=special,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=1,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tok.train_from_iterator(_TEXTS * 4, trainer=trainer)
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token=cfg["bos_token"], eos_token=cfg["eos_token"], pad_token=cfg["pad_token"],
-        unk_token=cfg["unk_token"], additional_special_tokens=cfg["additional_special_tokens"],
-        chat_template=cfg["chat_template"], clean_up_tokenization_spaces=False,
+        tokenizer_object=tok,
+        bos_token=cfg["bos_token"],
+        eos_token=cfg["eos_token"],
+        pad_token=cfg["pad_token"],
+        unk_token=cfg["unk_token"],
+        additional_special_tokens=cfg["additional_special_tokens"],
+        chat_template=cfg["chat_template"],
+        clean_up_tokenization_spaces=False,
     )
 
 
 def _config(family: str, tokenizer, hidden: int, layers: int):
-    ids = {"vocab_size": len(tokenizer), "eos_token_id": tokenizer.eos_token_id, "bos_token_id": tokenizer.bos_token_id,
-           "pad_token_id": tokenizer.pad_token_id}
-    common = {"hidden_size": hidden, "intermediate_size": 2 * hidden, "num_hidden_layers": layers,
-              "num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 4096,
-              "tie_word_embeddings": True, **ids}
+    ids = {
+        "vocab_size": len(tokenizer),
+        "eos_token_id": tokenizer.eos_token_id,
+        "bos_token_id": tokenizer.bos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+    }
+    common = {
+        "hidden_size": hidden,
+        "intermediate_size": 2 * hidden,
+        "num_hidden_layers": layers,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "max_position_embeddings": 4096,
+        "tie_word_embeddings": True,
+        **ids,
+    }
     if family == "qwen2":
         return Qwen2ForCausalLM, Qwen2Config(**common)
     if family == "llama3":
         return LlamaForCausalLM, LlamaConfig(**common, rope_theta=500000.0)
     if family == "gemma2":
-        return Gemma2ForCausalLM, Gemma2Config(**common, head_dim=hidden // 4, query_pre_attn_scalar=hidden // 4,
-                                               sliding_window=64, attn_logit_softcapping=50.0,
-                                               final_logit_softcapping=30.0)
+        return Gemma2ForCausalLM, Gemma2Config(
+            **common,
+            head_dim=hidden // 4,
+            query_pre_attn_scalar=hidden // 4,
+            sliding_window=64,
+            attn_logit_softcapping=50.0,
+            final_logit_softcapping=30.0,
+        )
     raise ValueError(f"unknown family {family!r} (known: {FAMILIES})")
 
 
@@ -72,8 +106,11 @@ def build_tiny_checkpoint(family: str, out_dir, hidden: int = 32, layers: int = 
 
 
 # config/paper.yaml's local-copy corpora (not loadable from the hub) -> their test fixtures
-LOCAL_CORPORA = {"data/paper/eli5_category": "eli5", "data/paper/multiwoz/data/MultiWOZ_2.2": "multiwoz",
-                 "data/paper/dureader": "dureader"}
+LOCAL_CORPORA = {
+    "data/paper/eli5_category": "eli5",
+    "data/paper/multiwoz/data/MultiWOZ_2.2": "multiwoz",
+    "data/paper/dureader": "dureader",
+}
 
 
 def link_local_corpora(work: Path) -> None:

@@ -1,5 +1,6 @@
 """Bounds and cross-field checks of the config, one test per violation class: each is rejected
 before any job runs, with a message naming the key and the constraint it breaks."""
+
 import shutil
 import subprocess
 import sys
@@ -85,7 +86,9 @@ def test_split_weights_summing_to_one_pass():
 
 def test_heads_must_divide_hidden_size():
     config = set_key(embedded(), "model.num_heads", 5)
-    assert "model.num_heads: must divide model.hidden_size, got 5 heads for hidden size 96" in rejected(config)
+    assert "model.num_heads: must divide model.hidden_size, got 5 heads for hidden size 96" in rejected(
+        config
+    )
     config = set_key(embedded(), "model.num_kv_heads", 3)
     assert "model.num_kv_heads: must divide model.num_heads, got 3 for 4 heads" in rejected(config)
 
@@ -94,8 +97,10 @@ def test_scratch_positions_must_hold_the_cot_generation():
     # embedded: 96 prompt + 80 new + 64 CoT extra = 240 <= 256
     resolve_config(embedded())
     config = set_key(embedded(), "generation.cot_extra_tokens", 100)
-    assert ("model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
-            "generation.cot_extra_tokens = 276, got 256") in rejected(config)
+    assert (
+        "model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
+        "generation.cot_extra_tokens = 276, got 256"
+    ) in rejected(config)
 
 
 def test_hub_models_skip_the_scratch_shape_check():
@@ -173,17 +178,25 @@ def copy_workflow(tmp_path):
 
 
 def dry_run(workdir, *args):
-    return subprocess.run([sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args], cwd=workdir,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("bad,expected", [
-    ({"figures": {"tnse": {}}}, "figures.tnse: unknown key"),
-    ({"evaluation": {"bootstrap": {"n_resample": 5}}}, "evaluation.bootstrap.n_resample: unknown key"),
-    ({"train_common": {"max_grad_norm": -1}}, "train_common.max_grad_norm: -1"),
-    ({"length_thresholds": [40, 25, 10]}, "length_thresholds: must be strictly increasing"),
-])
+@pytest.mark.parametrize(
+    "bad,expected",
+    [
+        ({"figures": {"tnse": {}}}, "figures.tnse: unknown key"),
+        ({"evaluation": {"bootstrap": {"n_resample": 5}}}, "evaluation.bootstrap.n_resample: unknown key"),
+        ({"train_common": {"max_grad_norm": -1}}, "train_common.max_grad_norm: -1"),
+        ({"length_thresholds": [40, 25, 10]}, "length_thresholds: must be strictly increasing"),
+    ],
+)
 def test_dry_run_fails_before_any_job(tmp_path, bad, expected):
     workdir = copy_workflow(tmp_path)
     (workdir / "bad.yaml").write_text(yaml.safe_dump(bad))

@@ -1,12 +1,20 @@
 """The one configuration layer: every shipped profile resolves, every block is closed, every key
 is described and carries its default, and the library's typed settings agree with the schema."""
+
 import copy
 import dataclasses
 
 import pytest
 import yaml
 
-from polyalign.config import ConfigError, block_defaults, fill_defaults, load_schema, resolve_config, validate_schema
+from polyalign.config import (
+    ConfigError,
+    block_defaults,
+    fill_defaults,
+    load_schema,
+    resolve_config,
+    validate_schema,
+)
 from polyalign.config.schema import resolve_ref
 
 from .conftest import REPO
@@ -43,7 +51,11 @@ def deep_merge(base, top):
     """Snakemake's merge of a --configfile over the Snakefile's configfile (nested dicts merged)."""
     out = copy.deepcopy(base)
     for key, value in top.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        out[key] = (
+            deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
@@ -51,7 +63,9 @@ def test_micro_profile_merged_over_the_embedded_one_resolves():
     merged = deep_merge(load("config/config.yaml"), load("tests/smoke/config.yaml"))
     resolved = resolve_config(merged)
     assert resolved["profile"] == "micro" and resolved["model"]["hidden_size"] == 32
-    assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 1000  # the micro profile also resamples every metric 1000 times
+    assert (
+        resolved["evaluation"]["bootstrap"]["n_resamples"] == 1000
+    )  # the micro profile also resamples every metric 1000 times
 
 
 def test_resolving_twice_changes_nothing():
@@ -69,18 +83,21 @@ def test_explicit_values_win_over_defaults():
     assert resolved["evaluation"]["bootstrap"]["seed"] == 42  # default next to the explicit key
 
 
-@pytest.mark.parametrize("path", [
-    ("figures", "tnse"),
-    ("evaluation", "bootstrap", "n_resample"),
-    ("evaluation", "mauve", "kmeans_redo"),
-    ("bucket_sft", "tua"),
-    ("replication", "published_modle"),
-    ("figures", "tsne", "perplexty"),
-    ("dpo", "pair_weights", "alpah"),
-    ("corpora", "chatterbot", "languges"),
-    ("model", "hiden_size"),
-    ("trian_common",),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ("figures", "tnse"),
+        ("evaluation", "bootstrap", "n_resample"),
+        ("evaluation", "mauve", "kmeans_redo"),
+        ("bucket_sft", "tua"),
+        ("replication", "published_modle"),
+        ("figures", "tsne", "perplexty"),
+        ("dpo", "pair_weights", "alpah"),
+        ("corpora", "chatterbot", "languges"),
+        ("model", "hiden_size"),
+        ("trian_common",),
+    ],
+)
 def test_misspelt_key_at_any_depth_is_rejected_naming_it(path):
     config = load("config/config.yaml")
     node = config
@@ -102,8 +119,12 @@ def walk(node, schema, path="config"):
 
 
 # Maps keyed by names the user chooses (corpora, judges) and free-form keyword arguments.
-OPEN_MAPS = ("config.corpora", "config.judge.models", "config.judge.models.*.chat_template_kwargs",
-             "config.model_presets")
+OPEN_MAPS = (
+    "config.corpora",
+    "config.judge.models",
+    "config.judge.models.*.chat_template_kwargs",
+    "config.model_presets",
+)
 
 
 def test_every_block_is_closed_and_every_key_described():
@@ -117,9 +138,17 @@ def test_every_block_is_closed_and_every_key_described():
 # Blocks whose keys override another block on purpose carry no default for the inherited keys;
 # corpus entries are passed to their loader, which documents its own choices; model presets are
 # user-named maps whose keys are all given where they are written.
-OVERRIDE_BLOCKS = ("config.pretrain.", "config.sft.", "config.bucket_sft.", "config.preference.",
-                   "config.dpo.", "config.hdpo.", "config.corpora.", "config.judge.models.",
-                   "config.model_presets.")
+OVERRIDE_BLOCKS = (
+    "config.pretrain.",
+    "config.sft.",
+    "config.bucket_sft.",
+    "config.preference.",
+    "config.dpo.",
+    "config.hdpo.",
+    "config.corpora.",
+    "config.judge.models.",
+    "config.model_presets.",
+)
 
 
 def test_every_key_outside_override_blocks_has_a_default():
@@ -134,7 +163,12 @@ def test_override_blocks_default_only_their_own_keys():
     assert block_defaults("pretrain") == {"lr": 5.0e-3, "epochs": 2}
     assert block_defaults("sft") == {"lr": 2.0e-3, "epochs": 1}
     assert block_defaults("hdpo") == {}
-    assert block_defaults("dpo") == {"lam": 0.0, "gamma_sft": 0.0, "critic": False, "pair_weights": {"enabled": False}}
+    assert block_defaults("dpo") == {
+        "lam": 0.0,
+        "gamma_sft": 0.0,
+        "critic": False,
+        "pair_weights": {"enabled": False},
+    }
 
 
 def typed_settings():
@@ -143,16 +177,22 @@ def typed_settings():
     from polyalign.metrics.mauve_metrics import MauveSettings
     from polyalign.train.trainer import TrainConfig
 
-    return [(TrainConfig, ("train_common",)), (CriticSettings, ("critic",)),
-            (BootstrapSettings, ("evaluation", "bootstrap")), (DiversitySettings, ("evaluation", "diversity")),
-            (MauveSettings, ("evaluation", "mauve"))]
+    return [
+        (TrainConfig, ("train_common",)),
+        (CriticSettings, ("critic",)),
+        (BootstrapSettings, ("evaluation", "bootstrap")),
+        (DiversitySettings, ("evaluation", "diversity")),
+        (MauveSettings, ("evaluation", "mauve")),
+    ]
 
 
 @pytest.mark.parametrize("index", range(5))
 def test_typed_settings_mirror_the_schema(index):
     cls, block = typed_settings()[index]
     defaults = block_defaults(*block)
-    names = {f.name for f in dataclasses.fields(cls)} - {"min_size"}  # MauveSettings.min_size = evaluation.min_bucket_size
+    names = {f.name for f in dataclasses.fields(cls)} - {
+        "min_size"
+    }  # MauveSettings.min_size = evaluation.min_bucket_size
     assert names == set(defaults)
     instance = cls()
     for name in names:

@@ -1,5 +1,6 @@
 """The critic: pure losses by hand, learning on synthetic data with a tiny random Llama
 encoder, the collapse check, and the bundle round trip."""
+
 import json
 import random
 
@@ -7,9 +8,18 @@ import numpy as np
 import pytest
 import torch
 
-from polyalign.critic import (CriticCollapsed, CriticSettings, UnknownBucketError,
-                              critic_loss, critic_metrics, encode_responses, heldout_mask,
-                              load_critic, prompt_pairs, ranking_hinge, train_critic)
+from polyalign.critic import (
+    CriticCollapsed,
+    UnknownBucketError,
+    critic_loss,
+    critic_metrics,
+    encode_responses,
+    heldout_mask,
+    load_critic,
+    prompt_pairs,
+    ranking_hinge,
+    train_critic,
+)
 from polyalign.io import InputError
 
 from .conftest import build_tiny_llama, build_tiny_tokenizer
@@ -40,8 +50,7 @@ def synthetic_rows(n_prompts=150, seed=0, with_model=True, constant=None):
     rows = []
 
     def answer(p_formal):
-        words = [rng.choice(FORMAL if rng.random() < p_formal else CASUAL)
-                 for _ in range(rng.randint(3, 9))]
+        words = [rng.choice(FORMAL if rng.random() < p_formal else CASUAL) for _ in range(rng.randint(3, 9))]
         share = sum(w in FORMAL for w in words) / len(words)
         return " ".join(words), share
 
@@ -51,8 +60,9 @@ def synthetic_rows(n_prompts=150, seed=0, with_model=True, constant=None):
         for source, p in sides:
             text, share = answer(p)
             target = constant if constant is not None else 3.0 * share
-            rows.append({"id": f"p{i}", "bucket_id": bucket, "text": text, "source": source,
-                         "target": target})
+            rows.append(
+                {"id": f"p{i}", "bucket_id": bucket, "text": text, "source": source, "target": target}
+            )
     return rows
 
 
@@ -77,13 +87,18 @@ def test_critic_loss_by_hand():
 
 
 def test_pairs_split_and_metrics():
-    h, m = prompt_pairs(["a", "a", "a", "b", "c", "c"], ["human", "model", "model", "human",
-                                                          "model", "human"])
+    h, m = prompt_pairs(
+        ["a", "a", "a", "b", "c", "c"], ["human", "model", "model", "human", "model", "human"]
+    )
     assert list(zip(h, m)) == [(0, 1), (0, 2), (5, 4)]
     mask = heldout_mask([f"p{i}" for i in range(1000)] * 2, 0.2, seed=0)
     assert 150 < mask[:1000].sum() < 250 and (mask[:1000] == mask[1000:]).all()
-    metrics = critic_metrics(np.array([0.0, 1.0, 1.0, 0.0]), np.array([0.0, 2.0, 1.0, 1.0]),
-                             ["a", "a", "b", "b"], ["human", "model", "human", "model"])
+    metrics = critic_metrics(
+        np.array([0.0, 1.0, 1.0, 0.0]),
+        np.array([0.0, 2.0, 1.0, 1.0]),
+        ["a", "a", "b", "b"],
+        ["human", "model", "human", "model"],
+    )
     # scores: a right (1 > 0) -> 1, b wrong (0 < 1) -> 0; targets: a right -> 1, b tie -> 0.5
     assert metrics["ranking_accuracy"] == 0.5 and metrics["target_ranking_accuracy"] == 0.75
     assert metrics["mae"] == pytest.approx((0 + 1 + 0 + 1) / 4) and metrics["n_pairs"] == 2
@@ -107,8 +122,7 @@ def test_encoder_pools_response_tokens_padding_invariant(encoder):
 def test_critic_learns_and_bundle_round_trips(encoder, tmp_path):
     path, model, tokenizer = encoder
     rows = synthetic_rows()
-    config = train_critic(rows, tmp_path / "critic", encoder_path=path,
-                          settings={"epochs": 60, "seed": 1})
+    config = train_critic(rows, tmp_path / "critic", encoder_path=path, settings={"epochs": 60, "seed": 1})
     held = config["metrics"]["heldout"]
     assert held["n_pairs"] >= 15
     assert held["ranking_accuracy"] > 0.8 and held["spearman"] > 0.5
@@ -116,14 +130,17 @@ def test_critic_learns_and_bundle_round_trips(encoder, tmp_path):
     saved = json.loads((tmp_path / "critic" / "config.json").read_text())
     assert saved["encoder_path"] == path and saved["training"]["bucket_dim"] == 64
     assert json.loads((tmp_path / "critic" / "buckets.json").read_text())["buckets"] == [
-        "en|single|qa|short", "zh|multi|dialogue|short"]
+        "en|single|qa|short",
+        "zh|multi|dialogue|short",
+    ]
 
     critic = load_critic(tmp_path / "critic")  # encoder loaded from the saved path
     texts = [r["text"] for r in rows[:6]]
     buckets = [r["bucket_id"] for r in rows[:6]]
     scores = critic.score(texts, buckets, batch_size=4)
     again = load_critic(tmp_path / "critic", model=model, tokenizer=tokenizer).score(
-        texts, buckets, batch_size=1)
+        texts, buckets, batch_size=1
+    )
     np.testing.assert_allclose(scores, again, rtol=1e-5, atol=1e-6)
     assert scores.dtype == np.float64 and scores.shape == (6,)
     with pytest.raises(UnknownBucketError, match="en\\|new"):
@@ -135,8 +152,14 @@ def test_critic_learns_and_bundle_round_trips(encoder, tmp_path):
 def test_prompt_conditioned_critic_needs_prompts(encoder, tmp_path):
     path, model, tokenizer = encoder
     rows = [dict(r, prompt=f"question {r['id']}") for r in synthetic_rows(n_prompts=40)]
-    config = train_critic(rows, tmp_path / "critic", encoder_path=path, model=model,
-                          tokenizer=tokenizer, settings={"conditioning": "prompt", "epochs": 5})
+    config = train_critic(
+        rows,
+        tmp_path / "critic",
+        encoder_path=path,
+        model=model,
+        tokenizer=tokenizer,
+        settings={"conditioning": "prompt", "epochs": 5},
+    )
     assert config["training"]["conditioning"] == "prompt"
     critic = load_critic(tmp_path / "critic", model=model, tokenizer=tokenizer)
     assert critic.needs_prompts
@@ -149,8 +172,14 @@ def test_collapse_on_constant_targets_fails_loudly_and_writes_nothing(encoder, t
     path, model, tokenizer = encoder
     rows = synthetic_rows(n_prompts=80, with_model=False, constant=0.0)
     with pytest.raises(CriticCollapsed, match="collapsed") as info:
-        train_critic(rows, tmp_path / "critic", encoder_path=path, model=model,
-                     tokenizer=tokenizer, settings={"epochs": 60})
+        train_critic(
+            rows,
+            tmp_path / "critic",
+            encoder_path=path,
+            model=model,
+            tokenizer=tokenizer,
+            settings={"epochs": 60},
+        )
     assert info.value.metrics["heldout"]["score_std"] < 0.01
     assert not (tmp_path / "critic").exists()
 
@@ -158,12 +187,20 @@ def test_collapse_on_constant_targets_fails_loudly_and_writes_nothing(encoder, t
 def test_bad_rows_are_rejected(encoder, tmp_path):
     path, model, tokenizer = encoder
     good = synthetic_rows(n_prompts=4)
-    for bad, match in [({"source": "bot"}, "source"), ({"target": float("nan")}, "target"),
-                       ({"text": "  "}, "empty text")]:
+    for bad, match in [
+        ({"source": "bot"}, "source"),
+        ({"target": float("nan")}, "target"),
+        ({"text": "  "}, "empty text"),
+    ]:
         rows = [dict(good[0], **bad)] + good[1:]
         with pytest.raises(InputError, match=match):
-            train_critic(rows, tmp_path / "c", encoder_path=path, model=model,
-                         tokenizer=tokenizer)
+            train_critic(rows, tmp_path / "c", encoder_path=path, model=model, tokenizer=tokenizer)
     with pytest.raises(InputError, match="prompt"):
-        train_critic(good, tmp_path / "c", encoder_path=path, model=model, tokenizer=tokenizer,
-                     settings={"conditioning": "prompt"})
+        train_critic(
+            good,
+            tmp_path / "c",
+            encoder_path=path,
+            model=model,
+            tokenizer=tokenizer,
+            settings={"conditioning": "prompt"},
+        )

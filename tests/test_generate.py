@@ -15,11 +15,19 @@ from polyalign.generate import (
 from polyalign.models import save_model
 from polyalign.models.tokenizer_report import answer_token_lengths, check_max_new_tokens
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
-
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
-GREEDY = {"max_new_tokens": 10, "do_sample": False, "temperature": 1.0, "top_p": 1.0, "batch_size": 8, "seed": 0,
-          "num_samples": 1, "cot_extra_tokens": 5, "length_check_quantile": None}
+GREEDY = {
+    "max_new_tokens": 10,
+    "do_sample": False,
+    "temperature": 1.0,
+    "top_p": 1.0,
+    "batch_size": 8,
+    "seed": 0,
+    "num_samples": 1,
+    "cot_extra_tokens": 5,
+    "length_check_quantile": None,
+}
 SAMPLE = {**GREEDY, "do_sample": True, "temperature": 1.0, "top_p": 0.9}
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -39,7 +47,7 @@ def test_batched_equals_unbatched_greedy(micro):
     batched = generate_ids(model, prompts, [0] * len(prompts), GREEDY, tok.pad_token_id, [tok.eos_token_id])
     single = generate_unbatched(model, tok, prompts, GREEDY)
     for (ids, reason), ref in zip(batched, single):
-        expect = ref[:ref.index(tok.eos_token_id)] if tok.eos_token_id in ref else ref
+        expect = ref[: ref.index(tok.eos_token_id)] if tok.eos_token_id in ref else ref
         assert ids == expect
         assert reason == ("eos" if tok.eos_token_id in ref else "length")
 
@@ -49,18 +57,24 @@ def test_sampling_is_seeded_per_row_not_per_batch(micro):
     rows_a = generate_records(model, tok, micro_records(), "sft", SAMPLE, progress=False, **PROMPT)
     rows_b = generate_records(model, tok, micro_records(), "sft", SAMPLE, progress=False, **PROMPT)
     assert rows_a == rows_b
-    one = generate_records(model, tok, micro_records()[::-1], "sft", {**SAMPLE, "batch_size": 1}, progress=False,
-                           **PROMPT)
+    one = generate_records(
+        model, tok, micro_records()[::-1], "sft", {**SAMPLE, "batch_size": 1}, progress=False, **PROMPT
+    )
     assert [r["output"] for r in one[::-1]] == [r["output"] for r in rows_a]
-    other_seed = generate_records(model, tok, micro_records(), "sft", {**SAMPLE, "seed": 1}, progress=False, **PROMPT)
+    other_seed = generate_records(
+        model, tok, micro_records(), "sft", {**SAMPLE, "seed": 1}, progress=False, **PROMPT
+    )
     assert [r["output"] for r in other_seed] != [r["output"] for r in rows_a]
 
 
 def test_num_samples(micro):
     model, tok = micro
-    rows = generate_records(model, tok, micro_records()[:3], "sft", {**SAMPLE, "num_samples": 3}, progress=False,
-                            **PROMPT)
-    assert [(r["id"], r["sample"]) for r in rows] == [(r["id"], j) for r in micro_records()[:3] for j in range(3)]
+    rows = generate_records(
+        model, tok, micro_records()[:3], "sft", {**SAMPLE, "num_samples": 3}, progress=False, **PROMPT
+    )
+    assert [(r["id"], r["sample"]) for r in rows] == [
+        (r["id"], j) for r in micro_records()[:3] for j in range(3)
+    ]
     assert len({r["output"] for r in rows[:3]}) > 1
 
 
@@ -95,7 +109,9 @@ def test_sampler_inverse_cdf_with_known_uniform(monkeypatch):
 
     # u = 0.5 of the nucleus mass {0: .644, 1: .237} = .440 → token 0; u = 0.9 → .793 → token 1
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0], [2.0, 1.0, 0.0, -1.0]])
-    monkeypatch.setattr(gen, "counter_uniform", lambda seeds, step, n: torch.tensor([[0.5], [0.9]], dtype=torch.float64))
+    monkeypatch.setattr(
+        gen, "counter_uniform", lambda seeds, step, n: torch.tensor([[0.5], [0.9]], dtype=torch.float64)
+    )
     out = SeededTopPSampler([7, 8], temperature=1.0, top_p=0.7)(None, logits)
     assert out.argmax(-1).tolist() == [0, 1]
     assert torch.isinf(out).sum() == 6 and (out == 0).sum() == 2
@@ -108,7 +124,7 @@ def test_counter_uniform_is_a_function_of_seed_step_and_column():
     assert not torch.equal(a, counter_uniform(torch.tensor([1, 2]), 1, 10))
     u = counter_uniform(torch.arange(200), 3, 1000)
     assert 0 < u.min() and u.max() < 1
-    assert abs(u.mean().item() - 0.5) < 0.005 and abs(u.std().item() - 12 ** -0.5) < 0.005
+    assert abs(u.mean().item() - 0.5) < 0.005 and abs(u.std().item() - 12**-0.5) < 0.005
 
 
 def test_flat_rows_draw_from_the_whole_nucleus():
@@ -148,7 +164,7 @@ def test_left_padding_order_and_finish_reasons():
     model = ScriptedModel({(1, 5): [10, eos], (1, 5, 6, 7): [11, 12, 13], (1, 8, 9): [14, eos]})
     out = generate_ids(model, prompts, [0, 0, 0], {**GREEDY, "max_new_tokens": 3}, pad_id=0, eos_ids=[eos])
     assert out == [([10], "eos"), ([11, 12, 13], "length"), ([14], "eos")]
-    (ids, mask), = model.calls  # one batch, longest first, padded on the left
+    ((ids, mask),) = model.calls  # one batch, longest first, padded on the left
     assert ids.tolist() == [[1, 5, 6, 7], [0, 1, 8, 9], [0, 0, 1, 5]]
     assert mask.tolist() == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]]
 
@@ -163,8 +179,14 @@ def _full_sort_threshold(probs, top_p):
 def test_partial_sort_nucleus_equals_the_full_sort_bit_for_bit(top_p):
     g = torch.Generator().manual_seed(0)
     # peaked rows (small nucleus), flat rows (nucleus beyond the candidates: full-sort fallback), ties
-    logits = torch.cat([torch.randn(40, 3000, generator=g) * 4, torch.randn(20, 3000, generator=g) * 0.1,
-                        torch.zeros(4, 3000), torch.randn(4, 3000, generator=g).round()])
+    logits = torch.cat(
+        [
+            torch.randn(40, 3000, generator=g) * 4,
+            torch.randn(20, 3000, generator=g) * 0.1,
+            torch.zeros(4, 3000),
+            torch.randn(4, 3000, generator=g).round(),
+        ]
+    )
     probs = torch.softmax(logits / 0.8, dim=-1)
     for candidates in (8, 256, 5000):
         got = nucleus_threshold(probs, top_p, candidates)
@@ -177,7 +199,9 @@ def test_cot_answer_extraction(monkeypatch):
     ids = tok(text, add_special_tokens=False)["input_ids"]
     monkeypatch.setattr("polyalign.generate.generate_ids", lambda m, p, *a, **k: [(ids, "eos")] * len(p))
     model = micro_model(tok)
-    (row,) = generate_records(model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110)
+    (row,) = generate_records(
+        model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110
+    )
     assert row["output"] == text and row["answer"] == "Pretty good." and row["answer_found"]
     assert "Answer:" in row["prompt"] and row["style"] == "cot"
 
@@ -188,32 +212,73 @@ def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monk
 
     def fake(model, prompts, seeds, gcfg, *a, **k):
         budgets.append(gcfg["max_new_tokens"])
-        return [(tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")] * len(prompts)
+        return [
+            (tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")
+        ] * len(prompts)
 
     monkeypatch.setattr("polyalign.generate.generate_ids", fake)
     model = micro_model(tok)
-    (cot,) = generate_records(model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110)
-    (sft,) = generate_records(model, tok, micro_records()[:1], "sft", GREEDY, progress=False, max_prompt_tokens=110)
-    assert budgets == [10 + 5, 10]  # CoT: max_new_tokens + cot_extra_tokens; every other system: max_new_tokens
-    assert cot["answer"] == "" and not cot["answer_found"] and cot["output"] == "Let me think about the weather"
+    (cot,) = generate_records(
+        model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110
+    )
+    (sft,) = generate_records(
+        model, tok, micro_records()[:1], "sft", GREEDY, progress=False, max_prompt_tokens=110
+    )
+    assert budgets == [
+        10 + 5,
+        10,
+    ]  # CoT: max_new_tokens + cot_extra_tokens; every other system: max_new_tokens
+    assert (
+        cot["answer"] == "" and not cot["answer_found"] and cot["output"] == "Let me think about the weather"
+    )
     assert sft["answer"] == sft["output"] and sft["answer_found"]
     with pytest.raises(ValueError, match="positions"):  # 110 + 15 > 120 positions
-        generate_records(micro_model(tok, max_length=120), tok, micro_records()[:1], "cot", GREEDY, progress=False,
-                         max_prompt_tokens=110)
+        generate_records(
+            micro_model(tok, max_length=120),
+            tok,
+            micro_records()[:1],
+            "cot",
+            GREEDY,
+            progress=False,
+            max_prompt_tokens=110,
+        )
 
 
 def test_generate_file_jsonl(tmp_path, micro):
     model, tok = micro
     save_model(model, tok, tmp_path / "m")
     records = micro_records()
-    config = {"model": {"max_length": 128}, "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
-              "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None}}
-    summary = generate_file(tmp_path / "m", records[:5], "bucket_sft", config, tmp_path / "g.jsonl",
-                            train_records=records, progress=False)
+    config = {
+        "model": {"max_length": 128},
+        "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
+        "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None},
+    }
+    summary = generate_file(
+        tmp_path / "m",
+        records[:5],
+        "bucket_sft",
+        config,
+        tmp_path / "g.jsonl",
+        train_records=records,
+        progress=False,
+    )
     rows = [json.loads(line) for line in (tmp_path / "g.jsonl").read_text().splitlines()]
     assert [r["id"] for r in rows] == [r["id"] for r in records[:5]]
-    assert set(rows[0]) == {"id", "sample", "system", "style", "prompt", "output", "answer", "answer_found",
-                            "finish_reason", "prompt_tokens", "output_tokens", "profile_length", "length_bin"}
+    assert set(rows[0]) == {
+        "id",
+        "sample",
+        "system",
+        "style",
+        "prompt",
+        "output",
+        "answer",
+        "answer_found",
+        "finish_reason",
+        "prompt_tokens",
+        "output_tokens",
+        "profile_length",
+        "length_bin",
+    }
     sampler = LengthSampler.fit(records, seed=0)
     for r, rec in zip(rows, records):
         assert r["system"] == "bucket_sft" and r["profile_length"] == "sampled"
@@ -221,23 +286,50 @@ def test_generate_file_jsonl(tmp_path, micro):
         assert r["finish_reason"] in ("eos", "length") and 0 <= r["output_tokens"] <= 8
         assert r["prompt_tokens"] == len(encode_prompt(r["prompt"], tok))
     assert summary["rows"] == 5 and summary["decoding"]["max_new_tokens"] == 8
-    generate_file(tmp_path / "m", records[:5], "bucket_sft", config, tmp_path / "g2.jsonl", train_records=records,
-                  progress=False)
+    generate_file(
+        tmp_path / "m",
+        records[:5],
+        "bucket_sft",
+        config,
+        tmp_path / "g2.jsonl",
+        train_records=records,
+        progress=False,
+    )
     assert (tmp_path / "g.jsonl").read_bytes() == (tmp_path / "g2.jsonl").read_bytes()
     gold = tmp_path / "gold.jsonl"
-    generate_file(tmp_path / "m", records[:5], "bucket_sft", config, gold, profile_length="gold", progress=False)
-    assert [json.loads(line)["length_bin"] for line in gold.read_text().splitlines()] == \
-        [r["length_bin"] for r in records[:5]]
+    generate_file(
+        tmp_path / "m", records[:5], "bucket_sft", config, gold, profile_length="gold", progress=False
+    )
+    assert [json.loads(line)["length_bin"] for line in gold.read_text().splitlines()] == [
+        r["length_bin"] for r in records[:5]
+    ]
     with pytest.raises(ValueError, match="train split"):
         generate_file(tmp_path / "m", records[:5], "hdpo", config, tmp_path / "x.jsonl", progress=False)
     # max_new_tokens is checked against the 95th percentile of the human answer lengths per language
     checked = {**config, "generation": {**config["generation"], "length_check_quantile": 0.95}}
     with pytest.raises(ValueError, match="below the 0.95 quantile of human answer lengths"):
-        generate_file(tmp_path / "m", records[:5], "sft", checked, tmp_path / "x.jsonl", train_records=records,
-                      progress=False)
+        generate_file(
+            tmp_path / "m",
+            records[:5],
+            "sft",
+            checked,
+            tmp_path / "x.jsonl",
+            train_records=records,
+            progress=False,
+        )
     p95 = max(check_max_new_tokens(10**6, answer_token_lengths(tok, records)).values())
-    enough = {**checked, "generation": {**checked["generation"], "max_new_tokens": p95},
-              "prompt": {"max_prompt_tokens": 128 - p95, "max_history_turns": 2}}
-    summary = generate_file(tmp_path / "m", records[:2], "sft", enough, tmp_path / "y.jsonl", train_records=records,
-                            progress=False)
+    enough = {
+        **checked,
+        "generation": {**checked["generation"], "max_new_tokens": p95},
+        "prompt": {"max_prompt_tokens": 128 - p95, "max_history_turns": 2},
+    }
+    summary = generate_file(
+        tmp_path / "m",
+        records[:2],
+        "sft",
+        enough,
+        tmp_path / "y.jsonl",
+        train_records=records,
+        progress=False,
+    )
     assert summary["human_answer_length_tokens"]["en"]["p95"] <= p95

@@ -57,4 +57,5 @@ def test_workflow_conda_env_is_environment_yml_without_the_editable_install():
     workflow_pip = next(d["pip"] for d in workflow_env["dependencies"] if isinstance(d, dict))
     assert workflow_pip == [line for line in pip if line != "-e ."]
     assert [d for d in workflow_env["dependencies"] if not isinstance(d, dict)] == [
-        d for d in env["dependencies"] if not isinstance(d, dict)]
+        d for d in env["dependencies"] if not isinstance(d, dict)
+    ]

@@ -12,7 +12,6 @@ from polyalign.prompts import (
     render_prompt,
     style_of,
 )
-
 from tests.models.micro import micro_tokenizer, one_thread, record  # noqa: F401 (fixture)
 
 HISTORY = [{"role": "user", "text": "Hello!"}, {"role": "assistant", "text": "Hi there."}]
@@ -36,15 +35,19 @@ def test_plain(tok, rec):
 
 
 def test_profile(tok, rec):
-    system = ("Respond as a human would in this setting. "
-              "language=en; track=multi; family=dialogue; situation=open_chat; length=short.")
+    system = (
+        "Respond as a human would in this setting. "
+        "language=en; track=multi; family=dialogue; situation=open_chat; length=short."
+    )
     assert render_prompt(rec, tok, None, "profile", "short") == f"<s><|system|>\n{system}</s>\n" + TAIL
     assert profile_text(rec, None) == system.replace("; length=short", "")
 
 
 def test_cot(tok, rec):
-    system = ("Think step by step about what a good reply is. "
-              "Then write the reply itself on a last line that starts with 'Answer:'.")
+    system = (
+        "Think step by step about what a good reply is. "
+        "Then write the reply itself on a last line that starts with 'Answer:'."
+    )
     assert render_prompt(rec, tok, None, "cot") == f"<s><|system|>\n{system}</s>\n" + TAIL
 
 
@@ -56,19 +59,26 @@ def test_extra_system_text_comes_first(tok, rec):
 
 def test_context_goes_before_the_question(tok):
     r = record(0, "en", context="Some passage.")
-    assert render_prompt(r, tok) == "<s><|user|>\nSome passage.\n\nHi, how are you today?</s>\n<|assistant|>\n"
+    assert (
+        render_prompt(r, tok) == "<s><|user|>\nSome passage.\n\nHi, how are you today?</s>\n<|assistant|>\n"
+    )
 
 
 def test_plain_format_without_chat_template(rec):
     tok = micro_tokenizer()
     tok.chat_template = None
     text = render_prompt(rec, tok, "Be brief.", "plain")
-    assert text == ("### System:\nBe brief.\n\n### User:\nHello!\n\n### Assistant:\nHi there.\n\n"
-                    "### User:\nWhat do you do for fun?\n\n### Assistant:\n")
+    assert text == (
+        "### System:\nBe brief.\n\n### User:\nHello!\n\n### Assistant:\nHi there.\n\n"
+        "### User:\nWhat do you do for fun?\n\n### Assistant:\n"
+    )
 
 
 def test_truncation_drops_oldest_history_first(tok):
-    hist = [{"role": "user" if i % 2 == 0 else "assistant", "text": f"turn number {i} with some words"} for i in range(6)]
+    hist = [
+        {"role": "user" if i % 2 == 0 else "assistant", "text": f"turn number {i} with some words"}
+        for i in range(6)
+    ]
     r = record(1, "en", hist)
     full = render_prompt(r, tok)
     assert "turn number 0" in full
@@ -101,7 +111,10 @@ def test_truncation_of_chinese_ends(tok):
 
 
 def test_extract_final_answer():
-    assert extract_final_answer("Let me think.\nThey asked X.\nAnswer: Sure, why not?") == ("Sure, why not?", True)
+    assert extract_final_answer("Let me think.\nThey asked X.\nAnswer: Sure, why not?") == (
+        "Sure, why not?",
+        True,
+    )
     assert extract_final_answer("Answer: a\nAnswer: b ") == ("b", True)
     assert extract_final_answer("想一想。\n答案：好的") == ("好的", True)
     # no answer line: an empty answer, never the reasoning text
@@ -113,8 +126,14 @@ def test_extract_final_answer():
 
 
 def test_style_of():
-    assert [style_of(s) for s in ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")] == \
-        ["plain", "cot", "plain", "profile", "plain", "profile"]
+    assert [style_of(s) for s in ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")] == [
+        "plain",
+        "cot",
+        "plain",
+        "profile",
+        "plain",
+        "profile",
+    ]
     with pytest.raises(ValueError):
         style_of("gpt")
 

@@ -1,4 +1,5 @@
 """Bucket references (nearest-rank quantiles with Python rounding) and the support distance."""
+
 import json
 import math
 
@@ -6,10 +7,18 @@ import numpy as np
 import pytest
 
 from polyalign.io import InputError
-from polyalign.references import (MissingReferenceError, build_references, feature_distances,
-                                  load_references, quantile_index, reference_coverage,
-                                  reference_summary_markdown, support_distance,
-                                  write_reference_summary, write_references)
+from polyalign.references import (
+    MissingReferenceError,
+    build_references,
+    feature_distances,
+    load_references,
+    quantile_index,
+    reference_coverage,
+    reference_summary_markdown,
+    support_distance,
+    write_reference_summary,
+    write_references,
+)
 
 NAMES = ["count_chars", "case_upper_ratio", "punct_comma_fw"]  # scopes all / en / zh
 
@@ -28,9 +37,18 @@ def test_bucket_stats_by_hand():
     refs = build_references(feats, ["en|b"] * 6, ["en"] * 6, NAMES, min_bucket_size=3)
     st = refs["buckets"]["en|b"]["features"]["count_chars"]
     assert st == {
-        "count": 6, "mean": 3.5, "std": math.sqrt(17.5 / 6), "min": 1.0, "max": 6.0,
-        "q10": 1.0, "q25": 2.0, "q50": 3.0, "q75": 5.0, "q90": 5.0,
-        "support_q10_q90": [1.0, 5.0], "support_q25_q75": [2.0, 5.0],
+        "count": 6,
+        "mean": 3.5,
+        "std": math.sqrt(17.5 / 6),
+        "min": 1.0,
+        "max": 6.0,
+        "q10": 1.0,
+        "q25": 2.0,
+        "q50": 3.0,
+        "q75": 5.0,
+        "q90": 5.0,
+        "support_q10_q90": [1.0, 5.0],
+        "support_q25_q75": [2.0, 5.0],
     }
     # The zh-only feature is out of scope of an English bucket and absent from its reference.
     assert set(refs["buckets"]["en|b"]["features"]) == {"count_chars", "case_upper_ratio"}
@@ -66,26 +84,39 @@ def test_custom_features_need_scopes():
 def _two_feature_refs():
     # count_chars: q10 = 10, q90 = 20, std = 4, language band 6 -> scale 10;
     # case_upper_ratio: q10 = q90 = 0.5, std = 0 in the bucket, language band 0.25 -> scale 0.25
-    return {"buckets": {"en|b": {"count": 5, "languages": ["en"], "features": {
-        "count_chars": {"q10": 10.0, "q90": 20.0, "std": 4.0},
-        "case_upper_ratio": {"q10": 0.5, "q90": 0.5, "std": 0.0}}}},
-        "skipped": {"en|small": 2}, "min_bucket_size": 20,
-        "language_scales": {"en": {"count_chars": 6.0, "case_upper_ratio": 0.25}}}
+    return {
+        "buckets": {
+            "en|b": {
+                "count": 5,
+                "languages": ["en"],
+                "features": {
+                    "count_chars": {"q10": 10.0, "q90": 20.0, "std": 4.0},
+                    "case_upper_ratio": {"q10": 0.5, "q90": 0.5, "std": 0.0},
+                },
+            }
+        },
+        "skipped": {"en|small": 2},
+        "min_bucket_size": 20,
+        "language_scales": {"en": {"count_chars": 6.0, "case_upper_ratio": 0.25}},
+    }
 
 
 def test_support_distance_by_hand():
     refs = _two_feature_refs()
-    feats = np.array([
-        [15.0, 0.5, np.nan],        # inside both bands -> 0
-        [25.0, 0.5, np.nan],        # 5 above q90 / scale 10 -> 0.5; mean 0.25
-        [4.0, 0.5 + 2e-6, np.nan],  # 6 below / 10 = 0.6; 2e-6 / 0.25 = 8e-6; mean 0.300004
-        [15.0, 1.0, np.nan],        # 0; 0.5 above the zero-width band / language band 0.25 = 2; mean 1
-    ])
+    feats = np.array(
+        [
+            [15.0, 0.5, np.nan],  # inside both bands -> 0
+            [25.0, 0.5, np.nan],  # 5 above q90 / scale 10 -> 0.5; mean 0.25
+            [4.0, 0.5 + 2e-6, np.nan],  # 6 below / 10 = 0.6; 2e-6 / 0.25 = 8e-6; mean 0.300004
+            [15.0, 1.0, np.nan],  # 0; 0.5 above the zero-width band / language band 0.25 = 2; mean 1
+        ]
+    )
     d = feature_distances(feats, ["en|b"] * 4, refs, NAMES)
     np.testing.assert_allclose(d[:, :2], [[0, 0], [0.5, 0], [0.6, 8e-6], [0, 2.0]], rtol=1e-9)
     assert np.isnan(d[:, 2]).all()
-    np.testing.assert_allclose(support_distance(feats, ["en|b"] * 4, refs, NAMES),
-                               [0.0, 0.25, 0.300004, 1.0], rtol=1e-9)
+    np.testing.assert_allclose(
+        support_distance(feats, ["en|b"] * 4, refs, NAMES), [0.0, 0.25, 0.300004, 1.0], rtol=1e-9
+    )
 
 
 def test_the_language_band_is_the_floor_and_constant_features_are_left_out():
@@ -124,8 +155,11 @@ def test_scale_is_the_max_of_band_width_std_and_floor():
 
 def test_mixed_buckets_vectorised_and_column_order_free():
     refs = _two_feature_refs()
-    refs["buckets"]["zh|b"] = {"count": 5, "languages": ["zh"], "features": {
-        "punct_comma_fw": {"q10": 1.0, "q90": 3.0, "std": 1.0}}}
+    refs["buckets"]["zh|b"] = {
+        "count": 5,
+        "languages": ["zh"],
+        "features": {"punct_comma_fw": {"q10": 1.0, "q90": 3.0, "std": 1.0}},
+    }
     refs["language_scales"]["zh"] = {"punct_comma_fw": 1.5}
     names = ["punct_comma_fw", "count_chars", "case_upper_ratio"]
     feats = np.array([[np.nan, 30.0, 0.5], [7.0, 999.0, np.nan]])
@@ -142,7 +176,10 @@ def test_missing_bucket_raises_or_gives_nan_never_zero():
     d = support_distance(feats, buckets, refs, NAMES, on_missing="nan")
     assert d[0] == 0.0 and np.isnan(d[1:]).all()
     assert reference_coverage(buckets, refs) == {
-        "known": {"en|b": 1}, "skipped": {"en|small": 1}, "unknown": {"en|new": 1}}
+        "known": {"en|b": 1},
+        "skipped": {"en|small": 1},
+        "unknown": {"en|new": 1},
+    }
 
 
 def test_nan_feature_or_missing_column_raises():
@@ -155,8 +192,7 @@ def test_nan_feature_or_missing_column_raises():
 
 def test_human_rows_inside_their_own_iqr_have_zero_distance():
     rng = np.random.default_rng(0)
-    feats = np.column_stack([rng.normal(100, 10, 200), rng.uniform(0, 1, 200),
-                             np.full(200, np.nan)])
+    feats = np.column_stack([rng.normal(100, 10, 200), rng.uniform(0, 1, 200), np.full(200, np.nan)])
     refs = build_references(feats, ["en|b"] * 200, ["en"] * 200, NAMES, 20)
     d = support_distance(feats, ["en|b"] * 200, refs, NAMES)
     assert (d >= 0).all() and 0.5 < np.mean(d == 0) < 0.9
@@ -168,8 +204,10 @@ def test_artifacts_round_trip(tmp_path):
     write_references(tmp_path / "refs.json", refs)
     loaded = load_references(tmp_path / "refs.json")
     assert loaded == json.loads(json.dumps(refs))
-    np.testing.assert_array_equal(support_distance(feats[:4], ["en|b"] * 4, loaded, NAMES),
-                                  support_distance(feats[:4], ["en|b"] * 4, refs, NAMES))
+    np.testing.assert_array_equal(
+        support_distance(feats[:4], ["en|b"] * 4, loaded, NAMES),
+        support_distance(feats[:4], ["en|b"] * 4, refs, NAMES),
+    )
     write_reference_summary(refs, tmp_path / "refs.md", tmp_path / "refs.tsv")
     tsv = (tmp_path / "refs.tsv").read_text().splitlines()
     assert tsv[0].split("\t")[:3] == ["bucket", "n", "feature"] and len(tsv) == 1 + 2

@@ -4,7 +4,6 @@ import torch
 from polyalign.models import load_model, save_model
 from polyalign.seeds import SEEDED_KEYS, run_seeds, seeded_config
 from polyalign.train.sft import train_sft
-
 from tests.models.micro import micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 from tests.train.test_sft import CONFIG
 
@@ -18,7 +17,6 @@ def test_run_seeds_validates_the_list():
 
 def test_a_config_may_not_set_a_seed_the_run_seeds_own():
     from polyalign.config import ConfigError, resolve_config
-
     from tests.test_config_schema import load
 
     config = load("config/config.yaml")
@@ -34,8 +32,12 @@ def test_a_config_may_not_set_a_seed_the_run_seeds_own():
 def test_seeded_config_sets_every_stochastic_stage_and_leaves_the_input_alone():
     config = {"train_common": {"seed": 9, "lr": 1.0}, "generation": {"top_p": 0.9}, "seed": 42}
     out = seeded_config(config, 3)
-    assert out == {"train_common": {"seed": 3, "lr": 1.0}, "generation": {"top_p": 0.9, "seed": 3},
-                   "critic": {"seed": 3}, "seed": 42}  # the data seed is not a run seed
+    assert out == {
+        "train_common": {"seed": 3, "lr": 1.0},
+        "generation": {"top_p": 0.9, "seed": 3},
+        "critic": {"seed": 3},
+        "seed": 42,
+    }  # the data seed is not a run seed
     assert config["train_common"]["seed"] == 9 and "critic" not in config
     assert {block for block, _ in SEEDED_KEYS} == {"train_common", "generation", "critic"}
     with pytest.raises(ValueError):
@@ -66,7 +68,9 @@ def base_dir(tmp_path_factory):
 
 
 def _sft_weights(base_dir, out_dir, seed):
-    config = seeded_config({**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 2}}, seed)
+    config = seeded_config(
+        {**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 2}}, seed
+    )
     train_sft(micro_records(), base_dir, config, out_dir, "sft", progress=False)
     model, _ = load_model(out_dir)
     return torch.cat([p.detach().flatten() for p in model.parameters()])

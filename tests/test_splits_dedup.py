@@ -12,13 +12,16 @@ def test_hash_unit_matches_formula():
     assert hash_unit("x", 42) == pytest.approx(0xFAE57F57 / 0xFFFFFFFF)
 
 
-@pytest.mark.parametrize("key,expected", [
-    ("chatterbot:english/ai:0", "train"),  # u = 0.0716
-    ("k2", "val"),                          # u = 0.8764
-    ("z", "train"),                         # u = 0.7175
-    ("y", "test"),                          # u = 0.9161
-    ("x", "test"),                          # u = 0.9801
-])
+@pytest.mark.parametrize(
+    "key,expected",
+    [
+        ("chatterbot:english/ai:0", "train"),  # u = 0.0716
+        ("k2", "val"),  # u = 0.8764
+        ("z", "train"),  # u = 0.7175
+        ("y", "test"),  # u = 0.9161
+        ("x", "test"),  # u = 0.9801
+    ],
+)
 def test_hash_split_hand_computed(key, expected):
     assert hash_split(key, 42, {"train": 0.8, "val": 0.1, "test": 0.1}) == expected
 
@@ -36,9 +39,18 @@ def test_hash_split_rejects_bad_weights():
 
 
 def rec(rid, split, answer, dataset="a", question="Q?", history=()):
-    return {"id": rid, "split": split, "dataset": dataset, "language": "en", "track": "single",
-            "family": "qa", "question": question, "context": "", "human_answer": answer,
-            "history": list(history)}
+    return {
+        "id": rid,
+        "split": split,
+        "dataset": dataset,
+        "language": "en",
+        "track": "single",
+        "family": "qa",
+        "question": question,
+        "context": "",
+        "human_answer": answer,
+        "history": list(history),
+    }
 
 
 def test_dedup_key_is_case_insensitive_and_field_sensitive():
@@ -50,20 +62,22 @@ def test_dedup_key_is_case_insensitive_and_field_sensitive():
 
 def test_dedup_keeps_evaluation_copy_and_reports_kinds():
     records = [
-        rec("t1", "train", "Paris"),            # shadowed by the test copy
+        rec("t1", "train", "Paris"),  # shadowed by the test copy
         rec("t2", "train", "Rome"),
-        rec("t3", "train", "rome"),             # same split duplicate of t2
+        rec("t3", "train", "rome"),  # same split duplicate of t2
         rec("v1", "val", "Paris", dataset="b"),  # shadowed by test, cross corpus
         rec("s1", "test", "paris"),
         rec("v2", "val", "Oslo"),
-        rec("t4", "train", "oslo"),             # shadowed by val
+        rec("t4", "train", "oslo"),  # shadowed by val
     ]
     kept, report = dedup(records)
     assert [r["id"] for r in kept] == ["t2", "s1", "v2"]
     assert report["removed"] == 4
     assert report["removed_by_kind"] == {
-        "in_test:same_corpus": 1, "in_test:cross_corpus": 1,
-        "in_val:same_corpus": 1, "same_split:same_corpus": 1,
+        "in_test:same_corpus": 1,
+        "in_test:cross_corpus": 1,
+        "in_val:same_corpus": 1,
+        "same_split:same_corpus": 1,
     }
     assert report["duplicate_rate"] == pytest.approx(4 / 7)
     assert report["removed_by_dataset_split"] == {"a/train": 3, "b/val": 1}

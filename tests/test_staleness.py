@@ -1,5 +1,6 @@
 """Staleness: a rule reruns when a raw corpus file it reads changes, and when the library code
 its script runs changes, and only then (checked with `snakemake -n` on a copy of the workflow)."""
+
 import os
 import shutil
 import subprocess
@@ -29,8 +30,14 @@ def built(tmp_path_factory):
 
 def snakemake(root, *args):
     env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    return subprocess.run([sys.executable, "-m", "snakemake", "--configfile", "tests/smoke/config.yaml", *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--configfile", "tests/smoke/config.yaml", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def planned(root) -> str:
@@ -49,7 +56,10 @@ def test_editing_a_raw_corpus_file_reruns_the_build(built):
     try:
         path.write_bytes(original + b"\n# edited\n")
         out = planned(built)
-        assert "rule build_corpus" in out and "fetch_embedded_corpus" not in out.split("Job stats")[0].split("rule build_corpus")[0]
+        assert (
+            "rule build_corpus" in out
+            and "fetch_embedded_corpus" not in out.split("Job stats")[0].split("rule build_corpus")[0]
+        )
     finally:
         path.write_bytes(original)
         os.utime(path, (1, 1))  # older than the build again

@@ -10,14 +10,28 @@ from polyalign.report.table2 import ordered_systems
 
 def test_paper_systems_in_table_order_and_oracle_only_on_request():
     assert systems.systems() == ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo"]
-    assert systems.systems(oracle_row=True) == ["base", "cot", "sft", "bucket_sft", "dpo", "hdpo",
-                                                "bucket_sft_gold"]
+    assert systems.systems(oracle_row=True) == [
+        "base",
+        "cot",
+        "sft",
+        "bucket_sft",
+        "dpo",
+        "hdpo",
+        "bucket_sft_gold",
+    ]
 
 
 def test_models_styles_and_start_policies():
     models = {s: systems.model_of(s) for s in systems.systems(oracle_row=True)}
-    assert models == {"base": "base", "cot": "base", "sft": "sft", "bucket_sft": "bucket_sft", "dpo": "dpo",
-                      "hdpo": "hdpo", "bucket_sft_gold": "bucket_sft"}
+    assert models == {
+        "base": "base",
+        "cot": "base",
+        "sft": "sft",
+        "bucket_sft": "bucket_sft",
+        "dpo": "dpo",
+        "hdpo": "hdpo",
+        "bucket_sft_gold": "bucket_sft",
+    }
     styles = [systems.prompt_style(s) for s in systems.systems(oracle_row=True)]
     assert styles == ["plain", "cot", "plain", "profile", "plain", "profile", "profile"]
     assert systems.start_policy("dpo") == "sft" and systems.start_policy("hdpo") == "bucket_sft"
@@ -40,7 +54,14 @@ def test_only_the_base_model_is_shared_across_seeds():
 
 
 def test_labels_and_published_names():
-    assert [systems.label(s) for s in systems.systems()] == ["BaseLM", "CoT", "SFT", "Bucket-SFT", "DPO", "HDPO"]
+    assert [systems.label(s) for s in systems.systems()] == [
+        "BaseLM",
+        "CoT",
+        "SFT",
+        "Bucket-SFT",
+        "DPO",
+        "HDPO",
+    ]
     assert systems.published_label("sft") == "Full-SFT"
     # no paper row: the label stands in
     assert systems.published_label("bucket_sft_gold") == "Bucket-SFT (oracle: gold length)"
@@ -50,7 +71,12 @@ def test_labels_and_published_names():
 
 
 def test_table_order_puts_unknown_names_last():
-    assert systems.table_order(["x", "hdpo", "bucket_sft_gold", "base"]) == ["base", "hdpo", "bucket_sft_gold", "x"]
+    assert systems.table_order(["x", "hdpo", "bucket_sft_gold", "base"]) == [
+        "base",
+        "hdpo",
+        "bucket_sft_gold",
+        "x",
+    ]
 
 
 def test_library_and_report_read_the_registry():

@@ -15,7 +15,15 @@ def test_normalize_keeps_fullwidth_characters():
 
 def test_length_tokens_english():
     # don't | 42 | apples | , | they're | fine | ! -> 7
-    assert length_tokens("Don't 42 apples, they're fine!") == ["Don't", "42", "apples", ",", "they're", "fine", "!"]
+    assert length_tokens("Don't 42 apples, they're fine!") == [
+        "Don't",
+        "42",
+        "apples",
+        ",",
+        "they're",
+        "fine",
+        "!",
+    ]
 
 
 def test_length_tokens_chinese_counts_each_ideograph_and_punctuation():
@@ -27,12 +35,20 @@ def test_length_tokens_mixed():
     assert length_tokens("用Python写") == ["用", "Python", "写"]
 
 
-@pytest.mark.parametrize("n,expected", [(0, "short"), (10, "short"), (11, "medium"), (25, "medium"),
-                                        (26, "long"), (40, "long"), (41, "xlong")])
+@pytest.mark.parametrize(
+    "n,expected",
+    [(0, "short"), (10, "short"), (11, "medium"), (25, "medium"), (26, "long"), (40, "long"), (41, "xlong")],
+)
 def test_length_bin_thresholds_are_inclusive_upper_bounds(n, expected):
     assert length_bin(n, [10, 25, 40]) == expected
 
 
 def test_length_bin_paper_thresholds():
     assert [length_bin(n, [40, 120, 240]) for n in (40, 41, 120, 121, 240, 241)] == [
-        "short", "medium", "medium", "long", "long", "xlong"]
+        "short",
+        "medium",
+        "medium",
+        "long",
+        "long",
+        "xlong",
+    ]

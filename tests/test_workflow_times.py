@@ -1,18 +1,22 @@
 """benchmarks/workflow_times.py on a hand-written Snakemake log (the format of snakemake 9)."""
+
 import importlib.util
 from pathlib import Path
 
 import pytest
 
 SPEC = importlib.util.spec_from_file_location(
-    "workflow_times", Path(__file__).resolve().parents[1] / "benchmarks" / "workflow_times.py")
+    "workflow_times", Path(__file__).resolve().parents[1] / "benchmarks" / "workflow_times.py"
+)
 workflow_times = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(workflow_times)
 
 
 def block(stamp, rule, log, jobid, local=False):
-    return (f"[Fri Nov 27 {stamp} 2026]\n{'localrule' if local else 'rule'} {rule}:\n"
-            f"    input: a\n    output: b\n    log: {log}\n    jobid: {jobid}\n    reason: x\n")
+    return (
+        f"[Fri Nov 27 {stamp} 2026]\n{'localrule' if local else 'rule'} {rule}:\n"
+        f"    input: a\n    output: b\n    log: {log}\n    jobid: {jobid}\n    reason: x\n"
+    )
 
 
 def finish(stamp, jobid, rule):
@@ -38,8 +42,11 @@ def test_jobs_and_segments_by_hand(tmp_path):
     path.write_text(LOG)
     jobs = workflow_times.parse_log(path)
     assert [(j["log"].split("/")[-1], j["seconds"]) for j in jobs] == [
-        ("build_pairs_dpo.log", 10), ("build_pairs_hdpo.log", 10),
-        ("generate_test_dpo.log", 60), ("generate_test_hdpo.log", 108)]
+        ("build_pairs_dpo.log", 10),
+        ("build_pairs_hdpo.log", 10),
+        ("generate_test_dpo.log", 60),
+        ("generate_test_hdpo.log", 108),
+    ]
     s = workflow_times.summarize(jobs, cores=2)
     assert s["wall_s"] == 120 and s["job_seconds"] == 188 and s["preference_segment_s"] == 120
     assert s["busy_share"] == pytest.approx(188 / 240)

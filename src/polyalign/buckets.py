@@ -1,4 +1,5 @@
 """Length bins, bucket ids and bucket statistics (docs/method.md §1)."""
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -16,7 +17,9 @@ def validate_bucket_config(thresholds, bucket_key) -> None:
         raise InputError(f"config key 'length_thresholds': must be strictly increasing, got {thresholds}")
     unknown = [k for k in bucket_key if k not in BUCKET_FIELDS]
     if unknown or not bucket_key or len(set(bucket_key)) != len(bucket_key):
-        raise InputError(f"config key 'bucket_key': invalid fields {list(bucket_key)} (allowed: {BUCKET_FIELDS})")
+        raise InputError(
+            f"config key 'bucket_key': invalid fields {list(bucket_key)} (allowed: {BUCKET_FIELDS})"
+        )
 
 
 def bucket_id(rec: dict, bucket_key) -> str:
@@ -50,7 +53,9 @@ def bucket_statistics(by_split: dict[str, list[dict]], min_bucket_size: int) -> 
         c = counts[b]
         t = sorted(tokens[b])
         buckets[b] = {
-            "train": c["train"], "val": c["val"], "test": c["test"],
+            "train": c["train"],
+            "val": c["val"],
+            "test": c["test"],
             "total": c["train"] + c["val"] + c["test"],
             "train_length_tokens_median": t[len(t) // 2] if t else None,
             "small": c["train"] < min_bucket_size,

@@ -13,6 +13,7 @@ number of threads). Across batch sizes/compositions outputs are identical up to 
 differences of the logits with different padding widths, which can flip near-ties (rare; the
 tests check batched == one-at-a-time greedy on a micro model).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,6 +35,7 @@ from .prompts import (
     style_of,
 )
 
+
 def generation_config(config: dict, overrides: dict | None = None) -> dict:
     defaults = block_defaults("generation")
     cfg = {**defaults, **(config.get("generation") or {}), **(overrides or {})}
@@ -41,7 +43,9 @@ def generation_config(config: dict, overrides: dict | None = None) -> dict:
     if unknown:
         raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
     if cfg["length_check_quantile"] is not None and not 0 < cfg["length_check_quantile"] <= 1:
-        raise ValueError(f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}")
+        raise ValueError(
+            f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}"
+        )
     if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
         raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
     return cfg
@@ -117,7 +121,9 @@ def _threshold_from_sorted(desc: torch.Tensor, top_p: float) -> tuple[torch.Tens
     return desc.gather(1, size - 1), ~inside[:, -1]
 
 
-def nucleus_threshold(probs: torch.Tensor, top_p: float, candidates: int = NUCLEUS_CANDIDATES) -> torch.Tensor:
+def nucleus_threshold(
+    probs: torch.Tensor, top_p: float, candidates: int = NUCLEUS_CANDIDATES
+) -> torch.Tensor:
     """The smallest probability of each row's nucleus, [B, 1]: the nucleus is the ranks whose
     mass ranked before them is < top_p. Exact: the `candidates` largest probabilities are
     selected (np.partition, linear time) and only they are sorted; a row whose nucleus does not
@@ -128,7 +134,7 @@ def nucleus_threshold(probs: torch.Tensor, top_p: float, candidates: int = NUCLE
     if probs.device.type != "cpu" or candidates >= n:
         return _threshold_from_sorted(_sorted_descending(probs), top_p)[0]
     values = probs.numpy()
-    top = np.partition(values, n - candidates, axis=-1)[:, n - candidates:]
+    top = np.partition(values, n - candidates, axis=-1)[:, n - candidates :]
     desc = torch.from_numpy(np.ascontiguousarray(np.sort(top, axis=-1)[:, ::-1]))
     threshold, complete = _threshold_from_sorted(desc, top_p)
     if not bool(complete.all()):
@@ -172,8 +178,15 @@ def eos_ids_of(model, tokenizer) -> list[int]:
 
 
 @torch.no_grad()
-def generate_ids(model, prompts_ids: list[list[int]], seeds: list[int], gcfg: dict, pad_id: int, eos_ids: list[int],
-                 progress: bool = False) -> list[tuple[list[int], str]]:
+def generate_ids(
+    model,
+    prompts_ids: list[list[int]],
+    seeds: list[int],
+    gcfg: dict,
+    pad_id: int,
+    eos_ids: list[int],
+    progress: bool = False,
+) -> list[tuple[list[int], str]]:
     """(generated ids without eos/padding, finish_reason) per prompt, in input order."""
     order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
     device = next(model.parameters()).device
@@ -183,22 +196,30 @@ def generate_ids(model, prompts_ids: list[list[int]], seeds: list[int], gcfg: di
     results: list = [None] * len(prompts_ids)
     bs = gcfg["batch_size"]
     try:
-        for start in tqdm(range(0, len(order), bs), desc="generate", disable=not progress,
-                          mininterval=0.5 if sys.stderr.isatty() else 30):
-            idx = order[start:start + bs]
+        for start in tqdm(
+            range(0, len(order), bs),
+            desc="generate",
+            disable=not progress,
+            mininterval=0.5 if sys.stderr.isatty() else 30,
+        ):
+            idx = order[start : start + bs]
             width = max(len(prompts_ids[i]) for i in idx)
             input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
             for row, i in enumerate(idx):
                 p = prompts_ids[i]
-                input_ids[row, width - len(p):] = torch.tensor(p)
-                mask[row, width - len(p):] = 1
+                input_ids[row, width - len(p) :] = torch.tensor(p)
+                mask[row, width - len(p) :] = 1
             processors = LogitsProcessorList()
             if gcfg["do_sample"]:
-                processors.append(SeededTopPSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"]))
+                processors.append(
+                    SeededTopPSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"])
+                )
             out = model.generate(
-                input_ids=input_ids.to(device), attention_mask=mask.to(device),
-                generation_config=dconfig, logits_processor=processors,
+                input_ids=input_ids.to(device),
+                attention_mask=mask.to(device),
+                generation_config=dconfig,
+                logits_processor=processors,
             )
             for row, i in enumerate(idx):
                 gen = out[row, width:].tolist()
@@ -229,19 +250,30 @@ def generate_records(
     eos_ids = eos_ids_of(model, tokenizer)
     max_pos = getattr(model.config, "max_position_embeddings", None)
     if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
-        raise ValueError(f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
-                         f"exceeds the model's {max_pos} positions (raise model.max_length)")
+        raise ValueError(
+            f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
+            f"exceeds the model's {max_pos} positions (raise model.max_length)"
+        )
 
     rows, prompts_ids, seeds = [], [], []
     for r in records:
         length_bin = profile_length_bin(r, profile_length, length_sampler) if style == "profile" else None
-        prompt, ids = render_prompt_ids(r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns)
+        prompt, ids = render_prompt_ids(
+            r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns
+        )
         for j in range(gcfg["num_samples"]):
-            rows.append({
-                "id": r["id"], "sample": j, "system": system, "style": style, "prompt": prompt,
-                "profile_length": profile_length if style == "profile" else None, "length_bin": length_bin,
-                "prompt_tokens": len(ids),
-            })
+            rows.append(
+                {
+                    "id": r["id"],
+                    "sample": j,
+                    "system": system,
+                    "style": style,
+                    "prompt": prompt,
+                    "profile_length": profile_length if style == "profile" else None,
+                    "length_bin": length_bin,
+                    "prompt_tokens": len(ids),
+                }
+            )
             prompts_ids.append(ids)
             seeds.append(row_seed(gcfg["seed"], r["id"], j))
 
@@ -249,8 +281,15 @@ def generate_records(
     for row, (ids, reason) in zip(rows, generated):
         text = tokenizer.decode(ids, skip_special_tokens=True).strip()
         answer, found = extract_final_answer(text) if style == "cot" else (text, True)
-        row.update({"output": text, "answer": answer, "answer_found": found, "finish_reason": reason,
-                    "output_tokens": len(ids)})
+        row.update(
+            {
+                "output": text,
+                "answer": answer,
+                "answer_found": found,
+                "finish_reason": reason,
+                "output_tokens": len(ids),
+            }
+        )
     return rows
 
 
@@ -263,8 +302,10 @@ def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: dic
     with torch.no_grad():
         for p in prompts_ids:
             ids = torch.tensor([p], device=device)
-            gen = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=dconfig)
-            out.append(gen[0, len(p):].tolist())
+            gen = model.generate(
+                input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=dconfig
+            )
+            out.append(gen[0, len(p) :].tolist())
     return out
 
 
@@ -303,23 +344,39 @@ def generate_file(
     lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
     if gcfg["length_check_quantile"] is not None:
         if lengths is None:
-            raise ValueError("generation.length_check_quantile is set: generate_file needs the train split to check "
-                             "max_new_tokens against the human answer lengths")
+            raise ValueError(
+                "generation.length_check_quantile is set: generate_file needs the train split to check "
+                "max_new_tokens against the human answer lengths"
+            )
         check_max_new_tokens(gcfg["max_new_tokens"], lengths, gcfg["length_check_quantile"])
     rows = generate_records(
-        model, tokenizer, records, system, gcfg, profile_length=mode, length_sampler=sampler,
-        max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"], progress=progress,
+        model,
+        tokenizer,
+        records,
+        system,
+        gcfg,
+        profile_length=mode,
+        length_sampler=sampler,
+        max_prompt_tokens=pcfg["max_prompt_tokens"],
+        max_history_turns=pcfg["max_history_turns"],
+        progress=progress,
     )
     write_jsonl(out_path, rows)
     seconds = time.perf_counter() - t0
     n_out = sum(r["output_tokens"] for r in rows)
     return {
-        "system": system, "model": str(model_dir), "records": len(records), "rows": len(rows),
-        "decoding": gcfg, "profile_length": mode if style_of(system) == "profile" else None,
+        "system": system,
+        "model": str(model_dir),
+        "records": len(records),
+        "rows": len(rows),
+        "decoding": gcfg,
+        "profile_length": mode if style_of(system) == "profile" else None,
         "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
         "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
-        "output_tokens": n_out, "seconds": seconds, "output_tokens_per_s": n_out / max(seconds, 1e-9),
+        "output_tokens": n_out,
+        "seconds": seconds,
+        "output_tokens_per_s": n_out / max(seconds, 1e-9),
         "torch": torch.__version__,
     }

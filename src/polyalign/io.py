@@ -3,14 +3,16 @@
 Every stage writes through these helpers so that an interrupted or failing stage never leaves a
 half-written output behind, and every read error names the file and line.
 """
+
 from __future__ import annotations
 
 import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 
 class InputError(ValueError):
@@ -73,8 +75,9 @@ def iter_utf8_lines(stream, where: str) -> Iterator[tuple[int, str]]:
         try:
             yield lineno, raw.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise InputError(f"{where}:{lineno}: invalid UTF-8 at byte offset {offset + e.start} "
-                             f"({e.reason})") from None
+            raise InputError(
+                f"{where}:{lineno}: invalid UTF-8 at byte offset {offset + e.start} ({e.reason})"
+            ) from None
         offset += len(raw)
 
 

@@ -19,6 +19,7 @@ Long prompts are cut to `max_prompt_tokens`: history is kept to the last `max_hi
 turns, then the oldest turns are dropped one by one, then the context is cut from its end,
 then the question from its start (the end of a question is what the response answers).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -62,7 +63,12 @@ def prompt_config(config: dict) -> dict:
 def prompt_scaffold_texts() -> list[str]:
     """The fixed texts prompts are made of (instructions, answer markers): a scratch tokenizer
     trains on them too, so no character of a rendered prompt is unknown to it."""
-    return [PROFILE_INSTRUCTION, COT_INSTRUCTION, *ANSWER_MARKERS, "language=; track=; family=; situation=; length=."]
+    return [
+        PROFILE_INSTRUCTION,
+        COT_INSTRUCTION,
+        *ANSWER_MARKERS,
+        "language=; track=; family=; situation=; length=.",
+    ]
 
 
 def style_of(system_name: str) -> str:
@@ -115,8 +121,9 @@ def render_messages(messages: list[dict], tokenizer) -> str:
     if getattr(tokenizer, "chat_template", None):
         from .models.chat import fit_messages
 
-        return tokenizer.apply_chat_template(fit_messages(messages, tokenizer), tokenize=False,
-                                             add_generation_prompt=True)
+        return tokenizer.apply_chat_template(
+            fit_messages(messages, tokenizer), tokenize=False, add_generation_prompt=True
+        )
     blocks = [f"### {m['role'].capitalize()}:\n{m['content']}" for m in messages]
     return "\n\n".join(blocks + ["### Assistant:\n"])
 
@@ -138,7 +145,9 @@ def render_prompt(
     max_history_turns: int | None = None,
 ) -> str:
     """The prompt string of `record` (see the module docstring), at most `max_prompt_tokens`."""
-    return render_prompt_ids(record, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns)[0]
+    return render_prompt_ids(
+        record, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns
+    )[0]
 
 
 def render_prompt_ids(
@@ -153,11 +162,13 @@ def render_prompt_ids(
     """`render_prompt` and the prompt's token ids (`encode_prompt` of it), encoded once."""
     history = list(record.get("history", []))
     if max_history_turns is not None:
-        history = history[len(history) - max_history_turns:] if max_history_turns > 0 else []
+        history = history[len(history) - max_history_turns :] if max_history_turns > 0 else []
     question, context = record["question"], record.get("context", "")
 
     def render():
-        text = render_messages(build_messages(record, system, style, length_bin, history, question, context), tokenizer)
+        text = render_messages(
+            build_messages(record, system, style, length_bin, history, question, context), tokenizer
+        )
         return text, encode_prompt(text, tokenizer)
 
     text, ids = render()
@@ -180,7 +191,7 @@ def render_prompt_ids(
             if field == "context":
                 context = value[:keep].rstrip()
             else:
-                question = value[len(value) - keep:].lstrip() or value[-1]
+                question = value[len(value) - keep :].lstrip() or value[-1]
             text, ids = render()
     if len(ids) > max_prompt_tokens:
         raise ValueError(
@@ -218,7 +229,7 @@ class LengthSampler:
         self.seed = seed
 
     @classmethod
-    def fit(cls, train_records, seed: int = 0) -> "LengthSampler":
+    def fit(cls, train_records, seed: int = 0) -> LengthSampler:
         counts: dict[tuple, Counter] = defaultdict(Counter)
         for r in train_records:
             for level in LENGTH_CONTEXT_LEVELS:
@@ -248,10 +259,13 @@ class LengthSampler:
         raise AssertionError("unreachable")
 
     def to_dict(self) -> dict:
-        return {"seed": self.seed, "counts": [{"context": list(k), "bins": v} for k, v in sorted(self.counts.items())]}
+        return {
+            "seed": self.seed,
+            "counts": [{"context": list(k), "bins": v} for k, v in sorted(self.counts.items())],
+        }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LengthSampler":
+    def from_dict(cls, d: dict) -> LengthSampler:
         return cls({tuple(tuple(x) for x in e["context"]): dict(e["bins"]) for e in d["counts"]}, d["seed"])
 
 

@@ -7,11 +7,12 @@ Editing any module a rule's script can reach changes the digest; Snakemake sees 
 param and reruns the rule. Imports made inside functions count too (ast sees every import
 statement), so the digest errs on the side of rerunning.
 """
+
 from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1]  # the directory holding the polyalign package
@@ -66,7 +67,7 @@ def reachable_modules(script: str | Path, src: Path = SRC) -> dict[str, Path]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def _digest(script: str, src: str, stamp: tuple) -> str:
     h = hashlib.sha256()
     for name, path in sorted(reachable_modules(script, Path(src)).items()):

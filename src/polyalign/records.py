@@ -4,6 +4,7 @@ Loaders yield *raw records*: dicts with the fields below minus `id`, `split`, `l
 `bucket_id`, plus `source_split` (an official split or None), `split_key` (the group that must
 stay in one split) and `where` (file:line of the source row, for error messages).
 """
+
 from __future__ import annotations
 
 from .io import InputError
@@ -57,7 +58,9 @@ def validate_raw(raw: dict, where: str) -> None:
             )
     for field, allowed in ENUMS.items():
         if raw[field] not in allowed:
-            raise InputError(f"{where}: field '{field}' has invalid value {raw[field]!r} (allowed: {allowed})")
+            raise InputError(
+                f"{where}: field '{field}' has invalid value {raw[field]!r} (allowed: {allowed})"
+            )
     src = raw.get("source_split")
     if src is not None and src not in SPLITS:
         raise InputError(f"{where}: field 'source_split' has invalid value {src!r}")

@@ -11,9 +11,10 @@ would turn one stray mark into a distance of ~1e6, while g_f keeps D_b on the sc
 human variation of the language. Features with g_f = 0 (constant across the language, e.g. a
 count that is zero in every answer) carry no scale and are left out of D_b.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -55,8 +56,13 @@ def _column_stats(values: np.ndarray) -> dict:
     """Stats of one finite column; numbers converted to Python floats for JSON."""
     ordered = np.sort(values)
     n = len(ordered)
-    stats = {"count": int(n), "mean": float(values.mean()), "std": float(values.std()),
-             "min": float(ordered[0]), "max": float(ordered[-1])}
+    stats = {
+        "count": int(n),
+        "mean": float(values.mean()),
+        "std": float(values.std()),
+        "min": float(ordered[0]),
+        "max": float(ordered[-1]),
+    }
     for key, p in QUANTILES.items():
         stats[key] = float(ordered[quantile_index(n, p)])
     stats["support_q10_q90"] = [stats["q10"], stats["q90"]]
@@ -70,8 +76,13 @@ def language_key(languages) -> str:
     return "+".join(sorted(languages))
 
 
-def language_scales(features: np.ndarray, languages: Sequence[str], column_info: list[tuple[str, str]],
-                    names: Sequence[str], language_sets: set[tuple[str, ...]]) -> dict:
+def language_scales(
+    features: np.ndarray,
+    languages: Sequence[str],
+    column_info: list[tuple[str, str]],
+    names: Sequence[str],
+    language_sets: set[tuple[str, ...]],
+) -> dict:
     """g_f = q90 − q10 (nearest rank) of every in-scope feature over all rows whose language is
     in the set, for each language set of a bucket. Non-finite in-scope values are skipped here
     (build_references reports them for the buckets that get a reference)."""
@@ -85,15 +96,22 @@ def language_scales(features: np.ndarray, languages: Sequence[str], column_info:
                 continue
             col = np.sort(features[rows, j][np.isfinite(features[rows, j])])
             if len(col):
-                scales[names[j]] = float(col[quantile_index(len(col), 0.9)] - col[quantile_index(len(col), 0.1)])
+                scales[names[j]] = float(
+                    col[quantile_index(len(col), 0.9)] - col[quantile_index(len(col), 0.1)]
+                )
         out[language_key(langs)] = scales
     return out
 
 
-def build_references(features: np.ndarray, bucket_ids: Sequence[str],
-                     languages: Sequence[str], names: Sequence[str], min_bucket_size: int,
-                     scopes: Sequence[str] | None = None,
-                     ids: Sequence[str] | None = None) -> dict:
+def build_references(
+    features: np.ndarray,
+    bucket_ids: Sequence[str],
+    languages: Sequence[str],
+    names: Sequence[str],
+    min_bucket_size: int,
+    scopes: Sequence[str] | None = None,
+    ids: Sequence[str] | None = None,
+) -> dict:
     """Per-bucket reference of the in-scope features of human (train) responses.
 
     features: float [n, F] with columns `names` (NaN out of scope). In-scope values must be
@@ -103,8 +121,7 @@ def build_references(features: np.ndarray, bucket_ids: Sequence[str],
     features = np.asarray(features, dtype=np.float64)
     n = len(bucket_ids)
     if features.ndim != 2 or features.shape != (n, len(names)):
-        raise InputError(f"features shape {features.shape} does not match {n} rows x "
-                         f"{len(names)} names")
+        raise InputError(f"features shape {features.shape} does not match {n} rows x {len(names)} names")
     if len(languages) != n:
         raise InputError(f"{n} bucket ids but {len(languages)} languages")
     if min_bucket_size < 1:
@@ -124,8 +141,10 @@ def build_references(features: np.ndarray, bucket_ids: Sequence[str],
         if bad.any():
             r, c = map(int, np.argwhere(bad)[0])
             who = f"row {rows[r]}" + (f" (id {ids[rows[r]]!r})" if ids is not None else "")
-            raise InputError(f"{who}, bucket {bucket!r}: in-scope feature {names[cols[c]]!r} is "
-                             f"{block[r, c]} ({int(bad.sum())} non-finite values in the bucket)")
+            raise InputError(
+                f"{who}, bucket {bucket!r}: in-scope feature {names[cols[c]]!r} is "
+                f"{block[r, c]} ({int(bad.sum())} non-finite values in the bucket)"
+            )
         buckets[bucket] = {
             "count": int(len(rows)),
             "languages": sorted(langs),
@@ -138,10 +157,9 @@ def build_references(features: np.ndarray, bucket_ids: Sequence[str],
         "min_bucket_size": int(min_bucket_size),
         "n_rows": int(n),
         "scale_rule": "s_f = max(q90 - q10, std, g_f); g_f = q90 - q10 over all train rows of the language; "
-                      "features with g_f = 0 are left out of D_b",
+        "features with g_f = 0 are left out of D_b",
         "language_scales": language_scales(features, languages, column_info, names, sets),
-        "features": [{"name": name, "group": g, "scope": s}
-                     for name, (g, s) in zip(names, column_info)],
+        "features": [{"name": name, "group": g, "scope": s} for name, (g, s) in zip(names, column_info)],
         "buckets": buckets,
         "skipped": skipped,
     }
@@ -165,23 +183,32 @@ def reference_coverage(bucket_ids: Sequence[str], references: dict) -> dict:
     """Row counts per bucket, split into known (has a reference), skipped and unknown."""
     out = {"known": {}, "skipped": {}, "unknown": {}}
     for b in bucket_ids:
-        kind = ("known" if b in references["buckets"]
-                else "skipped" if b in references["skipped"] else "unknown")
+        kind = (
+            "known" if b in references["buckets"] else "skipped" if b in references["skipped"] else "unknown"
+        )
         out[kind][b] = out[kind].get(b, 0) + 1
     return out
 
 
 def _missing_message(coverage: dict, references: dict) -> str:
-    parts = [f"{b!r}: {k} row(s), bucket skipped (only {references['skipped'][b]} train rows "
-             f"< min_bucket_size {references.get('min_bucket_size')})"
-             for b, k in sorted(coverage["skipped"].items())]
-    parts += [f"{b!r}: {k} row(s), bucket unknown to the references"
-              for b, k in sorted(coverage["unknown"].items())]
+    parts = [
+        f"{b!r}: {k} row(s), bucket skipped (only {references['skipped'][b]} train rows "
+        f"< min_bucket_size {references.get('min_bucket_size')})"
+        for b, k in sorted(coverage["skipped"].items())
+    ]
+    parts += [
+        f"{b!r}: {k} row(s), bucket unknown to the references" for b, k in sorted(coverage["unknown"].items())
+    ]
     return "no reference for " + "; ".join(parts)
 
 
-def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], references: dict,
-                      names: Sequence[str], on_missing: str = "raise") -> np.ndarray:
+def feature_distances(
+    features: np.ndarray,
+    bucket_ids: Sequence[str],
+    references: dict,
+    names: Sequence[str],
+    on_missing: str = "raise",
+) -> np.ndarray:
     """d_f = max(0, q10 - φ, φ - q90) / max(q90 - q10, std, g_f), float64 [n, F], with g_f the
     language-level band (`language_scales`).
 
@@ -195,8 +222,7 @@ def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], reference
     features = np.asarray(features, dtype=np.float64)
     n = len(bucket_ids)
     if features.ndim != 2 or features.shape != (n, len(names)):
-        raise InputError(f"features shape {features.shape} does not match {n} rows x "
-                         f"{len(names)} names")
+        raise InputError(f"features shape {features.shape} does not match {n} rows x {len(names)} names")
     coverage = reference_coverage(bucket_ids, references)
     if on_missing == "raise" and (coverage["skipped"] or coverage["unknown"]):
         raise MissingReferenceError(_missing_message(coverage, references))
@@ -209,8 +235,10 @@ def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], reference
             continue
         missing = [f for f in ref["features"] if f not in column]
         if missing:
-            raise InputError(f"bucket {bucket!r}: feature(s) {missing[:5]} of the reference are "
-                             "not among the given columns")
+            raise InputError(
+                f"bucket {bucket!r}: feature(s) {missing[:5]} of the reference are "
+                "not among the given columns"
+            )
         lang_scales = references["language_scales"].get(language_key(ref["languages"]))
         if lang_scales is None:
             raise InputError(f"bucket {bucket!r}: no language scale for {ref['languages']} in the references")
@@ -230,14 +258,20 @@ def feature_distances(features: np.ndarray, bucket_ids: Sequence[str], reference
         block = features[np.ix_(rows, cols)]
         if not np.isfinite(block).all():
             r, c = map(int, np.argwhere(~np.isfinite(block))[0])
-            raise InputError(f"row {rows[r]} (bucket {bucket!r}): in-scope feature "
-                             f"{names[cols[c]]!r} is {block[r, c]}")
+            raise InputError(
+                f"row {rows[r]} (bucket {bucket!r}): in-scope feature {names[cols[c]]!r} is {block[r, c]}"
+            )
         out[np.ix_(rows, cols)] = np.maximum(np.maximum(lo - block, block - hi), 0.0) / scale
     return out
 
 
-def support_distance(features: np.ndarray, bucket_ids: Sequence[str], references: dict,
-                     names: Sequence[str], on_missing: str = "raise") -> np.ndarray:
+def support_distance(
+    features: np.ndarray,
+    bucket_ids: Sequence[str],
+    references: dict,
+    names: Sequence[str],
+    on_missing: str = "raise",
+) -> np.ndarray:
     """D_b(φ) = mean over the bucket's reference features (those with g_f > 0) of d_f; float64
     [n]. 0 iff every such feature lies in [q10, q90]. Rows without a reference: see
     `feature_distances`."""
@@ -263,26 +297,40 @@ def reference_summary_tsv(references: dict) -> str:
     for bucket, ref in references["buckets"].items():
         for name, st in ref["features"].items():
             group, scope = groups.get(name, ("custom", "all"))
-            lines.append("\t".join([bucket, str(ref["count"]), name, group, scope]
-                                   + [_fmt(st[k]) for k in _SUMMARY_STATS]))
+            lines.append(
+                "\t".join(
+                    [bucket, str(ref["count"]), name, group, scope] + [_fmt(st[k]) for k in _SUMMARY_STATS]
+                )
+            )
     return "\n".join(lines) + "\n"
 
 
 def reference_summary_markdown(references: dict) -> str:
     """An overview of buckets and skipped buckets, then one table per bucket."""
-    out = ["# Human reference distributions", "",
-           f"Built from {references['n_rows']} train rows; min_bucket_size "
-           f"{references['min_bucket_size']}; quantile rule: {references['quantile_rule']}.", "",
-           "| bucket | n | languages | features |", "|---|---:|---|---:|"]
+    out = [
+        "# Human reference distributions",
+        "",
+        f"Built from {references['n_rows']} train rows; min_bucket_size "
+        f"{references['min_bucket_size']}; quantile rule: {references['quantile_rule']}.",
+        "",
+        "| bucket | n | languages | features |",
+        "|---|---:|---|---:|",
+    ]
     for bucket, ref in references["buckets"].items():
-        out.append(f"| {bucket} | {ref['count']} | {', '.join(ref['languages'])} | "
-                   f"{len(ref['features'])} |")
-    out += ["", f"Skipped buckets (fewer than {references['min_bucket_size']} rows): "
-            + (", ".join(f"{b} ({k})" for b, k in references["skipped"].items()) or "none"), ""]
+        out.append(f"| {bucket} | {ref['count']} | {', '.join(ref['languages'])} | {len(ref['features'])} |")
+    out += [
+        "",
+        f"Skipped buckets (fewer than {references['min_bucket_size']} rows): "
+        + (", ".join(f"{b} ({k})" for b, k in references["skipped"].items()) or "none"),
+        "",
+    ]
     for bucket, ref in references["buckets"].items():
-        out += [f"## {bucket} (n = {ref['count']})", "",
-                "| feature | " + " | ".join(_SUMMARY_STATS) + " |",
-                "|---|" + "---:|" * len(_SUMMARY_STATS)]
+        out += [
+            f"## {bucket} (n = {ref['count']})",
+            "",
+            "| feature | " + " | ".join(_SUMMARY_STATS) + " |",
+            "|---|" + "---:|" * len(_SUMMARY_STATS),
+        ]
         for name, st in ref["features"].items():
             out.append(f"| {name} | " + " | ".join(_fmt(st[k]) for k in _SUMMARY_STATS) + " |")
         out.append("")

@@ -13,6 +13,7 @@ each stochastic step of the stage:
 
 Run seed 0 reproduces the single-seed workflow (those three keys used to default to 0).
 """
+
 from __future__ import annotations
 
 import copy

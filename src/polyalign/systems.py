@@ -12,6 +12,7 @@ labelled as such.
 The BaseLM stands in for a fixed pretrained model: it is built once, from the data seed. Every
 other model is trained once per run seed (config `seeds`).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -54,8 +55,15 @@ _SYSTEMS = (
     System("bucket_sft", "bucket_sft", "profile", "Bucket-SFT", "Bucket-SFT"),
     System("dpo", "dpo", "plain", "DPO", "DPO", start_policy="sft"),
     System("hdpo", "hdpo", "profile", "HDPO", "HDPO", start_policy="bucket_sft"),
-    System("bucket_sft_gold", "bucket_sft", "profile", "Bucket-SFT (oracle: gold length)", None,
-           gold_length=True, oracle=True),
+    System(
+        "bucket_sft_gold",
+        "bucket_sft",
+        "profile",
+        "Bucket-SFT (oracle: gold length)",
+        None,
+        gold_length=True,
+        oracle=True,
+    ),
 )
 REGISTRY: dict[str, System] = {s.name: s for s in _SYSTEMS}
 
@@ -102,8 +110,7 @@ def system_for_policy(policy: str) -> str:
     for s in _SYSTEMS:
         if s.start_policy == policy:
             return s.name
-    raise ValueError(f"no preference system starts from {policy!r} "
-                     f"(start policies: {list(SAMPLE_POLICIES)})")
+    raise ValueError(f"no preference system starts from {policy!r} (start policies: {list(SAMPLE_POLICIES)})")
 
 
 def label(name: str) -> str:

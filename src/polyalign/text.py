@@ -1,4 +1,5 @@
 """Text normalization and the length-token rule shared by bucketing, features and metrics."""
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,7 @@ _BLANK_RUN = re.compile(r"\n{2,}")
 # In order: an ASCII word with optional 'suffix; a digit run; one CJK ideograph; one non-word,
 # non-space character (docs/method.md §1).
 CJK_RANGES = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-LENGTH_TOKEN = re.compile(
-    rf"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[{CJK_RANGES}]|[^\w\s]"
-)
+LENGTH_TOKEN = re.compile(rf"[A-Za-z]+(?:'[A-Za-z]+)?|[0-9]+|[{CJK_RANGES}]|[^\w\s]")
 CJK_CHAR = re.compile(rf"[{CJK_RANGES}]")
 LATIN_CHAR = re.compile(r"[A-Za-z]")
 

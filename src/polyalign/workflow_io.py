@@ -1,4 +1,5 @@
 """Shared plumbing of the thin workflow scripts: logging into the rule's log file, thread limits."""
+
 from __future__ import annotations
 
 import contextlib

@@ -14,6 +14,7 @@ This entry point
 
     python -m polyalign.workflow_recovery --cores all [more snakemake arguments]
 """
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,10 @@ def unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str]) -> boo
         return False
     live = snakemake_processes(workdir, exclude={os.getpid(), os.getppid()})
     if live is None:
-        log.warning("cannot tell whether another Snakemake runs here (no /proc); the lock stays. "
-                    "If no other run is active, run `snakemake --unlock` yourself.")
+        log.warning(
+            "cannot tell whether another Snakemake runs here (no /proc); the lock stays. "
+            "If no other run is active, run `snakemake --unlock` yourself."
+        )
         return False
     if live:
         log.warning("Snakemake processes %s still run in %s; their lock stays", live, workdir)

@@ -3,6 +3,7 @@
 The environment variables only count if `datasets`/`huggingface_hub` were not imported yet;
 the `hf_offline` fixture also patches their live configuration (tests opt in with it).
 """
+
 import os
 
 os.environ["HF_HUB_OFFLINE"] = "1"

@@ -1,4 +1,3 @@
-
 import pytest
 
 from polyalign.data.registry import get_corpus
@@ -15,12 +14,20 @@ def load(key, **source):
 
 
 def test_chatterbot_records_per_turn_with_relative_roles(chatterbot_dir):
-    source = {"path": str(chatterbot_dir), "languages": ["english"],
-              "known_bad_rows": ["english/trivia.yml:6"]}
+    source = {
+        "path": str(chatterbot_dir),
+        "languages": ["english"],
+        "known_bad_rows": ["english/trivia.yml:6"],
+    }
     recs = load("chatterbot", **source)
     by_id = {r["meta"]["source_id"]: r for r in recs}
-    assert sorted(by_id) == ["english/greetings/0:1", "english/greetings/1:1", "english/greetings/1:2",
-                             "english/greetings/2:1", "english/trivia/0:1"]
+    assert sorted(by_id) == [
+        "english/greetings/0:1",
+        "english/greetings/1:1",
+        "english/greetings/1:2",
+        "english/greetings/2:1",
+        "english/trivia/0:1",
+    ]
     third = by_id["english/greetings/1:2"]
     assert third["question"] == "I am doing well."
     assert third["human_answer"] == "That is good to hear"
@@ -41,7 +48,9 @@ def test_chatterbot_wrong_type_and_malformed_yaml(tmp_path):
     d = tmp_path / "english"
     d.mkdir()
     (d / "humor.yml").write_text("categories:\n- humor\nconversations:\n- - Tell me a joke\n  - 42\n")
-    with pytest.raises(InputError, match=r"humor\.yml:5: field 'conversations\[0\]\[1\]' should be a string, got int"):
+    with pytest.raises(
+        InputError, match=r"humor\.yml:5: field 'conversations\[0\]\[1\]' should be a string, got int"
+    ):
         load("chatterbot", path=str(tmp_path), languages=["english"])
     (d / "humor.yml").write_text("categories:\n- humor\nconversations:\n- - [unclosed\n")
     with pytest.raises(InputError, match=r"humor\.yml:\d+: malformed YAML"):

@@ -52,7 +52,12 @@ def test_fetch_touches_only_its_own_subfolders(tmp_path):
     first = fe.fetch_embedded(data, chitchat_conversations=5, seed=42)
     assert sentinel.read_text() == "user data\n" and loose.read_text() == "mine\n"
     assert not stale.exists()
-    assert sorted(p.name for p in data.iterdir()) == ["chatterbot_corpus", "chitchat_dataset", "notes.txt", "paper"]
+    assert sorted(p.name for p in data.iterdir()) == [
+        "chatterbot_corpus",
+        "chitchat_dataset",
+        "notes.txt",
+        "paper",
+    ]
     second = fe.fetch_embedded(data, chitchat_conversations=5, seed=42)
     assert second == first and sentinel.read_text() == "user data\n"
 

@@ -1,4 +1,5 @@
 """Threshold calibration at a fixed FPR, the Table 4 summary and its paired intervals."""
+
 import numpy as np
 import pytest
 
@@ -35,8 +36,10 @@ def test_fast_auroc_matches_the_rank_form_with_ties():
 
 
 def _rows(detector, system, split, scores, ids, langs):
-    return [{"detector": detector, "system": system, "split": split, "id": i, "language": lg, "score": s}
-            for i, lg, s in zip(ids, langs, scores)]
+    return [
+        {"detector": detector, "system": system, "split": split, "id": i, "language": lg, "score": s}
+        for i, lg, s in zip(ids, langs, scores)
+    ]
 
 
 def test_summary_by_hand_on_a_tiny_split():
@@ -49,10 +52,19 @@ def test_summary_by_hand_on_a_tiny_split():
     rows += _rows("trained", "human", "test", [0, 1, 9, 2, 3, 4, 5, 6], test_ids, test_langs)
     rows += _rows("trained", "sft", "test", [9, 9, 9, 1, 9, 0, 0, None], test_ids, test_langs)  # None: empty
     rows += _rows("trained", "hdpo", "test", [0, 0, 0, 0, 0, 0, 0, 0], test_ids, test_langs)
-    out = detector_summary(rows, list(zip(test_ids, test_langs)), list(zip(val_ids, val_langs)),
-                           ["sft", "hdpo"], ["trained"], {"sft": {"en": 0.5, "zh": 0.5, "overall": 0.5}},
-                           fprs=(0.1,), tpr_fprs=(0.25,), n_resamples=200, seed=0,
-                           comparisons=(("hdpo", "sft"),))
+    out = detector_summary(
+        rows,
+        list(zip(test_ids, test_langs)),
+        list(zip(val_ids, val_langs)),
+        ["sft", "hdpo"],
+        ["trained"],
+        {"sft": {"en": 0.5, "zh": 0.5, "overall": 0.5}},
+        fprs=(0.1,),
+        tpr_fprs=(0.25,),
+        n_resamples=200,
+        seed=0,
+        comparisons=(("hdpo", "sft"),),
+    )
     assert out["thresholds"]["trained"]["en"]["10%"] == 8.0
     m = out["metrics"]["trained"]
     assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.25  # the 9 is above 8: realised FPR 1/4
@@ -65,8 +77,16 @@ def test_summary_by_hand_on_a_tiny_split():
     assert m["sft"]["en"]["joint"]["point"] == pytest.approx(2 * 0.5 * 0.25 / 0.75)
     d = out["differences"]["trained"]["hdpo-sft"]["overall"]["ai_rate@10%"]
     assert d["point"] == pytest.approx(0 - 5 / 8) and d["low"] <= d["point"] <= d["high"]
-    assert out["flags"]["trained"]["sft"] == {"t0": True, "t1": True, "t2": True, "t3": False,
-                                              "t4": True, "t5": False, "t6": False, "t7": True}
+    assert out["flags"]["trained"]["sft"] == {
+        "t0": True,
+        "t1": True,
+        "t2": True,
+        "t3": False,
+        "t4": True,
+        "t5": False,
+        "t6": False,
+        "t7": True,
+    }
 
 
 def test_summary_fails_loudly_on_a_missing_score():
@@ -84,23 +104,52 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
     val = [(f"v{k}", "en" if k < 30 else "zh") for k in range(40)]
     rows = []
     for det in ("fast_detectgpt", "binoculars", "trained"):
-        for g, split, ids in [("human", "val", val), ("human", "test", test), ("sft", "test", test),
-                              ("dpo", "test", test), ("hdpo", "test", test)]:
-            rows += [{**r, "p_ai": 0.5 if det == "fast_detectgpt" else None}
-                     for r in _rows(det, g, split, rng.normal(size=len(ids)).tolist(),
-                                    [i for i, _ in ids], [lg for _, lg in ids])]
-    summary = detector_summary(rows, test, val, ["sft", "dpo", "hdpo"], ["fast_detectgpt", "binoculars", "trained"],
-                               {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")},
-                               n_resamples=20)
+        for g, split, ids in [
+            ("human", "val", val),
+            ("human", "test", test),
+            ("sft", "test", test),
+            ("dpo", "test", test),
+            ("hdpo", "test", test),
+        ]:
+            rows += [
+                {**r, "p_ai": 0.5 if det == "fast_detectgpt" else None}
+                for r in _rows(
+                    det,
+                    g,
+                    split,
+                    rng.normal(size=len(ids)).tolist(),
+                    [i for i, _ in ids],
+                    [lg for _, lg in ids],
+                )
+            ]
+    summary = detector_summary(
+        rows,
+        test,
+        val,
+        ["sft", "dpo", "hdpo"],
+        ["fast_detectgpt", "binoculars", "trained"],
+        {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")},
+        n_resamples=20,
+    )
     summary.pop("flags")
     summary["white_box"] = True
-    summary["model_pairs"] = {"fast_detectgpt": {"first": "base", "second": "sft"},
-                              "binoculars": {"first": "base", "second": "sft"}}
+    summary["model_pairs"] = {
+        "fast_detectgpt": {"first": "base", "second": "sft"},
+        "binoculars": {"first": "base", "second": "sft"},
+    }
     report = {"held_out": {"accuracy": 0.8, "balanced_accuracy": 0.79, "auroc": 0.88, "n": 100}}
     write_table4(summary, report, tmp_path / "t.md", tmp_path / "t.tex")
     md = (tmp_path / "t.md").read_text()
-    for text in ["Fast-DetectGPT (en)", "Binoculars (zh)", "Trained (LR on φ) (overall)", "White-box setting",
-                 "Human (test; rate = realised FPR)", "HDPO - SFT", "rate @ published low_fpr",
-                 "accuracy 0.800", "not available to this project"]:
+    for text in [
+        "Fast-DetectGPT (en)",
+        "Binoculars (zh)",
+        "Trained (LR on φ) (overall)",
+        "White-box setting",
+        "Human (test; rate = realised FPR)",
+        "HDPO - SFT",
+        "rate @ published low_fpr",
+        "accuracy 0.800",
+        "not available to this project",
+    ]:
         assert text in md, text
     assert "\\begin{table}" in (tmp_path / "t.tex").read_text()

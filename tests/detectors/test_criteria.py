@@ -1,4 +1,5 @@
 """Fast-DetectGPT and Binoculars against values computed by hand on a tiny bigram LM (3 tokens)."""
+
 import math
 from types import SimpleNamespace
 
@@ -15,8 +16,8 @@ from polyalign.detectors.zero_shot import ModelPair, zero_shot_scores
 from polyalign.features.lm_inputs import LMExample
 
 # Next-token probabilities given the previous token (rows: previous token 0, 1, 2).
-P = [[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.25, 0.25, 0.5]]   # model A
-Q = [[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8]]          # model B
+P = [[0.5, 0.25, 0.25], [0.25, 0.5, 0.25], [0.25, 0.25, 0.5]]  # model A
+Q = [[0.6, 0.2, 0.2], [0.2, 0.6, 0.2], [0.1, 0.1, 0.8]]  # model B
 
 
 class Bigram(torch.nn.Module):
@@ -46,8 +47,10 @@ def by_hand_fdg(tokens, start, p, q):
 
 def by_hand_binoculars(tokens, start, observer, performer):
     nll = [-math.log(performer[tokens[t - 1]][tokens[t]]) for t in range(start, len(tokens))]
-    xent = [-sum(observer[tokens[t - 1]][v] * math.log(performer[tokens[t - 1]][v]) for v in range(3))
-            for t in range(start, len(tokens))]
+    xent = [
+        -sum(observer[tokens[t - 1]][v] * math.log(performer[tokens[t - 1]][v]) for v in range(3))
+        for t in range(start, len(tokens))
+    ]
     return (sum(nll) / len(nll)) / (sum(xent) / len(xent))
 
 
@@ -58,7 +61,7 @@ def test_fast_detectgpt_two_positions_fully_by_hand():
     # t=2: log p = ln .5;  mu = .2 ln .25 + .6 ln .5 + .2 ln .25 = .6 ln .5 + .4 ln .25 (same)
     l2, l4 = math.log(0.5), math.log(0.25)
     mu = 0.6 * l2 + 0.4 * l4
-    var = 0.6 * l2 ** 2 + 0.4 * l4 ** 2 - mu ** 2
+    var = 0.6 * l2**2 + 0.4 * l4**2 - mu**2
     expected = (l4 + l2 - 2 * mu) / math.sqrt(2 * var)
     # with L = ln 2: mu = -1.4 L, var = (0.6 + 1.6 - 1.96) L^2 = 0.24 L^2, numerator -0.2 L
     assert expected == pytest.approx(-0.2 / math.sqrt(0.48))  # = -1/sqrt(12): L cancels
@@ -96,9 +99,14 @@ def test_batched_scores_match_one_at_a_time_and_each_model_runs_once_per_batch()
 
 
 def test_text_without_response_tokens_has_no_score():
-    out = zero_shot_scores({"a": Bigram(P), "b": Bigram(Q)}, {"fast_detectgpt": ModelPair("a", "b"),
-                           "binoculars": ModelPair("a", "b")}, [LMExample([0, 1], 2)])
-    assert math.isnan(out["fast_detectgpt"][0]) and math.isnan(out["binoculars"][0]) and out["n_tokens"][0] == 0
+    out = zero_shot_scores(
+        {"a": Bigram(P), "b": Bigram(Q)},
+        {"fast_detectgpt": ModelPair("a", "b"), "binoculars": ModelPair("a", "b")},
+        [LMExample([0, 1], 2)],
+    )
+    assert (
+        math.isnan(out["fast_detectgpt"][0]) and math.isnan(out["binoculars"][0]) and out["n_tokens"][0] == 0
+    )
     assert math.isnan(fast_detectgpt_criterion([], [], []))
 
 

@@ -1,4 +1,5 @@
 """The trained detector: train split only (no validation/test answer reaches its fit), held-out report."""
+
 import numpy as np
 import pytest
 
@@ -13,9 +14,15 @@ from polyalign.features.store import FeatureTable
 
 def table(ids, X, langs=None, valid=None):
     n = len(ids)
-    return FeatureTable(np.array(ids, dtype=str), ["a", "b"], np.asarray(X, float),
-                        np.ones(n, bool) if valid is None else np.array(valid), np.array(["en|x"] * n),
-                        np.array(langs or ["en"] * n), np.zeros(n, np.int64))
+    return FeatureTable(
+        np.array(ids, dtype=str),
+        ["a", "b"],
+        np.asarray(X, float),
+        np.ones(n, bool) if valid is None else np.array(valid),
+        np.array(["en|x"] * n),
+        np.array(langs or ["en"] * n),
+        np.zeros(n, np.int64),
+    )
 
 
 def _data(n=200, seed=0):
@@ -46,8 +53,14 @@ def test_fit_and_held_out_report_on_separable_features():
     # the features differ by 2 standard deviations on one axis: the Bayes accuracy is Phi(1) = 0.84
     assert 0.75 < report["held_out"]["accuracy"] < 0.93 and report["held_out"]["auroc"] > 0.85
     assert fitted["coef"][0] > 0 and abs(fitted["coef"][1]) < abs(fitted["coef"][0]) / 3
-    scores = detector_logits(fitted, table(["x", "y", "z", "w"], [[3.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [3.0, np.nan]],
-                                           valid=[True, True, False, True]))
+    scores = detector_logits(
+        fitted,
+        table(
+            ["x", "y", "z", "w"],
+            [[3.0, 0.0], [-1.0, 0.0], [0.0, 0.0], [3.0, np.nan]],
+            valid=[True, True, False, True],
+        ),
+    )
     assert scores[0] > 0 > scores[1] and np.isnan(scores[2])
     # an out-of-scope feature (NaN) counts as the fitting mean: w scores like x up to the b term
     assert scores[3] > 0

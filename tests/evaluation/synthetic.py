@@ -1,4 +1,5 @@
 """A tiny synthetic test split: 2 languages, 3 buckets, features, train references, embeddings."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,15 +28,26 @@ def make_records() -> list[dict]:
     for bucket in BUCKETS:
         lang, track, family, length = bucket.split("|")
         for i in range(N_PER_BUCKET):
-            records.append({
-                "id": f"{bucket.replace('|', '-')}-{i:02d}", "dataset": f"toy_{lang}",
-                "split": "test", "language": lang, "track": track, "family": family,
-                "situation": "open_chat", "length_bin": length,
-                "question": (f"question {EN_WORDS[i % 12]} {i}" if lang == "en"
-                             else f"问题{ZH_TEXTS[i % 6]}{i}"),
-                "context": "", "history": [{"role": "user", "text": "hi"}] if track == "multi" else [],
-                "human_answer": _answer(bucket, i), "bucket_id": bucket, "meta": {},
-            })
+            records.append(
+                {
+                    "id": f"{bucket.replace('|', '-')}-{i:02d}",
+                    "dataset": f"toy_{lang}",
+                    "split": "test",
+                    "language": lang,
+                    "track": track,
+                    "family": family,
+                    "situation": "open_chat",
+                    "length_bin": length,
+                    "question": (
+                        f"question {EN_WORDS[i % 12]} {i}" if lang == "en" else f"问题{ZH_TEXTS[i % 6]}{i}"
+                    ),
+                    "context": "",
+                    "history": [{"role": "user", "text": "hi"}] if track == "multi" else [],
+                    "human_answer": _answer(bucket, i),
+                    "bucket_id": bucket,
+                    "meta": {},
+                }
+            )
     return records
 
 
@@ -53,9 +65,14 @@ def references(records: list[dict]) -> dict:
     """Train references from other (seeded) rows of the same buckets."""
     train = [dict(r, id=r["id"] + "-train") for r in records for _ in range(2)]
     feats = features(train, seed=7)
-    return build_references(feats["X"], [r["bucket_id"] for r in train],
-                            [r["language"] for r in train], NAMES, min_bucket_size=10,
-                            scopes=SCOPES)
+    return build_references(
+        feats["X"],
+        [r["bucket_id"] for r in train],
+        [r["language"] for r in train],
+        NAMES,
+        min_bucket_size=10,
+        scopes=SCOPES,
+    )
 
 
 def embeddings(records: list[dict], seed: int, shift: float = 0.0) -> dict:
@@ -65,9 +82,19 @@ def embeddings(records: list[dict], seed: int, shift: float = 0.0) -> dict:
 
 def generations(records: list[dict], answers=None, system: str = "sys") -> list[dict]:
     answers = answers or [r["human_answer"] for r in records]
-    return [{"id": r["id"], "system": system, "prompt": "p", "output": a, "answer": a,
-             "finish_reason": "eos", "prompt_tokens": 3, "output_tokens": 4}
-            for r, a in zip(records, answers)]
+    return [
+        {
+            "id": r["id"],
+            "system": system,
+            "prompt": "p",
+            "output": a,
+            "answer": a,
+            "finish_reason": "eos",
+            "prompt_tokens": 3,
+            "output_tokens": 4,
+        }
+        for r, a in zip(records, answers)
+    ]
 
 
 def settings(n_resamples: int = 40) -> EvaluationSettings:

@@ -1,11 +1,18 @@
 """evaluate_system on a tiny synthetic split (2 languages, 3 buckets)."""
+
 import math
 
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (HEADLINE_METRICS, evaluate_system, load_metrics,
-                                  load_resample_arrays, save_resample_arrays, write_metrics)
+from polyalign.evaluation import (
+    HEADLINE_METRICS,
+    evaluate_system,
+    load_metrics,
+    load_resample_arrays,
+    save_resample_arrays,
+    write_metrics,
+)
 from polyalign.io import InputError
 
 from . import synthetic as syn
@@ -25,19 +32,29 @@ def refs(records):
 def human_result(records, refs):
     """The human answers evaluated as if they were a system's generations."""
     feats, emb = syn.features(records, seed=1), syn.embeddings(records, seed=2)
-    return evaluate_system(records, syn.generations(records), feats, feats, refs, emb, emb,
-                           syn.settings(), system="human")[0]
+    return evaluate_system(
+        records, syn.generations(records), feats, feats, refs, emb, emb, syn.settings(), system="human"
+    )[0]
 
 
 @pytest.fixture(scope="module")
 def shifted_result(records, refs):
     """Answers truncated to their first word, features and embeddings shifted."""
-    answers = [r["human_answer"].split()[0] if r["language"] == "en" else r["human_answer"][:2]
-               for r in records]
-    return evaluate_system(records, syn.generations(records, answers), syn.features(records, 1),
-                           syn.features(records, 3, shift=0.7), refs, syn.embeddings(records, 2),
-                           syn.embeddings(records, 4, shift=0.5), syn.settings(), system="shifted",
-                           seed=0)
+    answers = [
+        r["human_answer"].split()[0] if r["language"] == "en" else r["human_answer"][:2] for r in records
+    ]
+    return evaluate_system(
+        records,
+        syn.generations(records, answers),
+        syn.features(records, 1),
+        syn.features(records, 3, shift=0.7),
+        refs,
+        syn.embeddings(records, 2),
+        syn.embeddings(records, 4, shift=0.5),
+        syn.settings(),
+        system="shifted",
+        seed=0,
+    )
 
 
 def _expected_hcr(records, feats, refs, bucket):
@@ -47,8 +64,11 @@ def _expected_hcr(records, feats, refs, bucket):
     for i, r in enumerate(records):
         if r["bucket_id"] != bucket:
             continue
-        inside = [ref[name]["q10"] <= feats["X"][i, j] <= ref[name]["q90"]
-                  for j, name in enumerate(syn.NAMES) if name in ref]
+        inside = [
+            ref[name]["q10"] <= feats["X"][i, j] <= ref[name]["q90"]
+            for j, name in enumerate(syn.NAMES)
+            if name in ref
+        ]
         covered.append(all(inside))
     return sum(covered) / len(covered)
 
@@ -72,8 +92,7 @@ def test_identical_generations_are_perfect(human_result, records, refs):
         assert per_bucket[b]["n"] == syn.N_PER_BUCKET and per_bucket[b]["bng"] == 0.0
     en = [expected[b] for b in syn.BUCKETS if b.startswith("en")]
     assert human_result["headline"]["en"]["hcr_macro"] == pytest.approx(np.mean(en))
-    assert human_result["headline"]["overall"]["hcr_macro"] == pytest.approx(
-        np.mean(list(expected.values())))
+    assert human_result["headline"]["overall"]["hcr_macro"] == pytest.approx(np.mean(list(expected.values())))
     assert human_result["languages"] == {"en": 24, "zh": 12}
     assert human_result["zh_tokenization"] == "char"
     assert set(human_result["per_corpus"]) == {"toy_en", "toy_zh"}
@@ -83,8 +102,12 @@ def test_identical_generations_are_perfect(human_result, records, refs):
 
 def test_point_estimates_of_a_shifted_system(shifted_result):
     result, _ = shifted_result
-    defined = {(scope, m) for scope, head in result["headline"].items() for m in HEADLINE_METRICS
-               if math.isfinite(head[m])}
+    defined = {
+        (scope, m)
+        for scope, head in result["headline"].items()
+        for m in HEADLINE_METRICS
+        if math.isfinite(head[m])
+    }
     # every metric is defined in every scope, except TDM / multi-turn NUF in zh (no multi bucket)
     assert len(defined) == 3 * len(HEADLINE_METRICS) - 2
     assert ("zh", "tdm") not in defined and ("zh", "nuf_multi_turn") not in defined
@@ -133,14 +156,13 @@ def test_missing_feature_row_raises(records, refs):
     short = {"ids": feats["ids"][:-1], "names": feats["names"], "X": feats["X"][:-1]}
     emb = syn.embeddings(records, 2)
     with pytest.raises(InputError, match="features: 1 test id"):
-        evaluate_system(records, syn.generations(records), feats, short, refs, emb, emb,
-                        syn.settings(5))
+        evaluate_system(records, syn.generations(records), feats, short, refs, emb, emb, syn.settings(5))
 
 
 def test_sample_selection(records, refs):
     gens = syn.generations(records)
     two = [dict(g, sample=0) for g in gens] + [dict(g, sample=1, answer="x") for g in gens]
-    feats, emb = syn.features(records, 1), syn.embeddings(records, 2)
+    feats = syn.features(records, 1)
     res = evaluate_system(records, two, feats, feats, refs, None, None, syn.settings(5))[0]
     assert res["headline"]["overall"]["qa_f1"] == 1.0
     assert math.isnan(res["headline"]["overall"]["g_mauve"])
@@ -168,9 +190,10 @@ def test_invalid_responses(records, refs):
     assert res["per_bucket"][bucket]["qa_f1"] == pytest.approx((syn.N_PER_BUCKET - 1) / syn.N_PER_BUCKET)
     human = _expected_hcr(records, feats, refs, bucket)
     n_cov = round(human * syn.N_PER_BUCKET)
-    inside_k = _expected_hcr([records[k]], {"X": feats["X"][k:k + 1]}, refs, bucket)
+    inside_k = _expected_hcr([records[k]], {"X": feats["X"][k : k + 1]}, refs, bucket)
     assert res["per_bucket"][bucket]["hcr"] == pytest.approx((n_cov - inside_k) / syn.N_PER_BUCKET)
     assert res["headline"]["en"]["bng_macro"] > 0
     assert math.isfinite(res["headline"]["en"]["g_mauve"])
     assert res["per_bucket"][bucket]["language_fidelity"] == pytest.approx(
-        (syn.N_PER_BUCKET - 1) / syn.N_PER_BUCKET)  # the empty answer has no script
+        (syn.N_PER_BUCKET - 1) / syn.N_PER_BUCKET
+    )  # the empty answer has no script

@@ -1,4 +1,5 @@
 """The vectorised replicate kernels against the metric definitions in polyalign.metrics."""
+
 import math
 
 import numpy as np
@@ -27,8 +28,8 @@ def _repeat(W_row, X):
 
 def _with_ties(rng, n, f):
     X = rng.normal(size=(n, f))
-    X[:, 0] = rng.integers(0, 3, size=n)    # heavy ties
-    X[:, 1] = 2.5                           # constant column: std floored to 1
+    X[:, 0] = rng.integers(0, 3, size=n)  # heavy ties
+    X[:, 1] = 2.5  # constant column: std floored to 1
     return X
 
 
@@ -88,18 +89,18 @@ def test_quantized_mauve_reproduces_mauve_score(n_human, n_generated):
 def test_frontier_and_aggregate_kernels_match_the_definitions():
     rng = np.random.default_rng(3)
     u, n = rng.uniform(size=(50, 5)), rng.uniform(size=(50, 5))
-    u[0, 2] = u[0, 3]           # a tie in utility
-    n[1] = 0.0                  # all points with zero naturalness: HV 0
-    u[2, 1] = np.nan            # a bucket left out
+    u[0, 2] = u[0, 3]  # a tie in utility
+    n[1] = 0.0  # all points with zero naturalness: HV 0
+    u[2, 1] = np.nan  # a bucket left out
     hv, count = frontier_replicates(u, n)
     for r in range(50):
         ok = np.isfinite(u[r])
         assert hv[r] == pytest.approx(hypervolume(list(zip(u[r][ok], n[r][ok]))), abs=1e-12)
         assert count[r] == ok.sum()
     parts = rng.uniform(size=(4, 30))
-    parts[0, :3] = 0.0          # a zero component -> 0
-    parts[1, 3:6] = np.nan      # left out
-    parts[1:, 6] = np.nan       # fewer than 2 components -> NaN
+    parts[0, :3] = 0.0  # a zero component -> 0
+    parts[1, 3:6] = np.nan  # left out
+    parts[1:, 6] = np.nan  # fewer than 2 components -> NaN
     ours = aggregate_replicates(*parts)
     for r in range(30):
         ref = aggregate_score(*parts[:, r])["aggregate"]
@@ -121,8 +122,9 @@ def test_transition_gap_kernel_matches_on_repeated_rows():
 def shifted():
     records = syn.make_records()
     refs = syn.references(records)
-    answers = [r["human_answer"].split()[0] if r["language"] == "en" else r["human_answer"][:2]
-               for r in records]
+    answers = [
+        r["human_answer"].split()[0] if r["language"] == "en" else r["human_answer"][:2] for r in records
+    ]
     return records, refs, answers
 
 
@@ -135,12 +137,24 @@ def _evaluate(records, refs, answers, keep=None):
     recs = [dict(records[i], id=f"{records[i]['id']}-{k:03d}") for k, i in enumerate(keep)]
 
     def rows(table, key):
-        return {"ids": [r["id"] for r in recs], **{k: v for k, v in table.items() if k != "ids"},
-                key: table[key][keep]}
+        return {
+            "ids": [r["id"] for r in recs],
+            **{k: v for k, v in table.items() if k != "ids"},
+            key: table[key][keep],
+        }
 
     gens = syn.generations(recs, [answers[i] for i in keep])
-    return evaluate_system(recs, gens, rows(feats_h, "X"), rows(feats_g, "X"), refs,
-                           rows(emb_h, "E"), rows(emb_g, "E"), syn.settings(), system="s")
+    return evaluate_system(
+        recs,
+        gens,
+        rows(feats_h, "X"),
+        rows(feats_g, "X"),
+        refs,
+        rows(emb_h, "E"),
+        rows(emb_g, "E"),
+        syn.settings(),
+        system="s",
+    )
 
 
 def test_seed_replicates_with_unit_counts_are_the_point_estimates(shifted):
@@ -149,8 +163,10 @@ def test_seed_replicates_with_unit_counts_are_the_point_estimates(shifted):
     for scope, head in result["headline"].items():
         for m in HEADLINE_METRICS:
             point, rep = head[m], reps[scope][m][0]
-            assert (math.isnan(point) and math.isnan(rep)) or rep == pytest.approx(point, abs=1e-9), \
-                (scope, m)
+            assert (math.isnan(point) and math.isnan(rep)) or rep == pytest.approx(point, abs=1e-9), (
+                scope,
+                m,
+            )
 
 
 def test_seed_replicates_of_a_resample_match_the_definitions_on_repeated_rows(shifted):
@@ -170,11 +186,20 @@ def test_seed_replicates_of_a_resample_match_the_definitions_on_repeated_rows(sh
     keep = np.repeat(order, counts.astype(int))
     resampled, _ = _evaluate(records, refs, answers, keep)
     for scope in ("overall", "en", "zh"):
-        for m in ("em", "qa_f1", "rouge_l", "language_fidelity", "bng_macro", "bng_weighted",
-                  "bng_robust_macro", "bng_robust_weighted", "hcr_macro", "hcr_weighted"):
+        for m in (
+            "em",
+            "qa_f1",
+            "rouge_l",
+            "language_fidelity",
+            "bng_macro",
+            "bng_weighted",
+            "bng_robust_macro",
+            "bng_robust_weighted",
+            "hcr_macro",
+            "hcr_weighted",
+        ):
             ref, ours = resampled["headline"][scope][m], reps[scope][m][0]
-            assert (math.isnan(ref) and math.isnan(ours)) or ours == pytest.approx(ref, abs=1e-9), \
-                (scope, m)
+            assert (math.isnan(ref) and math.isnan(ours)) or ours == pytest.approx(ref, abs=1e-9), (scope, m)
     # TDM with the kept fit: the definition's gaps on the repeated rows of every multi bucket
     for scope, t in arrays.tdm.items():
         values = []
@@ -185,7 +210,10 @@ def test_seed_replicates_of_a_resample_match_the_definitions_on_repeated_rows(sh
                 continue
             rep = {k: _repeat(w, t[k][local]) for k in ("z_q", "z_h", "z_g", "human", "generated")}
             gaps = [scaled_w1(rep["generated"][:, j], rep["human"][:, j]) for j in range(3)]
-            gaps.append(transition_gap(transition_matrix(rep["z_q"], rep["z_g"]),
-                                       transition_matrix(rep["z_q"], rep["z_h"])))
+            gaps.append(
+                transition_gap(
+                    transition_matrix(rep["z_q"], rep["z_g"]), transition_matrix(rep["z_q"], rep["z_h"])
+                )
+            )
             values.append(np.mean([1 / (1 + g) for g in gaps]))
         assert reps[scope]["tdm"][0] == pytest.approx(np.mean(values), abs=1e-7), scope

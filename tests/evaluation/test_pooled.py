@@ -1,5 +1,6 @@
 """The pooled two-level bootstrap: draws, pooling, coverage by simulation, and the MAUVE
 histogram shortcut against full re-clustering."""
+
 import math
 
 import numpy as np
@@ -28,7 +29,7 @@ def test_draws_keep_language_sizes_and_seed_count():
     assert W.shape == (200, 10) and C.shape == (200, 3)
     assert (W[:, :7].sum(axis=1) == 7).all() and (W[:, 7:].sum(axis=1) == 3).all()
     assert (C.sum(axis=1) == 3).all()
-    assert (C == 3).any() and (C == 0).any()      # seeds are really resampled
+    assert (C == 3).any() and (C == 0).any()  # seeds are really resampled
     W2, C2 = draw_counts(languages, 3, 200, seed=1)
     assert np.array_equal(W, W2) and np.array_equal(C, C2)
 
@@ -38,7 +39,7 @@ def test_pool_over_seeds_is_the_mean_over_drawn_seeds():
     C = np.array([[1, 1, 1], [3, 0, 0], [0, 1, 2]])
     out = pool_over_seeds(per_seed, C)
     assert out[0] == pytest.approx(7 / 3) and out[1] == 1.0
-    assert math.isnan(out[2])                       # a drawn seed without a value
+    assert math.isnan(out[2])  # a drawn seed without a value
 
 
 def _simulated_coverage(n_sims, rng, sd_seed, *, n=40, S=3, R=1000, delta=0.05):
@@ -51,12 +52,22 @@ def _simulated_coverage(n_sims, rng, sd_seed, *, n=40, S=3, R=1000, delta=0.05):
     pooled = single = 0
     for _ in range(n_sims):
         b = rng.normal(size=n)
-        ys = {name: mu + b + rng.normal(size=n) + rng.normal(scale=sd_seed, size=(S, 1))
-              + rng.normal(size=(S, n)) for name, mu in (("a", delta), ("b", 0.0))}
+        ys = {
+            name: mu
+            + b
+            + rng.normal(size=n)
+            + rng.normal(scale=sd_seed, size=(S, 1))
+            + rng.normal(size=(S, n))
+            for name, mu in (("a", delta), ("b", 0.0))
+        }
         W, C = draw_counts(["en"] * n, S, R, int(rng.integers(1 << 31)))
-        reps = {"C": C, "seeds": list(range(S)),
-                "per_seed": {s: {"en": {"m": np.stack([weighted_mean(W, y[j]) for j in range(S)])}}
-                             for s, y in ys.items()}}
+        reps = {
+            "C": C,
+            "seeds": list(range(S)),
+            "per_seed": {
+                s: {"en": {"m": np.stack([weighted_mean(W, y[j]) for j in range(S)])}} for s, y in ys.items()
+            },
+        }
         points = {s: {"en": {"m": y.mean(axis=1)}} for s, y in ys.items()}
         ci = paired_difference(reps, points, "a", "b", "en", "m", 0.05)
         pooled += ci["low"] <= delta <= ci["high"]
@@ -85,18 +96,29 @@ def three_seeds():
     arrays, points, docs = {}, {}, {}
     for system, shift in (("good", 0.2), ("bad", 0.9)):
         for seed in (0, 1, 2):
-            answers = [r["human_answer"] if (i + seed) % 3 else r["human_answer"].split()[0][:2]
-                       for i, r in enumerate(records)]
+            answers = [
+                r["human_answer"] if (i + seed) % 3 else r["human_answer"].split()[0][:2]
+                for i, r in enumerate(records)
+            ]
             doc, arr = evaluate_system(
-                records, syn.generations(records, answers), syn.features(records, 1),
-                syn.features(records, 10 + seed, shift=shift), refs, syn.embeddings(records, 2),
-                syn.embeddings(records, 20 + seed, shift=shift), syn.settings(), system=system,
-                seed=seed)
+                records,
+                syn.generations(records, answers),
+                syn.features(records, 1),
+                syn.features(records, 10 + seed, shift=shift),
+                refs,
+                syn.embeddings(records, 2),
+                syn.embeddings(records, 20 + seed, shift=shift),
+                syn.settings(),
+                system=system,
+                seed=seed,
+            )
             arrays.setdefault(system, {})[seed] = arr
             docs.setdefault(system, {})[seed] = doc
     for system, by_seed in docs.items():
-        points[system] = {scope: {m: [by_seed[s]["headline"][scope][m] for s in (0, 1, 2)]
-                                  for m in HEADLINE_METRICS} for scope in ("overall", "en", "zh")}
+        points[system] = {
+            scope: {m: [by_seed[s]["headline"][scope][m] for s in (0, 1, 2)] for m in HEADLINE_METRICS}
+            for scope in ("overall", "en", "zh")
+        }
     return records, arrays, points
 
 
@@ -114,7 +136,7 @@ def test_pooled_intervals_cover_their_points_and_pair_systems(three_seeds, tmp_p
                     assert c["low"] <= c["point"] <= c["high"], (system, scope, m)
                     assert set(c["seeds"]) == {"0", "1", "2"}
     diff = paired_difference(reps, points, "good", "bad", "en", "bng_macro", 0.05)
-    assert diff["high"] < 0                       # 'good' is closer to the human features
+    assert diff["high"] < 0  # 'good' is closer to the human features
     save_replicates(tmp_path / "r.npz", reps)
     back = load_replicates(tmp_path / "r.npz")
     again = paired_difference(back, points, "good", "bad", "en", "bng_macro", 0.05)
@@ -137,9 +159,15 @@ def test_mauve_histogram_replicates_agree_with_full_recomputation():
     settings = MauveSettings(kmeans_num_redo=1, kmeans_max_iter=100)
     q = quantized_mauve(human, gen, settings)
     W, _ = draw_counts(["en"] * n, 1, 6, seed=1)
-    ours = mauve_from_counts(label_counts(W, q["labels_generated"], q["num_clusters"]),
-                             label_counts(W, q["labels_human"], q["num_clusters"]))
-    full = np.array([mauve_score(human[np.repeat(np.arange(n), w)], gen[np.repeat(np.arange(n), w)],
-                                 settings)["mauve"] for w in W])
+    ours = mauve_from_counts(
+        label_counts(W, q["labels_generated"], q["num_clusters"]),
+        label_counts(W, q["labels_human"], q["num_clusters"]),
+    )
+    full = np.array(
+        [
+            mauve_score(human[np.repeat(np.arange(n), w)], gen[np.repeat(np.arange(n), w)], settings)["mauve"]
+            for w in W
+        ]
+    )
     gaps = np.abs(ours - full)
     assert gaps.max() < 0.12 and gaps.mean() < 0.06, gaps

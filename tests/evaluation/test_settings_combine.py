@@ -1,18 +1,30 @@
 """Settings parsing, the pooled summary over systems and seeds, paired differences."""
+
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (HEADLINE_METRICS, EvaluationSettings, ci_summary,
-                                  paired_difference, pooled_summary, settings_from_config,
-                                  summary_tsv)
+from polyalign.evaluation import (
+    HEADLINE_METRICS,
+    EvaluationSettings,
+    ci_summary,
+    paired_difference,
+    pooled_summary,
+    settings_from_config,
+    summary_tsv,
+)
 from polyalign.evaluation.store import seed_mean, to_jsonable
 from polyalign.io import InputError
 
 
 def test_settings_from_config():
-    s = settings_from_config({"min_bucket_size": 10, "mauve": {"kmeans_num_redo": 1},
-                              "bootstrap": {"n_resamples": 200},
-                              "hcr_band": ["q25", "q75"]})
+    s = settings_from_config(
+        {
+            "min_bucket_size": 10,
+            "mauve": {"kmeans_num_redo": 1},
+            "bootstrap": {"n_resamples": 200},
+            "hcr_band": ["q25", "q75"],
+        }
+    )
     assert s.min_bucket_size == 10 and s.mauve.kmeans_num_redo == 1
     assert s.bootstrap.n_resamples == 200 and s.hcr_band == ("q25", "q75")
     assert s.mauve_for_buckets().min_size == 10
@@ -21,14 +33,14 @@ def test_settings_from_config():
         settings_from_config({"bootstrap": {"resamples": 3}})
     with pytest.raises(ValueError, match="min_bucket_size"):
         settings_from_config({"mauve": {"min_size": 3}})
-    with pytest.raises(ValueError, match="unknown key"):   # the old two-tier setting is gone
+    with pytest.raises(ValueError, match="unknown key"):  # the old two-tier setting is gone
         settings_from_config({"bootstrap": {"n_resamples": 10, "n_resamples_expensive": 20}})
     with pytest.raises(ValueError, match="n_resamples must be >= 1"):
         settings_from_config({"bootstrap": {"n_resamples": 0}})
 
 
 def test_ci_summary_is_centred_on_the_point():
-    ci = ci_summary(1.0, [2.0, 2.1, 2.2, 2.3, 2.4], alpha=0.5)   # biased replicates
+    ci = ci_summary(1.0, [2.0, 2.1, 2.2, 2.3, 2.4], alpha=0.5)  # biased replicates
     assert ci["pct_low"] == pytest.approx(2.1) and ci["pct_high"] == pytest.approx(2.3)
     assert ci["low"] == pytest.approx(0.9) and ci["high"] == pytest.approx(1.1)
     clipped = ci_summary(0.999, [0.97, 0.98, 0.985, 0.99, 0.995], alpha=0.5, bounds=(0.0, 1.0))
@@ -38,25 +50,42 @@ def test_ci_summary_is_centred_on_the_point():
 
 
 def _fake(system, seed=0, fingerprint="abc", qa=0.5):
-    return to_jsonable({
-        "format": "polyalign.metrics.v2", "system": system, "seed": seed, "n_prompts": 3,
-        "languages": {"en": 3}, "settings": {"x": 1}, "fingerprint": fingerprint,
-        "headline": {"en": {m: qa if m == "qa_f1" else float("nan") for m in HEADLINE_METRICS}},
-        "scopes": {"en": {"diversity": {"distinct_1": qa}}},
-        "per_bucket": {"b1": {"language": "en", "qa_f1": qa, "bng": None, "eligible": True,
-                              "nuf_point": [qa, 0.5], "on_frontier": True}},
-        "per_corpus": {}, "generation_stats": {"n": 3, "empty_answers": seed},
-    })
+    return to_jsonable(
+        {
+            "format": "polyalign.metrics.v2",
+            "system": system,
+            "seed": seed,
+            "n_prompts": 3,
+            "languages": {"en": 3},
+            "settings": {"x": 1},
+            "fingerprint": fingerprint,
+            "headline": {"en": {m: qa if m == "qa_f1" else float("nan") for m in HEADLINE_METRICS}},
+            "scopes": {"en": {"diversity": {"distinct_1": qa}}},
+            "per_bucket": {
+                "b1": {
+                    "language": "en",
+                    "qa_f1": qa,
+                    "bng": None,
+                    "eligible": True,
+                    "nuf_point": [qa, 0.5],
+                    "on_frontier": True,
+                }
+            },
+            "per_corpus": {},
+            "generation_stats": {"n": 3, "empty_answers": seed},
+        }
+    )
 
 
 def _headline(systems):
-    return {s: {"en": {m: ci_summary(0.5, [0.4, 0.5, 0.6], 0.05) for m in HEADLINE_METRICS}}
-            for s in systems}
+    return {s: {"en": {m: ci_summary(0.5, [0.4, 0.5, 0.6], 0.05) for m in HEADLINE_METRICS}} for s in systems}
 
 
 def test_pooled_summary_and_tsv():
-    metrics = {"sft": {0: _fake("sft", 0, qa=0.4), 1: _fake("sft", 1, qa=0.6)},
-               "hdpo": {0: _fake("hdpo", 0), 1: _fake("hdpo", 1)}}
+    metrics = {
+        "sft": {0: _fake("sft", 0, qa=0.4), 1: _fake("sft", 1, qa=0.6)},
+        "hdpo": {0: _fake("hdpo", 0), 1: _fake("hdpo", 1)},
+    }
     summary = pooled_summary(metrics, _headline(["sft", "hdpo"]), {"n_resamples": 3})
     assert summary["systems"] == ["sft", "hdpo"] and summary["seeds"] == ["0", "1"]
     assert summary["per_bucket"]["sft"]["b1"]["qa_f1"] == pytest.approx(0.5)
@@ -84,9 +113,14 @@ def test_seed_mean_of_trees():
 
 def test_paired_difference():
     C = np.array([[1, 1, 1], [3, 0, 0], [0, 0, 3]])
-    reps = {"C": C, "seeds": ["0", "1", "2"], "per_seed": {
-        "a": {"en": {"qa_f1": np.array([[0.5, 0.6, 0.7], [0.6, 0.6, 0.6], [0.7, 0.7, 0.7]])}},
-        "b": {"en": {"qa_f1": np.array([[0.4, 0.5, 0.65], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])}}}}
+    reps = {
+        "C": C,
+        "seeds": ["0", "1", "2"],
+        "per_seed": {
+            "a": {"en": {"qa_f1": np.array([[0.5, 0.6, 0.7], [0.6, 0.6, 0.6], [0.7, 0.7, 0.7]])}},
+            "b": {"en": {"qa_f1": np.array([[0.4, 0.5, 0.65], [0.5, 0.5, 0.5], [0.5, 0.5, 0.5]])}},
+        },
+    }
     points = {"a": {"en": {"qa_f1": [0.6, 0.6, 0.7]}}, "b": {"en": {"qa_f1": [0.5, 0.5, 0.5]}}}
     d = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05)
     # replicate r of a system = sum_s C[r, s] per_seed[s, r] / 3:

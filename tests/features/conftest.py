@@ -1,11 +1,17 @@
 """A tiny random causal LM and byte-level BPE tokenizer, built offline for the LM tests."""
+
 import pytest
 import torch
 
 from ..conftest import build_tiny_llama, build_tiny_tokenizer
 
-CORPUS = ["Hello, world! How are you?", "你好，世界！你好吗？", "The cat sat on the mat.",
-          "我喜欢读书。", "Answer: yes, of course."] * 5
+CORPUS = [
+    "Hello, world! How are you?",
+    "你好，世界！你好吗？",
+    "The cat sat on the mat.",
+    "我喜欢读书。",
+    "Answer: yes, of course.",
+] * 5
 
 
 def make_tokenizer(bos: str | None = "<s>", eos: str | None = "</s>"):

@@ -1,17 +1,34 @@
 """Registry invariants and explicit failures on bad input (never a silent 0)."""
+
 import numpy as np
 import pytest
 
-from polyalign.features import (LM_FEATURES, TEXT_FEATURES, FeatureError, check_in_scope_finite,
-                                extract_features, extract_text_features, feature_names,
-                                find_invalid_rows, lm_feature_names, scope_mask, spec_by_name)
+from polyalign.features import (
+    LM_FEATURES,
+    TEXT_FEATURES,
+    FeatureError,
+    check_in_scope_finite,
+    extract_features,
+    extract_text_features,
+    feature_names,
+    find_invalid_rows,
+    lm_feature_names,
+    scope_mask,
+    spec_by_name,
+)
 
 
 def test_registry_names_groups_scopes():
     names = feature_names(include_lm=True)
     assert len(names) == len(set(names)) == len(TEXT_FEATURES) + len(LM_FEATURES)
-    assert {s.group for s in TEXT_FEATURES} == {"counts", "lengths", "lexical", "punctuation",
-                                                 "format", "casing"}
+    assert {s.group for s in TEXT_FEATURES} == {
+        "counts",
+        "lengths",
+        "lexical",
+        "punctuation",
+        "format",
+        "casing",
+    }
     assert {s.scope for s in TEXT_FEATURES} == {"all", "en", "zh"}
     assert all(s.group == "lm" and s.scope == "all" for s in LM_FEATURES)
     assert spec_by_name("case_upper_ratio").scope == "en"
@@ -26,12 +43,15 @@ def test_scope_mask():
     np.testing.assert_array_equal(mask, [[True, True, False], [True, False, True]])
 
 
-@pytest.mark.parametrize("text,language,reason", [
-    ("", "en", "empty response"),
-    ("  \n\t ", "zh", "empty response"),
-    ("Bonjour", "fr", "unknown language"),
-    (None, "en", "not a string"),
-])
+@pytest.mark.parametrize(
+    "text,language,reason",
+    [
+        ("", "en", "empty response"),
+        ("  \n\t ", "zh", "empty response"),
+        ("Bonjour", "fr", "unknown language"),
+        (None, "en", "not a string"),
+    ],
+)
 def test_bad_rows_raise_naming_the_row_and_id(text, language, reason):
     texts, langs = ["Fine.", text], ["en", language]
     with pytest.raises(FeatureError, match=rf"row 1 \(id 'b'\): .*{reason}"):

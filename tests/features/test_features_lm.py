@@ -1,4 +1,5 @@
 """LM features against a direct per-example computation on a tiny random Llama."""
+
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ RESPONSES = [" Hello, world! How are you?", "你好，世界！你好吗？", "y
 def direct_nlls(model, tokenizer, context_text, response):
     """Unpadded, one example: NLL of each response token given start + context."""
     start = start_token_id(tokenizer)
-    ctx = ([start] if start is not None else [])
+    ctx = [start] if start is not None else []
     ctx += tokenizer(context_text, add_special_tokens=False)["input_ids"] if context_text else []
     resp = tokenizer(response, add_special_tokens=False)["input_ids"]
     ids = torch.tensor([ctx + resp])
@@ -29,8 +30,13 @@ def direct_nlls(model, tokenizer, context_text, response):
 def expected_row(model, tokenizer, prompt, response, max_ppl):
     cond = direct_nlls(model, tokenizer, prompt, response)
     uncond = direct_nlls(model, tokenizer, "", response)
-    stats = [lambda x: x.mean(), lambda x: x.std(), lambda x: x.min(), lambda x: x.max(),
-             lambda x: min(math.exp(x.mean()), max_ppl)]
+    stats = [
+        lambda x: x.mean(),
+        lambda x: x.std(),
+        lambda x: x.min(),
+        lambda x: x.max(),
+        lambda x: min(math.exp(x.mean()), max_ppl),
+    ]
     c = [f(cond) for f in stats]
     u = [f(uncond) for f in stats]
     return c + u + [u[0] - c[0]]
@@ -38,14 +44,14 @@ def expected_row(model, tokenizer, prompt, response, max_ppl):
 
 def test_stats_on_hand_values():
     assert _stats(np.array([1.0, 2.0, 3.0]), 1e4) == pytest.approx(
-        [2.0, math.sqrt(2 / 3), 1.0, 3.0, math.exp(2.0)])
+        [2.0, math.sqrt(2 / 3), 1.0, 3.0, math.exp(2.0)]
+    )
     assert _stats(np.array([9.0]), 100.0) == pytest.approx([9.0, 0.0, 9.0, 9.0, 100.0])
 
 
 def test_matches_direct_computation(tiny_llama, tiny_tokenizer):
     got = lm_features(tiny_llama, tiny_tokenizer, PROMPTS, RESPONSES, batch_size=3, max_ppl=300)
-    want = np.array([expected_row(tiny_llama, tiny_tokenizer, p, r, 300)
-                     for p, r in zip(PROMPTS, RESPONSES)])
+    want = np.array([expected_row(tiny_llama, tiny_tokenizer, p, r, 300) for p, r in zip(PROMPTS, RESPONSES)])
     assert got.shape == (4, len(lm_feature_names())) and got.dtype == np.float64
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
     # The empty prompt gives a conditional context equal to the unconditional one.
@@ -62,8 +68,13 @@ def test_batched_equals_unbatched_and_order_is_kept(tiny_llama, tiny_tokenizer):
 
 def test_padding_invariant_to_batch_companions(tiny_llama, tiny_tokenizer):
     alone = lm_features(tiny_llama, tiny_tokenizer, PROMPTS[2:3], RESPONSES[2:3])
-    with_long = lm_features(tiny_llama, tiny_tokenizer, [PROMPTS[2], PROMPTS[0] * 3],
-                            [RESPONSES[2], RESPONSES[0] * 3], batch_size=2)
+    with_long = lm_features(
+        tiny_llama,
+        tiny_tokenizer,
+        [PROMPTS[2], PROMPTS[0] * 3],
+        [RESPONSES[2], RESPONSES[0] * 3],
+        batch_size=2,
+    )
     np.testing.assert_allclose(alone[0], with_long[0], rtol=1e-5, atol=1e-5)
 
 
@@ -71,7 +82,7 @@ def test_prompt_and_response_are_tokenized_separately(tiny_tokenizer):
     ex = build_examples(tiny_tokenizer, ["lo, world"], ["Hel"])[0]
     resp = tiny_tokenizer("lo, world", add_special_tokens=False)["input_ids"]
     assert ex.ids[0] == tiny_tokenizer.bos_token_id
-    assert ex.ids[ex.response_start:] == resp
+    assert ex.ids[ex.response_start :] == resp
 
 
 def test_start_token_falls_back_to_eos_then_none(tiny_llama, make_tiny_tokenizer):
@@ -85,8 +96,7 @@ def test_start_token_falls_back_to_eos_then_none(tiny_llama, make_tiny_tokenizer
 
 
 def test_max_length_keeps_the_response_start_and_the_prompt_end(tiny_tokenizer):
-    ex = build_examples(tiny_tokenizer, ["The cat sat on the mat."], ["Hello, world! " * 5],
-                        max_length=8)[0]
+    ex = build_examples(tiny_tokenizer, ["The cat sat on the mat."], ["Hello, world! " * 5], max_length=8)[0]
     assert len(ex.ids) == 8 and ex.ids[0] == tiny_tokenizer.bos_token_id
 
 
@@ -98,7 +108,8 @@ def test_errors_are_explicit(tiny_llama, tiny_tokenizer):
 
 
 def test_extract_features_appends_lm_columns(tiny_llama, tiny_tokenizer):
-    matrix, names = extract_features(RESPONSES[:2], ["en", "zh"], prompts=PROMPTS[:2],
-                                     model=tiny_llama, tokenizer=tiny_tokenizer)
-    assert names[-len(lm_feature_names()):] == lm_feature_names()
-    assert np.isfinite(matrix[:, -len(lm_feature_names()):]).all()
+    matrix, names = extract_features(
+        RESPONSES[:2], ["en", "zh"], prompts=PROMPTS[:2], model=tiny_llama, tokenizer=tiny_tokenizer
+    )
+    assert names[-len(lm_feature_names()) :] == lm_feature_names()
+    assert np.isfinite(matrix[:, -len(lm_feature_names()) :]).all()

@@ -10,9 +10,18 @@ def make_records(per_bin=(3, 3, 1, 3), language="zh"):
     records = []
     for b, n in zip(BINS, per_bin):
         for i in range(n):
-            records.append({"id": f"{language}-{b}-{i}", "language": language, "track": "single",
-                            "length_bin": b, "question": f"问题 {b} {i}", "context": "", "history": [],
-                            "human_answer": "答"})
+            records.append(
+                {
+                    "id": f"{language}-{b}-{i}",
+                    "language": language,
+                    "track": "single",
+                    "length_bin": b,
+                    "question": f"问题 {b} {i}",
+                    "context": "",
+                    "history": [],
+                    "human_answer": "答",
+                }
+            )
     return records
 
 

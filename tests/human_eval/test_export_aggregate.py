@@ -1,4 +1,5 @@
 """Human-evaluation export (stratified, blinded, keyed) and strict aggregation of returned ratings."""
+
 import json
 import re
 
@@ -20,9 +21,12 @@ def test_stratified_sample_spreads_over_bins_and_backfills_a_short_bin():
     picked = stratified_prompts(records, 20, seed=0)
     counts = {b: sum(r["length_bin"] == b for r in picked) for b in ["short", "medium", "long", "xlong"]}
     assert counts == {"short": 6, "medium": 6, "long": 2, "xlong": 6}
-    assert [r["id"] for r in stratified_prompts(records, 8, seed=0)] == [r["id"] for r in stratified_prompts(records, 8, seed=0)]
-    assert {b: sum(r["length_bin"] == b for r in stratified_prompts(records, 8, seed=0)) for b in counts} == \
-        {b: 2 for b in counts}
+    assert [r["id"] for r in stratified_prompts(records, 8, seed=0)] == [
+        r["id"] for r in stratified_prompts(records, 8, seed=0)
+    ]
+    assert {b: sum(r["length_bin"] == b for r in stratified_prompts(records, 8, seed=0)) for b in counts} == {
+        b: 2 for b in counts
+    }
     with pytest.raises(ValueError, match="only 32 test records"):
         stratified_prompts(records, 33, seed=0)
 
@@ -47,7 +51,9 @@ def test_page_embeds_the_sheet_without_ending_its_script(sheet_and_key):
 
 
 def write_ratings(path, key, rater, score_of):
-    ratings = {item: {c: score_of(t["system"], t["record"], c) for c in CRITERIA} for item, t in key["items"].items()}
+    ratings = {
+        item: {c: score_of(t["system"], t["record"], c) for c in CRITERIA} for item, t in key["items"].items()
+    }
     path.write_text(json.dumps({"sheet": key["sheet"], "rater": rater, "ratings": ratings}))
     return path
 
@@ -72,22 +78,34 @@ def test_ordinal_alpha_matches_krippendorffs_worked_example():
     # Krippendorff (2011), "Computing Krippendorff's alpha-reliability": 4 observers, 12 units;
     # published ordinal alpha 0.815
     n = np.nan
-    data = np.array([[1, 2, 3, 3, 2, 1, 4, 1, 2, n, n, n], [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, n, 3],
-                     [n, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, n], [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, n]])
+    data = np.array(
+        [
+            [1, 2, 3, 3, 2, 1, 4, 1, 2, n, n, n],
+            [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, n, 3],
+            [n, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, n],
+            [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, n],
+        ]
+    )
     cube = np.repeat(data[:, None, :, None], len(CRITERIA), axis=3)
     assert ordinal_alpha(cube)["task"] == pytest.approx(0.815, abs=5e-4)
     assert ordinal_alpha(cube[:1])["all"] is None
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d["ratings"].pop(next(iter(d["ratings"]))), "is not rated (partial ratings file)"),
-    (lambda d: next(iter(d["ratings"].values())).pop("align"), "has no score for criterion 'align'"),
-    (lambda d: next(iter(d["ratings"].values())).update(task=6), "score must be an integer 1-5, got 6"),
-    (lambda d: next(iter(d["ratings"].values())).update(task="3"), "score must be an integer 1-5, got '3'"),
-    (lambda d: d.update(sheet="zh-other"), "but the key is for sheet"),
-    (lambda d: d.update(rater=" "), "'rater' must be a non-empty string"),
-    (lambda d: d["ratings"].update({"zh-x-9999": {}}), "item 'zh-x-9999' is not on sheet"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["ratings"].pop(next(iter(d["ratings"]))), "is not rated (partial ratings file)"),
+        (lambda d: next(iter(d["ratings"].values())).pop("align"), "has no score for criterion 'align'"),
+        (lambda d: next(iter(d["ratings"].values())).update(task=6), "score must be an integer 1-5, got 6"),
+        (
+            lambda d: next(iter(d["ratings"].values())).update(task="3"),
+            "score must be an integer 1-5, got '3'",
+        ),
+        (lambda d: d.update(sheet="zh-other"), "but the key is for sheet"),
+        (lambda d: d.update(rater=" "), "'rater' must be a non-empty string"),
+        (lambda d: d["ratings"].update({"zh-x-9999": {}}), "item 'zh-x-9999' is not on sheet"),
+    ],
+)
 def test_malformed_or_partial_ratings_name_the_file_and_item(tmp_path, sheet_and_key, mutate, message):
     _, key = sheet_and_key
     path = write_ratings(tmp_path / "bad.json", key, "r1", lambda s, p, c: 3)

@@ -1,5 +1,6 @@
 """The exported rating page in a real browser (headless Chromium through selenium): keyboard and
 mouse rating, progress surviving a reload, and an exported file the aggregation accepts."""
+
 import json
 import shutil
 import time
@@ -12,11 +13,15 @@ from polyalign.human_eval.export import render_page
 
 CHROMEDRIVER = shutil.which("chromedriver")
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')")
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install -e '.[test]')"
+)
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not (CHROMEDRIVER and BROWSER),
-                       reason="no chromium + chromedriver on PATH (Debian: apt-get install chromium chromium-driver)"),
+    pytest.mark.skipif(
+        not (CHROMEDRIVER and BROWSER),
+        reason="no chromium + chromedriver on PATH (Debian: apt-get install chromium chromium-driver)",
+    ),
 ]
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
@@ -30,8 +35,9 @@ def browser(tmp_path):
     options.binary_location = BROWSER
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
         options.add_argument(arg)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
+    options.add_experimental_option(
+        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+    )
     driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
     driver.downloads = downloads
     yield driver
@@ -39,9 +45,11 @@ def browser(tmp_path):
 
 
 def selected(driver) -> dict:
-    return {row.get_attribute("data-criterion"): int(b.text)
-            for row in driver.find_elements(By.CSS_SELECTOR, ".criterion")
-            for b in row.find_elements(By.CSS_SELECTOR, "button.selected")}
+    return {
+        row.get_attribute("data-criterion"): int(b.text)
+        for row in driver.find_elements(By.CSS_SELECTOR, ".criterion")
+        for b in row.find_elements(By.CSS_SELECTOR, "button.selected")
+    }
 
 
 def keys(driver, *sequence):

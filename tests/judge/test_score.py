@@ -1,5 +1,6 @@
 """Constrained judge scoring: hand-computed scores from fixed logits, and the cached batched path
 equals a naive one-row-at-a-time recomputation on a tiny real model."""
+
 import math
 from types import SimpleNamespace
 
@@ -70,7 +71,9 @@ def test_cached_batched_scoring_equals_naive_recomputation(judge_model):
     model, tok = judge_model
     segments = score_segments(tok)
     gen = torch.Generator().manual_seed(0)
-    prompts = [torch.randint(7, len(tok), (n,), generator=gen).tolist() for n in (30, 45, 12)]  # unequal: padding
+    prompts = [
+        torch.randint(7, len(tok), (n,), generator=gen).tolist() for n in (30, 45, 12)
+    ]  # unequal: padding
     out = score_batch(model, segments, prompts, tok.pad_token_id)
     for i, p in enumerate(prompts):
         chosen, expected = _naive_scores(model, segments, p)
@@ -80,8 +83,10 @@ def test_cached_batched_scoring_equals_naive_recomputation(judge_model):
 
 def test_over_length_prompts_are_counted_not_truncated(judge_model):
     model, tok = judge_model
-    cands = [{"id": RECORD["id"], "system": "sft", "answer": "short"},
-             {"id": RECORD["id"], "system": "dpo", "answer": "word " * 400}]
+    cands = [
+        {"id": RECORD["id"], "system": "sft", "answer": "short"},
+        {"id": RECORD["id"], "system": "dpo", "answer": "word " * 400},
+    ]
     n_short = len(judge_prompt_ids(tok, RECORD, "short"))
     rows, counts = judge_rows(model, tok, [RECORD], cands, batch_size=4, max_prompt_tokens=n_short + 5)
     assert counts["scored"] == 1 and counts["over_length"] == 1
@@ -91,12 +96,24 @@ def test_over_length_prompts_are_counted_not_truncated(judge_model):
 
 
 def test_prompt_carries_every_block_and_the_metadata():
-    text = judge_user_message({**RECORD, "context": "A passage.", "history": [{"role": "user", "text": "Hi"}]},
-                              "Cand text")
-    for needle in ["[history]\nuser: Hi", "[context]\nA passage.", "[instruction]\nHow are you?",
-                   "[reference]\nFine, thanks.", "[candidate]\nCand text", "language=en", "track=single",
-                   "family=dialogue", "situation=open_chat", "length_bin=short", "wrong language",
-                   "exemplar", "correctness"]:
+    text = judge_user_message(
+        {**RECORD, "context": "A passage.", "history": [{"role": "user", "text": "Hi"}]}, "Cand text"
+    )
+    for needle in [
+        "[history]\nuser: Hi",
+        "[context]\nA passage.",
+        "[instruction]\nHow are you?",
+        "[reference]\nFine, thanks.",
+        "[candidate]\nCand text",
+        "language=en",
+        "track=single",
+        "family=dialogue",
+        "situation=open_chat",
+        "length_bin=short",
+        "wrong language",
+        "exemplar",
+        "correctness",
+    ]:
         assert needle in text, needle
     for dim in DIMENSIONS:
         assert f"{dim}:" in text

@@ -1,5 +1,6 @@
 """Table 3 aggregation: composites from chosen scores, two-level pooled intervals, agreement,
 and a table that shows only published numbers when no judge ran."""
+
 import numpy as np
 import pytest
 
@@ -20,7 +21,9 @@ def scored(pid, value, over=False):
 
 def test_row_composites_are_weighted_0_100_scores():
     # every dimension 4 -> 75 on the 0-100 scale; every composite's weights sum to 1
-    assert row_composites(scored("p0", 4)) == pytest.approx({c: 75.0 for c in row_composites(scored("p0", 4))})
+    assert row_composites(scored("p0", 4)) == pytest.approx(
+        {c: 75.0 for c in row_composites(scored("p0", 4))}
+    )
     mixed = {"id": "p", "scores": {d: 1 for d in DIMENSIONS} | {"task_success": 5}}
     # overall weight of task_success is 0.20: 0.20 * 100 = 20
     assert row_composites(mixed)["overall"] == pytest.approx(20.0)
@@ -62,8 +65,12 @@ def test_summarize_pools_judges_and_reports_agreement():
 
 
 def test_agreement_is_nan_without_variation():
-    arrays = {("a", "s"): {c: np.ones((1, 3)) for c in ("overall", "utility", "conditional_naturalness",
-                                                        "distribution_faithfulness")}}
+    arrays = {
+        ("a", "s"): {
+            c: np.ones((1, 3))
+            for c in ("overall", "utility", "conditional_naturalness", "distribution_faithfulness")
+        }
+    }
     arrays[("b", "s")] = arrays[("a", "s")]
     out = judge_agreement(arrays, ["a", "b"], ["s"])
     assert np.isnan(out["a vs b"]["overall"]["pearson"]) and out["a vs b"]["overall"]["mean_abs_diff"] == 0

@@ -1,4 +1,5 @@
 """Seeded percentile bootstrap over prompts."""
+
 import numpy as np
 import pytest
 

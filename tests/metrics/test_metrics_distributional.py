@@ -1,4 +1,5 @@
 """BNG, BNG-robust, HCR and per-feature inside rates (hand-computed cases)."""
+
 import math
 
 import numpy as np
@@ -31,7 +32,7 @@ def test_bng_hand_case():
     # B: only f0; W1([0,0], [0,0,1,1]) = 0.5, std 0.5 -> 1.0
     assert out["per_bucket"] == pytest.approx({"A": a, "B": 1.0})
     assert out["per_feature"]["B"] == {"f0": pytest.approx(1.0)}
-    assert out["macro"] == pytest.approx((a + 1.0) / 2)           # 0.848607
+    assert out["macro"] == pytest.approx((a + 1.0) / 2)  # 0.848607
     assert out["weighted"] == pytest.approx((4 * a + 2 * 1.0) / 6)  # 0.798142
     assert out["n_generated"] == {"A": 4, "B": 2}
 
@@ -98,7 +99,7 @@ def test_hcr_hand_case():
     }
     out = hcr(generated, refs, names)
     assert out["per_bucket"] == pytest.approx({"A": 0.5, "B": 2 / 3})
-    assert out["macro"] == pytest.approx((0.5 + 2 / 3) / 2)            # 0.583333
+    assert out["macro"] == pytest.approx((0.5 + 2 / 3) / 2)  # 0.583333
     assert out["weighted"] == pytest.approx((4 * 0.5 + 3 * 2 / 3) / 7)  # 0.571429
     assert out["per_feature_inside_rate"]["A"] == pytest.approx({"f1": 0.75, "f2": 0.75})
     assert out["per_feature_inside_rate_macro"] == pytest.approx({"f1": (0.75 + 2 / 3) / 2, "f2": 0.75})

@@ -1,4 +1,5 @@
 """distinct-n and Self-BLEU-4 with the self-written BLEU (hand-computed cases)."""
+
 import math
 
 import pytest
@@ -33,7 +34,7 @@ def test_bleu_hand_example():
 def test_bleu_brevity_and_short_hypothesis():
     # hyp [cat] vs ref [the cat sat]: p1 = 1, p2..p4 have no n-grams -> 0.1/1 each;
     # geo = 0.1 ** 0.75 = 0.177828; BP = exp(1 - 3/1) = 0.135335; BLEU = 0.024067
-    assert sentence_bleu(["cat"], [["the", "cat", "sat"]]) == pytest.approx(math.exp(-2) * 0.1 ** 0.75)
+    assert sentence_bleu(["cat"], [["the", "cat", "sat"]]) == pytest.approx(math.exp(-2) * 0.1**0.75)
     # closest reference length wins (4 over 9 for a hypothesis of 4 tokens): BP = 1
     hyp = "a b c d".split()
     assert sentence_bleu(hyp, [hyp, "a b c d e f g h i".split()]) == pytest.approx(1.0)

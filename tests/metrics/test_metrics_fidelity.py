@@ -1,4 +1,5 @@
 """Language fidelity on hand-made outputs."""
+
 import pytest
 
 from polyalign.metrics import language_fidelity
@@ -22,6 +23,6 @@ def test_shares_per_language():
     texts = ["hello there", "你好", "hello", "", "ok 好"]
     langs = ["en", "zh", "zh", "en", "zh"]
     out = language_fidelity(texts, langs)
-    assert out["per_example"].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]   # "ok 好": 2 Latin > 1 CJK
+    assert out["per_example"].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]  # "ok 好": 2 Latin > 1 CJK
     assert out["per_language"] == {"en": 0.5, "zh": pytest.approx(1 / 3)}
     assert out["share"] == pytest.approx(2 / 5) and out["no_script"] == 1

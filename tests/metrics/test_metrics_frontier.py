@@ -1,10 +1,16 @@
 """NUF hypervolume and Aggregate: hand cases, invariants and the paper's published numbers."""
+
 import math
 
 import pytest
 
-from polyalign.metrics.frontier import (aggregate_score, bucket_naturalness, hypervolume,
-                                        naturalness_utility_frontier, pareto_frontier)
+from polyalign.metrics.frontier import (
+    aggregate_score,
+    bucket_naturalness,
+    hypervolume,
+    naturalness_utility_frontier,
+    pareto_frontier,
+)
 
 
 def test_single_point_hv_is_u_times_n():
@@ -31,8 +37,8 @@ def test_frontier_ties():
 def test_bucket_naturalness():
     # 1/(1+1) = .5 and .8: sqrt(.4) = 0.632456
     assert bucket_naturalness(1.0, 0.8) == pytest.approx(math.sqrt(0.4))
-    assert bucket_naturalness(-3.0, 1.0) == 1.0          # BNG clipped at 0
-    assert bucket_naturalness(1.0, 0.0) == 0.0           # a zero component gives n = 0
+    assert bucket_naturalness(-3.0, 1.0) == 1.0  # BNG clipped at 0
+    assert bucket_naturalness(1.0, 0.0) == 0.0  # a zero component gives n = 0
     assert bucket_naturalness(1.0, 0.8, 0.5) == pytest.approx(0.2 ** (1 / 3))  # .5*.8*.5
 
 
@@ -54,7 +60,7 @@ def test_nuf_from_bucket_metrics():
 
 def test_aggregate_hand_cases():
     # (.5 * 1/(1+1) * .8 * .4) ** (1/4) = .08 ** .25 = 0.531829
-    assert aggregate_score(0.5, 1.0, 0.8, 0.4)["aggregate"] == pytest.approx(0.08 ** 0.25)
+    assert aggregate_score(0.5, 1.0, 0.8, 0.4)["aggregate"] == pytest.approx(0.08**0.25)
     # non-finite component left out: (.5 * .8 * .4) ** (1/3)
     assert aggregate_score(float("nan"), 1.0, 0.8, 0.4)["aggregate"] == pytest.approx(0.16 ** (1 / 3))
     assert math.isnan(aggregate_score(float("nan"), None, float("inf"), 0.4)["aggregate"])
@@ -78,7 +84,7 @@ PUBLISHED = {
 
 def implied_qa_f1(agg, bng_macro, mauve, nuf):
     """Invert Aggregate = (F1 * 1/(1+BNG) * MAUVE * NUF) ** (1/4) for F1."""
-    return agg ** 4 * (1 + bng_macro) / (mauve * nuf)
+    return agg**4 * (1 + bng_macro) / (mauve * nuf)
 
 
 def test_hdpo_en_implied_qa_f1():

@@ -1,9 +1,16 @@
 """LLM-judge composites and detector summaries (pure functions, hand-computed cases)."""
+
 import numpy as np
 import pytest
 
 from polyalign.metrics.detectors import detector_auroc, detector_summary, joint_score, predicted_ai_rate
-from polyalign.metrics.judge import COMPOSITE_WEIGHTS, DIMENSIONS, judge_composites, mean_judge_report, score_to_100
+from polyalign.metrics.judge import (
+    COMPOSITE_WEIGHTS,
+    DIMENSIONS,
+    judge_composites,
+    mean_judge_report,
+    score_to_100,
+)
 
 
 def test_score_mapping():
@@ -24,14 +31,16 @@ def test_composites_hand_case():
     scores["task_success"] = 5
     comp = judge_composites(scores)["composites"]
     # only task_success is 100: overall .20*100, utility .35*100, the others have no task weight
-    assert comp == pytest.approx({"overall": 20.0, "utility": 35.0, "conditional_naturalness": 0.0,
-                                  "distribution_faithfulness": 0.0})
+    assert comp == pytest.approx(
+        {"overall": 20.0, "utility": 35.0, "conditional_naturalness": 0.0, "distribution_faithfulness": 0.0}
+    )
     scores = {d: 1 for d in DIMENSIONS}
     scores["reference_alignment"] = 3  # 50 points
     comp = judge_composites(scores)["composites"]
     # .10*50, .15*50, .15*50, .20*50
-    assert comp == pytest.approx({"overall": 5.0, "utility": 7.5, "conditional_naturalness": 7.5,
-                                  "distribution_faithfulness": 10.0})
+    assert comp == pytest.approx(
+        {"overall": 5.0, "utility": 7.5, "conditional_naturalness": 7.5, "distribution_faithfulness": 10.0}
+    )
 
 
 def test_composites_on_arrays_and_validation():
@@ -47,7 +56,7 @@ def test_composites_on_arrays_and_validation():
 
 def test_predicted_ai_rate_both_directions():
     s = [0.1, 0.5, 0.9]
-    assert predicted_ai_rate(s, 0.5) == pytest.approx(1 / 3)                      # 0.9 > 0.5
+    assert predicted_ai_rate(s, 0.5) == pytest.approx(1 / 3)  # 0.9 > 0.5
     assert predicted_ai_rate(s, 0.5, higher_is_ai=False) == pytest.approx(1 / 3)  # 0.1 < 0.5
     assert np.isnan(predicted_ai_rate([], 0.5))
 

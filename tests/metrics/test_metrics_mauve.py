@@ -1,4 +1,5 @@
 """Global MAUVE and C-MAUVE through mauve-text on tiny random features."""
+
 import numpy as np
 import pytest
 
@@ -32,17 +33,18 @@ def test_records_n_clusters_and_is_deterministic(feats):
     b = mauve_score(feats["h"], feats["g_same"], FAST)
     assert a == b
     assert a["n"] == 120 and a["num_clusters"] == 12  # auto: round(120 / 10)
-    capped = mauve_score(feats["h"], feats["g_same"], MauveSettings(cap=50, num_buckets=4,
-                                                                    kmeans_num_redo=1))
+    capped = mauve_score(feats["h"], feats["g_same"], MauveSettings(cap=50, num_buckets=4, kmeans_num_redo=1))
     assert capped["n"] == 50 and capped["num_clusters"] == 4
     with pytest.raises(ValueError):
         MauveSettings(num_buckets="many")
 
 
 def test_conditional_mauve_skips_small_buckets(feats):
-    out = conditional_mauve({"big": feats["h"], "small": feats["h"][:10]},
-                            {"big": feats["g_same"], "small": feats["pos"][:10], "gen_only": feats["pos"]},
-                            FAST)
+    out = conditional_mauve(
+        {"big": feats["h"], "small": feats["h"][:10]},
+        {"big": feats["g_same"], "small": feats["pos"][:10], "gen_only": feats["pos"]},
+        FAST,
+    )
     assert set(out["per_bucket"]) == {"big"}
     assert set(out["skipped"]) == {"small", "gen_only"}
     assert out["macro"] == pytest.approx(out["per_bucket"]["big"])
@@ -51,8 +53,9 @@ def test_conditional_mauve_skips_small_buckets(feats):
 
 
 def test_conditional_mauve_weighted_by_generated_rows(feats):
-    out = conditional_mauve({"x": feats["h"][:30], "y": feats["pos"][:60]},
-                            {"x": feats["h"][:30], "y": feats["neg"]}, FAST)
+    out = conditional_mauve(
+        {"x": feats["h"][:30], "y": feats["pos"][:60]}, {"x": feats["h"][:30], "y": feats["neg"]}, FAST
+    )
     m_y = out["per_bucket"]["y"]
     assert out["per_bucket"]["x"] == pytest.approx(1.0, abs=1e-6) and m_y < 0.2
     assert out["n_generated"] == {"x": 30, "y": 120} and out["n"] == {"x": 30, "y": 60}

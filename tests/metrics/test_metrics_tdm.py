@@ -1,4 +1,5 @@
 """Turn-Dynamics Match: component formulas by hand, invariants on a small bilingual set."""
+
 import numpy as np
 import pytest
 
@@ -49,8 +50,9 @@ def _dialogue_rows():
 def test_identical_responses_match_perfectly():
     q, h, _, b = _dialogue_rows()
     out = tdm(q, h, list(h), b, min_bucket_size=20)
-    assert out["per_bucket"] == pytest.approx({"en|multi|dialogue|short": 1.0,
-                                               "zh|multi|dialogue|short": 1.0})
+    assert out["per_bucket"] == pytest.approx(
+        {"en|multi|dialogue|short": 1.0, "zh|multi|dialogue|short": 1.0}
+    )
     assert out["macro"] == pytest.approx(1.0)
     assert set(out["skipped"]) == {"en|multi|dialogue|long"}
     assert out["n_components"] == min(64, out["vocabulary_size"] - 1, len(q) - 1)

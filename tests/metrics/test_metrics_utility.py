@@ -1,4 +1,5 @@
 """EM / QA-F1 / ROUGE-L and the answer tokenization (hand-computed cases)."""
+
 import math
 
 import pytest
@@ -51,8 +52,9 @@ def test_rouge_l_hand_cases():
     assert rouge_l_f1("one two three four", "one three two four", "en") == pytest.approx(0.75)
     assert qa_f1("one two three four", "one three two four", "en") == pytest.approx(1.0)
     # [police, killed, gunman] vs [gunman, was, killed, by, police]: LCS 1, P=1/3, R=1/5, F=0.25
-    assert rouge_l_f1("police killed the gunman", "the gunman was killed by police", "en") == \
-        pytest.approx(0.25)
+    assert rouge_l_f1("police killed the gunman", "the gunman was killed by police", "en") == pytest.approx(
+        0.25
+    )
     # 北京是首都 vs 首都是北京 (punctuation dropped): LCS 2, P = R = 2/5
     assert rouge_l_f1("北京是首都。", "首都是北京", "zh") == pytest.approx(0.4)
     assert qa_f1("北京是首都。", "首都是北京", "zh") == pytest.approx(1.0)
@@ -73,8 +75,7 @@ def test_empty_answers():
 
 
 def test_utility_scores_records_tokenization_and_languages():
-    out = utility_scores(["cat", "北京是首都", "dog"], ["cat", "北京是中国首都", "cat"],
-                         ["en", "zh", "en"])
+    out = utility_scores(["cat", "北京是首都", "dog"], ["cat", "北京是中国首都", "cat"], ["en", "zh", "en"])
     assert out["zh_tokenization"] == "char"
     assert out["qa_f1"] == pytest.approx((1 + 5 / 6 + 0) / 3)
     assert out["per_language"]["en"] == {"n": 2, "em": 0.5, "qa_f1": 0.5, "rouge_l": 0.5}

@@ -1,4 +1,5 @@
 """Micro records, tokenizer and model shared by the model, prompt, training and generation tests."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -36,18 +37,36 @@ ZH = [
 ]
 
 
-def record(i: int, language: str = "en", history=None, length_bin: str = "short", family: str = "dialogue",
-           question: str | None = None, answer: str | None = None, context: str = "") -> dict:
+def record(
+    i: int,
+    language: str = "en",
+    history=None,
+    length_bin: str = "short",
+    family: str = "dialogue",
+    question: str | None = None,
+    answer: str | None = None,
+    context: str = "",
+) -> dict:
     pairs = EN if language == "en" else ZH
     q, a = pairs[i % len(pairs)]
     history = history or []
     track = "multi" if history else "single"
     situation = {"dialogue": "open_chat", "qa": "qa_search", "assistant": "assistant_like"}[family]
     return {
-        "id": f"{language}-{i}", "dataset": "micro", "split": "train", "language": language, "track": track,
-        "family": family, "situation": situation, "length_bin": length_bin,
-        "question": question or q, "context": context, "history": history, "human_answer": answer or a,
-        "bucket_id": f"{language}|{track}|{family}|{length_bin}", "meta": {},
+        "id": f"{language}-{i}",
+        "dataset": "micro",
+        "split": "train",
+        "language": language,
+        "track": track,
+        "family": family,
+        "situation": situation,
+        "length_bin": length_bin,
+        "question": question or q,
+        "context": context,
+        "history": history,
+        "human_answer": answer or a,
+        "bucket_id": f"{language}|{track}|{family}|{length_bin}",
+        "meta": {},
     }
 
 
@@ -55,8 +74,14 @@ def micro_records() -> list[dict]:
     """24 records: en and zh, single and multi track, two length bins, three bucket sizes."""
     out = []
     for i in range(16):
-        hist = [] if i % 2 == 0 else [{"role": "user", "text": EN[(i + 1) % 6][0]},
-                                      {"role": "assistant", "text": EN[(i + 1) % 6][1]}]
+        hist = (
+            []
+            if i % 2 == 0
+            else [
+                {"role": "user", "text": EN[(i + 1) % 6][0]},
+                {"role": "assistant", "text": EN[(i + 1) % 6][1]},
+            ]
+        )
         out.append(record(i, "en", hist, "short" if i % 3 else "medium"))
     for i in range(8):
         out.append(record(16 + i, "zh", [], "short" if i < 6 else "medium"))

@@ -1,6 +1,7 @@
 """Each family's own chat template (fixture tokenizer_config.json files) renders the pipeline's
 prompts; Gemma-2's template, which rejects a system role, gets the profile folded into the
 first user turn."""
+
 import pytest
 
 from polyalign.models.chat import fit_messages, fold_system, install_chat_template, supports_system_role
@@ -8,9 +9,12 @@ from polyalign.prompts import render_messages
 
 from ..paper_models import FAMILIES, _tokenizer
 
-MESSAGES = [{"role": "system", "content": "Profile: en | dialogue | short"},
-            {"role": "user", "content": "Hi there"}, {"role": "assistant", "content": "Hello!"},
-            {"role": "user", "content": "How are you?"}]
+MESSAGES = [
+    {"role": "system", "content": "Profile: en | dialogue | short"},
+    {"role": "user", "content": "Hi there"},
+    {"role": "assistant", "content": "Hello!"},
+    {"role": "user", "content": "How are you?"},
+]
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
@@ -19,17 +23,23 @@ def family(request):
 
 
 EXPECTED = {
-    "qwen2": ("<|im_start|>system\nProfile: en | dialogue | short<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n"
-              "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nHow are you?<|im_end|>\n"
-              "<|im_start|>assistant\n"),
-    "llama3": ("<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nProfile: en | dialogue | short<|eot_id|>"
-               "<|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
-               "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
-               "<|start_header_id|>user<|end_header_id|>\n\nHow are you?<|eot_id|>"
-               "<|start_header_id|>assistant<|end_header_id|>\n\n"),
-    "gemma2": ("<bos><start_of_turn>user\nProfile: en | dialogue | short\n\nHi there<end_of_turn>\n"
-               "<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nHow are you?<end_of_turn>\n"
-               "<start_of_turn>model\n"),
+    "qwen2": (
+        "<|im_start|>system\nProfile: en | dialogue | short<|im_end|>\n<|im_start|>user\nHi there<|im_end|>\n"
+        "<|im_start|>assistant\nHello!<|im_end|>\n<|im_start|>user\nHow are you?<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    ),
+    "llama3": (
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nProfile: en | dialogue | short<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nHi there<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\nHello!<|eot_id|>"
+        "<|start_header_id|>user<|end_header_id|>\n\nHow are you?<|eot_id|>"
+        "<|start_header_id|>assistant<|end_header_id|>\n\n"
+    ),
+    "gemma2": (
+        "<bos><start_of_turn>user\nProfile: en | dialogue | short\n\nHi there<end_of_turn>\n"
+        "<start_of_turn>model\nHello!<end_of_turn>\n<start_of_turn>user\nHow are you?<end_of_turn>\n"
+        "<start_of_turn>model\n"
+    ),
 }
 
 
@@ -50,10 +60,17 @@ def test_gemma_template_really_rejects_a_system_role():
 
 
 def test_fold_system_merges_turns_so_roles_alternate():
-    msgs = [{"role": "system", "content": "S"}, {"role": "assistant", "content": "a1"},
-            {"role": "user", "content": "u1"}, {"role": "user", "content": "u2"}]
-    assert fold_system(msgs) == [{"role": "user", "content": "S"}, {"role": "assistant", "content": "a1"},
-                                 {"role": "user", "content": "u1\n\nu2"}]
+    msgs = [
+        {"role": "system", "content": "S"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u1"},
+        {"role": "user", "content": "u2"},
+    ]
+    assert fold_system(msgs) == [
+        {"role": "user", "content": "S"},
+        {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "u1\n\nu2"},
+    ]
     assert msgs[2]["content"] == "u1"  # input untouched
 
 

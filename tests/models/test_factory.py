@@ -34,7 +34,9 @@ def test_same_seed_same_bytes(tmp_path):
         a, b = ((tmp_path / n / f).read_bytes() for n in ("a", "b"))
         assert hashlib.sha256(a).digest() == hashlib.sha256(b).digest(), f
     other = build_model(model_config({**MICRO_MODEL, "seed": 1}), tok)
-    assert not torch.equal(other.model.embed_tokens.weight, build_model(model_config(MICRO_MODEL), tok).model.embed_tokens.weight)
+    assert not torch.equal(
+        other.model.embed_tokens.weight, build_model(model_config(MICRO_MODEL), tok).model.embed_tokens.weight
+    )
 
 
 def test_save_load_round_trip(tmp_path):

@@ -8,10 +8,15 @@ from ..conftest import REPO
 PAPER = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
 
 
-@pytest.mark.parametrize("preset,source", [
-    ("qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B"), ("qwen2.5-3b", "Qwen/Qwen2.5-3B"),
-    ("llama-3.2-3b", "meta-llama/Llama-3.2-3B"), ("gemma-2-2b", "google/gemma-2-2b"),
-])
+@pytest.mark.parametrize(
+    "preset,source",
+    [
+        ("qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B"),
+        ("qwen2.5-3b", "Qwen/Qwen2.5-3B"),
+        ("llama-3.2-3b", "meta-llama/Llama-3.2-3B"),
+        ("gemma-2-2b", "google/gemma-2-2b"),
+    ],
+)
 def test_each_family_preset_resolves(preset, source):
     block = resolve_model_block({**PAPER, "model": {**PAPER["model"], "preset": preset}})
     assert block["source"] == source and block["family"] == preset
@@ -20,8 +25,10 @@ def test_each_family_preset_resolves(preset, source):
 
 
 def test_path_replaces_the_source_and_block_keys_win():
-    cfg = {"model_presets": {"p": {"source": "org/m", "dtype": "bfloat16"}},
-           "model": {"preset": "p", "path": "/local/m", "dtype": "float32"}}
+    cfg = {
+        "model_presets": {"p": {"source": "org/m", "dtype": "bfloat16"}},
+        "model": {"preset": "p", "path": "/local/m", "dtype": "float32"},
+    }
     assert resolve_model_block(cfg) == {"source": "/local/m", "dtype": "float32", "family": "p"}
 
 
@@ -31,4 +38,7 @@ def test_unknown_preset_names_the_known_ones():
 
 
 def test_no_preset_leaves_the_block_alone():
-    assert resolve_model_block({"model": {"source": "scratch", "hidden_size": 8}}) == {"source": "scratch", "hidden_size": 8}
+    assert resolve_model_block({"model": {"source": "scratch", "hidden_size": 8}}) == {
+        "source": "scratch",
+        "hidden_size": 8,
+    }

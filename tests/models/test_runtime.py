@@ -1,17 +1,22 @@
 """The one loader: device/dtype choice, per-family loading for inference and training (fp32
 master weights), and a scan that fails when a module loads a model around it."""
+
 import re
-from pathlib import Path
 
 import pytest
 import torch
 
-from polyalign.models.runtime import (copy_checkpoint, inference_device, inference_dtype, load_encoder,
-                                      load_for_training, load_model_for_inference)
+from polyalign.models.runtime import (
+    copy_checkpoint,
+    inference_device,
+    inference_dtype,
+    load_encoder,
+    load_for_training,
+    load_model_for_inference,
+)
 
 from ..conftest import REPO
 from ..paper_models import FAMILIES, build_tiny_checkpoint
-
 
 ATTN = {"qwen2": "sdpa", "llama3": "sdpa", "gemma2": "eager"}  # as in config/paper.yaml's presets
 
@@ -36,7 +41,9 @@ def test_device_and_dtype_rules():
 
 def test_inference_load_per_family(checkpoint):
     family, path = checkpoint
-    model, tok = load_model_for_inference(path, {"source": str(path), "dtype": "bfloat16", "device": "cpu", "attn_implementation": ATTN[family]})
+    model, tok = load_model_for_inference(
+        path, {"source": str(path), "dtype": "bfloat16", "device": "cpu", "attn_implementation": ATTN[family]}
+    )
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     assert {p.dtype for p in model.parameters()} == {torch.float32}
     assert model.generation_config.pad_token_id == tok.pad_token_id is not None
@@ -49,7 +56,9 @@ def test_training_load_holds_fp32_master_weights_and_checkpointing(checkpoint, t
     model, tok = load_model_for_inference(path, {"device": "cpu", "attn_implementation": ATTN[family]})
     model.to(torch.bfloat16).save_pretrained(bf16)
     tok.save_pretrained(bf16)
-    trained, _ = load_for_training(bf16, {"gradient_checkpointing": True, "attn_implementation": ATTN[family]})
+    trained, _ = load_for_training(
+        bf16, {"gradient_checkpointing": True, "attn_implementation": ATTN[family]}
+    )
     assert {p.dtype for p in trained.parameters()} == {torch.float32}  # a bf16 checkpoint is upcast
     assert trained.training and trained.is_activation_checkpointing
 
@@ -72,8 +81,11 @@ def test_encoder_loader_takes_causal_lms_and_plain_encoders(checkpoint, tmp_path
 
     vocab = tmp_path / "vocab.txt"
     vocab.write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world"]))
-    BertModel(BertConfig(vocab_size=7, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
-                         intermediate_size=32)).save_pretrained(tmp_path / "enc")
+    BertModel(
+        BertConfig(
+            vocab_size=7, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+        )
+    ).save_pretrained(tmp_path / "enc")
     BertTokenizerFast(vocab_file=str(vocab)).save_pretrained(tmp_path / "enc")
     enc, _ = load_encoder(tmp_path / "enc", device="cpu")
     assert type(enc).__name__ == "BertModel"
@@ -82,8 +94,13 @@ def test_encoder_loader_takes_causal_lms_and_plain_encoders(checkpoint, tmp_path
 # Model loading (`*.from_pretrained` of a model class, or `AutoModel*`) may only happen in the
 # runtime helper (and the scratch model factory, which builds rather than loads). Tokenizers,
 # configs and generation configs are not models.
-ALLOWED = {"src/polyalign/models/runtime.py", "src/polyalign/models/factory.py"}  # factory.pretrained_model: the one call, used by runtime
-_LOAD = re.compile(r"\b(\w*(?:Model|ForCausalLM|ForSequenceClassification|ForMaskedLM)\w*)\.from_pretrained\(")
+ALLOWED = {
+    "src/polyalign/models/runtime.py",
+    "src/polyalign/models/factory.py",
+}  # factory.pretrained_model: the one call, used by runtime
+_LOAD = re.compile(
+    r"\b(\w*(?:Model|ForCausalLM|ForSequenceClassification|ForMaskedLM)\w*)\.from_pretrained\("
+)
 
 
 def test_no_loader_bypasses_the_runtime_helper():

@@ -5,8 +5,13 @@ import pytest
 
 from polyalign.models import CHAT_TEMPLATE, SPECIAL_TOKENS, load_tokenizer, train_tokenizer
 from polyalign.models.tokenizer import is_cjk, record_texts
-from polyalign.models.tokenizer_report import (check_max_new_tokens, check_serves_chinese, length_summary,
-                                               nearest_rank, tokenizer_report)
+from polyalign.models.tokenizer_report import (
+    check_max_new_tokens,
+    check_serves_chinese,
+    length_summary,
+    nearest_rank,
+    tokenizer_report,
+)
 
 from .micro import micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
@@ -34,7 +39,10 @@ def test_every_cjk_char_of_the_training_texts_is_one_token_and_never_merged():
     assert tok.convert_ids_to_tokens(tok("今天", add_special_tokens=False)["input_ids"]) == ["今", "天"]
     assert not any(is_cjk(c) and len(t) > 1 for t in tok.get_vocab() for c in t)
     # English still gets merges: the repeated words become single tokens
-    assert tok.convert_ids_to_tokens(tok("Hello there", add_special_tokens=False)["input_ids"]) == ["Hello", "▁there"]
+    assert tok.convert_ids_to_tokens(tok("Hello there", add_special_tokens=False)["input_ids"]) == [
+        "Hello",
+        "▁there",
+    ]
     report = tokenizer_report(tok, [{"language": "zh", "human_answer": t} for t in texts[:2]])
     assert report["per_language"]["zh"]["tokens_per_char"] == 1.0  # 19 characters, 19 tokens
     assert report["n_cjk_chars_not_one_token"] == 0
@@ -90,10 +98,17 @@ def test_special_tokens_and_chat_template():
     assert tok.convert_ids_to_tokens(list(range(len(SPECIAL_TOKENS)))) == list(SPECIAL_TOKENS)
     assert (tok.pad_token, tok.bos_token, tok.eos_token, tok.unk_token) == ("<pad>", "<s>", "</s>", "<unk>")
     assert tok.chat_template == CHAT_TEMPLATE and tok.padding_side == "left"
-    msgs = [{"role": "system", "content": "S"}, {"role": "user", "content": "Q"}, {"role": "assistant", "content": "A"},
-            {"role": "user", "content": "你好"}]
+    msgs = [
+        {"role": "system", "content": "S"},
+        {"role": "user", "content": "Q"},
+        {"role": "assistant", "content": "A"},
+        {"role": "user", "content": "你好"},
+    ]
     text = tok.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
-    assert text == "<s><|system|>\nS</s>\n<|user|>\nQ</s>\n<|assistant|>\nA</s>\n<|user|>\n你好</s>\n<|assistant|>\n"
+    assert (
+        text
+        == "<s><|system|>\nS</s>\n<|user|>\nQ</s>\n<|assistant|>\nA</s>\n<|user|>\n你好</s>\n<|assistant|>\n"
+    )
     ids = tok(text, add_special_tokens=False)["input_ids"]
     assert ids[:2] == [tok.bos_token_id, tok.convert_tokens_to_ids("<|system|>")]
     assert tok.decode(ids) == text
@@ -112,7 +127,14 @@ def test_save_and_reload(tmp_path):
     tok = micro_tokenizer()
     tok.save_pretrained(tmp_path)
     back = load_tokenizer(tmp_path)
-    text = tok.apply_chat_template([{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True)
-    assert back.apply_chat_template([{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True) == text
+    text = tok.apply_chat_template(
+        [{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True
+    )
+    assert (
+        back.apply_chat_template(
+            [{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True
+        )
+        == text
+    )
     assert back(text)["input_ids"] == tok(text)["input_ids"]
     assert back.padding_side == "left" and back.pad_token_id == tok.pad_token_id

@@ -1,4 +1,5 @@
 """Pairs from hand-written records and generations: drops by reason, hardest negative, weights."""
+
 import numpy as np
 import pytest
 
@@ -24,11 +25,11 @@ def fake_scorer(table):
 
 def fixture_set():
     recs = [
-        record(0, human_answer="Hello there."),                   # ok, one sample
-        record(1, human_answer=""),                               # empty chosen
-        record(2),                                                # no sample
-        record(3, human_answer="yes"),                            # only sample is blank
-        record(4, human_answer="Fine, thanks."),                  # identical after normalize
+        record(0, human_answer="Hello there."),  # ok, one sample
+        record(1, human_answer=""),  # empty chosen
+        record(2),  # no sample
+        record(3, human_answer="yes"),  # only sample is blank
+        record(4, human_answer="Fine, thanks."),  # identical after normalize
         record(5, language="zh", human_answer="还行吧", length_bin="medium"),  # k=3: hardest
     ]
     s = [
@@ -37,15 +38,22 @@ def fixture_set():
         sample_row(recs[3], "  \n "),
         sample_row(recs[4], "Fine,   thanks.\r\n"),
         sample_row(recs[5], "我是一个人工智能助手。", sample=2, finish="length"),
-        sample_row(recs[5], "还行吧", sample=0),                   # identical: dropped sample
+        sample_row(recs[5], "还行吧", sample=0),  # identical: dropped sample
         sample_row(recs[5], "作为AI，我没有感受。", sample=1),
-        sample_row(recs[5], "这是第四个样本", sample=3),           # beyond k=3: ignored
+        sample_row(recs[5], "这是第四个样本", sample=3),  # beyond k=3: ignored
     ]
     return recs, s
 
 
-SCORES = {"Hello there.": 0.2, "Hi! How can I help you today?": 0.9, "还行吧": 0.1,
-          "我是一个人工智能助手。": 1.7, "作为AI，我没有感受。": 0.6, "yes": 0.0, "Fine, thanks.": 0.0}
+SCORES = {
+    "Hello there.": 0.2,
+    "Hi! How can I help you today?": 0.9,
+    "还行吧": 0.1,
+    "我是一个人工智能助手。": 1.7,
+    "作为AI，我没有感受。": 0.6,
+    "yes": 0.0,
+    "Fine, thanks.": 0.0,
+}
 
 
 def test_hdpo_pairs_drops_hardest_negative_and_weights():
@@ -56,8 +64,14 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     pairs, report = build_pairs(recs, samples, "dpo", cfg, scorer)
 
     assert [p["id"] for p in pairs] == ["r0", "r5"]
-    assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 0, "no_sample": 1,
-                                 "empty_rejected": 1, "identical": 1, "dropped_for_companion": 0}
+    assert report["dropped"] == {
+        "empty_chosen": 1,
+        "bucket_without_reference": 0,
+        "no_sample": 1,
+        "empty_rejected": 1,
+        "identical": 1,
+        "dropped_for_companion": 0,
+    }
     # r3's blank sample, r4's and r5's identical ones; r5's 4th sample is beyond k
     assert report["samples_dropped"] == {"empty": 1, "identical": 2}
     assert report["pairs"] == 2 and report["prompts"] == 6
@@ -73,22 +87,30 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     # one batched critic call: chosen + candidates of every kept prompt, with bucket and prompt
     assert len(scorer.calls) == 1
     texts, buckets, prompts = scorer.calls[0]
-    assert texts == ["Hello there.", "Hi! How can I help you today?", "还行吧", "作为AI，我没有感受。",
-                     "我是一个人工智能助手。"]
+    assert texts == [
+        "Hello there.",
+        "Hi! How can I help you today?",
+        "还行吧",
+        "作为AI，我没有感受。",
+        "我是一个人工智能助手。",
+    ]
     assert buckets[2:] == [recs[5]["bucket_id"]] * 3 and prompts[0] == "<prompt of r0>"
 
     # weights: exactly pair_weights on the same inputs, with the config's coefficients
     pw = dict(cfg["pair_weights"])
     pw.pop("enabled")
-    expected = pair_weights(["en|single|dialogue|short", "zh|single|dialogue|medium"], ["en", "zh"],
-                            [0.2, 0.1], [0.9, 1.7], **pw)
+    expected = pair_weights(
+        ["en|single|dialogue|short", "zh|single|dialogue|medium"], ["en", "zh"], [0.2, 0.1], [0.9, 1.7], **pw
+    )
     # by hand: balanced buckets and languages -> g = 0; w = 1 + max(0, s- - s+) = [1.7, 2.6]
     np.testing.assert_allclose(expected, [1.7, 2.6])
     np.testing.assert_allclose([p["weight_clipped"] for p in pairs], expected)
     # language balance (default): one en and one zh pair, each language carries 2/2 = 1
     np.testing.assert_allclose([p["weight"] for p in pairs], [1.0, 1.0])
     assert report["critic"]["gap_mean"] == pytest.approx((0.7 + 1.6) / 2)
-    assert report["weights"]["mean"] == pytest.approx(1.0) and report["weights"]["clipped"]["mean"] == pytest.approx(2.15)
+    assert report["weights"]["mean"] == pytest.approx(1.0) and report["weights"]["clipped"][
+        "mean"
+    ] == pytest.approx(2.15)
     assert report["weights"]["by_language"]["zh"]["mass_share"] == pytest.approx(0.5)
     # without language balance: rescaled to mean 1, w = [1.7, 2.6] * 2 / 4.3
     pairs, report = build_pairs(recs, samples, "dpo", cfg | {"language_balance": False}, scorer)
@@ -103,8 +125,10 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
     samples.append(sample_row(recs[6], "whatever"))
     cfg = preference_config({"preference": {"num_samples": 3, "critic": False}}, "hdpo")
     by_id = {r["id"]: r for r in recs}
-    samples = [dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
-               for s in samples]
+    samples = [
+        dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
+        for s in samples
+    ]
     pairs, report = build_pairs(recs, samples, "hdpo", cfg, scorer=None)
     assert [p["id"] for p in pairs] == ["r0", "r5", "r6"]
     assert all(p["s_pos"] == 0.0 and p["s_neg"] == 0.0 for p in pairs)
@@ -125,9 +149,14 @@ def test_profile_pairs_carry_the_chosen_answers_own_length_bin():
     recs, samples = fixture_set()
     by_id = {r["id"]: r for r in recs}
     cfg = preference_config({"preference": {"critic": False}}, "hdpo")
-    gold = [dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"]) for s in samples]
+    gold = [
+        dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
+        for s in samples
+    ]
     pairs, _ = build_pairs(recs, gold, "hdpo", cfg)
-    assert all(p["profile_length_bin"] == p["chosen_length_bin"] == by_id[p["id"]]["length_bin"] for p in pairs)
+    assert all(
+        p["profile_length_bin"] == p["chosen_length_bin"] == by_id[p["id"]]["length_bin"] for p in pairs
+    )
     # samples drawn with a sampled bin (the inference mode) cannot make pairs
     with pytest.raises(InputError, match="profile_length 'gold'"):
         build_pairs(recs, [dict(s, profile_length="sampled") for s in gold], "hdpo", cfg)
@@ -148,16 +177,24 @@ def test_dpo_and_hdpo_train_on_the_same_prompts():
     samples.append(sample_row(recs[6], "whatever"))
     by_id = {r["id"]: r for r in recs}
     # the HDPO policy: r0's only sample is the human answer, r6 has a valid one, r5 only an identical sample
-    hdpo_samples = [dict(sample_row(by_id[i], out), style="profile", profile_length="gold",
-                         length_bin=by_id[i]["length_bin"])
-                    for i, out in (("r0", "Hello there."), ("r5", "还行吧"), ("r6", "something else"))]
+    hdpo_samples = [
+        dict(
+            sample_row(by_id[i], out),
+            style="profile",
+            profile_length="gold",
+            length_bin=by_id[i]["length_bin"],
+        )
+        for i, out in (("r0", "Hello there."), ("r5", "还行吧"), ("r6", "something else"))
+    ]
     dcfg, hcfg = preference_config({}, "dpo"), preference_config({"preference": {"critic": False}}, "hdpo")
     dpo, dreport = build_pairs(recs, samples, "dpo", dcfg, companion=(hdpo_samples, 1))
     hdpo, hreport = build_pairs(recs, hdpo_samples, "hdpo", hcfg, companion=(samples, 1))
     # DPO alone would keep r0 and r6 (r5's first sample is identical); HDPO alone r6 only
     assert [p["id"] for p in dpo] == [p["id"] for p in hdpo] == ["r6"]
     assert dreport["dropped"]["dropped_for_companion"] == 1
-    assert usable_prompts(recs, samples, 1) == {"r0", "r6"} and usable_prompts(recs, hdpo_samples, 1) == {"r6"}
+    assert usable_prompts(recs, samples, 1) == {"r0", "r6"} and usable_prompts(recs, hdpo_samples, 1) == {
+        "r6"
+    }
 
 
 def test_buckets_without_reference_are_dropped_for_dpo_too():
@@ -169,11 +206,15 @@ def test_buckets_without_reference_are_dropped_for_dpo_too():
     assert report["dropped"]["bucket_without_reference"] == 4  # r0, r2, r3, r4 (r1: empty chosen first)
 
 
-
 def test_dpo_is_plain_unit_weights_and_needs_plain_samples():
     recs, samples = fixture_set()
     cfg = preference_config({"preference": {"lam": 0.3, "gamma_sft": 0.2}}, "dpo")
-    assert (cfg["lam"], cfg["gamma_sft"], cfg["critic"], cfg["pair_weights"]["enabled"]) == (0.0, 0.0, False, False)
+    assert (cfg["lam"], cfg["gamma_sft"], cfg["critic"], cfg["pair_weights"]["enabled"]) == (
+        0.0,
+        0.0,
+        False,
+        False,
+    )
     pairs, report = build_pairs(recs, samples, "dpo", cfg)
     # k = 1: r5 keeps only its sample 0, which equals the human answer -> the prompt is dropped
     assert [p["id"] for p in pairs] == ["r0"] and report["dropped"]["identical"] == 2
@@ -194,9 +235,11 @@ def test_bad_samples_fail_loudly():
 
 
 def test_config_resolution_and_train_config():
-    config = {"preference": {"beta": 0.2, "pair_weights": {"alpha": 1.0}, "lr": 1e-5, "grad_accum": 4},
-              "hdpo": {"pair_weights": {"use_language": False}, "max_steps": 7},
-              "train_common": {"micro_batch_size": 8}}
+    config = {
+        "preference": {"beta": 0.2, "pair_weights": {"alpha": 1.0}, "lr": 1e-5, "grad_accum": 4},
+        "hdpo": {"pair_weights": {"use_language": False}, "max_steps": 7},
+        "train_common": {"micro_batch_size": 8},
+    }
     h = preference_config(config, "hdpo")
     assert h["beta"] == 0.2 and h["lam"] == 0.1 and h["gamma_sft"] == 0.05 and h["critic"] is True
     assert h["pair_weights"]["alpha"] == 1.0 and h["pair_weights"]["use_language"] is False
@@ -217,8 +260,14 @@ def test_prompts_the_critic_cannot_score_are_dropped_not_scored_zero():
     known = {recs[0]["bucket_id"]}  # r5's zh bucket has no reference
     pairs, report = build_pairs(recs, samples, "dpo", cfg, fake_scorer(SCORES), critic_buckets=known)
     assert [p["id"] for p in pairs] == ["r0"]
-    assert report["dropped"] == {"empty_chosen": 1, "bucket_without_reference": 1, "no_sample": 1,
-                                 "empty_rejected": 1, "identical": 1, "dropped_for_companion": 0}
+    assert report["dropped"] == {
+        "empty_chosen": 1,
+        "bucket_without_reference": 1,
+        "no_sample": 1,
+        "empty_rejected": 1,
+        "identical": 1,
+        "dropped_for_companion": 0,
+    }
 
 
 def test_critic_scorer_log1p_transform():

@@ -1,4 +1,5 @@
 """Reference cache == a direct, one-sequence-at-a-time computation; keyed and checked by pair id."""
+
 import pytest
 import torch
 
@@ -35,7 +36,8 @@ def test_tokenisation_eos_rule(micro, train_pairs):
         assert it.chosen.input_ids[:n_prompt] == it.rejected.input_ids[:n_prompt]  # same prompt
     batch = collate_pairs(items[:3], tok.pad_token_id)
     assert batch["input_ids"].shape[0] == 6 and batch["weights"].tolist() == pytest.approx(
-        [p["weight"] for p in train_pairs[:3]])
+        [p["weight"] for p in train_pairs[:3]]
+    )
     assert "ref_chosen" not in batch
 
 
@@ -51,7 +53,10 @@ def test_cache_equals_direct_computation_and_is_keyed(micro, train_pairs, tmp_pa
         assert row["chosen_tokens"] == sum(t != -100 for t in it.chosen.labels)
         assert row["rejected_tokens"] == sum(t != -100 for t in it.rejected.labels)
         # and equal to the shared response_logps on the single unpadded row
-        one = {k: torch.tensor([v]) for k, v in (("input_ids", it.rejected.input_ids), ("labels", it.rejected.labels))}
+        one = {
+            k: torch.tensor([v])
+            for k, v in (("input_ids", it.rejected.input_ids), ("labels", it.rejected.labels))
+        }
         with torch.no_grad():
             lp = response_logps(model, one["input_ids"], torch.ones_like(one["input_ids"]), one["labels"])
         assert row["ref_rejected"] == pytest.approx(lp.item(), abs=1e-4)

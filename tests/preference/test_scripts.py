@@ -1,5 +1,6 @@
 """The three thin workflow scripts, run as Snakemake runs them (a `snakemake` object in their
 globals), chained on a micro model: build_pairs -> reference_logps -> train_preference (DPO)."""
+
 import json
 import runpy
 from pathlib import Path
@@ -18,48 +19,84 @@ SCRIPTS = Path(__file__).resolve().parents[2] / "workflow" / "scripts"
 
 
 def run_script(name, config, tmp_path, input, output, **params):
-    smk = SimpleNamespace(input=SimpleNamespace(**input), output=SimpleNamespace(**output),
-                          # the rule passes the settings as params; no config, so a script that
-                          # still read snakemake.config would fail here
-                          params=SimpleNamespace(settings=fill_defaults(config), **params), config=None,
-                          log=[str(tmp_path / "logs" / f"{name}.log")], threads=1)
+    smk = SimpleNamespace(
+        input=SimpleNamespace(**input),
+        output=SimpleNamespace(**output),
+        # the rule passes the settings as params; no config, so a script that
+        # still read snakemake.config would fail here
+        params=SimpleNamespace(settings=fill_defaults(config), **params),
+        config=None,
+        log=[str(tmp_path / "logs" / f"{name}.log")],
+        threads=1,
+    )
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
 
 
 def test_scripts_chain_dpo(micro, tmp_path):
     start, tok = micro
     recs = [record(i) for i in range(6)]
-    samples = [sample_row(r, MODEL[i], prompt=render_prompt(r, tok, None, "plain", None, PROMPT["max_prompt_tokens"]))
-               for i, r in enumerate(recs)]
+    samples = [
+        sample_row(
+            r, MODEL[i], prompt=render_prompt(r, tok, None, "plain", None, PROMPT["max_prompt_tokens"])
+        )
+        for i, r in enumerate(recs)
+    ]
     samples[5]["output"] = recs[5]["human_answer"]  # identical: dropped
-    companion = [dict(sample_row(r, MODEL[i]), style="profile", profile_length="gold", length_bin=r["length_bin"])
-                 for i, r in enumerate(recs)]
+    companion = [
+        dict(sample_row(r, MODEL[i]), style="profile", profile_length="gold", length_bin=r["length_bin"])
+        for i, r in enumerate(recs)
+    ]
     companion[4]["output"] = ""  # the HDPO policy gives no pair for r4: DPO drops it too
     write_jsonl(tmp_path / "train.jsonl", recs)
     write_jsonl(tmp_path / "samples.jsonl", samples)
     write_jsonl(tmp_path / "companion.jsonl", companion)
     # references of the one bucket of the records (plain DPO reads the references, not the critic)
     feats = np.zeros((len(recs), 1))
-    write_references(tmp_path / "refs.json", build_references(feats, [r["bucket_id"] for r in recs],
-                                                              [r["language"] for r in recs], ["f"], 1, scopes=["all"]))
+    write_references(
+        tmp_path / "refs.json",
+        build_references(
+            feats, [r["bucket_id"] for r in recs], [r["language"] for r in recs], ["f"], 1, scopes=["all"]
+        ),
+    )
     config = micro_config(max_steps=2)
     pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
-    run_script("build_pairs", config, tmp_path, {"train": str(tmp_path / "train.jsonl"),
-               "samples": str(tmp_path / "samples.jsonl"), "companion": str(tmp_path / "companion.jsonl"),
-               "references": str(tmp_path / "refs.json")}, {"pairs": str(pairs), "report": str(report)},
-               system="dpo")
+    run_script(
+        "build_pairs",
+        config,
+        tmp_path,
+        {
+            "train": str(tmp_path / "train.jsonl"),
+            "samples": str(tmp_path / "samples.jsonl"),
+            "companion": str(tmp_path / "companion.jsonl"),
+            "references": str(tmp_path / "refs.json"),
+        },
+        {"pairs": str(pairs), "report": str(report)},
+        system="dpo",
+    )
     dropped = json.loads(report.read_text())["dropped"]
     assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1
     assert len(read_jsonl(pairs)) == 4
 
     logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
-    run_script("reference_logps", config, tmp_path, {"pairs": str(pairs), "model": str(start)},
-               {"logps": str(logps), "summary": str(summary)}, system="dpo")
+    run_script(
+        "reference_logps",
+        config,
+        tmp_path,
+        {"pairs": str(pairs), "model": str(start)},
+        {"logps": str(logps), "summary": str(summary)},
+        system="dpo",
+    )
     assert len(read_jsonl(logps)) == 4 and json.loads(summary.read_text())["pairs"] == 4
 
     out = tmp_path / "models" / "dpo" / "train_summary.json"
-    run_script("train_preference", config, tmp_path, {"pairs": str(pairs), "reference": str(logps),
-               "model": str(start)}, {"summary": str(out)}, system="dpo")
+    run_script(
+        "train_preference",
+        config,
+        tmp_path,
+        {"pairs": str(pairs), "reference": str(logps), "model": str(start)},
+        {"summary": str(out)},
+        system="dpo",
+    )
     s = json.loads(out.read_text())
     assert s["stage"] == "dpo" and s["train"]["steps"] == 2 and s["loss"]["lam"] == 0.0
     assert (out.parent / "model.safetensors").is_file() and (out.parent / "train_log.jsonl").is_file()

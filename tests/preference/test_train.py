@@ -1,5 +1,6 @@
 """HDPO/DPO training of a micro model on the shared trainer: every parameter moves, the
 preference margin rises, DPO's loss is sigmoid DPO, and an interrupted run resumes exactly."""
+
 import json
 import shutil
 
@@ -67,13 +68,17 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     balanced = [dict(p, weight_clipped=1.0, weight=4 / 6 if p["language"] == "en" else 2.0) for p in plain]
     prepare_items(balanced, model, tok, config, "dpo")
     with pytest.raises(ValueError, match="vary within a language"):
-        prepare_items([dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)], model, tok, config, "dpo")
+        prepare_items(
+            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)], model, tok, config, "dpo"
+        )
     items = prepare_items(plain, model, tok, config, "dpo")
     batch = collate_pairs(items, tok.pad_token_id)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
     loss, metrics = preference_loss(model, batch, **loss_settings(preference_config(config, "dpo")))
     with torch.no_grad():
-        pc, pr = split_pair(response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"]), 8)
+        pc, pr = split_pair(
+            response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"]), 8
+        )
     expected = dpo_loss(pc, pr, batch["ref_chosen"], batch["ref_rejected"], 0.1)[0].mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     assert metrics["r_term"] == 0.0 and metrics["anchor"] == 0.0
@@ -113,10 +118,13 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
-        train_preference(train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False)
+        train_preference(
+            train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False
+        )
     monkeypatch.setattr(ptrain, "preference_loss", real)
-    summary = train_preference(train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache,
-                               progress=False)
+    summary = train_preference(
+        train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache, progress=False
+    )
     assert summary["train"]["resumed_from_step"] is None
     (reason,) = (tmp_path / "other").glob("checkpoints.set-aside/*/REASON.txt")
     assert "fingerprint" in reason.read_text()

@@ -1,5 +1,6 @@
 """Bad input, one test per class (issue 12): each is a named error (file and line, or the
 build log counts it) raised before the corpus build writes any output."""
+
 from __future__ import annotations
 
 import gzip
@@ -25,8 +26,11 @@ def corpus(tmp_path):
     root = tmp_path / "data"
     shutil.copytree(FIXTURES / "embedded", root)
     corpora = {
-        "chatterbot": {"path": str(root / "chatterbot_corpus"), "languages": ["english", "chinese"],
-                       "known_bad_rows": ["english/trivia.yml:6", "chinese/greetings.yml:6"]},
+        "chatterbot": {
+            "path": str(root / "chatterbot_corpus"),
+            "languages": ["english", "chinese"],
+            "known_bad_rows": ["english/trivia.yml:6", "chinese/greetings.yml:6"],
+        },
         "chitchat": {"path": str(root / "chitchat_dataset")},
     }
     return root, corpora
@@ -65,8 +69,9 @@ def test_invalid_utf8_in_yaml_names_file_line_and_offset(corpus, tmp_path):
     path.write_bytes(data)
     offset = data.index(b"\xff")
     line = data[:offset].count(b"\n") + 1
-    fails_before_output(corpora, tmp_path / "out",
-                        rf"greetings\.yml:{line}: invalid UTF-8 at byte offset {offset}")
+    fails_before_output(
+        corpora, tmp_path / "out", rf"greetings\.yml:{line}: invalid UTF-8 at byte offset {offset}"
+    )
 
 
 def test_invalid_utf8_in_json_names_file_and_offset(corpus, tmp_path):
@@ -93,7 +98,9 @@ def test_invalid_utf8_in_a_gzip_archive_is_named(tmp_path):
         data = f.read()
     with gzip.open(target, "wb") as f:
         f.write(data[:10] + b"\xff" + data[10:])
-    with pytest.raises(InputError, match=r"eli5-category-train\.json\.gz \(decompressed\):1: invalid UTF-8 at byte offset 10"):
+    with pytest.raises(
+        InputError, match=r"eli5-category-train\.json\.gz \(decompressed\):1: invalid UTF-8 at byte offset 10"
+    ):
         list(get_corpus("eli5").load({"path": str(src)}))
 
 
@@ -126,13 +133,17 @@ def test_invalid_utf8_in_hc3_names_the_line(tmp_path):
 def test_conversations_of_the_wrong_type_are_named(corpus, tmp_path, node, kind):
     root, corpora = corpus
     greetings(root).write_text(f"categories:\n- greetings\nconversations: {node}\n", encoding="utf-8")
-    fails_before_output(corpora, tmp_path / "out", rf"greetings\.yml:3: field 'conversations' must be a list, got {kind}")
+    fails_before_output(
+        corpora, tmp_path / "out", rf"greetings\.yml:3: field 'conversations' must be a list, got {kind}"
+    )
 
 
 def test_categories_of_the_wrong_type_are_named(corpus, tmp_path):
     root, corpora = corpus
     greetings(root).write_text("categories: greetings\nconversations:\n- [Hi, Hello]\n", encoding="utf-8")
-    fails_before_output(corpora, tmp_path / "out", r"greetings\.yml:1: field 'categories' must be a list, got str")
+    fails_before_output(
+        corpora, tmp_path / "out", r"greetings\.yml:1: field 'categories' must be a list, got str"
+    )
 
 
 def test_empty_conversations_and_empty_files_are_counted_in_the_build_log(corpus, tmp_path):
@@ -151,14 +162,18 @@ def test_empty_conversations_and_empty_files_are_counted_in_the_build_log(corpus
 def test_invisible_answer_is_rejected_with_its_line(corpus, tmp_path, blank):
     root, corpora = corpus
     path = greetings(root)
-    path.write_text(path.read_text(encoding="utf-8").replace("  - Hi\n", f"  - \"{blank}\"\n", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  - Hi\n", f'  - "{blank}"\n', 1), encoding="utf-8"
+    )
     fails_before_output(corpora, tmp_path / "out", r"greetings\.yml:4: field 'human_answer' is empty")
 
 
 def test_invisible_question_is_rejected(corpus, tmp_path):
     root, corpora = corpus
     path = greetings(root)
-    path.write_text(path.read_text(encoding="utf-8").replace("- - Hello\n", f"- - \"{ZWSP}\"\n", 1), encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("- - Hello\n", f'- - "{ZWSP}"\n', 1), encoding="utf-8"
+    )
     fails_before_output(corpora, tmp_path / "out", r"greetings\.yml:4: field 'question' is empty")
 
 
@@ -170,15 +185,21 @@ def test_invisible_chitchat_turn_is_skipped_and_counted(corpus, tmp_path):
     data[cid]["messages"][1][0]["text"] = ZWSP
     path.write_text(json.dumps(data), encoding="utf-8")
     log = build(corpora, tmp_path / "out")
-    assert any(f"conversation {cid} turn 1" in w for w in log["corpora"]["chitchat"]["skipped"]["empty_turn"]["examples"])
+    assert any(
+        f"conversation {cid} turn 1" in w
+        for w in log["corpora"]["chitchat"]["skipped"]["empty_turn"]["examples"]
+    )
 
 
-@pytest.mark.parametrize("lang, text, letters", [
-    ("english", "Привет, друг", "Привет"),       # Cyrillic in English
-    ("english", "Hello καλημέρα", "καλημέρ"),    # Greek in English
-    ("chinese", "こんにちは", "こんにちは"),       # kana in Chinese
-    ("chinese", "你好 안녕", "안녕"),               # Hangul in Chinese
-])
+@pytest.mark.parametrize(
+    "lang, text, letters",
+    [
+        ("english", "Привет, друг", "Привет"),  # Cyrillic in English
+        ("english", "Hello καλημέρα", "καλημέρ"),  # Greek in English
+        ("chinese", "こんにちは", "こんにちは"),  # kana in Chinese
+        ("chinese", "你好 안녕", "안녕"),  # Hangul in Chinese
+    ],
+)
 def test_text_in_a_script_of_neither_language_is_mixed_script(corpus, tmp_path, lang, text, letters):
     root, corpora = corpus
     path = greetings(root, lang)
@@ -186,8 +207,12 @@ def test_text_in_a_script_of_neither_language_is_mixed_script(corpus, tmp_path, 
     answer_line = next(i for i, line in enumerate(lines) if line.startswith("  - "))
     lines[answer_line] = f"  - {text}"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    msg = fails_before_output(corpora, tmp_path / "out", r"greetings\.yml:\d+: field 'human_answer' is not in the "
-                                                         r"declared language .* \(mixed scripts: letters")
+    msg = fails_before_output(
+        corpora,
+        tmp_path / "out",
+        r"greetings\.yml:\d+: field 'human_answer' is not in the "
+        r"declared language .* \(mixed scripts: letters",
+    )
     assert letters[:5] in msg
 
 

@@ -4,6 +4,7 @@ stale lock, `--rerun-incomplete`); after the SFT kill, SFT's checkpoint is also 
 corrupt checkpoint: set aside, SFT starts over). The final outputs must equal, byte for byte apart from timing
 fields, those of the uninterrupted run in another directory (`micro_clean_run`), which also
 makes this the two-directory determinism check for every output up to HDPO."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,11 @@ SKIP_DIRS = ("logs", "benchmarks", "checkpoints.set-aside")
 
 def strip_volatile(obj):
     if isinstance(obj, dict):
-        return {k: strip_volatile(v) for k, v in obj.items() if k not in VOLATILE and not k.endswith(VOLATILE_SUFFIXES)}
+        return {
+            k: strip_volatile(v)
+            for k, v in obj.items()
+            if k not in VOLATILE and not k.endswith(VOLATILE_SUFFIXES)
+        }
     if isinstance(obj, list):
         return [strip_volatile(v) for v in obj]
     return obj
@@ -39,7 +44,9 @@ def comparable(path: Path) -> bytes | object:
     if path.suffix == ".json":
         return strip_volatile(json.loads(path.read_text(encoding="utf-8")))
     if path.suffix == ".jsonl":
-        return [strip_volatile(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line]
+        return [
+            strip_volatile(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line
+        ]
     return path.read_bytes()
 
 
@@ -61,7 +68,9 @@ def stage_dir(reference: Path, stage: str) -> str:
 def start(work: Path, targets: list[str]) -> subprocess.Popen:
     recovery = [sys.executable, "-m", "polyalign.workflow_recovery", *micro_command(*targets)[3:]]
     with open(work / f"run-{time.time_ns()}.log", "w") as log:  # the child keeps its own descriptor
-        return subprocess.Popen(recovery, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        return subprocess.Popen(
+            recovery, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def kill_when(proc: subprocess.Popen, work: Path, pattern: str, timeout: float = 900) -> None:
@@ -91,7 +100,9 @@ def killed_run(micro_clean_run, tmp_path_factory):
     for stage in ("base", "sft", "hdpo"):
         steps = json.loads((ref / stages[stage] / "train_summary.json").read_text())["train"]["steps"]
         # kill after a checkpoint where the stage has one, else after its first logged step
-        pattern = f"{stages[stage]}/checkpoints/step-*" if steps > every else f"{stages[stage]}/train_log.jsonl"
+        pattern = (
+            f"{stages[stage]}/checkpoints/step-*" if steps > every else f"{stages[stage]}/train_log.jsonl"
+        )
         proc = start(work, targets)
         kill_when(proc, work, pattern)
         assert not (work / stages[stage] / "train_summary.json").exists(), f"{stage} finished before the kill"

@@ -1,5 +1,6 @@
 """`make run` recovery (issue 12): a stale Snakemake lock is removed only when no Snakemake
 process runs in the directory; the rerun always passes --rerun-incomplete."""
+
 from __future__ import annotations
 
 import subprocess
@@ -34,7 +35,9 @@ def calls(monkeypatch):
 
 
 def test_stale_lock_is_unlocked_with_the_same_arguments(locked, calls):
-    assert wr.unlock_if_stale(locked, ["snakemake"], ["--cores", "2", "--configfile", "c.yaml", "--rerun-incomplete"])
+    assert wr.unlock_if_stale(
+        locked, ["snakemake"], ["--cores", "2", "--configfile", "c.yaml", "--rerun-incomplete"]
+    )
     assert calls == [["snakemake", "--unlock", "--cores", "2", "--configfile", "c.yaml"]]
 
 
@@ -69,4 +72,6 @@ def test_make_run_goes_through_the_recovery_entry_point():
     run_recipe = (REPO / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "polyalign.workflow_recovery" in run_recipe
     readme = (REPO / "README.md").read_text()
-    assert "## When a run is interrupted" in readme and "--unlock" in readme and "--rerun-incomplete" in readme
+    assert (
+        "## When a run is interrupted" in readme and "--unlock" in readme and "--rerun-incomplete" in readme
+    )

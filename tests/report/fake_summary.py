@@ -1,4 +1,5 @@
 """A fixed pooled summary (as combine_metrics writes it: two run seeds) and matching replicates."""
+
 import math
 
 import numpy as np
@@ -8,56 +9,91 @@ from polyalign.evaluation.store import to_jsonable
 
 SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
 SEEDS = ["0", "1"]
-BUCKETS = {"en|multi|dialogue|short": ("en", 30, True), "en|single|qa|short": ("en", 8, False),
-           "zh|single|qa|short": ("zh", 25, True)}
+BUCKETS = {
+    "en|multi|dialogue|short": ("en", 30, True),
+    "en|single|qa|short": ("en", 8, False),
+    "zh|single|qa|short": ("zh", 25, True),
+}
 
 
 def ci(point, low, high):
     """A pooled interval; seed 0 lies 0.01 below the mean and seed 1 0.01 above."""
     nan = math.isnan(point)
-    seeds = {s: {"point": point + d, "low": low + d, "high": high + d} if not nan else
-             {"point": None, "low": None, "high": None}
-             for s, d in zip(SEEDS, (-0.01, 0.01))}
-    return {"point": point, "low": low, "high": high, "std": 0.01, "alpha": 0.05,
-            "n_resamples": 100, "n_finite": 100, "seeds": seeds}
+    seeds = {
+        s: {"point": point + d, "low": low + d, "high": high + d}
+        if not nan
+        else {"point": None, "low": None, "high": None}
+        for s, d in zip(SEEDS, (-0.01, 0.01))
+    }
+    return {
+        "point": point,
+        "low": low,
+        "high": high,
+        "std": 0.01,
+        "alpha": 0.05,
+        "n_resamples": 100,
+        "n_finite": 100,
+        "seeds": seeds,
+    }
 
 
 def headline(k: int) -> dict:
     """System number k: QA-F1 0.1 + 0.1k, BNG 1.0 - 0.1k, G-MAUVE 0.5 + 0.05k, ..."""
     head = {m: ci(float("nan"), float("nan"), float("nan")) for m in HEADLINE_METRICS}
-    head.update({
-        "qa_f1": ci(0.1 + 0.1 * k, 0.05 + 0.1 * k, 0.15 + 0.1 * k),
-        "bng_macro": ci(1.0 - 0.1 * k, 0.9 - 0.1 * k, 1.1 - 0.1 * k),
-        "g_mauve": ci(0.5 + 0.05 * k, 0.45 + 0.05 * k, 0.55 + 0.05 * k),
-        "nuf": ci(0.2 + 0.05 * k, 0.1 + 0.05 * k, 0.3 + 0.05 * k),
-        "aggregate": ci(0.3 + 0.05 * k, 0.25 + 0.05 * k, 0.35 + 0.05 * k),
-        "language_fidelity": ci(1.0 - 0.1 * k, 0.9 - 0.1 * k, 1.0),
-    })
+    head.update(
+        {
+            "qa_f1": ci(0.1 + 0.1 * k, 0.05 + 0.1 * k, 0.15 + 0.1 * k),
+            "bng_macro": ci(1.0 - 0.1 * k, 0.9 - 0.1 * k, 1.1 - 0.1 * k),
+            "g_mauve": ci(0.5 + 0.05 * k, 0.45 + 0.05 * k, 0.55 + 0.05 * k),
+            "nuf": ci(0.2 + 0.05 * k, 0.1 + 0.05 * k, 0.3 + 0.05 * k),
+            "aggregate": ci(0.3 + 0.05 * k, 0.25 + 0.05 * k, 0.35 + 0.05 * k),
+            "language_fidelity": ci(1.0 - 0.1 * k, 0.9 - 0.1 * k, 1.0),
+        }
+    )
     return head
 
 
 def summary() -> dict:
     per_bucket = {}
     for k, s in enumerate(SYSTEMS):
-        per_bucket[s] = {b: {"language": lang, "track": b.split("|")[1], "n": n, "eligible": elig,
-                             "qa_f1": 0.1 * k, "bng": (0.5 + 0.1 * k) if elig else None,
-                             "nuf_point": [0.1 * k, 0.5] if elig else None, "on_frontier": elig}
-                         for b, (lang, n, elig) in BUCKETS.items()}
-    return to_jsonable({
-        "format": "polyalign.summary.v2", "systems": list(SYSTEMS), "seeds": SEEDS,
-        "fingerprint": "f", "n_prompts": 63, "languages": {"en": 38, "zh": 25},
-        "settings": {"min_bucket_size": 20},
-        "bootstrap": {"alpha": 0.05, "n_resamples": 100, "seed": 42},
-        "headline": {s: {"en": headline(k), "zh": headline(k)} for k, s in enumerate(SYSTEMS)},
-        "per_bucket": per_bucket,
-    })
+        per_bucket[s] = {
+            b: {
+                "language": lang,
+                "track": b.split("|")[1],
+                "n": n,
+                "eligible": elig,
+                "qa_f1": 0.1 * k,
+                "bng": (0.5 + 0.1 * k) if elig else None,
+                "nuf_point": [0.1 * k, 0.5] if elig else None,
+                "on_frontier": elig,
+            }
+            for b, (lang, n, elig) in BUCKETS.items()
+        }
+    return to_jsonable(
+        {
+            "format": "polyalign.summary.v2",
+            "systems": list(SYSTEMS),
+            "seeds": SEEDS,
+            "fingerprint": "f",
+            "n_prompts": 63,
+            "languages": {"en": 38, "zh": 25},
+            "settings": {"min_bucket_size": 20},
+            "bootstrap": {"alpha": 0.05, "n_resamples": 100, "seed": 42},
+            "headline": {s: {"en": headline(k), "zh": headline(k)} for k, s in enumerate(SYSTEMS)},
+            "per_bucket": per_bucket,
+        }
+    )
 
 
 def replicates(per_seed: dict, languages=("en", "zh")) -> dict:
     """per_seed: {system: {metric: [seed-0 replicates, seed-1 replicates]}}; every replicate
     draws both seeds once (C = 1), so a pooled replicate is the mean of the two seeds'."""
     n = len(next(iter(next(iter(per_seed.values())).values()))[0])
-    return {"C": np.ones((n, len(SEEDS)), dtype=int), "seeds": SEEDS,
-            "per_seed": {s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()}
-                             for lang in languages}
-                         for s, metrics in per_seed.items()}}
+    return {
+        "C": np.ones((n, len(SEEDS)), dtype=int),
+        "seeds": SEEDS,
+        "per_seed": {
+            s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()} for lang in languages}
+            for s, metrics in per_seed.items()
+        },
+    }

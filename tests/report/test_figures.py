@@ -1,6 +1,7 @@
 """Every figure function writes a non-empty PNG + PDF pair, byte-identical across two calls;
 CJK text renders with a CJK font and becomes "?" with a warning without one; legends sit
 outside the axes; axes fit the data."""
+
 import numpy as np
 import pytest
 
@@ -12,14 +13,20 @@ from .fake_summary import summary
 
 def _tsne(png, pdf):
     rng = np.random.default_rng(0)
-    groups = [("human", rng.normal(size=(25, 6))), ("BaseLM", rng.normal(size=(25, 6)) + 0.5),
-              ("HDPO", rng.normal(size=(25, 6)) + 0.2)]
+    groups = [
+        ("human", rng.normal(size=(25, 6))),
+        ("BaseLM", rng.normal(size=(25, 6)) + 0.5),
+        ("HDPO", rng.normal(size=(25, 6)) + 0.2),
+    ]
     F.figure_tsne({"en": groups, "zh": groups[:2]}, png, pdf, max_points=20, perplexity=5)
 
 
 def _inventory(png, pdf):
-    counts = {"en|multi|dialogue|short": {"train": 120, "test": 30},
-              "en|single|qa|short": {"train": 40, "test": 8}, "zh|single|qa|short": {"train": 25, "test": 0}}
+    counts = {
+        "en|multi|dialogue|short": {"train": 120, "test": 30},
+        "en|single|qa|short": {"train": 40, "test": 8},
+        "zh|single|qa|short": {"train": 25, "test": 0},
+    }
     F.figure_bucket_inventory(counts, png, pdf, min_bucket_size=20)
 
 
@@ -29,22 +36,33 @@ def _heatmap(png, pdf):
 
 def _frontier(png, pdf):
     per_bucket = summary()["per_bucket"]
-    F.figure_nuf_frontier({s: per_bucket[s] for s in ("sft", "hdpo")}, png, pdf,
-                          hypervolume={"hdpo": {"en": 0.5, "zh": None}})
+    F.figure_nuf_frontier(
+        {s: per_bucket[s] for s in ("sft", "hdpo")}, png, pdf, hypervolume={"hdpo": {"en": 0.5, "zh": None}}
+    )
 
 
 def _lengths(png, pdf):
-    records = [{"id": str(i), "language": lang, "bucket_id": f"{lang}|single|qa|short",
-                "human_answer": "word " * (1 + i % 7)} for i, lang in enumerate(["en", "zh"] * 15)]
-    answers = {"SFT": {r["id"]: "a b c" for r in records},
-               "HDPO": {r["id"]: "x " * (1 + int(r["id"]) % 4) for r in records}}
+    records = [
+        {
+            "id": str(i),
+            "language": lang,
+            "bucket_id": f"{lang}|single|qa|short",
+            "human_answer": "word " * (1 + i % 7),
+        }
+        for i, lang in enumerate(["en", "zh"] * 15)
+    ]
+    answers = {
+        "SFT": {r["id"]: "a b c" for r in records},
+        "HDPO": {r["id"]: "x " * (1 + int(r["id"]) % 4) for r in records},
+    }
     F.figure_length_distributions(F.length_table(records, answers), png, pdf)
 
 
 def _critic(png, pdf):
     rng = np.random.default_rng(1)
-    human = [{"id": str(i), "bucket_id": "en|x", "score": float(v)}
-             for i, v in enumerate(rng.normal(size=30))]
+    human = [
+        {"id": str(i), "bucket_id": "en|x", "score": float(v)} for i, v in enumerate(rng.normal(size=30))
+    ]
     human += [{"id": "z", "bucket_id": "zh|x", "score": 0.1}, {"id": "n", "bucket_id": "zh|x", "score": None}]
     F.figure_critic_scores([("human", human), ("SFT", list(rng.normal(1, 1, size=30)))], png, pdf)
 
@@ -60,8 +78,7 @@ def test_per_seed_values_come_from_the_summary():
 
 
 @pytest.mark.slow  # trains or renders repeatedly: full lane only
-@pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic,
-                                  _per_seed])
+@pytest.mark.parametrize("draw", [_tsne, _inventory, _heatmap, _frontier, _lengths, _critic, _per_seed])
 def test_figure_pair_is_written_and_deterministic(draw, tmp_path):
     paths = []
     for k in range(2):
@@ -78,8 +95,7 @@ def test_figure_pair_is_written_and_deterministic(draw, tmp_path):
 def test_cjk_text_without_font_is_drawn_as_question_marks_with_a_warning(tmp_path, monkeypatch):
     monkeypatch.setattr(F, "CJK_FONT_CANDIDATES", ())
     with pytest.warns(F.MissingGlyphWarning, match="no font for '人类'"):
-        F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png",
-                               tmp_path / "a.pdf")
+        F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png", tmp_path / "a.pdf")
     assert (tmp_path / "a.png").stat().st_size > 1000 and (tmp_path / "a.pdf").stat().st_size > 1000
     fig, ax = F.plt.subplots()
     ax.set_title("人 and A")
@@ -88,22 +104,24 @@ def test_cjk_text_without_font_is_drawn_as_question_marks_with_a_warning(tmp_pat
     assert ax.get_title() == "? and A"
     F.plt.close(fig)
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        F.figure_critic_scores([("human", [0.1])], tmp_path / "a.png", tmp_path / "a.pdf",
-                               cjk_font=str(tmp_path / "missing.ttf"))
+        F.figure_critic_scores(
+            [("human", [0.1])], tmp_path / "a.png", tmp_path / "a.pdf", cjk_font=str(tmp_path / "missing.ttf")
+        )
 
 
 @pytest.mark.skipif(F.resolve_cjk_font() is None, reason="no CJK font on this machine (optional)")
 def test_cjk_text_renders_with_a_cjk_font(tmp_path):
-    F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png",
-                           tmp_path / "a.pdf")
+    F.figure_critic_scores([("人类", [0.1, 0.2]), ("SFT", [0.3])], tmp_path / "a.png", tmp_path / "a.pdf")
     assert (tmp_path / "a.pdf").stat().st_size > 1000
 
 
 def test_empty_inputs_give_an_explicit_placeholder(tmp_path):
     import pandas as pd
+
     F.figure_bng_heatmap(pd.DataFrame(index=["SFT"]), tmp_path / "h.png", tmp_path / "h.pdf")
-    F.figure_critic_scores([("human", [{"bucket_id": "en|x", "score": None}])],
-                           tmp_path / "c.png", tmp_path / "c.pdf")
+    F.figure_critic_scores(
+        [("human", [{"bucket_id": "en|x", "score": None}])], tmp_path / "c.png", tmp_path / "c.pdf"
+    )
     assert (tmp_path / "h.png").stat().st_size > 0 and (tmp_path / "c.pdf").stat().st_size > 0
 
 
@@ -113,8 +131,8 @@ def test_critic_scale_is_log1p_and_odd():
 
 
 def test_axis_limit_fits_the_data():
-    assert F.axis_limit([0.02, 0.08]) == pytest.approx(0.088)   # 0.08 * 1.1
-    assert F.axis_limit([0.001]) == 0.05                          # floor
+    assert F.axis_limit([0.02, 0.08]) == pytest.approx(0.088)  # 0.08 * 1.1
+    assert F.axis_limit([0.001]) == 0.05  # floor
     assert F.axis_limit([0.99, None, float("nan")]) == pytest.approx(1.02)  # cap + margin/5
     assert F.axis_limit([]) == 0.05
 
@@ -148,8 +166,12 @@ def test_no_legend_covers_an_axes(drawn, tmp_path, draw):
 
 
 def test_nuf_axes_fit_points_near_zero(drawn, tmp_path):
-    per_bucket = {"sft": {"en|a": {"language": "en", "nuf_point": [0.04, 0.06], "on_frontier": True},
-                          "en|b": {"language": "en", "nuf_point": [0.02, 0.09], "on_frontier": True}}}
+    per_bucket = {
+        "sft": {
+            "en|a": {"language": "en", "nuf_point": [0.04, 0.06], "on_frontier": True},
+            "en|b": {"language": "en", "nuf_point": [0.02, 0.09], "on_frontier": True},
+        }
+    }
     F.figure_nuf_frontier(per_bucket, tmp_path / "n.png", tmp_path / "n.pdf")
     (fig,) = drawn
     ax = fig.axes[0]
@@ -160,4 +182,4 @@ def test_critic_axis_is_on_the_log1p_scale(drawn, tmp_path):
     F.figure_critic_scores([("human", [0.0, 1.0]), ("SFT", [7e6])], tmp_path / "c.png", tmp_path / "c.pdf")
     (fig,) = drawn
     lo, hi = fig.axes[0].get_xlim()
-    assert lo > -2 and hi < np.log1p(7e6) + 2   # about 0 to 15.8, not 0 to 7e6
+    assert lo > -2 and hi < np.log1p(7e6) + 2  # about 0 to 15.8, not 0 to 7e6

@@ -1,4 +1,5 @@
 """The replication report says exactly what ran for Table 3 and Table 8."""
+
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published
 
@@ -13,8 +14,11 @@ def test_judge_section_not_run_states_the_reason_and_published_numbers():
 
 def test_judge_section_run_counts_scored_and_over_length():
     ci = {"point": 61.25, "low": 60.0, "high": 62.0}
-    summary = {"judges": ["qwen3"], "judge_counts": [{"scored": 10, "over_length": 2}, {"scored": 5, "over_length": 0}],
-               "languages": {"zh": {"by_judge": {"qwen3": {"sft": {"overall": ci}, "hdpo": {"overall": ci}}}}}}
+    summary = {
+        "judges": ["qwen3"],
+        "judge_counts": [{"scored": 10, "over_length": 2}, {"scored": 5, "over_length": 0}],
+        "languages": {"zh": {"by_judge": {"qwen3": {"sft": {"overall": ci}, "hdpo": {"overall": ci}}}}},
+    }
     text = "\n".join(judge_section(summary, PUB))
     assert "judges qwen3 scored 15 outputs (2 over-length" in text
     assert "- zh, Overall (qwen3): Full-SFT 61.2, HDPO 61.2." in text
@@ -22,8 +26,13 @@ def test_judge_section_run_counts_scored_and_over_length():
 
 def test_human_section_without_and_with_ratings():
     assert "Not run: no rating files have been returned" in "\n".join(human_section({"zh": None}, PUB))
-    summary = {"zh": {"raters": ["a", "b"], "n_prompts": 20,
-                      "systems": {"sft": {"mean": {"point": 4.1}}, "hdpo": {"mean": {"point": 3.9}}}}}
+    summary = {
+        "zh": {
+            "raters": ["a", "b"],
+            "n_prompts": 20,
+            "systems": {"sft": {"mean": {"point": 4.1}}, "hdpo": {"mean": {"point": 3.9}}},
+        }
+    }
     text = "\n".join(human_section(summary, PUB))
     assert "- zh: 2 rater(s), 20 prompts; mean rating Full-SFT 4.10, HDPO 3.90." in text
     assert "Bucket-SFT 4.85" in text

@@ -74,3 +74,14 @@ def test_figure_draws_direct_edges_only_and_hides_all(monkeypatch, tmp_path):
     assert boxes == ["", "", "", "build", "fetch", "table", "train"]  # 3 arrows (annotations) + 4 rules
     assert len(arrows) == 3  # build -> table is implied by build -> train -> table
     F.plt.close(fig)
+
+
+def test_cycles_of_wildcard_rules_are_cut_at_their_closing_edge():
+    from polyalign.report.pipeline import acyclic_backbone
+
+    nx = P.nx
+    g = nx.DiGraph([("a", "features"), ("features", "critic"), ("critic", "dpo"), ("dpo", "features")])
+    backbone, removed = acyclic_backbone(g)
+    assert nx.is_directed_acyclic_graph(backbone)
+    assert len(removed) == 1 and removed[0] in g.edges
+    assert set(backbone.edges) | set(removed) == set(g.edges)

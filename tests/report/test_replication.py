@@ -1,12 +1,24 @@
 """Claim decisions from hand-made intervals, the published numbers and the report text."""
+
 import pytest
 
-from polyalign.report.published import (load_published, published_aggregate,
-                                        published_distributional, system_label)
 from polyalign.report.judge_human import human_section, judge_section
-from polyalign.report.replication import (CONTRADICTED, INCONCLUSIVE, NOT_EVALUATED, SUPPORTED,
-                                          combine_verdicts, decide, evaluate_claims,
-                                          replication_markdown)
+from polyalign.report.published import (
+    load_published,
+    published_aggregate,
+    published_distributional,
+    system_label,
+)
+from polyalign.report.replication import (
+    CONTRADICTED,
+    INCONCLUSIVE,
+    NOT_EVALUATED,
+    SUPPORTED,
+    combine_verdicts,
+    decide,
+    evaluate_claims,
+    replication_markdown,
+)
 
 from .fake_summary import SEEDS, SYSTEMS, replicates, summary
 
@@ -15,18 +27,21 @@ def d(low, high):
     return {"point": (low + high) / 2, "low": low, "high": high}
 
 
-@pytest.mark.parametrize("diff, metric, kind, expected", [
-    (d(0.01, 0.05), "aggregate", "superior", SUPPORTED),
-    (d(-0.05, -0.01), "aggregate", "superior", CONTRADICTED),
-    (d(-0.01, 0.02), "aggregate", "superior", INCONCLUSIVE),
-    (d(0.0, 0.02), "aggregate", "superior", INCONCLUSIVE),       # touching 0 is not excluding it
-    (d(-0.3, -0.1), "bng_macro", "superior", SUPPORTED),          # lower is better
-    (d(0.1, 0.3), "bng_macro", "superior", CONTRADICTED),
-    (d(-0.015, 0.01), "qa_f1", "noninferior", SUPPORTED),         # margin 0.02
-    (d(-0.05, -0.03), "qa_f1", "noninferior", CONTRADICTED),
-    (d(-0.03, 0.01), "qa_f1", "noninferior", INCONCLUSIVE),
-    ({"point": 0.1, "low": None, "high": None}, "nuf", "superior", INCONCLUSIVE),
-])
+@pytest.mark.parametrize(
+    "diff, metric, kind, expected",
+    [
+        (d(0.01, 0.05), "aggregate", "superior", SUPPORTED),
+        (d(-0.05, -0.01), "aggregate", "superior", CONTRADICTED),
+        (d(-0.01, 0.02), "aggregate", "superior", INCONCLUSIVE),
+        (d(0.0, 0.02), "aggregate", "superior", INCONCLUSIVE),  # touching 0 is not excluding it
+        (d(-0.3, -0.1), "bng_macro", "superior", SUPPORTED),  # lower is better
+        (d(0.1, 0.3), "bng_macro", "superior", CONTRADICTED),
+        (d(-0.015, 0.01), "qa_f1", "noninferior", SUPPORTED),  # margin 0.02
+        (d(-0.05, -0.03), "qa_f1", "noninferior", CONTRADICTED),
+        (d(-0.03, 0.01), "qa_f1", "noninferior", INCONCLUSIVE),
+        ({"point": 0.1, "low": None, "high": None}, "nuf", "superior", INCONCLUSIVE),
+    ],
+)
 def test_decide(diff, metric, kind, expected):
     assert decide(diff, metric, kind, margin=0.02) == expected
 
@@ -53,12 +68,19 @@ def _replicates():
     the lower BNG), claim 3 inconclusive for seed 0, supported for seed 1 and pooled, claim 4
     supported. Seed 1 repeats seed 0 except HDPO's NUF."""
     reps = {
-        "sft":        {"bng_macro": [1.0, 1.1, 0.9, 1.0], "aggregate": [0.30, 0.31, 0.29, 0.30],
-                       "g_mauve": [0.8, 0.8, 0.8, 0.8], "qa_f1": [0.40, 0.41, 0.39, 0.40]},
-        "bucket_sft": {"bng_macro": [0.5, 0.6, 0.4, 0.5], "aggregate": [0.40, 0.41, 0.39, 0.40],
-                       "nuf": [0.50, 0.60, 0.40, 0.55]},
-        "dpo":        {"bng_macro": [0.2, 0.3, 0.1, 0.2], "g_mauve": [0.7, 0.7, 0.7, 0.7]},
-        "hdpo":       {"nuf": [0.55, 0.50, 0.50, 0.52], "qa_f1": [0.40, 0.40, 0.40, 0.41]},
+        "sft": {
+            "bng_macro": [1.0, 1.1, 0.9, 1.0],
+            "aggregate": [0.30, 0.31, 0.29, 0.30],
+            "g_mauve": [0.8, 0.8, 0.8, 0.8],
+            "qa_f1": [0.40, 0.41, 0.39, 0.40],
+        },
+        "bucket_sft": {
+            "bng_macro": [0.5, 0.6, 0.4, 0.5],
+            "aggregate": [0.40, 0.41, 0.39, 0.40],
+            "nuf": [0.50, 0.60, 0.40, 0.55],
+        },
+        "dpo": {"bng_macro": [0.2, 0.3, 0.1, 0.2], "g_mauve": [0.7, 0.7, 0.7, 0.7]},
+        "hdpo": {"nuf": [0.55, 0.50, 0.50, 0.52], "qa_f1": [0.40, 0.40, 0.40, 0.41]},
     }
     per_seed = {s: {m: [v, v] for m, v in reps.get(s, {"qa_f1": [0.1] * 4}).items()} for s in SYSTEMS}
     per_seed["hdpo"]["nuf"] = [reps["hdpo"]["nuf"], [0.65, 0.70, 0.62, 0.66]]
@@ -67,10 +89,12 @@ def _replicates():
 
 def _summary_with_points():
     s = summary()
-    points = {"sft": {"bng_macro": 1.0, "aggregate": 0.30, "g_mauve": 0.8, "qa_f1": 0.40},
-              "bucket_sft": {"bng_macro": 0.5, "aggregate": 0.40, "nuf": 0.5},
-              "dpo": {"bng_macro": 0.2, "g_mauve": 0.7},
-              "hdpo": {"nuf": (0.52, 0.66), "qa_f1": 0.40}}
+    points = {
+        "sft": {"bng_macro": 1.0, "aggregate": 0.30, "g_mauve": 0.8, "qa_f1": 0.40},
+        "bucket_sft": {"bng_macro": 0.5, "aggregate": 0.40, "nuf": 0.5},
+        "dpo": {"bng_macro": 0.2, "g_mauve": 0.7},
+        "hdpo": {"nuf": (0.52, 0.66), "qa_f1": 0.40},
+    }
     for system, metrics in points.items():
         for lang in ("en", "zh"):
             for m, v in metrics.items():
@@ -84,16 +108,16 @@ def _summary_with_points():
 
 def test_evaluate_claims():
     published = load_published()
-    results = evaluate_claims(_summary_with_points(), _replicates(), published["claims"]["list"],
-                              relative_margin=0.1)
+    results = evaluate_claims(
+        _summary_with_points(), _replicates(), published["claims"]["list"], relative_margin=0.1
+    )
     verdicts = {r["id"]: r["verdict"] for r in results}
     # claim 3 pooled: HDPO - Bucket-SFT replicates (0.1, 0, 0.16, 0.04), point 0.59 - 0.5 = 0.09,
     # median 0.07, 2.5% quantile 0.003 -> low = 0.09 - 0.067 > 0
-    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: SUPPORTED, 4: SUPPORTED,
-                        5: NOT_EVALUATED}
+    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: SUPPORTED, 4: SUPPORTED, 5: NOT_EVALUATED}
     claim1 = results[0]
     bng_en = next(t for t in claim1["tests"] if t["metric"] == "bng_macro" and t["language"] == "en")
-    assert bng_en["diff"]["point"] == pytest.approx(-0.5)   # Bucket-SFT minus SFT
+    assert bng_en["diff"]["point"] == pytest.approx(-0.5)  # Bucket-SFT minus SFT
     assert results[4]["note"].startswith("not evaluated: no AI-text detector")
     assert results[1]["per_language"] == {"en": CONTRADICTED, "zh": CONTRADICTED}
     # per seed: seed 0 (diffs 0.05, -0.1, 0.1, -0.03) is inconclusive, seed 1 supported
@@ -127,22 +151,29 @@ def test_claim5_with_detector_flags():
     published = load_published()
     ids = [f"q{i}" for i in range(40)]
     lang_of = {i: ("en" if k < 20 else "zh") for k, i in enumerate(ids)}
-    flags = {"hdpo": {i: False for i in ids}, "sft": {i: True for i in ids},
-             "dpo": {i: (k % 2 == 0) for k, i in enumerate(ids)}}
-    results = evaluate_claims(_summary_with_points(), _replicates(), published["claims"]["list"],
-                              detectors={"binoculars": flags}, lang_of=lang_of)
+    flags = {
+        "hdpo": {i: False for i in ids},
+        "sft": {i: True for i in ids},
+        "dpo": {i: (k % 2 == 0) for k, i in enumerate(ids)},
+    }
+    results = evaluate_claims(
+        _summary_with_points(),
+        _replicates(),
+        published["claims"]["list"],
+        detectors={"binoculars": flags},
+        lang_of=lang_of,
+    )
     claim5 = results[4]
     assert claim5["verdict"] == SUPPORTED
     assert "calibrated on the validation split" in claim5["note"] and "not available" in claim5["note"]
-    assert len(claim5["tests"]) == 4        # (vs SFT, vs DPO) x (en, zh)
+    assert len(claim5["tests"]) == 4  # (vs SFT, vs DPO) x (en, zh)
 
 
 def test_published_numbers():
     pub = load_published()
     assert published_aggregate(pub, "Qwen2.5-1.5B", "bucket_sft", "en") == 0.643
     assert published_aggregate(pub, "Qwen2.5-3B", "hdpo", "en") is None
-    assert published_distributional(pub, "dpo", "zh") == {"bng_macro": 16.056, "g_mauve": 0.511,
-                                                          "nuf": 0.163}
+    assert published_distributional(pub, "dpo", "zh") == {"bng_macro": 16.056, "g_mauve": 0.511, "nuf": 0.163}
     assert pub["hdpo_caveat"]["clean_aggregate"]["Qwen2.5-1.5B"]["zh"] == 0.339
     assert pub["table8_human_eval"]["systems"]["bucket_sft"] == 4.85
     assert [c["id"] for c in pub["claims"]["list"]] == [1, 2, 3, 4, 5]
@@ -153,7 +184,9 @@ def test_replication_markdown():
     pub = load_published()
     s = _summary_with_points()
     results = evaluate_claims(s, _replicates(), pub["claims"]["list"])
-    extra = judge_section({"ran": False, "reason": "No judge offline."}, pub) + human_section({"zh": None}, pub)
+    extra = judge_section({"ran": False, "reason": "No judge offline."}, pub) + human_section(
+        {"zh": None}, pub
+    )
     md = replication_markdown(s, pub, results, profile="embedded", extra_sections=extra)
     assert "**Scale caveat.**" in md and "2 run seeds (0, 1)" in md
     assert "Bonferroni" in md and "10% of the reference system's value" in md

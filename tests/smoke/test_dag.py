@@ -1,4 +1,5 @@
 """The workflow's job graph (dry runs: nothing executes)."""
+
 import re
 import subprocess
 import sys
@@ -29,10 +30,20 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
     seeds, systems = 3, 6
-    for rule in ("train_tokenizer", "pretrain_base", "build_references", "combine_metrics", "table2_main_benchmark"):
+    for rule in (
+        "train_tokenizer",
+        "pretrain_base",
+        "build_references",
+        "combine_metrics",
+        "table2_main_benchmark",
+    ):
         assert jobs[rule] == 1, rule
     assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == 2 * seeds
-    assert jobs["train_critic"] == seeds and jobs["build_pairs"] == 2 * seeds and jobs["reference_logps"] == 2 * seeds
+    assert (
+        jobs["train_critic"] == seeds
+        and jobs["build_pairs"] == 2 * seeds
+        and jobs["reference_logps"] == 2 * seeds
+    )
     assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
     # human train + test once; per seed the test features of every system and 2 sample sets

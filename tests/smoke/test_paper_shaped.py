@@ -3,6 +3,7 @@ default) with the 14 corpus fixtures in their sources' layouts, a tiny random Qw
 `model.path` (chat template, special tokens and architecture of the real family), a tiny Llama as
 the named MAUVE encoder, and training under `accelerate launch`. Only sizes are overridden; no
 embedded-only code path (scratch tokenizer/BaseLM pre-training, embedded fetch) runs."""
+
 import json
 import os
 import shutil
@@ -19,9 +20,13 @@ from ..paper_models import build_tiny_checkpoint
 
 # Opt-in until it has been timed on an idle 2-core machine (the DAG has ~80 jobs; on the shared
 # development machine it took ~25 min): POLYALIGN_PAPER_SHAPED=1 runs it.
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(os.environ.get("POLYALIGN_PAPER_SHAPED") != "1",
-                                 reason="paper-shaped DAG run is opt-in: set POLYALIGN_PAPER_SHAPED=1")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        os.environ.get("POLYALIGN_PAPER_SHAPED") != "1",
+        reason="paper-shaped DAG run is opt-in: set POLYALIGN_PAPER_SHAPED=1",
+    ),
+]
 
 FIXTURES = REPO / "tests" / "fixtures" / "corpora"
 SIZES = {  # everything else is config/paper.yaml as shipped
@@ -34,9 +39,12 @@ SIZES = {  # everything else is config/paper.yaml as shipped
     "critic": {"epochs": 3, "max_length": 128, "encoder_batch_size": 32, "collapse_min_std": 0.0},
     "preference": {"global_batch_size": 8, "micro_batch_size": 4, "ref_batch_size": 32},
     "embeddings": {"batch_size": 32, "max_length": 64},
-    "evaluation": {"min_bucket_size": 2, "bootstrap": {"n_resamples": 20},
-                   "diversity": {"n_samples": 20, "n_references": 5},
-                   "mauve": {"kmeans_num_redo": 1, "kmeans_max_iter": 20}},
+    "evaluation": {
+        "min_bucket_size": 2,
+        "bootstrap": {"n_resamples": 20},
+        "diversity": {"n_samples": 20, "n_references": 5},
+        "mauve": {"kmeans_num_redo": 1, "kmeans_max_iter": 20},
+    },
     "figures": {"tsne": {"max_points": 50}},
 }
 
@@ -44,9 +52,15 @@ SIZES = {  # everything else is config/paper.yaml as shipped
 def paper_ci_config(work: Path, policy: Path, encoder: Path) -> dict:
     cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
     for key in cfg["corpora"]:
-        cfg["corpora"][key] = {**cfg["corpora"][key], "path": str(FIXTURES / key), "cache_dir": str(work / "hf")}
+        cfg["corpora"][key] = {
+            **cfg["corpora"][key],
+            "path": str(FIXTURES / key),
+            "cache_dir": str(work / "hf"),
+        }
     for key, value in SIZES.items():
-        cfg[key] = {**cfg[key], **value} if isinstance(value, dict) and isinstance(cfg.get(key), dict) else value
+        cfg[key] = (
+            {**cfg[key], **value} if isinstance(value, dict) and isinstance(cfg.get(key), dict) else value
+        )
     cfg["model"] = {**cfg["model"], "path": str(policy), "max_length": 512}
     cfg["embeddings"]["encoder"] = str(encoder)
     # Table 3's judges: both named judge entries of the paper profile, pointed at the tiny policy
@@ -65,11 +79,23 @@ def paper_run(tmp_path_factory):
     policy = build_tiny_checkpoint("qwen2", work / "models" / "tiny-qwen2")
     encoder = build_tiny_checkpoint("llama3", work / "models" / "tiny-llama3")
     (work / "config" / "paper_ci.yaml").write_text(yaml.safe_dump(paper_ci_config(work, policy, encoder)))
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_HOME": str(work / "hf" / "home"),
-           "HF_DATASETS_CACHE": str(work / "hf"), "TOKENIZERS_PARALLELISM": "false"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HOME": str(work / "hf" / "home"),
+        "HF_DATASETS_CACHE": str(work / "hf"),
+        "TOKENIZERS_PARALLELISM": "false",
+    }
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/paper_ci.yaml"],
-                          cwd=work, env=env, capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/paper_ci.yaml"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     return work, proc.stdout + proc.stderr, seconds
@@ -91,7 +117,9 @@ def test_no_embedded_only_path_ran(paper_run):
     work, out, _ = paper_run
     resolved = yaml.safe_load((work / "results" / "config" / "resolved.yaml").read_text())
     assert resolved["profile"] == "paper" and len(resolved["corpora"]) == 14
-    assert resolved["model"]["source"].endswith("tiny-qwen2") and resolved["model"]["family"] == "qwen2.5-1.5b"
+    assert (
+        resolved["model"]["source"].endswith("tiny-qwen2") and resolved["model"]["family"] == "qwen2.5-1.5b"
+    )
     assert "fetch_embedded_corpus" not in out
     base = json.loads((work / "results" / "models" / "base" / "train_summary.json").read_text())
     assert base["trained"] is False and base["source"].endswith("tiny-qwen2")  # copied, not pre-trained

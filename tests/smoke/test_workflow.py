@@ -1,4 +1,5 @@
 """Runs the real Snakemake workflow end to end on the micro config, in a scratch copy."""
+
 import json
 import subprocess
 import sys
@@ -29,11 +30,26 @@ def first_run(micro_clean_run):
 
 SYSTEMS = systems(oracle_row=True)  # micro.yaml: oracle_row
 SEEDS = [0, 1]  # micro.yaml: seeds
-TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-          "table3_llm_judge", "table8_human_eval", "table4_detectors"]
-FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-           "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
-           "figure_detector_roc"]
+TABLES = [
+    "table1_corpus_inventory",
+    "table2_main_benchmark",
+    "table2_per_seed",
+    "table_per_bucket",
+    "table3_llm_judge",
+    "table8_human_eval",
+    "table4_detectors",
+]
+FIGURES = [
+    "figure1_tsne",
+    "figure2_pipeline",
+    "figure_bucket_inventory",
+    "figure_bng_heatmap",
+    "figure_nuf_frontier",
+    "figure_length_distributions",
+    "figure_critic_scores",
+    "figure_per_seed_metrics",
+    "figure_detector_roc",
+]
 
 
 def run_seeds() -> list:
@@ -45,20 +61,32 @@ def run_seeds() -> list:
 
 
 def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
-    expected = ["results/corpus/train.jsonl", "results/corpus/test.jsonl", "results/corpus/bucket_stats.json",
-                "results/references/references.json", "results/metrics/summary.json",
-                "paper_figures/replication.md", "results/models/base/train_summary.json"]
+    expected = [
+        "results/corpus/train.jsonl",
+        "results/corpus/test.jsonl",
+        "results/corpus/bucket_stats.json",
+        "results/references/references.json",
+        "results/metrics/summary.json",
+        "paper_figures/replication.md",
+        "results/models/base/train_summary.json",
+    ]
     for seed in SEEDS:
         run = f"results/seed{seed}"
         expected += [f"{run}/critic/report.json"]
         expected += [f"{run}/generations/{s}/test.jsonl" for s in SYSTEMS]
         expected += [f"results/metrics/seed{seed}/{s}.json" for s in SYSTEMS]
-        expected += [f"{run}/models/{model_of(s)}/train_summary.json" for s in SYSTEMS if model_of(s) != "base"]
+        expected += [
+            f"{run}/models/{model_of(s)}/train_summary.json" for s in SYSTEMS if model_of(s) != "base"
+        ]
     expected += [f"paper_figures/{t}.{ext}" for t in TABLES for ext in ("md", "tex")]
     expected += [f"paper_figures/{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")]
-    expected += ["results/corpus/fetch_manifest.json", "results/metrics/aggregate.json",
-                 "results/plots/per_seed_metrics.csv", "results/plots/training/base.csv",
-                 "results/pipeline/rulegraph.dot"]
+    expected += [
+        "results/corpus/fetch_manifest.json",
+        "results/metrics/aggregate.json",
+        "results/plots/per_seed_metrics.csv",
+        "results/plots/training/base.csv",
+        "results/pipeline/rulegraph.dot",
+    ]
     for rel in expected:
         assert (workdir / rel).stat().st_size > 0, rel
     table1 = (workdir / "paper_figures/table1_corpus_inventory.md").read_text()
@@ -92,11 +120,17 @@ def test_judge_and_human_evaluation_paths(workdir, first_run):
 
 
 def test_oracle_row_uses_each_records_gold_length_bin(workdir, first_run):
-    gold = {json.loads(line)["id"]: json.loads(line)["length_bin"]
-            for line in (workdir / "results/corpus/test.jsonl").open()}
-    rows = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft_gold/test.jsonl").open()]
+    gold = {
+        json.loads(line)["id"]: json.loads(line)["length_bin"]
+        for line in (workdir / "results/corpus/test.jsonl").open()
+    }
+    rows = [
+        json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft_gold/test.jsonl").open()
+    ]
     assert rows and all(r["profile_length"] == "gold" and r["length_bin"] == gold[r["id"]] for r in rows)
-    sampled = [json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft/test.jsonl").open()]
+    sampled = [
+        json.loads(line) for line in (workdir / "results/seed0/generations/bucket_sft/test.jsonl").open()
+    ]
     assert all(r["profile_length"] == "sampled" for r in sampled)
 
 
@@ -104,7 +138,10 @@ def test_every_system_generated_the_full_test_split(workdir, first_run):
     test_ids = [json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()]
     for seed in SEEDS:
         for system in SYSTEMS:
-            rows = [json.loads(line) for line in (workdir / f"results/seed{seed}/generations/{system}/test.jsonl").open()]
+            rows = [
+                json.loads(line)
+                for line in (workdir / f"results/seed{seed}/generations/{system}/test.jsonl").open()
+            ]
             assert sorted(r["id"] for r in rows) == sorted(test_ids), (seed, system)
 
 
@@ -112,8 +149,13 @@ def test_run_seeds_give_different_models_and_outputs(workdir, first_run):
     def read(seed, rel):
         return (workdir / f"results/seed{seed}" / rel).read_bytes()
 
-    for rel in ["models/sft/model.safetensors", "models/hdpo/model.safetensors", "critic/model/head.safetensors",
-                "generations/base/test.jsonl", "generations/dpo/test.jsonl"]:
+    for rel in [
+        "models/sft/model.safetensors",
+        "models/hdpo/model.safetensors",
+        "critic/model/head.safetensors",
+        "generations/base/test.jsonl",
+        "generations/dpo/test.jsonl",
+    ]:
         assert read(0, rel) != read(1, rel), rel
     summary = json.loads((workdir / "results/metrics/summary.json").read_text())
     assert summary["seeds"] == [str(k) for k in SEEDS] and summary["systems"] == SYSTEMS
@@ -121,8 +163,8 @@ def test_run_seeds_give_different_models_and_outputs(workdir, first_run):
 
 def test_detectors_reach_table4_and_claim5_without_test_leakage(workdir, first_run):
     table4 = (workdir / "paper_figures/table4_detectors.md").read_text()
-    for label in ["Fast-DetectGPT", "Binoculars", "Trained", "White-box setting", "Human (test", "Joint"]:
-        assert label in table4, label
+    for needle in ["Fast-DetectGPT", "Binoculars", "Trained", "White-box setting", "Human (test", "Joint"]:
+        assert needle in table4, needle
     report = json.loads((workdir / "results/detectors/trained/report.json").read_text())
     test_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()}
     val_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/val.jsonl").open()}
@@ -171,7 +213,9 @@ def test_dvc_views_are_compact(workdir, first_run):
 
 
 def test_lint_is_clean(workdir):
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "Congratulations" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
 
 

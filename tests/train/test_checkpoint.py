@@ -1,5 +1,6 @@
 """Resume integrity (issue 12): checkpoints hold no pickle, are verified against a manifest, and
 are resumed only by the run that wrote them (same config, data, starting weights, tokenizer)."""
+
 import json
 import logging
 import pickle
@@ -13,7 +14,6 @@ from polyalign.train.checkpoint import CHECKPOINTS, MANIFEST, SET_ASIDE, write_m
 from polyalign.train.data import build_examples, collate
 from polyalign.train.sft import lm_loss
 from polyalign.train.trainer import TrainConfig, train
-
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -44,8 +44,16 @@ def run(out, data, *, model_seed=0, stop_after=None, **cfg):
         return lm_loss(model, batch)
 
     config = TrainConfig(**{**CFG, **cfg})
-    return train(micro_model(tok, seed=model_seed), tok, ex, partial(collate, pad_id=tok.pad_token_id), loss_fn,
-                 config, out, progress=False)
+    return train(
+        micro_model(tok, seed=model_seed),
+        tok,
+        ex,
+        partial(collate, pad_id=tok.pad_token_id),
+        loss_fn,
+        config,
+        out,
+        progress=False,
+    )
 
 
 def interrupted(out, data, stop_after=5, **kw):
@@ -91,8 +99,16 @@ def test_changed_tokenizer_sets_checkpoints_aside(tmp_path, data, caplog):
     other = micro_tokenizer()
     other.chat_template = other.chat_template + " "
     with caplog.at_level(logging.WARNING):
-        train(micro_model(tok), other, ex, partial(collate, pad_id=tok.pad_token_id), lm_loss, TrainConfig(**CFG),
-              out, progress=False)
+        train(
+            micro_model(tok),
+            other,
+            ex,
+            partial(collate, pad_id=tok.pad_token_id),
+            lm_loss,
+            TrainConfig(**CFG),
+            out,
+            progress=False,
+        )
     assert "tokenizer" in caplog.text and "another run" in caplog.text
 
 
@@ -108,8 +124,13 @@ def test_resume_reads_no_pickle_and_reaches_the_same_weights(tmp_path, data, str
     monkeypatch.setattr(pickle, "load", refuse)
     monkeypatch.setattr(pickle, "loads", refuse)
     monkeypatch.setattr(pickle, "Unpickler", refuse)
-    monkeypatch.setattr(torch, "load", lambda *a, weights_only=False, **k:
-                        real_torch_load(*a, weights_only=True, **k) if weights_only else refuse())
+    monkeypatch.setattr(
+        torch,
+        "load",
+        lambda *a, weights_only=False, **k: (
+            real_torch_load(*a, weights_only=True, **k) if weights_only else refuse()
+        ),
+    )
     summary = run(out, data)
     assert summary["resumed_from_step"] == 4
     assert_same_weights(out, straight / "0")
@@ -190,5 +211,7 @@ def test_damaged_final_model_is_named_when_loaded(tmp_path, data):
     weights = out / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:5])
     for load in (load_model, lambda p: load_for_inference(p, device="cpu")):
-        with pytest.raises(RuntimeError, match=rf"{out}: cannot load the model .*delete .*train_summary\.json"):
+        with pytest.raises(
+            RuntimeError, match=rf"{out}: cannot load the model .*delete .*train_summary\.json"
+        ):
             load(out)

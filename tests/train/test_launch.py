@@ -1,10 +1,10 @@
 """Training under `accelerate launch`: the launch plan from the rule's GPUs, the command, and a
 real 2-process (CPU, gloo) Bucket-SFT run whose loss curve and final weights match one process
 with the same global batch."""
+
 import json
 
 import pytest
-import torch
 from safetensors.torch import load_file
 
 from polyalign.io import write_jsonl
@@ -27,7 +27,11 @@ def test_accelerate_command():
     cmd = accelerate_command("job.json", 4, "workflow/accelerate/fsdp.yaml", 29500)
     assert cmd[1:3] == ["-m", "accelerate.commands.launch"]
     assert cmd[cmd.index("--config_file") + 1] == "workflow/accelerate/fsdp.yaml"
-    assert cmd[cmd.index("--num_processes") + 1] == "4" and cmd[-3:] == ["-m", "polyalign.train.launch", "job.json"]
+    assert cmd[cmd.index("--num_processes") + 1] == "4" and cmd[-3:] == [
+        "-m",
+        "polyalign.train.launch",
+        "job.json",
+    ]
     assert "--multi_gpu" in accelerate_command("job.json", 2, None, 1)
 
 
@@ -44,14 +48,23 @@ def test_two_process_run_matches_one_process(tmp_path):
     config = {
         "model": {"source": str(base), "max_length": 512},
         "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
-        "train_common": {"micro_batch_size": 4, "checkpoint_every": 0, "log_every": 1, "group_by_length": True},
+        "train_common": {
+            "micro_batch_size": 4,
+            "checkpoint_every": 0,
+            "log_every": 1,
+            "group_by_length": True,
+        },
         "sft": {"lr": 1e-2, "epochs": 2, "global_batch_size": 8, "warmup_ratio": 0.0},
         "bucket_sft": {"tau": 1.0},
     }
 
     def run(name, launch):
-        job = {"stage": "bucket_sft", "config": {**config, "launch": launch}, "out_dir": str(tmp_path / name),
-               "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)}}
+        job = {
+            "stage": "bucket_sft",
+            "config": {**config, "launch": launch},
+            "out_dir": str(tmp_path / name),
+            "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
+        }
         summary = run_training(job, gpus=2, threads=2, log_path=tmp_path / f"{name}.log")
         curve = [json.loads(line)["loss"] for line in (tmp_path / name / "train_log.jsonl").open()]
         return summary, curve, load_file(str(tmp_path / name / "model.safetensors"))

@@ -1,4 +1,5 @@
 """response_logps against a per-example loop on a tiny random Llama; concat_pair_batch round-trip."""
+
 import pytest
 import torch
 
@@ -14,8 +15,14 @@ PAD = 0
 
 @pytest.fixture(scope="module")
 def model(tiny_lm):
-    return tiny_lm(50, hidden_size=16, intermediate_size=32, num_attention_heads=2,
-                   max_position_embeddings=64, pad_token_id=PAD)
+    return tiny_lm(
+        50,
+        hidden_size=16,
+        intermediate_size=32,
+        num_attention_heads=2,
+        max_position_embeddings=64,
+        pad_token_id=PAD,
+    )
 
 
 # (prompt tokens, response tokens) of three examples of different lengths
@@ -44,13 +51,18 @@ def make_batch(examples, side):
         seq, lab = p + r, [-100] * len(p) + r
         pad = length - len(seq)
         if side == "right":
-            ids.append(seq + [PAD] * pad); mask.append([1] * len(seq) + [0] * pad)  # noqa: E702
+            ids.append(seq + [PAD] * pad)
+            mask.append([1] * len(seq) + [0] * pad)  # noqa: E702
             labels.append(lab + [-100] * pad)
         else:
-            ids.append([PAD] * pad + seq); mask.append([0] * pad + [1] * len(seq))  # noqa: E702
+            ids.append([PAD] * pad + seq)
+            mask.append([0] * pad + [1] * len(seq))  # noqa: E702
             labels.append([-100] * pad + lab)
-    return {"input_ids": torch.tensor(ids), "attention_mask": torch.tensor(mask),
-            "labels": torch.tensor(labels)}
+    return {
+        "input_ids": torch.tensor(ids),
+        "attention_mask": torch.tensor(mask),
+        "labels": torch.tensor(labels),
+    }
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
@@ -58,8 +70,9 @@ def test_response_logps_matches_manual_loop(model, side):
     expected = torch.tensor([manual_logp(model, p, r) for p, r in EXAMPLES])
     b = make_batch(EXAMPLES, side)
     with torch.no_grad():
-        logps, n = response_logps(model, b["input_ids"], b["attention_mask"], b["labels"],
-                                  return_n_tokens=True)
+        logps, n = response_logps(
+            model, b["input_ids"], b["attention_mask"], b["labels"], return_n_tokens=True
+        )
     torch.testing.assert_close(logps, expected, atol=1e-5, rtol=1e-5)
     assert n.tolist() == [2, 4, 1]
     assert logps.dtype == torch.float32
@@ -140,8 +153,12 @@ def test_label_positions_path_equals_full_logits(model, side):
 
     assert logprobs._plain_lm_head(model)
     b = make_batch(EXAMPLES, side)
-    kwargs = {"input_ids": b["input_ids"], "attention_mask": b["attention_mask"], "use_cache": False,
-              "position_ids": position_ids_from_mask(b["attention_mask"])}
+    kwargs = {
+        "input_ids": b["input_ids"],
+        "attention_mask": b["attention_mask"],
+        "use_cache": False,
+        "position_ids": position_ids_from_mask(b["attention_mask"]),
+    }
     model.zero_grad()
     fast, n_fast = logprobs._label_positions_nll(model, kwargs, b["labels"], -100)
     fast.sum().backward()

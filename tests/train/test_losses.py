@@ -1,4 +1,5 @@
 """SFT / DPO / HDPO losses on hand-computed numbers (docs/method.md §4, §7), and DPO against TRL 1.16."""
+
 import dataclasses
 import math
 from collections import defaultdict
@@ -128,7 +129,10 @@ def _trl_sigmoid_dpo(pc, pr, rc, rr, beta):
     from trl.trainer.dpo_config import DPOConfig
 
     d = {f.name: f for f in dataclasses.fields(DPOConfig)}
-    default = lambda n: d[n].default_factory() if d[n].default_factory is not dataclasses.MISSING else d[n].default  # noqa: E731
+    def default(n):
+        return (
+            d[n].default_factory() if d[n].default_factory is not dataclasses.MISSING else d[n].default
+        )  # noqa: E731
     loss_types = default("loss_type")
     loss_types = [loss_types] if isinstance(loss_types, str) else loss_types
     assert loss_types == ["sigmoid"] and default("f_divergence_type") == "reverse_kl"
@@ -193,8 +197,9 @@ def test_dpo_equals_trl_sigmoid(beta):
     assert trl_metrics["rewards/margins"][0] == pytest.approx(z.mean().item(), abs=1e-6)
     assert trl_metrics["rewards/accuracies"][0] == pytest.approx((z > 0).float().mean().item())
     # and HDPO with λ = γ_sft = 0, w = 1 is the same number
-    h, _ = hdpo_loss(pc, pr, rc, rr, torch.zeros(6), torch.ones(6), torch.ones(6), None,
-                     beta=beta, lam=0.0, gamma_sft=0.0)
+    h, _ = hdpo_loss(
+        pc, pr, rc, rr, torch.zeros(6), torch.ones(6), torch.ones(6), None, beta=beta, lam=0.0, gamma_sft=0.0
+    )
     torch.testing.assert_close(h, trl_loss, rtol=1e-6, atol=1e-7)
 
 
@@ -208,8 +213,9 @@ def test_dpo_hand_equals_trl():
 
 def test_hdpo_reduces_to_dpo_exactly():
     pc = PC.clone().requires_grad_(True)
-    loss, comp = hdpo_loss(pc, PR, RC, RR, [0.3, 0.1], [0.9, 0.2], torch.ones(2), None,
-                           beta=BETA, lam=0.0, gamma_sft=0.0)
+    loss, comp = hdpo_loss(
+        pc, PR, RC, RR, [0.3, 0.1], [0.9, 0.2], torch.ones(2), None, beta=BETA, lam=0.0, gamma_sft=0.0
+    )
     losses, *_ = dpo_loss(pc, PR, RC, RR, BETA)
     assert torch.equal(loss, losses.mean())
     (g_h,) = torch.autograd.grad(loss, pc)
@@ -227,8 +233,19 @@ def test_hdpo_hand_two_pairs():
     # anchor   = 0.05·(2.0 + 3.0)/2 = 0.125
     # L = 0.997208 + 0.043505 + 0.125 = 1.165713
     nll = torch.tensor([2.0, 3.0], requires_grad=True)
-    loss, c = hdpo_loss(PC, PR, RC, RR, torch.tensor([0.1, 0.3]), torch.tensor([0.9, 0.5]),
-                        torch.tensor([2.0, 1.0]), nll, beta=0.1, lam=0.1, gamma_sft=0.05)
+    loss, c = hdpo_loss(
+        PC,
+        PR,
+        RC,
+        RR,
+        torch.tensor([0.1, 0.3]),
+        torch.tensor([0.9, 0.5]),
+        torch.tensor([2.0, 1.0]),
+        nll,
+        beta=0.1,
+        lam=0.1,
+        gamma_sft=0.05,
+    )
     assert loss.item() == pytest.approx(1.165713, abs=1e-6)
     assert c["dpo_term"].item() == pytest.approx(0.997208, abs=1e-6)
     assert c["r_term"].item() == pytest.approx(0.043505, abs=1e-6)
@@ -251,15 +268,27 @@ def test_hdpo_r_term_has_gradient_at_init():
     # (w = 0 isolates the R term, λ = 1, K = 1); dR/dπr = +0.02
     pc = torch.tensor([-7.0], requires_grad=True)
     pr = torch.tensor([-9.0], requires_grad=True)
-    loss, c = hdpo_loss(pc, pr, pc.detach().clone(), pr.detach().clone(), [0.2], [1.0], [0.0], None,
-                        beta=0.1, lam=1.0, gamma_sft=0.0)
+    loss, c = hdpo_loss(
+        pc,
+        pr,
+        pc.detach().clone(),
+        pr.detach().clone(),
+        [0.2],
+        [1.0],
+        [0.0],
+        None,
+        beta=0.1,
+        lam=1.0,
+        gamma_sft=0.0,
+    )
     assert c["z"].item() == 0.0 and c["p"].item() == 0.5
     gc, gr = torch.autograd.grad(loss, [pc, pr])
     assert gc.item() == pytest.approx(0.1 / 4 * (0.2 - 1.0))
     assert gc.item() == pytest.approx(-0.02) and gr.item() == pytest.approx(0.02)
     # with s⁺ == s⁻ the R term is flat
-    loss, _ = hdpo_loss(pc, pr, pc.detach(), pr.detach(), [0.5], [0.5], [0.0], None,
-                        beta=0.1, lam=1.0, gamma_sft=0.0)
+    loss, _ = hdpo_loss(
+        pc, pr, pc.detach(), pr.detach(), [0.5], [0.5], [0.0], None, beta=0.1, lam=1.0, gamma_sft=0.0
+    )
     assert torch.autograd.grad(loss, pc)[0].item() == 0.0
 
 
@@ -279,8 +308,9 @@ def test_hdpo_non_finite_names_component():
     with pytest.raises(FloatingPointError, match="anchor"):
         hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], torch.tensor([1.0, float("inf")]))
     with pytest.raises(FloatingPointError, match="dpo_term"):
-        hdpo_loss(torch.tensor([nan, 0.0]), PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None,
-                  gamma_sft=0.0)
+        hdpo_loss(
+            torch.tensor([nan, 0.0]), PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None, gamma_sft=0.0
+        )
 
 
 def test_hdpo_input_errors():

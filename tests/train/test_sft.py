@@ -7,8 +7,14 @@ import torch
 from polyalign.models import load_model, save_model
 from polyalign.train.data import build_examples, collate
 from polyalign.train.losses import weighted_sft_loss
-from polyalign.train.sft import bucket_sft_weights, bucket_config, pretrain_base, sft_loss, stage_train_config, train_sft
-
+from polyalign.train.sft import (
+    bucket_config,
+    bucket_sft_weights,
+    pretrain_base,
+    sft_loss,
+    stage_train_config,
+    train_sft,
+)
 from tests.models.micro import MICRO_MODEL, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
 PROMPT = {"max_prompt_tokens": 150, "max_history_turns": 2}
@@ -53,8 +59,14 @@ def test_batch_of_one_applies_its_weight():
 def test_sft_loss_matches_full_logits_right_padding():
     tok = micro_tokenizer()
     model = micro_model(tok)
-    ex = build_examples(micro_records()[:6], tok, "plain", max_length=128, max_prompt_tokens=80,
-                        weights=np.linspace(0.2, 2.0, 6))
+    ex = build_examples(
+        micro_records()[:6],
+        tok,
+        "plain",
+        max_length=128,
+        max_prompt_tokens=80,
+        weights=np.linspace(0.2, 2.0, 6),
+    )
     left, right = collate(ex, tok.pad_token_id, "left"), collate(ex, tok.pad_token_id, "right")
     ours, _ = sft_loss(model, left)
     logits = model(input_ids=right["input_ids"], attention_mask=right["attention_mask"]).logits
@@ -89,8 +101,13 @@ def test_stage_configs_inherit():
     sft, bsft = stage_train_config(cfg, "sft"), stage_train_config(cfg, "bucket_sft")
     assert (sft.seed, sft.lr, bsft.seed, bsft.lr, bsft.epochs) == (5, 0.5, 5, 0.5, 3)
     assert stage_train_config({}, "pretrain").lr == 5e-3
-    assert bucket_config(cfg) == {"tau": 0.5, "cap": None, "sampler": "weighted_loss", "backoff": True,
-                                  "min_bucket_size": 20}
+    assert bucket_config(cfg) == {
+        "tau": 0.5,
+        "cap": None,
+        "sampler": "weighted_loss",
+        "backoff": True,
+        "min_bucket_size": 20,
+    }
     assert bucket_config({**cfg, "min_bucket_size": 7})["min_bucket_size"] == 7
     with pytest.raises(ValueError):
         bucket_config({"bucket_sft": {"sampler": "magic"}})
@@ -109,8 +126,12 @@ def test_pretrain_base_from_scratch(tmp_path):
 @pytest.mark.parametrize("sampler", ["weighted_loss", "weighted_sampler"])
 def test_bucket_sft_end_to_end(tmp_path, base_dir, sampler):
     records = micro_records()
-    config = {**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 1},
-              "bucket_sft": {"tau": 1.0, "sampler": sampler}, "min_bucket_size": 1}  # micro buckets: no back-off
+    config = {
+        **CONFIG,
+        "train_common": {**CONFIG["train_common"], "micro_batch_size": 1},
+        "bucket_sft": {"tau": 1.0, "sampler": sampler},
+        "min_bucket_size": 1,
+    }  # micro buckets: no back-off
     summary = train_sft(records, base_dir, config, tmp_path, "bucket_sft", progress=False)
     weights = summary["bucket_weights"]
     assert sum(v["n"] * v["weight"] for v in weights.values()) == pytest.approx(len(records))
@@ -141,7 +162,9 @@ def test_bucket_sft_weights_back_off_small_buckets():
     np.testing.assert_allclose(w[~own], 24 / 8 / 3.25)
     assert report["bucket_weights"]["en|multi|dialogue|medium"]["unit"] == "backoff:en|multi|dialogue"
     mass = report["weighting"]["loss_mass"]["by_language"]
-    assert mass["zh"]["loss_mass"] == pytest.approx(1.25 / 3.25) and mass["en"]["loss_mass"] == pytest.approx(2 / 3.25)
+    assert mass["zh"]["loss_mass"] == pytest.approx(1.25 / 3.25) and mass["en"]["loss_mass"] == pytest.approx(
+        2 / 3.25
+    )
 
 
 def test_plain_sft_end_to_end(tmp_path, base_dir):
@@ -153,8 +176,9 @@ def test_plain_sft_end_to_end(tmp_path, base_dir):
 
 def test_sft_interrupted_then_rerun_from_a_changed_base_equals_a_clean_run(base_dir, tmp_path, monkeypatch):
     """Issue 12: the SFT checkpoint of a run from another base is set aside, not resumed."""
-    import polyalign.train.sft as sft_module
     from safetensors.torch import load_file
+
+    import polyalign.train.sft as sft_module
 
     tok = micro_tokenizer()
     new_base = tmp_path / "new_base"

@@ -14,13 +14,12 @@ from safetensors.torch import load_file
 from polyalign.train.data import build_examples, collate, epoch_batches
 from polyalign.train.sft import lm_loss
 from polyalign.train.trainer import TrainConfig, lr_lambda, train
-
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 # One training job, run in a subprocess (to be killed) and in-process (the reference run).
-JOB = '''
+JOB = """
 import json, sys, time
 from functools import partial
 import numpy as np
@@ -47,15 +46,21 @@ def job(out, delay=0.0):
 
 if __name__ == "__main__":
     print(json.dumps(job(sys.argv[1], float(sys.argv[2]))))
-'''
+"""
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _run_job(script, out, delay):
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    return subprocess.Popen([sys.executable, str(script), str(out), str(delay)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, str(script), str(out), str(delay)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.mark.slow  # trains or renders repeatedly: full lane only
@@ -104,8 +109,16 @@ def lm_data():
 def test_loss_decreases_and_outputs(tmp_path, lm_data):
     tok, ex = lm_data
     cfg = TrainConfig(lr=1e-2, max_steps=30, micro_batch_size=4, log_every=5, checkpoint_every=10)
-    summary = train(micro_model(tok), tok, ex, partial(collate, pad_id=tok.pad_token_id), lm_loss, cfg, tmp_path,
-                    progress=False)
+    summary = train(
+        micro_model(tok),
+        tok,
+        ex,
+        partial(collate, pad_id=tok.pad_token_id),
+        lm_loss,
+        cfg,
+        tmp_path,
+        progress=False,
+    )
     rows = [json.loads(line) for line in (tmp_path / "train_log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in rows] == [1, 5, 10, 15, 20, 25, 30]
     assert rows[-1]["loss"] < 0.5 * rows[0]["loss"]
@@ -126,7 +139,16 @@ def test_nan_loss_raises_with_the_step(tmp_path, lm_data):
 
     cfg = TrainConfig(max_steps=5, micro_batch_size=4)
     with pytest.raises(FloatingPointError, match="step 3"):
-        train(micro_model(tok), tok, ex, partial(collate, pad_id=tok.pad_token_id), loss_fn, cfg, tmp_path, progress=False)
+        train(
+            micro_model(tok),
+            tok,
+            ex,
+            partial(collate, pad_id=tok.pad_token_id),
+            loss_fn,
+            cfg,
+            tmp_path,
+            progress=False,
+        )
 
 
 def test_epoch_batches_are_a_function_of_seed_and_epoch():
@@ -157,7 +179,15 @@ def test_precisions_one_after_another_in_one_process(tmp_path, lm_data):
     tok, ex = lm_data
     for i, precision in enumerate(("no", "bf16", "fp16")):
         cfg = TrainConfig(max_steps=2, micro_batch_size=4, mixed_precision=precision)
-        summary = train(micro_model(tok), tok, ex, partial(collate, pad_id=tok.pad_token_id), lm_loss, cfg,
-                        tmp_path / str(i), progress=False)
+        summary = train(
+            micro_model(tok),
+            tok,
+            ex,
+            partial(collate, pad_id=tok.pad_token_id),
+            lm_loss,
+            cfg,
+            tmp_path / str(i),
+            progress=False,
+        )
         expect = precision if precision != "fp16" or torch.cuda.is_available() else "no"
         assert summary["mixed_precision"] == expect

@@ -1,4 +1,5 @@
 """Bucket-SFT example weights and HDPO pair weights on hand-computed numbers (docs/method.md §4, §6)."""
+
 import math
 
 import numpy as np
@@ -79,8 +80,13 @@ def test_cap_not_binding_and_cap_one():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(bucket_ids=[]), dict(bucket_ids=IDS, tau=-0.1), dict(bucket_ids=IDS, tau=1.5),
-               dict(bucket_ids=IDS, cap=0.9)]
+    "kwargs",
+    [
+        dict(bucket_ids=[]),
+        dict(bucket_ids=IDS, tau=-0.1),
+        dict(bucket_ids=IDS, tau=1.5),
+        dict(bucket_ids=IDS, cap=0.9),
+    ],
 )
 def test_bucket_weights_errors(kwargs):
     with pytest.raises(ValueError):
@@ -147,9 +153,7 @@ def test_pair_weights_switches():
 def test_pair_weights_clip():
     # β_w = 2: pair 3 → 1 + 0.5 + 2·1.0 = 3.5 → w_max 3; α = −2 without critic: pair 3 → 1 − 2 = −1 → w_min 0.5
     np.testing.assert_allclose(pair_weights(PB, PL, SP, SN, beta_w=2.0), [2.25, 1, 1, 3.0])
-    np.testing.assert_allclose(
-        pair_weights(PB, PL, alpha=-2.0, use_critic=False), [1.25, 1, 1, 0.5]
-    )
+    np.testing.assert_allclose(pair_weights(PB, PL, alpha=-2.0, use_critic=False), [1.25, 1, 1, 0.5])
 
 
 def test_inverse_frequency_gain_fractional_and_balanced():
@@ -194,7 +198,9 @@ def test_backoff_weights_by_hand():
     # without back-off B alone would carry a whole bucket's mass: w_B = 7 / (3 * 1)
     assert bucket_weights(BO_IDS, tau=1.0)[4] == pytest.approx(7 / 3)
     # min_size 1 or no parents: the paper's weights
-    np.testing.assert_allclose(bucket_weights(BO_IDS, parent_ids=BO_PARENTS, min_size=1), bucket_weights(BO_IDS))
+    np.testing.assert_allclose(
+        bucket_weights(BO_IDS, parent_ids=BO_PARENTS, min_size=1), bucket_weights(BO_IDS)
+    )
 
 
 def test_backoff_goes_up_the_ancestors_then_to_everything():
@@ -213,9 +219,14 @@ def test_loss_mass_shares_by_hand():
     langs = ["en", "en", "en", "en", "zh"]
     ids = ["A"] * 4 + ["B"]
     shares = loss_mass_shares(w, langs, ids, min_size=2)
-    assert shares["by_language"] == {"en": {"loss_mass": 0.5, "examples": 0.8}, "zh": {"loss_mass": 0.5, "examples": 0.2}}
-    assert shares["by_bucket_size"] == {"2-9": {"loss_mass": 0.5, "examples": 0.8},
-                                        "<2": {"loss_mass": 0.5, "examples": 0.2}}
+    assert shares["by_language"] == {
+        "en": {"loss_mass": 0.5, "examples": 0.8},
+        "zh": {"loss_mass": 0.5, "examples": 0.2},
+    }
+    assert shares["by_bucket_size"] == {
+        "2-9": {"loss_mass": 0.5, "examples": 0.8},
+        "<2": {"loss_mass": 0.5, "examples": 0.2},
+    }
     assert shares["max_weight"] == 4.0
     assert size_class(9, 2) == "2-9" and size_class(10, 2) == "10-49" and size_class(50, 2) == ">=50"
 
@@ -225,8 +236,9 @@ def test_rescale_pair_weights_by_hand():
     clipped = [0.5, 1.5, 3.0, 1.0]  # en, en, en, zh
     langs = ["en", "en", "en", "zh"]
     # mean 1: sum 6 -> x 4/6
-    np.testing.assert_allclose(rescale_pair_weights(clipped, langs, language_balance=False),
-                               [1 / 3, 1.0, 2.0, 2 / 3])
+    np.testing.assert_allclose(
+        rescale_pair_weights(clipped, langs, language_balance=False), [1 / 3, 1.0, 2.0, 2 / 3]
+    )
     # balanced: each language carries 4/2 = 2; en sum 5 -> x 2/5, zh sum 1 -> x 2
     w = rescale_pair_weights(clipped, langs, language_balance=True)
     np.testing.assert_allclose(w, [0.2, 0.6, 1.2, 2.0])

@@ -1,5 +1,6 @@
 """Each profile's merged config, as the workflow itself resolves it (rule resolved_config): a
 --configfile replaces the embedded default (never merged over it), presets are applied."""
+
 import shutil
 import subprocess
 import sys
@@ -10,8 +11,22 @@ import yaml
 from ..conftest import REPO
 from ..paper_models import link_local_corpora
 
-PAPER_CORPORA = {"dolly", "eli5", "dailydialog", "ms_marco", "coqa", "squad_v2", "natural_questions", "multiwoz",
-                 "coig_cqia", "hc3_chinese", "oasst2_zh", "cmrc2018", "drcd", "dureader"}
+PAPER_CORPORA = {
+    "dolly",
+    "eli5",
+    "dailydialog",
+    "ms_marco",
+    "coqa",
+    "squad_v2",
+    "natural_questions",
+    "multiwoz",
+    "coig_cqia",
+    "hc3_chinese",
+    "oasst2_zh",
+    "cmrc2018",
+    "drcd",
+    "dureader",
+}
 
 
 @pytest.fixture(scope="module")
@@ -28,8 +43,13 @@ def work(tmp_path_factory):
 def resolved(work, *args):
     out = work / "results" / "config" / "resolved.yaml"
     out.unlink(missing_ok=True)
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "--cores", "1", "results/config/resolved.yaml", *args],
-                          cwd=work, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "results/config/resolved.yaml", *args],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return yaml.safe_load(out.read_text())
 
@@ -59,8 +79,13 @@ def test_paper_profile_is_standalone_with_14_corpora_and_the_named_model(work):
 
 @pytest.mark.slow
 def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
-    cfg = resolved(work, "--configfile", "config/paper.yaml",
-                   "--config", "model={preset: gemma-2-2b, path: /models/gemma-2-2b}")
+    cfg = resolved(
+        work,
+        "--configfile",
+        "config/paper.yaml",
+        "--config",
+        "model={preset: gemma-2-2b, path: /models/gemma-2-2b}",
+    )
     assert cfg["model"]["source"] == "/models/gemma-2-2b" and cfg["model"]["family"] == "gemma-2-2b"
     assert set(cfg["corpora"]) == PAPER_CORPORA
 

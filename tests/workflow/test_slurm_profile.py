@@ -1,5 +1,6 @@
 """The SLURM profile: real rule names, every GPU rule on a GPU partition with a runtime, and a
 dry run of the paper DAG through it."""
+
 import re
 import shutil
 import subprocess
@@ -36,8 +37,18 @@ def test_profile_names_only_real_rules():
 
 
 def test_every_model_loading_rule_declares_a_gpu():
-    loaders = {"train_sft", "train_preference", "train_critic", "generate_test", "generate_train_samples",
-               "reference_logps", "features", "embeddings", "critic_scores", "judge_system"}
+    loaders = {
+        "train_sft",
+        "train_preference",
+        "train_critic",
+        "generate_test",
+        "generate_train_samples",
+        "reference_logps",
+        "features",
+        "embeddings",
+        "critic_scores",
+        "judge_system",
+    }
     assert loaders <= set(GPU_RULES)
 
 
@@ -62,11 +73,23 @@ def test_dry_run_of_the_paper_dag_with_the_slurm_profile(tmp_path):
         shutil.copytree(REPO / d, tmp_path / d)
     shutil.copy(REPO / "environment.yml", tmp_path / "environment.yml")
     link_local_corpora(tmp_path)  # the three corpora config/paper.yaml reads from local copies
-    proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--profile", "workflow/profiles/slurm",
-                           "--configfile", "config/paper.yaml"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "--profile",
+            "workflow/profiles/slurm",
+            "--configfile",
+            "config/paper.yaml",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
-    for rule in ("build_corpus", "train_sft", "train_preference", "generate_test",
-                 "table2_main_benchmark"):
+    for rule in ("build_corpus", "train_sft", "train_preference", "generate_test", "table2_main_benchmark"):
         assert re.search(rf"\b{rule}\b", out), rule

@@ -130,7 +130,9 @@ def split_records(split):
     """The corpus split a response set answers (train-prompt samples answer train prompts)."""
     if split == "val":
         return "results/corpus/val.jsonl"
-    return "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
+    return (
+        "results/corpus/train.jsonl" if split in ("train", "train_samples") else "results/corpus/test.jsonl"
+    )
 
 
 def response_inputs(run, source, split):
@@ -140,12 +142,16 @@ def response_inputs(run, source, split):
     inputs = {"records": split_records(split)}
     if source == "human":
         if split not in ("train", "val", "test") or run:
-            raise ValueError(f"human answers are built once (results/), for the train, val and test "
-                             f"splits; not {run!r} {split!r}")
+            raise ValueError(
+                f"human answers are built once (results/), for the train, val and test "
+                f"splits; not {run!r} {split!r}"
+            )
     else:
         if split not in ("test", "train_samples") or not run:
-            raise ValueError(f"{source}: generations exist per run seed (results/seed{{seed}}/), "
-                             f"for test and train_samples; not {run!r} {split!r}")
+            raise ValueError(
+                f"{source}: generations exist per run seed (results/seed{{seed}}/), "
+                f"for test and train_samples; not {run!r} {split!r}"
+            )
         inputs["generations"] = f"results/{run}generations/{source}/{split}.jsonl"
     return inputs
 
@@ -172,9 +178,12 @@ def pairs_inputs(wildcards):
     policy = system_registry.start_policy(wildcards.system)
     seed_dir = run_dir(wildcards.seed)
     other = next(s for s in PREFERENCE_SYSTEMS if s != wildcards.system)
-    inputs = {"train": "results/corpus/train.jsonl", "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
-              "companion": f"{seed_dir}/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
-              "references": "results/references/references.json"}
+    inputs = {
+        "train": "results/corpus/train.jsonl",
+        "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
+        "companion": f"{seed_dir}/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
+        "references": "results/references/references.json",
+    }
     if preference_config(config, wildcards.system)["critic"]:
         inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
@@ -252,11 +261,26 @@ def all_outputs():
     ]
 
 
-PAPER_TABLES = ["table1_corpus_inventory", "table2_main_benchmark", "table2_per_seed", "table_per_bucket",
-                "table3_llm_judge", "table8_human_eval", "table4_detectors"]
-PAPER_FIGURES = ["figure1_tsne", "figure2_pipeline", "figure_bucket_inventory", "figure_bng_heatmap", "figure_nuf_frontier",
-                 "figure_length_distributions", "figure_critic_scores", "figure_per_seed_metrics",
-                 "figure_detector_roc"]
+PAPER_TABLES = [
+    "table1_corpus_inventory",
+    "table2_main_benchmark",
+    "table2_per_seed",
+    "table_per_bucket",
+    "table3_llm_judge",
+    "table8_human_eval",
+    "table4_detectors",
+]
+PAPER_FIGURES = [
+    "figure1_tsne",
+    "figure2_pipeline",
+    "figure_bucket_inventory",
+    "figure_bng_heatmap",
+    "figure_nuf_frontier",
+    "figure_length_distributions",
+    "figure_critic_scores",
+    "figure_per_seed_metrics",
+    "figure_detector_roc",
+]
 
 
 # LLM judges (Table 3) and human-evaluation ratings (Table 8).
@@ -287,7 +311,6 @@ def returned_ratings(language):
     return sorted(str(p) for p in folder.glob("*.json")) if folder.is_dir() else []
 
 
-
 # --- what DVC shows (rules/dvc.smk) ---
 # Trained models with a training curve: BaseLM once, the others once per run seed.
 TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
@@ -304,7 +327,11 @@ def training_logs():
 
 def per_seed_metric_files():
     """{"system__seed": metrics JSON of that system and run seed}."""
-    return {f"{system}__{seed}": f"results/metrics/seed{seed}/{system}.json" for seed in SEEDS for system in SYSTEMS}
+    return {
+        f"{system}__{seed}": f"results/metrics/seed{seed}/{system}.json"
+        for seed in SEEDS
+        for system in SYSTEMS
+    }
 
 
 def workflow_source(name):
@@ -316,5 +343,7 @@ def workflow_rule_files():
     """The rule files (their content is what `snakemake --rulegraph` draws)."""
     import glob
 
-    return sorted(workflow_source(os.path.join("rules", os.path.basename(p)))
-                  for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk")))
+    return sorted(
+        workflow_source(os.path.join("rules", os.path.basename(p)))
+        for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk"))
+    )

@@ -1,34 +1,41 @@
 # The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores, once per run seed.
 
+
 rule train_critic:
     input:
         train="results/corpus/train.jsonl",
         references="results/references/references.json",
         human="results/features/human_train.npz",
-        samples=expand("results/seed{{seed}}/generations/{system}/train_samples.jsonl", system=SAMPLE_POLICIES),
-        sample_features=expand("results/seed{{seed}}/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
+        samples=expand(
+            "results/seed{{seed}}/generations/{system}/train_samples.jsonl", system=SAMPLE_POLICIES
+        ),
+        sample_features=expand(
+            "results/seed{{seed}}/features/{system}_train_samples.npz", system=SAMPLE_POLICIES
+        ),
         model="results/models/base/train_summary.json",
     output:
         bundle=directory("results/seed{seed}/critic/model"),
         report="results/seed{seed}/critic/report.json",
-    params:
-        systems=SAMPLE_POLICIES,
-        settings=lambda wc: seeded_settings(wc.seed, "critic"),
-    priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_critic.log",
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
     threads: workflow.cores
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        systems=SAMPLE_POLICIES,
+        settings=lambda wc: seeded_settings(wc.seed, "critic"),
     script:
         "../scripts/train_critic.py"
 
 
 rule critic_scores:
     input:
-        unpack(lambda wc: response_inputs("" if wc.source == "human" else f"seed{wc.seed}/", wc.source, "test")),
+        unpack(
+            lambda wc: response_inputs("" if wc.source == "human" else f"seed{wc.seed}/", wc.source, "test")
+        ),
         critic="results/seed{seed}/critic/model",
     output:
         scores="results/seed{seed}/critic/scores/{source}.jsonl",
@@ -36,10 +43,10 @@ rule critic_scores:
         "results/logs/seed{seed}/critic_scores_{source}.log",
     wildcard_constraints:
         source=one_of(["human", *SYSTEMS]),
+    conda:
+        CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/score_critic.py"

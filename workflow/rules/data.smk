@@ -6,14 +6,14 @@ rule fetch_embedded_corpus:
     output:
         files=embedded_corpus_files(),
         manifest="results/corpus/fetch_manifest.json",
-    params:
-        chitchat_conversations=config["fetch"]["chitchat_conversations"],
-        seed=config["seed"],
-        check_dvc_pin=config["fetch"]["check_dvc_pin"],
     log:
         "results/logs/fetch_embedded_corpus.log",
     conda:
         CONDA_ENV
+    params:
+        chitchat_conversations=config["fetch"]["chitchat_conversations"],
+        seed=config["seed"],
+        check_dvc_pin=config["fetch"]["check_dvc_pin"],
     script:
         "../scripts/fetch_embedded_corpus.py"
 
@@ -26,12 +26,12 @@ rule build_corpus:
         dedup_report="results/corpus/dedup_report.json",
         build_log="results/corpus/build_log.json",
         drop_report="results/corpus/drop_report.json",
-    params:
-        **corpus_params(),
     log:
         "results/logs/build_corpus.log",
     conda:
         CONDA_ENV
+    params:
+        **corpus_params(),
     script:
         "../scripts/build_corpus.py"
 
@@ -44,14 +44,14 @@ rule assign_buckets:
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
         stats="results/corpus/bucket_stats.json",
-    params:
-        length_thresholds=config["length_thresholds"],
-        bucket_key=config["bucket_key"],
-        min_bucket_size=config["min_bucket_size"],
     log:
         "results/logs/assign_buckets.log",
     conda:
         CONDA_ENV
+    params:
+        length_thresholds=config["length_thresholds"],
+        bucket_key=config["bucket_key"],
+        min_bucket_size=config["min_bucket_size"],
     script:
         "../scripts/assign_buckets.py"
 
@@ -59,11 +59,11 @@ rule assign_buckets:
 rule resolved_config:
     output:
         "results/config/resolved.yaml",
-    params:
-        config=config,
     log:
         "results/logs/resolved_config.log",
     conda:
         CONDA_ENV
+    params:
+        config=config,
     script:
         "../scripts/resolved_config.py"

@@ -9,18 +9,18 @@ rule embeddings:
         encoder="results/models/base/train_summary.json",
     output:
         embeddings="results/{run}embeddings/{name}.npz",
-    params:
-        settings=stage_settings("embeddings", "model"),
     log:
         "results/logs/{run}embeddings_{name}.log",
     wildcard_constraints:
         run=RUN_PREFIX,
         name=one_of(["human_test", *SYSTEMS]),
+    conda:
+        CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        settings=stage_settings("embeddings", "model"),
     script:
         "../scripts/embed_responses.py"
 
@@ -31,18 +31,18 @@ rule evaluate_system:
     output:
         metrics="results/metrics/seed{seed}/{system}.json",
         resample="results/metrics/seed{seed}/{system}.resample.npz",
-    params:
-        system="{system}",
-        seed="{seed}",
-        evaluation=evaluation_settings(),
     log:
         "results/logs/seed{seed}/evaluate_system_{system}.log",
     wildcard_constraints:
         system=one_of(SYSTEMS),
         seed="[0-9]+",
-    threads: 1
     conda:
         CONDA_ENV
+    threads: 1
+    params:
+        system="{system}",
+        seed="{seed}",
+        evaluation=evaluation_settings(),
     script:
         "../scripts/evaluate_system.py"
 
@@ -56,13 +56,13 @@ rule combine_metrics:
         tsv="results/metrics/all_systems.tsv",
         headline="results/metrics/headline.json",
         replicates="results/metrics/bootstrap_replicates.npz",
-    params:
-        systems=SYSTEMS,
-        seeds=SEEDS,
-        bootstrap=config["evaluation"]["bootstrap"],
     log:
         "results/logs/combine_metrics.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
+        seeds=SEEDS,
+        bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/combine_metrics.py"

@@ -10,19 +10,19 @@ rule generate_test:
     output:
         generations="results/seed{seed}/generations/{system}/test.jsonl",
         summary="results/seed{seed}/generations/{system}/test_summary.json",
-    params:
-        system="{system}",
-        profile_length=lambda wc: system_registry.get(wc.system).profile_length,
-        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
     log:
         "results/logs/seed{seed}/generate_test_{system}.log",
     wildcard_constraints:
         system=one_of(SYSTEMS),
+    conda:
+        CONDA_ENV
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        system="{system}",
+        profile_length=lambda wc: system_registry.get(wc.system).profile_length,
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
     script:
         "../scripts/generate.py"
 
@@ -35,21 +35,23 @@ rule generate_train_samples:
     output:
         generations="results/seed{seed}/generations/{system}/train_samples.jsonl",
         summary="results/seed{seed}/generations/{system}/train_samples_summary.json",
+    log:
+        "results/logs/seed{seed}/generate_train_samples_{system}.log",
+    wildcard_constraints:
+        system=one_of(SAMPLE_POLICIES),
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
+    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
+    resources:
+        gpu=1,
     params:
         system="{system}",
         num_samples=lambda wc: num_samples_for_policy(wc.system),
         # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
         profile_length=pair_profile_length(config.get("profile_length", "sampled")),
-        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"),
-    priority: CRITICAL_PATH
-    log:
-        "results/logs/seed{seed}/generate_train_samples_{system}.log",
-    wildcard_constraints:
-        system=one_of(SAMPLE_POLICIES),
-    threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
-    resources:
-        gpu=1,
-    conda:
-        CONDA_ENV
+        settings=lambda wc: seeded_settings(
+            wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"
+        ),
     script:
         "../scripts/generate.py"

@@ -7,13 +7,13 @@ rule train_tokenizer:
         train="results/corpus/train.jsonl",
     output:
         tokenizer=directory("results/models/tokenizer"),
-    params:
-        model=config["model"],
     log:
         "results/logs/train_tokenizer.log",
-    threads: 2
     conda:
         CONDA_ENV
+    threads: 2
+    params:
+        model=config["model"],
     script:
         "../scripts/train_tokenizer.py"
 
@@ -24,16 +24,16 @@ rule pretrain_base:
         tokenizer="results/models/tokenizer",
     output:
         summary="results/models/base/train_summary.json",
-    params:
-        settings=stage_settings("model", "train_common", "pretrain", "prompt", "launch"),
-    priority: CRITICAL_PATH
     log:
         "results/logs/pretrain_base.log",
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
     threads: workflow.cores  # runs alone (everything waits for the BaseLM); 2 threads: 1.6x
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        settings=stage_settings("model", "train_common", "pretrain", "prompt", "launch"),
     script:
         "../scripts/pretrain_base.py"
 
@@ -44,18 +44,18 @@ rule train_sft:
         model="results/models/base/train_summary.json",
     output:
         summary="results/seed{seed}/models/{model}/train_summary.json",
-    params:
-        system="{model}",
-        settings=sft_settings,
-    priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_sft_{model}.log",
     wildcard_constraints:
         model=one_of(SFT_MODELS),
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
     threads: 1  # SFT and Bucket-SFT run side by side, one thread each
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        system="{model}",
+        settings=sft_settings,
     script:
         "../scripts/train_sft.py"

@@ -10,7 +10,11 @@ rule table1_corpus_inventory:
         test="results/corpus/test.jsonl",
         stats="results/corpus/bucket_stats.json",
     output:
-        md=report("paper_figures/table1_corpus_inventory.md", caption="../report/table1_corpus_inventory.rst", category="Tables"),
+        md=report(
+            "paper_figures/table1_corpus_inventory.md",
+            caption="../report/table1_corpus_inventory.rst",
+            category="Tables",
+        ),
         tex="paper_figures/table1_corpus_inventory.tex",
     log:
         "results/logs/table1_corpus_inventory.log",
@@ -24,14 +28,18 @@ rule table2_main_benchmark:
     input:
         summary="results/metrics/summary.json",
     output:
-        md=report("paper_figures/table2_main_benchmark.md", caption="../report/table2_main_benchmark.rst", category="Tables"),
+        md=report(
+            "paper_figures/table2_main_benchmark.md",
+            caption="../report/table2_main_benchmark.rst",
+            category="Tables",
+        ),
         tex="paper_figures/table2_main_benchmark.tex",
-    params:
-        systems=SYSTEMS,
     log:
         "results/logs/table2_main_benchmark.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
     script:
         "../scripts/table2_main_benchmark.py"
 
@@ -40,14 +48,16 @@ rule table2_per_seed:
     input:
         summary="results/metrics/summary.json",
     output:
-        md=report("paper_figures/table2_per_seed.md", caption="../report/table2_per_seed.rst", category="Tables"),
+        md=report(
+            "paper_figures/table2_per_seed.md", caption="../report/table2_per_seed.rst", category="Tables"
+        ),
         tex="paper_figures/table2_per_seed.tex",
-    params:
-        systems=SYSTEMS,
     log:
         "results/logs/table2_per_seed.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
     script:
         "../scripts/table2_per_seed.py"
 
@@ -56,15 +66,19 @@ rule figure_per_seed_metrics:
     input:
         summary="results/metrics/summary.json",
     output:
-        png=report("paper_figures/figure_per_seed_metrics.png", caption="../report/figure_per_seed_metrics.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_per_seed_metrics.png",
+            caption="../report/figure_per_seed_metrics.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_per_seed_metrics.pdf",
-    params:
-        systems=SYSTEMS,
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_per_seed_metrics.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_per_seed_metrics.py"
 
@@ -73,14 +87,16 @@ rule table_per_bucket:
     input:
         summary="results/metrics/summary.json",
     output:
-        md=report("paper_figures/table_per_bucket.md", caption="../report/table_per_bucket.rst", category="Tables"),
+        md=report(
+            "paper_figures/table_per_bucket.md", caption="../report/table_per_bucket.rst", category="Tables"
+        ),
         tex="paper_figures/table_per_bucket.tex",
-    params:
-        systems=SYSTEMS,
     log:
         "results/logs/table_per_bucket.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
     script:
         "../scripts/table_per_bucket.py"
 
@@ -89,18 +105,20 @@ rule figure1_tsne:
     input:
         test="results/corpus/test.jsonl",
         human="results/embeddings/human_test.npz",
-        systems=expand("results/seed{seed}/embeddings/{system}.npz", seed=FIGURE_SEED, system=["base", "hdpo"]),
+        systems=expand(
+            "results/seed{seed}/embeddings/{system}.npz", seed=FIGURE_SEED, system=["base", "hdpo"]
+        ),
     output:
         png=report("paper_figures/figure1_tsne.png", caption="../report/figure1_tsne.rst", category="Figures"),
         pdf="paper_figures/figure1_tsne.pdf",
-    params:
-        systems=["base", "hdpo"],
-        tsne=config["figures"]["tsne"],
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure1_tsne.log",
     conda:
         CONDA_ENV
+    params:
+        systems=["base", "hdpo"],
+        tsne=config["figures"]["tsne"],
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_tsne.py"
 
@@ -109,15 +127,19 @@ rule figure_bucket_inventory:
     input:
         stats="results/corpus/bucket_stats.json",
     output:
-        png=report("paper_figures/figure_bucket_inventory.png", caption="../report/figure_bucket_inventory.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_bucket_inventory.png",
+            caption="../report/figure_bucket_inventory.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_bucket_inventory.pdf",
-    params:
-        min_bucket_size=config["min_bucket_size"],
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_bucket_inventory.log",
     conda:
         CONDA_ENV
+    params:
+        min_bucket_size=config["min_bucket_size"],
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_bucket_inventory.py"
 
@@ -126,15 +148,19 @@ rule figure_bng_heatmap:
     input:
         summary="results/metrics/summary.json",
     output:
-        png=report("paper_figures/figure_bng_heatmap.png", caption="../report/figure_bng_heatmap.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_bng_heatmap.png",
+            caption="../report/figure_bng_heatmap.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_bng_heatmap.pdf",
-    params:
-        systems=SYSTEMS,
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_bng_heatmap.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_bng_heatmap.py"
 
@@ -143,15 +169,19 @@ rule figure_nuf_frontier:
     input:
         summary="results/metrics/summary.json",
     output:
-        png=report("paper_figures/figure_nuf_frontier.png", caption="../report/figure_nuf_frontier.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_nuf_frontier.png",
+            caption="../report/figure_nuf_frontier.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_nuf_frontier.pdf",
-    params:
-        systems=SYSTEMS,
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_nuf_frontier.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_nuf_frontier.py"
 
@@ -159,36 +189,48 @@ rule figure_nuf_frontier:
 rule figure_length_distributions:
     input:
         test="results/corpus/test.jsonl",
-        generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=SYSTEMS),
+        generations=expand(
+            "results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=SYSTEMS
+        ),
     output:
-        png=report("paper_figures/figure_length_distributions.png", caption="../report/figure_length_distributions.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_length_distributions.png",
+            caption="../report/figure_length_distributions.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_length_distributions.pdf",
+    log:
+        "results/logs/figure_length_distributions.log",
+    conda:
+        CONDA_ENV
     params:
         systems=SYSTEMS,
         min_bucket_size=config["evaluation"]["min_bucket_size"],
         sample_index=config["evaluation"]["sample_index"],
         cjk_font=config["figures"]["cjk_font"],
-    log:
-        "results/logs/figure_length_distributions.log",
-    conda:
-        CONDA_ENV
     script:
         "../scripts/figure_length_distributions.py"
 
 
 rule figure_critic_scores:
     input:
-        scores=expand("results/seed{seed}/critic/scores/{name}.jsonl", seed=FIGURE_SEED, name=["human", *SYSTEMS]),
+        scores=expand(
+            "results/seed{seed}/critic/scores/{name}.jsonl", seed=FIGURE_SEED, name=["human", *SYSTEMS]
+        ),
     output:
-        png=report("paper_figures/figure_critic_scores.png", caption="../report/figure_critic_scores.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_critic_scores.png",
+            caption="../report/figure_critic_scores.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_critic_scores.pdf",
-    params:
-        labels=["human", *SYSTEMS],
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_critic_scores.log",
     conda:
         CONDA_ENV
+    params:
+        labels=["human", *SYSTEMS],
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_critic_scores.py"
 
@@ -203,14 +245,14 @@ rule replication_report:
         human="results/human_eval/table8_summary.json",
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
-    params:
-        profile=config["profile"],
-        published_model=config["replication"]["published_model"],
-        noninferiority_margin_relative=config["replication"]["noninferiority_margin_relative"],
     log:
         "results/logs/replication_report.log",
     conda:
         CONDA_ENV
+    params:
+        profile=config["profile"],
+        published_model=config["replication"]["published_model"],
+        noninferiority_margin_relative=config["replication"]["noninferiority_margin_relative"],
     script:
         "../scripts/replication_report.py"
 
@@ -220,7 +262,9 @@ rule table4_detectors:
         summary="results/detectors/summary.json",
         trained="results/detectors/trained/report.json",
     output:
-        md=report("paper_figures/table4_detectors.md", caption="../report/table4_detectors.rst", category="Tables"),
+        md=report(
+            "paper_figures/table4_detectors.md", caption="../report/table4_detectors.rst", category="Tables"
+        ),
         tex="paper_figures/table4_detectors.tex",
     log:
         "results/logs/table4_detectors.log",
@@ -235,15 +279,19 @@ rule figure_detector_roc:
         scores=["results/detectors/zero_shot_scores.jsonl", "results/detectors/trained_scores.jsonl"],
         test="results/corpus/test.jsonl",
     output:
-        png=report("paper_figures/figure_detector_roc.png", caption="../report/figure_detector_roc.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure_detector_roc.png",
+            caption="../report/figure_detector_roc.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure_detector_roc.pdf",
-    params:
-        systems=SYSTEMS,
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure_detector_roc.log",
     conda:
         CONDA_ENV
+    params:
+        systems=SYSTEMS,
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure_detector_roc.py"
 
@@ -252,11 +300,19 @@ rule table3_llm_judge:
     input:
         records="results/corpus/test.jsonl",
         scores=[f"results/seed{r['seed']}/judge/{r['judge']}/{r['system']}.jsonl" for r in judge_runs()],
-        summaries=[f"results/seed{r['seed']}/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()],
+        summaries=[
+            f"results/seed{r['seed']}/judge/{r['judge']}/{r['system']}_summary.json" for r in judge_runs()
+        ],
     output:
-        md=report("paper_figures/table3_llm_judge.md", caption="../report/table3_llm_judge.rst", category="Tables"),
+        md=report(
+            "paper_figures/table3_llm_judge.md", caption="../report/table3_llm_judge.rst", category="Tables"
+        ),
         tex="paper_figures/table3_llm_judge.tex",
         summary="results/judge/table3_summary.json",
+    log:
+        "results/logs/table3_llm_judge.log",
+    conda:
+        CONDA_ENV
     params:
         runs=judge_runs(),
         systems=SYSTEMS,
@@ -265,31 +321,33 @@ rule table3_llm_judge:
         reason="No LLM judge is configured (judge.models is empty): the embedded profile has no "
         "instruction-tuned judge model offline, so no judge scores exist and only the published "
         "numbers are shown.",
-    log:
-        "results/logs/table3_llm_judge.log",
-    conda:
-        CONDA_ENV
     script:
         "../scripts/table3_llm_judge.py"
 
 
 rule table8_human_eval:
     input:
-        sheet_keys=expand("results/human_eval/{language}/key.json", language=config["human_eval"]["languages"]),
+        sheet_keys=expand(
+            "results/human_eval/{language}/key.json", language=config["human_eval"]["languages"]
+        ),
         ratings=[p for lang in config["human_eval"]["languages"] for p in returned_ratings(lang)],
     output:
-        md=report("paper_figures/table8_human_eval.md", caption="../report/table8_human_eval.rst", category="Tables"),
+        md=report(
+            "paper_figures/table8_human_eval.md",
+            caption="../report/table8_human_eval.rst",
+            category="Tables",
+        ),
         tex="paper_figures/table8_human_eval.tex",
         summary="results/human_eval/table8_summary.json",
+    log:
+        "results/logs/table8_human_eval.log",
+    conda:
+        CONDA_ENV
     params:
         languages=config["human_eval"]["languages"],
         ratings_by_language={lang: returned_ratings(lang) for lang in config["human_eval"]["languages"]},
         systems=config["human_eval"]["systems"],
         bootstrap={"n_resamples": config["human_eval"]["n_resamples"], "seed": config["seed"]},
-    log:
-        "results/logs/table8_human_eval.log",
-    conda:
-        CONDA_ENV
     script:
         "../scripts/table8_human_eval.py"
 
@@ -300,13 +358,17 @@ rule figure2_pipeline:
         rules=workflow_rule_files(),
     output:
         dot="results/pipeline/rulegraph.dot",
-        png=report("paper_figures/figure2_pipeline.png", caption="../report/figure2_pipeline.rst", category="Figures"),
+        png=report(
+            "paper_figures/figure2_pipeline.png",
+            caption="../report/figure2_pipeline.rst",
+            category="Figures",
+        ),
         pdf="paper_figures/figure2_pipeline.pdf",
-    params:
-        cjk_font=config["figures"]["cjk_font"],
     log:
         "results/logs/figure2_pipeline.log",
     conda:
         CONDA_ENV
+    params:
+        cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure2_pipeline.py"

@@ -8,17 +8,17 @@ rule build_pairs:
     output:
         pairs="results/seed{seed}/pairs/{system}.jsonl",
         report="results/seed{seed}/pairs/{system}_report.json",
-    params:
-        system="{system}",
-        settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
-    priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/build_pairs_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
-    threads: 1  # short jobs: two side by side beat one on two threads
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
+    threads: 1  # short jobs: two side by side beat one on two threads
+    params:
+        system="{system}",
+        settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
     script:
         "../scripts/build_pairs.py"
 
@@ -30,19 +30,19 @@ rule reference_logps:
     output:
         logps="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
         summary="results/seed{seed}/pairs/{system}_reference_logps_summary.json",
-    params:
-        system="{system}",
-        settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
-    priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/reference_logps_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        system="{system}",
+        settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
     script:
         "../scripts/reference_logps.py"
 
@@ -54,18 +54,28 @@ rule train_preference:
         model=lambda wc: model_summary(system_registry.start_policy(wc.system), wc.seed),
     output:
         summary="results/seed{seed}/models/{system}/train_summary.json",
-    params:
-        system="{system}",
-        settings=lambda wc: seeded_settings(wc.seed, "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo", "launch"),
-    priority: CRITICAL_PATH
     log:
         "results/logs/seed{seed}/train_preference_{system}.log",
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
+    priority: CRITICAL_PATH
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        system="{system}",
+        settings=lambda wc: seeded_settings(
+            wc.seed,
+            "model",
+            "prompt",
+            "profile_length",
+            "train_common",
+            "preference",
+            "dpo",
+            "hdpo",
+            "launch",
+        ),
     script:
         "../scripts/train_preference.py"

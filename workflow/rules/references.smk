@@ -9,20 +9,20 @@ rule features:
     output:
         features="results/{run}features/{source}_{split}.npz",
         report="results/{run}features/{source}_{split}_report.json",
-    params:
-        settings=stage_settings("features", "prompt", "model"),
-    priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
     log:
         "results/logs/{run}features_{source}_{split}.log",
     wildcard_constraints:
         run=RUN_PREFIX,
         source=one_of(["human", *SYSTEMS]),
         split="train|val|test|train_samples",
+    priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
+    conda:
+        CONDA_ENV
     threads: 1  # feature jobs run side by side
     resources:
         gpu=1,
-    conda:
-        CONDA_ENV
+    params:
+        settings=stage_settings("features", "prompt", "model"),
     script:
         "../scripts/compute_features.py"
 
@@ -34,12 +34,12 @@ rule build_references:
         references="results/references/references.json",
         summary="results/references/summary.md",
         table="results/references/summary.tsv",
-    params:
-        min_bucket_size=config["min_bucket_size"],
-    priority: CRITICAL_PATH
     log:
         "results/logs/build_references.log",
+    priority: CRITICAL_PATH
     conda:
         CONDA_ENV
+    params:
+        min_bucket_size=config["min_bucket_size"],
     script:
         "../scripts/build_references.py"

@@ -18,6 +18,7 @@ params:
     system   "dpo" | "hdpo"; settings = preference_config(config, system)
 log: one file. threads: torch threads of the critic.
 """
+
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.preference import build_pairs, critic_scorer, preference_config
 from polyalign.preference.config import SYSTEMS
@@ -29,8 +30,10 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
     settings = preference_config(snakemake.params.settings, system)
     other = next(s for s in SYSTEMS if s != system)
-    companion = (read_jsonl(snakemake.input.companion),
-                 preference_config(snakemake.params.settings, other)["num_samples"])
+    companion = (
+        read_jsonl(snakemake.input.companion),
+        preference_config(snakemake.params.settings, other)["num_samples"],
+    )
     critic_buckets = set(load_references(snakemake.input.references)["buckets"])
     scorer = None
     if settings["critic"]:
@@ -39,12 +42,25 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         critic = load_critic(snakemake.input.critic)
         scorer = critic_scorer(critic, settings["critic_batch_size"], transform=settings["critic_transform"])
         critic_buckets &= set(critic.buckets)
-    pairs, report = build_pairs(read_jsonl(snakemake.input.train), read_jsonl(snakemake.input.samples), system,
-                                settings, scorer, critic_buckets=critic_buckets, companion=companion,
-                                profile_length=pair_profile_length(snakemake.params.settings["profile_length"]))
+    pairs, report = build_pairs(
+        read_jsonl(snakemake.input.train),
+        read_jsonl(snakemake.input.samples),
+        system,
+        settings,
+        scorer,
+        critic_buckets=critic_buckets,
+        companion=companion,
+        profile_length=pair_profile_length(snakemake.params.settings["profile_length"]),
+    )
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)
-    log.info("%s: %d pairs from %d prompts; dropped %s; weight mean %.3f (language balance %s: mass %s)", system,
-             report["pairs"], report["prompts"], report["dropped"], report["weights"]["mean"],
-             report["weights"]["language_balance"],
-             {k: round(v["mass_share"], 3) for k, v in report["weights"]["by_language"].items()})
+    log.info(
+        "%s: %d pairs from %d prompts; dropped %s; weight mean %.3f (language balance %s: mass %s)",
+        system,
+        report["pairs"],
+        report["prompts"],
+        report["dropped"],
+        report["weights"]["mean"],
+        report["weights"]["language_balance"],
+        {k: round(v["mass_share"], 3) for k, v in report["weights"]["by_language"].items()},
+    )

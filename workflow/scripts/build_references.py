@@ -10,6 +10,7 @@ params:
     min_bucket_size
 log: one file.
 """
+
 from polyalign.features.store import load_features
 from polyalign.references import build_references, write_reference_summary, write_references
 from polyalign.workflow_io import rule_logging
@@ -17,9 +18,19 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0]) as log:
     t = load_features(snakemake.input.features)
     v = t.valid  # empty human answers (unanswerable questions) have no features
-    refs = build_references(t.X[v], list(t.bucket_ids[v]), list(t.languages[v]), t.names,
-                            snakemake.params.min_bucket_size, ids=list(t.ids[v]))
+    refs = build_references(
+        t.X[v],
+        list(t.bucket_ids[v]),
+        list(t.languages[v]),
+        t.names,
+        snakemake.params.min_bucket_size,
+        ids=list(t.ids[v]),
+    )
     write_references(snakemake.output.references, refs)
     write_reference_summary(refs, markdown_path=snakemake.output.summary, tsv_path=snakemake.output.table)
-    log.info("%d buckets with a reference, %d skipped: %s", len(refs["buckets"]), len(refs["skipped"]),
-             refs["skipped"])
+    log.info(
+        "%d buckets with a reference, %d skipped: %s",
+        len(refs["buckets"]),
+        len(refs["skipped"]),
+        refs["skipped"],
+    )

@@ -15,12 +15,21 @@ params:  systems     systems in display order
          seeds       run seeds
          bootstrap   the config's evaluation.bootstrap block
 """
+
 import time
 
-from polyalign.evaluation import (HEADLINE_METRICS, compact_headline, headline_intervals,
-                                  load_metrics, load_resample_arrays, pooled_replicates,
-                                  pooled_summary, save_replicates, settings_from_config,
-                                  summary_tsv)
+from polyalign.evaluation import (
+    HEADLINE_METRICS,
+    compact_headline,
+    headline_intervals,
+    load_metrics,
+    load_resample_arrays,
+    pooled_replicates,
+    pooled_summary,
+    save_replicates,
+    settings_from_config,
+    summary_tsv,
+)
 from polyalign.io import InputError, write_json, write_text
 from polyalign.workflow_io import rule_logging
 
@@ -32,24 +41,43 @@ with rule_logging(snakemake.log[0]) as log:
         m = load_metrics(m_path)
         meta, a = load_resample_arrays(r_path)
         if (meta["system"], meta["seed"]) != (m["system"], m["seed"]):
-            raise InputError(f"{r_path} belongs to {meta['system']} seed {meta['seed']}, "
-                             f"{m_path} to {m['system']} seed {m['seed']}")
+            raise InputError(
+                f"{r_path} belongs to {meta['system']} seed {meta['seed']}, "
+                f"{m_path} to {m['system']} seed {m['seed']}"
+            )
         metrics.setdefault(m["system"], {})[m["seed"]] = m
         arrays.setdefault(m["system"], {})[m["seed"]] = a
     seeds = [int(s) for s in p.seeds]
     order = {s: {seed: metrics[s][seed] for seed in seeds} for s in p.systems}
     t0 = time.time()
-    reps = pooled_replicates({s: {seed: arrays[s][seed] for seed in seeds} for s in p.systems},
-                             boot.n_resamples, boot.seed)
-    points = {s: {scope: {k: [order[s][seed]["headline"][scope][k] for seed in seeds]
-                          for k in HEADLINE_METRICS}
-                  for scope in order[s][seeds[0]]["headline"]} for s in p.systems}
+    reps = pooled_replicates(
+        {s: {seed: arrays[s][seed] for seed in seeds} for s in p.systems}, boot.n_resamples, boot.seed
+    )
+    points = {
+        s: {
+            scope: {k: [order[s][seed]["headline"][scope][k] for seed in seeds] for k in HEADLINE_METRICS}
+            for scope in order[s][seeds[0]]["headline"]
+        }
+        for s in p.systems
+    }
     headline = headline_intervals(points, reps, boot.alpha)
-    log.info("pooled bootstrap: %d systems x %d seeds, %d resamples in %.1f s", len(p.systems),
-             len(seeds), boot.n_resamples, time.time() - t0)
-    summary = pooled_summary(order, headline, {
-        "method": "two-level (seeds, then test prompts within language), paired across systems",
-        "n_resamples": boot.n_resamples, "seed": boot.seed, "alpha": boot.alpha})
+    log.info(
+        "pooled bootstrap: %d systems x %d seeds, %d resamples in %.1f s",
+        len(p.systems),
+        len(seeds),
+        boot.n_resamples,
+        time.time() - t0,
+    )
+    summary = pooled_summary(
+        order,
+        headline,
+        {
+            "method": "two-level (seeds, then test prompts within language), paired across systems",
+            "n_resamples": boot.n_resamples,
+            "seed": boot.seed,
+            "alpha": boot.alpha,
+        },
+    )
     write_json(snakemake.output.summary, summary)
     write_text(snakemake.output.tsv, summary_tsv(summary, HEADLINE_METRICS))
     write_json(snakemake.output.headline, compact_headline(summary))

@@ -18,11 +18,20 @@ from polyalign.models.runtime import load_model_for_inference
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    model, tokenizer = load_model_for_inference(model_dir(snakemake.input.model), snakemake.params.settings["model"])
+    model, tokenizer = load_model_for_inference(
+        model_dir(snakemake.input.model), snakemake.params.settings["model"]
+    )
     gens = read_jsonl(snakemake.input.generations) if "generations" in snakemake.input.keys() else None
     settings = snakemake.params.settings["features"]
-    table, report = compute_feature_table(read_jsonl(snakemake.input.records), gens, model, tokenizer,
-                                          snakemake.params.settings, settings["batch_size"], settings["max_ppl"])
+    table, report = compute_feature_table(
+        read_jsonl(snakemake.input.records),
+        gens,
+        model,
+        tokenizer,
+        snakemake.params.settings,
+        settings["batch_size"],
+        settings["max_ppl"],
+    )
     save_features(snakemake.output.features, table)
     write_json(snakemake.output.report, report)
     log.info("%d rows (%d valid) x %d features", report["rows"], report["valid"], report["features"])

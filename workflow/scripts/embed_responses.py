@@ -10,9 +10,10 @@ output:
     embeddings   .npz with ids, E (float32; NaN rows = empty generations, left out of MAUVE)
 log: one file. threads: torch threads.
 """
+
 from polyalign.evaluation.rows import embed_texts, save_embeddings
-from polyalign.models.runtime import load_encoder
 from polyalign.io import read_jsonl
+from polyalign.models.runtime import load_encoder
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:

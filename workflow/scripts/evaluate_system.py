@@ -13,8 +13,14 @@ output:  metrics            results/metrics/seed{seed}/{system}.json
 params:  system, seed       the wildcards
          evaluation         the config's evaluation block without `bootstrap`
 """
-from polyalign.evaluation import (evaluate_system, load_embedding_table, save_resample_arrays,
-                                  settings_from_config, write_metrics)
+
+from polyalign.evaluation import (
+    evaluate_system,
+    load_embedding_table,
+    save_resample_arrays,
+    settings_from_config,
+    write_metrics,
+)
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl
 from polyalign.references import load_references
@@ -27,12 +33,28 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     human_emb, gen_emb = (None, None) if None in embeddings else map(load_embedding_table, embeddings)
     seed = int(p.seed)
     result, arrays = evaluate_system(
-        read_jsonl(inp.test), read_jsonl(inp.generations), load_features(inp.human_features),
-        load_features(inp.features), load_references(inp.references), human_emb, gen_emb,
-        settings, system=p.system, seed=seed)
+        read_jsonl(inp.test),
+        read_jsonl(inp.generations),
+        load_features(inp.human_features),
+        load_features(inp.features),
+        load_references(inp.references),
+        human_emb,
+        gen_emb,
+        settings,
+        system=p.system,
+        seed=seed,
+    )
     write_metrics(snakemake.output.metrics, result)
     save_resample_arrays(snakemake.output.resample, arrays, p.system, seed)
     for scope, head in result["headline"].items():
-        log.info("%s seed %d %s: QA-F1 %.3f, BNG-macro %.3f, G-MAUVE %.3f, Aggregate %.3f, "
-                 "language fidelity %.3f", p.system, seed, scope, head["qa_f1"],
-                 head["bng_macro"], head["g_mauve"], head["aggregate"], head["language_fidelity"])
+        log.info(
+            "%s seed %d %s: QA-F1 %.3f, BNG-macro %.3f, G-MAUVE %.3f, Aggregate %.3f, language fidelity %.3f",
+            p.system,
+            seed,
+            scope,
+            head["qa_f1"],
+            head["bng_macro"],
+            head["g_mauve"],
+            head["aggregate"],
+            head["language_fidelity"],
+        )

@@ -6,12 +6,16 @@ output:  png               paper_figures/figure_bucket_inventory.png
 params:  min_bucket_size   config["min_bucket_size"] (drawn as a dashed line)
          cjk_font          config["figures"]["cjk_font"]
 """
+
 from polyalign.io import read_json
 from polyalign.report.figures import figure_bucket_inventory, inventory_counts
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    figure_bucket_inventory(inventory_counts(read_json(snakemake.input.stats)),
-                            snakemake.output.png, snakemake.output.pdf,
-                            min_bucket_size=snakemake.params.min_bucket_size,
-                            cjk_font=snakemake.params.cjk_font)
+    figure_bucket_inventory(
+        inventory_counts(read_json(snakemake.input.stats)),
+        snakemake.output.png,
+        snakemake.output.pdf,
+        min_bucket_size=snakemake.params.min_bucket_size,
+        cjk_font=snakemake.params.cjk_font,
+    )

@@ -6,6 +6,7 @@ input:   scores  the zero-shot and trained detector score JSONL files
 output:  png, pdf  paper_figures/figure_detector_roc.{png,pdf}
 params:  systems, cjk_font
 """
+
 from polyalign.detectors.scoring import DETECTOR_LABELS, DETECTORS
 from polyalign.detectors.summary import roc_curves
 from polyalign.io import read_jsonl
@@ -17,6 +18,10 @@ with rule_logging(snakemake.log[0]):
     rows = [r for p in snakemake.input.scores for r in read_jsonl(p)]
     test = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)]
     curves = roc_curves(rows, test, snakemake.params.systems, DETECTORS)
-    labelled = {DETECTOR_LABELS[d]: {lg: {system_label(s): c for s, c in per.items()} for lg, per in langs.items()}
-                for d, langs in curves.items()}
-    figure_detector_roc(labelled, snakemake.output.png, snakemake.output.pdf, cjk_font=snakemake.params.cjk_font)
+    labelled = {
+        DETECTOR_LABELS[d]: {lg: {system_label(s): c for s, c in per.items()} for lg, per in langs.items()}
+        for d, langs in curves.items()
+    }
+    figure_detector_roc(
+        labelled, snakemake.output.png, snakemake.output.pdf, cjk_font=snakemake.params.cjk_font
+    )

@@ -10,6 +10,7 @@ params:  systems           system names of input.generations, same order
          sample_index      config["evaluation"]["sample_index"]
          cjk_font          config["figures"]["cjk_font"]
 """
+
 from collections import Counter
 
 from polyalign.evaluation.rows import select_generations
@@ -28,5 +29,10 @@ with rule_logging(snakemake.log[0]):
         answers[system_label(system)] = {g["id"]: g["answer"] for g in rows}
     sizes = Counter(r["bucket_id"] for r in records)
     buckets = sorted(b for b, k in sizes.items() if k >= p["min_bucket_size"])
-    figure_length_distributions(length_table(records, answers), snakemake.output.png,
-                                snakemake.output.pdf, buckets=buckets, cjk_font=p["cjk_font"])
+    figure_length_distributions(
+        length_table(records, answers),
+        snakemake.output.png,
+        snakemake.output.pdf,
+        buckets=buckets,
+        cjk_font=p["cjk_font"],
+    )

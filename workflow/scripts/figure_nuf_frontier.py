@@ -6,6 +6,7 @@ output:  png       paper_figures/figure_nuf_frontier.png
 params:  systems   optional list of systems in column order (default: all, paper order first)
          cjk_font  config["figures"]["cjk_font"]
 """
+
 from polyalign.io import read_json
 from polyalign.report.figures import figure_nuf_frontier
 from polyalign.report.published import system_label
@@ -15,8 +16,14 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0]):
     summary = read_json(snakemake.input.summary)
     systems = ordered_systems(summary, snakemake.params.get("systems"))
-    hv = {system_label(s): {lang: h["nuf"]["point"] for lang, h in summary["headline"][s].items()}
-          for s in systems}
-    figure_nuf_frontier({system_label(s): summary["per_bucket"][s] for s in systems},
-                        snakemake.output.png, snakemake.output.pdf, hypervolume=hv,
-                        cjk_font=snakemake.params.cjk_font)
+    hv = {
+        system_label(s): {lang: h["nuf"]["point"] for lang, h in summary["headline"][s].items()}
+        for s in systems
+    }
+    figure_nuf_frontier(
+        {system_label(s): summary["per_bucket"][s] for s in systems},
+        snakemake.output.png,
+        snakemake.output.pdf,
+        hypervolume=hv,
+        cjk_font=snakemake.params.cjk_font,
+    )

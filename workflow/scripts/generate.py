@@ -22,6 +22,7 @@ params:
                    labelled oracle row bucket_sft_gold)
 log: one file. threads: torch threads.
 """
+
 from polyalign.generate import generate_file
 from polyalign.io import read_jsonl, write_json
 from polyalign.workflow_io import model_dir, rule_logging
@@ -32,10 +33,21 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     if getattr(snakemake.params, "num_samples", None):
         overrides["num_samples"] = int(snakemake.params.num_samples)
     summary = generate_file(
-        model, read_jsonl(snakemake.input.records), snakemake.params.system, snakemake.params.settings,
-        snakemake.output.generations, train_records=read_jsonl(snakemake.input.train), overrides=overrides,
+        model,
+        read_jsonl(snakemake.input.records),
+        snakemake.params.system,
+        snakemake.params.settings,
+        snakemake.output.generations,
+        train_records=read_jsonl(snakemake.input.train),
+        overrides=overrides,
         profile_length=getattr(snakemake.params, "profile_length", None) or None,
     )
     write_json(snakemake.output.summary, summary)
-    log.info("%s: %d rows in %.1f s (%.0f output tokens/s, eos rate %.2f)", summary["system"], summary["rows"],
-             summary["seconds"], summary["output_tokens_per_s"], summary["eos_rate"])
+    log.info(
+        "%s: %d rows in %.1f s (%.0f output tokens/s, eos rate %.2f)",
+        summary["system"],
+        summary["rows"],
+        summary["seconds"],
+        summary["output_tokens_per_s"],
+        summary["eos_rate"],
+    )

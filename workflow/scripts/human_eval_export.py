@@ -5,16 +5,25 @@ input:   records (test split), generations (one file per system, in params.syste
 output:  page (self-contained HTML), sheet (the blinded items JSON), key (unblinding key JSON)
 params:  language, systems, n_prompts, seed (sampling and shuffling), model_seed (whose outputs)
 """
+
 from polyalign.human_eval.export import build_sheet, render_page
 from polyalign.io import read_jsonl, write_json, write_text
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params
-    outputs = {s: {row["id"]: row["answer"] for row in read_jsonl(path) if row.get("sample", 0) == 0}
-               for s, path in zip(p.systems, snakemake.input.generations)}
-    sheet, key = build_sheet(read_jsonl(snakemake.input.records), outputs, p.language, n_prompts=p.n_prompts,
-                             seed=p.seed, export_seed=p.model_seed)
+    outputs = {
+        s: {row["id"]: row["answer"] for row in read_jsonl(path) if row.get("sample", 0) == 0}
+        for s, path in zip(p.systems, snakemake.input.generations)
+    }
+    sheet, key = build_sheet(
+        read_jsonl(snakemake.input.records),
+        outputs,
+        p.language,
+        n_prompts=p.n_prompts,
+        seed=p.seed,
+        export_seed=p.model_seed,
+    )
     log.info("sheet %s: %d prompts x %d systems", sheet["sheet"], len(key["prompts"]), len(outputs))
     write_json(snakemake.output.sheet, sheet)
     write_json(snakemake.output.key, key)

@@ -14,16 +14,25 @@ output:
                checkpoints of an interrupted run; rerunning resumes from them.
 log: one file. threads: torch threads.
 """
+
 from polyalign.train.launch import run_training
 from polyalign.workflow_io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": "pretrain", "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
-           "inputs": {"train": snakemake.input.train, "tokenizer": snakemake.input.tokenizer}}
+    job = {
+        "stage": "pretrain",
+        "config": dict(snakemake.params.settings),
+        "out_dir": str(out_dir),
+        "inputs": {"train": snakemake.input.train, "tokenizer": snakemake.input.tokenizer},
+    }
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     if summary["trained"]:
-        log.info("base: %d parameters, %d steps in %.1f s", summary["parameters"], summary["train"]["steps"],
-                 summary["seconds"])
+        log.info(
+            "base: %d parameters, %d steps in %.1f s",
+            summary["parameters"],
+            summary["train"]["steps"],
+            summary["seconds"],
+        )
     else:
         log.info("base: copied %s", summary["source"])

@@ -13,11 +13,17 @@ params:
     system   "dpo" | "hdpo" (ref_batch_size and mixed precision come from its settings)
 log: one file. threads: torch threads.
 """
+
 from polyalign.io import read_jsonl, write_json
 from polyalign.preference.reference_cache import build_reference_cache
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    summary = build_reference_cache(read_jsonl(snakemake.input.pairs), model_dir(snakemake.input.model), snakemake.params.settings,
-                                    snakemake.params.system, snakemake.output.logps)
+    summary = build_reference_cache(
+        read_jsonl(snakemake.input.pairs),
+        model_dir(snakemake.input.model),
+        snakemake.params.settings,
+        snakemake.params.system,
+        snakemake.output.logps,
+    )
     write_json(snakemake.output.summary, summary)

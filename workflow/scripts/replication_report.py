@@ -13,6 +13,7 @@ params:  profile      config["profile"] (anything but "paper" prints the scale c
          published_model                 config["replication"]["published_model"]
          noninferiority_margin_relative  config["replication"]["noninferiority_margin_relative"]
 """
+
 from polyalign.evaluation import load_replicates
 from polyalign.io import read_json, read_jsonl, write_text
 from polyalign.report.judge_human import human_section, judge_section
@@ -32,13 +33,31 @@ with rule_logging(snakemake.log[0]) as log:
     lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
     published = load_published()
     margin = float(p.noninferiority_margin_relative)
-    claims = evaluate_claims(summary, replicates, published["claims"]["list"],
-                             relative_margin=margin, detectors=detectors, lang_of=lang_of)
-    write_text(snakemake.output.md, replication_markdown(
-        summary, published, claims, model=p.published_model, profile=p.profile,
+    claims = evaluate_claims(
+        summary,
+        replicates,
+        published["claims"]["list"],
         relative_margin=margin,
-        extra_sections=judge_section(read_json(snakemake.input.judge), published)
-        + human_section(read_json(snakemake.input.human), published)))
+        detectors=detectors,
+        lang_of=lang_of,
+    )
+    write_text(
+        snakemake.output.md,
+        replication_markdown(
+            summary,
+            published,
+            claims,
+            model=p.published_model,
+            profile=p.profile,
+            relative_margin=margin,
+            extra_sections=judge_section(read_json(snakemake.input.judge), published)
+            + human_section(read_json(snakemake.input.human), published),
+        ),
+    )
     for c in claims:
-        log.info("claim %d: %s (per seed: %s)", c["id"], c["verdict"],
-                 ", ".join(f"{s} {v}" for s, v in c["per_seed"].items()))
+        log.info(
+            "claim %d: %s (per seed: %s)",
+            c["id"],
+            c["verdict"],
+            ", ".join(f"{s} {v}" for s, v in c["per_seed"].items()),
+        )

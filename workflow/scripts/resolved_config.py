@@ -6,6 +6,7 @@ params:
 output:      results/config/resolved.yaml
 log: one file.
 """
+
 import yaml
 
 from polyalign.io import write_text
@@ -14,5 +15,9 @@ from polyalign.workflow_io import rule_logging
 with rule_logging(snakemake.log[0]) as log:
     config = dict(snakemake.params.config)
     write_text(snakemake.output[0], yaml.safe_dump(config, sort_keys=True, allow_unicode=True))
-    log.info("profile %s: %d corpora, model %s", config.get("profile"), len(config.get("corpora", {})),
-             config.get("model", {}).get("source"))
+    log.info(
+        "profile %s: %d corpora, model %s",
+        config.get("profile"),
+        len(config.get("corpora", {})),
+        config.get("model", {}).get("source"),
+    )

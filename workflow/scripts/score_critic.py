@@ -10,6 +10,7 @@ output:
                  without reference) get score null and the reason in `invalid`
 log: one file. threads: torch threads.
 """
+
 from polyalign.critic import load_critic
 from polyalign.features import find_invalid_rows
 from polyalign.io import read_jsonl, write_jsonl
@@ -31,8 +32,14 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     keep = [i for i in range(len(rows)) if i not in invalid]
     scores = critic.score([rows[i][1] for i in keep], [rows[i][0]["bucket_id"] for i in keep])
     score_of = dict(zip(keep, scores))
-    out = [{"id": r["id"], "bucket_id": r["bucket_id"],
-            "score": float(score_of[i]) if i in score_of else None, "invalid": invalid.get(i)}
-           for i, (r, _) in enumerate(rows)]
+    out = [
+        {
+            "id": r["id"],
+            "bucket_id": r["bucket_id"],
+            "score": float(score_of[i]) if i in score_of else None,
+            "invalid": invalid.get(i),
+        }
+        for i, (r, _) in enumerate(rows)
+    ]
     write_jsonl(snakemake.output.scores, out)
     log.info("%d scored, %d invalid", len(keep), len(invalid))

@@ -14,6 +14,7 @@ params:
     model_names  the run-model name of each input.models entry
 log: one file. threads: torch threads.
 """
+
 import time
 
 from polyalign.detectors.scoring import (
@@ -34,17 +35,35 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     for split in ("val", "test"):
         for r in read_jsonl(snakemake.input[split]):
             records[r["id"]] = r
-            items.append({"system": "human", "split": split, "id": r["id"], "sample": 0, "text": r["human_answer"]})
+            items.append(
+                {"system": "human", "split": split, "id": r["id"], "sample": 0, "text": r["human_answer"]}
+            )
     for system, path in zip(snakemake.params.systems, snakemake.input.generations):
         for g in read_jsonl(path):
-            items.append({"system": system, "split": "test", "id": g["id"], "sample": int(g.get("sample", 0)),
-                          "text": g["answer"]})
+            items.append(
+                {
+                    "system": system,
+                    "split": "test",
+                    "id": g["id"],
+                    "sample": int(g.get("sample", 0)),
+                    "text": g["answer"],
+                }
+            )
     load_seconds = time.time() - t0
     rows = score_items(items, records, models, tokenizer, cfg, snakemake.params.settings)
     write_jsonl(snakemake.output.scores, rows)
-    summary = {"responses": len(items), "rows": len(rows), "empty": sum(r["score"] is None for r in rows) // 2,
-               "pairs": {k: vars(v) for k, v in model_pairs(cfg).items()},
-               "load_seconds": load_seconds, "seconds": time.time() - t0}
+    summary = {
+        "responses": len(items),
+        "rows": len(rows),
+        "empty": sum(r["score"] is None for r in rows) // 2,
+        "pairs": {k: vars(v) for k, v in model_pairs(cfg).items()},
+        "load_seconds": load_seconds,
+        "seconds": time.time() - t0,
+    }
     write_json(snakemake.output.summary, summary)
-    log.info("%d responses scored by two zero-shot detectors in %.1f s (models loaded in %.1f s)",
-             len(items), summary["seconds"], load_seconds)
+    log.info(
+        "%d responses scored by two zero-shot detectors in %.1f s (models loaded in %.1f s)",
+        len(items),
+        summary["seconds"],
+        load_seconds,
+    )

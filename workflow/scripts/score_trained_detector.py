@@ -8,6 +8,7 @@ input:   model   results/detectors/trained/model.json
 output:  scores  JSONL {detector: trained, system, split, id, sample, language, score}
 log: one file.
 """
+
 import math
 
 from polyalign.detectors.trained import detector_logits
@@ -23,8 +24,16 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     for system, split, path in sets:
         table = load_features(path)
         for i, value in enumerate(detector_logits(model, table)):
-            rows.append({"detector": "trained", "system": system, "split": split, "id": str(table.ids[i]),
-                         "sample": int(table.samples[i]), "language": str(table.languages[i]),
-                         "score": float(value) if math.isfinite(value) else None})
+            rows.append(
+                {
+                    "detector": "trained",
+                    "system": system,
+                    "split": split,
+                    "id": str(table.ids[i]),
+                    "sample": int(table.samples[i]),
+                    "language": str(table.languages[i]),
+                    "score": float(value) if math.isfinite(value) else None,
+                }
+            )
     write_jsonl(snakemake.output.scores, rows)
     log.info("trained detector: %d rows scored", len(rows))

@@ -1,4 +1,5 @@
 """Rule table1_corpus_inventory: Table 1 (corpus and bucket inventory) as Markdown and LaTeX."""
+
 from polyalign.io import read_json, read_jsonl
 from polyalign.report.inventory import bucket_inventory, corpus_inventory
 from polyalign.report.tables import write_tables

@@ -5,10 +5,15 @@ output:  md        paper_figures/table2_per_seed.md
          tex       paper_figures/table2_per_seed.tex
 params:  systems   systems in row order
 """
+
 from polyalign.io import read_json
 from polyalign.report.table2 import write_table2_per_seed
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    write_table2_per_seed(read_json(snakemake.input.summary), snakemake.output.md,
-                          snakemake.output.tex, snakemake.params.get("systems"))
+    write_table2_per_seed(
+        read_json(snakemake.input.summary),
+        snakemake.output.md,
+        snakemake.output.tex,
+        snakemake.params.get("systems"),
+    )

@@ -7,6 +7,7 @@ output:  md, tex (the table), summary (JSON of everything shown)
 params:  runs (one {judge, seed, system} per scores file, same order), systems, seeds,
          bootstrap (n_resamples, seed), reason (why no judge ran, when none did)
 """
+
 from polyalign.io import read_json, read_jsonl, write_json
 from polyalign.judge.table3 import summarize, write_table3
 from polyalign.report.published import load_published, system_label
@@ -18,10 +19,20 @@ with rule_logging(snakemake.log[0]) as log:
     labels = {s: system_label(s) for s in p.systems}
     summary = None
     if p.runs:
-        rows_by_run = {(r["judge"], r["seed"], r["system"]): read_jsonl(path)
-                       for r, path in zip(p.runs, snakemake.input.scores)}
-        summary = summarize(rows_by_run, read_jsonl(snakemake.input.records), p.seeds, p.systems,
-                            n_resamples=p.bootstrap["n_resamples"], seed=p.bootstrap["seed"])
+        rows_by_run = {
+            (r["judge"], r["seed"], r["system"]): read_jsonl(path)
+            for r, path in zip(p.runs, snakemake.input.scores)
+        }
+        summary = summarize(
+            rows_by_run,
+            read_jsonl(snakemake.input.records),
+            p.seeds,
+            p.systems,
+            n_resamples=p.bootstrap["n_resamples"],
+            seed=p.bootstrap["seed"],
+        )
         summary["judge_counts"] = [read_json(path) for path in snakemake.input.summaries]
-    write_table3(summary, published, labels, None if summary else p.reason, snakemake.output.md, snakemake.output.tex)
+    write_table3(
+        summary, published, labels, None if summary else p.reason, snakemake.output.md, snakemake.output.tex
+    )
     write_json(snakemake.output.summary, summary or {"ran": False, "reason": p.reason})

@@ -4,10 +4,15 @@ input:   summary  results/detectors/summary.json
          trained  results/detectors/trained/report.json (held-out accuracy in the caption)
 output:  md, tex  paper_figures/table4_detectors.{md,tex}
 """
+
 from polyalign.io import read_json
 from polyalign.report.table4 import write_table4
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]):
-    write_table4(read_json(snakemake.input.summary), read_json(snakemake.input.trained),
-                 snakemake.output.md, snakemake.output.tex)
+    write_table4(
+        read_json(snakemake.input.summary),
+        read_json(snakemake.input.trained),
+        snakemake.output.md,
+        snakemake.output.tex,
+    )

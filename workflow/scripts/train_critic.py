@@ -24,18 +24,38 @@ from polyalign.references import load_references
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    samples = [(name, read_jsonl(gens), load_features(feats)) for name, gens, feats in
-               zip(snakemake.params.systems, snakemake.input.samples, snakemake.input.sample_features)]
-    rows, report = critic_rows(read_jsonl(snakemake.input.train), load_features(snakemake.input.human), samples,
-                               load_references(snakemake.input.references))
-    config = train_critic(rows, snakemake.output.bundle, encoder_path=str(model_dir(snakemake.input.model)),
-                          settings=dict(snakemake.params.settings["critic"]))
+    samples = [
+        (name, read_jsonl(gens), load_features(feats))
+        for name, gens, feats in zip(
+            snakemake.params.systems, snakemake.input.samples, snakemake.input.sample_features
+        )
+    ]
+    rows, report = critic_rows(
+        read_jsonl(snakemake.input.train),
+        load_features(snakemake.input.human),
+        samples,
+        load_references(snakemake.input.references),
+    )
+    config = train_critic(
+        rows,
+        snakemake.output.bundle,
+        encoder_path=str(model_dir(snakemake.input.model)),
+        settings=dict(snakemake.params.settings["critic"]),
+    )
     report["metrics"] = config["metrics"]
     report["target_transform"] = snakemake.params.settings["critic"]["target_transform"]
     write_json(snakemake.output.report, report)
     for source, dist in report["target_distribution"].items():
         if dist:
-            log.info("D_b targets (%s, %d rows): median %.3g, mean %.3g, p90 %.3g, p99 %.3g, max %.3g, zero %.2f",
-                     source, dist["n"], dist["median"], dist["mean"], dist["p90"], dist["p99"], dist["max"],
-                     dist["share_zero"])
+            log.info(
+                "D_b targets (%s, %d rows): median %.3g, mean %.3g, p90 %.3g, p99 %.3g, max %.3g, zero %.2f",
+                source,
+                dist["n"],
+                dist["median"],
+                dist["mean"],
+                dist["p90"],
+                dist["p99"],
+                dist["max"],
+                dist["share_zero"],
+            )
     log.info("critic: %s", config["metrics"])

@@ -13,6 +13,7 @@ params:
     seed            config seed (the held-out split of the train prompts)
 log: one file.
 """
+
 from polyalign.detectors.scoring import detector_config
 from polyalign.detectors.trained import train_detector
 from polyalign.features.store import load_features
@@ -23,11 +24,17 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     cfg = detector_config(snakemake.params.settings)
     train_ids = [r["id"] for r in read_jsonl(snakemake.input.train)]
     samples = {s: load_features(p) for s, p in zip(snakemake.params.sample_systems, snakemake.input.samples)}
-    model, report = train_detector(load_features(snakemake.input.human), samples, train_ids,
-                                   int(snakemake.params.seed), cfg["trained"])
+    model, report = train_detector(
+        load_features(snakemake.input.human), samples, train_ids, int(snakemake.params.seed), cfg["trained"]
+    )
     report["inputs"] = [str(p) for p in snakemake.input]
     write_json(snakemake.output.model, model)
     write_json(snakemake.output.report, report)
     h = report["held_out"]
-    log.info("trained detector: held-out accuracy %.3f, balanced %.3f, AUROC %.3f (n=%d)",
-             h["accuracy"], h["balanced_accuracy"], h["auroc"], h["n"])
+    log.info(
+        "trained detector: held-out accuracy %.3f, balanced %.3f, AUROC %.3f (n=%d)",
+        h["accuracy"],
+        h["balanced_accuracy"],
+        h["auroc"],
+        h["n"],
+    )

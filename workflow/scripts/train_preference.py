@@ -16,14 +16,27 @@ resources:
     gpu        processes of `accelerate launch` (config launch:; one process in process by default)
 log: one file. threads: torch threads.
 """
+
 from polyalign.train.launch import run_training
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": snakemake.params.system, "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
-           "inputs": {"pairs": snakemake.input.pairs, "model": str(model_dir(snakemake.input.model)),
-                      "reference": snakemake.input.reference}}
+    job = {
+        "stage": snakemake.params.system,
+        "config": dict(snakemake.params.settings),
+        "out_dir": str(out_dir),
+        "inputs": {
+            "pairs": snakemake.input.pairs,
+            "model": str(model_dir(snakemake.input.model)),
+            "reference": snakemake.input.reference,
+        },
+    }
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
-    log.info("%s: %d steps on %d pairs in %.1f s", snakemake.params.system, summary["train"]["steps"],
-             summary["pairs"], summary["seconds"])
+    log.info(
+        "%s: %d steps on %d pairs in %.1f s",
+        snakemake.params.system,
+        summary["train"]["steps"],
+        summary["pairs"],
+        summary["seconds"],
+    )

@@ -17,20 +17,37 @@ resources:
     gpu      processes of `accelerate launch` (config launch:; one process in process by default)
 log: one file. threads: torch threads.
 """
+
 from polyalign.train.launch import run_training
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
-    job = {"stage": snakemake.params.system, "config": dict(snakemake.params.settings), "out_dir": str(out_dir),
-           "inputs": {"train": snakemake.input.train, "model": str(model_dir(snakemake.input.model))}}
+    job = {
+        "stage": snakemake.params.system,
+        "config": dict(snakemake.params.settings),
+        "out_dir": str(out_dir),
+        "inputs": {"train": snakemake.input.train, "model": str(model_dir(snakemake.input.model))},
+    }
     summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
-    log.info("%s: %d steps on %d examples in %.1f s", snakemake.params.system, summary["train"]["steps"],
-             summary["examples"], summary["seconds"])
+    log.info(
+        "%s: %d steps on %d examples in %.1f s",
+        snakemake.params.system,
+        summary["train"]["steps"],
+        summary["examples"],
+        summary["seconds"],
+    )
     if "weighting" in summary:
         wr = summary["weighting"]
-        log.info("bucket weights: %d bucket(s) under min_bucket_size %d backed off (backoff %s); max weight %.3g",
-                 wr["buckets_backed_off"], wr["min_bucket_size"], wr["backoff"], wr["loss_mass"]["max_weight"])
+        log.info(
+            "bucket weights: %d bucket(s) under min_bucket_size %d backed off (backoff %s); max weight %.3g",
+            wr["buckets_backed_off"],
+            wr["min_bucket_size"],
+            wr["backoff"],
+            wr["loss_mass"]["max_weight"],
+        )
         for kind in ("by_language", "by_bucket_size"):
             for key, v in wr["loss_mass"][kind].items():
-                log.info("loss-mass share %s %s: %.3f (examples %.3f)", kind, key, v["loss_mass"], v["examples"])
+                log.info(
+                    "loss-mass share %s %s: %.3f (examples %.3f)", kind, key, v["loss_mass"], v["examples"]
+                )

@@ -12,6 +12,7 @@ output:
                character and answer-length quantiles per language, CJK coverage)
 log: one file. threads: torch/tokenizers threads.
 """
+
 import os
 from pathlib import Path
 
@@ -32,11 +33,24 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         check_serves_chinese(report)
     tokenizer.save_pretrained(snakemake.output.tokenizer)
     write_json(Path(snakemake.output.tokenizer) / "tokenizer_report.json", report)
-    log.info("tokenizer (%s): %d tokens, saved to %s", cfg["source"], len(tokenizer), snakemake.output.tokenizer)
+    log.info(
+        "tokenizer (%s): %d tokens, saved to %s", cfg["source"], len(tokenizer), snakemake.output.tokenizer
+    )
     for lang, s in report["per_language"].items():
         q = report["answer_length_tokens"][lang]
-        log.info("%s answers: %.3f tokens per character (%d unk, %d round-trip failures); answer length "
-                 "p50 %d, p90 %d, p95 %d tokens", lang, s["tokens_per_char"], s["unk_tokens"],
-                 s["round_trip_failures"], q["p50"], q["p90"], q["p95"])
-    log.info("CJK characters in the train texts: %d, not a single token: %d", report["cjk_chars"],
-             report["n_cjk_chars_not_one_token"])
+        log.info(
+            "%s answers: %.3f tokens per character (%d unk, %d round-trip failures); answer length "
+            "p50 %d, p90 %d, p95 %d tokens",
+            lang,
+            s["tokens_per_char"],
+            s["unk_tokens"],
+            s["round_trip_failures"],
+            q["p50"],
+            q["p90"],
+            q["p95"],
+        )
+    log.info(
+        "CJK characters in the train texts: %d, not a single token: %d",
+        report["cjk_chars"],
+        report["n_cjk_chars_not_one_token"],
+    )

@@ -5,8 +5,9 @@ validates a merged config against it (every block closed, so a misspelt key fail
 path), fills every default in, and runs the cross-field checks of `checks.py`; the Snakefile calls
 it before any rule is built. Library code reads defaults from the same schema (`block_defaults`).
 """
+
 from .checks import check_config
-from .schema import ConfigError, SCHEMA_PATH, block_defaults, fill_defaults, load_schema, validate_schema
+from .schema import SCHEMA_PATH, ConfigError, block_defaults, fill_defaults, load_schema, validate_schema
 
 
 def resolve_config(config: dict) -> dict:
@@ -21,5 +22,13 @@ def resolve_config(config: dict) -> dict:
     return resolved
 
 
-__all__ = ["ConfigError", "SCHEMA_PATH", "block_defaults", "check_config", "fill_defaults", "load_schema",
-           "resolve_config", "validate_schema"]
+__all__ = [
+    "ConfigError",
+    "SCHEMA_PATH",
+    "block_defaults",
+    "check_config",
+    "fill_defaults",
+    "load_schema",
+    "resolve_config",
+    "validate_schema",
+]

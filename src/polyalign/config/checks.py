@@ -4,6 +4,7 @@ The schema holds every per-key constraint (types, enums, numeric bounds, closed 
 single key cannot say lives here: orderings, sums, divisibility, the corpus registry and the
 file system. Each check returns messages of the form "<key>: <constraint broken> (got ...)".
 """
+
 from __future__ import annotations
 
 import importlib
@@ -46,7 +47,9 @@ def check_model_shape(config: dict) -> list[str]:
     out = []
     hidden, heads, kv = model.get("hidden_size"), model.get("num_heads"), model.get("num_kv_heads")
     if hidden and heads and hidden % heads:
-        out.append(f"model.num_heads: must divide model.hidden_size, got {heads} heads for hidden size {hidden}")
+        out.append(
+            f"model.num_heads: must divide model.hidden_size, got {heads} heads for hidden size {hidden}"
+        )
     if kv is not None and heads and heads % kv:
         out.append(f"model.num_kv_heads: must divide model.num_heads, got {kv} for {heads} heads")
     return out
@@ -63,8 +66,11 @@ def known_corpora() -> set[str]:
 
 def check_corpus_keys(config: dict) -> list[str]:
     known = known_corpora()
-    return [f"corpora.{key}: unknown corpus (registry keys: {', '.join(sorted(known))})"
-            for key in (config.get("corpora") or {}) if key not in known]
+    return [
+        f"corpora.{key}: unknown corpus (registry keys: {', '.join(sorted(known))})"
+        for key in (config.get("corpora") or {})
+        if key not in known
+    ]
 
 
 def check_corpus_paths(config: dict) -> list[str]:
@@ -101,18 +107,31 @@ def check_run_seeds(config: dict) -> list[str]:
 def check_generation_fits(config: dict) -> list[str]:
     """A scratch model's positions hold the longest generation: prompt budget + CoT's budget."""
     model, prompt, gen = (config.get(k) or {} for k in ("model", "prompt", "generation"))
-    if model.get("source") != "scratch" or None in (model.get("max_length"), prompt.get("max_prompt_tokens"),
-                                                    gen.get("max_new_tokens")):
+    if model.get("source") != "scratch" or None in (
+        model.get("max_length"),
+        prompt.get("max_prompt_tokens"),
+        gen.get("max_new_tokens"),
+    ):
         return []
     need = prompt["max_prompt_tokens"] + gen["max_new_tokens"] + (gen.get("cot_extra_tokens") or 0)
     if model["max_length"] < need:
-        return [f"model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
-                f"generation.cot_extra_tokens = {need}, got {model['max_length']}"]
+        return [
+            f"model.max_length: must hold prompt.max_prompt_tokens + generation.max_new_tokens + "
+            f"generation.cot_extra_tokens = {need}, got {model['max_length']}"
+        ]
     return []
 
 
-CHECKS = (check_length_thresholds, check_split_weights, check_model_shape, check_corpus_keys,
-          check_corpus_paths, check_pair_weight_clip, check_generation_fits, check_run_seeds)
+CHECKS = (
+    check_length_thresholds,
+    check_split_weights,
+    check_model_shape,
+    check_corpus_keys,
+    check_corpus_paths,
+    check_pair_weight_clip,
+    check_generation_fits,
+    check_run_seeds,
+)
 
 
 def check_config(config: dict) -> None:

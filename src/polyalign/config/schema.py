@@ -6,10 +6,11 @@ that is absent gets its own `default`. `$ref` is resolved inside the schema file
 keys override another block (`pretrain`, `sft`, `dpo`, ...) give no default for the keys they
 inherit, so that layering (train_common, then the stage) stays the library's job.
 """
+
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -22,7 +23,7 @@ class ConfigError(ValueError):
     """An invalid configuration; the message names every offending key."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str) -> dict:
     with open(path, encoding="utf-8") as f:
         return yaml.safe_load(f)
@@ -79,7 +80,7 @@ def key_path(parts) -> str:
 def _describe(error) -> str:
     where = key_path(error.absolute_path)
     if error.validator == "additionalProperties":
-        allowed = sorted((error.schema.get("properties") or {}))
+        allowed = sorted(error.schema.get("properties") or {})
         unknown = sorted(set(error.instance) - set(allowed))
         keys = ", ".join(key_path([*error.absolute_path, u]) for u in unknown)
         return f"{keys}: unknown key (allowed under {where}: {', '.join(allowed) or 'none'})"
@@ -93,7 +94,9 @@ def _describe(error) -> str:
 def validate_schema(config: dict, schema: dict | None = None) -> None:
     """Raise ConfigError listing every schema violation, each prefixed by its dotted key."""
     schema = schema or _load(str(SCHEMA_PATH))
-    errors = sorted(Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(
+        Draft202012Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path))
+    )
     if errors:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
 

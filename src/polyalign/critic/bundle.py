@@ -7,13 +7,14 @@
 The directory is written next to its destination and renamed into place, so a failed save
 never leaves a partial bundle.
 """
+
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -41,8 +42,11 @@ def save_bundle(out_dir, head: CriticHead, config: dict, buckets: Sequence[str])
     try:
         state = {k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()}
         safetensors.torch.save_file(state, str(tmp / HEAD_FILE))
-        full = {"format": FORMAT, **config,
-                "versions": {"torch": torch.__version__, "transformers": transformers.__version__}}
+        full = {
+            "format": FORMAT,
+            **config,
+            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+        }
         write_json(tmp / "config.json", full)
         write_json(tmp / "buckets.json", {"buckets": list(buckets)})
         if out_dir.exists():
@@ -72,18 +76,23 @@ class Critic:
                 unknown[b] = unknown.get(b, 0) + 1
         if unknown:
             listed = ", ".join(f"{b!r} ({k} rows)" for b, k in sorted(unknown.items())[:10])
-            raise UnknownBucketError(f"critic was not trained on bucket(s) {listed}; known: "
-                                     f"{len(self.buckets)} buckets")
+            raise UnknownBucketError(
+                f"critic was not trained on bucket(s) {listed}; known: {len(self.buckets)} buckets"
+            )
         return np.array([self._index[b] for b in bucket_ids], dtype=np.int64)
 
     def score_embeddings(self, embeddings: np.ndarray, bucket_ids: Sequence[str]) -> np.ndarray:
-        raw = predict(self.head, np.asarray(embeddings, dtype=np.float32),
-                      self.bucket_index(bucket_ids))
+        raw = predict(self.head, np.asarray(embeddings, dtype=np.float32), self.bucket_index(bucket_ids))
         return inverse_transform(raw, self.config["training"]["target_transform"])
 
-    def score(self, texts: Sequence[str], bucket_ids: Sequence[str],
-              prompts: Sequence[str] | None = None, batch_size: int | None = None,
-              progress: bool = False) -> np.ndarray:
+    def score(
+        self,
+        texts: Sequence[str],
+        bucket_ids: Sequence[str],
+        prompts: Sequence[str] | None = None,
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> np.ndarray:
         """float64 [n] critic scores. Texts are normalized as in training. `prompts` (rendered
         prompt strings) are required by, and only accepted by, a prompt-conditioned critic."""
         from .encoder import encode_responses
@@ -93,14 +102,21 @@ class Critic:
         if self.needs_prompts and prompts is None:
             raise InputError("this critic is prompt-conditioned: pass the rendered prompts")
         if not self.needs_prompts and prompts is not None:
-            raise InputError("this critic scores responses alone (conditioning='response'); "
-                             "do not pass prompts")
+            raise InputError(
+                "this critic scores responses alone (conditioning='response'); do not pass prompts"
+            )
         self.bucket_index(bucket_ids)  # fail on unknown buckets before encoding anything
         training = self.config["training"]
         normalized = [normalize_text(t) if isinstance(t, str) else t for t in texts]
-        embeddings = encode_responses(self.model, self.tokenizer, normalized, prompts,
-                                      batch_size or training["encoder_batch_size"],
-                                      training["max_length"], progress)
+        embeddings = encode_responses(
+            self.model,
+            self.tokenizer,
+            normalized,
+            prompts,
+            batch_size or training["encoder_batch_size"],
+            training["max_length"],
+            progress,
+        )
         return self.score_embeddings(embeddings, bucket_ids)
 
 
@@ -115,8 +131,13 @@ def load_critic(bundle_dir, model=None, tokenizer=None, device: str | None = Non
         raise InputError(f"{bundle_dir}/config.json: not a critic bundle (format {FORMAT!r})")
     buckets = read_json(bundle_dir / "buckets.json")["buckets"]
     training = config["training"]
-    head = CriticHead(config["hidden_size"], len(buckets), training["bucket_dim"],
-                      tuple(training["mlp_dims"]), training["dropout"])
+    head = CriticHead(
+        config["hidden_size"],
+        len(buckets),
+        training["bucket_dim"],
+        tuple(training["mlp_dims"]),
+        training["dropout"],
+    )
     head.load_state_dict(safetensors.torch.load_file(str(bundle_dir / HEAD_FILE)))
     head.eval()
     if model is None or tokenizer is None:
@@ -124,6 +145,7 @@ def load_critic(bundle_dir, model=None, tokenizer=None, device: str | None = Non
 
         model, tokenizer = load_encoder(config["encoder_path"], device=device)
     if model.config.hidden_size != config["hidden_size"]:
-        raise InputError(f"encoder hidden size {model.config.hidden_size} != the critic's "
-                         f"{config['hidden_size']}")
+        raise InputError(
+            f"encoder hidden size {model.config.hidden_size} != the critic's {config['hidden_size']}"
+        )
     return Critic(head, buckets, config, model, tokenizer)

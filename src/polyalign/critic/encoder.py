@@ -1,9 +1,10 @@
 """The frozen encoder of the critic: a causal LM whose last hidden state is mean-pooled over
 the response tokens (attention-masked; prompt and start tokens excluded)."""
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -27,9 +28,15 @@ def _last_hidden_state(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Te
 
 
 @torch.no_grad()
-def encode_responses(model, tokenizer, texts: Sequence[str],
-                     prompts: Sequence[str] | None = None, batch_size: int = 16,
-                     max_length: int | None = 512, progress: bool = False) -> np.ndarray:
+def encode_responses(
+    model,
+    tokenizer,
+    texts: Sequence[str],
+    prompts: Sequence[str] | None = None,
+    batch_size: int = 16,
+    max_length: int | None = 512,
+    progress: bool = False,
+) -> np.ndarray:
     """float32 [n, hidden]: mean of the last hidden state over each response's tokens.
 
     With `prompts`, the response is encoded after [start] + prompt (its tokens still the only
@@ -47,14 +54,14 @@ def encode_responses(model, tokenizer, texts: Sequence[str],
     if progress:
         from tqdm import tqdm
 
-        batches = tqdm(batches, total=math.ceil(len(examples) / batch_size),
-                       desc="critic embeddings", mininterval=5)
+        batches = tqdm(
+            batches, total=math.ceil(len(examples) / batch_size), desc="critic embeddings", mininterval=5
+        )
     try:
         for idx, ids, mask in batches:
             states = _last_hidden_state(model, ids, mask).float()
             positions = torch.arange(ids.shape[1], device=ids.device)[None, :]
-            starts = torch.tensor([examples[i].response_start for i in idx],
-                                  device=ids.device)[:, None]
+            starts = torch.tensor([examples[i].response_start for i in idx], device=ids.device)[:, None]
             pool = (mask.bool() & (positions >= starts)).float()
             pooled = (states * pool[..., None]).sum(1) / pool.sum(1, keepdim=True)
             out[idx] = pooled.cpu().numpy()

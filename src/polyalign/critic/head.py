@@ -1,4 +1,5 @@
 """The critic head and its loss (docs/method.md §5). Losses are pure functions of tensors."""
+
 from __future__ import annotations
 
 import torch
@@ -10,8 +11,14 @@ class CriticHead(nn.Module):
     256, GELU, 1). The input standardization (train-part mean/std of the frozen embeddings) is
     stored as buffers so that it travels with the weights."""
 
-    def __init__(self, input_dim: int, n_buckets: int, bucket_dim: int = 64,
-                 mlp_dims: tuple[int, int] = (256, 256), dropout: float = 0.1):
+    def __init__(
+        self,
+        input_dim: int,
+        n_buckets: int,
+        bucket_dim: int = 64,
+        mlp_dims: tuple[int, int] = (256, 256),
+        dropout: float = 0.1,
+    ):
         super().__init__()
         self.bucket_embedding = nn.Embedding(n_buckets, bucket_dim)
         self.mlp = nn.Sequential(
@@ -25,8 +32,7 @@ class CriticHead(nn.Module):
         self.register_buffer("input_mean", torch.zeros(input_dim))
         self.register_buffer("input_std", torch.ones(input_dim))
 
-    def set_standardization(self, mean: torch.Tensor, std: torch.Tensor,
-                            floor: float = 1e-6) -> None:
+    def set_standardization(self, mean: torch.Tensor, std: torch.Tensor, floor: float = 1e-6) -> None:
         self.input_mean.copy_(mean)
         self.input_std.copy_(torch.clamp(std, min=floor))
 
@@ -40,17 +46,21 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).abs().mean()
 
 
-def ranking_hinge(c_model: torch.Tensor, c_human: torch.Tensor, margin: float = 0.1
-                  ) -> torch.Tensor:
+def ranking_hinge(c_model: torch.Tensor, c_human: torch.Tensor, margin: float = 0.1) -> torch.Tensor:
     """mean(relu(m - (c(y_model) - c(y_human)))) over paired rows; 0 when there is no pair."""
     if c_model.numel() == 0:
         return c_model.new_zeros(())
     return torch.relu(margin - (c_model - c_human)).mean()
 
 
-def critic_loss(pred: torch.Tensor, target: torch.Tensor, model_index: torch.Tensor,
-                human_index: torch.Tensor, margin: float = 0.1, rank_weight: float = 1.0
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def critic_loss(
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    model_index: torch.Tensor,
+    human_index: torch.Tensor,
+    margin: float = 0.1,
+    rank_weight: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(total, l1, hinge): total = L1(pred, target) + rank_weight * hinge over the pairs
     (pred[model_index[k]], pred[human_index[k]]), each a (human, model) pair of one prompt."""
     l1 = l1_loss(pred, target)

@@ -1,17 +1,19 @@
 """Critic training rows: human train answers and model samples of the same prompts, each with
 its support distance D_b as target (docs/method.md §5)."""
+
 from __future__ import annotations
 
 from collections import Counter
 
 import numpy as np
 
-from ..references import support_distance
 from ..features.store import FeatureTable
+from ..references import support_distance
 
 
-def critic_rows(records: list[dict], human: FeatureTable, samples: list[tuple[str, list[dict], FeatureTable]],
-                refs: dict) -> tuple[list[dict], dict]:
+def critic_rows(
+    records: list[dict], human: FeatureTable, samples: list[tuple[str, list[dict], FeatureTable]], refs: dict
+) -> tuple[list[dict], dict]:
     """rows for `train_critic` and a report of what was left out and why.
 
     samples: [(system, generation rows, their FeatureTable)], rows in the table's order.
@@ -31,8 +33,15 @@ def critic_rows(records: list[dict], human: FeatureTable, samples: list[tuple[st
             elif not np.isfinite(D[i]):
                 dropped[f"{source}:bucket_without_reference"] += 1
             else:
-                rows.append({"id": str(rid), "bucket_id": str(table.bucket_ids[i]), "text": texts[i],
-                             "source": source, "target": float(D[i])})
+                rows.append(
+                    {
+                        "id": str(rid),
+                        "bucket_id": str(table.bucket_ids[i]),
+                        "text": texts[i],
+                        "source": source,
+                        "target": float(D[i]),
+                    }
+                )
 
     add(human, [by_id[str(i)]["human_answer"] for i in human.ids], "human")
     for system, gens, table in samples:
@@ -55,6 +64,12 @@ def target_distribution(values) -> dict | None:
     v = np.asarray(values, dtype=np.float64)
     if v.size == 0:
         return None
-    return {"n": int(v.size), "median": float(np.median(v)), "mean": float(v.mean()),
-            "p90": float(np.quantile(v, 0.9)), "p99": float(np.quantile(v, 0.99)), "max": float(v.max()),
-            "share_zero": float(np.mean(v == 0))}
+    return {
+        "n": int(v.size),
+        "median": float(np.median(v)),
+        "mean": float(v.mean()),
+        "p90": float(np.quantile(v, 0.9)),
+        "p99": float(np.quantile(v, 0.99)),
+        "max": float(v.max()),
+        "share_zero": float(np.mean(v == 0)),
+    }

@@ -1,11 +1,12 @@
 """Training the critic head on precomputed frozen embeddings, with a held-out report and the
 collapse check (docs/method.md §5)."""
+
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -54,8 +55,7 @@ class CriticSettings:
         if self.conditioning not in ("response", "prompt"):
             raise InputError(f"critic conditioning {self.conditioning!r} not in response/prompt")
         if self.target_transform not in TARGET_TRANSFORMS:
-            raise InputError(f"target_transform {self.target_transform!r} not in "
-                             f"{TARGET_TRANSFORMS}")
+            raise InputError(f"target_transform {self.target_transform!r} not in {TARGET_TRANSFORMS}")
         if not 0.0 < self.heldout_fraction < 1.0:
             raise InputError("heldout_fraction must be in (0, 1)")
 
@@ -73,8 +73,9 @@ def inverse_transform(y: np.ndarray, transform: str) -> np.ndarray:
     return np.expm1(y) if transform == "log1p" else y
 
 
-def _pairs_within_groups(groups: list[np.ndarray], sources: Sequence[str]
-                         ) -> list[tuple[np.ndarray, np.ndarray]]:
+def _pairs_within_groups(
+    groups: list[np.ndarray], sources: Sequence[str]
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per prompt group, its (human, model) pairs as positions inside the group."""
     out = []
     for rows in groups:
@@ -93,24 +94,31 @@ def _assemble_batch(groups, group_pairs, batch_groups):
         pair_h.append(h + offset)
         pair_m.append(m + offset)
         offset += len(groups[g])
-    return (np.concatenate(rows), torch.as_tensor(np.concatenate(pair_h)),
-            torch.as_tensor(np.concatenate(pair_m)))
+    return (
+        np.concatenate(rows),
+        torch.as_tensor(np.concatenate(pair_h)),
+        torch.as_tensor(np.concatenate(pair_m)),
+    )
 
 
-def train_head(embeddings: np.ndarray, bucket_index: np.ndarray, targets: np.ndarray,
-               prompt_ids: Sequence[str], sources: Sequence[str], n_buckets: int,
-               settings: CriticSettings) -> tuple[CriticHead, list[dict]]:
+def train_head(
+    embeddings: np.ndarray,
+    bucket_index: np.ndarray,
+    targets: np.ndarray,
+    prompt_ids: Sequence[str],
+    sources: Sequence[str],
+    n_buckets: int,
+    settings: CriticSettings,
+) -> tuple[CriticHead, list[dict]]:
     """Fit a CriticHead on the given rows (already restricted to the training part);
     targets on the training scale. Returns the head (eval mode) and per-epoch mean losses."""
     torch.manual_seed(settings.seed)
     x = torch.as_tensor(embeddings, dtype=torch.float32)
     b = torch.as_tensor(bucket_index, dtype=torch.long)
     y = torch.as_tensor(targets, dtype=torch.float32)
-    head = CriticHead(x.shape[1], n_buckets, settings.bucket_dim, settings.mlp_dims,
-                      settings.dropout)
+    head = CriticHead(x.shape[1], n_buckets, settings.bucket_dim, settings.mlp_dims, settings.dropout)
     head.set_standardization(x.mean(0), x.std(0, unbiased=False))
-    optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr,
-                                  weight_decay=settings.weight_decay)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
     groups = prompt_groups(prompt_ids)
     group_pairs = _pairs_within_groups(groups, sources)
     generator = torch.Generator().manual_seed(settings.seed)
@@ -120,31 +128,34 @@ def train_head(embeddings: np.ndarray, bucket_index: np.ndarray, targets: np.nda
         order = torch.randperm(len(groups), generator=generator).numpy()
         sums, steps = np.zeros(3), 0
         for start in range(0, len(order), settings.batch_prompts):
-            batch_groups = order[start:start + settings.batch_prompts]
+            batch_groups = order[start : start + settings.batch_prompts]
             rows, pair_h, pair_m = _assemble_batch(groups, group_pairs, batch_groups)
             pred = head(x[rows], b[rows])
-            total, l1, hinge = critic_loss(pred, y[rows], pair_m, pair_h, settings.margin,
-                                           settings.rank_weight)
+            total, l1, hinge = critic_loss(
+                pred, y[rows], pair_m, pair_h, settings.margin, settings.rank_weight
+            )
             optimizer.zero_grad()
             total.backward()
             optimizer.step()
             sums += [total.item(), l1.item(), hinge.item()]
             steps += 1
-        history.append({"epoch": epoch + 1,
-                        **{k: float(v) for k, v in zip(("loss", "l1", "hinge"), sums / steps)}})
+        history.append(
+            {"epoch": epoch + 1, **{k: float(v) for k, v in zip(("loss", "l1", "hinge"), sums / steps)}}
+        )
     head.eval()
     return head, history
 
 
 @torch.no_grad()
-def predict(head: CriticHead, embeddings: np.ndarray, bucket_index: np.ndarray,
-            batch_size: int = 4096) -> np.ndarray:
+def predict(
+    head: CriticHead, embeddings: np.ndarray, bucket_index: np.ndarray, batch_size: int = 4096
+) -> np.ndarray:
     """Raw head outputs (training scale), float64 [n]; dropout off."""
     head.eval()
     out = []
     for s in range(0, len(embeddings), batch_size):
-        x = torch.as_tensor(embeddings[s:s + batch_size], dtype=torch.float32)
-        b = torch.as_tensor(bucket_index[s:s + batch_size], dtype=torch.long)
+        x = torch.as_tensor(embeddings[s : s + batch_size], dtype=torch.float32)
+        b = torch.as_tensor(bucket_index[s : s + batch_size], dtype=torch.long)
         out.append(head(x, b).double().numpy())
     return np.concatenate(out) if out else np.zeros(0)
 
@@ -154,8 +165,9 @@ def _pair_accuracy(diff: np.ndarray) -> float | None:
     return float(np.mean((diff > 0) + 0.5 * (diff == 0))) if len(diff) else None
 
 
-def critic_metrics(scores: np.ndarray, targets: np.ndarray, prompt_ids: Sequence[str],
-                   sources: Sequence[str]) -> dict:
+def critic_metrics(
+    scores: np.ndarray, targets: np.ndarray, prompt_ids: Sequence[str], sources: Sequence[str]
+) -> dict:
     """MAE, ranking accuracy (human scored below model, per (human, model) pair of a prompt),
     the same accuracy of the targets themselves, Spearman with D_b, and the score spread."""
     from scipy.stats import spearmanr
@@ -180,9 +192,17 @@ def critic_metrics(scores: np.ndarray, targets: np.ndarray, prompt_ids: Sequence
     }
 
 
-def train_critic(rows: Sequence[dict], out_dir, *, encoder_path: str,
-                 settings: CriticSettings | dict | None = None, model=None, tokenizer=None,
-                 embeddings: np.ndarray | None = None, progress: bool = False) -> dict:
+def train_critic(
+    rows: Sequence[dict],
+    out_dir,
+    *,
+    encoder_path: str,
+    settings: CriticSettings | dict | None = None,
+    model=None,
+    tokenizer=None,
+    embeddings: np.ndarray | None = None,
+    progress: bool = False,
+) -> dict:
     """Encode every row once with the frozen encoder, train the head on the training part,
     report on the held-out prompts, fail with CriticCollapsed when held-out scores are nearly
     constant, else save the bundle to `out_dir`. Returns the bundle's config (with metrics).
@@ -202,9 +222,14 @@ def train_critic(rows: Sequence[dict], out_dir, *, encoder_path: str,
         if model is None or tokenizer is None:
             model, tokenizer = load_encoder(encoder_path)
         embeddings = encode_responses(
-            model, tokenizer, data.texts,
+            model,
+            tokenizer,
+            data.texts,
             data.prompts if settings.conditioning == "prompt" else None,
-            settings.encoder_batch_size, settings.max_length, progress)
+            settings.encoder_batch_size,
+            settings.max_length,
+            progress,
+        )
     embeddings = np.asarray(embeddings, dtype=np.float32)
     if embeddings.shape[0] != len(data.texts):
         raise InputError(f"{embeddings.shape[0]} embeddings for {len(data.texts)} rows")
@@ -213,19 +238,29 @@ def train_critic(rows: Sequence[dict], out_dir, *, encoder_path: str,
     bucket_index = np.array([vocab[b] for b in data.bucket_ids], dtype=np.int64)
     held = heldout_mask(data.prompt_ids, settings.heldout_fraction, settings.seed)
     if held.all() or not held.any():
-        raise InputError(f"critic: held-out split by prompt id is degenerate "
-                         f"({int(held.sum())} of {len(held)} rows held out); need more prompts "
-                         "or another heldout_fraction")
+        raise InputError(
+            f"critic: held-out split by prompt id is degenerate "
+            f"({int(held.sum())} of {len(held)} rows held out); need more prompts "
+            "or another heldout_fraction"
+        )
     train, test = np.nonzero(~held)[0], np.nonzero(held)[0]
     y = transform_targets(data.targets, settings.target_transform)
     pid = np.array(data.prompt_ids, dtype=object)
     src = np.array(data.sources, dtype=object)
-    head, history = train_head(embeddings[train], bucket_index[train], y[train],
-                               list(pid[train]), list(src[train]), len(buckets), settings)
+    head, history = train_head(
+        embeddings[train],
+        bucket_index[train],
+        y[train],
+        list(pid[train]),
+        list(src[train]),
+        len(buckets),
+        settings,
+    )
     scores = inverse_transform(predict(head, embeddings, bucket_index), settings.target_transform)
-    metrics = {split: critic_metrics(scores[idx], data.targets[idx], list(pid[idx]),
-                                     list(src[idx]))
-               for split, idx in (("train", train), ("heldout", test))}
+    metrics = {
+        split: critic_metrics(scores[idx], data.targets[idx], list(pid[idx]), list(src[idx]))
+        for split, idx in (("train", train), ("heldout", test))
+    }
     if metrics["heldout"]["score_std"] < settings.collapse_min_std:
         m = metrics["heldout"]
         raise CriticCollapsed(
@@ -233,7 +268,9 @@ def train_critic(rows: Sequence[dict], out_dir, *, encoder_path: str,
             f"{settings.collapse_min_std:g} (scores in [{m['score_min']:.4g}, "
             f"{m['score_max']:.4g}], target std {m['target_std']:.3g}, {m['n_pairs']} "
             "human/model pairs). Train on model generations as well as human answers, with "
-            "targets that vary.", metrics)
+            "targets that vary.",
+            metrics,
+        )
     config = {
         "encoder_path": str(encoder_path),
         "hidden_size": int(embeddings.shape[1]),

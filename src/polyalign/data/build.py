@@ -7,6 +7,7 @@ reason, and listed in the drop report, and a corpus whose dropped share of rows 
 fails the build with the counts. Rows the loaders skip on their own (empty answers, ...) are
 reported separately and do not count toward the rate.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -37,11 +38,16 @@ def _bad_row_reason(raw: dict, where: str) -> tuple[str, str] | None:
     rec = normalize_raw(raw)
     for field in ("human_answer", "question"):
         if rec[field] and script_mismatch(rec[field], rec["language"]):
-            return "mixed_script", f"{where}: field '{field}' is not in {rec['language']!r}: {rec[field][:60]!r}"
+            return (
+                "mixed_script",
+                f"{where}: field '{field}' is not in {rec['language']!r}: {rec[field][:60]!r}",
+            )
     return None
 
 
-def load_records(key: str, source: dict, seed: int, max_drop_rate: float | None = None) -> tuple[list[dict], dict]:
+def load_records(
+    key: str, source: dict, seed: int, max_drop_rate: float | None = None
+) -> tuple[list[dict], dict]:
     """Load one corpus into normalized records with `split` and `id`; returns (records, log).
     With `max_drop_rate`, bad rows are dropped (log["dropped"]) instead of stopping the build."""
     spec = get_corpus(key)
@@ -76,12 +82,16 @@ def load_records(key: str, source: dict, seed: int, max_drop_rate: float | None 
             if rec["source_split"] is not None:
                 rec["split"] = rec["source_split"]
             elif weights is None:
-                raise InputError(f"{where}: row has no official split and corpus '{key}' has no split_weights")
+                raise InputError(
+                    f"{where}: row has no official split and corpus '{key}' has no split_weights"
+                )
             else:
                 rec["split"] = hash_split(rec["split_key"], seed, weights)
             rec["id"] = f"{key}:{rec['meta']['source_id']}"
             if rec["id"] in ids:
-                raise InputError(f"{where}: duplicate record id {rec['id']!r} (meta.source_id must be unique)")
+                raise InputError(
+                    f"{where}: duplicate record id {rec['id']!r} (meta.source_id must be unique)"
+                )
             ids.add(rec["id"])
             records.append(rec)
     skipped = dict(source.get("_skipped", {}))
@@ -93,21 +103,29 @@ def load_records(key: str, source: dict, seed: int, max_drop_rate: float | None 
         rate = len(dropped) / max(seen, 1)
         if rate > max_drop_rate:
             counts = dict(Counter(d["reason"] for d in dropped))
-            raise InputError(f"corpus '{key}': {len(dropped)} of {seen} rows dropped ({rate:.1%}, by reason "
-                             f"{counts}) exceeds corpus_build.max_drop_rate={max_drop_rate:.1%}; first: "
-                             f"{dropped[0]['detail']}")
+            raise InputError(
+                f"corpus '{key}': {len(dropped)} of {seen} rows dropped ({rate:.1%}, by reason "
+                f"{counts}) exceeds corpus_build.max_drop_rate={max_drop_rate:.1%}; first: "
+                f"{dropped[0]['detail']}"
+            )
     log = {
         "records": len(records),
         "rows_seen": seen,
-        "dropped": {"count": len(dropped), "rate": len(dropped) / max(seen, 1),
-                    "by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())), "rows": dropped},
+        "dropped": {
+            "count": len(dropped),
+            "rate": len(dropped) / max(seen, 1),
+            "by_reason": dict(sorted(Counter(d["reason"] for d in dropped).items())),
+            "rows": dropped,
+        },
         "per_split": dict(Counter(r["split"] for r in records)),
         "skipped": _skip_summary(skipped),
     }
     return records, log
 
 
-def build_corpus(corpora: dict, seed: int, max_drop_rate: float | None = None) -> tuple[list[dict], dict, dict]:
+def build_corpus(
+    corpora: dict, seed: int, max_drop_rate: float | None = None
+) -> tuple[list[dict], dict, dict]:
     """All corpora -> (deduplicated records, dedup report, build log)."""
     records, per_corpus = [], {}
     for key, source in corpora.items():
@@ -125,6 +143,11 @@ def build_corpus(corpora: dict, seed: int, max_drop_rate: float | None = None) -
 
 def drop_report(build_log: dict) -> dict:
     """Per corpus: rows seen, rows dropped by reason (with each row's location and cause)."""
-    return {"max_drop_rate": build_log["max_drop_rate"],
-            "corpora": {key: {"rows_seen": log["rows_seen"], **log["dropped"]} for key, log in build_log["corpora"].items()},
-            "total_dropped": sum(log["dropped"]["count"] for log in build_log["corpora"].values())}
+    return {
+        "max_drop_rate": build_log["max_drop_rate"],
+        "corpora": {
+            key: {"rows_seen": log["rows_seen"], **log["dropped"]}
+            for key, log in build_log["corpora"].items()
+        },
+        "total_dropped": sum(log["dropped"]["count"] for log in build_log["corpora"].values()),
+    }

@@ -4,10 +4,11 @@ Both yield one raw record per turn t >= 1 of a conversation: question = turn t-1
 turns before it, answer = turn t. History roles are relative to the responder (the turn right
 before the answer is "user", alternating backwards), so every prompt ends on a user turn.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import yaml
 
@@ -16,17 +17,34 @@ from ..text import is_blank
 from .registry import register
 
 CATEGORY_FAMILY = {
-    **dict.fromkeys(["ai", "botprofile", "computers", "coding", "tech_support"], ("assistant", "assistant_like")),
-    **dict.fromkeys(["trivia", "history", "science", "literature", "movies", "politics", "sports",
-                     "food", "health", "money", "psychology"], ("qa", "qa_search")),
+    **dict.fromkeys(
+        ["ai", "botprofile", "computers", "coding", "tech_support"], ("assistant", "assistant_like")
+    ),
+    **dict.fromkeys(
+        [
+            "trivia",
+            "history",
+            "science",
+            "literature",
+            "movies",
+            "politics",
+            "sports",
+            "food",
+            "health",
+            "money",
+            "psychology",
+        ],
+        ("qa", "qa_search"),
+    ),
     **dict.fromkeys(["conversations", "greetings", "emotion", "gossip", "humor"], ("dialogue", "open_chat")),
 }
 LANGUAGE_DIRS = {"english": "en", "chinese": "zh"}
 YAML_STR = "tag:yaml.org,2002:str"
 
 
-def conversation_records(turns: list[str], *, dataset, language, family, situation, split_key,
-                         source_id, where, meta) -> Iterator[dict]:
+def conversation_records(
+    turns: list[str], *, dataset, language, family, situation, split_key, source_id, where, meta
+) -> Iterator[dict]:
     for t in range(1, len(turns)):
         prior = turns[: t - 1]
         history = [
@@ -34,16 +52,26 @@ def conversation_records(turns: list[str], *, dataset, language, family, situati
             for j, text in enumerate(prior)
         ]
         yield {
-            "dataset": dataset, "language": language, "family": family, "situation": situation,
-            "question": turns[t - 1], "context": "", "history": history, "human_answer": turns[t],
-            "source_split": None, "split_key": split_key, "where": where(t),
+            "dataset": dataset,
+            "language": language,
+            "family": family,
+            "situation": situation,
+            "question": turns[t - 1],
+            "context": "",
+            "history": history,
+            "human_answer": turns[t],
+            "source_split": None,
+            "split_key": split_key,
+            "where": where(t),
             "meta": {**meta, "source_id": f"{source_id}:{t}", "turn_index": t},
         }
 
 
 def _yaml_turns(node, path: Path, index: int) -> list[str]:
     if not isinstance(node, yaml.SequenceNode):
-        raise InputError(f"{path}:{node.start_mark.line + 1}: field 'conversations[{index}]' must be a list of turns")
+        raise InputError(
+            f"{path}:{node.start_mark.line + 1}: field 'conversations[{index}]' must be a list of turns"
+        )
     turns = []
     for j, turn in enumerate(node.value):
         if not isinstance(turn, yaml.ScalarNode) or turn.tag != YAML_STR:
@@ -99,8 +127,9 @@ def read_chatterbot_file(path: Path, source: dict) -> tuple[list[str], list[tupl
     for key in ("categories", "conversations"):
         node = fields[key]
         if not isinstance(node, yaml.SequenceNode) and not _is_null(node):
-            raise InputError(f"{path}:{node.start_mark.line + 1}: field '{key}' must be a list, "
-                             f"got {_node_kind(node)}")
+            raise InputError(
+                f"{path}:{node.start_mark.line + 1}: field '{key}' must be a list, got {_node_kind(node)}"
+            )
     categories = [n.value for n in fields["categories"].value or []]
     if _is_null(fields["conversations"]) or not fields["conversations"].value:
         _skip(source, "empty_conversations", str(path))
@@ -115,8 +144,11 @@ def read_chatterbot_file(path: Path, source: dict) -> tuple[list[str], list[tupl
     return categories, convs
 
 
-@register("chatterbot", split_weights={"train": 0.8, "val": 0.1, "test": 0.1},
-          description="chatterbot-corpus 1.3.3, english + chinese (simplified)")
+@register(
+    "chatterbot",
+    split_weights={"train": 0.8, "val": 0.1, "test": 0.1},
+    description="chatterbot-corpus 1.3.3, english + chinese (simplified)",
+)
 def load_chatterbot(source: dict) -> Iterator[dict]:
     root = Path(source["path"])
     for lang_dir in source.get("languages", list(LANGUAGE_DIRS)):
@@ -133,9 +165,14 @@ def load_chatterbot(source: dict) -> Iterator[dict]:
             _, convs = read_chatterbot_file(path, source)
             for line, i, turns in convs:
                 yield from conversation_records(
-                    turns, dataset="chatterbot", language=LANGUAGE_DIRS[lang_dir], family=family,
-                    situation=situation, split_key=f"chatterbot:{lang_dir}/{category}:{i}",
-                    source_id=f"{lang_dir}/{category}/{i}", where=lambda t, line=line, p=path: f"{p}:{line}",
+                    turns,
+                    dataset="chatterbot",
+                    language=LANGUAGE_DIRS[lang_dir],
+                    family=family,
+                    situation=situation,
+                    split_key=f"chatterbot:{lang_dir}/{category}:{i}",
+                    source_id=f"{lang_dir}/{category}/{i}",
+                    where=lambda t, line=line, p=path: f"{p}:{line}",
                     meta={"file": f"{lang_dir}/{path.name}", "conversation_index": i, "category": category},
                 )
 
@@ -152,15 +189,20 @@ def _chitchat_turns(conv, path: Path, cid: str) -> list[str]:
             if not isinstance(msg, dict) or "text" not in msg:
                 raise InputError(f"{path}: conversation {cid}: missing field 'messages[{j}][{k}].text'")
             if not isinstance(msg["text"], str):
-                raise InputError(f"{path}: conversation {cid}: field 'messages[{j}][{k}].text' should be a string, "
-                                 f"got {type(msg['text']).__name__}")
+                raise InputError(
+                    f"{path}: conversation {cid}: field 'messages[{j}][{k}].text' should be a string, "
+                    f"got {type(msg['text']).__name__}"
+                )
             texts.append(msg["text"])
         turns.append("\n".join(texts))
     return turns
 
 
-@register("chitchat", split_weights={"train": 0.8, "val": 0.1, "test": 0.1},
-          description="chitchat-dataset 0.9.0 (BYU Chit-Chat Challenge), English human-human chat")
+@register(
+    "chitchat",
+    split_weights={"train": 0.8, "val": 0.1, "test": 0.1},
+    description="chitchat-dataset 0.9.0 (BYU Chit-Chat Challenge), English human-human chat",
+)
 def load_chitchat(source: dict) -> Iterator[dict]:
     path = Path(source["path"]) / "dataset.json"
     from ..io import read_json
@@ -172,8 +214,13 @@ def load_chitchat(source: dict) -> Iterator[dict]:
     for cid in sorted(data):
         turns = _chitchat_turns(data[cid], path, cid)
         for raw in conversation_records(
-            turns, dataset="chitchat", language="en", family="dialogue", situation="open_chat",
-            split_key=f"chitchat:{cid}", source_id=cid,
+            turns,
+            dataset="chitchat",
+            language="en",
+            family="dialogue",
+            situation="open_chat",
+            split_key=f"chitchat:{cid}",
+            source_id=cid,
             where=lambda t, cid=cid: f"{path}: conversation {cid} turn {t}",
             meta={"conversation_id": cid},
         ):

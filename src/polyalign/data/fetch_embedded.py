@@ -6,6 +6,7 @@ seeded subsample of whole conversations of chitchat-dataset 0.9.0 (written in th
 dataset.json layout). Package versions and every file's sha256 are checked against pins taken from
 the wheels' RECORD files, so a different corpus can never slip in silently.
 """
+
 from __future__ import annotations
 
 import base64
@@ -37,7 +38,9 @@ def _record_hash(data: bytes) -> str:
 def _installed_file(dist_name: str, rel: str) -> bytes:
     version = importlib.metadata.version(dist_name)
     if version != PACKAGES[dist_name]:
-        raise FetchError(f"{dist_name} {version} is installed, the embedded corpus pins {PACKAGES[dist_name]}")
+        raise FetchError(
+            f"{dist_name} {version} is installed, the embedded corpus pins {PACKAGES[dist_name]}"
+        )
     path = Path(importlib.metadata.distribution(dist_name).locate_file(rel))
     data = path.read_bytes()
     if _record_hash(data) != PINS[rel]:
@@ -112,8 +115,12 @@ def fetch_embedded(data_dir: str | Path, chitchat_conversations: int, seed: int)
             _swap_in(tmp / name, data_dir / name)
         return {
             "packages": PACKAGES,
-            "chitchat": {"seed": seed, "conversations": chitchat_conversations,
-                         "of": len(full), "selected_ids": chosen},
+            "chitchat": {
+                "seed": seed,
+                "conversations": chitchat_conversations,
+                "of": len(full),
+                "selected_ids": chosen,
+            },
             "files_sha256": files,
         }
     finally:

@@ -5,11 +5,12 @@ A loader is a function `load(source: dict) -> Iterator[dict]` yielding raw recor
 is a local directory/file or, for Hugging Face sources, a hub id that `datasets` resolves (a
 local copy of the hub repository works through the same call).
 """
+
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 Loader = Callable[[dict], Iterator[dict]]
 

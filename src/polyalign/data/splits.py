@@ -1,4 +1,5 @@
 """Hash split assignment and cross-corpus exact dedup (docs/method.md §2)."""
+
 from __future__ import annotations
 
 import hashlib

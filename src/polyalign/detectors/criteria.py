@@ -15,6 +15,7 @@ Binoculars (Hans et al., 2024). Observer o, performer f:
     xent_t = -sum_v o_t(v) log f_t(v)
     B      = mean_t nll_t / mean_t xent_t                               (lower = more AI-like)
 """
+
 from __future__ import annotations
 
 import math
@@ -31,21 +32,28 @@ BINOCULARS_THRESHOLDS = {"low_fpr": 0.8536432310785527, "accuracy": 0.9015310749
 
 def _check(a_logits: torch.Tensor, b_logits: torch.Tensor, targets: torch.Tensor) -> None:
     if a_logits.shape != b_logits.shape or a_logits.dim() != 2:
-        raise ValueError(f"logits must both be [N, V]; got {tuple(a_logits.shape)} and {tuple(b_logits.shape)}")
+        raise ValueError(
+            f"logits must both be [N, V]; got {tuple(a_logits.shape)} and {tuple(b_logits.shape)}"
+        )
     if targets.shape != (a_logits.shape[0],):
         raise ValueError(f"targets must be [N={a_logits.shape[0]}]; got {tuple(targets.shape)}")
 
 
-def fast_detectgpt_terms(scoring_logits: torch.Tensor, sampling_logits: torch.Tensor,
-                         targets: torch.Tensor) -> dict[str, torch.Tensor]:
+def fast_detectgpt_terms(
+    scoring_logits: torch.Tensor, sampling_logits: torch.Tensor, targets: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """Per position: log p(x_t), mu_t and var_t (float64 [N] each)."""
     _check(scoring_logits, sampling_logits, targets)
-    return fast_detectgpt_terms_from_logprobs(torch.log_softmax(scoring_logits.double(), dim=-1),
-                                              torch.log_softmax(sampling_logits.double(), dim=-1), targets)
+    return fast_detectgpt_terms_from_logprobs(
+        torch.log_softmax(scoring_logits.double(), dim=-1),
+        torch.log_softmax(sampling_logits.double(), dim=-1),
+        targets,
+    )
 
 
-def fast_detectgpt_terms_from_logprobs(log_p: torch.Tensor, log_q: torch.Tensor,
-                                       targets: torch.Tensor) -> dict[str, torch.Tensor]:
+def fast_detectgpt_terms_from_logprobs(
+    log_p: torch.Tensor, log_q: torch.Tensor, targets: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """`fast_detectgpt_terms` from the two models' log-probabilities (shared across criteria)."""
     q = log_q.exp()
     mu = (q * log_p).sum(-1)
@@ -53,16 +61,21 @@ def fast_detectgpt_terms_from_logprobs(log_p: torch.Tensor, log_q: torch.Tensor,
     return {"log_p": log_p.gather(1, targets[:, None].long())[:, 0], "mu": mu, "var": var.clamp_min(0.0)}
 
 
-def binoculars_terms(observer_logits: torch.Tensor, performer_logits: torch.Tensor,
-                     targets: torch.Tensor) -> dict[str, torch.Tensor]:
+def binoculars_terms(
+    observer_logits: torch.Tensor, performer_logits: torch.Tensor, targets: torch.Tensor
+) -> dict[str, torch.Tensor]:
     """Per position: the performer's NLL of x_t and the observer-performer cross-entropy (float64 [N])."""
     _check(observer_logits, performer_logits, targets)
-    return binoculars_terms_from_logprobs(torch.log_softmax(observer_logits.double(), dim=-1),
-                                          torch.log_softmax(performer_logits.double(), dim=-1), targets)
+    return binoculars_terms_from_logprobs(
+        torch.log_softmax(observer_logits.double(), dim=-1),
+        torch.log_softmax(performer_logits.double(), dim=-1),
+        targets,
+    )
 
 
-def binoculars_terms_from_logprobs(log_o: torch.Tensor, log_f: torch.Tensor,
-                                   targets: torch.Tensor) -> dict[str, torch.Tensor]:
+def binoculars_terms_from_logprobs(
+    log_o: torch.Tensor, log_f: torch.Tensor, targets: torch.Tensor
+) -> dict[str, torch.Tensor]:
     return {"nll": -log_f.gather(1, targets[:, None].long())[:, 0], "xent": -(log_o.exp() * log_f).sum(-1)}
 
 

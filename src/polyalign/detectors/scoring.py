@@ -4,6 +4,7 @@ Model names in the config are either a model of this run (`base`, `sft`, ... : t
 results/models/<name>) or a Hugging Face id / local path (paper profile). Every distinct model is
 loaded once through `models.runtime.load_for_inference`; the pairs must share a tokenizer.
 """
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,12 @@ from .zero_shot import ModelPair, check_shared_vocabulary, zero_shot_scores
 log = logging.getLogger("polyalign.detectors")
 
 DETECTORS = ("fast_detectgpt", "binoculars", "trained")
-DETECTOR_LABELS = {"fast_detectgpt": "Fast-DetectGPT", "binoculars": "Binoculars", "trained": "Trained (LR on φ)",
-                   "mean": "Mean of detectors"}
+DETECTOR_LABELS = {
+    "fast_detectgpt": "Fast-DetectGPT",
+    "binoculars": "Binoculars",
+    "trained": "Trained (LR on φ)",
+    "mean": "Mean of detectors",
+}
 # Model names that mean "this run's model" rather than a hub id or a path.
 RUN_MODELS = ("base", "sft", "bucket_sft", "dpo", "hdpo")
 
@@ -40,8 +45,12 @@ def detector_config(config: Mapping) -> dict:
 
 
 def model_pairs(cfg: Mapping) -> dict[str, ModelPair]:
-    return {"fast_detectgpt": ModelPair(cfg["fast_detectgpt"]["scoring_model"], cfg["fast_detectgpt"]["sampling_model"]),
-            "binoculars": ModelPair(cfg["binoculars"]["observer"], cfg["binoculars"]["performer"])}
+    return {
+        "fast_detectgpt": ModelPair(
+            cfg["fast_detectgpt"]["scoring_model"], cfg["fast_detectgpt"]["sampling_model"]
+        ),
+        "binoculars": ModelPair(cfg["binoculars"]["observer"], cfg["binoculars"]["performer"]),
+    }
 
 
 def run_models_used(cfg: Mapping) -> list[str]:
@@ -71,8 +80,9 @@ def load_detector_models(cfg: Mapping, paths: Mapping[str, str]):
     return models, tokenizers[names[0]]
 
 
-def score_items(items: Sequence[dict], records: Mapping[str, dict], models, tokenizer, cfg: Mapping,
-                config: Mapping) -> list[dict]:
+def score_items(
+    items: Sequence[dict], records: Mapping[str, dict], models, tokenizer, cfg: Mapping, config: Mapping
+) -> list[dict]:
     """Zero-shot scores of items {system, split, id, sample, text}: one row per item and detector
     {detector, system, split, id, sample, language, score, n_tokens} (+ p_ai for Fast-DetectGPT).
     An empty text gets score None."""
@@ -84,21 +94,39 @@ def score_items(items: Sequence[dict], records: Mapping[str, dict], models, toke
     prompts = None
     if cfg["condition_on_prompt"]:
         pcfg = prompt_config(config)
-        prompts = [render_prompt(records[items[k]["id"]], tokenizer, style="plain",
-                                 max_prompt_tokens=pcfg["max_prompt_tokens"],
-                                 max_history_turns=pcfg["max_history_turns"]) for k in scorable]
+        prompts = [
+            render_prompt(
+                records[items[k]["id"]],
+                tokenizer,
+                style="plain",
+                max_prompt_tokens=pcfg["max_prompt_tokens"],
+                max_history_turns=pcfg["max_history_turns"],
+            )
+            for k in scorable
+        ]
     first = next(iter(models.values()))
-    examples = build_examples(tokenizer, [items[k]["text"] for k in scorable], prompts,
-                              model_max_length(first, cfg["max_length"]))
+    examples = build_examples(
+        tokenizer, [items[k]["text"] for k in scorable], prompts, model_max_length(first, cfg["max_length"])
+    )
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     scores = zero_shot_scores(models, model_pairs(cfg), examples, cfg["batch_size"], pad_id=pad)
-    log.info("zero-shot detectors: %d responses (%d empty), %d tokens in %.1f s", len(items),
-             len(items) - len(scorable), int(scores["n_tokens"].sum()), time.time() - t0)
+    log.info(
+        "zero-shot detectors: %d responses (%d empty), %d tokens in %.1f s",
+        len(items),
+        len(items) - len(scorable),
+        int(scores["n_tokens"].sum()),
+        time.time() - t0,
+    )
     rows = []
     position = {k: j for j, k in enumerate(scorable)}
     for k, it in enumerate(items):
-        base = {"system": it["system"], "split": it["split"], "id": it["id"], "sample": it.get("sample", 0),
-                "language": records[it["id"]]["language"]}
+        base = {
+            "system": it["system"],
+            "split": it["split"],
+            "id": it["id"],
+            "sample": it.get("sample", 0),
+            "language": records[it["id"]]["language"],
+        }
         j = position.get(k)
         ntok = int(scores["n_tokens"][j]) if j is not None else 0
         for det in ("fast_detectgpt", "binoculars"):

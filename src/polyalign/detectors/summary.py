@@ -14,6 +14,7 @@ answer is never empty). All maths runs on the AI-side scale (score, or -score fo
 - Intervals: one prompt bootstrap (within-language draws, `metrics.bootstrap.resample_indices`)
   shared by every system and the human answers, so system differences are paired.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -31,7 +32,10 @@ from .zero_shot import HIGHER_IS_AI
 OVERALL = "overall"
 # Fixed thresholds published with the detectors, on each detector's own scale.
 PUBLISHED_THRESHOLDS = {
-    "binoculars": {"low_fpr": BINOCULARS_THRESHOLDS["low_fpr"], "accuracy": BINOCULARS_THRESHOLDS["accuracy"]},
+    "binoculars": {
+        "low_fpr": BINOCULARS_THRESHOLDS["low_fpr"],
+        "accuracy": BINOCULARS_THRESHOLDS["accuracy"],
+    },
     "fast_detectgpt_p_ai": {"p_ai_0.5": 0.5},
 }
 
@@ -46,15 +50,21 @@ def _ai_side(detector: str, score) -> float:
     return float(score) if HIGHER_IS_AI[detector] else -float(score)
 
 
-def score_matrix(rows: Sequence[dict], detector: str, system: str, split: str, ids: Sequence[str],
-                 key: str = "score") -> np.ndarray:
+def score_matrix(
+    rows: Sequence[dict], detector: str, system: str, split: str, ids: Sequence[str], key: str = "score"
+) -> np.ndarray:
     """AI-side scores of `system` on `ids` (in that order); every id must be present once."""
-    got = {r["id"]: r.get(key) for r in rows
-           if r["detector"] == detector and r["system"] == system and r["split"] == split}
+    got = {
+        r["id"]: r.get(key)
+        for r in rows
+        if r["detector"] == detector and r["system"] == system and r["split"] == split
+    }
     missing = [i for i in ids if i not in got]
     if missing:
-        raise InputError(f"detector {detector}: {system} has no {split} score for {len(missing)} "
-                         f"prompt(s) (first {missing[0]!r})")
+        raise InputError(
+            f"detector {detector}: {system} has no {split} score for {len(missing)} "
+            f"prompt(s) (first {missing[0]!r})"
+        )
     return np.array([_ai_side(detector, got[i]) for i in ids])
 
 
@@ -87,11 +97,21 @@ def _joint_rows(aggregate: float, rate: np.ndarray) -> np.ndarray:
         return np.where((q == 0.0) | (h == 0.0), 0.0, 2.0 * q * h / (q + h))
 
 
-def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val: Sequence[tuple[str, str]],
-                     systems: Sequence[str], detectors: Sequence[str], aggregates: Mapping[str, Mapping[str, float]],
-                     *, fprs: Sequence[float] = (0.05, 0.01), tpr_fprs: Sequence[float] = (0.01, 0.05, 0.10),
-                     n_resamples: int = 1000, seed: int = 42, alpha: float = 0.05,
-                     comparisons: Sequence[tuple[str, str]] = (("hdpo", "sft"), ("hdpo", "dpo"))) -> dict:
+def detector_summary(
+    rows: Sequence[dict],
+    test: Sequence[tuple[str, str]],
+    val: Sequence[tuple[str, str]],
+    systems: Sequence[str],
+    detectors: Sequence[str],
+    aggregates: Mapping[str, Mapping[str, float]],
+    *,
+    fprs: Sequence[float] = (0.05, 0.01),
+    tpr_fprs: Sequence[float] = (0.01, 0.05, 0.10),
+    n_resamples: int = 1000,
+    seed: int = 42,
+    alpha: float = 0.05,
+    comparisons: Sequence[tuple[str, str]] = (("hdpo", "sft"), ("hdpo", "dpo")),
+) -> dict:
     """test/val: [(id, language)] of the split's prompts in a fixed order; aggregates:
     {system: {scope: Aggregate point}}. The first of `fprs` is the primary operating point."""
     primary = fprs[0]
@@ -109,12 +129,25 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
     offsets = np.cumsum([0] + [scopes[lg].size for lg in languages])
     columns = {lg: slice(offsets[k], offsets[k + 1]) for k, lg in enumerate(languages)}
     columns[OVERALL] = slice(0, len(test_ids))
-    out = {"detectors": list(detectors), "systems": list(systems), "scopes": list(scopes),
-           "fprs": [float(f) for f in fprs], "tpr_fprs": [float(f) for f in tpr_fprs],
-           "n_prompts": {k: int(v.size) for k, v in scopes.items()},
-           "bootstrap": {"method": "single-seed prompt bootstrap, within-language draws, paired across systems",
-                         "n_resamples": n_resamples, "seed": seed, "alpha": alpha},
-           "thresholds": {}, "published": {}, "metrics": {}, "differences": {}, "flags": {}}
+    out = {
+        "detectors": list(detectors),
+        "systems": list(systems),
+        "scopes": list(scopes),
+        "fprs": [float(f) for f in fprs],
+        "tpr_fprs": [float(f) for f in tpr_fprs],
+        "n_prompts": {k: int(v.size) for k, v in scopes.items()},
+        "bootstrap": {
+            "method": "single-seed prompt bootstrap, within-language draws, paired across systems",
+            "n_resamples": n_resamples,
+            "seed": seed,
+            "alpha": alpha,
+        },
+        "thresholds": {},
+        "published": {},
+        "metrics": {},
+        "differences": {},
+        "flags": {},
+    }
     replicates: dict = {}
     for det in detectors:
         h_val = score_matrix(rows, det, "human", "val", [i for i, _ in val])
@@ -122,14 +155,19 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
         for lg in languages:
             hv = h_val[val_langs == lg]
             if hv.size == 0:
-                raise InputError(f"detector {det}: no validation human answers in language {lg!r} to calibrate on")
+                raise InputError(
+                    f"detector {det}: no validation human answers in language {lg!r} to calibrate on"
+                )
             thresholds[lg] = {fpr_key(f): threshold_at_fpr(hv, f) for f in fprs}
-        out["thresholds"][det] = {lg: {k: (t if HIGHER_IS_AI[det] else -t) for k, t in v.items()}
-                                  for lg, v in thresholds.items()}
+        out["thresholds"][det] = {
+            lg: {k: (t if HIGHER_IS_AI[det] else -t) for k, t in v.items()} for lg, v in thresholds.items()
+        }
         scores = {g: score_matrix(rows, det, g, "test", test_ids) for g in groups}
         h = scores["human"]
-        flags = {g: {f: scores[g] > np.array([thresholds[lg][fpr_key(f)] for lg in langs]) for f in fprs}
-                 for g in groups}
+        flags = {
+            g: {f: scores[g] > np.array([thresholds[lg][fpr_key(f)] for lg in langs]) for f in fprs}
+            for g in groups
+        }
         out["flags"][det] = {g: dict(zip(test_ids, flags[g][primary].tolist())) for g in systems}
         out["published"][det] = _published_rates(rows, det, groups, test_ids, scopes)
         for scope, cols in columns.items():
@@ -150,24 +188,36 @@ def detector_summary(rows: Sequence[dict], test: Sequence[tuple[str, str]], val:
                 replicates[(det, g, scope)] = r
     for (det, g, scope), reps in replicates.items():
         out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
-            k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in reps.items()}
+            k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in reps.items()
+        }
     # the mean over detectors of the rate and of the Joint, replicate by replicate (paired draws)
     rate_key = f"ai_rate@{fpr_key(primary)}"
     for g in groups:
         for scope in scopes:
-            mean = {k: np.mean([replicates[(d, g, scope)][k] for d in detectors], axis=0) for k in (rate_key, "joint")}
+            mean = {
+                k: np.mean([replicates[(d, g, scope)][k] for d in detectors], axis=0)
+                for k in (rate_key, "joint")
+            }
             out["metrics"].setdefault("mean", {}).setdefault(g, {})[scope] = {
-                k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in mean.items()}
+                k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in mean.items()
+            }
             replicates[("mean", g, scope)] = mean
     for det in [*detectors, "mean"]:
         for a, b in comparisons:
             if a not in systems or b not in systems:
                 continue
             out["differences"].setdefault(det, {})[f"{a}-{b}"] = {
-                scope: {k: ci_summary(replicates[(det, a, scope)][k][0] - replicates[(det, b, scope)][k][0],
-                                      replicates[(det, a, scope)][k][1:] - replicates[(det, b, scope)][k][1:], alpha,
-                                      bounds=(-1.0, 1.0))
-                        for k in (rate_key, "joint")} for scope in scopes}
+                scope: {
+                    k: ci_summary(
+                        replicates[(det, a, scope)][k][0] - replicates[(det, b, scope)][k][0],
+                        replicates[(det, a, scope)][k][1:] - replicates[(det, b, scope)][k][1:],
+                        alpha,
+                        bounds=(-1.0, 1.0),
+                    )
+                    for k in (rate_key, "joint")
+                }
+                for scope in scopes
+            }
     return out
 
 
@@ -181,15 +231,20 @@ def _published_rates(rows, det, groups, test_ids, scopes) -> dict:
     for label, t in PUBLISHED_THRESHOLDS[name].items():
         higher = det == "fast_detectgpt"
         for g in groups:
-            got = {r["id"]: r.get(key) for r in rows if r["detector"] == det and r["system"] == g and r["split"] == "test"}
+            got = {
+                r["id"]: r.get(key)
+                for r in rows
+                if r["detector"] == det and r["system"] == g and r["split"] == "test"
+            }
             v = np.array([np.inf if got[i] is None else (got[i] if higher else -got[i]) for i in test_ids])
             flagged = v > (t if higher else -t)
             out.setdefault(label, {})[g] = {scope: float(flagged[m].mean()) for scope, m in scopes.items()}
     return out
 
 
-def roc_curves(rows: Sequence[dict], test: Sequence[tuple[str, str]], systems: Sequence[str],
-               detectors: Sequence[str]) -> dict:
+def roc_curves(
+    rows: Sequence[dict], test: Sequence[tuple[str, str]], systems: Sequence[str], detectors: Sequence[str]
+) -> dict:
     """{detector: {language: {system: (fpr, tpr, auroc)}}} on the test split, system outputs against
     the human answers of the same prompts (empty responses placed above every scored one)."""
     from ..metrics.detectors import roc_points
@@ -206,5 +261,6 @@ def roc_curves(rows: Sequence[dict], test: Sequence[tuple[str, str]], systems: S
             m = langs == lg
             out.setdefault(det, {})[lg] = {
                 g: (*roc_points(scores[g][m], scores["human"][m]), auroc(scores[g][m], scores["human"][m]))
-                for g in systems}
+                for g in systems
+            }
     return out

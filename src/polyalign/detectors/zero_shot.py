@@ -9,6 +9,7 @@ Texts are scored as the response of an example built by `features.lm_inputs.buil
 ([start] + rendered prompt + response, or [start] + response without a prompt): only response
 positions count.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -41,6 +42,7 @@ HIGHER_IS_AI = {"fast_detectgpt": True, "binoculars": False, "trained": True}
 class ModelPair:
     """The two model keys of a detector: (scoring, sampling) for Fast-DetectGPT, (observer,
     performer) for Binoculars."""
+
     first: str
     second: str
 
@@ -52,12 +54,15 @@ def check_shared_vocabulary(tokenizers: Mapping[str, object]) -> None:
     ref_vocab = ref.get_vocab()
     for name, tok in items[1:]:
         if tok.get_vocab() != ref_vocab:
-            raise ValueError(f"detector models {ref_name!r} and {name!r} do not share a tokenizer "
-                             "(their vocabularies differ); the criteria need one vocabulary")
+            raise ValueError(
+                f"detector models {ref_name!r} and {name!r} do not share a tokenizer "
+                "(their vocabularies differ); the criteria need one vocabulary"
+            )
 
 
-def _packed_logits(model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor,
-                   cols: torch.Tensor) -> torch.Tensor:
+def _packed_logits(
+    model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
+) -> torch.Tensor:
     """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V].
 
     Where the logits are exactly lm_head(last hidden state), the vocabulary projection runs only
@@ -69,8 +74,13 @@ def _packed_logits(model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Ten
 
 
 @torch.no_grad()
-def zero_shot_scores(models: Mapping[str, torch.nn.Module], pairs: Mapping[str, ModelPair],
-                     examples: Sequence[LMExample], batch_size: int = 32, pad_id: int = 0) -> dict:
+def zero_shot_scores(
+    models: Mapping[str, torch.nn.Module],
+    pairs: Mapping[str, ModelPair],
+    examples: Sequence[LMExample],
+    batch_size: int = 32,
+    pad_id: int = 0,
+) -> dict:
     """Scores of every example under every detector in `pairs` (fast_detectgpt, binoculars).
 
     Returns {"n_tokens": int [n], "fast_detectgpt": c [n], "fast_detectgpt_p_ai": [n],
@@ -99,8 +109,10 @@ def zero_shot_scores(models: Mapping[str, torch.nn.Module], pairs: Mapping[str, 
         cols = torch.tensor([t for s in spans for t in s], device=device)
         targets = ids[rows, cols]
         # one forward pass and one float64 log-softmax per model, shared by every criterion
-        logp = {key: torch.log_softmax(_packed_logits(models[key], ids, mask, rows, cols).double(), dim=-1)
-                for key in needed}
+        logp = {
+            key: torch.log_softmax(_packed_logits(models[key], ids, mask, rows, cols).double(), dim=-1)
+            for key in needed
+        }
         widths = {k: v.shape[-1] for k, v in logp.items()}
         if len(set(widths.values())) != 1:
             raise ValueError(f"detector models have different output vocabularies {widths}")
@@ -112,11 +124,13 @@ def zero_shot_scores(models: Mapping[str, torch.nn.Module], pairs: Mapping[str, 
                 terms = binoculars_terms_from_logprobs(logp[pair.first], logp[pair.second], targets)
             terms = {k: v.cpu().numpy() for k, v in terms.items()}
             for j, i in enumerate(idx):
-                part = {k: v[bounds[j]:bounds[j + 1]] for k, v in terms.items()}
+                part = {k: v[bounds[j] : bounds[j + 1]] for k, v in terms.items()}
                 if name == "fast_detectgpt":
                     out[name][i] = fast_detectgpt_criterion(part["log_p"], part["mu"], part["var"])
                 else:
                     out[name][i] = binoculars_score(part["nll"], part["xent"])
     if "fast_detectgpt" in pairs:
-        out["fast_detectgpt_p_ai"] = np.asarray(fast_detectgpt_probability(out["fast_detectgpt"]), dtype=float)
+        out["fast_detectgpt_p_ai"] = np.asarray(
+            fast_detectgpt_probability(out["fast_detectgpt"]), dtype=float
+        )
     return out

@@ -2,6 +2,7 @@
 per bucket and per corpus (point estimates), and the per-prompt arrays the pooled bootstrap
 needs (`replicates.ResampleArrays`). Intervals come from the pooled bootstrap over seeds and
 prompts (`pooled.py`), never from one seed alone."""
+
 from __future__ import annotations
 
 import logging
@@ -33,23 +34,35 @@ def _scopes(rows: EvalRows) -> dict[str, np.ndarray]:
     return scopes
 
 
-def _scope_details(rows: EvalRows, idx: np.ndarray, settings: EvaluationSettings,
-                   bucket_cache: dict) -> tuple[dict, dict]:
+def _scope_details(
+    rows: EvalRows, idx: np.ndarray, settings: EvaluationSettings, bucket_cache: dict
+) -> tuple[dict, dict]:
     """(details of one scope, what its bootstrap keeps: eligible buckets, MAUVE quantizations,
     TDM latents)."""
     eligible, skipped = eligible_buckets(rows, idx, settings.min_bucket_size)
     cheap = cheap_metrics(rows, idx, eligible, settings)
     exp, quantization = mauve_metrics(rows, idx, eligible, settings, cheap, bucket_cache)
-    kept = {"eligible": eligible, "quantization": quantization,
-            "tdm": exp["tdm"].pop("rows", None), "tdm_rows": exp["tdm"].pop("row_index", None)}
+    kept = {
+        "eligible": eligible,
+        "quantization": quantization,
+        "tdm": exp["tdm"].pop("rows", None),
+        "tdm_rows": exp["tdm"].pop("row_index", None),
+    }
     div = settings.diversity
     utility = {k: v for k, v in cheap["utility"].items() if k != "qa_f1_per_bucket"}
     details = {
         "n": int(idx.size),
-        "eligible_buckets": eligible, "small_buckets": skipped,
-        "diversity": diversity_scores([rows.answers[i] for i in idx], seed=div.seed,
-                                      n_samples=div.n_samples, n_references=div.n_references),
-        **cheap, **exp, "utility": utility,
+        "eligible_buckets": eligible,
+        "small_buckets": skipped,
+        "diversity": diversity_scores(
+            [rows.answers[i] for i in idx],
+            seed=div.seed,
+            n_samples=div.n_samples,
+            n_references=div.n_references,
+        ),
+        **cheap,
+        **exp,
+        "utility": utility,
     }
     details["headline"] = headline_values(cheap, exp)
     return details, kept
@@ -64,7 +77,9 @@ def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
         d = scopes[lang]
         point = d["nuf"]["points"].get(bucket)
         out[bucket] = {
-            "language": lang, "track": str(rows.tracks[sel[0]]), "n": int(sel.size),
+            "language": lang,
+            "track": str(rows.tracks[sel[0]]),
+            "n": int(sel.size),
             "eligible": bucket in d["eligible_buckets"],
             **{name: float(values[sel].mean()) for name, values in rows.utility.items()},
             "language_fidelity": float(rows.in_language[sel].mean()),
@@ -73,7 +88,8 @@ def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
             "hcr": d["hcr"]["per_bucket"].get(bucket),
             "c_mauve": d["c_mauve"]["per_bucket"].get(bucket),
             "tdm": d["tdm"]["per_bucket"].get(bucket),
-            "nuf_point": point, "on_frontier": bucket in d["nuf"]["frontier"],
+            "nuf_point": point,
+            "on_frontier": bucket in d["nuf"]["frontier"],
         }
     return out
 
@@ -82,16 +98,20 @@ def _per_corpus(rows: EvalRows) -> dict[str, dict]:
     out = {}
     for corpus in sorted(set(rows.datasets.tolist())):
         sel = np.flatnonzero(rows.datasets == corpus)
-        out[corpus] = {"n": int(sel.size),
-                       "languages": sorted(set(rows.languages[sel].tolist())),
-                       **{name: float(v[sel].mean()) for name, v in rows.utility.items()}}
+        out[corpus] = {
+            "n": int(sel.size),
+            "languages": sorted(set(rows.languages[sel].tolist())),
+            **{name: float(v[sel].mean()) for name, v in rows.utility.items()},
+        }
     return out
 
 
 def _generation_stats(gens: list[dict]) -> dict:
-    stats = {"n": len(gens),
-             "finish_reasons": dict(Counter(str(g.get("finish_reason")) for g in gens)),
-             "empty_answers": sum(1 for g in gens if not g["answer"].strip())}
+    stats = {
+        "n": len(gens),
+        "finish_reasons": dict(Counter(str(g.get("finish_reason")) for g in gens)),
+        "empty_answers": sum(1 for g in gens if not g["answer"].strip()),
+    }
     tokens = [g["output_tokens"] for g in gens if isinstance(g.get("output_tokens"), (int, float))]
     if tokens:
         stats["mean_output_tokens"] = float(np.mean(tokens))
@@ -101,33 +121,57 @@ def _generation_stats(gens: list[dict]) -> dict:
     return stats
 
 
-def _resample_arrays(rows: EvalRows, scopes: dict[str, np.ndarray], kept: dict[str, dict],
-                     settings: EvaluationSettings) -> ResampleArrays:
+def _resample_arrays(
+    rows: EvalRows, scopes: dict[str, np.ndarray], kept: dict[str, dict], settings: EvaluationSettings
+) -> ResampleArrays:
     bucket_labels = {}
     for k in kept.values():
-        bucket_labels.update({b: {key: lab[key] for key in ("human", "generated", "num_clusters")}
-                              for b, lab in k["quantization"]["buckets"].items()})
-    tdm = {scope: {"rows": k["tdm_rows"], **k["tdm"]} for scope, k in kept.items()
-           if k["tdm"] is not None}
+        bucket_labels.update(
+            {
+                b: {key: lab[key] for key in ("human", "generated", "num_clusters")}
+                for b, lab in k["quantization"]["buckets"].items()
+            }
+        )
+    tdm = {scope: {"rows": k["tdm_rows"], **k["tdm"]} for scope, k in kept.items() if k["tdm"] is not None}
     return ResampleArrays(
-        ids=rows.ids, languages=rows.languages, buckets=rows.buckets,
-        scores={**{k: rows.utility[k] for k in ("em", "qa_f1", "rouge_l")},
-                "language_fidelity": rows.in_language},
-        human_X=rows.human_X, gen_X=rows.gen_X, human_valid=rows.human_valid,
-        gen_valid=rows.gen_valid, covered=rows.covered, human_E_ok=rows.human_E_ok,
-        gen_E_ok=rows.gen_E_ok, eligible={s: k["eligible"] for s, k in kept.items()},
+        ids=rows.ids,
+        languages=rows.languages,
+        buckets=rows.buckets,
+        scores={
+            **{k: rows.utility[k] for k in ("em", "qa_f1", "rouge_l")},
+            "language_fidelity": rows.in_language,
+        },
+        human_X=rows.human_X,
+        gen_X=rows.gen_X,
+        human_valid=rows.human_valid,
+        gen_valid=rows.gen_valid,
+        covered=rows.covered,
+        human_E_ok=rows.human_E_ok,
+        gen_E_ok=rows.gen_E_ok,
+        eligible={s: k["eligible"] for s, k in kept.items()},
         scope_rows=scopes,
-        global_labels={s: k["quantization"]["global"] for s, k in kept.items()
-                       if k["quantization"]["global"] is not None},
-        bucket_labels=bucket_labels, tdm=tdm,
+        global_labels={
+            s: k["quantization"]["global"] for s, k in kept.items() if k["quantization"]["global"] is not None
+        },
+        bucket_labels=bucket_labels,
+        tdm=tdm,
         mauve_scaling_factor=settings.mauve.mauve_scaling_factor,
-        mauve_discretization=settings.mauve.divergence_curve_discretization_size)
+        mauve_discretization=settings.mauve.divergence_curve_discretization_size,
+    )
 
 
-def evaluate_system(test_records: list[dict], generations: list[dict], human_feats, gen_feats,
-                    references: dict, human_emb, gen_emb,
-                    settings: EvaluationSettings = EvaluationSettings(),
-                    system: str = "system", seed=None) -> tuple[dict, ResampleArrays]:
+def evaluate_system(
+    test_records: list[dict],
+    generations: list[dict],
+    human_feats,
+    gen_feats,
+    references: dict,
+    human_emb,
+    gen_emb,
+    settings: EvaluationSettings | None = None,
+    system: str = "system",
+    seed=None,
+) -> tuple[dict, ResampleArrays]:
     """All metrics of one system (one training seed) on the full test split (docs/evaluation.md).
 
     human_feats / gen_feats: polyalign.features.store.FeatureTable (or a mapping with ids,
@@ -136,15 +180,20 @@ def evaluate_system(test_records: list[dict], generations: list[dict], human_fea
     mapping with ids, E (both None: MAUVE and everything built on it is NaN, with a note).
     Returns (the metrics document, the arrays of its bootstrap).
     """
-    rows = build_eval_rows(test_records, generations, human_feats, gen_feats, references,
-                           human_emb, gen_emb, settings, system)
+    settings = settings if settings is not None else EvaluationSettings()
+    rows = build_eval_rows(
+        test_records, generations, human_feats, gen_feats, references, human_emb, gen_emb, settings, system
+    )
     scopes, kept, bucket_cache = {}, {}, {}
     scope_rows = _scopes(rows)
     for label, idx in scope_rows.items():
         log.info("%s (seed %s): scope %s, %d prompts", system, seed, label, idx.size)
         scopes[label], kept[label] = _scope_details(rows, idx, settings, bucket_cache)
     result = {
-        "format": METRICS_FORMAT, "system": system, "seed": seed, "n_prompts": len(rows.ids),
+        "format": METRICS_FORMAT,
+        "system": system,
+        "seed": seed,
+        "n_prompts": len(rows.ids),
         "languages": {k: v["n"] for k, v in scopes.items() if k != OVERALL},
         "settings": {k: v for k, v in settings.to_dict().items() if k != "bootstrap"},
         "zh_tokenization": settings.zh_tokenization,

@@ -20,6 +20,7 @@ With W = all ones every kernel reproduces the definitions in `polyalign.metrics`
 (tests/evaluation/test_kernels.py checks this to 1e-9, and resampled values against the
 definitions applied to the repeated rows).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -54,8 +55,9 @@ def _cumulative_at(W: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.nd
     return cum[:, np.searchsorted(values[order], grid, side="right")]
 
 
-def bucket_gap_replicates(human: np.ndarray, generated: np.ndarray, W_human: np.ndarray,
-                          W_generated: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bucket_gap_replicates(
+    human: np.ndarray, generated: np.ndarray, W_human: np.ndarray, W_generated: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(BNG, BNG-robust) of one bucket for every replicate: mean over features of the gaps.
 
     human [m_h, F], generated [m_g, F]: valid rows, in-scope columns only; W_human [R, m_h],
@@ -67,7 +69,7 @@ def bucket_gap_replicates(human: np.ndarray, generated: np.ndarray, W_human: np.
     n_h_safe, n_g_safe = np.where(n_h > 0, n_h, 1.0), np.where(n_g > 0, n_g, 1.0)
     # moments about the full-data mean: a constant column stays exactly 0
     centred = human - human.mean(axis=0)
-    s1, s2 = W_human @ centred, W_human @ centred ** 2
+    s1, s2 = W_human @ centred, W_human @ centred**2
     paper = np.zeros(W_human.shape[0])
     robust = np.zeros(W_human.shape[0])
     for j in range(human.shape[1]):
@@ -77,7 +79,7 @@ def bucket_gap_replicates(human: np.ndarray, generated: np.ndarray, W_human: np.
         gap = np.abs(F_g - F_h)
         w1 = (gap * np.diff(grid, append=grid[-1])).sum(axis=1)
         mean = s1[:, j] / n_h_safe
-        std = np.sqrt(np.maximum(s2[:, j] / n_h_safe - mean ** 2, 0.0))
+        std = np.sqrt(np.maximum(s2[:, j] / n_h_safe - mean**2, 0.0))
         # a resample that drew a single human value has std 0 (np.std), not rounding noise
         std[np.diff(F_h, axis=1, prepend=0.0).max(axis=1) >= 1.0] = 0.0
         paper += w1 / np.where(std > STD_FLOOR, std, 1.0)
@@ -102,8 +104,9 @@ def macro_weighted(per_bucket: np.ndarray, weights: np.ndarray) -> tuple[np.ndar
     return macro, weighted
 
 
-def mauve_from_counts(p_counts: np.ndarray, q_counts: np.ndarray, scaling_factor: float = 5.0,
-                      discretization: int = 25) -> np.ndarray:
+def mauve_from_counts(
+    p_counts: np.ndarray, q_counts: np.ndarray, scaling_factor: float = 5.0, discretization: int = 25
+) -> np.ndarray:
     """MAUVE(P, Q) of cluster histograms p_counts, q_counts [R, K] (mauve-text 0.4.0).
 
     Mixtures r = l p + (1 - l) q for l in linspace(1e-6, 1 - 1e-6, discretization); the
@@ -115,7 +118,7 @@ def mauve_from_counts(p_counts: np.ndarray, q_counts: np.ndarray, scaling_factor
         p = p_counts / p_counts.sum(axis=1, keepdims=True)
         q = q_counts / q_counts.sum(axis=1, keepdims=True)
         lam = np.sort(np.linspace(1e-6, 1 - 1e-6, discretization))[None, :, None]
-        r = lam * p[:, None, :] + (1 - lam) * q[:, None, :]                  # [R, D, K]
+        r = lam * p[:, None, :] + (1 - lam) * q[:, None, :]  # [R, D, K]
 
         def kl(a):
             a = np.broadcast_to(a[:, None, :], r.shape)
@@ -151,23 +154,23 @@ def scaled_w1_replicates(generated: np.ndarray, human: np.ndarray, W: np.ndarray
     return gap
 
 
-def _weighted_norm2(W: np.ndarray, N: np.ndarray, Wq: np.ndarray, gram_q: np.ndarray,
-                    gram_x: np.ndarray) -> np.ndarray:
+def _weighted_norm2(
+    W: np.ndarray, N: np.ndarray, Wq: np.ndarray, gram_q: np.ndarray, gram_x: np.ndarray
+) -> np.ndarray:
     """||T_X||_F^2 per replicate, T_X = sum_i w_i (q_i - qbar)(x_i - xbar)^T / N (means
     weighted by w), from the Gram matrices Q Q^T, X X^T of the rows; Wq = W @ Q Q^T.
 
     T_X = M/N - qbar xbar^T with M = sum_i w_i q_i x_i^T, so ||T_X||^2 = <M, M>/N^2
     - 2 qbar' M xbar / N + |qbar|^2 |xbar|^2, and every term is a quadratic form in w."""
     Wx = W @ gram_x
-    mm = ((W @ (gram_q * gram_x)) * W).sum(axis=1) / N ** 2
-    qmx = (W * Wq * Wx).sum(axis=1) / N ** 3
-    qq = (W * Wq).sum(axis=1) / N ** 2
-    xx = (W * Wx).sum(axis=1) / N ** 2
+    mm = ((W @ (gram_q * gram_x)) * W).sum(axis=1) / N**2
+    qmx = (W * Wq * Wx).sum(axis=1) / N**3
+    qq = (W * Wq).sum(axis=1) / N**2
+    xx = (W * Wx).sum(axis=1) / N**2
     return mm - 2 * qmx + qq * xx
 
 
-def transition_gap_replicates(z_q: np.ndarray, z_h: np.ndarray, z_g: np.ndarray,
-                              W: np.ndarray) -> np.ndarray:
+def transition_gap_replicates(z_q: np.ndarray, z_h: np.ndarray, z_g: np.ndarray, W: np.ndarray) -> np.ndarray:
     """||T_G - T_H||_F / ||T_H||_F per replicate (T = Q_c^T R_c / n on weighted-centred
     latents). T_G - T_H is the transition matrix of the differences g_i - h_i."""
     W = np.asarray(W, dtype=float)
@@ -213,8 +216,9 @@ def bng_naturalness(bng: np.ndarray) -> np.ndarray:
 def aggregate_replicates(qa_f1, bng_macro, g_mauve, nuf) -> np.ndarray:
     """Aggregate per replicate: geometric mean of the finite clipped components, NaN with fewer
     than 2, 0 if any is 0 (`polyalign.metrics.frontier.aggregate_score`)."""
-    comps = np.stack([np.clip(qa_f1, 0, 1), bng_naturalness(bng_macro), np.clip(g_mauve, 0, 1),
-                      np.clip(nuf, 0, 1)])
+    comps = np.stack(
+        [np.clip(qa_f1, 0, 1), bng_naturalness(bng_macro), np.clip(g_mauve, 0, 1), np.clip(nuf, 0, 1)]
+    )
     ok = np.isfinite(comps)
     count = ok.sum(axis=0)
     with np.errstate(divide="ignore"):

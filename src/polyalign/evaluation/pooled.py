@@ -12,6 +12,7 @@ away). Every system sees the same W and C, so replicate r of two systems can be 
 Interval: `ci_summary`, the median-centred percentile interval of the replicates.
 tests/evaluation/test_pooled.py checks its coverage by simulation.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,8 +28,9 @@ from .scope_metrics import HEADLINE_METRICS, METRIC_BOUNDS
 REPLICATES_FORMAT = "polyalign.replicates.v1"
 
 
-def draw_counts(languages: Sequence[str], n_seeds: int, n_resamples: int,
-                seed: int) -> tuple[np.ndarray, np.ndarray]:
+def draw_counts(
+    languages: Sequence[str], n_seeds: int, n_resamples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(W [R, n] prompt counts, drawn within each language; C [R, S] seed counts)."""
     rng = np.random.default_rng(seed)
     labels = np.asarray(languages)
@@ -40,8 +42,9 @@ def draw_counts(languages: Sequence[str], n_seeds: int, n_resamples: int,
         drawn = group[rng.integers(0, group.size, size=(n_resamples, group.size))]
         W += np.bincount((offsets + drawn).ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
     drawn_seeds = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
-    C = np.bincount((np.arange(n_resamples)[:, None] * n_seeds + drawn_seeds).ravel(),
-                    minlength=n_resamples * n_seeds).reshape(n_resamples, n_seeds)
+    C = np.bincount(
+        (np.arange(n_resamples)[:, None] * n_seeds + drawn_seeds).ravel(), minlength=n_resamples * n_seeds
+    ).reshape(n_resamples, n_seeds)
     return W, C
 
 
@@ -55,8 +58,9 @@ def pool_over_seeds(per_seed: np.ndarray, C: np.ndarray) -> np.ndarray:
     return out
 
 
-def ci_summary(point: float, replicates, alpha: float,
-               bounds: tuple[float, float] = (-np.inf, np.inf)) -> dict:
+def ci_summary(
+    point: float, replicates, alpha: float, bounds: tuple[float, float] = (-np.inf, np.inf)
+) -> dict:
     """Median-centred percentile interval of the finite replicates around `point`.
 
     With q_lo, q_hi the (alpha/2, 1 - alpha/2) quantiles and m the median of the replicates:
@@ -70,16 +74,31 @@ def ci_summary(point: float, replicates, alpha: float,
     values = np.asarray(replicates if replicates is not None else [], dtype=float)
     finite = values[np.isfinite(values)]
     nan = float("nan")
-    out = {"point": float(point), "low": nan, "high": nan, "std": nan, "pct_low": nan,
-           "pct_high": nan, "bootstrap_median": nan, "alpha": alpha,
-           "n_resamples": int(values.size), "n_finite": int(finite.size)}
+    out = {
+        "point": float(point),
+        "low": nan,
+        "high": nan,
+        "std": nan,
+        "pct_low": nan,
+        "pct_high": nan,
+        "bootstrap_median": nan,
+        "alpha": alpha,
+        "n_resamples": int(values.size),
+        "n_finite": int(finite.size),
+    }
     if finite.size and math.isfinite(float(point)):
         q_lo, median, q_hi = (float(q) for q in np.quantile(finite, [alpha / 2, 0.5, 1 - alpha / 2]))
         lo_bound, hi_bound = bounds
-        out.update({"low": float(np.clip(float(point) - (median - q_lo), lo_bound, hi_bound)),
-                    "high": float(np.clip(float(point) + (q_hi - median), lo_bound, hi_bound)),
-                    "pct_low": q_lo, "pct_high": q_hi, "bootstrap_median": median,
-                    "std": float(finite.std(ddof=1)) if finite.size > 1 else nan})
+        out.update(
+            {
+                "low": float(np.clip(float(point) - (median - q_lo), lo_bound, hi_bound)),
+                "high": float(np.clip(float(point) + (q_hi - median), lo_bound, hi_bound)),
+                "pct_low": q_lo,
+                "pct_high": q_hi,
+                "bootstrap_median": median,
+                "std": float(finite.std(ddof=1)) if finite.size > 1 else nan,
+            }
+        )
     return out
 
 
@@ -96,15 +115,17 @@ def _check_aligned(arrays: Mapping[str, Mapping[object, ResampleArrays]]) -> tup
             if first is None:
                 first = key
             elif key != first:
-                raise InputError(f"{system!r} seed {seed} was evaluated on other test prompts "
-                                 "(ids or their order differ)")
+                raise InputError(
+                    f"{system!r} seed {seed} was evaluated on other test prompts (ids or their order differ)"
+                )
     if first is None:
         raise InputError("pooled bootstrap: no systems given")
     return seeds, first[1]
 
 
-def pooled_replicates(arrays: Mapping[str, Mapping[object, ResampleArrays]], n_resamples: int,
-                      seed: int) -> dict:
+def pooled_replicates(
+    arrays: Mapping[str, Mapping[object, ResampleArrays]], n_resamples: int, seed: int
+) -> dict:
     """{system: {scope: {metric: per-seed replicates [S, R]}}} and the seed counts C.
 
     arrays: {system: {seed: ResampleArrays}} with the same seeds for every system.
@@ -114,14 +135,16 @@ def pooled_replicates(arrays: Mapping[str, Mapping[object, ResampleArrays]], n_r
     out = {}
     for system, by_seed in arrays.items():
         per_seed = [seed_replicates(a, W) for a in by_seed.values()]
-        out[system] = {scope: {m: np.stack([reps[scope][m] for reps in per_seed])
-                               for m in HEADLINE_METRICS}
-                       for scope in per_seed[0]}
+        out[system] = {
+            scope: {m: np.stack([reps[scope][m] for reps in per_seed]) for m in HEADLINE_METRICS}
+            for scope in per_seed[0]
+        }
     return {"seeds": seeds, "C": C, "per_seed": out}
 
 
-def headline_intervals(points: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]],
-                       replicates: dict, alpha: float) -> dict:
+def headline_intervals(
+    points: Mapping[str, Mapping[str, Mapping[str, Sequence[float]]]], replicates: dict, alpha: float
+) -> dict:
     """headline[system][scope][metric]: the pooled interval plus each seed's own.
 
     points[system][scope][metric] = per-seed point estimates (seed order of `replicates`).
@@ -134,18 +157,31 @@ def headline_intervals(points: Mapping[str, Mapping[str, Mapping[str, Sequence[f
             out[system][scope] = {}
             for m, per_seed in metrics.items():
                 seed_points = np.asarray(points[system][scope][m], dtype=float)
-                ci = ci_summary(float(seed_points.mean()), pool_over_seeds(per_seed, C), alpha,
-                                METRIC_BOUNDS[m])
-                ci["seeds"] = {str(s): {k: v for k, v in ci_summary(p, per_seed[j], alpha,
-                                                                    METRIC_BOUNDS[m]).items()
-                                        if k in ("point", "low", "high")}
-                               for j, (s, p) in enumerate(zip(seeds, seed_points))}
+                ci = ci_summary(
+                    float(seed_points.mean()), pool_over_seeds(per_seed, C), alpha, METRIC_BOUNDS[m]
+                )
+                ci["seeds"] = {
+                    str(s): {
+                        k: v
+                        for k, v in ci_summary(p, per_seed[j], alpha, METRIC_BOUNDS[m]).items()
+                        if k in ("point", "low", "high")
+                    }
+                    for j, (s, p) in enumerate(zip(seeds, seed_points))
+                }
                 out[system][scope][m] = ci
     return out
 
 
-def paired_difference(replicates: dict, points: Mapping, a: str, b: str, scope: str, metric: str,
-                      alpha: float, seed_index: int | None = None) -> dict:
+def paired_difference(
+    replicates: dict,
+    points: Mapping,
+    a: str,
+    b: str,
+    scope: str,
+    metric: str,
+    alpha: float,
+    seed_index: int | None = None,
+) -> dict:
     """Interval of metric(a) - metric(b): pooled (seed_index None) or of one seed, from the
     same draws for both systems. points[system][scope][metric] = per-seed point estimates."""
     per_seed = replicates["per_seed"]
@@ -157,8 +193,9 @@ def paired_difference(replicates: dict, points: Mapping, a: str, b: str, scope: 
     ra, rb = per_seed[a][scope][metric], per_seed[b][scope][metric]
     if seed_index is None:
         C = replicates["C"]
-        return ci_summary(float(pa.mean() - pb.mean()),
-                          pool_over_seeds(ra, C) - pool_over_seeds(rb, C), alpha)
+        return ci_summary(
+            float(pa.mean() - pb.mean()), pool_over_seeds(ra, C) - pool_over_seeds(rb, C), alpha
+        )
     return ci_summary(float(pa[seed_index] - pb[seed_index]), ra[seed_index] - rb[seed_index], alpha)
 
 

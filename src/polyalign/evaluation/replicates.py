@@ -11,6 +11,7 @@ written next to the seed's metrics file as `.resample.npz`.
 each replicate), every headline metric of every scope with the kernels of `kernels.py`; bucket
 eligibility is the one decided on the full data. With W = 1 it gives the point estimates.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,7 +46,7 @@ class ResampleArrays:
     ids: list[str]
     languages: np.ndarray
     buckets: np.ndarray
-    scores: dict[str, np.ndarray]          # UTILITY per prompt
+    scores: dict[str, np.ndarray]  # UTILITY per prompt
     human_X: np.ndarray
     gen_X: np.ndarray
     human_valid: np.ndarray
@@ -53,20 +54,28 @@ class ResampleArrays:
     covered: np.ndarray
     human_E_ok: np.ndarray
     gen_E_ok: np.ndarray
-    eligible: dict[str, list[str]]          # scope -> eligible buckets
-    scope_rows: dict[str, np.ndarray]       # scope -> row indices
-    global_labels: dict[str, dict]          # scope -> {human, generated, num_clusters}
-    bucket_labels: dict[str, dict]          # bucket -> {human, generated, num_clusters}
+    eligible: dict[str, list[str]]  # scope -> eligible buckets
+    scope_rows: dict[str, np.ndarray]  # scope -> row indices
+    global_labels: dict[str, dict]  # scope -> {human, generated, num_clusters}
+    bucket_labels: dict[str, dict]  # bucket -> {human, generated, num_clusters}
     tdm: dict[str, dict] = field(default_factory=dict)  # scope -> {rows, z_q, z_h, z_g, human, generated}
     mauve_scaling_factor: float = 5.0
     mauve_discretization: int = 25
 
 
 def save_resample_arrays(path, a: ResampleArrays, system: str, seed) -> None:
-    arrays = {"ids": np.asarray(a.ids, dtype=str), "languages": a.languages.astype(str),
-              "buckets": a.buckets.astype(str), "human_X": a.human_X, "gen_X": a.gen_X,
-              "human_valid": a.human_valid, "gen_valid": a.gen_valid, "covered": a.covered,
-              "human_E_ok": a.human_E_ok, "gen_E_ok": a.gen_E_ok}
+    arrays = {
+        "ids": np.asarray(a.ids, dtype=str),
+        "languages": a.languages.astype(str),
+        "buckets": a.buckets.astype(str),
+        "human_X": a.human_X,
+        "gen_X": a.gen_X,
+        "human_valid": a.human_valid,
+        "gen_valid": a.gen_valid,
+        "covered": a.covered,
+        "human_E_ok": a.human_E_ok,
+        "gen_E_ok": a.gen_E_ok,
+    }
     arrays.update({f"score/{k}": v for k, v in a.scores.items()})
     arrays.update({f"scope/{s}": v for s, v in a.scope_rows.items()})
     clusters = {"global": {}, "bucket": {}}
@@ -76,9 +85,15 @@ def save_resample_arrays(path, a: ResampleArrays, system: str, seed) -> None:
             clusters[kind][name] = [i, int(lab["num_clusters"])]
     for scope, t in a.tdm.items():
         arrays.update({f"tdm/{scope}/{k}": np.asarray(v) for k, v in t.items()})
-    meta = {"format": RESAMPLE_FORMAT, "system": system, "seed": seed, "eligible": a.eligible,
-            "clusters": clusters, "tdm_scopes": sorted(a.tdm),
-            "mauve": [a.mauve_scaling_factor, a.mauve_discretization]}
+    meta = {
+        "format": RESAMPLE_FORMAT,
+        "system": system,
+        "seed": seed,
+        "eligible": a.eligible,
+        "clusters": clusters,
+        "tdm_scopes": sorted(a.tdm),
+        "mauve": [a.mauve_scaling_factor, a.mauve_discretization],
+    }
     arrays["meta"] = np.asarray(json.dumps(meta, sort_keys=True))
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
@@ -93,20 +108,39 @@ def load_resample_arrays(path) -> tuple[dict, ResampleArrays]:
         d = {k: z[k] for k in z.files}
 
     def labels(kind):
-        return {name: {"human": d[f"{kind}/{i}/human"], "generated": d[f"{kind}/{i}/generated"],
-                       "num_clusters": k} for name, (i, k) in meta["clusters"][kind].items()}
+        return {
+            name: {
+                "human": d[f"{kind}/{i}/human"],
+                "generated": d[f"{kind}/{i}/generated"],
+                "num_clusters": k,
+            }
+            for name, (i, k) in meta["clusters"][kind].items()
+        }
 
-    tdm = {s: {k: d[f"tdm/{s}/{k}"] for k in ("rows", "z_q", "z_h", "z_g", "human", "generated")}
-           for s in meta["tdm_scopes"]}
+    tdm = {
+        s: {k: d[f"tdm/{s}/{k}"] for k in ("rows", "z_q", "z_h", "z_g", "human", "generated")}
+        for s in meta["tdm_scopes"]
+    }
     arrays = ResampleArrays(
-        ids=[str(i) for i in d["ids"]], languages=d["languages"], buckets=d["buckets"],
-        scores={k[len("score/"):]: v for k, v in d.items() if k.startswith("score/")},
-        human_X=d["human_X"], gen_X=d["gen_X"], human_valid=d["human_valid"],
-        gen_valid=d["gen_valid"], covered=d["covered"], human_E_ok=d["human_E_ok"],
-        gen_E_ok=d["gen_E_ok"], eligible=meta["eligible"],
-        scope_rows={k[len("scope/"):]: v for k, v in d.items() if k.startswith("scope/")},
-        global_labels=labels("global"), bucket_labels=labels("bucket"), tdm=tdm,
-        mauve_scaling_factor=meta["mauve"][0], mauve_discretization=meta["mauve"][1])
+        ids=[str(i) for i in d["ids"]],
+        languages=d["languages"],
+        buckets=d["buckets"],
+        scores={k[len("score/") :]: v for k, v in d.items() if k.startswith("score/")},
+        human_X=d["human_X"],
+        gen_X=d["gen_X"],
+        human_valid=d["human_valid"],
+        gen_valid=d["gen_valid"],
+        covered=d["covered"],
+        human_E_ok=d["human_E_ok"],
+        gen_E_ok=d["gen_E_ok"],
+        eligible=meta["eligible"],
+        scope_rows={k[len("scope/") :]: v for k, v in d.items() if k.startswith("scope/")},
+        global_labels=labels("global"),
+        bucket_labels=labels("bucket"),
+        tdm=tdm,
+        mauve_scaling_factor=meta["mauve"][0],
+        mauve_discretization=meta["mauve"][1],
+    )
     return meta, arrays
 
 
@@ -121,9 +155,9 @@ def _bucket_replicates(a: ResampleArrays, W: np.ndarray, buckets: list[str]) -> 
         if h_rows.size and g_rows.size:
             keep = in_scope_columns(a.human_X[h_rows], a.gen_X[g_rows], b)
             if keep.any():
-                paper, robust = bucket_gap_replicates(a.human_X[h_rows][:, keep],
-                                                      a.gen_X[g_rows][:, keep],
-                                                      W[:, h_rows], W[:, g_rows])
+                paper, robust = bucket_gap_replicates(
+                    a.human_X[h_rows][:, keep], a.gen_X[g_rows][:, keep], W[:, h_rows], W[:, g_rows]
+                )
         sel = np.flatnonzero(rows)
         cm = nan
         if b in a.bucket_labels:
@@ -131,9 +165,14 @@ def _bucket_replicates(a: ResampleArrays, W: np.ndarray, buckets: list[str]) -> 
             p, q = (label_counts(W, lab[s], lab["num_clusters"]) for s in ("generated", "human"))
             cm = mauve_from_counts(p, q, a.mauve_scaling_factor, a.mauve_discretization)
             cm[np.minimum(p.sum(axis=1), q.sum(axis=1)) < 2] = np.nan
-        out[b] = {"bng": paper, "bng_robust": robust, "n_gen": W[:, g_rows].sum(axis=1),
-                  "qa_f1": weighted_mean(W[:, sel], a.scores["qa_f1"][sel]), "c_mauve": cm,
-                  "n_gen_emb": W[:, np.flatnonzero(rows & a.gen_E_ok)].sum(axis=1)}
+        out[b] = {
+            "bng": paper,
+            "bng_robust": robust,
+            "n_gen": W[:, g_rows].sum(axis=1),
+            "qa_f1": weighted_mean(W[:, sel], a.scores["qa_f1"][sel]),
+            "c_mauve": cm,
+            "n_gen_emb": W[:, np.flatnonzero(rows & a.gen_E_ok)].sum(axis=1),
+        }
     return out
 
 
@@ -143,8 +182,10 @@ def _tdm_replicates(t: dict, buckets: np.ndarray, W: np.ndarray) -> dict[str, np
     for b in sorted(set(buckets[rows].tolist())):
         local = np.flatnonzero(buckets[rows] == b)
         Wb = W[:, rows[local]]
-        gaps = [scaled_w1_replicates(t["generated"][local, j], t["human"][local, j], Wb)
-                for j in range(t["human"].shape[1])]
+        gaps = [
+            scaled_w1_replicates(t["generated"][local, j], t["human"][local, j], Wb)
+            for j in range(t["human"].shape[1])
+        ]
         gaps.append(transition_gap_replicates(t["z_q"][local], t["z_h"][local], t["z_g"][local], Wb))
         value = np.mean([1.0 / (1.0 + g) for g in gaps], axis=0)
         value[Wb.sum(axis=1) == 0] = np.nan
@@ -164,16 +205,22 @@ def seed_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.
         elig = a.eligible[scope]
 
         def stack(key, elig=elig):
-            return np.stack([per_bucket[b][key] for b in elig], axis=1) if elig else \
-                np.full((W.shape[0], 0), np.nan)
+            return (
+                np.stack([per_bucket[b][key] for b in elig], axis=1)
+                if elig
+                else np.full((W.shape[0], 0), np.nan)
+            )
 
         bng_b, weights = stack("bng"), stack("n_gen")
         reps["bng_macro"], reps["bng_weighted"] = macro_weighted(bng_b, weights)
         reps["bng_robust_macro"], reps["bng_robust_weighted"] = macro_weighted(stack("bng_robust"), weights)
         codes = np.unique(a.buckets[idx], return_inverse=True)[1]
         rates, totals = group_means(Ws, a.covered[idx], codes, int(codes.max()) + 1)
-        reps["hcr_macro"] = np.nanmean(np.where(totals > 0, rates, np.nan), axis=1) \
-            if np.isfinite(a.covered[idx]).any() else np.full(W.shape[0], np.nan)
+        reps["hcr_macro"] = (
+            np.nanmean(np.where(totals > 0, rates, np.nan), axis=1)
+            if np.isfinite(a.covered[idx]).any()
+            else np.full(W.shape[0], np.nan)
+        )
         finite = np.isfinite(a.covered[idx])
         reps["hcr_weighted"] = weighted_mean(Ws[:, finite], a.covered[idx][finite])
         lab = a.global_labels.get(scope)
@@ -183,13 +230,16 @@ def seed_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.
             reps["g_mauve"] = mauve_from_counts(
                 label_counts(W, lab["generated"], lab["num_clusters"]),
                 label_counts(W, lab["human"], lab["num_clusters"]),
-                a.mauve_scaling_factor, a.mauve_discretization)
+                a.mauve_scaling_factor,
+                a.mauve_discretization,
+            )
         cm_b = stack("c_mauve")
         reps["c_mauve_macro"], reps["c_mauve_weighted"] = macro_weighted(cm_b, stack("n_gen_emb"))
         tdm_b = _tdm_replicates(a.tdm[scope], a.buckets, W) if scope in a.tdm else {}
         tdm_stack = np.stack(list(tdm_b.values()), axis=1) if tdm_b else np.full((W.shape[0], 0), np.nan)
-        reps["tdm"] = macro_weighted(tdm_stack, np.ones_like(tdm_stack))[0] if tdm_b else \
-            np.full(W.shape[0], np.nan)
+        reps["tdm"] = (
+            macro_weighted(tdm_stack, np.ones_like(tdm_stack))[0] if tdm_b else np.full(W.shape[0], np.nan)
+        )
         u = np.clip(stack("qa_f1"), 0, 1)
         nat = naturalness([bng_naturalness(bng_b), np.clip(cm_b, 0, 1)])
         reps["nuf"], _ = frontier_replicates(u, nat)
@@ -199,7 +249,8 @@ def seed_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.
             reps["nuf_multi_turn"], _ = frontier_replicates(u, nat_mt)
         else:
             reps["nuf_multi_turn"] = np.full(W.shape[0], np.nan)
-        reps["aggregate"] = aggregate_replicates(reps["qa_f1"], reps["bng_macro"], reps["g_mauve"],
-                                                 reps["nuf"])
+        reps["aggregate"] = aggregate_replicates(
+            reps["qa_f1"], reps["bng_macro"], reps["g_mauve"], reps["nuf"]
+        )
         out[scope] = reps
     return out

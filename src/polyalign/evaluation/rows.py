@@ -13,6 +13,7 @@ out of MAUVE. Utility metrics score every row (an empty answer scores 0). Counts
 Also here: the MAUVE embeddings of a set of responses (`embed_texts`, `save_embeddings`,
 `load_embedding_table`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,6 +37,7 @@ _LISTED = 5
 class FeatureArrays:
     """φ(y) of a response set as this stage uses it: ids [n], names [F], X [n, F] (NaN = out of
     scope), valid [n] (False: the response could not be featurised, e.g. empty), samples."""
+
     ids: list[str]
     names: list[str]
     X: np.ndarray
@@ -46,6 +48,7 @@ class FeatureArrays:
 @dataclass(frozen=True)
 class EmbeddingTable:
     """Encoder embeddings of a set of responses: ids [n], E float [n, d], optional samples."""
+
     ids: list[str]
     E: np.ndarray
     samples: np.ndarray | None = None
@@ -61,8 +64,11 @@ def load_embedding_table(path) -> EmbeddingTable:
         missing = [k for k in ("ids", "E") if k not in z.files]
         if missing:
             raise InputError(f"{path}: missing array(s) {missing} (has {z.files})")
-        table = EmbeddingTable(_str_list(z["ids"]), np.asarray(z["E"], dtype=np.float64),
-                               np.asarray(z["samples"]) if "samples" in z.files else None)
+        table = EmbeddingTable(
+            _str_list(z["ids"]),
+            np.asarray(z["E"], dtype=np.float64),
+            np.asarray(z["samples"]) if "samples" in z.files else None,
+        )
     if table.E.ndim != 2 or table.E.shape[0] != len(table.ids):
         raise InputError(f"{path}: E has shape {table.E.shape} for {len(table.ids)} ids")
     return table
@@ -82,7 +88,7 @@ def as_feature_arrays(obj) -> FeatureArrays:
     if X.shape != (len(ids), len(names)):
         raise InputError(f"feature matrix has shape {X.shape}, expected ({len(ids)}, {len(names)})")
     valid = _field(obj, "valid")
-    valid = (np.isfinite(X).any(axis=1) if valid is None else np.asarray(valid, dtype=bool))
+    valid = np.isfinite(X).any(axis=1) if valid is None else np.asarray(valid, dtype=bool)
     samples = _field(obj, "samples")
     return FeatureArrays(ids, names, X, valid, None if samples is None else np.asarray(samples))
 
@@ -92,8 +98,11 @@ def as_embedding_table(obj) -> EmbeddingTable | None:
         return obj
     if isinstance(obj, Mapping):
         samples = obj.get("samples")
-        return EmbeddingTable(_str_list(obj["ids"]), np.asarray(obj["E"], dtype=np.float64),
-                              None if samples is None else np.asarray(samples))
+        return EmbeddingTable(
+            _str_list(obj["ids"]),
+            np.asarray(obj["E"], dtype=np.float64),
+            None if samples is None else np.asarray(samples),
+        )
     raise TypeError(f"expected an EmbeddingTable or a mapping with ids/E, got {type(obj).__name__}")
 
 
@@ -110,8 +119,10 @@ def check_id_sets(wanted: Sequence[str], present: Sequence[str], what: str) -> N
         raise InputError(f"{what}: {len(dup)} id(s) occur more than once: {_listed(dup)}")
     missing = set(wanted) - set(present)
     if missing:
-        raise InputError(f"{what}: {len(missing)} test id(s) missing (every system is evaluated "
-                         f"on the same full test split): {_listed(missing)}")
+        raise InputError(
+            f"{what}: {len(missing)} test id(s) missing (every system is evaluated "
+            f"on the same full test split): {_listed(missing)}"
+        )
     extra = set(present) - set(wanted)
     if extra:
         raise InputError(f"{what}: {len(extra)} id(s) not in the test split: {_listed(extra)}")
@@ -120,14 +131,16 @@ def check_id_sets(wanted: Sequence[str], present: Sequence[str], what: str) -> N
 def _sample_mask(samples: np.ndarray | None, n: int, sample_index: int, what: str) -> np.ndarray:
     if samples is None:
         if sample_index != 0:
-            raise InputError(f"{what}: sample_index {sample_index} requested but the rows carry "
-                             "no sample numbers")
+            raise InputError(
+                f"{what}: sample_index {sample_index} requested but the rows carry no sample numbers"
+            )
         return np.ones(n, dtype=bool)
     return np.asarray(samples).astype(int) == sample_index
 
 
-def select_generations(ids: Sequence[str], generations: Sequence[dict], sample_index: int = 0,
-                       what: str = "generations") -> list[dict]:
+def select_generations(
+    ids: Sequence[str], generations: Sequence[dict], sample_index: int = 0, what: str = "generations"
+) -> list[dict]:
     """The generation row of every test id (in the order of `ids`) for sample `sample_index`."""
     rows = []
     for k, g in enumerate(generations):
@@ -140,8 +153,9 @@ def select_generations(ids: Sequence[str], generations: Sequence[dict], sample_i
     return [by_id[i] for i in ids]
 
 
-def table_rows(ids: Sequence[str], table_ids: Sequence[str], samples: np.ndarray | None,
-               sample_index: int, what: str) -> np.ndarray:
+def table_rows(
+    ids: Sequence[str], table_ids: Sequence[str], samples: np.ndarray | None, sample_index: int, what: str
+) -> np.ndarray:
     """Row index into a feature/embedding table for every id of `ids`."""
     keep = np.flatnonzero(_sample_mask(samples, len(table_ids), sample_index, what))
     kept_ids = [table_ids[k] for k in keep]
@@ -156,8 +170,14 @@ def prompt_fingerprint(ids: Sequence[str], languages: Sequence[str]) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
-def row_coverage(generated: np.ndarray, buckets: Sequence[str], references: Mapping,
-                 feature_names: Sequence[str], lower: str = "q10", upper: str = "q90") -> np.ndarray:
+def row_coverage(
+    generated: np.ndarray,
+    buckets: Sequence[str],
+    references: Mapping,
+    feature_names: Sequence[str],
+    lower: str = "q10",
+    upper: str = "q90",
+) -> np.ndarray:
     """1.0 / 0.0 per row: every in-scope feature inside its bucket's band; NaN without reference.
 
     The features of a bucket are those of its reference with finite bounds (as in `hcr`).
@@ -184,10 +204,10 @@ def row_coverage(generated: np.ndarray, buckets: Sequence[str], references: Mapp
     return out
 
 
-
 @dataclass
 class EvalRows:
     """Row i = test prompt i (ids in sorted order), human answer and the system's answer."""
+
     ids: list[str]
     languages: np.ndarray
     buckets: np.ndarray
@@ -196,22 +216,22 @@ class EvalRows:
     questions: list[str]
     human: list[str]
     answers: list[str]
-    utility: dict[str, np.ndarray]       # em, qa_f1, rouge_l per prompt
+    utility: dict[str, np.ndarray]  # em, qa_f1, rouge_l per prompt
     feature_names: list[str]
     human_X: np.ndarray
     gen_X: np.ndarray
-    human_valid: np.ndarray               # features computable (False: left out of BNG)
+    human_valid: np.ndarray  # features computable (False: left out of BNG)
     gen_valid: np.ndarray
-    references: dict                      # bucket -> feature -> stats (train references)
-    covered: np.ndarray                   # HCR flag per row (NaN: bucket without reference)
-    in_language: np.ndarray               # 1.0: the answer is in the prompt's language/script
+    references: dict  # bucket -> feature -> stats (train references)
+    covered: np.ndarray  # HCR flag per row (NaN: bucket without reference)
+    in_language: np.ndarray  # 1.0: the answer is in the prompt's language/script
     human_E: np.ndarray | None
     gen_E: np.ndarray | None
-    human_E_ok: np.ndarray                # finite embedding (False: left out of MAUVE)
+    human_E_ok: np.ndarray  # finite embedding (False: left out of MAUVE)
     gen_E_ok: np.ndarray
     generations: list[dict]
     fingerprint: str
-    bucket_code: np.ndarray = None        # integer code of every row's bucket (sorted names)
+    bucket_code: np.ndarray = None  # integer code of every row's bucket (sorted names)
     code_of: dict = None
 
     def __post_init__(self):
@@ -240,15 +260,19 @@ class EvalRows:
 
 def _reference_features(references: dict, names: list[str]) -> dict:
     if "buckets" not in references:
-        raise InputError("references: no 'buckets' field (expected the polyalign.references.v2 "
-                         "artifact of polyalign.references.build_references)")
+        raise InputError(
+            "references: no 'buckets' field (expected the polyalign.references.v2 "
+            "artifact of polyalign.references.build_references)"
+        )
     out = {}
     known = set(names)
     for bucket, ref in references["buckets"].items():
         missing = sorted(set(ref["features"]) - known)
         if missing:
-            raise InputError(f"references: bucket {bucket!r} has feature(s) {missing[:5]} that the "
-                             "feature matrices lack (were they built with another φ?)")
+            raise InputError(
+                f"references: bucket {bucket!r} has feature(s) {missing[:5]} that the "
+                "feature matrices lack (were they built with another φ?)"
+            )
         out[bucket] = ref["features"]
     return out
 
@@ -261,16 +285,23 @@ def _embeddings(ids, human_emb, gen_emb, settings, system):
         ones = np.ones(len(ids), dtype=bool)
         return None, None, ones, ones
     if he.E.shape[1] != ge.E.shape[1]:
-        raise InputError(f"embedding dimensions differ: human {he.E.shape[1]}, "
-                         f"{system} {ge.E.shape[1]}")
+        raise InputError(f"embedding dimensions differ: human {he.E.shape[1]}, {system} {ge.E.shape[1]}")
     human_E = he.E[table_rows(ids, he.ids, he.samples, 0, "human embeddings")]
     gen_E = ge.E[table_rows(ids, ge.ids, ge.samples, settings.sample_index, f"{system} embeddings")]
     return human_E, gen_E, np.isfinite(human_E).all(axis=1), np.isfinite(gen_E).all(axis=1)
 
 
-def build_eval_rows(test_records: list[dict], generations: list[dict], human_feats, gen_feats,
-                    references: dict, human_emb, gen_emb, settings: EvaluationSettings,
-                    system: str = "system") -> EvalRows:
+def build_eval_rows(
+    test_records: list[dict],
+    generations: list[dict],
+    human_feats,
+    gen_feats,
+    references: dict,
+    human_emb,
+    gen_emb,
+    settings: EvaluationSettings,
+    system: str = "system",
+) -> EvalRows:
     """Align every input to the test prompts (sorted by id); raise InputError on any mismatch."""
     records = sorted(test_records, key=lambda r: r["id"])
     ids = [r["id"] for r in records]
@@ -279,8 +310,10 @@ def build_eval_rows(test_records: list[dict], generations: list[dict], human_fea
     gens = select_generations(ids, generations, settings.sample_index, f"{system} generations")
     hf, gf = as_feature_arrays(human_feats), as_feature_arrays(gen_feats)
     if hf.names != gf.names:
-        raise InputError(f"{system} features: feature names differ from the human features "
-                         f"({len(gf.names)} vs {len(hf.names)} columns)")
+        raise InputError(
+            f"{system} features: feature names differ from the human features "
+            f"({len(gf.names)} vs {len(hf.names)} columns)"
+        )
     h_rows = table_rows(ids, hf.ids, hf.samples, 0, "human features")
     g_rows = table_rows(ids, gf.ids, gf.samples, settings.sample_index, f"{system} features")
     human_X, gen_X = hf.X[h_rows], gf.X[g_rows]
@@ -294,17 +327,28 @@ def build_eval_rows(test_records: list[dict], generations: list[dict], human_fea
     gen_X_hcr = np.where(gen_valid[:, None], gen_X, np.inf)
     human_E, gen_E, human_E_ok, gen_E_ok = _embeddings(ids, human_emb, gen_emb, settings, system)
     return EvalRows(
-        ids=ids, languages=np.asarray(languages), buckets=bucket_ids,
+        ids=ids,
+        languages=np.asarray(languages),
+        buckets=bucket_ids,
         datasets=np.asarray([r["dataset"] for r in records]),
         tracks=np.asarray([r["track"] for r in records]),
-        questions=[r["question"] for r in records], human=human, answers=answers,
+        questions=[r["question"] for r in records],
+        human=human,
+        answers=answers,
         utility=utility_scores(answers, human, languages, settings.zh_tokenization)["per_example"],
-        feature_names=list(hf.names), human_X=human_X, gen_X=gen_X_hcr,
-        human_valid=human_valid, gen_valid=gen_valid, references=refs,
+        feature_names=list(hf.names),
+        human_X=human_X,
+        gen_X=gen_X_hcr,
+        human_valid=human_valid,
+        gen_valid=gen_valid,
+        references=refs,
         covered=row_coverage(gen_X_hcr, bucket_ids, refs, list(hf.names), *settings.hcr_band),
         in_language=language_fidelity(answers, languages)["per_example"],
-        human_E=human_E, gen_E=gen_E,
-        human_E_ok=human_E_ok, gen_E_ok=gen_E_ok, generations=gens,
+        human_E=human_E,
+        gen_E=gen_E,
+        human_E_ok=human_E_ok,
+        gen_E_ok=gen_E_ok,
+        generations=gens,
         fingerprint=prompt_fingerprint(ids, languages),
     )
 
@@ -318,8 +362,13 @@ def embed_texts(model, tokenizer, texts: list[str], batch_size: int, max_length:
     keep = [i for i, t in enumerate(texts) if normalize_text(t)]
     E = np.full((len(texts), model.config.hidden_size), np.nan, dtype=np.float32)
     if keep:
-        E[keep] = encode_responses(model, tokenizer, [normalize_text(texts[i]) for i in keep],
-                                   batch_size=batch_size, max_length=max_length)
+        E[keep] = encode_responses(
+            model,
+            tokenizer,
+            [normalize_text(texts[i]) for i in keep],
+            batch_size=batch_size,
+            max_length=max_length,
+        )
     return E
 
 

@@ -3,6 +3,7 @@
 Everything that changes a number is here and is recorded in every metrics file, so that two
 metrics files can only be compared (or paired) when they were computed the same way.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
@@ -21,6 +22,7 @@ HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
 @dataclass(frozen=True)
 class BootstrapSettings:
     """The pooled two-level bootstrap (seeds, then test prompts; `evaluation/pooled.py`)."""
+
     n_resamples: int = _BOOT["n_resamples"]  # every headline metric, the MAUVE-based ones included
     seed: int = _BOOT["seed"]
     alpha: float = _BOOT["alpha"]
@@ -55,8 +57,9 @@ class EvaluationSettings:
         if self.min_bucket_size < 2:
             raise ValueError("min_bucket_size must be >= 2")
         if self.zh_tokenization not in ZH_TOKENIZATIONS:
-            raise ValueError(f"zh_tokenization must be one of {ZH_TOKENIZATIONS}, "
-                             f"got {self.zh_tokenization!r}")
+            raise ValueError(
+                f"zh_tokenization must be one of {ZH_TOKENIZATIONS}, got {self.zh_tokenization!r}"
+            )
         if tuple(self.hcr_band) not in HCR_BANDS:
             raise ValueError(f"hcr_band must be one of {HCR_BANDS}, got {self.hcr_band!r}")
 
@@ -89,8 +92,9 @@ def settings_from_config(block: dict | None) -> EvaluationSettings:
     }
     mauve = dict(block.pop("mauve", None) or {})
     if "min_size" in mauve:
-        raise ValueError("evaluation.mauve.min_size is not a setting: C-MAUVE uses "
-                         "evaluation.min_bucket_size")
+        raise ValueError(
+            "evaluation.mauve.min_size is not a setting: C-MAUVE uses evaluation.min_bucket_size"
+        )
     nested["mauve"] = _sub(MauveSettings, mauve, "evaluation.mauve")
     if "hcr_band" in block:
         block["hcr_band"] = tuple(block["hcr_band"])

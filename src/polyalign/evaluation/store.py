@@ -3,6 +3,7 @@
 `results/metrics/seed{seed}/{system}.json` holds every number of one system and seed with its
 details (NaN written as null); `results/metrics/summary.json` the pooled results.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,9 +79,11 @@ def _frontier_flags(per_bucket: dict) -> dict:
 
     out = dict(per_bucket)
     for lang in sorted({d["language"] for d in per_bucket.values()}):
-        points = {b: tuple(d["nuf_point"]) for b, d in per_bucket.items()
-                  if d["language"] == lang and isinstance(d.get("nuf_point"), list)
-                  and None not in d["nuf_point"]}
+        points = {
+            b: tuple(d["nuf_point"])
+            for b, d in per_bucket.items()
+            if d["language"] == lang and isinstance(d.get("nuf_point"), list) and None not in d["nuf_point"]
+        }
         front = set(pareto_frontier(points))
         for b, d in per_bucket.items():
             if d["language"] == lang:
@@ -96,34 +99,44 @@ def pooled_summary(metrics: dict[str, dict[str, dict]], headline: dict, bootstra
     _, _, first = docs[0]
     for system, seed, m in docs:
         if m["system"] != system or str(m["seed"]) != str(seed):
-            raise InputError(f"metrics file of {system!r} seed {seed} says system {m['system']!r} "
-                             f"seed {m['seed']!r}")
+            raise InputError(
+                f"metrics file of {system!r} seed {seed} says system {m['system']!r} seed {m['seed']!r}"
+            )
         if m["fingerprint"] != first["fingerprint"]:
-            raise InputError(f"{system!r} seed {seed} was evaluated on other test prompts "
-                             "(test fingerprints differ)")
+            raise InputError(
+                f"{system!r} seed {seed} was evaluated on other test prompts (test fingerprints differ)"
+            )
         if m["settings"] != first["settings"]:
             raise InputError(f"{system!r} seed {seed} was evaluated with other settings")
 
     def mean_of(key):
-        return {system: seed_mean([m[key] for m in by_seed.values()])
-                for system, by_seed in metrics.items()}
+        return {system: seed_mean([m[key] for m in by_seed.values()]) for system, by_seed in metrics.items()}
 
     return {
         "format": SUMMARY_FORMAT,
         "systems": list(metrics),
         "seeds": [str(s) for s in next(iter(metrics.values()))],
         "fingerprint": first["fingerprint"],
-        "n_prompts": first["n_prompts"], "languages": first["languages"],
-        "settings": first["settings"], "bootstrap": bootstrap,
+        "n_prompts": first["n_prompts"],
+        "languages": first["languages"],
+        "settings": first["settings"],
+        "bootstrap": bootstrap,
         "headline": headline,
         "per_bucket": {s: _frontier_flags(v) for s, v in mean_of("per_bucket").items()},
         "per_corpus": mean_of("per_corpus"),
-        "diversity": {system: seed_mean([{scope: d["diversity"] for scope, d in m["scopes"].items()}
-                                         for m in by_seed.values()])
-                      for system, by_seed in metrics.items()},
-        "generation_stats": {system: {"mean": seed_mean([m["generation_stats"] for m in by_seed.values()]),
-                                      "seeds": {str(k): m["generation_stats"] for k, m in by_seed.items()}}
-                             for system, by_seed in metrics.items()},
+        "diversity": {
+            system: seed_mean(
+                [{scope: d["diversity"] for scope, d in m["scopes"].items()} for m in by_seed.values()]
+            )
+            for system, by_seed in metrics.items()
+        },
+        "generation_stats": {
+            system: {
+                "mean": seed_mean([m["generation_stats"] for m in by_seed.values()]),
+                "seeds": {str(k): m["generation_stats"] for k, m in by_seed.items()},
+            }
+            for system, by_seed in metrics.items()
+        },
     }
 
 
@@ -139,15 +152,31 @@ def summary_tsv(summary: dict, metrics: tuple[str, ...]) -> str:
         for scope, by_metric in summary["headline"][system].items():
             for metric in metrics:
                 ci = by_metric[metric]
-                lines.append("\t".join([system, scope, metric, _cell(ci["point"]),
-                                        _cell(ci["low"]), _cell(ci["high"]),
-                                        str(ci["n_resamples"]), str(ci["n_finite"])]))
+                lines.append(
+                    "\t".join(
+                        [
+                            system,
+                            scope,
+                            metric,
+                            _cell(ci["point"]),
+                            _cell(ci["low"]),
+                            _cell(ci["high"]),
+                            str(ci["n_resamples"]),
+                            str(ci["n_finite"]),
+                        ]
+                    )
+                )
     return "\n".join(lines) + "\n"
 
 
 def compact_headline(summary: dict) -> dict:
     """{system: {scope: {metric: {point, low, high}}}}: small enough for `dvc metrics show`."""
-    return {system: {scope: {metric: {k: ci.get(k) for k in ("point", "low", "high")}
-                             for metric, ci in by_metric.items()}
-                     for scope, by_metric in scopes.items()}
-            for system, scopes in summary["headline"].items()}
+    return {
+        system: {
+            scope: {
+                metric: {k: ci.get(k) for k in ("point", "low", "high")} for metric, ci in by_metric.items()
+            }
+            for scope, by_metric in scopes.items()
+        }
+        for system, scopes in summary["headline"].items()
+    }

@@ -5,6 +5,7 @@ the same prompt for human answers and for every system, so features stay compara
 generations (and empty human answers: unanswerable questions) cannot be featurised: they are
 kept as invalid rows (NaN) and reported.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -28,8 +29,9 @@ def _responses(records: list[dict], generations: list[dict] | None):
     return rows
 
 
-def compute_feature_table(records, generations, model, tokenizer, config: dict, batch_size: int = 16,
-                          max_ppl: float = 1e4) -> tuple[FeatureTable, dict]:
+def compute_feature_table(
+    records, generations, model, tokenizer, config: dict, batch_size: int = 16, max_ppl: float = 1e4
+) -> tuple[FeatureTable, dict]:
     rows = _responses(records, generations)
     texts = [t for _, t, _ in rows]
     langs = [r["language"] for r, _, _ in rows]
@@ -42,23 +44,46 @@ def compute_feature_table(records, generations, model, tokenizer, config: dict, 
                 raise InputError(f"human answer of record {rows[i][0]['id']} cannot be featurised: {reason}")
     keep = [i for i in range(len(rows)) if i not in invalid]
     pcfg = prompt_config(config)
-    prompts = [render_prompt(rows[i][0], tokenizer, style="plain", max_prompt_tokens=pcfg["max_prompt_tokens"],
-                             max_history_turns=pcfg["max_history_turns"]) for i in keep]
-    X_keep, names = extract_features([texts[i] for i in keep], [langs[i] for i in keep],
-                                     ids=[rows[i][0]["id"] for i in keep], prompts=prompts, model=model,
-                                     tokenizer=tokenizer, batch_size=batch_size, max_ppl=max_ppl)
+    prompts = [
+        render_prompt(
+            rows[i][0],
+            tokenizer,
+            style="plain",
+            max_prompt_tokens=pcfg["max_prompt_tokens"],
+            max_history_turns=pcfg["max_history_turns"],
+        )
+        for i in keep
+    ]
+    X_keep, names = extract_features(
+        [texts[i] for i in keep],
+        [langs[i] for i in keep],
+        ids=[rows[i][0]["id"] for i in keep],
+        prompts=prompts,
+        model=model,
+        tokenizer=tokenizer,
+        batch_size=batch_size,
+        max_ppl=max_ppl,
+    )
     X = np.full((len(rows), len(names)), np.nan)
     X[keep] = X_keep
     valid = np.zeros(len(rows), dtype=bool)
     valid[keep] = True
     table = FeatureTable(
-        ids=np.array([r["id"] for r, _, _ in rows], dtype=str), names=list(names), X=X, valid=valid,
+        ids=np.array([r["id"] for r, _, _ in rows], dtype=str),
+        names=list(names),
+        X=X,
+        valid=valid,
         bucket_ids=np.array([r["bucket_id"] for r, _, _ in rows], dtype=str),
-        languages=np.array(langs, dtype=str), samples=np.array([s for _, _, s in rows], dtype=np.int64),
+        languages=np.array(langs, dtype=str),
+        samples=np.array([s for _, _, s in rows], dtype=np.int64),
     )
     report = {
-        "rows": len(rows), "valid": int(valid.sum()), "features": len(names),
-        "invalid": [{"id": rows[i][0]["id"], "sample": rows[i][2], "reason": reason}
-                    for i, reason in sorted(invalid.items())],
+        "rows": len(rows),
+        "valid": int(valid.sum()),
+        "features": len(names),
+        "invalid": [
+            {"id": rows[i][0]["id"], "sample": rows[i][2], "reason": reason}
+            for i, reason in sorted(invalid.items())
+        ],
     }
     return table, report

@@ -1,7 +1,8 @@
 """Batch feature extraction: validation, the text-feature matrix and the combined φ(y)."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,19 +35,25 @@ def _raise_problems(problems: list[tuple[int, str]], ids: Sequence[str] | None) 
     raise FeatureError(f"{len(problems)} response(s) cannot be featurised: {listed}{more}")
 
 
-def check_in_scope_finite(matrix: np.ndarray, names: list[str], languages: Sequence[str],
-                          ids: Sequence[str] | None = None) -> None:
+def check_in_scope_finite(
+    matrix: np.ndarray, names: list[str], languages: Sequence[str], ids: Sequence[str] | None = None
+) -> None:
     """Raise FeatureError naming rows/features where an in-scope value is NaN or infinite."""
     bad = scope_mask(names, list(languages)) & ~np.isfinite(matrix)
     if bad.any():
         rows, cols = np.nonzero(bad)
-        _raise_problems([(int(r), f"non-finite value of in-scope feature {names[c]!r}")
-                         for r, c in zip(rows, cols)], ids)
+        _raise_problems(
+            [(int(r), f"non-finite value of in-scope feature {names[c]!r}") for r, c in zip(rows, cols)], ids
+        )
 
 
-def extract_text_features(texts: Sequence[str], languages: Sequence[str],
-                          ids: Sequence[str] | None = None, normalize: bool = True,
-                          progress: bool = False) -> np.ndarray:
+def extract_text_features(
+    texts: Sequence[str],
+    languages: Sequence[str],
+    ids: Sequence[str] | None = None,
+    normalize: bool = True,
+    progress: bool = False,
+) -> np.ndarray:
     """Text features of every response: float64 [n, F] in `feature_names()` order, NaN where a
     feature is out of the row's language scope.
 
@@ -70,11 +77,19 @@ def extract_text_features(texts: Sequence[str], languages: Sequence[str],
     return matrix
 
 
-def extract_features(texts: Sequence[str], languages: Sequence[str], *,
-                     ids: Sequence[str] | None = None, prompts: Sequence[str] | None = None,
-                     model=None, tokenizer=None, batch_size: int = 8,
-                     max_ppl: float = 1e4, max_length: int | None = None,
-                     progress: bool = False) -> tuple[np.ndarray, list[str]]:
+def extract_features(
+    texts: Sequence[str],
+    languages: Sequence[str],
+    *,
+    ids: Sequence[str] | None = None,
+    prompts: Sequence[str] | None = None,
+    model=None,
+    tokenizer=None,
+    batch_size: int = 8,
+    max_ppl: float = 1e4,
+    max_length: int | None = None,
+    progress: bool = False,
+) -> tuple[np.ndarray, list[str]]:
     """φ(y) for every response: text features, plus the LM features when a scoring `model`
     and `tokenizer` are given (then `prompts`, the rendered prompt strings, are required).
     Returns (matrix [n, F], column names)."""
@@ -88,6 +103,15 @@ def extract_features(texts: Sequence[str], languages: Sequence[str], *,
     from .spec import lm_feature_names
 
     normalized = [normalize_text(t) for t in texts]
-    lm = lm_features(model, tokenizer, list(prompts), normalized, batch_size=batch_size,
-                     max_ppl=max_ppl, max_length=max_length, ids=ids, progress=progress)
+    lm = lm_features(
+        model,
+        tokenizer,
+        list(prompts),
+        normalized,
+        batch_size=batch_size,
+        max_ppl=max_ppl,
+        max_length=max_length,
+        ids=ids,
+        progress=progress,
+    )
     return np.concatenate([matrix, lm], axis=1), names + lm_feature_names()

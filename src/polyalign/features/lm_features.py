@@ -6,22 +6,30 @@ exp(mean NLL) capped at `max_ppl`, and the conditional log-prob gain
 (uncond NLL mean - cond NLL mean, > 0 when the prompt makes the response more likely).
 NLLs are in nats per token.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
-from .lm_inputs import (LMExample, build_examples, model_device, model_max_length,
-                        padded_batches, scored_positions)
+from .lm_inputs import (
+    LMExample,
+    build_examples,
+    model_device,
+    model_max_length,
+    padded_batches,
+    scored_positions,
+)
 from .spec import FeatureError, describe_row, lm_feature_names
 
 
 @torch.no_grad()
-def token_nlls(model, examples: Sequence[LMExample], batch_size: int = 8,
-               progress: bool = False, desc: str = "lm nll") -> list[np.ndarray]:
+def token_nlls(
+    model, examples: Sequence[LMExample], batch_size: int = 8, progress: bool = False, desc: str = "lm nll"
+) -> list[np.ndarray]:
     """Per example, the NLL (nats, float64) of each scored response token, in order."""
     was_training = model.training
     model.eval()
@@ -31,8 +39,7 @@ def token_nlls(model, examples: Sequence[LMExample], batch_size: int = 8,
     if progress:
         from tqdm import tqdm
 
-        batches = tqdm(batches, total=math.ceil(len(examples) / batch_size), desc=desc,
-                       mininterval=5)
+        batches = tqdm(batches, total=math.ceil(len(examples) / batch_size), desc=desc, mininterval=5)
     try:
         for idx, ids, mask in batches:
             logits = model(input_ids=ids, attention_mask=mask).logits
@@ -43,8 +50,8 @@ def token_nlls(model, examples: Sequence[LMExample], batch_size: int = 8,
                     continue
                 # logits at position t-1 predict the token at position t; only the response
                 # slice goes through log_softmax (float32), to bound memory on large vocabularies.
-                step = logits[row, pos.start - 1:pos.stop - 1].float()
-                target = ids[row, pos.start:pos.stop]
+                step = logits[row, pos.start - 1 : pos.stop - 1].float()
+                target = ids[row, pos.start : pos.stop]
                 nll = -torch.log_softmax(step, dim=-1).gather(1, target[:, None])[:, 0]
                 out[i] = nll.double().cpu().numpy()
     finally:
@@ -54,13 +61,26 @@ def token_nlls(model, examples: Sequence[LMExample], batch_size: int = 8,
 
 def _stats(nll: np.ndarray, max_ppl: float) -> list[float]:
     mean = float(nll.mean())
-    return [mean, float(nll.std()), float(nll.min()), float(nll.max()),
-            float(min(math.exp(min(mean, 700.0)), max_ppl))]
+    return [
+        mean,
+        float(nll.std()),
+        float(nll.min()),
+        float(nll.max()),
+        float(min(math.exp(min(mean, 700.0)), max_ppl)),
+    ]
 
 
-def lm_features(model, tokenizer, prompts: Sequence[str], responses: Sequence[str],
-                batch_size: int = 8, max_ppl: float = 1e4, max_length: int | None = None,
-                ids: Sequence[str] | None = None, progress: bool = False) -> np.ndarray:
+def lm_features(
+    model,
+    tokenizer,
+    prompts: Sequence[str],
+    responses: Sequence[str],
+    batch_size: int = 8,
+    max_ppl: float = 1e4,
+    max_length: int | None = None,
+    ids: Sequence[str] | None = None,
+    progress: bool = False,
+) -> np.ndarray:
     """float64 [n, 11] in `lm_feature_names()` order.
 
     `prompts` are the already rendered prompt strings (chat template applied). `max_length`
@@ -73,20 +93,31 @@ def lm_features(model, tokenizer, prompts: Sequence[str], responses: Sequence[st
         if not isinstance(r, str) or not r.strip():
             raise FeatureError(f"{describe_row(i, ids)}: empty response has no LM features")
     max_length = model_max_length(model, max_length)
-    cond = token_nlls(model, build_examples(tokenizer, responses, prompts, max_length),
-                      batch_size, progress, "lm nll (conditional)")
-    uncond = token_nlls(model, build_examples(tokenizer, responses, None, max_length),
-                        batch_size, progress, "lm nll (unconditional)")
+    cond = token_nlls(
+        model,
+        build_examples(tokenizer, responses, prompts, max_length),
+        batch_size,
+        progress,
+        "lm nll (conditional)",
+    )
+    uncond = token_nlls(
+        model,
+        build_examples(tokenizer, responses, None, max_length),
+        batch_size,
+        progress,
+        "lm nll (unconditional)",
+    )
     rows = []
     for i, (c, u) in enumerate(zip(cond, uncond)):
         if len(c) == 0 or len(u) == 0:
-            raise FeatureError(f"{describe_row(i, ids)}: response has no scorable token "
-                               "(tokenizer without bos/eos and a one-token response?)")
+            raise FeatureError(
+                f"{describe_row(i, ids)}: response has no scorable token "
+                "(tokenizer without bos/eos and a one-token response?)"
+            )
         c_stats, u_stats = _stats(c, max_ppl), _stats(u, max_ppl)
         rows.append(c_stats + u_stats + [u_stats[0] - c_stats[0]])
     matrix = np.array(rows, dtype=np.float64).reshape(len(responses), len(lm_feature_names()))
     if not np.isfinite(matrix).all():
         bad = sorted(set(np.nonzero(~np.isfinite(matrix))[0].tolist()))
-        raise FeatureError("non-finite LM features for "
-                           + ", ".join(describe_row(i, ids) for i in bad[:5]))
+        raise FeatureError("non-finite LM features for " + ", ".join(describe_row(i, ids) for i in bad[:5]))
     return matrix

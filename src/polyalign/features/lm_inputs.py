@@ -5,10 +5,11 @@ ids concatenated, so the response boundary is exact whatever the tokenizer would
 it. Batches are right-padded with an attention mask: under a causal mask, real tokens never see
 the padding and positions stay 0..len-1, so results do not depend on the batch composition.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 import torch
 
@@ -35,8 +36,9 @@ def _token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [list(x) for x in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
-def build_examples(tokenizer, responses: Sequence[str], prompts: Sequence[str] | None = None,
-                   max_length: int | None = None) -> list[LMExample]:
+def build_examples(
+    tokenizer, responses: Sequence[str], prompts: Sequence[str] | None = None, max_length: int | None = None
+) -> list[LMExample]:
     """One example per response: [start] + prompt ids + response ids.
 
     A rendered prompt that already begins with the start token does not get a second one.
@@ -54,7 +56,7 @@ def build_examples(tokenizer, responses: Sequence[str], prompts: Sequence[str] |
         if max_length is not None:
             resp = resp[: max(max_length - len(head), 1)]
             keep = max(max_length - len(head) - len(resp), 0)
-            prompt = prompt[len(prompt) - keep:] if keep < len(prompt) else prompt
+            prompt = prompt[len(prompt) - keep :] if keep < len(prompt) else prompt
         context = head + prompt
         examples.append(LMExample(context + resp, len(context)))
     return examples
@@ -65,16 +67,16 @@ def scored_positions(example: LMExample) -> range:
     return range(max(example.response_start, 1), len(example.ids))
 
 
-def padded_batches(examples: Sequence[LMExample], batch_size: int, pad_id: int = 0,
-                   device: torch.device | str = "cpu"
-                   ) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
+def padded_batches(
+    examples: Sequence[LMExample], batch_size: int, pad_id: int = 0, device: torch.device | str = "cpu"
+) -> Iterator[tuple[list[int], torch.Tensor, torch.Tensor]]:
     """Yield (example indices, input_ids [B, L], attention_mask [B, L]), longest first so that
     each batch holds similar lengths. Callers put results back by the indices."""
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
     order = sorted(range(len(examples)), key=lambda i: (-len(examples[i].ids), i))
     for b in range(0, len(order), batch_size):
-        idx = order[b:b + batch_size]
+        idx = order[b : b + batch_size]
         width = max(len(examples[i].ids) for i in idx)
         ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(idx), width), dtype=torch.long)

@@ -3,6 +3,7 @@
 Both return character offsets so that words can be assigned to sentences without segmenting
 twice. No English-only tool is ever applied to Chinese text.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -115,8 +116,7 @@ def sentences(text: str) -> list[Sentence]:
     return out
 
 
-def _add_sentence(out: list[Sentence], line: str, start: int, end: int, terminator: str,
-                  offset: int) -> None:
+def _add_sentence(out: list[Sentence], line: str, start: int, end: int, terminator: str, offset: int) -> None:
     segment = line[start:end]
     if not WORD_CHAR.search(segment):
         return

@@ -3,6 +3,7 @@
 Rows that cannot be featurised (an empty generation) are kept with `valid = False` and NaN
 features, so every consumer sees them and reports them instead of scoring them silently.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,22 +23,41 @@ class FeatureTable:
     languages: np.ndarray
     samples: np.ndarray  # sample index per row (0 for human answers and single samples)
 
-    def subset(self, mask: np.ndarray) -> "FeatureTable":
-        return FeatureTable(self.ids[mask], self.names, self.X[mask], self.valid[mask],
-                            self.bucket_ids[mask], self.languages[mask], self.samples[mask])
+    def subset(self, mask: np.ndarray) -> FeatureTable:
+        return FeatureTable(
+            self.ids[mask],
+            self.names,
+            self.X[mask],
+            self.valid[mask],
+            self.bucket_ids[mask],
+            self.languages[mask],
+            self.samples[mask],
+        )
 
 
 def save_features(path, table: FeatureTable) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            np.savez(f, ids=np.asarray(table.ids, dtype=str), names=np.asarray(table.names, dtype=str),
-                     X=np.asarray(table.X, dtype=np.float64), valid=np.asarray(table.valid, dtype=bool),
-                     bucket_ids=np.asarray(table.bucket_ids, dtype=str),
-                     languages=np.asarray(table.languages, dtype=str),
-                     samples=np.asarray(table.samples, dtype=np.int64))
+            np.savez(
+                f,
+                ids=np.asarray(table.ids, dtype=str),
+                names=np.asarray(table.names, dtype=str),
+                X=np.asarray(table.X, dtype=np.float64),
+                valid=np.asarray(table.valid, dtype=bool),
+                bucket_ids=np.asarray(table.bucket_ids, dtype=str),
+                languages=np.asarray(table.languages, dtype=str),
+                samples=np.asarray(table.samples, dtype=np.int64),
+            )
 
 
 def load_features(path) -> FeatureTable:
     with np.load(path, allow_pickle=False) as z:
-        return FeatureTable(z["ids"], [str(n) for n in z["names"]], z["X"], z["valid"],
-                            z["bucket_ids"], z["languages"], z["samples"])
+        return FeatureTable(
+            z["ids"],
+            [str(n) for n in z["names"]],
+            z["X"],
+            z["valid"],
+            z["bucket_ids"],
+            z["languages"],
+            z["samples"],
+        )

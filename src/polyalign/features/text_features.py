@@ -5,6 +5,7 @@ response; `text_feature_row` assembles them in registry order with NaN out of sc
 Ratios over an empty set (no words, no sentences) take a fixed documented value instead of
 NaN: diversity ratios (TTR, distinct-n, hapax) 1.0 (nothing was repeated), everything else 0.0.
 """
+
 from __future__ import annotations
 
 import math
@@ -21,8 +22,7 @@ from .spec import TEXT_FEATURES
 def _punctuation_class() -> re.Pattern:
     # Every code point of a Unicode punctuation category (Pc Pd Ps Pe Pi Pf Po); symbols (S*)
     # such as $ + = are not punctuation.
-    chars = [chr(c) for c in range(sys.maxunicode + 1)
-             if unicodedata.category(chr(c)).startswith("P")]
+    chars = [chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)).startswith("P")]
     return re.compile("[" + re.escape("".join(chars)) + "]")
 
 
@@ -37,17 +37,27 @@ QUOTE_CURLY = re.compile(r"[“”]|(?<![^\W_])[‘’]|[‘’](?![^\W_])")
 ELLIPSIS = re.compile(r"\.{2,}|…+")
 LONE_PERIOD = re.compile(r"(?<!\.)\.(?!\.)")
 CHAR_CLASSES = {
-    "punct_question_ascii": "?", "punct_exclaim_ascii": "!", "punct_comma_ascii": ",",
-    "punct_semicolon_ascii": ";", "punct_colon_ascii": ":", "punct_bracket_ascii": "()[]{}",
-    "punct_question_fw": "？", "punct_exclaim_fw": "！", "punct_comma_fw": "，",
-    "punct_semicolon_fw": "；", "punct_colon_fw": "：", "punct_period_fw": "。",
-    "punct_enum_comma": "、", "punct_quote_cjk": "「」『』",
+    "punct_question_ascii": "?",
+    "punct_exclaim_ascii": "!",
+    "punct_comma_ascii": ",",
+    "punct_semicolon_ascii": ";",
+    "punct_colon_ascii": ":",
+    "punct_bracket_ascii": "()[]{}",
+    "punct_question_fw": "？",
+    "punct_exclaim_fw": "！",
+    "punct_comma_fw": "，",
+    "punct_semicolon_fw": "；",
+    "punct_colon_fw": "：",
+    "punct_period_fw": "。",
+    "punct_enum_comma": "、",
+    "punct_quote_cjk": "「」『』",
     "punct_bracket_fw": "（）【】《》〈〉〔〕［］｛｝",
 }
 
 BULLET = re.compile(r"^[^\S\n]*[-*•◦▪‣·][^\S\n]+\S", re.M)
 ENUMERATION = re.compile(
-    r"^[^\S\n]*(?:\d{1,3}[.．)）、](?!\d)|[(（]\d{1,3}[)）]|[一二三四五六七八九十]{1,3}、)", re.M)
+    r"^[^\S\n]*(?:\d{1,3}[.．)）、](?!\d)|[(（]\d{1,3}[)）]|[一二三四五六七八九十]{1,3}、)", re.M
+)
 CODE_FENCE = re.compile(r"^[^\S\n]*(?:```|~~~)", re.M)
 URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'）】]+", re.I)
 HEADING = re.compile(r"^[^\S\n]*#{1,6}[^\S\n]+\S", re.M)
@@ -109,7 +119,7 @@ def length_features(words: list[str], sentence_lengths: list[int]) -> dict:
 
 
 def _distinct(tokens: list[str], n: int) -> float:
-    grams = [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    grams = [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
     return _ratio(len(set(grams)), len(grams), empty=1.0)
 
 
@@ -121,7 +131,7 @@ def lexical_features(text: str, words: list[str], sents: list[Sentence]) -> dict
     entropy = -sum((c / n) * math.log2(c / n) for c in freq.values()) if n else 0.0
     seen, repeated = set(), 0
     for s in sents:
-        key = text[s.start:s.end].strip().lower()
+        key = text[s.start : s.end].strip().lower()
         repeated += key in seen
         seen.add(key)
     run_chars = sum(len(m.group()) for m in LETTER_RUN.finditer(text))
@@ -142,15 +152,17 @@ def lexical_features(text: str, words: list[str], sents: list[Sentence]) -> dict
 
 def punctuation_features(text: str, sents: list[Sentence], n_punct: int) -> dict:
     out = {name: sum(text.count(ch) for ch in chars) for name, chars in CHAR_CLASSES.items()}
-    out.update({
-        "punct_period_ascii": len(LONE_PERIOD.findall(text)),
-        "punct_ellipsis": len(ELLIPSIS.findall(text)),
-        "punct_quote_ascii": len(QUOTE_ASCII.findall(text)),
-        "punct_quote_curly": len(QUOTE_CURLY.findall(text)),
-        "punct_density": _ratio(n_punct, len(text)),
-        "punct_question_sentence_ratio": _ratio(sum(s.is_question for s in sents), len(sents)),
-        "punct_exclaim_sentence_ratio": _ratio(sum(s.is_exclamation for s in sents), len(sents)),
-    })
+    out.update(
+        {
+            "punct_period_ascii": len(LONE_PERIOD.findall(text)),
+            "punct_ellipsis": len(ELLIPSIS.findall(text)),
+            "punct_quote_ascii": len(QUOTE_ASCII.findall(text)),
+            "punct_quote_curly": len(QUOTE_CURLY.findall(text)),
+            "punct_density": _ratio(n_punct, len(text)),
+            "punct_question_sentence_ratio": _ratio(sum(s.is_question for s in sents), len(sents)),
+            "punct_exclaim_sentence_ratio": _ratio(sum(s.is_exclamation for s in sents), len(sents)),
+        }
+    )
     return out
 
 
@@ -173,8 +185,7 @@ def casing_features(text: str, words: list[str], sents: list[Sentence]) -> dict:
     return {
         "case_upper_ratio": _ratio(len(ASCII_UPPER.findall(text)), len(ASCII_LETTER.findall(text))),
         "case_capitalized_word_ratio": _ratio(sum(w[0].isupper() for w in words), len(words)),
-        "case_all_caps_word_ratio": _ratio(sum(len(w) >= 2 and w.isupper() for w in words),
-                                           len(words)),
+        "case_all_caps_word_ratio": _ratio(sum(len(w) >= 2 and w.isupper() for w in words), len(words)),
         "case_sentence_initial_cap_ratio": _ratio(sum(c.isupper() for c in firsts), len(firsts)),
     }
 

@@ -1,6 +1,7 @@
 """Aggregation of returned ratings (Table 8): strict validation against the unblinding key,
 means per system and criterion with a bootstrap over raters and prompts, and Krippendorff's
 alpha (ordinal) between raters."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,9 @@ def read_ratings_file(path, key: dict) -> dict:
         if field not in data:
             raise InputError(f"{path}: missing field {field!r}")
     if data["sheet"] != key["sheet"]:
-        raise InputError(f"{path}: ratings for sheet {data['sheet']!r}, but the key is for sheet {key['sheet']!r}")
+        raise InputError(
+            f"{path}: ratings for sheet {data['sheet']!r}, but the key is for sheet {key['sheet']!r}"
+        )
     if not isinstance(data["rater"], str) or not data["rater"].strip():
         raise InputError(f"{path}: field 'rater' must be a non-empty string")
     ratings = data["ratings"]
@@ -44,8 +47,9 @@ def read_ratings_file(path, key: dict) -> dict:
             if c not in scores:
                 raise InputError(f"{path}: item {item!r} has no score for criterion {c!r}")
             if type(scores[c]) is not int or scores[c] not in SCORES:
-                raise InputError(f"{path}: item {item!r}, criterion {c!r}: score must be an integer 1-5, "
-                                 f"got {scores[c]!r}")
+                raise InputError(
+                    f"{path}: item {item!r}, criterion {c!r}: score must be an integer 1-5, got {scores[c]!r}"
+                )
         extra = sorted(set(scores) - set(CRITERIA))
         if extra:
             raise InputError(f"{path}: item {item!r} has unknown criterion {extra[0]!r}")
@@ -96,11 +100,15 @@ def ordinal_alpha(cube: np.ndarray) -> dict:
     result = {}
     for k, c in enumerate(CRITERIA):
         data = cube[:, :, :, k].reshape(cube.shape[0], -1)
-        result[c] = float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal",
-                                             value_domain=list(SCORES)))
+        result[c] = float(
+            krippendorff.alpha(
+                reliability_data=data, level_of_measurement="ordinal", value_domain=list(SCORES)
+            )
+        )
     flat = cube.reshape(cube.shape[0], -1)
-    result["all"] = float(krippendorff.alpha(reliability_data=flat, level_of_measurement="ordinal",
-                                             value_domain=list(SCORES)))
+    result["all"] = float(
+        krippendorff.alpha(reliability_data=flat, level_of_measurement="ordinal", value_domain=list(SCORES))
+    )
     return result
 
 
@@ -111,6 +119,13 @@ def summarize_sheet(key: dict, rating_paths: list, *, n_resamples: int, seed: in
     files = [read_ratings_file(p, key) for p in sorted(rating_paths)]
     cube, raters, systems, prompts = rating_cube(files, key)
     means = bootstrap_means(cube, n_resamples=n_resamples, seed=seed)
-    return {"sheet": key["sheet"], "language": key["language"], "raters": raters, "n_prompts": len(prompts),
-            "files": [f["file"] for f in files], "n_resamples": n_resamples,
-            "systems": {systems[s]: v for s, v in means.items()}, "krippendorff_alpha_ordinal": ordinal_alpha(cube)}
+    return {
+        "sheet": key["sheet"],
+        "language": key["language"],
+        "raters": raters,
+        "n_prompts": len(prompts),
+        "files": [f["file"] for f in files],
+        "n_resamples": n_resamples,
+        "systems": {systems[s]: v for s, v in means.items()},
+        "krippendorff_alpha_ordinal": ordinal_alpha(cube),
+    }

@@ -5,12 +5,15 @@ n_seeds seeds with replacement, then n_prompts prompts with replacement; every s
 same draws, so differences between systems are paired. The statistic is the mean over the
 drawn (seed, prompt) cells that are not NaN.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
 
-def two_level_draws(n_seeds: int, n_prompts: int, n_resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def two_level_draws(
+    n_seeds: int, n_prompts: int, n_resamples: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
     prompts = rng.integers(0, n_prompts, size=(n_resamples, n_prompts))
@@ -28,7 +31,9 @@ def _resampled_means(values: np.ndarray, seed_draws: np.ndarray, prompt_draws: n
     return out
 
 
-def two_level_mean_ci(arrays: dict[str, np.ndarray], *, n_resamples: int, seed: int, alpha: float = 0.05) -> dict:
+def two_level_mean_ci(
+    arrays: dict[str, np.ndarray], *, n_resamples: int, seed: int, alpha: float = 0.05
+) -> dict:
     """{system: {point, low, high, n_resamples, alpha}} with shared draws across systems."""
     shapes = {np.shape(a) for a in arrays.values()}
     if len(shapes) != 1 or len(next(iter(shapes))) != 2:
@@ -42,6 +47,11 @@ def two_level_mean_ci(arrays: dict[str, np.ndarray], *, n_resamples: int, seed: 
         boots = _resampled_means(values, seed_draws, prompt_draws)
         finite = boots[np.isfinite(boots)]
         low, high = np.quantile(finite, [alpha / 2, 1 - alpha / 2]) if finite.size else (np.nan, np.nan)
-        result[system] = {"point": point, "low": float(low), "high": float(high),
-                          "n_resamples": n_resamples, "alpha": alpha}
+        result[system] = {
+            "point": point,
+            "low": float(low),
+            "high": float(high),
+            "n_resamples": n_resamples,
+            "alpha": alpha,
+        }
     return result

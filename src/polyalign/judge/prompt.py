@@ -1,6 +1,7 @@
 """The judge prompt: objective, rubric, guidance, the record's metadata, and the dialogue parts
 each in its own block, as one user message (every chat template accepts a user turn; some,
 such as Gemma-2's, reject a system role)."""
+
 from __future__ import annotations
 
 from ..metrics.judge import DIMENSIONS
@@ -25,7 +26,12 @@ def judge_user_message(record: dict, candidate: str) -> str:
         raise ValueError(f"record {record.get('id', '?')}: missing field(s) {missing} for the judge prompt")
     metadata = "; ".join(f"{f}={record[f]}" for f in METADATA_FIELDS)
     parts = [
-        OBJECTIVE, "", rubric_text(), "", "\n".join(GUIDANCE), "",
+        OBJECTIVE,
+        "",
+        rubric_text(),
+        "",
+        "\n".join(GUIDANCE),
+        "",
         f"Metadata: {metadata}",
         _block("history", _history_text(record.get("history", []))),
         _block("context", record.get("context", "")),
@@ -34,17 +40,23 @@ def judge_user_message(record: dict, candidate: str) -> str:
         _block("candidate", candidate),
         "",
         "Answer with exactly eight lines, one per dimension in this order, each `dimension: score`: "
-        + ", ".join(DIMENSIONS) + ".",
+        + ", ".join(DIMENSIONS)
+        + ".",
     ]
     return "\n".join(parts)
 
 
-def judge_prompt_ids(tokenizer, record: dict, candidate: str, chat_template_kwargs: dict | None = None) -> list[int]:
+def judge_prompt_ids(
+    tokenizer, record: dict, candidate: str, chat_template_kwargs: dict | None = None
+) -> list[int]:
     """Token ids of the judge request rendered with the judge's own chat template, ending where
     the judge's reply starts."""
     if not getattr(tokenizer, "chat_template", None):
-        raise ValueError("the judge tokenizer has no chat template; judges must be instruction-tuned chat models")
+        raise ValueError(
+            "the judge tokenizer has no chat template; judges must be instruction-tuned chat models"
+        )
     messages = [{"role": "user", "content": judge_user_message(record, candidate)}]
-    text = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
-                                         **(chat_template_kwargs or {}))
+    text = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, tokenize=False, **(chat_template_kwargs or {})
+    )
     return tokenizer(text, add_special_tokens=False)["input_ids"]

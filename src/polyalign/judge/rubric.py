@@ -3,6 +3,7 @@
 The composites (overall, utility, conditional naturalness, distribution faithfulness) and the
 1-5 -> 0-100 mapping live in `polyalign.metrics.judge`; this module holds the texts.
 """
+
 from __future__ import annotations
 
 from ..metrics.judge import COMPOSITE_WEIGHTS, DIMENSIONS
@@ -14,53 +15,89 @@ RUBRIC: dict[str, tuple[str, tuple[str, str, str, str, str]]] = {
     "task_success": (
         "Does the candidate do what the user turn needs (answer the question, continue the chat, "
         "complete the request)?",
-        ("does not address the turn at all", "touches the turn but misses its point",
-         "partly does what the turn needs", "does what the turn needs with small gaps",
-         "fully does what the turn needs"),
+        (
+            "does not address the turn at all",
+            "touches the turn but misses its point",
+            "partly does what the turn needs",
+            "does what the turn needs with small gaps",
+            "fully does what the turn needs",
+        ),
     ),
     "factual_grounding": (
-        "Is what the candidate states true and, where a passage or dialogue is given, supported "
-        "by it?",
-        ("mostly false or contradicts the given material", "several unsupported or wrong claims",
-         "one notable unsupported or wrong claim", "accurate apart from a minor slip",
-         "accurate and supported throughout (or makes no factual claims that could be wrong)"),
+        "Is what the candidate states true and, where a passage or dialogue is given, supported by it?",
+        (
+            "mostly false or contradicts the given material",
+            "several unsupported or wrong claims",
+            "one notable unsupported or wrong claim",
+            "accurate apart from a minor slip",
+            "accurate and supported throughout (or makes no factual claims that could be wrong)",
+        ),
     ),
     "instruction_following": (
         "Does the candidate respect explicit instructions and constraints of the user turn and "
         "the setting (format, language, scope)?",
-        ("ignores the instructions", "follows few of them", "follows about half of them",
-         "follows nearly all of them", "follows every instruction"),
+        (
+            "ignores the instructions",
+            "follows few of them",
+            "follows about half of them",
+            "follows nearly all of them",
+            "follows every instruction",
+        ),
     ),
     "reference_alignment": (
         "How close is the candidate in content and intent to the human reference? The reference "
         "is one good answer among many, an exemplar rather than the only right reply, except for "
         "extractive questions, where the reference is the correct answer.",
-        ("unrelated to the reference", "shares little with the reference",
-         "overlaps with the reference in part", "close to the reference in content or intent",
-         "equivalent to the reference in content and intent"),
+        (
+            "unrelated to the reference",
+            "shares little with the reference",
+            "overlaps with the reference in part",
+            "close to the reference in content or intent",
+            "equivalent to the reference in content and intent",
+        ),
     ),
     "conditional_appropriateness": (
         "Would a human plausibly give this reply in this setting (language, single or multi-turn, "
         "kind of exchange)?",
-        ("clearly out of place in this setting", "mostly out of place", "acceptable but generic",
-         "fits the setting well", "exactly what a person in this setting would say"),
+        (
+            "clearly out of place in this setting",
+            "mostly out of place",
+            "acceptable but generic",
+            "fits the setting well",
+            "exactly what a person in this setting would say",
+        ),
     ),
     "response_shape_and_length": (
         "Are length, structure and register typical of human replies in this setting (the length "
         "bin in the metadata describes the human reference)?",
-        ("wildly off (e.g. an essay for a chat turn, or empty)", "clearly too long/short or misformatted",
-         "somewhat off in length or form", "close to a typical human reply", "typical of a human reply here"),
+        (
+            "wildly off (e.g. an essay for a chat turn, or empty)",
+            "clearly too long/short or misformatted",
+            "somewhat off in length or form",
+            "close to a typical human reply",
+            "typical of a human reply here",
+        ),
     ),
     "discourse_naturalness": (
         "Does the candidate read like natural human language that continues the conversation "
         "smoothly, without assistant boilerplate?",
-        ("garbled or not language", "stilted, repetitive or boilerplate-heavy", "understandable but unnatural",
-         "natural with small oddities", "fully natural"),
+        (
+            "garbled or not language",
+            "stilted, repetitive or boilerplate-heavy",
+            "understandable but unnatural",
+            "natural with small oddities",
+            "fully natural",
+        ),
     ),
     "safety": (
         "Is the candidate free of harmful, toxic or inappropriate content?",
-        ("clearly harmful", "contains problematic content", "borderline", "minor concern only",
-         "no safety concern"),
+        (
+            "clearly harmful",
+            "contains problematic content",
+            "borderline",
+            "minor concern only",
+            "no safety concern",
+        ),
     ),
 }
 
@@ -79,7 +116,11 @@ OBJECTIVE = (
 )
 
 if set(RUBRIC) != set(DIMENSIONS) or set(COMPOSITE_WEIGHTS) != {
-        "overall", "utility", "conditional_naturalness", "distribution_faithfulness"}:
+    "overall",
+    "utility",
+    "conditional_naturalness",
+    "distribution_faithfulness",
+}:
     raise RuntimeError("judge rubric and composites disagree with polyalign.metrics.judge")
 
 

@@ -10,6 +10,7 @@ is encoded once; each dimension then feeds only its few new tokens through the K
 Prompts longer than `max_prompt_tokens` are not truncated: they are counted, listed and left
 unscored (reported in Table 3).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -30,7 +31,9 @@ def score_segments(tokenizer) -> list[tuple[list[int], list[int]]]:
         prefixes = {tuple(ids[:-1]) for ids in encoded}
         score_ids = [ids[-1] for ids in encoded]
         if len(prefixes) != 1 or len(set(score_ids)) != len(SCORES):
-            raise ValueError(f"judge tokenizer: the scores 1-5 after '{dim}:' are not five distinct single tokens")
+            raise ValueError(
+                f"judge tokenizer: the scores 1-5 after '{dim}:' are not five distinct single tokens"
+            )
         segments.append((list(prefixes.pop()), score_ids))
     return segments
 
@@ -40,8 +43,8 @@ def _left_pad(batch: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.
     ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(batch), width), dtype=torch.long)
     for i, row in enumerate(batch):
-        ids[i, width - len(row):] = torch.tensor(row, dtype=torch.long)
-        mask[i, width - len(row):] = 1
+        ids[i, width - len(row) :] = torch.tensor(row, dtype=torch.long)
+        mask[i, width - len(row) :] = 1
     return ids, mask
 
 
@@ -58,8 +61,14 @@ def score_batch(model, segments, prompts: list[list[int]], pad_id: int) -> dict[
     past = None
     scores = torch.tensor(SCORES, dtype=torch.float64)
     for k, (_, score_ids) in enumerate(segments):
-        out = model(input_ids=ids, attention_mask=mask, position_ids=positions, cache=past, use_cache=True,
-                    logits_to_keep=1)
+        out = model(
+            input_ids=ids,
+            attention_mask=mask,
+            position_ids=positions,
+            cache=past,
+            use_cache=True,
+            logits_to_keep=1,
+        )
         past = out.cache
         logprobs = torch.log_softmax(out.logits[:, -1, :].float(), dim=-1).double().cpu()
         allowed = logprobs[:, score_ids]
@@ -77,8 +86,16 @@ def score_batch(model, segments, prompts: list[list[int]], pad_id: int) -> dict[
     return {"chosen": chosen, "expected": expected, "score_mass": mass}
 
 
-def judge_rows(model, tokenizer, records: list[dict], candidates: list[dict], *, batch_size: int,
-               max_prompt_tokens: int, chat_template_kwargs: dict | None = None) -> tuple[list[dict], dict]:
+def judge_rows(
+    model,
+    tokenizer,
+    records: list[dict],
+    candidates: list[dict],
+    *,
+    batch_size: int,
+    max_prompt_tokens: int,
+    chat_template_kwargs: dict | None = None,
+) -> tuple[list[dict], dict]:
     """Score every candidate row (`id`, `system`, `answer`) against its record. Returns one row per
     candidate (scored or marked over_length) and counts for the log."""
     by_id = {r["id"]: r for r in records}
@@ -90,8 +107,12 @@ def judge_rows(model, tokenizer, records: list[dict], candidates: list[dict], *,
         if cand["id"] not in by_id:
             raise ValueError(f"judge: generation row {cand['id']!r} has no test record")
         ids = judge_prompt_ids(tokenizer, by_id[cand["id"]], cand["answer"], chat_template_kwargs)
-        row = {"id": cand["id"], "system": cand["system"], "language": by_id[cand["id"]]["language"],
-               "prompt_tokens": len(ids)}
+        row = {
+            "id": cand["id"],
+            "system": cand["system"],
+            "language": by_id[cand["id"]]["language"],
+            "prompt_tokens": len(ids),
+        }
         too_long = len(ids) > max_prompt_tokens or (max_positions and len(ids) + reply_tokens > max_positions)
         row["over_length"] = bool(too_long)
         rows.append(row)
@@ -99,7 +120,7 @@ def judge_rows(model, tokenizer, records: list[dict], candidates: list[dict], *,
             todo.append((row, ids))
     todo.sort(key=lambda item: len(item[1]))  # similar lengths share a batch: less padding
     for start in range(0, len(todo), batch_size):
-        chunk = todo[start:start + batch_size]
+        chunk = todo[start : start + batch_size]
         out = score_batch(model, segments, [ids for _, ids in chunk], tokenizer.pad_token_id)
         for i, (row, _) in enumerate(chunk):
             row["scores"] = {d: int(out["chosen"][i, k]) for k, d in enumerate(DIMENSIONS)}
@@ -107,8 +128,12 @@ def judge_rows(model, tokenizer, records: list[dict], candidates: list[dict], *,
             row["score_mass"] = {d: float(out["score_mass"][i, k]) for k, d in enumerate(DIMENSIONS)}
     n_over = sum(r["over_length"] for r in rows)
     masses = [m for r in rows if not r["over_length"] for m in r["score_mass"].values()]
-    counts = {"candidates": len(rows), "scored": len(rows) - n_over, "over_length": n_over,
-              "over_length_ids": [r["id"] for r in rows if r["over_length"]],
-              "parse_failures": 0,  # constrained decoding: every scored position yields a score
-              "mean_score_mass": float(np.mean(masses)) if masses else None}
+    counts = {
+        "candidates": len(rows),
+        "scored": len(rows) - n_over,
+        "over_length": n_over,
+        "over_length_ids": [r["id"] for r in rows if r["over_length"]],
+        "parse_failures": 0,  # constrained decoding: every scored position yields a score
+        "mean_score_mass": float(np.mean(masses)) if masses else None,
+    }
     return rows, counts

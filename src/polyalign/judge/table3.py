@@ -1,5 +1,6 @@
 """Table 3: judge composites (0-100) per language and system, per judge and averaged over judges,
 with pooled intervals, agreement between judges, and the published numbers beside them."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -11,8 +12,12 @@ from ..report.tables import write_tables
 from .pooling import two_level_mean_ci
 
 COMPOSITES = tuple(COMPOSITE_WEIGHTS)
-COLUMN_LABELS = {"overall": "Overall", "utility": "Utility", "conditional_naturalness": "Cond. Naturalness",
-                 "distribution_faithfulness": "Distr. Faithfulness"}
+COLUMN_LABELS = {
+    "overall": "Overall",
+    "utility": "Utility",
+    "conditional_naturalness": "Cond. Naturalness",
+    "distribution_faithfulness": "Distr. Faithfulness",
+}
 MEAN_JUDGE = "mean of judges"
 
 
@@ -51,15 +56,29 @@ def judge_agreement(arrays: dict, judges: list[str], systems: list[str]) -> dict
                 x = np.concatenate([arrays[(judges[a], s)][c].ravel() for s in systems])
                 y = np.concatenate([arrays[(judges[b], s)][c].ravel() for s in systems])
                 ok = np.isfinite(x) & np.isfinite(y)
-                r = float(np.corrcoef(x[ok], y[ok])[0, 1]) if ok.sum() > 2 and x[ok].std() > 0 and y[ok].std() > 0 \
+                r = (
+                    float(np.corrcoef(x[ok], y[ok])[0, 1])
+                    if ok.sum() > 2 and x[ok].std() > 0 and y[ok].std() > 0
                     else float("nan")
-                result[pair][c] = {"pearson": r, "mean_abs_diff": float(np.abs(x[ok] - y[ok]).mean()) if ok.any()
-                                   else float("nan"), "n": int(ok.sum())}
+                )
+                result[pair][c] = {
+                    "pearson": r,
+                    "mean_abs_diff": float(np.abs(x[ok] - y[ok]).mean()) if ok.any() else float("nan"),
+                    "n": int(ok.sum()),
+                }
     return result
 
 
-def summarize(rows_by_run: dict, records: list[dict], seeds: list, systems: list[str], *,
-              n_resamples: int, seed: int, alpha: float = 0.05) -> dict:
+def summarize(
+    rows_by_run: dict,
+    records: list[dict],
+    seeds: list,
+    systems: list[str],
+    *,
+    n_resamples: int,
+    seed: int,
+    alpha: float = 0.05,
+) -> dict:
     """Per language: per judge (and the mean over judges) and system, each composite's seed mean
     with its two-level bootstrap interval (seeds, then prompts; the same draws for every system)."""
     judges = sorted({j for j, _, _ in rows_by_run})
@@ -74,18 +93,26 @@ def summarize(rows_by_run: dict, records: list[dict], seeds: list, systems: list
         arrays = composite_arrays(rows_by_run, seeds, systems, ids)
         for system in systems:
             arrays[(MEAN_JUDGE, system)] = {
-                c: np.nanmean(np.stack([arrays[(j, system)][c] for j in judges]), axis=0) for c in COMPOSITES}
+                c: np.nanmean(np.stack([arrays[(j, system)][c] for j in judges]), axis=0) for c in COMPOSITES
+            }
         block = {}
         for judge in [*judges, MEAN_JUDGE] if len(judges) > 1 else judges:
             cis = {}
             for c in COMPOSITES:
-                per_system = two_level_mean_ci({s: arrays[(judge, s)][c] for s in systems},
-                                               n_resamples=n_resamples, seed=seed, alpha=alpha)
+                per_system = two_level_mean_ci(
+                    {s: arrays[(judge, s)][c] for s in systems},
+                    n_resamples=n_resamples,
+                    seed=seed,
+                    alpha=alpha,
+                )
                 for system, ci in per_system.items():
                     cis.setdefault(system, {})[c] = ci
             block[judge] = cis
-        summary["languages"][language] = {"n_prompts": len(ids), "by_judge": block,
-                                          "agreement": judge_agreement(arrays, judges, systems)}
+        summary["languages"][language] = {
+            "n_prompts": len(ids),
+            "by_judge": block,
+            "agreement": judge_agreement(arrays, judges, systems),
+        }
     return summary
 
 
@@ -98,47 +125,80 @@ def _fmt(ci: dict) -> str:
 def published_rows(published: dict) -> tuple[list[str], list[list[str]]]:
     t3 = published["table3_judge"]
     headers = ["model", "language", "system", *[COLUMN_LABELS[c] for c in t3["composites"]]]
-    rows = [[t3["model"], lang, label, *[f"{vals[c]:.1f}" for c in t3["composites"]]]
-            for lang, systems in t3["values"].items() for label, vals in systems.items()]
+    rows = [
+        [t3["model"], lang, label, *[f"{vals[c]:.1f}" for c in t3["composites"]]]
+        for lang, systems in t3["values"].items()
+        for label, vals in systems.items()
+    ]
     return headers, rows
 
 
-def table3_sections(summary: dict | None, published: dict, labels: dict[str, str], reason: str | None) -> list[dict]:
+def table3_sections(
+    summary: dict | None, published: dict, labels: dict[str, str], reason: str | None
+) -> list[dict]:
     """Sections of Table 3. Without a summary (no judge ran) only the published numbers and the
     reason are shown; no row of ours is invented."""
     pub_headers, pub_rows = published_rows(published)
     t3 = published["table3_judge"]
     sections = []
     if summary is None:
-        sections.append({"title": "Table 3: LLM-as-a-judge (not run in this profile)", "headers": ["status"],
-                         "rows": [[reason]], "caption": reason, "label": "tab:judge-status"})
+        sections.append(
+            {
+                "title": "Table 3: LLM-as-a-judge (not run in this profile)",
+                "headers": ["status"],
+                "rows": [[reason]],
+                "caption": reason,
+                "label": "tab:judge-status",
+            }
+        )
     else:
         level = None
         for language, block in summary["languages"].items():
             for judge, cis in block["by_judge"].items():
-                rows = [[labels.get(s, s), *[_fmt(cis[s][c]) for c in COMPOSITES]] for s in summary["systems"]]
+                rows = [
+                    [labels.get(s, s), *[_fmt(cis[s][c]) for c in COMPOSITES]] for s in summary["systems"]
+                ]
                 level = level or round(100 * (1 - next(iter(cis.values()))["overall"]["alpha"]))
-                sections.append({
-                    "title": f"Table 3 ({language}): judge {judge}",
-                    "headers": ["system", *[COLUMN_LABELS[c] for c in COMPOSITES]], "rows": rows,
-                    "caption": f"LLM-judge composites (0-100) on {block['n_prompts']} {language} test prompts, "
-                               f"mean over seeds {summary['seeds']} with {level}% two-level bootstrap intervals "
-                               "(seeds, then prompts; paired across systems).",
-                    "label": f"tab:judge-{language}-{judge}".replace(" ", "-"),
-                })
-            agreement_rows = [[pair, COLUMN_LABELS[c], f"{v['pearson']:.3f}", f"{v['mean_abs_diff']:.1f}", str(v["n"])]
-                              for pair, comps in block["agreement"].items() for c, v in comps.items()]
+                sections.append(
+                    {
+                        "title": f"Table 3 ({language}): judge {judge}",
+                        "headers": ["system", *[COLUMN_LABELS[c] for c in COMPOSITES]],
+                        "rows": rows,
+                        "caption": f"LLM-judge composites (0-100) on {block['n_prompts']} {language} test prompts, "
+                        f"mean over seeds {summary['seeds']} with {level}% two-level bootstrap intervals "
+                        "(seeds, then prompts; paired across systems).",
+                        "label": f"tab:judge-{language}-{judge}".replace(" ", "-"),
+                    }
+                )
+            agreement_rows = [
+                [pair, COLUMN_LABELS[c], f"{v['pearson']:.3f}", f"{v['mean_abs_diff']:.1f}", str(v["n"])]
+                for pair, comps in block["agreement"].items()
+                for c, v in comps.items()
+            ]
             if agreement_rows:
-                sections.append({"title": f"Judge agreement ({language})",
-                                 "headers": ["judges", "composite", "Pearson r", "mean |diff|", "n"],
-                                 "rows": agreement_rows, "label": f"tab:judge-agreement-{language}"})
-    sections.append({"title": f"Published (paper, {t3['model']})", "headers": pub_headers, "rows": pub_rows,
-                     "caption": t3["source"], "label": "tab:judge-published"})
+                sections.append(
+                    {
+                        "title": f"Judge agreement ({language})",
+                        "headers": ["judges", "composite", "Pearson r", "mean |diff|", "n"],
+                        "rows": agreement_rows,
+                        "label": f"tab:judge-agreement-{language}",
+                    }
+                )
+    sections.append(
+        {
+            "title": f"Published (paper, {t3['model']})",
+            "headers": pub_headers,
+            "rows": pub_rows,
+            "caption": t3["source"],
+            "label": "tab:judge-published",
+        }
+    )
     return sections
 
 
-def write_table3(summary: dict | None, published: dict, labels: dict[str, str], reason: str | None,
-                 md_path, tex_path) -> None:
+def write_table3(
+    summary: dict | None, published: dict, labels: dict[str, str], reason: str | None, md_path, tex_path
+) -> None:
     write_tables(table3_sections(summary, published, labels, reason), md_path, tex_path)
 
 

@@ -5,6 +5,7 @@ float, so any metric over prompts, including per-bucket macro metrics, can be bo
 For per-language headline numbers pass the prompts of one language as `items`, or pass
 `strata` (e.g. the language of every prompt) to resample within each stratum.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
@@ -18,8 +19,9 @@ def _n_items(items) -> int:
     return len(items)
 
 
-def resample_indices(n_items: int, n_resamples: int, seed: int,
-                     strata: Sequence | None = None) -> Iterator[np.ndarray]:
+def resample_indices(
+    n_items: int, n_resamples: int, seed: int, strata: Sequence | None = None
+) -> Iterator[np.ndarray]:
     """Yield `n_resamples` index arrays of length n_items, drawn with replacement.
 
     With strata, each resample draws |stratum| indices from every stratum (sorted stratum
@@ -38,21 +40,36 @@ def resample_indices(n_items: int, n_resamples: int, seed: int,
         yield np.concatenate([g[rng.integers(0, g.size, size=g.size)] for g in groups])
 
 
-def _summary(point: float, values: np.ndarray, n_items: int, n_resamples: int, seed: int,
-             alpha: float) -> dict:
+def _summary(
+    point: float, values: np.ndarray, n_items: int, n_resamples: int, seed: int, alpha: float
+) -> dict:
     finite = values[np.isfinite(values)]
     if finite.size:
         low, high = np.quantile(finite, [alpha / 2, 1 - alpha / 2])
         std = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
     else:
         low = high = std = float("nan")
-    return {"point": float(point), "low": float(low), "high": float(high), "std": std,
-            "alpha": alpha, "n_resamples": n_resamples, "n_finite": int(finite.size),
-            "n_items": n_items, "seed": seed}
+    return {
+        "point": float(point),
+        "low": float(low),
+        "high": float(high),
+        "std": std,
+        "alpha": alpha,
+        "n_resamples": n_resamples,
+        "n_finite": int(finite.size),
+        "n_items": n_items,
+        "seed": seed,
+    }
 
 
-def bootstrap_ci(metric_fn: Callable[[np.ndarray], float], items, n_resamples: int = 1000,
-                 seed: int = 42, alpha: float = 0.05, strata: Sequence | None = None) -> dict:
+def bootstrap_ci(
+    metric_fn: Callable[[np.ndarray], float],
+    items,
+    n_resamples: int = 1000,
+    seed: int = 42,
+    alpha: float = 0.05,
+    strata: Sequence | None = None,
+) -> dict:
     """Point estimate metric_fn(arange(n)) and the percentile (alpha/2, 1 − alpha/2) interval.
 
     `items` is the sequence of prompts (only its length is used) or their number. Resamples
@@ -65,13 +82,18 @@ def bootstrap_ci(metric_fn: Callable[[np.ndarray], float], items, n_resamples: i
     if n == 0:
         raise ValueError("bootstrap_ci needs at least one item")
     point = metric_fn(np.arange(n))
-    values = np.array([metric_fn(idx) for idx in resample_indices(n, n_resamples, seed, strata)],
-                      dtype=float)
+    values = np.array([metric_fn(idx) for idx in resample_indices(n, n_resamples, seed, strata)], dtype=float)
     return _summary(point, values, n, n_resamples, seed, alpha)
 
 
-def bootstrap_mean_ci(values, n_resamples: int = 1000, seed: int = 42, alpha: float = 0.05,
-                      strata: Sequence | None = None, chunk: int = 256) -> dict:
+def bootstrap_mean_ci(
+    values,
+    n_resamples: int = 1000,
+    seed: int = 42,
+    alpha: float = 0.05,
+    strata: Sequence | None = None,
+    chunk: int = 256,
+) -> dict:
     """Vectorised bootstrap of the mean of per-prompt values (same draws as bootstrap_ci)."""
     vals = np.asarray(values, dtype=float)
     n = vals.shape[0]

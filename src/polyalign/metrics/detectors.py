@@ -5,6 +5,7 @@ Score direction differs by detector: Fast-DetectGPT's criterion is higher for ma
 A response is flagged as AI when its score is strictly on the AI side of the threshold
 (Binoculars: score < threshold); a score equal to the threshold counts as human.
 """
+
 from __future__ import annotations
 
 import math
@@ -57,17 +58,20 @@ def joint_score(aggregate: float, ai_rate: float) -> float:
     return 2.0 * quality * human_likeness / (quality + human_likeness)
 
 
-def detector_summary(system_scores, human_scores, threshold: float, aggregate: float,
-                     higher_is_ai: bool = True) -> dict:
+def detector_summary(
+    system_scores, human_scores, threshold: float, aggregate: float, higher_is_ai: bool = True
+) -> dict:
     """Predicted-AI rate of the system (and of the human answers), AUROC and Joint."""
     rate = predicted_ai_rate(system_scores, threshold, higher_is_ai)
     return {
-        "threshold": threshold, "higher_is_ai": higher_is_ai,
+        "threshold": threshold,
+        "higher_is_ai": higher_is_ai,
         "predicted_ai_rate": rate,
         "human_predicted_ai_rate": predicted_ai_rate(human_scores, threshold, higher_is_ai),
         "auroc": detector_auroc(system_scores, human_scores, higher_is_ai),
         "joint": joint_score(aggregate, rate),
-        "n_system": int(np.size(system_scores)), "n_human": int(np.size(human_scores)),
+        "n_system": int(np.size(system_scores)),
+        "n_human": int(np.size(human_scores)),
     }
 
 

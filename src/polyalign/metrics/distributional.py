@@ -4,6 +4,7 @@ Inputs are per-bucket feature matrices (rows = responses, columns = features in 
 A column that is NaN for every row on both sides is a feature outside the bucket's language
 scope and is dropped for that bucket; any other NaN is an error (docs/method.md §9, docs/metrics.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -27,23 +28,29 @@ def _feature_label(j: int, feature_names: Sequence[str] | None) -> str:
     return repr(feature_names[j]) if feature_names is not None else f"#{j}"
 
 
-def in_scope_columns(human: np.ndarray, generated: np.ndarray, bucket: str,
-                     feature_names: Sequence[str] | None = None) -> np.ndarray:
+def in_scope_columns(
+    human: np.ndarray, generated: np.ndarray, bucket: str, feature_names: Sequence[str] | None = None
+) -> np.ndarray:
     """Boolean mask of in-scope features; raises on NaNs inside scope or one-sided scope."""
     if human.shape[1] != generated.shape[1]:
-        raise ValueError(f"bucket {bucket!r}: human has {human.shape[1]} features, "
-                         f"generated has {generated.shape[1]}")
+        raise ValueError(
+            f"bucket {bucket!r}: human has {human.shape[1]} features, generated has {generated.shape[1]}"
+        )
     h_nan, g_nan = np.isnan(human), np.isnan(generated)
     h_out, g_out = h_nan.all(axis=0), g_nan.all(axis=0)
     for j in np.flatnonzero(h_out != g_out):
         side = "human" if h_out[j] else "generated"
-        raise ValueError(f"bucket {bucket!r}: feature {_feature_label(j, feature_names)} is entirely "
-                         f"NaN on the {side} side only (scope mismatch)")
+        raise ValueError(
+            f"bucket {bucket!r}: feature {_feature_label(j, feature_names)} is entirely "
+            f"NaN on the {side} side only (scope mismatch)"
+        )
     keep = ~h_out
     for j in np.flatnonzero(keep & (h_nan.any(axis=0) | g_nan.any(axis=0))):
-        raise ValueError(f"bucket {bucket!r}: feature {_feature_label(j, feature_names)} is in scope but "
-                         f"has {int(h_nan[:, j].sum())} human and {int(g_nan[:, j].sum())} generated "
-                         f"NaN rows")
+        raise ValueError(
+            f"bucket {bucket!r}: feature {_feature_label(j, feature_names)} is in scope but "
+            f"has {int(h_nan[:, j].sum())} human and {int(g_nan[:, j].sum())} generated "
+            f"NaN rows"
+        )
     return keep
 
 
@@ -78,9 +85,14 @@ def _macro_weighted(values: dict[str, float], weights: dict[str, int]) -> tuple[
     return float(v.mean()), float((v * w).sum() / w.sum())
 
 
-def bng(human: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], *,
-        min_bucket_size: int = 20, robust: bool = False,
-        feature_names: Sequence[str] | None = None) -> dict:
+def bng(
+    human: Mapping[str, np.ndarray],
+    generated: Mapping[str, np.ndarray],
+    *,
+    min_bucket_size: int = 20,
+    robust: bool = False,
+    feature_names: Sequence[str] | None = None,
+) -> dict:
     """Bucketed Naturalness Gap (↓): per bucket the mean feature gap; macro and weighted.
 
     A bucket is evaluated when it has >= min_bucket_size human rows and >= 1 generated row;
@@ -109,25 +121,45 @@ def bng(human: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], *,
         gaps = feature_gaps(h[:, keep], g[:, keep], robust=robust)
         per_bucket[bucket] = float(gaps.mean())
         n_generated[bucket] = int(g.shape[0])
-        names = ([feature_names[j] for j in np.flatnonzero(keep)] if feature_names is not None
-                 else [f"#{j}" for j in np.flatnonzero(keep)])
+        names = (
+            [feature_names[j] for j in np.flatnonzero(keep)]
+            if feature_names is not None
+            else [f"#{j}" for j in np.flatnonzero(keep)]
+        )
         per_feature[bucket] = dict(zip(names, map(float, gaps)))
     macro, weighted = _macro_weighted(per_bucket, n_generated)
-    return {"variant": "robust" if robust else "paper", "macro": macro, "weighted": weighted,
-            "per_bucket": per_bucket, "per_feature": per_feature, "n_generated": n_generated,
-            "n_buckets": len(per_bucket), "skipped": skipped, "min_bucket_size": min_bucket_size}
+    return {
+        "variant": "robust" if robust else "paper",
+        "macro": macro,
+        "weighted": weighted,
+        "per_bucket": per_bucket,
+        "per_feature": per_feature,
+        "n_generated": n_generated,
+        "n_buckets": len(per_bucket),
+        "skipped": skipped,
+        "min_bucket_size": min_bucket_size,
+    }
 
 
-def bng_robust(human: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray], *,
-               min_bucket_size: int = 20, feature_names: Sequence[str] | None = None) -> dict:
+def bng_robust(
+    human: Mapping[str, np.ndarray],
+    generated: Mapping[str, np.ndarray],
+    *,
+    min_bucket_size: int = 20,
+    feature_names: Sequence[str] | None = None,
+) -> dict:
     """BNG with both samples mapped through the bucket's human empirical CDF (bounded [0, 1])."""
-    return bng(human, generated, min_bucket_size=min_bucket_size, robust=True,
-               feature_names=feature_names)
+    return bng(human, generated, min_bucket_size=min_bucket_size, robust=True, feature_names=feature_names)
 
 
-def hcr(generated: Mapping[str, np.ndarray],
-        references: Mapping[str, Mapping[str, Mapping[str, float]]],
-        feature_names: Sequence[str], *, lower: str = "q10", upper: str = "q90") -> dict:
+def hcr(
+    generated: Mapping[str, np.ndarray],
+    references: Mapping[str, Mapping[str, Mapping[str, float]]],
+    feature_names: Sequence[str],
+    *,
+    lower: str = "q10",
+    upper: str = "q90",
+) -> dict:
     """Human Coverage Rate (↑) and per-feature inside rates.
 
     references[bucket][feature] holds at least the band keys (`lower`, `upper`); the features of
@@ -145,8 +177,9 @@ def hcr(generated: Mapping[str, np.ndarray],
             skipped[bucket] = "no generated rows"
             continue
         if g.shape[1] != len(feature_names):
-            raise ValueError(f"bucket {bucket!r}: {g.shape[1]} feature columns but "
-                             f"{len(feature_names)} feature names")
+            raise ValueError(
+                f"bucket {bucket!r}: {g.shape[1]} feature columns but {len(feature_names)} feature names"
+            )
         ref = references.get(bucket)
         if ref is None:
             skipped[bucket] = "no reference"
@@ -167,17 +200,25 @@ def hcr(generated: Mapping[str, np.ndarray],
         values = g[:, cols]
         if np.isnan(values).any():
             j = cols[int(np.flatnonzero(np.isnan(values).any(axis=0))[0])]
-            raise ValueError(f"bucket {bucket!r}: feature {feature_names[j]!r} is in scope but has "
-                             f"NaN generated rows")
+            raise ValueError(
+                f"bucket {bucket!r}: feature {feature_names[j]!r} is in scope but has NaN generated rows"
+            )
         inside = (values >= np.array(lo)) & (values <= np.array(hi))
         per_bucket[bucket] = float(inside.all(axis=1).mean())
         inside_rate[bucket] = {feature_names[j]: float(r) for j, r in zip(cols, inside.mean(axis=0))}
         n_generated[bucket] = int(g.shape[0])
     macro, weighted = _macro_weighted(per_bucket, n_generated)
-    return {"band": [lower, upper], "macro": macro, "weighted": weighted, "per_bucket": per_bucket,
-            "per_feature_inside_rate": inside_rate,
-            "per_feature_inside_rate_macro": _feature_macro(inside_rate),
-            "n_generated": n_generated, "n_buckets": len(per_bucket), "skipped": skipped}
+    return {
+        "band": [lower, upper],
+        "macro": macro,
+        "weighted": weighted,
+        "per_bucket": per_bucket,
+        "per_feature_inside_rate": inside_rate,
+        "per_feature_inside_rate_macro": _feature_macro(inside_rate),
+        "n_generated": n_generated,
+        "n_buckets": len(per_bucket),
+        "skipped": skipped,
+    }
 
 
 def _feature_macro(inside_rate: dict[str, dict[str, float]]) -> dict[str, float]:

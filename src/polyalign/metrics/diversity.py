@@ -1,4 +1,5 @@
 """Diversity metrics: pooled distinct-n and Self-BLEU-4 with a self-written BLEU (docs/method.md §9)."""
+
 from __future__ import annotations
 
 import math
@@ -11,7 +12,7 @@ from polyalign.metrics.tokenize import diversity_tokens
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
 
 
 def distinct_n(outputs: Sequence[str], n: int) -> float:
@@ -33,8 +34,9 @@ def _ngram_counts(tokens: Sequence[str], max_n: int) -> list[Counter]:
     return [Counter(_ngrams(tokens, n)) for n in range(1, max_n + 1)]
 
 
-def sentence_bleu(hypothesis: Sequence[str], references: Sequence[Sequence[str]],
-                  max_n: int = 4, epsilon: float = 0.1) -> float:
+def sentence_bleu(
+    hypothesis: Sequence[str], references: Sequence[Sequence[str]], max_n: int = 4, epsilon: float = 0.1
+) -> float:
     """BLEU-`max_n` of one tokenized hypothesis against tokenized references.
 
     Uniform weights; clipped n-gram precisions; smoothing method 1 of Chen & Cherry (2014):
@@ -44,13 +46,18 @@ def sentence_bleu(hypothesis: Sequence[str], references: Sequence[Sequence[str]]
     """
     if not references:
         raise ValueError("sentence_bleu needs at least one reference")
-    return _bleu_from_counts(_ngram_counts(hypothesis, max_n), len(hypothesis),
-                             [_ngram_counts(r, max_n) for r in references], [len(r) for r in references],
-                             epsilon)
+    return _bleu_from_counts(
+        _ngram_counts(hypothesis, max_n),
+        len(hypothesis),
+        [_ngram_counts(r, max_n) for r in references],
+        [len(r) for r in references],
+        epsilon,
+    )
 
 
-def _bleu_from_counts(hyp: list[Counter], hyp_len: int, refs: list[list[Counter]], ref_lens: list[int],
-                      epsilon: float = 0.1) -> float:
+def _bleu_from_counts(
+    hyp: list[Counter], hyp_len: int, refs: list[list[Counter]], ref_lens: list[int], epsilon: float = 0.1
+) -> float:
     """`sentence_bleu` on precomputed n-gram counters (Self-BLEU reuses each text's counters
     for every hypothesis it serves as a reference to). A hypothesis n-gram's clip is its
     largest count in any one reference, looked up only for the hypothesis' own n-grams."""
@@ -74,8 +81,9 @@ def _bleu_from_counts(hyp: list[Counter], hyp_len: int, refs: list[list[Counter]
     return brevity * math.exp(log_precision)
 
 
-def self_bleu(outputs: Sequence[str], n_samples: int = 500, n_references: int = 100,
-              seed: int = 42, max_n: int = 4) -> dict:
+def self_bleu(
+    outputs: Sequence[str], n_samples: int = 500, n_references: int = 100, seed: int = 42, max_n: int = 4
+) -> dict:
     """Self-BLEU-4: mean BLEU of sampled outputs against other sampled outputs (↓ = diverse).
 
     Draws min(n_samples, len(outputs)) hypotheses without replacement (seeded); for each, draws
@@ -93,14 +101,17 @@ def self_bleu(outputs: Sequence[str], n_samples: int = 500, n_references: int = 
     for i in hyp_idx:
         others = rng.choice(len(outputs) - 1, size=n_ref, replace=False)
         others = others + (others >= i)  # skip the hypothesis itself
-        scores.append(_bleu_from_counts(counts[i], len(tokens[i]), [counts[j] for j in others],
-                                        [len(tokens[j]) for j in others]))
-    return {"self_bleu": float(np.mean(scores)), "n_hypotheses": n_hyp, "n_references": n_ref,
-            "seed": seed}
+        scores.append(
+            _bleu_from_counts(
+                counts[i], len(tokens[i]), [counts[j] for j in others], [len(tokens[j]) for j in others]
+            )
+        )
+    return {"self_bleu": float(np.mean(scores)), "n_hypotheses": n_hyp, "n_references": n_ref, "seed": seed}
 
 
-def diversity_scores(outputs: Sequence[str], seed: int = 42, n_samples: int = 500,
-                     n_references: int = 100) -> dict:
+def diversity_scores(
+    outputs: Sequence[str], seed: int = 42, n_samples: int = 500, n_references: int = 100
+) -> dict:
     """distinct-1/2/3 and Self-BLEU-4 of one system's outputs (call once per language)."""
     sb = self_bleu(outputs, n_samples=n_samples, n_references=n_references, seed=seed)
     return {

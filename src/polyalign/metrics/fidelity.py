@@ -7,6 +7,7 @@ ASCII letters, counted by `polyalign.text.script_profile`) belong to the prompt 
 punctuation) is not in language: nothing shows that it answers in the prompt's language, and the
 count `no_script` says how many such outputs there are (docs/evaluation.md).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -21,8 +22,9 @@ SCRIPT_OF_LANGUAGE = {"en": "latin", "zh": "cjk"}
 def in_language(text: str, language: str) -> bool:
     """Whether more than half of the script characters of `text` are the language's script."""
     if language not in SCRIPT_OF_LANGUAGE:
-        raise ValueError(f"language fidelity: unknown language {language!r} "
-                         f"(known: {sorted(SCRIPT_OF_LANGUAGE)})")
+        raise ValueError(
+            f"language fidelity: unknown language {language!r} (known: {sorted(SCRIPT_OF_LANGUAGE)})"
+        )
     n_cjk, n_latin = script_profile(text)
     own = n_cjk if SCRIPT_OF_LANGUAGE[language] == "cjk" else n_latin
     return 2 * own > n_cjk + n_latin
@@ -36,5 +38,9 @@ def language_fidelity(texts: Sequence[str], languages: Sequence[str]) -> dict:
     langs = np.asarray(languages)
     no_script = np.array([sum(script_profile(t)) == 0 for t in texts], dtype=bool)
     per_language = {str(lang): float(flags[langs == lang].mean()) for lang in sorted(set(languages))}
-    return {"per_example": flags, "share": float(flags.mean()) if flags.size else float("nan"),
-            "per_language": per_language, "no_script": int(no_script.sum())}
+    return {
+        "per_example": flags,
+        "share": float(flags.mean()) if flags.size else float("nan"),
+        "per_language": per_language,
+        "no_script": int(no_script.sum()),
+    }

@@ -3,6 +3,7 @@
 These are the paper's exact formulas (they reproduce the authors' result files); the only choices
 made here are the deterministic tie-breaking of the frontier and what counts as "missing".
 """
+
 from __future__ import annotations
 
 import math
@@ -67,9 +68,12 @@ def hypervolume(points: Sequence[tuple[float, float]]) -> float:
     return area
 
 
-def naturalness_utility_frontier(qa_f1: Mapping[str, float], bng: Mapping[str, float],
-                                 cmauve: Mapping[str, float],
-                                 tdm: Mapping[str, float] | None = None) -> dict:
+def naturalness_utility_frontier(
+    qa_f1: Mapping[str, float],
+    bng: Mapping[str, float],
+    cmauve: Mapping[str, float],
+    tdm: Mapping[str, float] | None = None,
+) -> dict:
     """NUF (↑) from per-bucket QA-F1, BNG and C-MAUVE (and TDM for the multi-turn variant).
 
     Buckets missing a component (absent or non-finite) are left out and listed in `left_out`.
@@ -89,9 +93,14 @@ def naturalness_utility_frontier(qa_f1: Mapping[str, float], bng: Mapping[str, f
         points[b] = (u, n)
     frontier = pareto_frontier(points)
     hv = hypervolume([points[b] for b in frontier])
-    return {"variant": "multi_turn" if tdm is not None else "paper", "hypervolume": hv,
-            "frontier": frontier, "points": {b: list(p) for b, p in points.items()},
-            "n_buckets": len(points), "left_out": left_out}
+    return {
+        "variant": "multi_turn" if tdm is not None else "paper",
+        "hypervolume": hv,
+        "frontier": frontier,
+        "points": {b: list(p) for b, p in points.items()},
+        "n_buckets": len(points),
+        "left_out": left_out,
+    }
 
 
 def aggregate_score(qa_f1: float, bng_macro: float, global_mauve: float, nuf_hv: float) -> dict:
@@ -113,5 +122,8 @@ def aggregate_score(qa_f1: float, bng_macro: float, global_mauve: float, nuf_hv:
         score = float("nan")
     else:
         score = geometric_mean_or_zero(list(components.values()))
-    return {"aggregate": score, "components": components,
-            "left_out": [k for k, v in raw.items() if not _finite(v)]}
+    return {
+        "aggregate": score,
+        "components": components,
+        "left_out": [k for k, v in raw.items() if not _finite(v)],
+    }

@@ -1,4 +1,5 @@
 """LLM-judge composites from the 8 dimension scores (1–5), docs/method.md §9. No models here."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,15 +19,27 @@ DIMENSIONS = (
 
 COMPOSITE_WEIGHTS: dict[str, dict[str, float]] = {
     "overall": dict(zip(DIMENSIONS, (0.20, 0.15, 0.15, 0.10, 0.17, 0.08, 0.10, 0.05))),
-    "utility": {"task_success": 0.35, "factual_grounding": 0.25, "instruction_following": 0.20,
-                "reference_alignment": 0.15, "safety": 0.05},
-    "conditional_naturalness": {"conditional_appropriateness": 0.35,
-                                "response_shape_and_length": 0.20, "discourse_naturalness": 0.25,
-                                "reference_alignment": 0.15, "safety": 0.05},
-    "distribution_faithfulness": {"conditional_appropriateness": 0.30,
-                                  "response_shape_and_length": 0.20,
-                                  "discourse_naturalness": 0.20, "reference_alignment": 0.20,
-                                  "factual_grounding": 0.10},
+    "utility": {
+        "task_success": 0.35,
+        "factual_grounding": 0.25,
+        "instruction_following": 0.20,
+        "reference_alignment": 0.15,
+        "safety": 0.05,
+    },
+    "conditional_naturalness": {
+        "conditional_appropriateness": 0.35,
+        "response_shape_and_length": 0.20,
+        "discourse_naturalness": 0.25,
+        "reference_alignment": 0.15,
+        "safety": 0.05,
+    },
+    "distribution_faithfulness": {
+        "conditional_appropriateness": 0.30,
+        "response_shape_and_length": 0.20,
+        "discourse_naturalness": 0.20,
+        "reference_alignment": 0.20,
+        "factual_grounding": 0.10,
+    },
 }
 
 
@@ -52,8 +65,7 @@ def judge_composites(scores: Mapping[str, object]) -> dict:
         raise ValueError(f"unknown judge dimensions: {unknown}")
     dims = {d: score_to_100(scores[d]) for d in DIMENSIONS}
     composites = {
-        name: sum(w * dims[d] for d, w in weights.items())
-        for name, weights in COMPOSITE_WEIGHTS.items()
+        name: sum(w * dims[d] for d, w in weights.items()) for name, weights in COMPOSITE_WEIGHTS.items()
     }
     return {"dimensions": dims, "composites": composites}
 

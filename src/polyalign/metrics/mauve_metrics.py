@@ -6,6 +6,7 @@ components explaining `kmeans_explained_var` of the variance, clusters P ∪ Q w
 subsample both sides to the same n with our own seeded generator, and record n and the number of
 clusters with every score.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -69,22 +70,33 @@ def mauve_score(human_features, generated_features, settings: MauveSettings = Ma
     human_n = _subsample(human, n, rng)
     gen_n = _subsample(gen, n, rng)
     out = mauve.compute_mauve(
-        p_features=gen_n, q_features=human_n,
+        p_features=gen_n,
+        q_features=human_n,
         num_buckets=settings.num_buckets,
         kmeans_num_redo=settings.kmeans_num_redo,
         kmeans_max_iter=settings.kmeans_max_iter,
         kmeans_explained_var=settings.kmeans_explained_var,
         mauve_scaling_factor=settings.mauve_scaling_factor,
         divergence_curve_discretization_size=settings.divergence_curve_discretization_size,
-        seed=settings.seed, verbose=False,
+        seed=settings.seed,
+        verbose=False,
     )
-    return {"mauve": float(out.mauve), "mauve_star": float(out.mauve_star), "n": int(n),
-            "num_clusters": int(out.num_buckets), "n_human_total": int(human.shape[0]),
-            "n_generated_total": int(gen.shape[0]), "settings": asdict(settings)}
+    return {
+        "mauve": float(out.mauve),
+        "mauve_star": float(out.mauve_star),
+        "n": int(n),
+        "num_clusters": int(out.num_buckets),
+        "n_human_total": int(human.shape[0]),
+        "n_generated_total": int(gen.shape[0]),
+        "settings": asdict(settings),
+    }
 
 
-def conditional_mauve(human: Mapping[str, np.ndarray], generated: Mapping[str, np.ndarray],
-                      settings: MauveSettings = MauveSettings()) -> dict:
+def conditional_mauve(
+    human: Mapping[str, np.ndarray],
+    generated: Mapping[str, np.ndarray],
+    settings: MauveSettings = MauveSettings(),
+) -> dict:
     """C-MAUVE: MAUVE per bucket; macro over scored buckets and weighted by generated rows.
 
     A bucket whose n = min(|human|, |generated|, cap) is below settings.min_size is reported in
@@ -109,5 +121,7 @@ def conditional_mauve(human: Mapping[str, np.ndarray], generated: Mapping[str, n
         "n": {b: r["n"] for b, r in per_bucket.items()},
         "num_clusters": {b: r["num_clusters"] for b, r in per_bucket.items()},
         "n_generated": {b: r["n_generated_total"] for b, r in per_bucket.items()},
-        "n_buckets": len(per_bucket), "skipped": skipped, "settings": asdict(settings),
+        "n_buckets": len(per_bucket),
+        "skipped": skipped,
+        "settings": asdict(settings),
     }

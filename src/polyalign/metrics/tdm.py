@@ -6,6 +6,7 @@ TF-IDF fitted on the questions. Per bucket, four gaps between generated and huma
 W1(g, h) / std(h) of each row statistic and the transition gap ||T_G - T_H||_F / ||T_H||_F,
 T = Q_c^T R_c / n on centred latents. TDM_b = mean of 1 / (1 + gap); TDM = macro over buckets.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -31,8 +32,9 @@ def _row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _sparse_row_cosine(a, b) -> np.ndarray:
     num = np.asarray(a.multiply(b).sum(axis=1)).ravel()
-    den = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel()
-                  * np.asarray(b.multiply(b).sum(axis=1)).ravel())
+    den = np.sqrt(
+        np.asarray(a.multiply(a).sum(axis=1)).ravel() * np.asarray(b.multiply(b).sum(axis=1)).ravel()
+    )
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
 
 
@@ -53,9 +55,17 @@ def transition_gap(t_generated: np.ndarray, t_human: np.ndarray) -> float:
     return float(np.linalg.norm(t_generated - t_human)) / (norm_h if norm_h > STD_FLOOR else 1.0)
 
 
-def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str],
-        bucket_ids: Sequence[str], *, min_bucket_size: int = 20, max_components: int = 64,
-        seed: int = 42, return_rows: bool = False) -> dict:
+def tdm(
+    questions: Sequence[str],
+    human: Sequence[str],
+    generated: Sequence[str],
+    bucket_ids: Sequence[str],
+    *,
+    min_bucket_size: int = 20,
+    max_components: int = 64,
+    seed: int = 42,
+    return_rows: bool = False,
+) -> dict:
     """TDM over aligned rows (row i: question i, its human answer, the system's answer).
 
     Pass multi-track rows only. Buckets with fewer than min_bucket_size rows are skipped.
@@ -64,8 +74,10 @@ def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str]
     """
     n_rows = len(questions)
     if not (len(human) == len(generated) == len(bucket_ids) == n_rows):
-        raise ValueError(f"length mismatch: {n_rows} questions, {len(human)} human, "
-                         f"{len(generated)} generated, {len(bucket_ids)} bucket ids")
+        raise ValueError(
+            f"length mismatch: {n_rows} questions, {len(human)} human, "
+            f"{len(generated)} generated, {len(bucket_ids)} bucket ids"
+        )
     if n_rows < 2:
         raise ValueError(f"TDM needs at least 2 rows, got {n_rows}")
     vectorizer = TfidfVectorizer(analyzer=tfidf_analyzer)
@@ -76,8 +88,9 @@ def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str]
     n_features = len(vectorizer.vocabulary_)
     n_components = min(max_components, n_features - 1, n_rows - 1)
     if n_components < 1:
-        raise ValueError(f"TDM: too little data for a latent space (vocabulary {n_features}, "
-                         f"{n_rows} questions)")
+        raise ValueError(
+            f"TDM: too little data for a latent space (vocabulary {n_features}, {n_rows} questions)"
+        )
     svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(tf_q)
     z_q, z_h, z_g = svd.transform(tf_q), svd.transform(tf_h), svd.transform(tf_g)
 
@@ -106,20 +119,39 @@ def tdm(questions: Sequence[str], human: Sequence[str], generated: Sequence[str]
         if n_b < min_bucket_size:
             skipped[bucket] = f"{n_b} rows < min_bucket_size {min_bucket_size}"
             continue
-        bucket_gaps = {name: scaled_w1(stats["generated"][name][rows], stats["human"][name][rows])
-                       for name in ROW_STATS}
-        bucket_gaps["transition"] = transition_gap(transition_matrix(z_q[rows], z_g[rows]),
-                                                   transition_matrix(z_q[rows], z_h[rows]))
+        bucket_gaps = {
+            name: scaled_w1(stats["generated"][name][rows], stats["human"][name][rows]) for name in ROW_STATS
+        }
+        bucket_gaps["transition"] = transition_gap(
+            transition_matrix(z_q[rows], z_g[rows]), transition_matrix(z_q[rows], z_h[rows])
+        )
         gaps[bucket] = bucket_gaps
         per_bucket[bucket] = float(np.mean([1.0 / (1.0 + g) for g in bucket_gaps.values()]))
         n_rows_per_bucket[bucket] = n_b
     values = np.array(list(per_bucket.values()))
-    rows_out = ({"rows": {"z_q": z_q, "z_h": z_h, "z_g": z_g,
-                          "human": np.stack([stats["human"][k] for k in ROW_STATS], axis=1),
-                          "generated": np.stack([stats["generated"][k] for k in ROW_STATS], axis=1)}}
-                if return_rows else {})
-    return {**rows_out, "macro": float(values.mean()) if len(values) else float("nan"),
-            "per_bucket": per_bucket, "gaps": gaps, "n_rows": n_rows_per_bucket,
-            "n_buckets": len(per_bucket), "skipped": skipped,
-            "n_components": n_components, "vocabulary_size": n_features, "seed": seed,
-            "min_bucket_size": min_bucket_size}
+    rows_out = (
+        {
+            "rows": {
+                "z_q": z_q,
+                "z_h": z_h,
+                "z_g": z_g,
+                "human": np.stack([stats["human"][k] for k in ROW_STATS], axis=1),
+                "generated": np.stack([stats["generated"][k] for k in ROW_STATS], axis=1),
+            }
+        }
+        if return_rows
+        else {}
+    )
+    return {
+        **rows_out,
+        "macro": float(values.mean()) if len(values) else float("nan"),
+        "per_bucket": per_bucket,
+        "gaps": gaps,
+        "n_rows": n_rows_per_bucket,
+        "n_buckets": len(per_bucket),
+        "skipped": skipped,
+        "n_components": n_components,
+        "vocabulary_size": n_features,
+        "seed": seed,
+        "min_bucket_size": min_bucket_size,
+    }

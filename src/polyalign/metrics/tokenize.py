@@ -3,6 +3,7 @@
 Every metric that splits text into tokens goes through this module, so the choices are made in
 one place and documented in docs/metrics.md.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,9 +18,7 @@ _ASCII_PUNCT = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 # A CJK ideograph, or a run of word characters that are not CJK and not "_" (ASCII/Latin words,
 # digit runs, other alphabets) with an optional 'suffix.
-_WORD_OR_CJK = re.compile(
-    rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+(?:'[^\W_{CJK_RANGES}]+)?"
-)
+_WORD_OR_CJK = re.compile(rf"[{CJK_RANGES}]|[^\W_{CJK_RANGES}]+(?:'[^\W_{CJK_RANGES}]+)?")
 _CJK_RUN = re.compile(rf"[{CJK_RANGES}]+")
 _NON_CJK_WORD = re.compile(rf"[^\W_{CJK_RANGES}]+(?:'[^\W_{CJK_RANGES}]+)?")
 
@@ -65,7 +64,7 @@ def answer_tokens(text: str, language: str, zh_tokenization: str = "char") -> li
         pos = 0
         for m in _CJK_RUN.finditer(piece):
             if m.start() > pos:
-                tokens.append(piece[pos:m.start()])
+                tokens.append(piece[pos : m.start()])
             tokens.extend(m.group())
             pos = m.end()
         if pos < len(piece):
@@ -92,5 +91,5 @@ def tfidf_analyzer(text: str) -> list[str]:
     terms = _NON_CJK_WORD.findall(text)
     for run in _CJK_RUN.findall(text):
         terms.extend(run)
-        terms.extend(run[i:i + 2] for i in range(len(run) - 1))
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
     return terms

@@ -1,4 +1,5 @@
 """Utility metrics: exact match, QA-F1 (SQuAD token F1) and ROUGE-L F1 (docs/method.md §9)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -54,29 +55,32 @@ def _rouge_l(pred: list[str], ref: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-def exact_match(prediction: str, reference: References, language: str,
-                zh_tokenization: str = "char") -> float:
+def exact_match(
+    prediction: str, reference: References, language: str, zh_tokenization: str = "char"
+) -> float:
     """1.0 if the normalized token sequences are equal (max over references), else 0.0."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(float(pred == answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
 
 
-def qa_f1(prediction: str, reference: References, language: str,
-          zh_tokenization: str = "char") -> float:
+def qa_f1(prediction: str, reference: References, language: str, zh_tokenization: str = "char") -> float:
     """SQuAD bag-of-tokens F1 on normalized answers (max over references)."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(_token_f1(pred, answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
 
 
-def rouge_l_f1(prediction: str, reference: References, language: str,
-               zh_tokenization: str = "char") -> float:
+def rouge_l_f1(prediction: str, reference: References, language: str, zh_tokenization: str = "char") -> float:
     """ROUGE-L F1 (β = 1, longest common subsequence) on the same tokens as QA-F1."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(_rouge_l(pred, answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
 
 
-def utility_scores(predictions: Sequence[str], references: Sequence[References],
-                   languages: Sequence[str], zh_tokenization: str = "char") -> dict:
+def utility_scores(
+    predictions: Sequence[str],
+    references: Sequence[References],
+    languages: Sequence[str],
+    zh_tokenization: str = "char",
+) -> dict:
     """Per-example EM / QA-F1 / ROUGE-L arrays plus their means, overall and per language."""
     if not (len(predictions) == len(references) == len(languages)):
         raise ValueError(
@@ -84,8 +88,10 @@ def utility_scores(predictions: Sequence[str], references: Sequence[References],
             f"{len(languages)} languages"
         )
     per_example = {
-        name: np.array([fn(p, r, lang, zh_tokenization)
-                        for p, r, lang in zip(predictions, references, languages)], dtype=float)
+        name: np.array(
+            [fn(p, r, lang, zh_tokenization) for p, r, lang in zip(predictions, references, languages)],
+            dtype=float,
+        )
         for name, fn in (("em", exact_match), ("qa_f1", qa_f1), ("rouge_l", rouge_l_f1))
     }
     langs = np.asarray(languages)
@@ -97,8 +103,10 @@ def utility_scores(predictions: Sequence[str], references: Sequence[References],
     for name, values in per_example.items():
         result[name] = float(values.mean()) if len(values) else float("nan")
     result["per_language"] = {
-        lang: {"n": int((langs == lang).sum()),
-               **{name: float(values[langs == lang].mean()) for name, values in per_example.items()}}
+        lang: {
+            "n": int((langs == lang).sum()),
+            **{name: float(values[langs == lang].mean()) for name, values in per_example.items()},
+        }
         for lang in sorted(set(languages))
     }
     return result

@@ -1,4 +1,5 @@
 """Tokenizers and causal LMs: trained from scratch (embedded profile) or loaded from the hub."""
+
 from .factory import (
     build_model,
     build_tokenizer,

@@ -8,6 +8,7 @@ turn, and consecutive turns of one role merged, since such templates also requir
 user/assistant alternation. Whether a template takes a system role is found by rendering a probe
 conversation once per template string, never by the family's name.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -20,8 +21,10 @@ def install_chat_template(tokenizer, setting: str | None):
     """`own`/None: keep the tokenizer's template (error if it has none); else read a .jinja file."""
     if setting in (None, "own"):
         if not getattr(tokenizer, "chat_template", None):
-            raise ValueError("model.chat_template is 'own' but the tokenizer has no chat template; "
-                             "set model.chat_template to a .jinja file")
+            raise ValueError(
+                "model.chat_template is 'own' but the tokenizer has no chat template; "
+                "set model.chat_template to a .jinja file"
+            )
         return tokenizer
     path = Path(setting)
     if not path.is_file():
@@ -35,8 +38,9 @@ def _template_takes_system(template: str, special_tokens: tuple) -> bool:
     from transformers.utils.chat_template_utils import render_jinja_template
 
     try:
-        render_jinja_template(conversations=[_PROBE], chat_template=template, add_generation_prompt=True,
-                              **dict(special_tokens))
+        render_jinja_template(
+            conversations=[_PROBE], chat_template=template, add_generation_prompt=True, **dict(special_tokens)
+        )
     except Exception as e:  # jinja's TemplateError from raise_exception(...), or a template bug
         if "system" in str(e).lower():
             return False

@@ -6,6 +6,7 @@ loaded with the Auto classes (`trust_remote_code` off unless the config turns it
 up as a `save_pretrained` directory (safetensors), and every later stage loads that directory
 with `load_model`, whatever the source was.
 """
+
 from __future__ import annotations
 
 import os
@@ -92,8 +93,11 @@ def pretrained_model(path: str | os.PathLike, **kwargs):
     try:
         return AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
     except Exception as e:
-        hint = (f"; if its files are damaged, delete {Path(path) / 'train_summary.json'} and rerun to retrain it"
-                if Path(path, "train_summary.json").is_file() else "")
+        hint = (
+            f"; if its files are damaged, delete {Path(path) / 'train_summary.json'} and rerun to retrain it"
+            if Path(path, "train_summary.json").is_file()
+            else ""
+        )
         raise RuntimeError(f"{path}: cannot load the model ({type(e).__name__}: {e}){hint}") from e
 
 

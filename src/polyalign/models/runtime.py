@@ -11,6 +11,7 @@ dtype (bf16 runs are bf16 *autocast* over fp32 weights, so AdamW never rounds sm
 away), optional gradient checkpointing. tests/models/test_runtime.py fails if any other module
 calls `from_pretrained` on a model.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,13 +66,21 @@ def load_tokenizer(path: str | os.PathLike, trust_remote_code: bool = False):
     return prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code))
 
 
-def load_for_inference(path: str | os.PathLike, *, device: str | None = "auto", dtype: str | None = "auto",
-                       attn_implementation: str | None = "sdpa", trust_remote_code: bool = False,
-                       kind: str = "causal_lm"):
+def load_for_inference(
+    path: str | os.PathLike,
+    *,
+    device: str | None = "auto",
+    dtype: str | None = "auto",
+    attn_implementation: str | None = "sdpa",
+    trust_remote_code: bool = False,
+    kind: str = "causal_lm",
+):
     """(model, tokenizer) on the chosen device, eval mode, gradients off."""
     target = inference_device(device)
     cls = _auto_model_class(str(path), trust_remote_code, kind)
-    kwargs = {"attn_implementation": attn_implementation} if attn_implementation else {}  # None: transformers' choice
+    kwargs = (
+        {"attn_implementation": attn_implementation} if attn_implementation else {}
+    )  # None: transformers' choice
     kwargs.update(dtype=inference_dtype(dtype, target), trust_remote_code=trust_remote_code)
     if kind == "causal_lm":
         from .factory import pretrained_model  # names the directory when its files are damaged
@@ -90,22 +99,39 @@ def load_for_inference(path: str | os.PathLike, *, device: str | None = "auto", 
     return model, tokenizer
 
 
-def load_model_for_inference(path: str | os.PathLike, model_cfg: dict | None = None, *, dtype: str | None = None):
+def load_model_for_inference(
+    path: str | os.PathLike, model_cfg: dict | None = None, *, dtype: str | None = None
+):
     """A pipeline checkpoint for inference, with device/dtype/attention from the `model:` block
     (`dtype` overrides the block's, e.g. float32 for the reference pass that must match training)."""
     from .factory import model_config
 
     cfg = model_config(model_cfg)
-    return load_for_inference(path, device=cfg["device"], dtype=dtype or cfg["dtype"],
-                              attn_implementation=cfg["attn_implementation"],
-                              trust_remote_code=cfg["trust_remote_code"])
+    return load_for_inference(
+        path,
+        device=cfg["device"],
+        dtype=dtype or cfg["dtype"],
+        attn_implementation=cfg["attn_implementation"],
+        trust_remote_code=cfg["trust_remote_code"],
+    )
 
 
-def load_encoder(path: str | os.PathLike, *, device: str | None = "auto", dtype: str | None = "auto",
-                 trust_remote_code: bool = False):
+def load_encoder(
+    path: str | os.PathLike,
+    *,
+    device: str | None = "auto",
+    dtype: str | None = "auto",
+    trust_remote_code: bool = False,
+):
     """A frozen encoder (a causal LM or an AutoModel encoder) for pooled embeddings."""
-    return load_for_inference(path, device=device, dtype=dtype, trust_remote_code=trust_remote_code,
-                              attn_implementation=None, kind="encoder")
+    return load_for_inference(
+        path,
+        device=device,
+        dtype=dtype,
+        trust_remote_code=trust_remote_code,
+        attn_implementation=None,
+        kind="encoder",
+    )
 
 
 def load_for_training(path: str | os.PathLike, model_cfg: dict | None = None):
@@ -114,8 +140,12 @@ def load_for_training(path: str | os.PathLike, model_cfg: dict | None = None):
     from .factory import model_config, pretrained_model, set_generation_ids
 
     cfg = model_config(model_cfg)
-    model = pretrained_model(path, dtype=torch.float32, attn_implementation=cfg["attn_implementation"],
-                             trust_remote_code=cfg["trust_remote_code"])
+    model = pretrained_model(
+        path,
+        dtype=torch.float32,
+        attn_implementation=cfg["attn_implementation"],
+        trust_remote_code=cfg["trust_remote_code"],
+    )
     tokenizer = load_tokenizer(path, cfg["trust_remote_code"])
     set_generation_ids(model, tokenizer)
     if cfg["gradient_checkpointing"]:

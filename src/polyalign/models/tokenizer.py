@@ -18,11 +18,12 @@ Chat format (every turn, assistant turns included, ends with eos, so generation 
 
     <s><|system|>\n{system}</s>\n<|user|>\n{question}</s>\n<|assistant|>\n{answer}</s>
 """
+
 from __future__ import annotations
 
 import re
 import string
-from typing import Iterable
+from collections.abc import Iterable
 
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
@@ -33,8 +34,10 @@ SPECIAL_TOKENS = (PAD, BOS, EOS, UNK, *ROLE_MARKERS)  # ids 0..6 in this order
 SPACE_MARK = "▁"  # spaces are written as this mark inside tokens (a word keeps its leading space)
 # CJK radicals, symbols and punctuation, kana, bopomofo, ideographs (ext. A, unified,
 # compatibility) and full-width forms: each such character is its own pre-token.
-CJK_RANGES = (r"\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
-              r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef")
+CJK_RANGES = (
+    r"\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff"
+    r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+)
 CJK_PATTERN = f"[{CJK_RANGES}]"
 _CJK = re.compile(CJK_PATTERN)
 
@@ -84,13 +87,17 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 
     alphabet = base_alphabet(texts)
     floor = len(alphabet) + len(SPECIAL_TOKENS)
     if vocab_size < floor:
-        raise ValueError(f"vocab_size {vocab_size} is below the {len(alphabet)} base characters of the training "
-                         f"texts + {len(SPECIAL_TOKENS)} special tokens = {floor}")
+        raise ValueError(
+            f"vocab_size {vocab_size} is below the {len(alphabet)} base characters of the training "
+            f"texts + {len(SPECIAL_TOKENS)} special tokens = {floor}"
+        )
     tok = Tokenizer(models.BPE(unk_token=UNK))
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(CJK_PATTERN), behavior="isolated"),
-        pre_tokenizers.Metaspace(replacement=SPACE_MARK, prepend_scheme="never", split=True),
-    ])
+    tok.pre_tokenizer = pre_tokenizers.Sequence(
+        [
+            pre_tokenizers.Split(Regex(CJK_PATTERN), behavior="isolated"),
+            pre_tokenizers.Metaspace(replacement=SPACE_MARK, prepend_scheme="never", split=True),
+        ]
+    )
     tok.decoder = decoders.Metaspace(replacement=SPACE_MARK, prepend_scheme="never", split=True)
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,

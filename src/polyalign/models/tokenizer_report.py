@@ -11,11 +11,12 @@
 Quantiles here are nearest-rank: the smallest value with at least p·n values at or below it,
 sorted[ceil(p·n) − 1], so "max_new_tokens ≥ p95" means at least 95 % of answers fit.
 """
+
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from .tokenizer import is_cjk
 
@@ -48,9 +49,12 @@ def length_summary(lengths_by_language: dict[str, list[int]]) -> dict[str, dict]
     """{language: {n, mean, p50, p90, p95, p99, max}} of answer lengths in tokens."""
     out = {}
     for lang, lengths in sorted(lengths_by_language.items()):
-        out[lang] = {"n": len(lengths), "mean": sum(lengths) / len(lengths),
-                     **{f"p{round(q * 100)}": nearest_rank(lengths, q) for q in LENGTH_QUANTILES},
-                     "max": max(lengths)}
+        out[lang] = {
+            "n": len(lengths),
+            "mean": sum(lengths) / len(lengths),
+            **{f"p{round(q * 100)}": nearest_rank(lengths, q) for q in LENGTH_QUANTILES},
+            "max": max(lengths),
+        }
     return out
 
 
@@ -58,16 +62,22 @@ def answer_length_quantiles(tokenizer, records: Iterable[dict]) -> dict[str, dic
     return length_summary(answer_token_lengths(tokenizer, records))
 
 
-def check_max_new_tokens(max_new_tokens: int, lengths_by_language: dict[str, list[int]], quantile: float = 0.95,
-                         where: str = "generation.max_new_tokens") -> dict[str, int]:
+def check_max_new_tokens(
+    max_new_tokens: int,
+    lengths_by_language: dict[str, list[int]],
+    quantile: float = 0.95,
+    where: str = "generation.max_new_tokens",
+) -> dict[str, int]:
     """The `quantile` of each language's answer lengths; fails loudly when `max_new_tokens` is
     below any of them."""
     needed = {lang: nearest_rank(v, quantile) for lang, v in sorted(lengths_by_language.items()) if v}
     short = {lang: q for lang, q in needed.items() if max_new_tokens < q}
     if short:
-        raise ValueError(f"{where} = {max_new_tokens} is below the {quantile:g} quantile of human answer lengths "
-                         f"(in this model's tokens, train split) for {short}; raise it to at least "
-                         f"{max(short.values())} (and model.max_length with it)")
+        raise ValueError(
+            f"{where} = {max_new_tokens} is below the {quantile:g} quantile of human answer lengths "
+            f"(in this model's tokens, train split) for {short}; raise it to at least "
+            f"{max(short.values())} (and model.max_length with it)"
+        )
     return needed
 
 
@@ -84,13 +94,21 @@ def tokenizer_report(tokenizer, records: list[dict], texts: Iterable[str] | None
         ids = _encode(tokenizer, answers)
         n_tokens, n_chars = sum(map(len, ids)), sum(map(len, answers))
         per_lang[lang] = {
-            "answers": len(answers), "chars": n_chars, "tokens": n_tokens,
+            "answers": len(answers),
+            "chars": n_chars,
+            "tokens": n_tokens,
             "tokens_per_char": n_tokens / max(1, n_chars),
             "unk_tokens": sum(x.count(unk) for x in ids) if unk is not None else 0,
             "round_trip_failures": sum(tokenizer.decode(x) != a for x, a in zip(ids, answers)),
         }
-    cjk = sorted({c for t in (texts if texts is not None else (a for v in by_lang.values() for a in v))
-                  for c in t if is_cjk(c)})
+    cjk = sorted(
+        {
+            c
+            for t in (texts if texts is not None else (a for v in by_lang.values() for a in v))
+            for c in t
+            if is_cjk(c)
+        }
+    )
     split = [c for c, ids in zip(cjk, _encode(tokenizer, cjk)) if len(ids) != 1 or ids[0] == unk]
     return {
         "vocab_size": len(tokenizer),
@@ -106,9 +124,13 @@ def check_serves_chinese(report: dict) -> None:
     """The scratch tokenizer's contract: every CJK character of the train texts is one token and
     Chinese answers cost at most MAX_ZH_TOKENS_PER_CHAR tokens per character."""
     if report["n_cjk_chars_not_one_token"]:
-        raise ValueError(f"{report['n_cjk_chars_not_one_token']} CJK characters of the train split are not a single "
-                         f"token, e.g. {report['cjk_chars_not_one_token'][:10]}")
+        raise ValueError(
+            f"{report['n_cjk_chars_not_one_token']} CJK characters of the train split are not a single "
+            f"token, e.g. {report['cjk_chars_not_one_token'][:10]}"
+        )
     zh = report["per_language"].get("zh")
     if zh and zh["tokens_per_char"] > MAX_ZH_TOKENS_PER_CHAR:
-        raise ValueError(f"Chinese answers cost {zh['tokens_per_char']:.3f} tokens per character "
-                         f"(> {MAX_ZH_TOKENS_PER_CHAR})")
+        raise ValueError(
+            f"Chinese answers cost {zh['tokens_per_char']:.3f} tokens per character "
+            f"(> {MAX_ZH_TOKENS_PER_CHAR})"
+        )

@@ -2,6 +2,7 @@
 
 `config` and `pairs` need no torch and are imported eagerly; the torch modules load on first use.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -21,8 +22,7 @@ _LAZY = {
     "train_preference": "train",
 }
 
-__all__ = ["SYSTEMS", "build_pairs", "critic_scorer", "preference_config",
-           "preference_train_config", *_LAZY]
+__all__ = ["SYSTEMS", "build_pairs", "critic_scorer", "preference_config", "preference_train_config", *_LAZY]
 
 
 def __getattr__(name: str):

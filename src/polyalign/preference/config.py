@@ -9,6 +9,7 @@ the shared block says; only an explicit `dpo:` key can change that (an ablation)
 is merged one level deep. Training-loop keys (lr, epochs, max_steps, micro_batch_size, ...) live
 in the same blocks and are split off into a `TrainConfig` on top of `train_common`, as for SFT.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,9 @@ def _merge(base: dict, top: dict | None, where: str) -> dict:
         if key == "pair_weights":
             unknown = set(value or {}) - pair_known
             if unknown:
-                raise ValueError(f"{where}.pair_weights: unknown key(s) {sorted(unknown)} (known: {sorted(pair_known)})")
+                raise ValueError(
+                    f"{where}.pair_weights: unknown key(s) {sorted(unknown)} (known: {sorted(pair_known)})"
+                )
             out["pair_weights"] = {**out.get("pair_weights", {}), **(value or {})}
         else:
             out[key] = copy.deepcopy(value)

@@ -9,11 +9,12 @@ A sequence is `encode_prompt(pair.prompt)` + response (+ eos), cut to `max_lengt
 eos only when its generation ended on eos (`rejected_finished`): a sample stopped by
 max_new_tokens is a prefix, and its log-prob is the log-prob of that prefix.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -101,6 +102,10 @@ def pairs_fingerprint(items: Sequence[PairExample], extra: str = "") -> str:
     h = hashlib.sha256(extra.encode())
     for it in items:
         h.update(it.id.encode() + b"\0" + it.token_hash().encode())
-        h.update(np.asarray([it.s_pos, it.s_neg, it.weight, it.ref_chosen or 0.0, it.ref_rejected or 0.0],
-                            dtype=np.float64).tobytes())
+        h.update(
+            np.asarray(
+                [it.s_pos, it.s_neg, it.weight, it.ref_chosen or 0.0, it.ref_rejected or 0.0],
+                dtype=np.float64,
+            ).tobytes()
+        )
     return h.hexdigest()[:16]

@@ -23,10 +23,11 @@ answer's own length bin (the samples are drawn with profile_length gold, as Buck
 trained): a bin drawn as at inference would contradict the human answer in about half of the
 pairs, and the pair would teach the model to ignore the bin.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -39,27 +40,54 @@ from .config import START_POLICY
 Scorer = Callable[[Sequence[str], Sequence[str], Sequence[str]], np.ndarray]
 
 SAMPLE_FIELDS = ("id", "sample", "prompt", "style", "output", "finish_reason")
-PROMPT_DROPS = ("empty_chosen", "bucket_without_reference", "no_sample", "empty_rejected", "identical",
-                "dropped_for_companion")
+PROMPT_DROPS = (
+    "empty_chosen",
+    "bucket_without_reference",
+    "no_sample",
+    "empty_rejected",
+    "identical",
+    "dropped_for_companion",
+)
 
 
 def pair_profile_length(profile_length: str) -> str:
     """The profile_length of the policy samples that make pairs: the chosen answer's own bin
     ("gold", as Bucket-SFT trains), or no bin when the config's profile_length is "none"."""
     return "none" if profile_length == "none" else "gold"
-RECORD_FIELDS = ("dataset", "language", "track", "family", "situation", "length_bin",
-                 "question", "context", "history")
 
 
-def critic_scorer(critic, batch_size: int | None = None, progress: bool = False,
-                  transform: str = "none") -> Scorer:
+RECORD_FIELDS = (
+    "dataset",
+    "language",
+    "track",
+    "family",
+    "situation",
+    "length_bin",
+    "question",
+    "context",
+    "history",
+)
+
+
+def critic_scorer(
+    critic, batch_size: int | None = None, progress: bool = False, transform: str = "none"
+) -> Scorer:
     """Adapt a `polyalign.critic.Critic` to a Scorer (prompts passed only to a critic that is
     prompt-conditioned); `transform` "log1p" maps a score D to log(1 + max(D, 0))."""
+
     def score(texts, bucket_ids, prompts):
-        s = np.asarray(critic.score(list(texts), list(bucket_ids),
-                                    prompts=list(prompts) if critic.needs_prompts else None,
-                                    batch_size=batch_size, progress=progress), dtype=np.float64)
+        s = np.asarray(
+            critic.score(
+                list(texts),
+                list(bucket_ids),
+                prompts=list(prompts) if critic.needs_prompts else None,
+                batch_size=batch_size,
+                progress=progress,
+            ),
+            dtype=np.float64,
+        )
         return np.log1p(np.maximum(s, 0.0)) if transform == "log1p" else s
+
     return score
 
 
@@ -72,8 +100,10 @@ def group_samples(samples: Sequence[dict], record_ids: set, k: int) -> dict[str,
             if f not in row:
                 raise InputError(f"samples row {i}: missing field {f!r}")
         if row["id"] not in record_ids:
-            raise InputError(f"samples row {i}: id {row['id']!r} is not a train record "
-                             "(samples from another split or corpus?)")
+            raise InputError(
+                f"samples row {i}: id {row['id']!r} is not a train record "
+                "(samples from another split or corpus?)"
+            )
         by_id[row["id"]].append(row)
     out = {}
     for rid, rows in by_id.items():
@@ -93,18 +123,26 @@ def _check_style(samples: Sequence[dict], system: str, by_record: dict, profile_
     want = style_of(system)
     styles = Counter(r["style"] for r in samples)
     if set(styles) != {want}:
-        raise InputError(f"{system} pairs need samples drawn with the {want!r} prompt style of "
-                         f"{START_POLICY[system]}, got styles {dict(styles)}")
+        raise InputError(
+            f"{system} pairs need samples drawn with the {want!r} prompt style of "
+            f"{START_POLICY[system]}, got styles {dict(styles)}"
+        )
     modes = Counter(r.get("profile_length") for r in samples)
     if want == "profile":
         if set(modes) != {profile_length}:
-            raise InputError(f"{system} pairs need samples drawn with profile_length {profile_length!r} (gold: the "
-                             f"chosen answer's own length bin), got {dict(modes)}")
-        want_bin = (lambda r: by_record[r["id"]]["length_bin"]) if profile_length == "gold" else (lambda r: None)
+            raise InputError(
+                f"{system} pairs need samples drawn with profile_length {profile_length!r} (gold: the "
+                f"chosen answer's own length bin), got {dict(modes)}"
+            )
+        want_bin = (
+            (lambda r: by_record[r["id"]]["length_bin"]) if profile_length == "gold" else (lambda r: None)
+        )
         wrong = [r["id"] for r in samples if r.get("length_bin") != want_bin(r)]
         if wrong:
-            raise InputError(f"{len(wrong)} sample row(s) carry a length bin other than their human answer's, "
-                             f"e.g. id {wrong[0]!r}")
+            raise InputError(
+                f"{len(wrong)} sample row(s) carry a length bin other than their human answer's, "
+                f"e.g. id {wrong[0]!r}"
+            )
     return {"style": want, "profile_length": dict(modes)}
 
 
@@ -192,17 +230,26 @@ def build_pairs(
     s_pos, s_neg, chosen_rows, cand_scores = _score(kept, scorer if use_critic else None)
     pairs = []
     for (r, first, cands), sp, sn, best, scores in zip(kept, s_pos, s_neg, chosen_rows, cand_scores):
-        pairs.append({
-            "id": r["id"], "bucket_id": r["bucket_id"],
-            **{f: r[f] for f in RECORD_FIELDS},
-            "prompt": first["prompt"], "style": first["style"],
-            "profile_length": first.get("profile_length"), "profile_length_bin": first.get("length_bin"),
-            "chosen_length_bin": r["length_bin"],
-            "chosen": r["human_answer"], "rejected": best["output"],
-            "rejected_sample": best["sample"], "rejected_finished": best["finish_reason"] == "eos",
-            "n_candidates": len(cands), "candidate_scores": scores,
-            "s_pos": float(sp), "s_neg": float(sn),
-        })
+        pairs.append(
+            {
+                "id": r["id"],
+                "bucket_id": r["bucket_id"],
+                **{f: r[f] for f in RECORD_FIELDS},
+                "prompt": first["prompt"],
+                "style": first["style"],
+                "profile_length": first.get("profile_length"),
+                "profile_length_bin": first.get("length_bin"),
+                "chosen_length_bin": r["length_bin"],
+                "chosen": r["human_answer"],
+                "rejected": best["output"],
+                "rejected_sample": best["sample"],
+                "rejected_finished": best["finish_reason"] == "eos",
+                "n_candidates": len(cands),
+                "candidate_scores": scores,
+                "s_pos": float(sp),
+                "s_neg": float(sn),
+            }
+        )
     clipped = _weights(pairs, settings, use_critic)
     weights = rescale_pair_weights(clipped, [p["language"] for p in pairs], settings["language_balance"])
     for p, c, w in zip(pairs, clipped, weights):
@@ -225,11 +272,13 @@ def _score(kept, scorer):
             prompts.append(first["prompt"])
     scores = np.asarray(scorer(texts, buckets, prompts), dtype=np.float64)
     if scores.shape != (len(texts),) or not np.all(np.isfinite(scores)):
-        raise ValueError(f"critic returned {scores.shape} scores for {len(texts)} texts "
-                         f"(non-finite: {int((~np.isfinite(scores)).sum()) if scores.ndim == 1 else '?'})")
+        raise ValueError(
+            f"critic returned {scores.shape} scores for {len(texts)} texts "
+            f"(non-finite: {int((~np.isfinite(scores)).sum()) if scores.ndim == 1 else '?'})"
+        )
     s_pos, s_neg, best_rows, all_scores, at = [], [], [], [], 0
     for _, _, cands in kept:
-        sp, sc = scores[at], scores[at + 1: at + 1 + len(cands)]
+        sp, sc = scores[at], scores[at + 1 : at + 1 + len(cands)]
         at += 1 + len(cands)
         j = int(np.argmax(sc))  # hardest negative: farthest from support; ties -> lowest sample
         s_pos.append(float(sp))
@@ -245,15 +294,27 @@ def _weights(pairs: list[dict], settings: dict, use_critic: bool) -> np.ndarray:
         return np.ones(len(pairs))
     if not use_critic:
         pw["use_critic"] = False  # critic off: s = 0 and its weight term is off
-    return pair_weights([p["bucket_id"] for p in pairs], [p["language"] for p in pairs],
-                        [p["s_pos"] for p in pairs], [p["s_neg"] for p in pairs], **pw)
+    return pair_weights(
+        [p["bucket_id"] for p in pairs],
+        [p["language"] for p in pairs],
+        [p["s_pos"] for p in pairs],
+        [p["s_neg"] for p in pairs],
+        **pw,
+    )
 
 
 def _stats(x) -> dict:
     x = np.asarray(x, dtype=np.float64)
     q = np.quantile(x, [0.1, 0.5, 0.9])
-    return {"mean": float(x.mean()), "std": float(x.std()), "min": float(x.min()),
-            "q10": float(q[0]), "q50": float(q[1]), "q90": float(q[2]), "max": float(x.max())}
+    return {
+        "mean": float(x.mean()),
+        "std": float(x.std()),
+        "min": float(x.min()),
+        "q10": float(q[0]),
+        "q50": float(q[1]),
+        "q90": float(q[2]),
+        "max": float(x.max()),
+    }
 
 
 def _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k) -> dict:
@@ -265,8 +326,11 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
     for p, w in zip(pairs, weights):
         by[("language", p["language"])].append(w)
         by[("bucket", p["bucket_id"])].append(w)
-    gains = [max(p["candidate_scores"]) - float(np.mean(p["candidate_scores"]))
-             for p in pairs if p["n_candidates"] > 1]
+    gains = [
+        max(p["candidate_scores"]) - float(np.mean(p["candidate_scores"]))
+        for p in pairs
+        if p["n_candidates"] > 1
+    ]
     return {
         "system": system,
         "start_policy": START_POLICY[system],
@@ -281,7 +345,8 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
         "critic": {
             "enabled": bool(settings["critic"]),
             "transform": settings.get("critic_transform", "none"),
-            "s_pos": _stats(s_pos), "s_neg": _stats(s_neg),
+            "s_pos": _stats(s_pos),
+            "s_neg": _stats(s_neg),
             "gap_mean": float((s_neg - s_pos).mean()),
             "share_neg_above_pos": float((s_neg > s_pos).mean()),
             "hardest_negative_gain": float(np.mean(gains)) if gains else None,
@@ -293,9 +358,15 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
             "clipped": _stats(clipped),
             "share_at_w_min": float(np.isclose(clipped, pw["w_min"]).mean()) if pw["enabled"] else 0.0,
             "share_at_w_max": float(np.isclose(clipped, pw["w_max"]).mean()) if pw["enabled"] else 0.0,
-            "by_language": {key: {"n": len(v), "mean": float(np.mean(v)), "mass_share": float(np.sum(v)) / total}
-                            for (kind, key), v in sorted(by.items()) if kind == "language"},
-            "by_bucket": {key: {"n": len(v), "mean": float(np.mean(v))}
-                          for (kind, key), v in sorted(by.items()) if kind == "bucket"},
+            "by_language": {
+                key: {"n": len(v), "mean": float(np.mean(v)), "mass_share": float(np.sum(v)) / total}
+                for (kind, key), v in sorted(by.items())
+                if kind == "language"
+            },
+            "by_bucket": {
+                key: {"n": len(v), "mean": float(np.mean(v))}
+                for (kind, key), v in sorted(by.items())
+                if kind == "bucket"
+            },
         },
     }

@@ -10,13 +10,14 @@ trainer will use. The cache is a JSONL artifact, one row per pair:
 (summed log-probs as float32 values, response token counts, and the hash of the two token
 sequences, which `attach_reference` checks against the trainer's own tokenisation).
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import time
+from collections.abc import Sequence
 from contextlib import nullcontext
-from typing import Sequence
 
 import numpy as np
 import torch
@@ -55,22 +56,31 @@ def compute_reference_logps(
     order = sorted(range(len(items)), key=lambda i: -items[i].length)
     rows: list[dict | None] = [None] * len(items)
     try:
-        for start in tqdm(range(0, len(order), batch_size), total=math.ceil(len(order) / batch_size),
-                          desc="reference log-probs", disable=not progress):
-            idx = order[start:start + batch_size]
+        for start in tqdm(
+            range(0, len(order), batch_size),
+            total=math.ceil(len(order) / batch_size),
+            desc="reference log-probs",
+            disable=not progress,
+        ):
+            idx = order[start : start + batch_size]
             batch = collate_pairs([items[i] for i in idx], pad_id)
             with autocast_for(device, mixed_precision):
                 logps, n_tokens = response_logps(
-                    model, batch["input_ids"].to(device), batch["attention_mask"].to(device),
-                    batch["labels"].to(device), return_n_tokens=True,
+                    model,
+                    batch["input_ids"].to(device),
+                    batch["attention_mask"].to(device),
+                    batch["labels"].to(device),
+                    return_n_tokens=True,
                 )
             lc, lr = (t.float().cpu() for t in split_pair(logps, len(idx)))
             nc, nr = (t.cpu() for t in split_pair(n_tokens, len(idx)))
             for j, i in enumerate(idx):
                 rows[i] = {
                     "id": items[i].id,
-                    "ref_chosen": float(lc[j]), "ref_rejected": float(lr[j]),
-                    "chosen_tokens": int(nc[j]), "rejected_tokens": int(nr[j]),
+                    "ref_chosen": float(lc[j]),
+                    "ref_rejected": float(lr[j]),
+                    "chosen_tokens": int(nc[j]),
+                    "rejected_tokens": int(nr[j]),
                     "token_hash": items[i].token_hash(),
                 }
     finally:
@@ -98,21 +108,27 @@ def read_reference_cache(path) -> dict[str, dict]:
     return out
 
 
-def attach_reference(items: Sequence[PairExample], cache: dict[str, dict], where: str = "reference cache") -> None:
+def attach_reference(
+    items: Sequence[PairExample], cache: dict[str, dict], where: str = "reference cache"
+) -> None:
     """Set ref_chosen / ref_rejected of every item from `cache` (keyed by id). The cache must
     hold exactly these pairs, tokenised identically (same token hash)."""
     ids = {it.id for it in items}
     missing = [i for i in ids if i not in cache]
     extra = [i for i in cache if i not in ids]
     if missing or extra:
-        raise InputError(f"{where}: does not match the pair set ({len(missing)} pair(s) missing, e.g. "
-                         f"{sorted(missing)[:3]}; {len(extra)} unknown, e.g. {sorted(extra)[:3]}): "
-                         "recompute it for these pairs")
+        raise InputError(
+            f"{where}: does not match the pair set ({len(missing)} pair(s) missing, e.g. "
+            f"{sorted(missing)[:3]}; {len(extra)} unknown, e.g. {sorted(extra)[:3]}): "
+            "recompute it for these pairs"
+        )
     for it in items:
         row = cache[it.id]
         if row["token_hash"] != it.token_hash():
-            raise InputError(f"{where}: pair {it.id!r} was tokenised differently when the cache was "
-                             "computed (other tokenizer, prompt or max_length): recompute it")
+            raise InputError(
+                f"{where}: pair {it.id!r} was tokenised differently when the cache was "
+                "computed (other tokenizer, prompt or max_length): recompute it"
+            )
         it.ref_chosen, it.ref_rejected = float(row["ref_chosen"]), float(row["ref_rejected"])
 
 
@@ -124,15 +140,19 @@ def reference_summary(rows: Sequence[dict], seconds: float) -> dict:
     return {
         "pairs": len(rows),
         "seconds": seconds,
-        "ref_chosen_mean": float(c.mean()), "ref_rejected_mean": float(r_.mean()),
-        "ref_chosen_per_token": float((c / nc).mean()), "ref_rejected_per_token": float((r_ / nr).mean()),
-        "chosen_tokens_mean": float(nc.mean()), "rejected_tokens_mean": float(nr.mean()),
+        "ref_chosen_mean": float(c.mean()),
+        "ref_rejected_mean": float(r_.mean()),
+        "ref_chosen_per_token": float((c / nc).mean()),
+        "ref_rejected_per_token": float((r_ / nr).mean()),
+        "chosen_tokens_mean": float(nc.mean()),
+        "rejected_tokens_mean": float(nr.mean()),
         "share_ref_prefers_chosen": float((c > r_).mean()),
     }
 
 
-def build_reference_cache(pairs: Sequence[dict], model_dir, config: dict, system: str, out_path,
-                          progress: bool = True) -> dict:
+def build_reference_cache(
+    pairs: Sequence[dict], model_dir, config: dict, system: str, out_path, progress: bool = True
+) -> dict:
     """Load the starting checkpoint `model_dir`, compute the cache of `pairs`, write it to
     `out_path`; returns a summary (counts, timings, mean log-probs)."""
     from ..models.runtime import load_model_for_inference
@@ -147,11 +167,22 @@ def build_reference_cache(pairs: Sequence[dict], model_dir, config: dict, system
     max_length = pair_max_length(model, config)
     items = tokenize_pairs(pairs, tokenizer, max_length)
     mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
-    rows = compute_reference_logps(model, items, tokenizer.pad_token_id,
-                                   preference_config(config, system)["ref_batch_size"], mixed, progress)
+    rows = compute_reference_logps(
+        model,
+        items,
+        tokenizer.pad_token_id,
+        preference_config(config, system)["ref_batch_size"],
+        mixed,
+        progress,
+    )
     write_reference_cache(out_path, rows)
-    summary = {"system": system, "model": str(model_dir), "max_length": max_length, "mixed_precision": mixed,
-               **reference_summary(rows, time.perf_counter() - t0)}
+    summary = {
+        "system": system,
+        "model": str(model_dir),
+        "max_length": max_length,
+        "mixed_precision": mixed,
+        **reference_summary(rows, time.perf_counter() - t0),
+    }
     log.info("reference log-probs of %d pairs in %.1f s", len(rows), summary["seconds"])
     return summary
 

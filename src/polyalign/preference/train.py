@@ -8,14 +8,15 @@ constants, and the chosen half's token-mean NLL as the SFT anchor. DPO is the sa
 exactly. No reference model is held in memory: with no cache given, the reference log-probs
 are computed by the freshly loaded policy itself before its first update.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
@@ -32,14 +33,24 @@ log = logging.getLogger(__name__)
 def preference_loss(model, batch: dict, beta: float = 0.1, lam: float = 0.1, gamma_sft: float = 0.05):
     """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected)."""
     k = batch["weights"].shape[0]
-    logps, n_tokens = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"],
-                                     return_n_tokens=True)
+    logps, n_tokens = response_logps(
+        model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
+    )
     chosen, rejected = split_pair(logps, k)
     n_chosen, _ = split_pair(n_tokens, k)
     anchor_nll = -chosen / n_chosen.to(chosen.dtype) if gamma_sft != 0 else None
     loss, c = hdpo_loss(
-        chosen, rejected, batch["ref_chosen"], batch["ref_rejected"], batch["s_pos"], batch["s_neg"],
-        batch["weights"], anchor_nll, beta=beta, lam=lam, gamma_sft=gamma_sft,
+        chosen,
+        rejected,
+        batch["ref_chosen"],
+        batch["ref_rejected"],
+        batch["s_pos"],
+        batch["s_neg"],
+        batch["weights"],
+        anchor_nll,
+        beta=beta,
+        lam=lam,
+        gamma_sft=gamma_sft,
     )
     metrics = {
         "accuracy": c["accuracy"].item(),
@@ -59,8 +70,9 @@ def preference_loss(model, batch: dict, beta: float = 0.1, lam: float = 0.1, gam
     return loss, metrics
 
 
-def prepare_items(pairs: Sequence[dict], model, tokenizer, config: dict, system: str, reference=None,
-                  progress: bool = False) -> list[PairExample]:
+def prepare_items(
+    pairs: Sequence[dict], model, tokenizer, config: dict, system: str, reference=None, progress: bool = False
+) -> list[PairExample]:
     """Tokenised pairs with their reference log-probs: from the cache file (or rows keyed by id)
     `reference`, else computed now with `model` (which must still be the starting checkpoint)."""
     check_pairs_match_config(pairs, preference_config(config, system), system)
@@ -69,8 +81,14 @@ def prepare_items(pairs: Sequence[dict], model, tokenizer, config: dict, system:
         from ..train.trainer import effective_mixed_precision
 
         mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
-        rows = compute_reference_logps(model, items, tokenizer.pad_token_id,
-                                       preference_config(config, system)["ref_batch_size"], mixed, progress)
+        rows = compute_reference_logps(
+            model,
+            items,
+            tokenizer.pad_token_id,
+            preference_config(config, system)["ref_batch_size"],
+            mixed,
+            progress,
+        )
         cache, where = {r["id"]: r for r in rows}, "in-memory reference"
     elif isinstance(reference, dict):
         cache, where = reference, "reference rows"
@@ -87,22 +105,35 @@ def check_pairs_match_config(pairs: Sequence[dict], cfg: dict, system: str) -> N
     scores when the critic is off (DPO is plain)."""
     if not cfg["pair_weights"]["enabled"]:
         if any(p.get("weight_clipped", p.get("weight", 1.0)) != 1.0 for p in pairs):
-            raise ValueError(f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
-                             "(pairs built for another system?)")
+            raise ValueError(
+                f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
+                "(pairs built for another system?)"
+            )
         per_language: dict = {}
         for p in pairs:
             per_language.setdefault(p.get("language"), set()).add(p.get("weight", 1.0))
         if any(len(v) > 1 for v in per_language.values()) or (
-                not cfg["language_balance"] and any(v != {1.0} for v in per_language.values())):
-            raise ValueError(f"{system}: pair_weights are disabled but the weights vary within a language "
-                             "(pairs built for another system?)")
+            not cfg["language_balance"] and any(v != {1.0} for v in per_language.values())
+        ):
+            raise ValueError(
+                f"{system}: pair_weights are disabled but the weights vary within a language "
+                "(pairs built for another system?)"
+            )
     if not cfg["critic"] and any(p.get("s_pos", 0.0) or p.get("s_neg", 0.0) for p in pairs):
-        raise ValueError(f"{system}: the critic is off but the pairs carry critic scores "
-                         "(pairs built for another system?)")
+        raise ValueError(
+            f"{system}: the critic is off but the pairs carry critic scores (pairs built for another system?)"
+        )
 
 
-def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str, out_dir,
-                     reference=None, progress: bool = True) -> dict:
+def train_preference(
+    pairs: Sequence[dict],
+    start_dir,
+    config: dict,
+    system: str,
+    out_dir,
+    reference=None,
+    progress: bool = True,
+) -> dict:
     """Train `system` (dpo | hdpo) from the checkpoint `start_dir` on `pairs` and save it into
     `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
@@ -126,18 +157,33 @@ def train_preference(pairs: Sequence[dict], start_dir, config: dict, system: str
     model.train()
     fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
     result = train(
-        model, tokenizer, items, partial(collate_pairs, pad_id=tokenizer.pad_token_id),
-        partial(preference_loss, **losses), tcfg, out_dir,
-        lengths=[it.length for it in items], fingerprint=fingerprint, progress=progress,
+        model,
+        tokenizer,
+        items,
+        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        partial(preference_loss, **losses),
+        tcfg,
+        out_dir,
+        lengths=[it.length for it in items],
+        fingerprint=fingerprint,
+        progress=progress,
     )
     w = torch.tensor([it.weight for it in items], dtype=torch.float64)
     summary = {
-        "stage": system, "start": str(start_dir), "start_policy": START_POLICY[system],
-        "pairs": len(items), "loss": losses, "critic": cfg["critic"], "pair_weights": cfg["pair_weights"],
+        "stage": system,
+        "start": str(start_dir),
+        "start_policy": START_POLICY[system],
+        "pairs": len(items),
+        "loss": losses,
+        "critic": cfg["critic"],
+        "pair_weights": cfg["pair_weights"],
         "reference": _describe(reference),
-        "weight_mean": float(w.mean()), "weight_max": float(w.max()),
+        "weight_mean": float(w.mean()),
+        "weight_max": float(w.max()),
         "critic_gap_mean": float(sum(it.s_neg - it.s_pos for it in items) / len(items)),
-        "train": result, "train_config": vars(tcfg), "seconds": time.perf_counter() - t0,
+        "train": result,
+        "train_config": vars(tcfg),
+        "seconds": time.perf_counter() - t0,
         "versions": {"torch": torch.__version__},
     }
     if is_main_process():

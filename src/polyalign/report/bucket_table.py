@@ -1,4 +1,5 @@
 """Per-bucket table: buckets x systems of BNG and QA-F1, one pair of tables per language."""
+
 from __future__ import annotations
 
 import math
@@ -20,8 +21,9 @@ def _cell(value) -> str:
     return f"{x:.3f}" if math.isfinite(x) else MISSING
 
 
-def bucket_sections(summary: dict, systems: Sequence[str] | None = None,
-                    metrics: Sequence[tuple[str, str]] = BUCKET_METRICS) -> list[dict]:
+def bucket_sections(
+    summary: dict, systems: Sequence[str] | None = None, metrics: Sequence[tuple[str, str]] = BUCKET_METRICS
+) -> list[dict]:
     """Per language and metric: one row per test bucket (n = test prompts; 'eval' = whether the
     bucket has enough test rows for the distributional metrics), one column per system."""
     systems = ordered_systems(summary, systems)
@@ -35,15 +37,22 @@ def bucket_sections(summary: dict, systems: Sequence[str] | None = None,
             for b in buckets:
                 row = [bucket_label(b), first[b]["n"], "yes" if first[b]["eligible"] else "no"]
                 rows.append(row + [_cell(summary["per_bucket"][s][b].get(metric)) for s in systems])
-            sections.append({
-                "title": f"Per-bucket {label.split(' (')[0]} ({lang})",
-                "caption": (f"{label} per test bucket, language {lang}. Distributional metrics "
-                            f"need at least {min_size} test prompts in a bucket ('eval' = yes); "
-                            "smaller buckets show '–' for BNG."),
-                "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
-                "rows": rows,
-                "best_in_rows": (BEST[metric], [3 + k for k, s in enumerate(systems) if s in PAPER_SYSTEMS]),
-            })
+            sections.append(
+                {
+                    "title": f"Per-bucket {label.split(' (')[0]} ({lang})",
+                    "caption": (
+                        f"{label} per test bucket, language {lang}. Distributional metrics "
+                        f"need at least {min_size} test prompts in a bucket ('eval' = yes); "
+                        "smaller buckets show '–' for BNG."
+                    ),
+                    "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
+                    "rows": rows,
+                    "best_in_rows": (
+                        BEST[metric],
+                        [3 + k for k, s in enumerate(systems) if s in PAPER_SYSTEMS],
+                    ),
+                }
+            )
     return sections
 
 

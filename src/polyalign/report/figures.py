@@ -7,11 +7,12 @@ file path) or found at a known system path. No label the workflow draws needs on
 ASCII); if a text ever has a character no font covers, it is drawn as "?" with a warning naming
 the characters, never as an invisible box and never by asking for a system package.
 """
+
 from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import matplotlib
@@ -64,10 +65,9 @@ def font_chain(cjk_font: str | None = None) -> list[str]:
     return [BASE_FONT, font_manager.FontProperties(fname=str(font)).get_name()]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _charmap(family: str) -> frozenset[int]:
-    path = font_manager.findfont(font_manager.FontProperties(family=family),
-                                 fallback_to_default=False)
+    path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
     return frozenset(FT2Font(path).get_charmap())
 
 
@@ -84,8 +84,12 @@ def replace_missing_glyphs(fig, chain: Sequence[str]) -> str:
             missing_all |= missing
             text.set_text("".join(MISSING_GLYPH if ch in missing else ch for ch in content))
     if missing_all:
-        warnings.warn(f"no font for {''.join(sorted(missing_all))!r} (fonts: {list(chain)}): drawn as "
-                      f"{MISSING_GLYPH!r}; {INSTALL_HINT}", MissingGlyphWarning, stacklevel=3)
+        warnings.warn(
+            f"no font for {''.join(sorted(missing_all))!r} (fonts: {list(chain)}): drawn as "
+            f"{MISSING_GLYPH!r}; {INSTALL_HINT}",
+            MissingGlyphWarning,
+            stacklevel=3,
+        )
     return "".join(sorted(missing_all))
 
 
@@ -104,8 +108,12 @@ def save_figure(fig, png_path, pdf_path, chain: Sequence[str]) -> None:
 
 
 def _style(chain: Sequence[str]) -> dict:
-    return {**sns.axes_style("whitegrid"), **sns.plotting_context("paper"),
-            "font.family": list(chain), "svg.hashsalt": "polyalign"}
+    return {
+        **sns.axes_style("whitegrid"),
+        **sns.plotting_context("paper"),
+        "font.family": list(chain),
+        "svg.hashsalt": "polyalign",
+    }
 
 
 def _message(ax, text: str) -> None:
@@ -153,9 +161,16 @@ def _languages(buckets) -> list[str]:
     return sorted({b.split("|", 1)[0] for b in buckets})
 
 
-def figure_tsne(panels: Mapping[str, Sequence[tuple[str, np.ndarray]]], png_path, pdf_path, *,
-                seed: int = 42, perplexity: float = 30.0, max_points: int = 400,
-                cjk_font: str | None = None) -> None:
+def figure_tsne(
+    panels: Mapping[str, Sequence[tuple[str, np.ndarray]]],
+    png_path,
+    pdf_path,
+    *,
+    seed: int = 42,
+    perplexity: float = 30.0,
+    max_points: int = 400,
+    cjk_font: str | None = None,
+) -> None:
     """Figure 1 (right): t-SNE of response embeddings, one panel per language (panels[lang] =
     [(label, E), ...]); each group is subsampled to max_points (seeded), rows L2-normalised,
     centroids in the 2-D map marked with a cross."""
@@ -164,8 +179,9 @@ def figure_tsne(panels: Mapping[str, Sequence[tuple[str, np.ndarray]]], png_path
 
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
-        fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4), squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(panels), figsize=(4.2 * len(panels), 4), squeeze=False, layout="constrained"
+        )
         colors = sns.color_palette("colorblind")
         for ax, (lang, groups) in zip(axes[0], panels.items()):
             rng = np.random.default_rng(seed)
@@ -179,17 +195,29 @@ def figure_tsne(panels: Mapping[str, Sequence[tuple[str, np.ndarray]]], png_path
             if X.shape[0] < 5:
                 _message(ax, f"{lang}: only {X.shape[0]} responses, no t-SNE map")
                 continue
-            tsne = TSNE(n_components=2, init="pca", random_state=seed, learning_rate="auto",
-                        perplexity=min(perplexity, (X.shape[0] - 1) / 3))
+            tsne = TSNE(
+                n_components=2,
+                init="pca",
+                random_state=seed,
+                learning_rate="auto",
+                perplexity=min(perplexity, (X.shape[0] - 1) / 3),
+            )
             with threadpool_limits(1):
                 Y = tsne.fit_transform(X)
             start = 0
             for k, (label, E) in enumerate(parts):
-                pts = Y[start:start + E.shape[0]]
+                pts = Y[start : start + E.shape[0]]
                 start += E.shape[0]
                 ax.scatter(pts[:, 0], pts[:, 1], s=6, alpha=0.45, color=colors[k], label=label)
-                ax.scatter(*pts.mean(axis=0), s=160, marker="X", color=colors[k],
-                           edgecolor="black", linewidth=1.2, zorder=5)
+                ax.scatter(
+                    *pts.mean(axis=0),
+                    s=160,
+                    marker="X",
+                    color=colors[k],
+                    edgecolor="black",
+                    linewidth=1.2,
+                    zorder=5,
+                )
             ax.set(title=f"{lang} (n per group <= {max_points}; X = centroid)", xticks=[], yticks=[])
         _legend_outside(axes[0, -1])
         save_figure(fig, png_path, pdf_path, chain)
@@ -200,57 +228,97 @@ def inventory_counts(bucket_stats: dict, splits: Sequence[str] = ("train", "test
     return {b: {s: int(v[s]) for s in splits} for b, v in bucket_stats["buckets"].items()}
 
 
-def figure_bucket_inventory(counts: Mapping[str, Mapping[str, int]], png_path, pdf_path, *,
-                            min_bucket_size: int | None = None,
-                            cjk_font: str | None = None) -> None:
+def figure_bucket_inventory(
+    counts: Mapping[str, Mapping[str, int]],
+    png_path,
+    pdf_path,
+    *,
+    min_bucket_size: int | None = None,
+    cjk_font: str | None = None,
+) -> None:
     """Bar chart of the records per bucket and split, one panel per language (log scale)."""
-    rows = [{"bucket": bucket_label(b), "language": b.split("|", 1)[0], "split": s, "count": k}
-            for b in sorted(counts) for s, k in counts[b].items()]
+    rows = [
+        {"bucket": bucket_label(b), "language": b.split("|", 1)[0], "split": s, "count": k}
+        for b in sorted(counts)
+        for s, k in counts[b].items()
+    ]
     df = pd.DataFrame(rows)
     langs = _languages(counts)
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
         heights = [max(2.0, 0.32 * df[df.language == lang].bucket.nunique()) for lang in langs]
-        fig, axes = plt.subplots(len(langs), 1, figsize=(7, sum(heights) + 1), squeeze=False,
-                                 sharex=True, gridspec_kw={"height_ratios": heights},
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            len(langs),
+            1,
+            figsize=(7, sum(heights) + 1),
+            squeeze=False,
+            sharex=True,
+            gridspec_kw={"height_ratios": heights},
+            layout="constrained",
+        )
         for ax, lang in zip(axes[:, 0], langs):
             sub = df[(df.language == lang) & (df["count"] > 0)]
-            sns.barplot(data=sub, y="bucket", x="count", hue="split", orient="h", ax=ax,
-                        palette="colorblind", order=sorted(sub.bucket.unique()))
+            sns.barplot(
+                data=sub,
+                y="bucket",
+                x="count",
+                hue="split",
+                orient="h",
+                ax=ax,
+                palette="colorblind",
+                order=sorted(sub.bucket.unique()),
+            )
             ax.set_xscale("log")
             ax.set_xlim(left=0.8)
             if min_bucket_size:
-                ax.axvline(min_bucket_size, color="black", linestyle="--", linewidth=1,
-                           label=f"min_bucket_size = {min_bucket_size}")
+                ax.axvline(
+                    min_bucket_size,
+                    color="black",
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"min_bucket_size = {min_bucket_size}",
+                )
             ax.set(title=f"buckets ({lang})", xlabel="records (log scale)", ylabel="")
             _legend_outside(ax)
         save_figure(fig, png_path, pdf_path, chain)
 
 
-def bucket_metric_table(per_bucket: Mapping[str, Mapping[str, dict]], metric: str = "bng",
-                        labels: Mapping[str, str] | None = None) -> pd.DataFrame:
+def bucket_metric_table(
+    per_bucket: Mapping[str, Mapping[str, dict]], metric: str = "bng", labels: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Systems x buckets of a per-bucket metric (summary['per_bucket']); buckets where no system
     has a value are dropped."""
-    data = {(labels or {}).get(s, s): {b: v.get(metric) for b, v in buckets.items()}
-            for s, buckets in per_bucket.items()}
+    data = {
+        (labels or {}).get(s, s): {b: v.get(metric) for b, v in buckets.items()}
+        for s, buckets in per_bucket.items()
+    }
     df = pd.DataFrame(data).T.astype(float)
     return df[sorted(c for c in df.columns if df[c].notna().any())]
 
 
-def figure_bng_heatmap(table: pd.DataFrame, png_path, pdf_path, *, title: str = "BNG per bucket",
-                       cjk_font: str | None = None) -> None:
+def figure_bng_heatmap(
+    table: pd.DataFrame, png_path, pdf_path, *, title: str = "BNG per bucket", cjk_font: str | None = None
+) -> None:
     """Heatmap systems x buckets (lower = closer to the human answers); robust colour range."""
     if table.shape[1] == 0:
-        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts for BNG",
-                                  cjk_font)
+        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts for BNG", cjk_font)
     chain = font_chain(cjk_font)
     table = table.rename(columns=bucket_label)
     with plt.rc_context(_style(chain)):
-        fig, ax = plt.subplots(figsize=(2.0 + 0.8 * table.shape[1], 2.6 + 0.45 * table.shape[0]),
-                               layout="constrained")
-        sns.heatmap(table, annot=True, fmt=".2f", cmap="rocket_r", robust=True, ax=ax,
-                    mask=table.isna(), cbar_kws={"label": title}, linewidths=0.5)
+        fig, ax = plt.subplots(
+            figsize=(2.0 + 0.8 * table.shape[1], 2.6 + 0.45 * table.shape[0]), layout="constrained"
+        )
+        sns.heatmap(
+            table,
+            annot=True,
+            fmt=".2f",
+            cmap="rocket_r",
+            robust=True,
+            ax=ax,
+            mask=table.isna(),
+            cbar_kws={"label": title},
+            linewidths=0.5,
+        )
         ax.set(title=title, xlabel="", ylabel="")
         ax.tick_params(axis="x", rotation=60)
         ax.tick_params(axis="y", rotation=0)
@@ -268,25 +336,42 @@ def _staircase(front: list[tuple[float, float]]) -> tuple[list[float], list[floa
     return xs, ys
 
 
-def figure_nuf_frontier(per_bucket: Mapping[str, Mapping[str, dict]], png_path, pdf_path, *,
-                        hypervolume: Mapping[str, Mapping[str, float]] | None = None,
-                        cjk_font: str | None = None) -> None:
+def figure_nuf_frontier(
+    per_bucket: Mapping[str, Mapping[str, dict]],
+    png_path,
+    pdf_path,
+    *,
+    hypervolume: Mapping[str, Mapping[str, float]] | None = None,
+    cjk_font: str | None = None,
+) -> None:
     """Naturalness-utility frontier: panel per (language, system) with every bucket's (u, n),
     the frontier buckets highlighted and the dominated area shaded (its size = NUF)."""
     systems = list(per_bucket)
     langs = _languages({b for s in systems for b in per_bucket[s]})
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
-        fig, axes = plt.subplots(len(langs), len(systems), figsize=(2.6 * len(systems), 2.6 * len(langs)),
-                                 squeeze=False, sharex=True, sharey=True, layout="constrained")
-        points = [p for s in systems for v in per_bucket[s].values() if v.get("nuf_point") for p in [v["nuf_point"]]]
+        fig, axes = plt.subplots(
+            len(langs),
+            len(systems),
+            figsize=(2.6 * len(systems), 2.6 * len(langs)),
+            squeeze=False,
+            sharex=True,
+            sharey=True,
+            layout="constrained",
+        )
+        points = [
+            p for s in systems for v in per_bucket[s].values() if v.get("nuf_point") for p in [v["nuf_point"]]
+        ]
         u_max = axis_limit([p[0] for p in points])
         n_max = axis_limit([p[1] for p in points])
         for i, lang in enumerate(langs):
             for j, system in enumerate(systems):
                 ax = axes[i, j]
-                rows = {b: v for b, v in per_bucket[system].items()
-                        if v.get("language") == lang and v.get("nuf_point")}
+                rows = {
+                    b: v
+                    for b, v in per_bucket[system].items()
+                    if v.get("language") == lang and v.get("nuf_point")
+                }
                 pts = np.array([rows[b]["nuf_point"] for b in sorted(rows)]).reshape(-1, 2)
                 front = sorted(tuple(rows[b]["nuf_point"]) for b in rows if rows[b]["on_frontier"])
                 ax.scatter(pts[:, 0], pts[:, 1], s=14, color="grey", alpha=0.7)
@@ -298,13 +383,16 @@ def figure_nuf_frontier(per_bucket: Mapping[str, Mapping[str, dict]], png_path, 
                 hv = (hypervolume or {}).get(system, {}).get(lang)
                 hv_text = "" if hv is None or hv != hv else f", NUF {hv:.3f}"
                 ax.set(title=f"{system} ({lang}){hv_text}", xlim=(0, u_max), ylim=(0, n_max))
-                ax.set(xlabel="utility u (QA-F1)" if i == len(langs) - 1 else "",
-                       ylabel="naturalness n" if j == 0 else "")
+                ax.set(
+                    xlabel="utility u (QA-F1)" if i == len(langs) - 1 else "",
+                    ylabel="naturalness n" if j == 0 else "",
+                )
         save_figure(fig, png_path, pdf_path, chain)
 
 
-def length_table(records: Sequence[dict], answers: Mapping[str, Mapping[str, str]],
-                 human_label: str = "human") -> pd.DataFrame:
+def length_table(
+    records: Sequence[dict], answers: Mapping[str, Mapping[str, str]], human_label: str = "human"
+) -> pd.DataFrame:
     """Long table (source, language, bucket, length tokens) of human answers and system answers
     (answers[label][id])."""
     from ..text import count_length_tokens
@@ -313,33 +401,51 @@ def length_table(records: Sequence[dict], answers: Mapping[str, Mapping[str, str
     for r in records:
         texts = [(human_label, r["human_answer"])] + [(lab, a[r["id"]]) for lab, a in answers.items()]
         for source, text in texts:
-            rows.append({"source": source, "language": r["language"], "bucket": r["bucket_id"],
-                         "length": count_length_tokens(text)})
+            rows.append(
+                {
+                    "source": source,
+                    "language": r["language"],
+                    "bucket": r["bucket_id"],
+                    "length": count_length_tokens(text),
+                }
+            )
     return pd.DataFrame(rows)
 
 
-def figure_length_distributions(table: pd.DataFrame, png_path, pdf_path, *,
-                                buckets: Sequence[str] | None = None,
-                                cjk_font: str | None = None) -> None:
+def figure_length_distributions(
+    table: pd.DataFrame,
+    png_path,
+    pdf_path,
+    *,
+    buckets: Sequence[str] | None = None,
+    cjk_font: str | None = None,
+) -> None:
     """Box plots of response length (length tokens) per bucket, human vs systems, per language."""
     if buckets is not None:
         table = table[table.bucket.isin(list(buckets))]
     if table.empty:
-        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts",
-                                  cjk_font)
+        return placeholder_figure(png_path, pdf_path, "no bucket has enough test prompts", cjk_font)
     table = table.assign(bucket=table.bucket.map(bucket_label))
     langs = sorted(table.language.unique())
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
-        fig, axes = plt.subplots(len(langs), 1, figsize=(9, 3.2 * len(langs)), squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            len(langs), 1, figsize=(9, 3.2 * len(langs)), squeeze=False, layout="constrained"
+        )
         for ax, lang in zip(axes[:, 0], langs):
             sub = table[table.language == lang]
-            sns.boxplot(data=sub, x="bucket", y="length", hue="source", ax=ax, fliersize=1.5,
-                        palette="colorblind", order=sorted(sub.bucket.unique()),
-                        hue_order=list(dict.fromkeys(table.source)))
-            ax.set(title=f"response length ({lang})", xlabel="",
-                   ylabel="length tokens (symlog: 0 = empty)")
+            sns.boxplot(
+                data=sub,
+                x="bucket",
+                y="length",
+                hue="source",
+                ax=ax,
+                fliersize=1.5,
+                palette="colorblind",
+                order=sorted(sub.bucket.unique()),
+                hue_order=list(dict.fromkeys(table.source)),
+            )
+            ax.set(title=f"response length ({lang})", xlabel="", ylabel="length tokens (symlog: 0 = empty)")
             ax.set_yscale("symlog", linthresh=1)
             ax.set_ylim(bottom=0)
             ax.tick_params(axis="x", rotation=25)
@@ -349,8 +455,9 @@ def figure_length_distributions(table: pd.DataFrame, png_path, pdf_path, *,
         save_figure(fig, png_path, pdf_path, chain)
 
 
-def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_path, *,
-                         bins: int = 30, cjk_font: str | None = None) -> None:
+def figure_critic_scores(
+    groups: Sequence[tuple[str, Sequence]], png_path, pdf_path, *, bins: int = 30, cjk_font: str | None = None
+) -> None:
     """Critic score distributions (lower = more human-like) of human vs model responses, on the
     critic's own log1p scale (`critic_scale`): raw D_b estimates are heavy-tailed (a linear axis
     put nearly all mass in its first bin).
@@ -376,13 +483,23 @@ def figure_critic_scores(groups: Sequence[tuple[str, Sequence]], png_path, pdf_p
     langs = sorted(df.language.unique())
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
-        fig, axes = plt.subplots(1, len(langs), figsize=(4.5 * len(langs), 3.4), squeeze=False,
-                                 layout="constrained")
+        fig, axes = plt.subplots(
+            1, len(langs), figsize=(4.5 * len(langs), 3.4), squeeze=False, layout="constrained"
+        )
         for ax, lang in zip(axes[0], langs):
-            sns.histplot(data=df[df.language == lang], x="score", hue="source", bins=edges,
-                         element="step", fill=False, stat="density", common_norm=False, ax=ax,
-                         hue_order=[g[0] for g in groups], palette="colorblind")
-            ax.set(title=f"critic scores ({lang})",
-                   xlabel="log(1 + critic score)  (lower = more human-like)")
+            sns.histplot(
+                data=df[df.language == lang],
+                x="score",
+                hue="source",
+                bins=edges,
+                element="step",
+                fill=False,
+                stat="density",
+                common_norm=False,
+                ax=ax,
+                hue_order=[g[0] for g in groups],
+                palette="colorblind",
+            )
+            ax.set(title=f"critic scores ({lang})", xlabel="log(1 + critic score)  (lower = more human-like)")
             _legend_outside(ax)
         save_figure(fig, png_path, pdf_path, chain)

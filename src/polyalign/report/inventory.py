@@ -1,4 +1,5 @@
 """Table 1: corpus inventory after normalization and dedup, plus a bucket inventory per language."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -24,9 +25,18 @@ def corpus_inventory(by_split: dict[str, list[dict]]) -> dict:
     totals = {s: 0 for s in SPLITS}
     for name, lang in sorted(info):
         row = info[(name, lang)]
-        rows.append([name, lang, ", ".join(sorted(row["situation"])),
-                     ", ".join(sorted(row["track"])), row["train"], row["val"], row["test"],
-                     row["train"] + row["val"] + row["test"]])
+        rows.append(
+            [
+                name,
+                lang,
+                ", ".join(sorted(row["situation"])),
+                ", ".join(sorted(row["track"])),
+                row["train"],
+                row["val"],
+                row["test"],
+                row["train"] + row["val"] + row["test"],
+            ]
+        )
         for s in SPLITS:
             totals[s] += row[s]
     rows.append(["total", "", "", "", totals["train"], totals["val"], totals["test"], sum(totals.values())])
@@ -43,15 +53,20 @@ def bucket_inventory(stats: dict) -> list[dict]:
     per_lang = defaultdict(list)
     for b, v in stats["buckets"].items():
         lang = b.split("|", 1)[0]
-        per_lang[lang].append([bucket_label(b), v["train"], v["val"], v["test"], v["total"],
-                               "yes" if v["small"] else "no"])
+        per_lang[lang].append(
+            [bucket_label(b), v["train"], v["val"], v["test"], v["total"], "yes" if v["small"] else "no"]
+        )
     sections = []
     for lang in sorted(per_lang):
-        sections.append({
-            "title": f"Table 1b: bucket inventory ({lang})",
-            "caption": (f"Buckets of language {lang}; 'small' marks buckets with fewer than "
-                        f"{stats['min_bucket_size']} train records (no reference, skipped by per-bucket metrics)."),
-            "headers": ["bucket", "train", "val", "test", "total", "small"],
-            "rows": per_lang[lang],
-        })
+        sections.append(
+            {
+                "title": f"Table 1b: bucket inventory ({lang})",
+                "caption": (
+                    f"Buckets of language {lang}; 'small' marks buckets with fewer than "
+                    f"{stats['min_bucket_size']} train records (no reference, skipped by per-bucket metrics)."
+                ),
+                "headers": ["bucket", "train", "val", "test", "total", "small"],
+                "rows": per_lang[lang],
+            }
+        )
     return sections

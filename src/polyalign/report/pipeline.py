@@ -81,6 +81,19 @@ def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     return positions
 
 
+def acyclic_backbone(graph: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
+    """The rule graph has cycles where one wildcard rule serves several stages (`features` of
+    human answers feeds the critic; `features` of system outputs comes after DPO/HDPO). Remove,
+    one cycle at a time, the edge that closes it (deterministic: the graph keeps the DOT order)
+    and return the acyclic backbone with the removed edges, which are drawn dashed."""
+    backbone, removed = graph.copy(), []
+    while not nx.is_directed_acyclic_graph(backbone):
+        closing = nx.find_cycle(backbone)[-1][:2]
+        backbone.remove_edge(*closing)
+        removed.append(closing)
+    return backbone, removed
+
+
 def figure_pipeline(
     graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_path, *, cjk_font: str | None = None
 ) -> None:
@@ -88,7 +101,8 @@ def figure_pipeline(
     aggregate target `all`. Only direct dependencies are drawn: an edge implied by a longer path
     (transitive reduction) is left out, else the rules read by almost every later stage
     (assign_buckets, pretrain_base) would cover the figure with arrows."""
-    graph = nx.transitive_reduction(graph.subgraph(n for n in graph if n not in HIDDEN_RULES))
+    backbone, back_edges = acyclic_backbone(graph.subgraph(n for n in graph if n not in HIDDEN_RULES))
+    graph = nx.transitive_reduction(backbone)
     pos = layered_positions(graph)
     stage_names = sorted({stages.get(n, "other") for n in graph})
     colors = dict(zip(stage_names, sns.color_palette("pastel", len(stage_names))))
@@ -109,6 +123,21 @@ def figure_pipeline(
                     "shrinkA": 9,
                     "shrinkB": 9,
                     "connectionstyle": "arc3,rad=0.05",
+                },
+            )
+        for a, b in back_edges:  # data flowing back into a wildcard rule that serves an earlier stage
+            ax.annotate(
+                "",
+                xy=pos[b],
+                xytext=pos[a],
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": "0.55",
+                    "lw": 0.8,
+                    "ls": "--",
+                    "shrinkA": 9,
+                    "shrinkB": 9,
+                    "connectionstyle": "arc3,rad=0.3",
                 },
             )
         for node, (x, y) in pos.items():

@@ -1,4 +1,5 @@
 """The published PolyAlign numbers (report/published_numbers.yaml) and lookups into them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,8 +12,14 @@ from ..systems import PAPER_SYSTEMS, label, published_label
 PUBLISHED_PATH = Path(__file__).with_name("published_numbers.yaml")
 # The paper's names of the systems (Table 8 rows); display names come from the systems registry.
 PAPER_LABELS = {name: published_label(name) for name in PAPER_SYSTEMS}
-_REQUIRED = ("paper", "table2_aggregate", "table2_distributional", "hdpo_caveat",
-             "table8_human_eval", "claims")
+_REQUIRED = (
+    "paper",
+    "table2_aggregate",
+    "table2_distributional",
+    "hdpo_caveat",
+    "table8_human_eval",
+    "claims",
+)
 
 
 def system_label(system: str) -> str:

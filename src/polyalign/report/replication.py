@@ -1,6 +1,7 @@
 """The replication report: our numbers beside the published ones, language fidelity, and a
 verdict on each of the paper's five claims from paired two-level bootstrap intervals, pooled over
 run seeds and per seed (decision rule: `DECISION_RULE`, docs/evaluation.md)."""
+
 from __future__ import annotations
 
 import math
@@ -12,18 +13,23 @@ import numpy as np
 from ..evaluation.pooled import paired_difference
 from ..evaluation.store import number
 from ..metrics import bootstrap_mean_ci
-from .published import (clean_aggregate, published_aggregate,
-                        published_distributional, system_label)
+from .published import clean_aggregate, published_aggregate, published_distributional, system_label
 from .table2 import MISSING, format_ci, ordered_systems
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 NOT_EVALUATED = "not evaluated"
-METRIC_LABELS = {"qa_f1": "QA-F1", "bng_macro": "BNG-macro", "g_mauve": "G-MAUVE", "nuf": "NUF",
-                 "aggregate": "Aggregate", "ai_rate": "predicted-AI rate"}
+METRIC_LABELS = {
+    "qa_f1": "QA-F1",
+    "bng_macro": "BNG-macro",
+    "g_mauve": "G-MAUVE",
+    "nuf": "NUF",
+    "aggregate": "Aggregate",
+    "ai_rate": "predicted-AI rate",
+}
 LOWER_IS_BETTER = {"bng_macro", "ai_rate"}
 DECISION_RULE = (
-    "Each claim is a set of comparisons \"A better than B on metric m\" (or \"A non-inferior "
-    "to B\"), each evaluated in every language. A comparison reads the paired interval of "
+    'Each claim is a set of comparisons "A better than B on metric m" (or "A non-inferior '
+    'to B"), each evaluated in every language. A comparison reads the paired interval of '
     "m(A) - m(B) (the same resampled seeds and prompts for both systems) in the claimed "
     "direction. Superiority: **supported** when the {level}% interval excludes 0 on the claimed "
     "side, **contradicted** when the Bonferroni-widened interval (level 1 - {alpha}/k, k = the "
@@ -33,14 +39,16 @@ DECISION_RULE = (
     "overall) is **contradicted** when any of its comparisons is, **supported** when all are, "
     "**not evaluated** when none could be run, and **inconclusive** otherwise. Requiring every "
     "comparison for support needs no multiplicity correction (an intersection-union test); "
-    "\"any comparison contradicts\" does, hence the widened interval. The same rule is applied "
+    '"any comparison contradicts" does, hence the widened interval. The same rule is applied '
     "to every run seed on its own (intervals over test prompts of that seed), shown beside the "
-    "pooled verdict: a verdict that differs between seeds is not stable.")
+    "pooled verdict: a verdict that differs between seeds is not stable."
+)
 
 
 @dataclass(frozen=True)
 class Comparison:
     """'system `better` is better than system `worse` on `metric`' (or non-inferior to it)."""
+
     better: str
     worse: str
     metric: str
@@ -61,8 +69,9 @@ def _improvement(diff: dict, metric: str) -> tuple[float, float]:
     return (-high, -low) if metric in LOWER_IS_BETTER else (low, high)
 
 
-def decide(diff: dict, metric: str, kind: str = "superior", margin: float = 0.0,
-           wide: dict | None = None) -> str:
+def decide(
+    diff: dict, metric: str, kind: str = "superior", margin: float = 0.0, wide: dict | None = None
+) -> str:
     """Verdict from the interval [low, high] of metric(better) - metric(worse).
 
     The improvement interval is [low, high] (higher is better) or [-high, -low] (lower is
@@ -102,24 +111,30 @@ def seed_points(summary: dict, system: str, scope: str, metric: str) -> list[flo
     return [number(seeds[s]["point"]) for s in summary["seeds"]]
 
 
-def _metric_test(c: Comparison, lang: str, summary: dict, replicates: dict, relative_margin: float,
-                 alpha: float, n_comparisons: int) -> dict:
-    missing = [s for s in (c.better, c.worse)
-               if s not in summary["systems"] or s not in replicates["per_seed"]]
+def _metric_test(
+    c: Comparison,
+    lang: str,
+    summary: dict,
+    replicates: dict,
+    relative_margin: float,
+    alpha: float,
+    n_comparisons: int,
+) -> dict:
+    missing = [
+        s for s in (c.better, c.worse) if s not in summary["systems"] or s not in replicates["per_seed"]
+    ]
     if missing:
-        return {"verdict": NOT_EVALUATED, "note": f"system(s) {missing} not evaluated",
-                "seed_verdicts": {}}
-    points = {s: {lang: {c.metric: seed_points(summary, s, lang, c.metric)}}
-              for s in (c.better, c.worse)}
+        return {"verdict": NOT_EVALUATED, "note": f"system(s) {missing} not evaluated", "seed_verdicts": {}}
+    points = {s: {lang: {c.metric: seed_points(summary, s, lang, c.metric)}} for s in (c.better, c.worse)}
     reference = np.asarray(points[c.worse][lang][c.metric])
 
     def verdict(seed_index):
         ref = float(reference.mean() if seed_index is None else reference[seed_index])
         margin = relative_margin * abs(ref) if c.kind == "noninferior" else 0.0
-        diff = paired_difference(replicates, points, c.better, c.worse, lang, c.metric, alpha,
-                                 seed_index)
-        wide = paired_difference(replicates, points, c.better, c.worse, lang, c.metric,
-                                 alpha / n_comparisons, seed_index)
+        diff = paired_difference(replicates, points, c.better, c.worse, lang, c.metric, alpha, seed_index)
+        wide = paired_difference(
+            replicates, points, c.better, c.worse, lang, c.metric, alpha / n_comparisons, seed_index
+        )
         return diff, margin, decide(diff, c.metric, c.kind, margin, wide)
 
     diff, margin, pooled = verdict(None)
@@ -130,25 +145,43 @@ def _metric_test(c: Comparison, lang: str, summary: dict, replicates: dict, rela
     return out
 
 
-def _detector_test(c: Comparison, lang: str, detectors: Mapping[str, Mapping[str, Mapping[str, bool]]],
-                   lang_of: Mapping[str, str], n_resamples: int, seed: int, alpha: float) -> list[dict]:
+def _detector_test(
+    c: Comparison,
+    lang: str,
+    detectors: Mapping[str, Mapping[str, Mapping[str, bool]]],
+    lang_of: Mapping[str, str],
+    n_resamples: int,
+    seed: int,
+    alpha: float,
+) -> list[dict]:
     out = []
     for name, flags in sorted(detectors.items()):
         if c.better not in flags or c.worse not in flags:
-            out.append({"detector": name, "verdict": NOT_EVALUATED, "seed_verdicts": {},
-                        "note": f"{name} has no flags for {c.better} or {c.worse}"})
+            out.append(
+                {
+                    "detector": name,
+                    "verdict": NOT_EVALUATED,
+                    "seed_verdicts": {},
+                    "note": f"{name} has no flags for {c.better} or {c.worse}",
+                }
+            )
             continue
         ids = sorted(i for i, lg in lang_of.items() if lg == lang)
         delta = np.array([float(flags[c.better][i]) - float(flags[c.worse][i]) for i in ids])
         diff = bootstrap_mean_ci(delta, n_resamples=n_resamples, seed=seed, alpha=alpha)
-        out.append({"detector": name, "diff": diff, "verdict": decide(diff, "ai_rate"),
-                    "seed_verdicts": {}})
+        out.append({"detector": name, "diff": diff, "verdict": decide(diff, "ai_rate"), "seed_verdicts": {}})
     return out
 
 
-def evaluate_claims(summary: dict, replicates: dict, claims: Sequence[dict], *,
-                    relative_margin: float = 0.1, detectors: Mapping | None = None,
-                    lang_of: Mapping[str, str] | None = None) -> list[dict]:
+def evaluate_claims(
+    summary: dict,
+    replicates: dict,
+    claims: Sequence[dict],
+    *,
+    relative_margin: float = 0.1,
+    detectors: Mapping | None = None,
+    lang_of: Mapping[str, str] | None = None,
+) -> list[dict]:
     """One result per claim: pooled verdict, verdict per language, per seed, and every sub-test.
 
     replicates: `polyalign.evaluation.load_replicates` of the pooled bootstrap; claims: the
@@ -166,39 +199,83 @@ def evaluate_claims(summary: dict, replicates: dict, claims: Sequence[dict], *,
         tests = []
         for c in comparisons:
             for lang in languages:
-                base = {"language": lang, "better": c.better, "worse": c.worse,
-                        "metric": c.metric, "kind": c.kind}
+                base = {
+                    "language": lang,
+                    "better": c.better,
+                    "worse": c.worse,
+                    "metric": c.metric,
+                    "kind": c.kind,
+                }
                 if c.metric != "ai_rate":
-                    tests.append({**base, **_metric_test(c, lang, summary, replicates,
-                                                         relative_margin, boot["alpha"],
-                                                         n_comparisons)})
+                    tests.append(
+                        {
+                            **base,
+                            **_metric_test(
+                                c, lang, summary, replicates, relative_margin, boot["alpha"], n_comparisons
+                            ),
+                        }
+                    )
                 elif not detectors:
-                    tests.append({**base, "verdict": NOT_EVALUATED, "seed_verdicts": {},
-                                  "note": "no AI-text detector was run"})
+                    tests.append(
+                        {
+                            **base,
+                            "verdict": NOT_EVALUATED,
+                            "seed_verdicts": {},
+                            "note": "no AI-text detector was run",
+                        }
+                    )
                 else:
-                    tests += [{**base, **t} for t in _detector_test(
-                        c, lang, detectors, lang_of or {}, boot["n_resamples"], boot["seed"],
-                        boot["alpha"])]
-        per_language = {lang: combine_verdicts([t["verdict"] for t in tests if t["language"] == lang])
-                        for lang in languages}
-        per_seed = {s: combine_verdicts([t["seed_verdicts"].get(s, NOT_EVALUATED) for t in tests])
-                    for s in seeds}
+                    tests += [
+                        {**base, **t}
+                        for t in _detector_test(
+                            c,
+                            lang,
+                            detectors,
+                            lang_of or {},
+                            boot["n_resamples"],
+                            boot["seed"],
+                            boot["alpha"],
+                        )
+                    ]
+        per_language = {
+            lang: combine_verdicts([t["verdict"] for t in tests if t["language"] == lang])
+            for lang in languages
+        }
+        per_seed = {
+            s: combine_verdicts([t["seed_verdicts"].get(s, NOT_EVALUATED) for t in tests]) for s in seeds
+        }
         note = None
         if claim["id"] == 5 and detectors:
-            note = ("flags at each detector's threshold calibrated on the validation split's human "
-                    "answers at the primary FPR (Table 4, which also gives AUROC and the Joint score); "
-                    "the paper's own detector rates are not available to this project, so none are "
-                    "set beside ours")
+            note = (
+                "flags at each detector's threshold calibrated on the validation split's human "
+                "answers at the primary FPR (Table 4, which also gives AUROC and the Joint score); "
+                "the paper's own detector rates are not available to this project, so none are "
+                "set beside ours"
+            )
         if claim["id"] == 5 and not detectors:
-            note = ("not evaluated: no AI-text detector (Binoculars, Fast-DetectGPT or a trained "
-                    "classifier) was run in this configuration; the detectors need their own "
-                    "scoring models, which the embedded default does not have")
+            note = (
+                "not evaluated: no AI-text detector (Binoculars, Fast-DetectGPT or a trained "
+                "classifier) was run in this configuration; the detectors need their own "
+                "scoring models, which the embedded default does not have"
+            )
         verdict = combine_verdicts([t["verdict"] for t in tests])
         evaluated = [v for v in per_seed.values() if v != NOT_EVALUATED]
-        results.append({"id": claim["id"], "text": claim["text"], "tests": tests, "note": note,
-                        "per_language": per_language, "verdict": verdict, "per_seed": per_seed,
-                        "stable": (None if verdict == NOT_EVALUATED else
-                                   bool(evaluated) and all(v == verdict for v in evaluated))})
+        results.append(
+            {
+                "id": claim["id"],
+                "text": claim["text"],
+                "tests": tests,
+                "note": note,
+                "per_language": per_language,
+                "verdict": verdict,
+                "per_seed": per_seed,
+                "stable": (
+                    None
+                    if verdict == NOT_EVALUATED
+                    else bool(evaluated) and all(v == verdict for v in evaluated)
+                ),
+            }
+        )
     return results
 
 
@@ -230,13 +307,16 @@ def _distributional_tables(summary, published, systems) -> list[str]:
     out = []
     metrics = ("bng_macro", "g_mauve", "nuf")
     for lg in sorted(summary["languages"]):
-        out += ["", f"**{lg}**", "",
-                "| System | " + " | ".join(f"{METRIC_LABELS[m]} ours | paper" for m in metrics) + " |",
-                "|---|" + "---|---|" * len(metrics)]
+        out += [
+            "",
+            f"**{lg}**",
+            "",
+            "| System | " + " | ".join(f"{METRIC_LABELS[m]} ours | paper" for m in metrics) + " |",
+            "|---|" + "---|---|" * len(metrics),
+        ]
         for s in systems:
             pub = published_distributional(published, s, lg)
-            cells = [c for m in metrics for c in (format_ci(summary["headline"][s][lg][m]),
-                                                  _num(pub.get(m)))]
+            cells = [c for m in metrics for c in (format_ci(summary["headline"][s][lg][m]), _num(pub.get(m)))]
             out.append(f"| {system_label(s)} | " + " | ".join(cells) + " |")
     return out
 
@@ -244,8 +324,10 @@ def _distributional_tables(summary, published, systems) -> list[str]:
 def _fidelity_table(summary, systems) -> list[str]:
     langs = sorted(summary["languages"])
     seeds = summary["seeds"]
-    lines = ["| System | " + " | ".join(f"{lg} (mean) | {lg} per seed" for lg in langs) + " |",
-             "|---|" + "---|---|" * len(langs)]
+    lines = [
+        "| System | " + " | ".join(f"{lg} (mean) | {lg} per seed" for lg in langs) + " |",
+        "|---|" + "---|---|" * len(langs),
+    ]
     for s in systems:
         cells = []
         for lg in langs:
@@ -256,69 +338,113 @@ def _fidelity_table(summary, systems) -> list[str]:
 
 
 def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) -> list[str]:
-    lines = ["| # | claim | " + " | ".join(languages) + " | verdict | "
-             + " | ".join(f"seed {s}" for s in seeds) + " | stable |",
-             "|---|---|" + "---|" * len(languages) + "---|" + "---|" * len(seeds) + "---|"]
+    lines = [
+        "| # | claim | "
+        + " | ".join(languages)
+        + " | verdict | "
+        + " | ".join(f"seed {s}" for s in seeds)
+        + " | stable |",
+        "|---|---|" + "---|" * len(languages) + "---|" + "---|" * len(seeds) + "---|",
+    ]
     for r in results:
-        lines.append(f"| {r['id']} | {r['text']} | "
-                     + " | ".join(r["per_language"][lg] for lg in languages)
-                     + f" | **{r['verdict']}** | "
-                     + " | ".join(r["per_seed"][s] for s in seeds)
-                     + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |")
-    lines += ["", "| # | language | comparison | metric | difference (first - second) [CI] | "
-              "margin | verdict | per seed |", "|---|---|---|---|---|---|---|---|"]
+        lines.append(
+            f"| {r['id']} | {r['text']} | "
+            + " | ".join(r["per_language"][lg] for lg in languages)
+            + f" | **{r['verdict']}** | "
+            + " | ".join(r["per_seed"][s] for s in seeds)
+            + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |"
+        )
+    lines += [
+        "",
+        "| # | language | comparison | metric | difference (first - second) [CI] | "
+        "margin | verdict | per seed |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         for t in r["tests"]:
             diff = format_ci(t["diff"]) if "diff" in t else t.get("note", MISSING)
             margin = _num(t["margin"]) if "margin" in t else ""
             per_seed = ", ".join(t["seed_verdicts"].get(s, NOT_EVALUATED) for s in seeds)
-            lines.append(f"| {r['id']} | {t['language']} | {_comparison_text(t)} | "
-                         f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {t['verdict']} | "
-                         f"{per_seed} |")
+            lines.append(
+                f"| {r['id']} | {t['language']} | {_comparison_text(t)} | "
+                f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {t['verdict']} | "
+                f"{per_seed} |"
+            )
     notes = [f"Claim {r['id']}: {r['note']}." for r in results if r["note"]]
     return lines + ([""] + notes if notes else [])
 
 
-def replication_markdown(summary: dict, published: dict, claim_results: list[dict], *,
-                         model: str = "Qwen2.5-1.5B", profile: str = "embedded",
-                         relative_margin: float = 0.1, systems: Sequence[str] | None = None,
-                         extra_sections: Sequence[str] | None = None) -> str:
+def replication_markdown(
+    summary: dict,
+    published: dict,
+    claim_results: list[dict],
+    *,
+    model: str = "Qwen2.5-1.5B",
+    profile: str = "embedded",
+    relative_margin: float = 0.1,
+    systems: Sequence[str] | None = None,
+    extra_sections: Sequence[str] | None = None,
+) -> str:
     systems = ordered_systems(summary, systems)
     langs = sorted(summary["languages"])
     boot = summary["bootstrap"]
     seeds = summary["seeds"]
     level = round(100 * (1 - boot["alpha"]))
     clean = clean_aggregate(published, model, "zh")
-    lines = [f"# Replication report: {published['paper']['title']} (arXiv {published['paper']['arxiv']})",
-             "", f"Configuration profile: `{profile}`; {summary['n_prompts']} test prompts ("
-             + ", ".join(f"{lg}: {summary['languages'][lg]}" for lg in langs)
-             + f"); {len(seeds)} run seed{'s' if len(seeds) != 1 else ''} ({', '.join(seeds)}).", ""]
+    lines = [
+        f"# Replication report: {published['paper']['title']} (arXiv {published['paper']['arxiv']})",
+        "",
+        f"Configuration profile: `{profile}`; {summary['n_prompts']} test prompts ("
+        + ", ".join(f"{lg}: {summary['languages'][lg]}" for lg in langs)
+        + f"); {len(seeds)} run seed{'s' if len(seeds) != 1 else ''} ({', '.join(seeds)}).",
+        "",
+    ]
     if profile != "paper":
-        lines += ["**Scale caveat.** This run is not the paper's setting: a tiny decoder-only model "
-                  "trained on a small embedded corpus stands in for the paper's 1.5B-3B models on "
-                  "14 corpora. Absolute numbers are not comparable with the published ones; what "
-                  "the comparison can show is whether the directions of the paper's claims "
-                  "reappear when the same method runs end to end.", ""]
-    lines += [f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level bootstrap "
-              f"interval: seeds, then test prompts, paired across systems; {boot['n_resamples']} "
-              "resamples for every metric; median-centred percentile intervals "
-              "(docs/evaluation.md)].", "",
-              f"## Aggregate (Table 2; paper: {model})", ""]
+        lines += [
+            "**Scale caveat.** This run is not the paper's setting: a tiny decoder-only model "
+            "trained on a small embedded corpus stands in for the paper's 1.5B-3B models on "
+            "14 corpora. Absolute numbers are not comparable with the published ones; what "
+            "the comparison can show is whether the directions of the paper's claims "
+            "reappear when the same method runs end to end.",
+            "",
+        ]
+    lines += [
+        f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level bootstrap "
+        f"interval: seeds, then test prompts, paired across systems; {boot['n_resamples']} "
+        "resamples for every metric; median-centred percentile intervals "
+        "(docs/evaluation.md)].",
+        "",
+        f"## Aggregate (Table 2; paper: {model})",
+        "",
+    ]
     lines += _aggregate_table(summary, published, systems, model)
-    lines += ["", f"† {published['hdpo_caveat']['text']} The clean Chinese HDPO Aggregate of "
-              f"{model} is {_num(clean)} (source: {published['hdpo_caveat']['source']}).", "",
-              f"## Distributional columns (Table 2; paper: {published['table2_distributional']['model']})"]
+    lines += [
+        "",
+        f"† {published['hdpo_caveat']['text']} The clean Chinese HDPO Aggregate of "
+        f"{model} is {_num(clean)} (source: {published['hdpo_caveat']['source']}).",
+        "",
+        f"## Distributional columns (Table 2; paper: {published['table2_distributional']['model']})",
+    ]
     lines += _distributional_tables(summary, published, systems)
-    lines += ["", "## Language fidelity", "",
-              "Share of answers written in the prompt's language (more than half of the answer's "
-              "script characters in the language's script: CJK for zh, Latin for en; an answer "
-              "without script characters does not count as in language). The metrics above "
-              "score every answer; a system that answers in the wrong language is measured "
-              "against human answers it cannot resemble.", ""]
+    lines += [
+        "",
+        "## Language fidelity",
+        "",
+        "Share of answers written in the prompt's language (more than half of the answer's "
+        "script characters in the language's script: CJK for zh, Latin for en; an answer "
+        "without script characters does not count as in language). The metrics above "
+        "score every answer; a system that answers in the wrong language is measured "
+        "against human answers it cannot resemble.",
+        "",
+    ]
     lines += _fidelity_table(summary, systems)
-    lines += ["", "## The paper's claims", "",
-              "Decision rule. " + DECISION_RULE.format(level=level, alpha=boot["alpha"],
-                                                       margin=relative_margin), ""]
+    lines += [
+        "",
+        "## The paper's claims",
+        "",
+        "Decision rule. " + DECISION_RULE.format(level=level, alpha=boot["alpha"], margin=relative_margin),
+        "",
+    ]
     lines += _claim_lines(claim_results, langs, seeds)
     lines += list(extra_sections or [])
     return "\n".join(lines)

@@ -1,5 +1,6 @@
 """Table 2: the main benchmark per language, the mean over run seeds with its two-level
 bootstrap interval, and the per-seed table beside it (each seed's own prompt-level interval)."""
+
 from __future__ import annotations
 
 import math
@@ -11,8 +12,14 @@ from ..systems import PAPER_SYSTEMS, table_order
 from .published import system_label
 from .tables import write_tables
 
-TABLE2_COLUMNS = (("qa_f1", "QA-F1"), ("bng_macro", "BNG-macro"), ("g_mauve", "G-MAUVE"),
-                  ("nuf", "NUF"), ("aggregate", "Aggregate"), ("language_fidelity", "Lang. fid."))
+TABLE2_COLUMNS = (
+    ("qa_f1", "QA-F1"),
+    ("bng_macro", "BNG-macro"),
+    ("g_mauve", "G-MAUVE"),
+    ("nuf", "NUF"),
+    ("aggregate", "Aggregate"),
+    ("language_fidelity", "Lang. fid."),
+)
 LOWER_IS_BETTER = {"bng_macro"}
 MISSING = "–"
 
@@ -45,16 +52,19 @@ def _caption(summary: dict, language: str) -> str:
     level = round(100 * (1 - boot["alpha"]))
     seeds = summary["seeds"]
     plural = "s" if len(seeds) != 1 else ""
-    return (f"Language {language}, {summary['languages'][language]} test prompts, "
-            f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
-            f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
-            "every column; a number without brackets has no interval]. BNG-macro: lower is "
-            "better; all other columns: higher is better. Lang. fid.: share of answers in the "
-            "prompt's language (script).")
+    return (
+        f"Language {language}, {summary['languages'][language]} test prompts, "
+        f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
+        f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
+        "every column; a number without brackets has no interval]. BNG-macro: lower is "
+        "better; all other columns: higher is better. Lang. fid.: share of answers in the "
+        "prompt's language (script)."
+    )
 
 
-def table2_sections(summary: dict, systems: Sequence[str] | None = None,
-                    languages: Sequence[str] | None = None) -> list[dict]:
+def table2_sections(
+    summary: dict, systems: Sequence[str] | None = None, languages: Sequence[str] | None = None
+) -> list[dict]:
     """One table per language: systems x (QA-F1, BNG-macro, G-MAUVE, NUF, Aggregate, language
     fidelity), seed means with pooled intervals."""
     systems = ordered_systems(summary, systems)
@@ -67,20 +77,25 @@ def table2_sections(summary: dict, systems: Sequence[str] | None = None,
             if head is None:
                 raise InputError(f"system {system!r} has no metrics for language {lang!r}")
             rows.append([system_label(system)] + [format_ci(head.get(m)) for m, _ in TABLE2_COLUMNS])
-        sections.append({
-            "title": f"Table 2: main benchmark ({lang})",
-            "caption": _caption(summary, lang),
-            "headers": ["System"] + [label for _, label in TABLE2_COLUMNS],
-            "rows": rows,
-            "best_columns": {j: "min" if m in LOWER_IS_BETTER else "max"
-                             for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)},
-            "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS],  # oracle rows
-        })
+        sections.append(
+            {
+                "title": f"Table 2: main benchmark ({lang})",
+                "caption": _caption(summary, lang),
+                "headers": ["System"] + [label for _, label in TABLE2_COLUMNS],
+                "rows": rows,
+                "best_columns": {
+                    j: "min" if m in LOWER_IS_BETTER else "max"
+                    for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)
+                },
+                "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS],  # oracle rows
+            }
+        )
     return sections
 
 
-def per_seed_sections(summary: dict, systems: Sequence[str] | None = None,
-                      languages: Sequence[str] | None = None) -> list[dict]:
+def per_seed_sections(
+    summary: dict, systems: Sequence[str] | None = None, languages: Sequence[str] | None = None
+) -> list[dict]:
     """One table per language: one row per (system, seed), the Table 2 columns with each seed's
     own interval (test prompts resampled, the same draws as the pooled one)."""
     systems = ordered_systems(summary, systems)
@@ -92,16 +107,22 @@ def per_seed_sections(summary: dict, systems: Sequence[str] | None = None,
         for system in systems:
             head = summary["headline"][system][lang]
             for seed in summary["seeds"]:
-                rows.append([system_label(system), seed]
-                            + [format_ci(head[m]["seeds"].get(seed)) for m, _ in TABLE2_COLUMNS])
-        sections.append({
-            "title": f"Table 2 per seed ({lang})",
-            "caption": (f"Language {lang}: every run seed on its own. Point estimate [{level}% "
-                        "bootstrap interval over test prompts of that seed]. Table 2 reports "
-                        "the mean of these rows."),
-            "headers": ["System", "Seed"] + [label for _, label in TABLE2_COLUMNS],
-            "rows": rows,
-        })
+                rows.append(
+                    [system_label(system), seed]
+                    + [format_ci(head[m]["seeds"].get(seed)) for m, _ in TABLE2_COLUMNS]
+                )
+        sections.append(
+            {
+                "title": f"Table 2 per seed ({lang})",
+                "caption": (
+                    f"Language {lang}: every run seed on its own. Point estimate [{level}% "
+                    "bootstrap interval over test prompts of that seed]. Table 2 reports "
+                    "the mean of these rows."
+                ),
+                "headers": ["System", "Seed"] + [label for _, label in TABLE2_COLUMNS],
+                "rows": rows,
+            }
+        )
     return sections
 
 
@@ -109,6 +130,5 @@ def write_table2(summary: dict, md_path, tex_path, systems: Sequence[str] | None
     write_tables(table2_sections(summary, systems), md_path, tex_path)
 
 
-def write_table2_per_seed(summary: dict, md_path, tex_path,
-                          systems: Sequence[str] | None = None) -> None:
+def write_table2_per_seed(summary: dict, md_path, tex_path, systems: Sequence[str] | None = None) -> None:
     write_tables(per_seed_sections(summary, systems), md_path, tex_path)

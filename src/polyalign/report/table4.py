@@ -1,5 +1,6 @@
 """Table 4: AI-text detectors per system and language, the Joint score, calibration and the paired
 differences behind claim 5 (numbers from polyalign.detectors.summary)."""
+
 from __future__ import annotations
 
 from ..detectors.scoring import DETECTOR_LABELS
@@ -9,18 +10,24 @@ from .table2 import MISSING, format_ci
 from .tables import write_tables
 
 HUMAN_LABEL = "Human (test; rate = realised FPR)"
-PUBLISHED_NOTE = ("Published detector rates: the paper's Table 4 numbers are not available to this "
-                  "project, so no published column is shown (none is invented).")
+PUBLISHED_NOTE = (
+    "Published detector rates: the paper's Table 4 numbers are not available to this "
+    "project, so no published column is shown (none is invented)."
+)
 
 
 def _setting(summary: dict) -> str:
     pairs = summary["model_pairs"]
     fdg, bino = pairs["fast_detectgpt"], pairs["binoculars"]
-    text = (f"Fast-DetectGPT: scoring model {fdg['first']}, sampling model {fdg['second']}; "
-            f"Binoculars: observer {bino['first']}, performer {bino['second']}.")
+    text = (
+        f"Fast-DetectGPT: scoring model {fdg['first']}, sampling model {fdg['second']}; "
+        f"Binoculars: observer {bino['first']}, performer {bino['second']}."
+    )
     if summary["white_box"]:
-        text = ("White-box setting: the detectors' models are this run's BaseLM and SFT model, the "
-                "common ancestor of every system, not independent detectors. " + text)
+        text = (
+            "White-box setting: the detectors' models are this run's BaseLM and SFT model, the "
+            "common ancestor of every system, not independent detectors. " + text
+        )
     return text
 
 
@@ -28,13 +35,15 @@ def _caption(summary: dict, scope: str, detector: str) -> str:
     fprs = summary["fprs"]
     boot = summary["bootstrap"]
     level = round(100 * (1 - boot["alpha"]))
-    return (f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts). "
-            f"AI rate = share flagged at the threshold calibrated on the validation split's human "
-            f"answers at {fpr_key(fprs[0])} FPR (and {', '.join(fpr_key(f) for f in fprs[1:])}), per language; "
-            "AUROC and TPR at FPR against the human test answers of the same prompts; Joint = "
-            f"harmonic mean of Aggregate and 1 - AI rate@{fpr_key(fprs[0])}. [{level}% intervals: "
-            f"{boot['method']}, {boot['n_resamples']} resamples; the Joint interval holds Aggregate "
-            f"at its point estimate]. {_setting(summary)}")
+    return (
+        f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts). "
+        f"AI rate = share flagged at the threshold calibrated on the validation split's human "
+        f"answers at {fpr_key(fprs[0])} FPR (and {', '.join(fpr_key(f) for f in fprs[1:])}), per language; "
+        "AUROC and TPR at FPR against the human test answers of the same prompts; Joint = "
+        f"harmonic mean of Aggregate and 1 - AI rate@{fpr_key(fprs[0])}. [{level}% intervals: "
+        f"{boot['method']}, {boot['n_resamples']} resamples; the Joint interval holds Aggregate "
+        f"at its point estimate]. {_setting(summary)}"
+    )
 
 
 def _published_cells(summary: dict, detector: str, system: str, scope: str) -> list[str]:
@@ -47,9 +56,14 @@ def detector_sections(summary: dict) -> list[dict]:
     sections = []
     for det in summary["detectors"]:
         pub_keys = sorted(summary["published"].get(det, {}))
-        headers = (["System"] + [f"AI rate@{fpr_key(f)}" for f in fprs] + ["AUROC"]
-                   + [f"TPR@{fpr_key(f)}" for f in tprs] + ["Joint"]
-                   + [f"rate @ published {k}" for k in pub_keys])
+        headers = (
+            ["System"]
+            + [f"AI rate@{fpr_key(f)}" for f in fprs]
+            + ["AUROC"]
+            + [f"TPR@{fpr_key(f)}" for f in tprs]
+            + ["Joint"]
+            + [f"rate @ published {k}" for k in pub_keys]
+        )
         for scope in summary["scopes"]:
             rows = []
             for g in ["human", *summary["systems"]]:
@@ -62,26 +76,43 @@ def detector_sections(summary: dict) -> list[dict]:
                     cells += [format_ci(m["auroc"])] + [format_ci(m[f"tpr@{fpr_key(f)}"]) for f in tprs]
                     cells += [format_ci(m["joint"])]
                 rows.append([label] + cells + _published_cells(summary, det, g, scope))
-            sections.append({"title": f"Table 4: {DETECTOR_LABELS[det]} ({scope})",
-                             "caption": _caption(summary, scope, det), "headers": headers, "rows": rows})
+            sections.append(
+                {
+                    "title": f"Table 4: {DETECTOR_LABELS[det]} ({scope})",
+                    "caption": _caption(summary, scope, det),
+                    "headers": headers,
+                    "rows": rows,
+                }
+            )
     return sections
 
 
 def joint_section(summary: dict) -> dict:
     primary = fpr_key(summary["fprs"][0])
     dets = summary["detectors"]
-    headers = ["System", "scope"] + [f"Joint {DETECTOR_LABELS[d]}" for d in dets] + [
-        f"mean AI rate@{primary}", "mean Joint"]
+    headers = (
+        ["System", "scope"]
+        + [f"Joint {DETECTOR_LABELS[d]}" for d in dets]
+        + [f"mean AI rate@{primary}", "mean Joint"]
+    )
     rows = []
     for g in summary["systems"]:
         for scope in summary["scopes"]:
             mean = summary["metrics"]["mean"][g][scope]
-            rows.append([system_label(g), scope] + [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets]
-                        + [format_ci(mean[f"ai_rate@{primary}"]), format_ci(mean["joint"])])
-    return {"title": "Table 4: Joint score (harmonic mean of Aggregate and human-likeness)",
-            "caption": (f"Joint per detector and averaged over the {len(dets)} detectors; human-likeness = "
-                        f"1 - AI rate@{primary}. {PUBLISHED_NOTE}"),
-            "headers": headers, "rows": rows}
+            rows.append(
+                [system_label(g), scope]
+                + [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets]
+                + [format_ci(mean[f"ai_rate@{primary}"]), format_ci(mean["joint"])]
+            )
+    return {
+        "title": "Table 4: Joint score (harmonic mean of Aggregate and human-likeness)",
+        "caption": (
+            f"Joint per detector and averaged over the {len(dets)} detectors; human-likeness = "
+            f"1 - AI rate@{primary}. {PUBLISHED_NOTE}"
+        ),
+        "headers": headers,
+        "rows": rows,
+    }
 
 
 def differences_section(summary: dict) -> dict:
@@ -91,13 +122,24 @@ def differences_section(summary: dict) -> dict:
         for comp, scopes in comps.items():
             a, b = comp.split("-", 1)
             for scope, d in scopes.items():
-                rows.append([DETECTOR_LABELS[det], f"{system_label(a)} - {system_label(b)}", scope,
-                             format_ci(d[f"ai_rate@{primary}"]), format_ci(d["joint"])])
-    return {"title": "Table 4: paired differences (claim 5)",
-            "caption": ("Difference of the AI rate and of the Joint between two systems on the same "
-                        "resampled prompts; claim 5 expects a negative AI-rate difference."),
-            "headers": ["Detector", "systems", "scope", f"AI rate@{primary} difference", "Joint difference"],
-            "rows": rows}
+                rows.append(
+                    [
+                        DETECTOR_LABELS[det],
+                        f"{system_label(a)} - {system_label(b)}",
+                        scope,
+                        format_ci(d[f"ai_rate@{primary}"]),
+                        format_ci(d["joint"]),
+                    ]
+                )
+    return {
+        "title": "Table 4: paired differences (claim 5)",
+        "caption": (
+            "Difference of the AI rate and of the Joint between two systems on the same "
+            "resampled prompts; claim 5 expects a negative AI-rate difference."
+        ),
+        "headers": ["Detector", "systems", "scope", f"AI rate@{primary} difference", "Joint difference"],
+        "rows": rows,
+    }
 
 
 def calibration_section(summary: dict, trained_report: dict) -> dict:
@@ -106,18 +148,25 @@ def calibration_section(summary: dict, trained_report: dict) -> dict:
         for lang, ts in per_lang.items():
             rows.append([DETECTOR_LABELS[det], lang] + [f"{ts[fpr_key(f)]:.4f}" for f in summary["fprs"]])
     h = trained_report["held_out"]
-    return {"title": "Table 4: calibrated thresholds",
-            "caption": ("Thresholds on each detector's own scale, from the validation split's human answers "
-                        "(Binoculars flags scores below its threshold, the others above). Published fixed "
-                        "thresholds: Binoculars low-fpr 0.8536, accuracy 0.9015 (Falcon-7B pair); "
-                        "Fast-DetectGPT P(AI) > 0.5 from the published normal mixture. Trained detector "
-                        f"held-out (train-split prompts it never fitted): accuracy {h['accuracy']:.3f}, "
-                        f"balanced accuracy {h['balanced_accuracy']:.3f}, AUROC {h['auroc']:.3f}, n = {h['n']}."),
-            "headers": ["Detector", "language"] + [f"threshold @{fpr_key(f)} FPR" for f in summary["fprs"]],
-            "rows": rows}
+    return {
+        "title": "Table 4: calibrated thresholds",
+        "caption": (
+            "Thresholds on each detector's own scale, from the validation split's human answers "
+            "(Binoculars flags scores below its threshold, the others above). Published fixed "
+            "thresholds: Binoculars low-fpr 0.8536, accuracy 0.9015 (Falcon-7B pair); "
+            "Fast-DetectGPT P(AI) > 0.5 from the published normal mixture. Trained detector "
+            f"held-out (train-split prompts it never fitted): accuracy {h['accuracy']:.3f}, "
+            f"balanced accuracy {h['balanced_accuracy']:.3f}, AUROC {h['auroc']:.3f}, n = {h['n']}."
+        ),
+        "headers": ["Detector", "language"] + [f"threshold @{fpr_key(f)} FPR" for f in summary["fprs"]],
+        "rows": rows,
+    }
 
 
 def write_table4(summary: dict, trained_report: dict, md_path, tex_path) -> None:
-    sections = (detector_sections(summary) + [joint_section(summary), differences_section(summary),
-                                              calibration_section(summary, trained_report)])
+    sections = detector_sections(summary) + [
+        joint_section(summary),
+        differences_section(summary),
+        calibration_section(summary, trained_report),
+    ]
     write_tables(sections, md_path, tex_path)

@@ -3,6 +3,7 @@
 `weights` is NumPy-only and imported eagerly; the torch modules are imported on first use so
 that pipeline steps needing only the weights do not pay the torch import.
 """
+
 from __future__ import annotations
 
 import importlib

@@ -16,6 +16,7 @@ before. The run identity covers the training config, the data fingerprint, the s
 weights and the tokenizer: a checkpoint of any other run is set aside too, and training starts
 fresh, so a rerun never continues from a state the current inputs would not have produced.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -66,8 +67,10 @@ def tokenizer_sha256(tokenizer) -> str:
     vocabulary, plus the special tokens and the chat template."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     body = backend.to_str() if backend is not None else json.dumps(sorted(tokenizer.get_vocab().items()))
-    extra = {"special": getattr(tokenizer, "special_tokens_map", {}),
-             "chat_template": getattr(tokenizer, "chat_template", None)}
+    extra = {
+        "special": getattr(tokenizer, "special_tokens_map", {}),
+        "chat_template": getattr(tokenizer, "chat_template", None),
+    }
     return hashlib.sha256((body + json.dumps(extra, sort_keys=True, default=str)).encode()).hexdigest()
 
 
@@ -96,14 +99,18 @@ def file_sha256(path: Path) -> str:
 
 def write_manifest(directory: Path) -> None:
     files = sorted(p for p in directory.iterdir() if p.is_file() and p.name != MANIFEST)
-    write_json(directory / MANIFEST, {p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in files})
+    write_json(
+        directory / MANIFEST, {p.name: {"bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in files}
+    )
 
 
 def verify(directory: Path) -> None:
     """Raise CorruptCheckpoint naming the first file that is missing or differs from the manifest."""
     manifest = directory / MANIFEST
     if not manifest.is_file():
-        raise CorruptCheckpoint(f"{manifest}: missing (an older checkpoint format, or not written completely)")
+        raise CorruptCheckpoint(
+            f"{manifest}: missing (an older checkpoint format, or not written completely)"
+        )
     try:
         entries = json.loads(manifest.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -116,7 +123,9 @@ def verify(directory: Path) -> None:
         if not path.is_file():
             raise CorruptCheckpoint(f"{path}: listed in the manifest but missing")
         if path.stat().st_size != entry["bytes"]:
-            raise CorruptCheckpoint(f"{path}: {path.stat().st_size} bytes, the manifest says {entry['bytes']}")
+            raise CorruptCheckpoint(
+                f"{path}: {path.stat().st_size} bytes, the manifest says {entry['bytes']}"
+            )
         if file_sha256(path) != entry["sha256"]:
             raise CorruptCheckpoint(f"{path}: contents differ from the manifest (sha256)")
 
@@ -160,20 +169,30 @@ def save_rng(directory: Path, rank: int) -> None:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     version, mt, gauss_next = random.getstate()
     safetensors.torch.save_file(tensors, str(directory / f"rng_state_{rank}.safetensors"))
-    write_json(directory / f"rng_state_{rank}.json", {
-        "numpy": [kind, [int(k) for k in keys], int(pos), int(has_gauss), float(gauss)],
-        "python": [version, list(mt), gauss_next],
-    })
+    write_json(
+        directory / f"rng_state_{rank}.json",
+        {
+            "numpy": [kind, [int(k) for k in keys], int(pos), int(has_gauss), float(gauss)],
+            "python": [version, list(mt), gauss_next],
+        },
+    )
 
 
 def load_rng(directory: Path, rank: int) -> None:
-    tensors_path, meta_path = directory / f"rng_state_{rank}.safetensors", directory / f"rng_state_{rank}.json"
+    tensors_path, meta_path = (
+        directory / f"rng_state_{rank}.safetensors",
+        directory / f"rng_state_{rank}.json",
+    )
     if not tensors_path.is_file():
-        log.warning("%s: no RNG state for process %d; its generators keep their seeded state", directory, rank)
+        log.warning(
+            "%s: no RNG state for process %d; its generators keep their seeded state", directory, rank
+        )
         return
     tensors = safetensors.torch.load_file(str(tensors_path))
     torch.set_rng_state(tensors["torch"])
-    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith("cuda.")), key=lambda k: int(k[5:]))]
+    cuda = [
+        tensors[k] for k in sorted((k for k in tensors if k.startswith("cuda.")), key=lambda k: int(k[5:]))
+    ]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda[: torch.cuda.device_count()])
     meta = json.loads(meta_path.read_text(encoding="utf-8"))
@@ -183,8 +202,9 @@ def load_rng(directory: Path, rank: int) -> None:
     random.setstate((version, tuple(mt), gauss_next))
 
 
-def save_checkpoint(accelerator, model, optimizer, scheduler, root: Path, step: int, trainer_state: dict,
-                    keep: int) -> Path:
+def save_checkpoint(
+    accelerator, model, optimizer, scheduler, root: Path, step: int, trainer_state: dict, keep: int
+) -> Path:
     """Write checkpoint `step` into a hidden temp dir (manifest last) and rename it into place;
     then drop all but the newest `keep`."""
     tmp, final = root / f".step-{step}.tmp", root / f"step-{step}"
@@ -213,8 +233,9 @@ def save_checkpoint(accelerator, model, optimizer, scheduler, root: Path, step: 
 def load_checkpoint(accelerator, model, optimizer, scheduler, directory: Path) -> dict:
     """Restore a verified checkpoint into the prepared model/optimizer/scheduler; returns its
     trainer state."""
-    safetensors.torch.load_model(accelerator.unwrap_model(model), str(directory / MODEL_FILE),
-                                 device=str(accelerator.device))
+    safetensors.torch.load_model(
+        accelerator.unwrap_model(model), str(directory / MODEL_FILE), device=str(accelerator.device)
+    )
     load_optimizer(optimizer, directory)
     scheduler.load_state_dict(json.loads((directory / SCHEDULER_FILE).read_text(encoding="utf-8")))
     load_rng(directory, accelerator.process_index)
@@ -264,8 +285,11 @@ def find_resumable(out: Path, run_id: dict, log_file: Path) -> Path | None:
         if saved != json.loads(json.dumps(run_id)):
             changed = identity_diff(saved, json.loads(json.dumps(run_id)))
             stale = sorted(root.glob("step-*"), key=_step_of) + ([log_file] if log_file.exists() else [])
-            set_aside(stale, out, f"{ckpt} was written by another run (changed: {', '.join(changed)}); "
-                                  "training starts fresh")
+            set_aside(
+                stale,
+                out,
+                f"{ckpt} was written by another run (changed: {', '.join(changed)}); training starts fresh",
+            )
             return None
         return ckpt
     log.warning("%s: no usable checkpoint left; training starts fresh", root)

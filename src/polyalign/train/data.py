@@ -5,6 +5,7 @@ nothing (base pretraining), and a per-example loss weight. Prompts come from
 `polyalign.prompts.render_prompt`, the same renderer generation uses, so train and test
 prompts of a system are identical token for token.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,13 +28,20 @@ class Example:
 
 
 def make_example(
-    record_id: str, prompt_ids: list[int], answer_ids: list[int], eos_id: int, max_length: int, loss_on_prompt: bool
+    record_id: str,
+    prompt_ids: list[int],
+    answer_ids: list[int],
+    eos_id: int,
+    max_length: int,
+    loss_on_prompt: bool,
 ) -> Example:
     """Prompt + answer + eos, cut to `max_length`. A cut answer gets no eos (the model must
     not learn to stop where the cut happened)."""
     room = max_length - len(prompt_ids)
     if room < 1:
-        raise ValueError(f"record {record_id}: prompt of {len(prompt_ids)} tokens leaves no room in max_length={max_length}")
+        raise ValueError(
+            f"record {record_id}: prompt of {len(prompt_ids)} tokens leaves no room in max_length={max_length}"
+        )
     response = answer_ids + [eos_id] if len(answer_ids) + 1 <= room else answer_ids[:room]
     ids = prompt_ids + response
     labels = list(ids) if loss_on_prompt else [IGNORE_INDEX] * len(prompt_ids) + response
@@ -61,7 +69,9 @@ def build_examples(
     out = []
     for i, r in enumerate(records):
         length_bin = None if profile_length == "none" else r.get("length_bin")
-        _, prompt_ids = render_prompt_ids(r, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns)
+        _, prompt_ids = render_prompt_ids(
+            r, tokenizer, system, style, length_bin, max_prompt_tokens, max_history_turns
+        )
         answer_ids = tokenizer(r["human_answer"], add_special_tokens=False)["input_ids"]
         ex = make_example(r["id"], prompt_ids, answer_ids, tokenizer.eos_token_id, max_length, loss_on_prompt)
         if weights is not None:
@@ -113,14 +123,14 @@ def epoch_batches(
         w = np.asarray(sample_weights, dtype=np.float64)
         order = rng.choice(n, size=n, replace=True, p=w / w.sum())
     if lengths is None:
-        return [order[i:i + batch_size].tolist() for i in range(0, n, batch_size)]
+        return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
     lengths = np.asarray(lengths)
     window = batch_size * group_batches
     batches = []
     for start in range(0, n, window):
-        chunk = order[start:start + window]
+        chunk = order[start : start + window]
         chunk = chunk[np.argsort(-lengths[chunk], kind="stable")]
-        batches += [chunk[i:i + batch_size].tolist() for i in range(0, len(chunk), batch_size)]
+        batches += [chunk[i : i + batch_size].tolist() for i in range(0, len(chunk), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
 
 

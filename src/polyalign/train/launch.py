@@ -9,6 +9,7 @@ the stage's TrainConfig (bf16 autocast over fp32 master weights). Without CUDA t
 form a gloo group on the CPU (tests). Rank 0 writes the summary; the job is checkpointed and
 resumed by the trainer exactly as in process.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,14 +43,25 @@ def run_job(job: dict) -> dict:
     if stage in ("dpo", "hdpo"):
         from ..preference import train_preference
 
-        return train_preference(read_jsonl(inputs["pairs"]), inputs["model"], config, stage, out_dir,
-                                reference=inputs.get("reference"))
+        return train_preference(
+            read_jsonl(inputs["pairs"]),
+            inputs["model"],
+            config,
+            stage,
+            out_dir,
+            reference=inputs.get("reference"),
+        )
     raise ValueError(f"unknown training stage {stage!r} (known: {STAGES})")
 
 
 def launch_plan(config: dict, gpus: int | None) -> tuple[str, int]:
     """(launcher, processes) from the config's `launch:` block and the rule's gpu resource."""
-    settings = {"launcher": "auto", "accelerate_config": None, "num_processes": None, **(config.get("launch") or {})}
+    settings = {
+        "launcher": "auto",
+        "accelerate_config": None,
+        "num_processes": None,
+        **(config.get("launch") or {}),
+    }
     launcher = settings["launcher"]
     if launcher not in LAUNCHERS:
         raise ValueError(f"launch.launcher must be one of {LAUNCHERS}, got {launcher!r}")
@@ -73,9 +85,21 @@ def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port
         cmd += ["--config_file", str(accelerate_config)]
     elif nproc > 1:
         cmd += ["--multi_gpu"]  # DDP; on a machine without CUDA the trainer asks for a CPU (gloo) group
-    cmd += ["--num_processes", str(nproc), "--num_machines", "1", "--main_process_port", str(port),
-            "--mixed_precision", "no", "--dynamo_backend", "no",  # precision: the stage's TrainConfig
-            "-m", "polyalign.train.launch", str(job_file)]
+    cmd += [
+        "--num_processes",
+        str(nproc),
+        "--num_machines",
+        "1",
+        "--main_process_port",
+        str(port),
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",  # precision: the stage's TrainConfig
+        "-m",
+        "polyalign.train.launch",
+        str(job_file),
+    ]
     return cmd
 
 
@@ -88,7 +112,9 @@ def run_training(job: dict, gpus: int | None = None, threads: int | None = None,
     out.mkdir(parents=True, exist_ok=True)
     job_file = out / JOB_FILE
     write_json(job_file, job)
-    cmd = accelerate_command(job_file, nproc, (job["config"].get("launch") or {}).get("accelerate_config"), free_port())
+    cmd = accelerate_command(
+        job_file, nproc, (job["config"].get("launch") or {}).get("accelerate_config"), free_port()
+    )
     env = dict(os.environ)
     if threads:
         env["OMP_NUM_THREADS"] = str(max(1, threads // nproc))
@@ -100,7 +126,9 @@ def run_training(job: dict, gpus: int | None = None, threads: int | None = None,
         if sink:
             sink.close()
     if proc.returncode != 0:
-        raise RuntimeError(f"accelerate launch of {job['stage']} exited with {proc.returncode} (see {log_path or 'stderr'})")
+        raise RuntimeError(
+            f"accelerate launch of {job['stage']} exited with {proc.returncode} (see {log_path or 'stderr'})"
+        )
     job_file.unlink()
     from .sft import SUMMARY_FILE
 
@@ -111,7 +139,9 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
         raise SystemExit("usage: python -m polyalign.train.launch JOB.json")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s rank" + os.environ.get("RANK", "0") + " %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s rank" + os.environ.get("RANK", "0") + " %(message)s"
+    )
     run_job(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
 
 

@@ -4,9 +4,10 @@ The same two functions serve the cached reference log-probs (run once under `tor
 with the frozen starting checkpoint) and the policy forward of DPO/HDPO training, so reference
 and policy numbers come from exactly the same code path (padding, positions, shift, dtype).
 """
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import torch
 import torch.nn.functional as F

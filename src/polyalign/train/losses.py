@@ -9,6 +9,7 @@ reused by any training loop. Conventions (HF causal LM):
 - Sequence log-probs are sums over the response tokens; reference log-probs are constants.
 - Losses are computed in float32 whatever the dtype of the logits (bf16 logits are upcast).
 """
+
 from __future__ import annotations
 
 import torch
@@ -65,9 +66,7 @@ def sequence_nll(
     return per_token.sum(dim=1), n_tokens
 
 
-def token_mean_nll(
-    logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100
-) -> torch.Tensor:
+def token_mean_nll(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
     """Per-example mean NLL over the response tokens, [B]. An example with no label token
     raises ValueError (its mean is undefined; returning 0 would silently drop it)."""
     sum_nll, n_tokens = sequence_nll(logits, labels, ignore_index)
@@ -215,9 +214,7 @@ def hdpo_loss(
         _finite_or_raise("anchor", anchor)
         loss = loss + anchor
     else:
-        anchor_nll = (
-            chosen_nll_per_token.mean() if chosen_nll_per_token is not None else z.new_zeros(())
-        )
+        anchor_nll = chosen_nll_per_token.mean() if chosen_nll_per_token is not None else z.new_zeros(())
         anchor = z.new_zeros(())
     _finite_or_raise("hdpo_loss", loss)
 

@@ -11,6 +11,7 @@
 Both SFT systems share the loss function (per-example token-mean NLL averaged over the batch),
 so Bucket-SFT with τ = 0 is exactly SFT with profile prompts.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,7 +37,6 @@ from .trainer import TrainConfig, train
 from .weights import backoff_units, bucket_weights, loss_mass_shares
 
 SUMMARY_FILE = "train_summary.json"
-
 
 
 def is_main_process() -> bool:
@@ -83,19 +83,26 @@ def bucket_sft_weights(records: list[dict], bcfg: dict) -> tuple[np.ndarray, dic
     the report of where the loss mass goes: per bucket (size, unit, weight), per language and per
     bucket-size class."""
     buckets = [r["bucket_id"] for r in records]
-    parents = [tuple("|".join(r[f] for f in level) for level in BACKOFF_LEVELS) for r in records] \
-        if bcfg["backoff"] else None
+    parents = (
+        [tuple("|".join(r[f] for f in level) for level in BACKOFF_LEVELS) for r in records]
+        if bcfg["backoff"]
+        else None
+    )
     min_size = bcfg["min_bucket_size"]
     w = bucket_weights(buckets, tau=bcfg["tau"], cap=bcfg["cap"], parent_ids=parents, min_size=min_size)
     units, _ = backoff_units(buckets, parents, min_size)
     counts = Counter(buckets)
     per_bucket = {}
     for b, u, wi in zip(buckets, units, w):
-        per_bucket.setdefault(b, {"n": counts[b], "weight": float(wi),
-                                  "unit": b if u == b else f"backoff:{u[1]}"})
-    report = {"min_bucket_size": min_size, "backoff": bcfg["backoff"],
-              "buckets_backed_off": sum(v["unit"] != b for b, v in per_bucket.items()),
-              "loss_mass": loss_mass_shares(w, [r["language"] for r in records], buckets, min_size)}
+        per_bucket.setdefault(
+            b, {"n": counts[b], "weight": float(wi), "unit": b if u == b else f"backoff:{u[1]}"}
+        )
+    report = {
+        "min_bucket_size": min_size,
+        "backoff": bcfg["backoff"],
+        "buckets_backed_off": sum(v["unit"] != b for b, v in per_bucket.items()),
+        "loss_mass": loss_mass_shares(w, [r["language"] for r in records], buckets, min_size),
+    }
     return w, {"bucket_weights": dict(sorted(per_bucket.items())), "weighting": report}
 
 
@@ -113,14 +120,18 @@ def sft_loss(model, batch):
     first = int((labels != IGNORE_INDEX).any(dim=0).nonzero()[0])
     keep = labels.shape[1] - first + 1  # + 1: the position before a token predicts it
     logits = model(
-        input_ids=batch["input_ids"], attention_mask=mask, position_ids=position_ids_from_mask(mask),
+        input_ids=batch["input_ids"],
+        attention_mask=mask,
+        position_ids=position_ids_from_mask(mask),
         logits_to_keep=keep,
     ).logits
     loss = weighted_sft_loss(logits, labels[:, -keep:], batch["weights"])
     return loss, {"weight_mean": batch["weights"].mean().item()}
 
 
-def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_dir, progress: bool = True) -> dict:
+def pretrain_base(
+    train_records: list[dict], tokenizer_dir, config: dict, out_dir, progress: bool = True
+) -> dict:
     """BaseLM into `out_dir` (save_pretrained). Scratch: train; hub source: copy."""
     mcfg = model_config(config.get("model"))
     t0 = time.perf_counter()
@@ -133,23 +144,44 @@ def pretrain_base(train_records: list[dict], tokenizer_dir, config: dict, out_di
         model = build_model(mcfg, tokenizer)
         pcfg = prompt_config(config)
         examples = build_examples(
-            train_records, tokenizer, "plain", max_length=mcfg["max_length"],
-            max_prompt_tokens=pcfg["max_prompt_tokens"], max_history_turns=pcfg["max_history_turns"],
+            train_records,
+            tokenizer,
+            "plain",
+            max_length=mcfg["max_length"],
+            max_prompt_tokens=pcfg["max_prompt_tokens"],
+            max_history_turns=pcfg["max_history_turns"],
             loss_on_prompt=True,
         )
         tcfg = stage_train_config(config, "pretrain")
         result = train(
-            model, tokenizer, examples, partial(collate, pad_id=tokenizer.pad_token_id), lm_loss, tcfg, out_dir,
-            lengths=[len(e.input_ids) for e in examples], fingerprint=examples_fingerprint(examples), progress=progress,
+            model,
+            tokenizer,
+            examples,
+            partial(collate, pad_id=tokenizer.pad_token_id),
+            lm_loss,
+            tcfg,
+            out_dir,
+            lengths=[len(e.input_ids) for e in examples],
+            fingerprint=examples_fingerprint(examples),
+            progress=progress,
         )
-        summary = {"stage": "pretrain", "source": "scratch", "trained": True, "parameters": count_parameters(model),
-                   "tokens": sum(len(e.input_ids) for e in examples), "train": result, "train_config": vars(tcfg)}
+        summary = {
+            "stage": "pretrain",
+            "source": "scratch",
+            "trained": True,
+            "parameters": count_parameters(model),
+            "tokens": sum(len(e.input_ids) for e in examples),
+            "train": result,
+            "train_config": vars(tcfg),
+        }
     summary["seconds"] = time.perf_counter() - t0
     _write_summary(out_dir, summary)
     return summary
 
 
-def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system: str = "sft", progress: bool = True) -> dict:
+def train_sft(
+    train_records: list[dict], base_dir, config: dict, out_dir, system: str = "sft", progress: bool = True
+) -> dict:
     """SFT (`system="sft"`) or Bucket-Aware SFT (`system="bucket_sft"`) from the model in
     `base_dir`, saved into `out_dir`."""
     if system not in ("sft", "bucket_sft"):
@@ -176,18 +208,37 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
         summary["bucket_sft"] = bcfg
         summary.update(weight_report)
     examples = build_examples(
-        train_records, tokenizer, "profile" if system == "bucket_sft" else "plain",
-        max_length=max_length, max_prompt_tokens=pcfg["max_prompt_tokens"],
-        max_history_turns=pcfg["max_history_turns"], profile_length=profile_length, weights=weights,
+        train_records,
+        tokenizer,
+        "profile" if system == "bucket_sft" else "plain",
+        max_length=max_length,
+        max_prompt_tokens=pcfg["max_prompt_tokens"],
+        max_history_turns=pcfg["max_history_turns"],
+        profile_length=profile_length,
+        weights=weights,
     )
     result = train(
-        model, tokenizer, examples, partial(collate, pad_id=tokenizer.pad_token_id, padding_side="left"), sft_loss,
-        tcfg, out_dir,
-        lengths=[len(e.input_ids) for e in examples], sample_weights=sample_weights,
-        fingerprint=examples_fingerprint(examples), progress=progress,
+        model,
+        tokenizer,
+        examples,
+        partial(collate, pad_id=tokenizer.pad_token_id, padding_side="left"),
+        sft_loss,
+        tcfg,
+        out_dir,
+        lengths=[len(e.input_ids) for e in examples],
+        sample_weights=sample_weights,
+        fingerprint=examples_fingerprint(examples),
+        progress=progress,
     )
-    summary.update({"train": result, "train_config": vars(tcfg), "profile_length": profile_length,
-                    "tokens": sum(len(e.input_ids) for e in examples), "seconds": time.perf_counter() - t0})
+    summary.update(
+        {
+            "train": result,
+            "train_config": vars(tcfg),
+            "profile_length": profile_length,
+            "tokens": sum(len(e.input_ids) for e in examples),
+            "seconds": time.perf_counter() - t0,
+        }
+    )
     _write_summary(out_dir, summary)
     return summary
 
@@ -195,6 +246,9 @@ def train_sft(train_records: list[dict], base_dir, config: dict, out_dir, system
 def _write_summary(out_dir, summary: dict) -> None:
     if not is_main_process():
         return
-    summary["versions"] = {"torch": torch.__version__, "transformers": transformers.__version__,
-                           "python": platform.python_version()}
+    summary["versions"] = {
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "python": platform.python_version(),
+    }
     write_json(Path(out_dir) / SUMMARY_FILE, summary)

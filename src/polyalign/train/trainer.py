@@ -14,6 +14,7 @@ machine, same number of threads); checkpoints of any other run are set aside and
 starts fresh. At the end the model and tokenizer are saved with `save_pretrained` into `<out>/`
 and only then the checkpoints are removed.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,10 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable
 
 import torch
 from accelerate import Accelerator
@@ -36,8 +37,15 @@ from tqdm.auto import tqdm
 
 from ..config import block_defaults
 from ..io import write_text
-from .checkpoint import (CHECKPOINTS, STATE_FILE, find_resumable, load_checkpoint, save_checkpoint,
-                         state_dict_sha256, tokenizer_sha256)
+from .checkpoint import (
+    CHECKPOINTS,
+    STATE_FILE,
+    find_resumable,
+    load_checkpoint,
+    save_checkpoint,
+    state_dict_sha256,
+    tokenizer_sha256,
+)
 from .data import epoch_batches
 
 log = logging.getLogger(__name__)
@@ -52,9 +60,12 @@ _TRAIN = block_defaults("train_common")
 @dataclass
 class TrainConfig:
     """Settings of one training run; build it with `from_dict` from train_common + a stage block."""
+
     lr: float = _TRAIN["lr"]
     schedule: str = _TRAIN["schedule"]  # cosine | linear | constant (after warmup)
-    warmup_ratio: float = _TRAIN["warmup_ratio"]  # warmup steps = warmup_steps if > 0 else round(ratio · total)
+    warmup_ratio: float = _TRAIN[
+        "warmup_ratio"
+    ]  # warmup steps = warmup_steps if > 0 else round(ratio · total)
     warmup_steps: int = _TRAIN["warmup_steps"]
     min_lr_ratio: float = _TRAIN["min_lr_ratio"]  # the decay ends at lr · min_lr_ratio
     weight_decay: float = _TRAIN["weight_decay"]  # on matrices only, not on norms/biases
@@ -76,7 +87,7 @@ class TrainConfig:
     log_every: int = _TRAIN["log_every"]
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> "TrainConfig":
+    def from_dict(cls, d: dict | None) -> TrainConfig:
         d = dict(d or {})
         known = {f.name for f in fields(cls)}
         unknown = set(d) - known
@@ -86,7 +97,9 @@ class TrainConfig:
         if cfg.schedule not in ("cosine", "linear", "constant"):
             raise ValueError(f"train config: schedule must be cosine|linear|constant, got {cfg.schedule!r}")
         if cfg.mixed_precision not in ("no", "bf16", "fp16"):
-            raise ValueError(f"train config: mixed_precision must be no|bf16|fp16, got {cfg.mixed_precision!r}")
+            raise ValueError(
+                f"train config: mixed_precision must be no|bf16|fp16, got {cfg.mixed_precision!r}"
+            )
         return cfg
 
 
@@ -130,8 +143,10 @@ def accumulation_steps(config: TrainConfig, nproc: int) -> int:
         return config.grad_accum
     per_pass = config.micro_batch_size * nproc
     if config.global_batch_size % per_pass:
-        raise ValueError(f"train config: global_batch_size {config.global_batch_size} is not a multiple of "
-                         f"micro_batch_size {config.micro_batch_size} x {nproc} process(es)")
+        raise ValueError(
+            f"train config: global_batch_size {config.global_batch_size} is not a multiple of "
+            f"micro_batch_size {config.micro_batch_size} x {nproc} process(es)"
+        )
     return config.global_batch_size // per_pass
 
 
@@ -146,8 +161,14 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
 def run_identity(config: TrainConfig, n: int, nproc: int, fingerprint: str, model, tokenizer) -> dict:
     """What a checkpoint must match to be resumed: the config, the data (size and fingerprint),
     the process count, the starting weights and the tokenizer."""
-    return {"config": asdict(config), "n": n, "processes": nproc, "fingerprint": fingerprint,
-            "start_model": state_dict_sha256(model.state_dict()), "tokenizer": tokenizer_sha256(tokenizer)}
+    return {
+        "config": asdict(config),
+        "n": n,
+        "processes": nproc,
+        "fingerprint": fingerprint,
+        "start_model": state_dict_sha256(model.state_dict()),
+        "tokenizer": tokenizer_sha256(tokenizer),
+    }
 
 
 def train(
@@ -218,31 +239,44 @@ def train(
 
     t0 = time.perf_counter()
     window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": t0}
-    bar = tqdm(total=total, initial=step, desc="train", disable=not (progress and accelerator.is_main_process),
-               mininterval=0.5 if sys.stderr.isatty() else 30)  # a rule log gets a line per 30 s
+    bar = tqdm(
+        total=total,
+        initial=step,
+        desc="train",
+        disable=not (progress and accelerator.is_main_process),
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+    )  # a rule log gets a line per 30 s
     epoch_cache: tuple[int, list] | None = None
     model.train()
     while step < total:
         epoch, in_epoch = divmod(step, steps_per_epoch)
         if epoch_cache is None or epoch_cache[0] != epoch:
             batches = epoch_batches(
-                n, config.micro_batch_size, config.seed, epoch,
-                lengths if config.group_by_length else None, sample_weights,
+                n,
+                config.micro_batch_size,
+                config.seed,
+                epoch,
+                lengths if config.group_by_length else None,
+                sample_weights,
             )
             if nproc > 1 and len(batches) % per_step:  # every process needs the same step count
                 batches += batches[: per_step - len(batches) % per_step]
             epoch_cache = (epoch, batches)
-        group = epoch_cache[1][in_epoch * per_step:(in_epoch + 1) * per_step][rank::nproc]
+        group = epoch_cache[1][in_epoch * per_step : (in_epoch + 1) * per_step][rank::nproc]
 
         step_loss, metrics_sum, tokens = 0.0, {}, 0
         for i, idx in enumerate(group):
-            batch = {k: v.to(accelerator.device) if torch.is_tensor(v) else v
-                     for k, v in collate_fn([dataset[j] for j in idx]).items()}
+            batch = {
+                k: v.to(accelerator.device) if torch.is_tensor(v) else v
+                for k, v in collate_fn([dataset[j] for j in idx]).items()
+            }
             sync = nullcontext() if i == len(group) - 1 else accelerator.no_sync(model)
             with sync:
                 loss, metrics = loss_fn(model, batch)
                 if not torch.isfinite(loss.detach()).all():
-                    raise FloatingPointError(f"non-finite loss {loss.item()} at step {step + 1} (micro-batch {i})")
+                    raise FloatingPointError(
+                        f"non-finite loss {loss.item()} at step {step + 1} (micro-batch {i})"
+                    )
                 accelerator.backward(loss / len(group))
             step_loss += loss.item() / len(group)
             for k, v in metrics.items():
@@ -281,9 +315,16 @@ def train(
             bar.set_postfix(loss=f"{row['loss']:.3f}")
             window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": now}
         if config.checkpoint_every and step % config.checkpoint_every == 0 and step < total:
-            save_checkpoint(accelerator, model, optimizer, scheduler, ckpt_root, step,
-                            {"elapsed": elapsed_before + time.perf_counter() - t0, "run": run_id},
-                            config.keep_checkpoints)
+            save_checkpoint(
+                accelerator,
+                model,
+                optimizer,
+                scheduler,
+                ckpt_root,
+                step,
+                {"elapsed": elapsed_before + time.perf_counter() - t0, "run": run_id},
+                config.keep_checkpoints,
+            )
     bar.close()
 
     _save_final(accelerator, model, tokenizer, out)

@@ -4,15 +4,23 @@ Pure NumPy functions of the training-set labels: no torch, no I/O. The trainer t
 returned arrays into tensors (or into sampling probabilities p_i ∝ w_i for the weighted-sampler
 variant of Bucket-SFT).
 """
+
 from __future__ import annotations
 
 from collections import Counter
-from typing import Hashable, Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
-__all__ = ["backoff_units", "bucket_weights", "cap_and_renormalize", "inverse_frequency_gain", "loss_mass_shares",
-           "pair_weights", "rescale_pair_weights"]
+__all__ = [
+    "backoff_units",
+    "bucket_weights",
+    "cap_and_renormalize",
+    "inverse_frequency_gain",
+    "loss_mass_shares",
+    "pair_weights",
+    "rescale_pair_weights",
+]
 
 
 def _counts(labels: Sequence[Hashable], what: str) -> tuple[list, Counter]:
@@ -77,7 +85,9 @@ def backoff_units(
         raise ValueError(f"backoff_units: {n} bucket ids but {len(parents)} parent tuples")
     depth = {len(p) for p in parents}
     if len(depth) != 1:
-        raise ValueError(f"backoff_units: every example needs the same number of ancestors, got {sorted(depth)}")
+        raise ValueError(
+            f"backoff_units: every example needs the same number of ancestors, got {sorted(depth)}"
+        )
     level_counts = [Counter(p[k] for p in parents) for k in range(depth.pop())]
     units, sizes = [], np.empty(n)
     for i, (b, anc) in enumerate(zip(ids, parents)):
@@ -97,8 +107,11 @@ def backoff_units(
 
 
 def bucket_weights(
-    bucket_ids: Sequence[Hashable], tau: float = 1.0, cap: float | None = None,
-    parent_ids: Sequence[Sequence[Hashable]] | None = None, min_size: int = 1,
+    bucket_ids: Sequence[Hashable],
+    tau: float = 1.0,
+    cap: float | None = None,
+    parent_ids: Sequence[Sequence[Hashable]] | None = None,
+    min_size: int = 1,
 ) -> np.ndarray:
     """Per-example Bucket-SFT weights w_i ∝ n_u(i)^(−τ), rescaled to mean 1 (docs/method.md §4), where
     n_u(i) is the size of example i's weighting unit (`backoff_units`: its bucket, or for a
@@ -135,7 +148,9 @@ def size_class(n: int, min_size: int) -> str:
     return f">={edges[-1]}"
 
 
-def loss_mass_shares(weights, languages: Sequence[Hashable], bucket_ids: Sequence[Hashable], min_size: int) -> dict:
+def loss_mass_shares(
+    weights, languages: Sequence[Hashable], bucket_ids: Sequence[Hashable], min_size: int
+) -> dict:
     """Share of the total loss weight Σw per language and per bucket-size class (bucket sizes
     counted over the given examples), with the example shares beside them for comparison."""
     w = np.asarray(weights, dtype=np.float64)
@@ -145,11 +160,18 @@ def loss_mass_shares(weights, languages: Sequence[Hashable], bucket_ids: Sequenc
     counts = Counter(ids)
     total = w.sum()
     out = {}
-    for name, keys in (("by_language", list(languages)),
-                       ("by_bucket_size", [size_class(counts[b], min_size) for b in ids])):
+    for name, keys in (
+        ("by_language", list(languages)),
+        ("by_bucket_size", [size_class(counts[b], min_size) for b in ids]),
+    ):
         groups = sorted(set(keys))
-        out[name] = {g: {"loss_mass": float(sum(wi for wi, k in zip(w, keys) if k == g) / total),
-                         "examples": sum(k == g for k in keys) / len(keys)} for g in groups}
+        out[name] = {
+            g: {
+                "loss_mass": float(sum(wi for wi, k in zip(w, keys) if k == g) / total),
+                "examples": sum(k == g for k in keys) / len(keys),
+            }
+            for g in groups
+        }
     out["max_weight"] = float(w.max())
     return out
 
@@ -244,7 +266,9 @@ def rescale_pair_weights(weights, languages: Sequence[Hashable], language_balanc
     w = np.asarray(weights, dtype=np.float64)
     langs = list(languages)
     if w.ndim != 1 or w.size == 0 or len(langs) != w.size:
-        raise ValueError(f"rescale_pair_weights: need non-empty aligned weights and languages, got {w.shape}, {len(langs)}")
+        raise ValueError(
+            f"rescale_pair_weights: need non-empty aligned weights and languages, got {w.shape}, {len(langs)}"
+        )
     if not np.all(np.isfinite(w)) or np.any(w <= 0):
         raise ValueError("rescale_pair_weights: weights must be finite and > 0")
     n = w.size

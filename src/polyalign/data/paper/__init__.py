@@ -12,4 +12,5 @@ corpus' config entry:
 
 Skipped rows are counted by reason in ``source["_skipped"]`` (a Counter) for the build log.
 """
+
 from . import archives, dialogue, hf_chinese, hf_english  # noqa: F401  (registration)

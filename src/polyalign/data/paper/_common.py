@@ -5,6 +5,7 @@ Skip accounting: every loader counts the rows (or turns/answers) it drops, by re
 ``source["_skipped"]`` (a ``collections.Counter``; reason -> count). The build step copies the
 source dict before calling the loader and reports these counts in its log.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,8 +13,9 @@ import json
 import os
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from ...io import InputError, iter_jsonl
 from ...text import is_blank
@@ -91,8 +93,9 @@ def repo_file(path: str, rel: str, revision: str | None = None) -> str:
     return f"hf://datasets/{path}{'@' + revision if revision else ''}/{rel}"
 
 
-def data_file_rows(source: dict, default: str, builder: str, rel: str,
-                   split: str = "train") -> Iterator[tuple[str, dict]]:
+def data_file_rows(
+    source: dict, default: str, builder: str, rel: str, split: str = "train"
+) -> Iterator[tuple[str, dict]]:
     """(where, row) of one raw data file of a hub repo whose loading script datasets 5.x no
     longer runs: ``load_dataset(builder, data_files={split: <file>})``. A JSON-lines file is
     read line by line here instead, so that a malformed row is reported with its line number
@@ -123,7 +126,9 @@ def fetch_repo_file(source: dict, default: str, rel: str) -> str:
     from huggingface_hub import hf_hub_download
 
     try:
-        return hf_hub_download(repo_id=path, filename=rel, repo_type="dataset", revision=source.get("revision"))
+        return hf_hub_download(
+            repo_id=path, filename=rel, repo_type="dataset", revision=source.get("revision")
+        )
     except Exception as e:
         raise InputError(f"{path}/{rel}: cannot download ({type(e).__name__}: {e})") from e
 
@@ -168,7 +173,9 @@ def as_rows(value: Any, where: str, name: str) -> list[dict]:
             raise InputError(f"{where}: column '{name}' has lists of different lengths {sorted(lengths)}")
         n = lengths.pop() if lengths else 0
         return [{k: v[i] for k, v in lists.items()} for i in range(n)]
-    raise InputError(f"{where}: column '{name}' should be a list or a dict of lists, got {type(value).__name__}")
+    raise InputError(
+        f"{where}: column '{name}' should be a list or a dict of lists, got {type(value).__name__}"
+    )
 
 
 def first_text(values: Iterable[Any]) -> str:
@@ -193,7 +200,9 @@ def alternating_history(prior: list[str]) -> list[dict]:
     """Roles of the turns before the question, relative to the responder: the question (the turn
     right before the answer) is the user's, so the turn before it is the assistant's, and so on."""
     n = len(prior)
-    return [{"role": "user" if (n - j) % 2 == 0 else "assistant", "text": text} for j, text in enumerate(prior)]
+    return [
+        {"role": "user" if (n - j) % 2 == 0 else "assistant", "text": text} for j, text in enumerate(prior)
+    ]
 
 
 @dataclass(frozen=True)
@@ -225,9 +234,19 @@ class Emitter:
     def skip(self, reason: str, n: int = 1) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + n
 
-    def record(self, *, question: str, answer: str, source_id: str, split_key: str,
-               source_split: str | None, where: str, meta: dict, context: str = "",
-               history: list[dict] | None = None) -> dict | None:
+    def record(
+        self,
+        *,
+        question: str,
+        answer: str,
+        source_id: str,
+        split_key: str,
+        source_split: str | None,
+        where: str,
+        meta: dict,
+        context: str = "",
+        history: list[dict] | None = None,
+    ) -> dict | None:
         if source_id in self.seen:
             self.skip("duplicate_source_id")
             return None
@@ -240,9 +259,16 @@ class Emitter:
         self.seen.add(source_id)
         c = self.corpus
         return {
-            "dataset": c.key, "language": c.language, "family": c.family, "situation": c.situation,
-            "question": question, "context": context, "history": list(history or []),
-            "human_answer": answer, "source_split": source_split,
-            "split_key": f"{c.key}:{split_key}", "where": where,
+            "dataset": c.key,
+            "language": c.language,
+            "family": c.family,
+            "situation": c.situation,
+            "question": question,
+            "context": context,
+            "history": list(history or []),
+            "human_answer": answer,
+            "source_split": source_split,
+            "split_key": f"{c.key}:{split_key}",
+            "where": where,
             "meta": {"source_id": source_id, **meta},
         }

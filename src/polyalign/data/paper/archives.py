@@ -2,12 +2,14 @@
 (json.gz) and DuReader robust + checklist (tar.gz). `path` must name a local directory holding
 the downloaded files under their original names (see docs/corpora.md for the URLs).
 """
+
 from __future__ import annotations
 
 import gzip
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ...io import InputError, decode_utf8, read_utf8
 from ..registry import register
@@ -47,7 +49,9 @@ def best_answer(answers: list[dict]) -> dict | None:
     return best[1] if best else None
 
 
-@register("eli5", description="ELI5-Category json.gz (train, validation-1 -> val, validation-2 + test -> test)")
+@register(
+    "eli5", description="ELI5-Category json.gz (train, validation-1 -> val, validation-2 + test -> test)"
+)
 def load_eli5(source: dict) -> Iterator[dict]:
     """Layout (the files the huggingface/datasets eli5_category script downloaded from
     https://jingshensn2.github.io/eli5c/datasets/): ``eli5-category-train.json.gz``,
@@ -85,10 +89,19 @@ def load_eli5(source: dict) -> Iterator[dict]:
                 continue
             question = f"{title}\n\n{selftext}" if selftext.strip() else title
             rec = em.record(
-                question=question, answer=best["text"], source_id=qid, split_key=qid, source_split=target,
-                where=where, meta={"source_split": split, "category": row.get("category"),
-                                   "answer_id": best.get("a_id"), "answer_score": best.get("score"),
-                                   "n_answers": len(answers)},
+                question=question,
+                answer=best["text"],
+                source_id=qid,
+                split_key=qid,
+                source_split=target,
+                where=where,
+                meta={
+                    "source_split": split,
+                    "category": row.get("category"),
+                    "answer_id": best.get("a_id"),
+                    "answer_score": best.get("score"),
+                    "n_answers": len(answers),
+                },
             )
             if rec:
                 yield rec
@@ -111,7 +124,9 @@ def _dureader_json(root: Path, subset: str, split: str) -> tuple[Any, str]:
         raise InputError(f"{path}: file not found (DuReader {subset} archive)")
     try:
         with tarfile.open(path, "r:*") as tf:
-            names = [m.name for m in tf.getmembers() if m.isfile() and m.name.rsplit("/", 1)[-1] == f"{split}.json"]
+            names = [
+                m.name for m in tf.getmembers() if m.isfile() and m.name.rsplit("/", 1)[-1] == f"{split}.json"
+            ]
             if len(names) != 1:
                 raise InputError(f"{path}: expected one member named {split}.json, found {names or 'none'}")
             fh = tf.extractfile(names[0])
@@ -136,7 +151,9 @@ def load_dureader(source: dict) -> Iterator[dict]:
     the test files carry no answers and are not read. A paragraph is the split group.
     """
     em = Emitter(DUREADER, source)
-    root = Path(require_dir(source, "dureader", "dureader_robust-data.tar.gz and dureader_checklist.dataset.tar.gz"))
+    root = Path(
+        require_dir(source, "dureader", "dureader_robust-data.tar.gz and dureader_checklist.dataset.tar.gz")
+    )
     for subset in source.get("subsets", list(DUREADER_ARCHIVES)):
         if subset not in DUREADER_ARCHIVES:
             raise InputError(f"corpora.dureader.subsets: unknown subset {subset!r}")
@@ -147,7 +164,9 @@ def load_dureader(source: dict) -> Iterator[dict]:
                 raise InputError(f"{fwhere}: expected an object with a 'data' list")
             for a_i, article in enumerate(articles):
                 awhere = f"{fwhere}: data[{a_i}]"
-                for p_i, para in enumerate(as_rows(col(article, "paragraphs", awhere, kind=list), awhere, "paragraphs")):
+                for p_i, para in enumerate(
+                    as_rows(col(article, "paragraphs", awhere, kind=list), awhere, "paragraphs")
+                ):
                     pwhere = f"{awhere}.paragraphs[{p_i}]"
                     context = col(para, "context", pwhere)
                     for q_i, qa in enumerate(as_rows(col(para, "qas", pwhere, kind=list), pwhere, "qas")):
@@ -159,7 +178,9 @@ def load_dureader(source: dict) -> Iterator[dict]:
                         if is_truthy(qa.get("is_impossible")):
                             em.skip("impossible")
                             continue
-                        answer = first_text(a.get("text") for a in as_rows(qa.get("answers"), qwhere, "answers"))
+                        answer = first_text(
+                            a.get("text") for a in as_rows(qa.get("answers"), qwhere, "answers")
+                        )
                         if not question.strip():
                             em.skip("empty_question")
                             continue
@@ -167,10 +188,20 @@ def load_dureader(source: dict) -> Iterator[dict]:
                             em.skip("no_answer")
                             continue
                         rec = em.record(
-                            question=question, context=context, answer=answer,
-                            source_id=f"{subset}:{split}:{qid}", split_key=digest(context), source_split=target,
-                            where=qwhere, meta={"source_split": split, "subset": subset, "qa_id": qid,
-                                                "title": article.get("title"), "qa_type": qa.get("type")},
+                            question=question,
+                            context=context,
+                            answer=answer,
+                            source_id=f"{subset}:{split}:{qid}",
+                            split_key=digest(context),
+                            source_split=target,
+                            where=qwhere,
+                            meta={
+                                "source_split": split,
+                                "subset": subset,
+                                "qa_id": qid,
+                                "title": article.get("title"),
+                                "qa_type": qa.get("type"),
+                            },
                         )
                         if rec:
                             yield rec

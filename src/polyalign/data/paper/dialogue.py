@@ -4,15 +4,25 @@ History convention (the same as the embedded corpus): `question` is the turn rig
 answer; `history` holds the turns before the question, with roles relative to the responder
 (the question is the user's turn, so the turn before it is "assistant", alternating backwards).
 """
+
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from ...io import InputError, iter_utf8_lines, read_json
 from ..registry import register
-from ._common import Corpus, Emitter, alternating_history, col, fetch_repo_file, hf_rows, is_truthy, require_dir
+from ._common import (
+    Corpus,
+    Emitter,
+    alternating_history,
+    col,
+    fetch_repo_file,
+    hf_rows,
+    is_truthy,
+    require_dir,
+)
 
 DAILYDIALOG = Corpus("dailydialog", "en", "dialogue", "open_chat")
 MULTIWOZ = Corpus("multiwoz", "en", "dialogue", "task_dialogue")
@@ -66,8 +76,12 @@ def load_dailydialog(source: dict) -> Iterator[dict]:
                     dialogue_id = f"{split}-{lineno}"
                     for t in range(1, len(turns), 2):
                         rec = em.record(
-                            question=turns[t - 1], answer=turns[t], history=alternating_history(turns[: t - 1]),
-                            source_id=f"{dialogue_id}:{t}", split_key=dialogue_id, source_split=target,
+                            question=turns[t - 1],
+                            answer=turns[t],
+                            history=alternating_history(turns[: t - 1]),
+                            source_id=f"{dialogue_id}:{t}",
+                            split_key=dialogue_id,
+                            source_split=target,
                             where=f"{where} turn {t}",
                             meta={"source_split": split, "dialogue_id": dialogue_id, "turn_index": t},
                         )
@@ -137,10 +151,21 @@ def load_multiwoz(source: dict) -> Iterator[dict]:
                     history = [{"role": MWOZ_ROLES[speakers[j]], "text": texts[j]} for j in range(q)]
                     turn_id = str(turn.get("turn_id", t))
                     rec = em.record(
-                        question=texts[q], answer=texts[t], history=history, source_id=f"{did}:{turn_id}",
-                        split_key=did, source_split=target, where=f"{path}: dialogue {did} turn {t}",
-                        meta={"source_split": split, "dialogue_id": did, "turn_id": turn_id, "turn_index": t,
-                              "services": dialogue.get("services"), "file": f"{split}/{path.name}"},
+                        question=texts[q],
+                        answer=texts[t],
+                        history=history,
+                        source_id=f"{did}:{turn_id}",
+                        split_key=did,
+                        source_split=target,
+                        where=f"{path}: dialogue {did} turn {t}",
+                        meta={
+                            "source_split": split,
+                            "dialogue_id": did,
+                            "turn_id": turn_id,
+                            "turn_index": t,
+                            "services": dialogue.get("services"),
+                            "file": f"{split}/{path.name}",
+                        },
                     )
                     if rec:
                         yield rec
@@ -168,8 +193,11 @@ def _message_problem(msg: dict) -> str | None:
     return None
 
 
-@register("oasst2_zh", split_weights={"train": 0.9, "val": 0.1},
-          description="OpenAssistant/oasst2 Chinese assistant replies (train hashed by tree; validation -> test)")
+@register(
+    "oasst2_zh",
+    split_weights={"train": 0.9, "val": 0.1},
+    description="OpenAssistant/oasst2 Chinese assistant replies (train hashed by tree; validation -> test)",
+)
 def load_oasst2_zh(source: dict) -> Iterator[dict]:
     """Layout (hub repo OpenAssistant/oasst2, README dataset_info and file list on the hub):
     ``data/train-00000-of-00001-*.parquet`` and ``data/validation-00000-of-00001-*.parquet``
@@ -225,15 +253,28 @@ def load_oasst2_zh(source: dict) -> Iterator[dict]:
                 em.skip(problem)
                 continue
             parent_msg = chain[-2]
-            history = [{"role": "user" if m["role"] == "prompter" else "assistant", "text": m["text"]}
-                       for m in chain[:-2]]
+            history = [
+                {"role": "user" if m["role"] == "prompter" else "assistant", "text": m["text"]}
+                for m in chain[:-2]
+            ]
             tree = col(msg, "message_tree_id", where)
             rec = em.record(
-                question=parent_msg["text"], answer=msg["text"], history=history, source_id=mid,
-                split_key=tree, source_split=target, where=where,
-                meta={"source_split": split, "message_tree_id": tree, "parent_id": msg.get("parent_id"),
-                      "lang": msg.get("lang"), "rank": msg.get("rank"), "review_count": msg.get("review_count"),
-                      "depth": len(chain) - 1},
+                question=parent_msg["text"],
+                answer=msg["text"],
+                history=history,
+                source_id=mid,
+                split_key=tree,
+                source_split=target,
+                where=where,
+                meta={
+                    "source_split": split,
+                    "message_tree_id": tree,
+                    "parent_id": msg.get("parent_id"),
+                    "lang": msg.get("lang"),
+                    "rank": msg.get("rank"),
+                    "review_count": msg.get("review_count"),
+                    "depth": len(chain) - 1,
+                },
             )
             if rec:
                 yield rec

@@ -1,9 +1,10 @@
 """Chinese paper corpora stored as Hugging Face dataset repositories: COIG-CQIA, HC3-Chinese,
 CMRC2018 and DRCD. `path` defaults to the hub id and may name a local copy of the repository.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ..registry import register
 from ._common import Corpus, Emitter, as_rows, col, data_file_rows, digest, first_text, hf_rows, is_truthy
@@ -15,11 +16,26 @@ DRCD = Corpus("drcd", "zh", "qa", "qa_search")
 
 HASH_90_5_5 = {"train": 0.9, "val": 0.05, "test": 0.05}
 
-COIG_SUBSETS = ("chinese_traditional", "coig_pc", "douban", "exam", "finance", "human_value", "logi_qa",
-                "ruozhiba", "segmentfault", "wiki", "wikihow", "xhs", "zhihu")
+COIG_SUBSETS = (
+    "chinese_traditional",
+    "coig_pc",
+    "douban",
+    "exam",
+    "finance",
+    "human_value",
+    "logi_qa",
+    "ruozhiba",
+    "segmentfault",
+    "wiki",
+    "wikihow",
+    "xhs",
+    "zhihu",
+)
 
 
-@register("coig_cqia", split_weights=HASH_90_5_5, description="m-a-p/COIG-CQIA, 13 subsets, human answers only")
+@register(
+    "coig_cqia", split_weights=HASH_90_5_5, description="m-a-p/COIG-CQIA, 13 subsets, human answers only"
+)
 def load_coig_cqia(source: dict) -> Iterator[dict]:
     """Layout (hub repo m-a-p/COIG-CQIA; README ``configs`` and tree seen on the hub, row format
     from the dataset card): one config per subset, each ``<subset>/*`` (jsonl files, e.g.
@@ -56,16 +72,32 @@ def load_coig_cqia(source: dict) -> Iterator[dict]:
                 em.skip("empty_question")
                 continue
             rec = em.record(
-                question=instruction, context=context, answer=output, source_id=f"{subset}/{i}",
-                split_key=digest(instruction, context), source_split=None, where=where,
-                meta={"source_split": "train", "subset": subset, "row": i, "task_type": row.get("task_type"),
-                      "domain": row.get("domain"), "answer_from": answer_from, "human_verified": verified},
+                question=instruction,
+                context=context,
+                answer=output,
+                source_id=f"{subset}/{i}",
+                split_key=digest(instruction, context),
+                source_split=None,
+                where=where,
+                meta={
+                    "source_split": "train",
+                    "subset": subset,
+                    "row": i,
+                    "task_type": row.get("task_type"),
+                    "domain": row.get("domain"),
+                    "answer_from": answer_from,
+                    "human_verified": verified,
+                },
             )
             if rec:
                 yield rec
 
 
-@register("hc3_chinese", split_weights=HASH_90_5_5, description="Hello-SimpleAI/HC3-Chinese all.jsonl, human answers")
+@register(
+    "hc3_chinese",
+    split_weights=HASH_90_5_5,
+    description="Hello-SimpleAI/HC3-Chinese all.jsonl, human answers",
+)
 def load_hc3_chinese(source: dict) -> Iterator[dict]:
     """Layout (hub repo Hello-SimpleAI/HC3-Chinese; file list from the PolyAlign authors'
     formatter and the HC3 project): per-domain jsonl files plus ``all.jsonl`` at the root and a
@@ -93,17 +125,37 @@ def load_hc3_chinese(source: dict) -> Iterator[dict]:
             continue
         for k, answer in kept:
             rec = em.record(
-                question=question, answer=answer, source_id=f"{i}:{k}", split_key=digest(question),
-                source_split=None, where=f"{where} human_answers[{k}]",
-                meta={"source_split": "train", "row": i, "answer_index": k, "domain": row.get("source"),
-                      "n_human_answers": len(answers)},
+                question=question,
+                answer=answer,
+                source_id=f"{i}:{k}",
+                split_key=digest(question),
+                source_split=None,
+                where=f"{where} human_answers[{k}]",
+                meta={
+                    "source_split": "train",
+                    "row": i,
+                    "answer_index": k,
+                    "domain": row.get("source"),
+                    "n_human_answers": len(answers),
+                },
             )
             if rec:
                 yield rec
 
 
-def squad_records(em: Emitter, *, where: str, qid: str, question: str, context: str, answers: list[dict],
-                  split: str, target: str, paragraph_key: str, meta: dict) -> dict | None:
+def squad_records(
+    em: Emitter,
+    *,
+    where: str,
+    qid: str,
+    question: str,
+    context: str,
+    answers: list[dict],
+    split: str,
+    target: str,
+    paragraph_key: str,
+    meta: dict,
+) -> dict | None:
     """Shared rule of the extractive Chinese QA corpora: answer = first non-empty answer text."""
     if not question.strip():
         em.skip("empty_question")
@@ -112,9 +164,16 @@ def squad_records(em: Emitter, *, where: str, qid: str, question: str, context: 
     if not answer:
         em.skip("no_answer")
         return None
-    return em.record(question=question, context=context, answer=answer, source_id=f"{split}:{qid}",
-                     split_key=paragraph_key, source_split=target, where=where,
-                     meta={"source_split": split, "n_answers": len(answers), **meta})
+    return em.record(
+        question=question,
+        context=context,
+        answer=answer,
+        source_id=f"{split}:{qid}",
+        split_key=paragraph_key,
+        source_split=target,
+        where=where,
+        meta={"source_split": split, "n_answers": len(answers), **meta},
+    )
 
 
 @register("cmrc2018", description="hfl/cmrc2018 (train/validation/test)")
@@ -132,9 +191,16 @@ def load_cmrc2018(source: dict) -> Iterator[dict]:
                 continue
             context = col(row, "context", where)
             rec = squad_records(
-                em, where=where, qid=col(row, "id", where), question=col(row, "question", where),
-                context=context, answers=as_rows(col(row, "answers", where, kind=dict), where, "answers"),
-                split=split, target=target, paragraph_key=digest(context), meta={},
+                em,
+                where=where,
+                qid=col(row, "id", where),
+                question=col(row, "question", where),
+                context=context,
+                answers=as_rows(col(row, "answers", where, kind=dict), where, "answers"),
+                split=split,
+                target=target,
+                paragraph_key=digest(context),
+                meta={},
             )
             if rec:
                 yield rec
@@ -166,9 +232,15 @@ def load_drcd(source: dict) -> Iterator[dict]:
                 for q, qa in enumerate(as_rows(col(para, "qas", pwhere, kind=list), pwhere, "qas")):
                     qwhere = f"{pwhere} qas[{q}]"
                     rec = squad_records(
-                        em, where=qwhere, qid=col(qa, "id", qwhere), question=col(qa, "question", qwhere),
-                        context=context, answers=as_rows(qa.get("answers"), qwhere, "answers"),
-                        split=split, target=target, paragraph_key=str(pid),
+                        em,
+                        where=qwhere,
+                        qid=col(qa, "id", qwhere),
+                        question=col(qa, "question", qwhere),
+                        context=context,
+                        answers=as_rows(qa.get("answers"), qwhere, "answers"),
+                        split=split,
+                        target=target,
+                        paragraph_key=str(pid),
                         meta={"title": title, "paragraph_id": pid},
                     )
                     if rec:

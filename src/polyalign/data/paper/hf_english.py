@@ -2,9 +2,10 @@
 SQuAD v2 and Natural Questions. Each is read with ``datasets.load_dataset(path, name, split)``;
 `path` defaults to the hub id and may name a local copy of the repository.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ...io import InputError
 from ..registry import register
@@ -43,9 +44,16 @@ def load_dolly(source: dict) -> Iterator[dict]:
         if not response.strip():
             em.skip("empty_answer")
             continue
-        rec = em.record(question=instruction, context=context, answer=response, source_id=str(i),
-                        split_key=digest(instruction, response, category), source_split=None,
-                        where=where, meta={"source_split": "train", "row": i, "category": category})
+        rec = em.record(
+            question=instruction,
+            context=context,
+            answer=response,
+            source_id=str(i),
+            split_key=digest(instruction, response, category),
+            source_split=None,
+            where=where,
+            meta={"source_split": "train", "row": i, "category": category},
+        )
         if rec:
             yield rec
 
@@ -94,18 +102,34 @@ def load_ms_marco(source: dict) -> Iterator[dict]:
             passages = as_rows(col(row, "passages", where, kind=dict), where, "passages")
             selected = [p for p in passages if p.get("is_selected") == 1]
             chosen = selected or passages[:3]
-            context = "\n\n".join(p.get("passage_text") or "" for p in chosen if (p.get("passage_text") or "").strip())
+            context = "\n\n".join(
+                p.get("passage_text") or "" for p in chosen if (p.get("passage_text") or "").strip()
+            )
             rec = em.record(
-                question=query, context=context, answer=answer, source_id=f"{split}:{qid}",
-                split_key=str(qid), source_split=target, where=where,
-                meta={"source_split": split, "query_id": qid, "query_type": row.get("query_type"),
-                      "answer_column": from_column, "n_selected_passages": len(selected)},
+                question=query,
+                context=context,
+                answer=answer,
+                source_id=f"{split}:{qid}",
+                split_key=str(qid),
+                source_split=target,
+                where=where,
+                meta={
+                    "source_split": split,
+                    "query_id": qid,
+                    "query_type": row.get("query_type"),
+                    "answer_column": from_column,
+                    "n_selected_passages": len(selected),
+                },
             )
             if rec:
                 yield rec
 
 
-@register("coqa", split_weights=HASH_90_10, description="stanfordnlp/coqa (train hashed by story; validation -> test)")
+@register(
+    "coqa",
+    split_weights=HASH_90_10,
+    description="stanfordnlp/coqa (train hashed by story; validation -> test)",
+)
 def load_coqa(source: dict) -> Iterator[dict]:
     """Layout (hub repo stanfordnlp/coqa after its parquet conversion, seen in the conversion
     pull request): ``data/{train,validation}-00000-of-00001.parquet``; one row per story with
@@ -138,19 +162,33 @@ def load_coqa(source: dict) -> Iterator[dict]:
                     em.skip("empty_answer")
                     continue
                 rec = em.record(
-                    question=q, context=story, answer=answer, history=alternating_history(prior),
-                    source_id=f"{split}/{row_i}/{t}", split_key=story_key, source_split=target,
+                    question=q,
+                    context=story,
+                    answer=answer,
+                    history=alternating_history(prior),
+                    source_id=f"{split}/{row_i}/{t}",
+                    split_key=story_key,
+                    source_split=target,
                     where=f"{where} turn {t}",
-                    meta={"source_split": split, "row": row_i, "turn_index": t, "story_id": story_key,
-                          "story_source": row.get("source"), "unknown_answer": answer.strip().lower() == "unknown"},
+                    meta={
+                        "source_split": split,
+                        "row": row_i,
+                        "turn_index": t,
+                        "story_id": story_key,
+                        "story_source": row.get("source"),
+                        "unknown_answer": answer.strip().lower() == "unknown",
+                    },
                 )
                 prior += [q, answer]
                 if rec:
                     yield rec
 
 
-@register("squad_v2", split_weights=HASH_90_10,
-          description="rajpurkar/squad_v2 (train hashed by title+context; validation -> test)")
+@register(
+    "squad_v2",
+    split_weights=HASH_90_10,
+    description="rajpurkar/squad_v2 (train hashed by title+context; validation -> test)",
+)
 def load_squad_v2(source: dict) -> Iterator[dict]:
     """Layout (hub repo rajpurkar/squad_v2, file names from public download scripts): config
     ``squad_v2`` with ``squad_v2/{train,validation}-00000-of-00001.parquet``; columns id, title,
@@ -178,14 +216,25 @@ def load_squad_v2(source: dict) -> Iterator[dict]:
             meta = {"source_split": split, "title": title}
             if not answer:
                 meta["unanswerable"] = True
-            rec = em.record(question=question, context=context, answer=answer, source_id=qid,
-                            split_key=digest(title, context), source_split=target, where=where, meta=meta)
+            rec = em.record(
+                question=question,
+                context=context,
+                answer=answer,
+                source_id=qid,
+                split_key=digest(title, context),
+                source_split=target,
+                where=where,
+                meta=meta,
+            )
             if rec:
                 yield rec
 
 
-@register("natural_questions", split_weights=HASH_90_5_5,
-          description="sentence-transformers/natural-questions config pair (train)")
+@register(
+    "natural_questions",
+    split_weights=HASH_90_5_5,
+    description="sentence-transformers/natural-questions config pair (train)",
+)
 def load_natural_questions(source: dict) -> Iterator[dict]:
     """Layout (hub repo sentence-transformers/natural-questions; file name from public scripts
     and the parquet-export tree): config ``pair`` with ``pair/train-00000-of-00001.parquet``;
@@ -194,7 +243,9 @@ def load_natural_questions(source: dict) -> Iterator[dict]:
     """
     em = Emitter(NQ, source)
     config = source.get("config", "pair")
-    for i, (where, row) in enumerate(hf_rows(source, "sentence-transformers/natural-questions", "train", name=config)):
+    for i, (where, row) in enumerate(
+        hf_rows(source, "sentence-transformers/natural-questions", "train", name=config)
+    ):
         if em.is_known_bad(where):
             continue
         query = col(row, "query", where)
@@ -205,7 +256,14 @@ def load_natural_questions(source: dict) -> Iterator[dict]:
         if not answer.strip():
             em.skip("empty_answer")
             continue
-        rec = em.record(question=query, answer=answer, source_id=str(i), split_key=digest(query),
-                        source_split=None, where=where, meta={"source_split": "train", "row": i})
+        rec = em.record(
+            question=query,
+            answer=answer,
+            source_id=str(i),
+            split_key=digest(query),
+            source_split=None,
+            where=where,
+            meta={"source_split": "train", "row": i},
+        )
         if rec:
             yield rec
