@@ -28,6 +28,7 @@ def run_script(name, config, tmp_path, input, output, **params):
         config=None,
         log=[str(tmp_path / "logs" / f"{name}.log")],
         threads=1,
+        resources=SimpleNamespace(gpu=1),
     )
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
 

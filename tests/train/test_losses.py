@@ -129,10 +129,10 @@ def _trl_sigmoid_dpo(pc, pr, rc, rr, beta):
     from trl.trainer.dpo_config import DPOConfig
 
     d = {f.name: f for f in dataclasses.fields(DPOConfig)}
+
     def default(n):
-        return (
-            d[n].default_factory() if d[n].default_factory is not dataclasses.MISSING else d[n].default
-        )  # noqa: E731
+        return d[n].default_factory() if d[n].default_factory is not dataclasses.MISSING else d[n].default  # noqa: E731
+
     loss_types = default("loss_type")
     loss_types = [loss_types] if isinstance(loss_types, str) else loss_types
     assert loss_types == ["sigmoid"] and default("f_divergence_type") == "reverse_kl"

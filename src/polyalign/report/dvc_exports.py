@@ -41,7 +41,8 @@ def training_curve(log_path: str | Path) -> list[dict]:
 
 
 def per_seed_rows(metrics_by_run: dict[tuple[str, int | None], dict]) -> list[dict]:
-    """One row per (system, seed) with the overall point of each PER_SEED_METRICS entry.
+    """One row per (system, seed) with the overall value of each PER_SEED_METRICS entry (per-seed
+    metrics files hold point estimates only; their intervals come from the pooled bootstrap).
 
     `run` labels the row for a bar chart ("hdpo/seed1", or the system alone without seeds)."""
     rows = []
@@ -51,7 +52,7 @@ def per_seed_rows(metrics_by_run: dict[tuple[str, int | None], dict]) -> list[di
         overall = metrics["headline"]["overall"]
         row = {"run": system if seed is None else f"{system}/seed{seed}", "system": system, "seed": seed}
         for name in PER_SEED_METRICS:
-            row[name] = overall[name]["point"] if name in overall else None
+            row[name] = overall.get(name)
         rows.append(row)
     return rows
 
