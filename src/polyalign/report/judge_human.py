@@ -3,7 +3,7 @@ exactly what ran and what did not, beside the published numbers."""
 
 from __future__ import annotations
 
-from .published import PAPER_LABELS
+from .published import PAPER_LABELS, system_label
 
 
 def judge_section(table3: dict, published: dict) -> list[str]:

@@ -269,10 +269,11 @@ def evaluate_claims(
                 "per_language": per_language,
                 "verdict": verdict,
                 "per_seed": per_seed,
+                # no per-seed verdict (the detectors score one seed's outputs): stability unknown
                 "stable": (
                     None
-                    if verdict == NOT_EVALUATED
-                    else bool(evaluated) and all(v == verdict for v in evaluated)
+                    if verdict == NOT_EVALUATED or not evaluated
+                    else all(v == verdict for v in evaluated)
                 ),
             }
         )
