@@ -21,7 +21,7 @@ def test_judge_section_run_counts_scored_and_over_length():
     }
     text = "\n".join(judge_section(summary, PUB))
     assert "judges qwen3 scored 15 outputs (2 over-length" in text
-    assert "- zh, Overall (qwen3): Full-SFT 61.2, HDPO 61.2." in text
+    assert "- zh, Overall (qwen3): SFT 61.2, HDPO 61.2." in text
 
 
 def test_human_section_without_and_with_ratings():

@@ -26,9 +26,11 @@ def judge_section(table3: dict, published: dict) -> list[str]:
     )
     for language, block in table3["languages"].items():
         first = next(iter(block["by_judge"]))
+        scores = block["by_judge"][first]
         cells = ", ".join(
-            f"{PAPER_LABELS.get(s, s)} {v['overall']['point']:.1f}"
-            for s, v in block["by_judge"][first].items()
+            f"{system_label(s)} {scores[s]['overall']['point']:.1f}"
+            for s in table3.get("systems", scores)
+            if s in scores
         )
         lines.append(f"- {language}, Overall ({first}): {cells}.")
     return lines + ["", "See paper_figures/table3_llm_judge.md for every composite with its interval.", ""]
