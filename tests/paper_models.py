@@ -22,6 +22,23 @@ from transformers import (
 
 TEMPLATES = Path(__file__).resolve().parent / "fixtures" / "chat_templates"
 FAMILIES = ("qwen2", "llama3", "gemma2")
+# The paper's 14 corpora, in the paper's order (the spec the loaders and the paper profile meet).
+PAPER_CORPORA = (
+    "dolly",
+    "eli5",
+    "dailydialog",
+    "ms_marco",
+    "coqa",
+    "squad_v2",
+    "natural_questions",
+    "multiwoz",
+    "coig_cqia",
+    "hc3_chinese",
+    "oasst2_zh",
+    "cmrc2018",
+    "drcd",
+    "dureader",
+)
 
 _TEXTS = [
     "What is the capital of France? Paris is the capital of France.",

@@ -15,23 +15,10 @@ from polyalign.data.registry import get_corpus
 from polyalign.io import InputError
 from polyalign.records import validate_raw
 
+from ..paper_models import PAPER_CORPORA
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "corpora"
-KEYS = (
-    "dolly",
-    "eli5",
-    "dailydialog",
-    "ms_marco",
-    "coqa",
-    "squad_v2",
-    "natural_questions",
-    "multiwoz",
-    "coig_cqia",
-    "hc3_chinese",
-    "oasst2_zh",
-    "cmrc2018",
-    "drcd",
-    "dureader",
-)
+KEYS = PAPER_CORPORA
 LANG = {k: "zh" for k in ("coig_cqia", "hc3_chinese", "oasst2_zh", "cmrc2018", "drcd", "dureader")}
 HASHED = {
     "dolly": 3,

@@ -111,34 +111,17 @@ def figure_pipeline(
     chain = font_chain(cjk_font)
     with plt.rc_context(_style(chain)):
         fig, ax = plt.subplots(figsize=(max(8.0, 1.9 * widest), 0.75 * n_layers + 1.2), layout="constrained")
-        for a, b in graph.edges:
+        # solid: direct dependencies; dashed: data flowing back into a wildcard rule that also
+        # serves an earlier stage
+        edges = [(e, {}) for e in graph.edges] + [(e, {"ls": "--"}) for e in back_edges]
+        for (a, b), style in edges:
+            bend = 0.3 if style else 0.05
+            arrow = {"arrowstyle": "-|>", "color": "0.55", "lw": 0.8, "shrinkA": 9, "shrinkB": 9}
             ax.annotate(
                 "",
                 xy=pos[b],
                 xytext=pos[a],
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": "0.55",
-                    "lw": 0.8,
-                    "shrinkA": 9,
-                    "shrinkB": 9,
-                    "connectionstyle": "arc3,rad=0.05",
-                },
-            )
-        for a, b in back_edges:  # data flowing back into a wildcard rule that serves an earlier stage
-            ax.annotate(
-                "",
-                xy=pos[b],
-                xytext=pos[a],
-                arrowprops={
-                    "arrowstyle": "-|>",
-                    "color": "0.55",
-                    "lw": 0.8,
-                    "ls": "--",
-                    "shrinkA": 9,
-                    "shrinkB": 9,
-                    "connectionstyle": "arc3,rad=0.3",
-                },
+                arrowprops={**arrow, **style, "connectionstyle": f"arc3,rad={bend}"},
             )
         for node, (x, y) in pos.items():
             ax.text(
