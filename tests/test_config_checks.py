@@ -177,6 +177,15 @@ def copy_workflow(tmp_path):
     return tmp_path
 
 
+def merged(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = (
+            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
 def dry_run(workdir, *args):
     return subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--cores", "1", *args],
@@ -199,7 +208,9 @@ def dry_run(workdir, *args):
 )
 def test_dry_run_fails_before_any_job(tmp_path, bad, expected):
     workdir = copy_workflow(tmp_path)
-    (workdir / "bad.yaml").write_text(yaml.safe_dump(bad))
+    # a --configfile replaces the embedded default (standalone profiles): start from it
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    (workdir / "bad.yaml").write_text(yaml.safe_dump(merged(config, bad)))
     result = dry_run(workdir, "--configfile", "bad.yaml")
     assert result.returncode != 0
     assert expected in result.stdout + result.stderr

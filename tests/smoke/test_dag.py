@@ -22,7 +22,8 @@ def planned_jobs(*targets: str) -> dict[str, int]:
 
 def test_plain_dpo_pairs_do_not_wait_for_the_critic():
     dpo = planned_jobs("results/seed1/pairs/dpo.jsonl")
-    assert "train_critic" not in dpo and dpo["generate_train_samples"] == 1
+    # DPO reads both policies' samples (DPO and HDPO drop the same prompts), never the critic
+    assert "train_critic" not in dpo and dpo["generate_train_samples"] == 2
     hdpo = planned_jobs("results/seed1/pairs/hdpo.jsonl")
     assert hdpo["train_critic"] == 1
 
@@ -46,6 +47,7 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
     )
     assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
-    # human train + test once; per seed the test features of every system and 2 sample sets
-    assert jobs["features"] == 2 + seeds * (systems + 2)
+    # human train, val (detector calibration) and test once; per seed the test features of every
+    # system and 2 sample sets
+    assert jobs["features"] == 3 + seeds * (systems + 2)
     assert jobs["embeddings"] == 1 + seeds * systems

@@ -174,7 +174,8 @@ def test_detectors_reach_table4_and_claim5_without_test_leakage(workdir, first_r
     assert 0.0 <= report["held_out"]["accuracy"] <= 1.0
     replication = (workdir / "paper_figures/replication.md").read_text()
     claim5 = next(line for line in replication.splitlines() if line.startswith("| 5 |"))
-    assert "not evaluated" not in claim5
+    _, _, en, zh, pooled = [cell.strip() for cell in claim5.strip().strip("|").split("|")][:5]
+    assert "not evaluated" not in (en, zh, pooled), claim5  # per-seed columns: detectors score one seed
 
 
 def test_no_generation_file_contains_a_replacement_character(workdir, first_run):
