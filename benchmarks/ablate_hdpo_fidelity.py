@@ -39,9 +39,13 @@ from pathlib import Path
 
 import yaml
 
-# Keys a variant may set: the loss and the training loop. Pairs, critic scores and reference
-# log-probs do not depend on them, so only HDPO's training and everything after it rerun.
-VARIANT_KEYS = {"beta", "lam", "gamma_sft", "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"}
+# Keys a variant may set: the loss and the training loop (pairs, critic scores and reference
+# log-probs do not depend on them, so only HDPO's training and everything after it rerun), and
+# the pair weighting of HDPO's own pairs (then its pairs and reference log-probs are rebuilt too;
+# the policy samples and the critic are shared and stay).
+LOSS_KEYS = {"beta", "lam", "gamma_sft", "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"}
+PAIR_KEYS = {"language_balance", "pair_weights"}
+VARIANT_KEYS = LOSS_KEYS | PAIR_KEYS
 
 # name -> (hdpo overrides, what it tests). Ordered by priority (the script runs them in order).
 VARIANTS = {
@@ -57,15 +61,30 @@ VARIANTS = {
     "lr_3e-5": ({"lr": 3.0e-5}, "a third of the learning rate"),
     "beta_0.3": ({"beta": 0.3}, "3x beta (tighter implicit KL to the reference)"),
     "epochs_2": ({"epochs": 2}, "two epochs (more drift?)"),
+    "no_language_balance": (
+        {"language_balance": False},
+        "mean-1 weights with the natural language mix (zh pairs no longer up-weighted ~4x)",
+    ),
+    "gamma_sft_1.0_no_balance": ({"gamma_sft": 1.0, "language_balance": False}, "both"),
 }
 
 ALLOWED_RULES = {"train_preference", "generate_test", "features", "embeddings", "evaluate_system"}
+PAIR_RULES = {"build_pairs", "reference_logps"}
+
+
+def forced_rules(overrides: dict) -> list[str]:
+    """The rules a variant reruns (Snakemake --forcerun); everything downstream follows by mtime."""
+    return ["train_preference", *(sorted(PAIR_RULES) if set(overrides) & PAIR_KEYS else [])]
 
 
 def hdpo_artefacts(seed: int) -> list[str]:
     """Run-relative paths of everything a retraining of HDPO (seed `seed`) rewrites."""
     s = f"results/seed{seed}"
     return [
+        f"{s}/pairs/hdpo.jsonl",
+        f"{s}/pairs/hdpo_report.json",
+        f"{s}/pairs/hdpo_reference_logps.jsonl",
+        f"{s}/pairs/hdpo_reference_logps_summary.json",
         f"{s}/models/hdpo",
         f"{s}/generations/hdpo",
         f"{s}/features/hdpo_test.npz",
@@ -119,16 +138,17 @@ def planned_jobs(dry_run: str) -> list[dict]:
     return jobs
 
 
-def check_plan(jobs: list[dict], seed: int) -> None:
-    """Only HDPO jobs of `seed`, and HDPO's training among them."""
+def check_plan(jobs: list[dict], seed: int, forced: list[str] = ("train_preference",)) -> None:
+    """Only HDPO jobs of `seed`, the forced rules among them."""
+    allowed = ALLOWED_RULES | set(forced)
     wrong = [
         j
         for j in jobs
-        if j["rule"] not in ALLOWED_RULES
+        if j["rule"] not in allowed
         or not j["output"]
         or not all("hdpo" in p and f"seed{seed}/" in p for p in j["output"])
     ]
-    if wrong or "train_preference" not in {j["rule"] for j in jobs}:
+    if wrong or not set(forced) <= {j["rule"] for j in jobs}:
         raise SystemExit(f"snakemake plans more (or other) than HDPO of seed {seed}: {wrong or jobs}")
 
 
@@ -151,14 +171,15 @@ def measure(run: Path, seed: int, system: str = "hdpo", root: Path | None = None
     return {"scripts": shares, "headline": headline(root / f"results/metrics/seed{seed}/{system}.json")}
 
 
-def displacement(run: Path, seed: int, config: dict, model_dir: Path) -> dict:
+def displacement(root: Path, seed: int, config: dict) -> dict:
     """Per pair language: mean change (trained minus reference) of the per-token log-prob of the
-    chosen and of the rejected answers of HDPO's training pairs."""
+    chosen and of the rejected answers of HDPO's training pairs (files under `root`)."""
     from polyalign.io import read_jsonl
     from polyalign.preference.reference_cache import build_reference_cache, read_reference_cache
 
-    pairs = read_jsonl(run / f"results/seed{seed}/pairs/hdpo.jsonl")
-    ref = read_reference_cache(run / f"results/seed{seed}/pairs/hdpo_reference_logps.jsonl")
+    model_dir = root / f"results/seed{seed}/models/hdpo"
+    pairs = read_jsonl(root / f"results/seed{seed}/pairs/hdpo.jsonl")
+    ref = read_reference_cache(root / f"results/seed{seed}/pairs/hdpo_reference_logps.jsonl")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "policy.jsonl"
         build_reference_cache(pairs, model_dir, config, "hdpo", out, progress=False)
@@ -195,7 +216,7 @@ def copy_paths(src_root: Path, dst_root: Path, rels: list[str]) -> None:
             raise FileNotFoundError(f"{src}: missing (is {src_root} a finished run?)")
 
 
-def snakemake(args, run: Path, seed: int, dry: bool) -> str:
+def snakemake(args, run: Path, seed: int, forced: list[str], dry: bool) -> str:
     cmd = [
         args.snakemake,
         "--cores",
@@ -203,7 +224,7 @@ def snakemake(args, run: Path, seed: int, dry: bool) -> str:
         "--rerun-triggers",
         "mtime",
         "--forcerun",
-        "train_preference",
+        *forced,
         *(["-n"] if dry else []),
         "--",
         f"results/metrics/seed{seed}/hdpo.json",
@@ -222,12 +243,12 @@ def run_variant(args, run: Path, name: str, seed: int, config_text: str, config_
     backup = run / "ablation" / "_run_own" / f"seed{seed}"
     config = variant_config(config_text, overrides)
     if name != "default":
-        if not backup.exists():
-            copy_paths(run, backup, hdpo_artefacts(seed))
+        copy_paths(run, backup, [r for r in hdpo_artefacts(seed) if not (backup / r).exists()])
         config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True), encoding="utf-8")
         try:
-            check_plan(planned_jobs(snakemake(args, run, seed, dry=True)), seed)
-            snakemake(args, run, seed, dry=False)
+            forced = forced_rules(overrides)
+            check_plan(planned_jobs(snakemake(args, run, seed, forced, dry=True)), seed, forced)
+            snakemake(args, run, seed, forced, dry=False)
             copy_paths(run, store, hdpo_artefacts(seed))
         finally:
             config_path.write_text(config_text, encoding="utf-8")
@@ -249,7 +270,7 @@ def run_variant(args, run: Path, name: str, seed: int, config_text: str, config_
     row["train_config"] = {k: summary["train_config"][k] for k in ("lr", "epochs")}
     row["steps"] = summary["train"]["steps"]
     if args.displacement:
-        row["displacement"] = displacement(run, seed, config, source / f"results/seed{seed}/models/hdpo")
+        row["displacement"] = displacement(source, seed, config)
     return row
 
 
@@ -293,7 +314,13 @@ def main(argv=None) -> int:
     run = args.run.resolve()
     args.snakemake = args.snakemake or str(run / ".venv/bin/snakemake")
     config_path = run / args.config
-    config_text = config_path.read_text(encoding="utf-8")
+    # The run's own config, kept beside the archives: an interrupted variant cannot leave its
+    # keys behind as the next start's "original".
+    own_config = run / "ablation" / "_run_own" / "config.yaml"
+    if not own_config.exists():
+        own_config.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(config_path, own_config)
+    config_text = own_config.read_text(encoding="utf-8")
     out = run / "ablation" / "results.json"
     rows = json.loads(out.read_text(encoding="utf-8")) if out.exists() else []
     done = {(r["variant"], r["seed"]) for r in rows}

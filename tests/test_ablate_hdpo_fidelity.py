@@ -77,3 +77,19 @@ def test_planned_jobs_and_check():
         ablate.check_plan(jobs[1:], 0)  # HDPO not retrained
     with pytest.raises(SystemExit):
         ablate.check_plan(jobs + [{"rule": "build_pairs", "output": ["results/seed0/pairs/hdpo.jsonl"]}], 0)
+
+
+def test_pair_variants_rebuild_pairs_and_reference():
+    assert ablate.forced_rules({"gamma_sft": 1.0}) == ["train_preference"]
+    forced = ablate.forced_rules({"language_balance": False})
+    assert forced == ["train_preference", "build_pairs", "reference_logps"]
+    pairs_job = {"rule": "build_pairs", "output": ["results/seed0/pairs/hdpo.jsonl"]}
+    ref_job = {"rule": "reference_logps", "output": ["results/seed0/pairs/hdpo_reference_logps.jsonl"]}
+    jobs = ablate.planned_jobs(DRY) + [pairs_job, ref_job]
+    ablate.check_plan(jobs, 0, forced)
+    with pytest.raises(SystemExit):
+        ablate.check_plan(jobs[:-1], 0, forced)  # reference log-probs of the old pairs kept
+    # the archive covers the rebuilt pair files, so restoring the run restores them too
+    assert {"results/seed0/pairs/hdpo.jsonl", "results/seed0/pairs/hdpo_reference_logps.jsonl"} <= set(
+        ablate.hdpo_artefacts(0)
+    )
