@@ -11,7 +11,9 @@ on which other rows share its batch or in what order records come. What is guara
 byte-identical outputs for two runs with the same model, records, config and machine (same
 number of threads). Across batch sizes/compositions outputs are identical up to floating-point
 differences of the logits with different padding widths, which can flip near-ties (rare; the
-tests check batched == one-at-a-time greedy on a micro model).
+tests check batched == one-at-a-time greedy on a micro model). Several processes share a run by
+decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
+`polyalign.generate_shards`), so they reproduce the one-process rows exactly.
 """
 
 from __future__ import annotations
@@ -403,9 +405,7 @@ def generate_file(
         "profile_length": mode if style_of(system) == "profile" else None,
         "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
-        **row_statistics(
-            [r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0
-        ),
+        **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
         "torch": torch.__version__,
     }
 

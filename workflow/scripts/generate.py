@@ -45,9 +45,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         "overrides": overrides,
         "profile_length": getattr(snakemake.params, "profile_length", None) or None,
     }
-    summary = run_generation(
-        job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0]
-    )
+    summary = run_generation(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     write_json(snakemake.output.summary, summary)
     log.info(
         "%s: %d rows in %.1f s (%.0f output tokens/s, eos rate %.2f)",
