@@ -82,3 +82,20 @@ def test_two_process_run_matches_one_process(tmp_path):
     assert moved > 100 * WEIGHT_ATOL  # training moved the weights far more than the tolerance
     diff = max(float((w2[k] - w1[k]).abs().max()) for k in w1)
     assert diff <= WEIGHT_ATOL, f"max |w2 - w1| = {diff:.2e} (weights moved up to {moved:.2e})"
+
+
+def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):
+    source = build_tiny_checkpoint("qwen2", tmp_path / "tiny")
+    write_jsonl(tmp_path / "train.jsonl", micro_records()[:2])
+    config = {"model": {"source": str(source)}, "launch": {"launcher": "accelerate", "num_processes": 2}}
+    job = {
+        "stage": "pretrain",
+        "config": config,
+        "out_dir": str(tmp_path / "base"),
+        "inputs": {"train": str(tmp_path / "train.jsonl"), "tokenizer": None},
+    }
+    with caplog.at_level("INFO"):
+        summary = run_training(job, gpus=2)
+    assert (summary["stage"], summary["source"], summary["trained"]) == ("pretrain", str(source), False)
+    assert (tmp_path / "base" / "config.json").exists() and "launching" not in caplog.text
+    assert not (tmp_path / "base" / "launch_job.json").exists()

@@ -106,10 +106,20 @@ def accelerate_command(
     return cmd
 
 
+def is_copy(job: dict) -> bool:
+    """The BaseLM stage of a pretrained model family only copies its checkpoint: nothing to train."""
+    if job["stage"] != "pretrain":
+        return False
+    from ..models import model_config
+
+    return model_config(job["config"].get("model"))["source"] != "scratch"
+
+
 def run_training(job: dict, gpus: int | None = None, threads: int | None = None, log_path=None) -> dict:
-    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote."""
+    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote.
+    A copy (`is_copy`) runs in process: starting processes for it would only cost start-up time."""
     launcher, nproc = launch_plan(job["config"], gpus)
-    if launcher == "inprocess":
+    if launcher == "inprocess" or is_copy(job):
         return run_job(job)
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
