@@ -20,13 +20,15 @@ import hashlib
 import math
 import sys
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
-from .config import block_defaults
+from .config import ConfigError, block_defaults
+from .config.settings import settings_dict, settings_from_block
 from .prompts import (
     LengthSampler,
     extract_final_answer,
@@ -36,19 +38,36 @@ from .prompts import (
 )
 
 
-def generation_config(config: dict, overrides: dict | None = None) -> dict:
-    defaults = block_defaults("generation")
-    cfg = {**defaults, **(config.get("generation") or {}), **(overrides or {})}
-    unknown = set(cfg) - set(defaults)
-    if unknown:
-        raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
-    if cfg["length_check_quantile"] is not None and not 0 < cfg["length_check_quantile"] <= 1:
-        raise ValueError(
-            f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}"
-        )
-    if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
-        raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
-    return cfg
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The resolved `generation:` block: one decoding config shared by every system."""
+
+    max_new_tokens: int
+    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
+    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
+    do_sample: bool
+    temperature: float
+    top_p: float
+    batch_size: int
+    seed: int
+    num_samples: int
+
+    def __post_init__(self):
+        q = self.length_check_quantile
+        if q is not None and not 0 < q <= 1:
+            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
+        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
+            raise ConfigError(
+                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
+            )
+
+
+def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
+    """GenerationSettings of a resolved config's `generation:` block, `overrides` on top (a rule's
+    per-job change, e.g. num_samples of the preference stage's samples)."""
+    return settings_from_block(
+        GenerationSettings, {**(config.get("generation") or {}), **(overrides or {})}, "generation"
+    )
 
 
 def row_seed(seed: int, record_id: str, sample: int) -> int:
@@ -151,16 +170,16 @@ def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
     return torch.sort(values, dim=-1, descending=True).values
 
 
-def new_token_budget(gcfg: dict, style: str) -> int:
+def new_token_budget(gcfg: GenerationSettings, style: str) -> int:
     """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
-    return gcfg["max_new_tokens"] + (gcfg["cot_extra_tokens"] if style == "cot" else 0)
+    return gcfg.max_new_tokens + (gcfg.cot_extra_tokens if style == "cot" else 0)
 
 
-def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
+def decode_config(gcfg: GenerationSettings, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
     """The complete HF config of a generate call. Built from scratch so no model-specific
     default (a hub model's own temperature, top_k, repetition penalty …) leaks in."""
     return GenerationConfig(
-        max_new_tokens=gcfg["max_new_tokens"],
+        max_new_tokens=gcfg.max_new_tokens,
         do_sample=False,  # sampling happens in SeededTopPSampler
         num_beams=1,
         use_cache=True,
@@ -182,7 +201,7 @@ def generate_ids(
     model,
     prompts_ids: list[list[int]],
     seeds: list[int],
-    gcfg: dict,
+    gcfg: GenerationSettings,
     pad_id: int,
     eos_ids: list[int],
     progress: bool = False,
@@ -194,7 +213,7 @@ def generate_ids(
     saved = model.generation_config
     model.generation_config = GenerationConfig(pad_token_id=pad_id, eos_token_id=eos_ids)
     results: list = [None] * len(prompts_ids)
-    bs = gcfg["batch_size"]
+    bs = gcfg.batch_size
     try:
         for start in tqdm(
             range(0, len(order), bs),
@@ -211,9 +230,9 @@ def generate_ids(
                 input_ids[row, width - len(p) :] = torch.tensor(p)
                 mask[row, width - len(p) :] = 1
             processors = LogitsProcessorList()
-            if gcfg["do_sample"]:
+            if gcfg.do_sample:
                 processors.append(
-                    SeededTopPSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"])
+                    SeededTopPSampler([seeds[i] for i in idx], gcfg.temperature, gcfg.top_p)
                 )
             out = model.generate(
                 input_ids=input_ids.to(device),
@@ -235,7 +254,7 @@ def generate_records(
     tokenizer,
     records: list[dict],
     system: str,
-    gcfg: dict,
+    gcfg: GenerationSettings,
     *,
     profile_length: str = "sampled",
     length_sampler: LengthSampler | None = None,
@@ -245,13 +264,13 @@ def generate_records(
 ) -> list[dict]:
     """One output row per (record, sample), in input order; see module docstring for seeding."""
     style = style_of(system)
-    gcfg = {**gcfg, "max_new_tokens": new_token_budget(gcfg, style)}
+    gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     max_pos = getattr(model.config, "max_position_embeddings", None)
-    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
+    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg.max_new_tokens > max_pos:
         raise ValueError(
-            f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
+            f"max_prompt_tokens {max_prompt_tokens} + {gcfg.max_new_tokens} new tokens ({system}) "
             f"exceeds the model's {max_pos} positions (raise model.max_length)"
         )
 
@@ -261,7 +280,7 @@ def generate_records(
         prompt, ids = render_prompt_ids(
             r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns
         )
-        for j in range(gcfg["num_samples"]):
+        for j in range(gcfg.num_samples):
             rows.append(
                 {
                     "id": r["id"],
@@ -275,7 +294,7 @@ def generate_records(
                 }
             )
             prompts_ids.append(ids)
-            seeds.append(row_seed(gcfg["seed"], r["id"], j))
+            seeds.append(row_seed(gcfg.seed, r["id"], j))
 
     generated = generate_ids(model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress)
     for row, (ids, reason) in zip(rows, generated):
@@ -293,7 +312,7 @@ def generate_records(
     return rows
 
 
-def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: dict) -> list[list[int]]:
+def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: GenerationSettings) -> list[list[int]]:
     """Reference path: one prompt at a time through plain `model.generate` (greedy), raw ids
     including eos. Used by the benchmark and the tests."""
     dconfig = decode_config(gcfg, tokenizer.pad_token_id, eos_ids_of(model, tokenizer))
@@ -326,12 +345,13 @@ def generate_file(
     system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
     from .io import write_jsonl
     from .models.runtime import load_model_for_inference
+    from .models.settings import model_settings
     from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
-    from .prompts import PROFILE_LENGTH_MODES, prompt_config
+    from .prompts import PROFILE_LENGTH_MODES, prompt_settings
 
     t0 = time.perf_counter()
-    gcfg = generation_config(config, overrides)
-    pcfg = prompt_config(config)
+    gcfg = generation_settings(config, overrides)
+    pcfg = prompt_settings(config)
     mode = profile_length or config.get("profile_length", block_defaults()["profile_length"])
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
@@ -339,16 +359,16 @@ def generate_file(
     if style_of(system) == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
-        sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
-    model, tokenizer = load_model_for_inference(model_dir, config.get("model"))
+        sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
+    model, tokenizer = load_model_for_inference(model_dir, model_settings(config.get("model")))
     lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
-    if gcfg["length_check_quantile"] is not None:
+    if gcfg.length_check_quantile is not None:
         if lengths is None:
             raise ValueError(
                 "generation.length_check_quantile is set: generate_file needs the train split to check "
                 "max_new_tokens against the human answer lengths"
             )
-        check_max_new_tokens(gcfg["max_new_tokens"], lengths, gcfg["length_check_quantile"])
+        check_max_new_tokens(gcfg.max_new_tokens, lengths, gcfg.length_check_quantile)
     rows = generate_records(
         model,
         tokenizer,
@@ -357,8 +377,8 @@ def generate_file(
         gcfg,
         profile_length=mode,
         length_sampler=sampler,
-        max_prompt_tokens=pcfg["max_prompt_tokens"],
-        max_history_turns=pcfg["max_history_turns"],
+        max_prompt_tokens=pcfg.max_prompt_tokens,
+        max_history_turns=pcfg.max_history_turns,
         progress=progress,
     )
     write_jsonl(out_path, rows)
@@ -369,7 +389,7 @@ def generate_file(
         "model": str(model_dir),
         "records": len(records),
         "rows": len(rows),
-        "decoding": gcfg,
+        "decoding": settings_dict(gcfg),
         "profile_length": mode if style_of(system) == "profile" else None,
         "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
