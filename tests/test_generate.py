@@ -1,9 +1,12 @@
 import json
+from dataclasses import replace
 
 import pytest
 import torch
 
+from polyalign.config import fill_defaults
 from polyalign.generate import (
+    GenerationSettings,
     SeededTopPSampler,
     counter_uniform,
     generate_file,
@@ -17,18 +20,18 @@ from polyalign.models.tokenizer_report import answer_token_lengths, check_max_ne
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
-GREEDY = {
-    "max_new_tokens": 10,
-    "do_sample": False,
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "batch_size": 8,
-    "seed": 0,
-    "num_samples": 1,
-    "cot_extra_tokens": 5,
-    "length_check_quantile": None,
-}
-SAMPLE = {**GREEDY, "do_sample": True, "temperature": 1.0, "top_p": 0.9}
+GREEDY = GenerationSettings(
+    max_new_tokens=10,
+    do_sample=False,
+    temperature=1.0,
+    top_p=1.0,
+    batch_size=8,
+    seed=0,
+    num_samples=1,
+    cot_extra_tokens=5,
+    length_check_quantile=None,
+)
+SAMPLE = replace(GREEDY, do_sample=True, temperature=1.0, top_p=0.9)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -58,11 +61,11 @@ def test_sampling_is_seeded_per_row_not_per_batch(micro):
     rows_b = generate_records(model, tok, micro_records(), "sft", SAMPLE, progress=False, **PROMPT)
     assert rows_a == rows_b
     one = generate_records(
-        model, tok, micro_records()[::-1], "sft", {**SAMPLE, "batch_size": 1}, progress=False, **PROMPT
+        model, tok, micro_records()[::-1], "sft", replace(SAMPLE, batch_size=1), progress=False, **PROMPT
     )
     assert [r["output"] for r in one[::-1]] == [r["output"] for r in rows_a]
     other_seed = generate_records(
-        model, tok, micro_records(), "sft", {**SAMPLE, "seed": 1}, progress=False, **PROMPT
+        model, tok, micro_records(), "sft", replace(SAMPLE, seed=1), progress=False, **PROMPT
     )
     assert [r["output"] for r in other_seed] != [r["output"] for r in rows_a]
 
@@ -70,7 +73,7 @@ def test_sampling_is_seeded_per_row_not_per_batch(micro):
 def test_num_samples(micro):
     model, tok = micro
     rows = generate_records(
-        model, tok, micro_records()[:3], "sft", {**SAMPLE, "num_samples": 3}, progress=False, **PROMPT
+        model, tok, micro_records()[:3], "sft", replace(SAMPLE, num_samples=3), progress=False, **PROMPT
     )
     assert [(r["id"], r["sample"]) for r in rows] == [
         (r["id"], j) for r in micro_records()[:3] for j in range(3)
@@ -162,7 +165,7 @@ def test_left_padding_order_and_finish_reasons():
     eos = 2
     prompts = [[1, 5], [1, 5, 6, 7], [1, 8, 9]]
     model = ScriptedModel({(1, 5): [10, eos], (1, 5, 6, 7): [11, 12, 13], (1, 8, 9): [14, eos]})
-    out = generate_ids(model, prompts, [0, 0, 0], {**GREEDY, "max_new_tokens": 3}, pad_id=0, eos_ids=[eos])
+    out = generate_ids(model, prompts, [0, 0, 0], replace(GREEDY, max_new_tokens=3), pad_id=0, eos_ids=[eos])
     assert out == [([10], "eos"), ([11, 12, 13], "length"), ([14], "eos")]
     ((ids, mask),) = model.calls  # one batch, longest first, padded on the left
     assert ids.tolist() == [[1, 5, 6, 7], [0, 1, 8, 9], [0, 0, 1, 5]]
@@ -211,7 +214,7 @@ def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monk
     budgets = []
 
     def fake(model, prompts, seeds, gcfg, *a, **k):
-        budgets.append(gcfg["max_new_tokens"])
+        budgets.append(gcfg.max_new_tokens)
         return [
             (tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")
         ] * len(prompts)
@@ -248,11 +251,13 @@ def test_generate_file_jsonl(tmp_path, micro):
     model, tok = micro
     save_model(model, tok, tmp_path / "m")
     records = micro_records()
-    config = {
-        "model": {"max_length": 128},
-        "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
-        "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None},
-    }
+    config = fill_defaults(
+        {
+            "model": {"max_length": 128},
+            "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
+            "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None},
+        }
+    )
     summary = generate_file(
         tmp_path / "m",
         records[:5],

@@ -231,9 +231,7 @@ def generate_ids(
                 mask[row, width - len(p) :] = 1
             processors = LogitsProcessorList()
             if gcfg.do_sample:
-                processors.append(
-                    SeededTopPSampler([seeds[i] for i in idx], gcfg.temperature, gcfg.top_p)
-                )
+                processors.append(SeededTopPSampler([seeds[i] for i in idx], gcfg.temperature, gcfg.top_p))
             out = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=mask.to(device),
@@ -312,7 +310,9 @@ def generate_records(
     return rows
 
 
-def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: GenerationSettings) -> list[list[int]]:
+def generate_unbatched(
+    model, tokenizer, prompts_ids: list[list[int]], gcfg: GenerationSettings
+) -> list[list[int]]:
     """Reference path: one prompt at a time through plain `model.generate` (greedy), raw ids
     including eos. Used by the benchmark and the tests."""
     dconfig = decode_config(gcfg, tokenizer.pad_token_id, eos_ids_of(model, tokenizer))

@@ -33,9 +33,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         check_serves_chinese(report)
     tokenizer.save_pretrained(snakemake.output.tokenizer)
     write_json(Path(snakemake.output.tokenizer) / "tokenizer_report.json", report)
-    log.info(
-        "tokenizer (%s): %d tokens, saved to %s", cfg.source, len(tokenizer), snakemake.output.tokenizer
-    )
+    log.info("tokenizer (%s): %d tokens, saved to %s", cfg.source, len(tokenizer), snakemake.output.tokenizer)
     for lang, s in report["per_language"].items():
         q = report["answer_length_tokens"][lang]
         log.info(

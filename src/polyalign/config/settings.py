@@ -25,7 +25,9 @@ def settings_from_block(cls: type[T], block: dict | None, where: str) -> T:
     names = [f.name for f in dataclasses.fields(cls)]
     missing = [n for n in names if n not in block]
     unknown = sorted(set(block) - set(names))
-    problems = [f"{where}.{n}: missing (resolve the config with polyalign.config.resolve_config)" for n in missing]
+    problems = [
+        f"{where}.{n}: missing (resolve the config with polyalign.config.resolve_config)" for n in missing
+    ]
     problems += [f"{where}.{n}: unknown key (known: {', '.join(names)})" for n in unknown]
     if problems:
         raise ConfigError(f"{cls.__name__}:\n  " + "\n  ".join(problems))

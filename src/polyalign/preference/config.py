@@ -91,7 +91,9 @@ def merged_block(config: dict, system: str) -> dict:
     if "preference" not in config or missing:
         where = [f"{system}.{k}" for k in missing] or ["preference"]
         raise ConfigError(
-            f"{', '.join(where)}: missing (resolve the config with polyalign.config.resolve_config)"
+            "\n  ".join(
+                f"{w}: missing (resolve the config with polyalign.config.resolve_config)" for w in where
+            )
         )
     out = copy.deepcopy(dict(config["preference"] or {}))
     for key, value in (top or {}).items():

@@ -31,10 +31,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..config.settings import settings_dict
 from ..io import InputError
 from ..text import normalize_text
 from ..train.weights import pair_weights, rescale_pair_weights
-from ..config.settings import settings_dict
 from .config import START_POLICY, PreferenceSettings
 
 # (texts, bucket_ids, rendered prompts) -> float scores, lower = more human-like.

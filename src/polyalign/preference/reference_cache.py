@@ -156,15 +156,17 @@ def build_reference_cache(
     """Load the starting checkpoint `model_dir`, compute the cache of `pairs`, write it to
     `out_path`; returns a summary (counts, timings, mean log-probs)."""
     from ..models.runtime import load_model_for_inference
-    from ..train.trainer import effective_mixed_precision
     from ..models.settings import model_settings
+    from ..train.trainer import effective_mixed_precision
     from .config import preference_settings, preference_train_config
     from .examples import tokenize_pairs
 
     t0 = time.perf_counter()
     # float32 weights (+ the training stage's autocast): the cache must equal the policy's own
     # log-probs at step 0, and training holds fp32 master weights.
-    model, tokenizer = load_model_for_inference(model_dir, model_settings(config.get("model")), dtype="float32")
+    model, tokenizer = load_model_for_inference(
+        model_dir, model_settings(config.get("model")), dtype="float32"
+    )
     max_length = pair_max_length(model, config)
     items = tokenize_pairs(pairs, tokenizer, max_length)
     mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)

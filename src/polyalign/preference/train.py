@@ -23,7 +23,13 @@ import torch
 from ..io import write_json
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import hdpo_loss
-from .config import START_POLICY, PreferenceSettings, loss_settings, preference_settings, preference_train_config
+from .config import (
+    START_POLICY,
+    PreferenceSettings,
+    loss_settings,
+    preference_settings,
+    preference_train_config,
+)
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
 
