@@ -11,7 +11,9 @@ on which other rows share its batch or in what order records come. What is guara
 byte-identical outputs for two runs with the same model, records, config and machine (same
 number of threads). Across batch sizes/compositions outputs are identical up to floating-point
 differences of the logits with different padding widths, which can flip near-ties (rare; the
-tests check batched == one-at-a-time greedy on a micro model).
+tests check batched == one-at-a-time greedy on a micro model). Several processes share a run by
+decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
+`polyalign.generate_shards`), so they reproduce the one-process rows exactly.
 """
 
 from __future__ import annotations
@@ -196,6 +198,23 @@ def eos_ids_of(model, tokenizer) -> list[int]:
     return sorted(set(eos if isinstance(eos, list) else [eos]))
 
 
+def batch_plan(prompts_ids: list[list[int]], batch_size: int) -> list[list[int]]:
+    """The batches of one generate pass, as prompt positions, in decoding order: prompts sorted
+    by length (longest first, ties in input order), cut into runs of `batch_size`."""
+    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def shard_batches(batches: list[list[int]], shard: tuple[int, int]) -> list[list[int]]:
+    """Process `rank`'s share of the batches (strided: batch k goes to rank k mod world). Whole
+    batches are dealt out, never prompts, so each prompt is decoded in exactly the batch (same
+    rows, same padding width) as in a one-process run, and the outputs match it bit for bit."""
+    rank, world = shard
+    if not 0 <= rank < world:
+        raise ValueError(f"shard rank {rank} outside 0..{world - 1}")
+    return batches[rank::world]
+
+
 @torch.no_grad()
 def generate_ids(
     model,
@@ -205,23 +224,23 @@ def generate_ids(
     pad_id: int,
     eos_ids: list[int],
     progress: bool = False,
-) -> list[tuple[list[int], str]]:
-    """(generated ids without eos/padding, finish_reason) per prompt, in input order."""
-    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+    shard: tuple[int, int] = (0, 1),
+) -> list[tuple[list[int], str] | None]:
+    """(generated ids without eos/padding, finish_reason) per prompt, in input order. With
+    shard=(rank, world) only that rank's batches are decoded; the other prompts' entries are None."""
+    batches = shard_batches(batch_plan(prompts_ids, gcfg.batch_size), shard)
     device = next(model.parameters()).device
     dconfig = decode_config(gcfg, pad_id, eos_ids)
     saved = model.generation_config
     model.generation_config = GenerationConfig(pad_token_id=pad_id, eos_token_id=eos_ids)
     results: list = [None] * len(prompts_ids)
-    bs = gcfg.batch_size
     try:
-        for start in tqdm(
-            range(0, len(order), bs),
+        for idx in tqdm(
+            batches,
             desc="generate",
             disable=not progress,
             mininterval=0.5 if sys.stderr.isatty() else 30,
         ):
-            idx = order[start : start + bs]
             width = max(len(prompts_ids[i]) for i in idx)
             input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
             mask = torch.zeros((len(idx), width), dtype=torch.long)
@@ -259,8 +278,10 @@ def generate_records(
     max_prompt_tokens: int | None = None,
     max_history_turns: int | None = None,
     progress: bool = True,
-) -> list[dict]:
-    """One output row per (record, sample), in input order; see module docstring for seeding."""
+    shard: tuple[int, int] = (0, 1),
+) -> list[dict | None]:
+    """One output row per (record, sample), in input order; see module docstring for seeding.
+    With shard=(rank, world) the rows of other ranks' batches are None (`shard_batches`)."""
     style = style_of(system)
     gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
@@ -294,8 +315,14 @@ def generate_records(
             prompts_ids.append(ids)
             seeds.append(row_seed(gcfg.seed, r["id"], j))
 
-    generated = generate_ids(model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress)
-    for row, (ids, reason) in zip(rows, generated):
+    generated = generate_ids(
+        model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress, shard
+    )
+    for k, done in enumerate(generated):
+        if done is None:
+            rows[k] = None
+            continue
+        row, (ids, reason) = rows[k], done
         text = tokenizer.decode(ids, skip_special_tokens=True).strip()
         answer, found = extract_final_answer(text) if style == "cot" else (text, True)
         row.update(
@@ -339,10 +366,15 @@ def generate_file(
     overrides: dict | None = None,
     profile_length: str | None = None,
     progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
 ) -> dict:
     """Load `model_dir`, generate for `records` with `system`'s prompt format and write JSONL
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
-    system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
+    system uses profiles and profile_length is `sampled`). Returns a summary for the log.
+
+    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generate_shards`);
+    `out_path` then receives only this rank's rows, each as {"index": input position, "row": row},
+    and the summary's row statistics cover those rows."""
     from .io import write_jsonl
     from .models.runtime import load_model_for_inference
     from .models.settings import model_settings
@@ -380,23 +412,32 @@ def generate_file(
         max_prompt_tokens=pcfg.max_prompt_tokens,
         max_history_turns=pcfg.max_history_turns,
         progress=progress,
+        shard=shard,
     )
+    if shard[1] > 1:
+        rows = [{"index": k, "row": row} for k, row in enumerate(rows) if row is not None]
     write_jsonl(out_path, rows)
-    seconds = time.perf_counter() - t0
-    n_out = sum(r["output_tokens"] for r in rows)
     return {
         "system": system,
         "model": str(model_dir),
         "records": len(records),
-        "rows": len(rows),
         "decoding": settings_dict(gcfg),
         "profile_length": mode if style_of(system) == "profile" else None,
         "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
+        **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
+        "torch": torch.__version__,
+    }
+
+
+def row_statistics(rows: list[dict], seconds: float) -> dict:
+    """The summary entries that depend on the generated rows and the wall time."""
+    n_out = sum(r["output_tokens"] for r in rows)
+    return {
+        "rows": len(rows),
         "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
         "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
         "output_tokens": n_out,
         "seconds": seconds,
         "output_tokens_per_s": n_out / max(seconds, 1e-9),
-        "torch": torch.__version__,
     }
