@@ -61,6 +61,7 @@ def compute_reference_logps(
             total=math.ceil(len(order) / batch_size),
             desc="reference log-probs",
             disable=not progress,
+            mininterval=5,
         ):
             idx = order[start : start + batch_size]
             batch = collate_pairs([items[i] for i in idx], pad_id)
