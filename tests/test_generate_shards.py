@@ -5,23 +5,25 @@ import json
 
 import pytest
 
-from polyalign.generate import batch_plan, generate_records, shard_batches
+from polyalign.config import fill_defaults
+from polyalign.config.settings import settings_dict
+from polyalign.generate import GenerationSettings, batch_plan, generate_records, shard_batches
 from polyalign.generate_shards import merge_parts, part_path, run_generation
 from polyalign.io import write_jsonl
 from polyalign.models import save_model
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
-SAMPLE = {
-    "max_new_tokens": 6,
-    "do_sample": True,
-    "temperature": 1.0,
-    "top_p": 0.9,
-    "batch_size": 4,
-    "seed": 3,
-    "num_samples": 2,
-    "cot_extra_tokens": 5,
-    "length_check_quantile": None,
-}
+SAMPLE = GenerationSettings(
+    max_new_tokens=6,
+    do_sample=True,
+    temperature=1.0,
+    top_p=0.9,
+    batch_size=4,
+    seed=3,
+    num_samples=2,
+    cot_extra_tokens=5,
+    length_check_quantile=None,
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -79,11 +81,13 @@ def test_two_launched_processes_write_the_one_process_file(tmp_path, micro):
     save_model(model, tok, tmp_path / "m")
     records = micro_records()
     write_jsonl(tmp_path / "records.jsonl", records)
-    config = {
-        "model": {"max_length": 128, "device": "cpu"},
-        "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
-        "generation": {k: v for k, v in SAMPLE.items() if k != "num_samples"},
-    }
+    config = fill_defaults(
+        {
+            "model": {"max_length": 128, "device": "cpu"},
+            "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
+            "generation": {k: v for k, v in settings_dict(SAMPLE).items() if k != "num_samples"},
+        }
+    )
     job = {
         "model": str(tmp_path / "m"),
         "records": str(tmp_path / "records.jsonl"),
