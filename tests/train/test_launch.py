@@ -8,6 +8,7 @@ import pytest
 from safetensors.torch import load_file
 
 from polyalign.config import fill_defaults
+from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
 
@@ -90,7 +91,9 @@ def test_two_process_run_matches_one_process(tmp_path):
 def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):
     source = build_tiny_checkpoint("qwen2", tmp_path / "tiny")
     write_jsonl(tmp_path / "train.jsonl", micro_records()[:2])
-    config = {"model": {"source": str(source)}, "launch": {"launcher": "accelerate", "num_processes": 2}}
+    config = fill_defaults(
+        {"model": {"source": str(source)}, "launch": {"launcher": "accelerate", "num_processes": 2}}
+    )
     job = {
         "stage": "pretrain",
         "config": config,

@@ -110,9 +110,9 @@ def is_copy(job: dict) -> bool:
     """The BaseLM stage of a pretrained model family only copies its checkpoint: nothing to train."""
     if job["stage"] != "pretrain":
         return False
-    from ..models import model_config
+    from ..models import model_settings
 
-    return model_config(job["config"].get("model"))["source"] != "scratch"
+    return model_settings(job["config"].get("model")).source != "scratch"
 
 
 def run_training(job: dict, gpus: int | None = None, threads: int | None = None, log_path=None) -> dict:
