@@ -8,7 +8,6 @@ import pytest
 from safetensors.torch import load_file
 
 from polyalign.config import fill_defaults
-from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
 
