@@ -7,6 +7,7 @@ import json
 import pytest
 from safetensors.torch import load_file
 
+from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
 
@@ -45,18 +46,20 @@ LOSS_RTOL, WEIGHT_ATOL = 1e-5, 1e-4
 def test_two_process_run_matches_one_process(tmp_path):
     base = build_tiny_checkpoint("qwen2", tmp_path / "base")
     write_jsonl(tmp_path / "train.jsonl", micro_records())
-    config = {
-        "model": {"source": str(base), "max_length": 512},
-        "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
-        "train_common": {
-            "micro_batch_size": 4,
-            "checkpoint_every": 0,
-            "log_every": 1,
-            "group_by_length": True,
-        },
-        "sft": {"lr": 1e-2, "epochs": 2, "global_batch_size": 8, "warmup_ratio": 0.0},
-        "bucket_sft": {"tau": 1.0},
-    }
+    config = fill_defaults(
+        {
+            "model": {"source": str(base), "max_length": 512},
+            "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
+            "train_common": {
+                "micro_batch_size": 4,
+                "checkpoint_every": 0,
+                "log_every": 1,
+                "group_by_length": True,
+            },
+            "sft": {"lr": 1e-2, "epochs": 2, "global_batch_size": 8, "warmup_ratio": 0.0},
+            "bucket_sft": {"tau": 1.0},
+        }
+    )
 
     def run(name, launch):
         job = {

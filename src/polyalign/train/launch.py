@@ -79,7 +79,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port: int) -> list[str]:
+def accelerate_command(
+    job_file, nproc: int, accelerate_config: str | None, port: int, module: str = "polyalign.train.launch"
+) -> list[str]:
+    """`accelerate launch` of `python -m module job_file` in `nproc` processes."""
     cmd = [sys.executable, "-m", "accelerate.commands.launch"]
     if accelerate_config:
         cmd += ["--config_file", str(accelerate_config)]
@@ -97,7 +100,7 @@ def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port
         "--dynamo_backend",
         "no",  # precision: the stage's TrainConfig
         "-m",
-        "polyalign.train.launch",
+        module,
         str(job_file),
     ]
     return cmd
