@@ -21,14 +21,7 @@ import yaml
 from ..conftest import REPO
 from ..paper_models import build_tiny_checkpoint
 
-# Opt-in until timed on an idle 2-core machine (POLYALIGN_PAPER_SHAPED=1 runs it).
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        os.environ.get("POLYALIGN_PAPER_SHAPED") != "1",
-        reason="paper-shaped DAG run is opt-in until timed: set POLYALIGN_PAPER_SHAPED=1",
-    ),
-]
+pytestmark = pytest.mark.slow
 
 FIXTURES = REPO / "tests" / "fixtures" / "corpora"
 # The DAG to Table 2 with everything it needs: Table 1 and the resolved config come along.
