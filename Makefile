@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 # index instead. GPU users pick their CUDA build, e.g. TORCH_INDEX=https://download.pytorch.org/whl/cu128;
 # TORCH_INDEX= (empty) uses plain PyPI. It is an extra index, asked for torch alone (--no-deps;
 # torch's own dependencies come with the project from the usual indexes): where it cannot be
-# reached (an offline mirror), pip warns, retries twice and installs from the other indexes.
+# reached (an offline mirror), pip warns, retries twice and installs from the other indexes (on
+# Linux, PyPI's CUDA build); setup ends by printing which build came.
 ifeq ($(shell uname -s),Linux)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 else
@@ -44,4 +45,5 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --no-deps $(TORCH) $(if $(TORCH_INDEX),--retries 2 --extra-index-url $(TORCH_INDEX))
 	$(BIN)/python -m pip install --quiet -e ".[test,cluster]"
+	$(BIN)/python -c "import torch; print('installed torch', torch.__version__)"
 	touch $@

@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 from bench_supervised import load_data
 
-from polyalign.config import block_defaults
-from polyalign.generate import generate_ids, generate_unbatched
-from polyalign.models import build_model, build_tokenizer, load_model, model_config
+from polyalign.config import block_defaults, fill_defaults
+from polyalign.generate import generate_ids, generate_unbatched, generation_settings
+from polyalign.models import build_model, build_tokenizer, load_model, model_settings
 from polyalign.prompts import encode_prompt, render_prompt
 
 GENERATION_DEFAULTS = block_defaults("generation")
@@ -42,11 +42,13 @@ def main():
     torch.set_num_threads(args.threads)
 
     train, test, source = load_data()
+    config = fill_defaults({})
+    mcfg = model_settings(config["model"])
     if args.model:
-        model, tok = load_model(Path(args.model))
+        model, tok = load_model(Path(args.model), mcfg)
     else:
-        tok = build_tokenizer(model_config({}), train)
-        model = build_model(model_config({}), tok).eval()
+        tok = build_tokenizer(mcfg, train)
+        model = build_model(mcfg, tok).eval()
     prompts = [
         encode_prompt(
             render_prompt(
@@ -65,12 +67,9 @@ def main():
     # Never stop early: both paths do exactly max_new_tokens steps per prompt.
     eos = [tok.pad_token_id + 10**6]
     model.generation_config.eos_token_id = eos
-    gcfg = {
-        **GENERATION_DEFAULTS,
-        "do_sample": False,
-        "batch_size": args.batch_size,
-        "max_new_tokens": args.max_new_tokens,
-    }
+    gcfg = generation_settings(
+        config, {"do_sample": False, "batch_size": args.batch_size, "max_new_tokens": args.max_new_tokens}
+    )
     print(
         f"data: {source}; {len(prompts)} prompts, mean {sum(map(len, prompts)) / len(prompts):.1f} tokens; "
         f"{sum(p.numel() for p in model.parameters()):,} parameters; {args.threads} thread(s)"

@@ -37,9 +37,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from polyalign.config import fill_defaults
 from polyalign.models import save_model, train_tokenizer
 from polyalign.models.tokenizer import record_texts
-from polyalign.preference.config import loss_settings, preference_config
+from polyalign.preference.config import loss_settings, preference_settings
 from polyalign.preference.examples import collate_pairs, tokenize_pairs
 from polyalign.preference.reference_cache import attach_reference, compute_reference_logps
 from polyalign.preference.train import preference_loss
@@ -169,7 +170,10 @@ def run_ours(start, tokenizer, pairs, args, tmp: Path, group_by_length: bool) ->
         weight_decay=0.0,
         beta2=0.999,
     )
-    clock, loss = StepClock(), partial(preference_loss, **loss_settings(preference_config({}, "hdpo")))
+    clock, loss = (
+        StepClock(),
+        partial(preference_loss, **loss_settings(preference_settings(fill_defaults({}), "hdpo"))),
+    )
     calls = iter(range(10**9))
 
     def timed_loss(model, batch):  # the start of micro-batch s+1 is the end of step s (grad_accum 1)

@@ -21,10 +21,11 @@ from pathlib import Path
 
 import torch
 
-from polyalign.generate import generate_records, generation_config
+from polyalign.config import fill_defaults
+from polyalign.generate import generate_records, generation_settings
 from polyalign.io import read_jsonl
-from polyalign.models import build_tokenizer, load_model, model_config
-from polyalign.prompts import LengthSampler, prompt_config
+from polyalign.models import build_tokenizer, load_model, model_settings
+from polyalign.prompts import LengthSampler, prompt_settings
 from polyalign.text import count_length_tokens, length_bin, normalize_text
 from polyalign.train.sft import pretrain_base, train_sft
 
@@ -131,13 +132,14 @@ def main():
         import yaml
 
         config = yaml.safe_load(Path(args.config).read_text())
+    config = fill_defaults(config)  # the schema's defaults, as resolve_config gives the workflow
     train, test, source = load_data()
     print(f"data: {source}, train {len(train)}, test {len(test)}", flush=True)
     times, total0, cpu0 = {}, time.perf_counter(), time.process_time()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t0, c0 = time.perf_counter(), time.process_time()
-        tok = build_tokenizer(config.get("model"), train)
+        tok = build_tokenizer(model_settings(config["model"]), train)
         tok.save_pretrained(tmp / "tokenizer")
         times["tokenizer"] = (time.perf_counter() - t0, time.process_time() - c0, None)
         for stage, fn in (
@@ -159,9 +161,9 @@ def main():
             tokens = s["tokens"] * s["train"]["steps"] / s["train"]["steps_per_epoch"]
             times[stage] = (dt, cpu, tokens / dt)
             print(f"{stage}: {dt:.1f}s ({cpu:.1f} cpu s), {s['train']['steps']} steps", flush=True)
-        gcfg = generation_config(config)
-        pcfg = prompt_config(config)
-        sampler = LengthSampler.fit(train, seed=gcfg["seed"])
+        gcfg = generation_settings(config)
+        pcfg = prompt_settings(config)
+        sampler = LengthSampler.fit(train, seed=gcfg.seed)
         train_prompts = (
             train
             if args.train_prompts is None
@@ -175,7 +177,7 @@ def main():
             ("sft", "sft", train_prompts, "gen sft/train"),
             ("bucket_sft", "bucket_sft", train_prompts, "gen bucket_sft/train"),
         ):
-            model, tokenizer = load_model(tmp / model_dir, model_config(config.get("model")))
+            model, tokenizer = load_model(tmp / model_dir, model_settings(config["model"]))
             t0, c0 = time.perf_counter(), time.process_time()
             rows = generate_records(
                 model,
@@ -184,9 +186,9 @@ def main():
                 system,
                 gcfg,
                 length_sampler=sampler,
-                max_prompt_tokens=pcfg["max_prompt_tokens"],
-                max_history_turns=pcfg["max_history_turns"],
-                profile_length=config.get("profile_length", "sampled"),
+                max_prompt_tokens=pcfg.max_prompt_tokens,
+                max_history_turns=pcfg.max_history_turns,
+                profile_length=config["profile_length"],
                 progress=False,
             )
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0

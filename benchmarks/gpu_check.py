@@ -32,8 +32,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from polyalign.config import fill_defaults
 from polyalign.models import train_tokenizer
-from polyalign.preference.config import loss_settings, preference_config
+from polyalign.preference.config import loss_settings, preference_settings
 from polyalign.preference.examples import collate_pairs, tokenize_pairs
 from polyalign.preference.reference_cache import attach_reference, compute_reference_logps
 from polyalign.preference.train import preference_loss
@@ -187,7 +188,7 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     )
     marks: dict[int, float] = {}
     calls = iter(range(10**9))
-    loss = partial(preference_loss, **loss_settings(preference_config({}, "hdpo")))
+    loss = partial(preference_loss, **loss_settings(preference_settings(fill_defaults({}), "hdpo")))
 
     def timed(model, batch):  # the start of micro-batch s+1 ends step s (no accumulation)
         if device.type == "cuda":
@@ -263,7 +264,7 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
 
 
 def check_generation(shape, tokenizer, args, device) -> dict:
-    from polyalign.generate import generate_ids
+    from polyalign.generate import GenerationSettings, generate_ids
 
     rng = random.Random(2)
     model = make_model(shape, tokenizer).to(
@@ -274,15 +275,17 @@ def check_generation(shape, tokenizer, args, device) -> dict:
         tokenizer(text(rng, args.seq // 4), add_special_tokens=False)["input_ids"][: args.seq // 4]
         for _ in range(args.gen_batch * 2)
     ]
-    gcfg = {
-        "max_new_tokens": args.gen_tokens,
-        "do_sample": True,
-        "temperature": 1.0,
-        "top_p": 1.0,
-        "batch_size": args.gen_batch,
-        "seed": 0,
-        "num_samples": 1,
-    }
+    gcfg = GenerationSettings(
+        max_new_tokens=args.gen_tokens,
+        cot_extra_tokens=0,
+        length_check_quantile=None,
+        do_sample=True,
+        temperature=1.0,
+        top_p=1.0,
+        batch_size=args.gen_batch,
+        seed=0,
+        num_samples=1,
+    )
     eos = [-1]  # never stops early: every row generates max_new_tokens (random weights)
     generate_ids(
         model, prompts[: args.gen_batch], list(range(args.gen_batch)), gcfg, tokenizer.pad_token_id, eos

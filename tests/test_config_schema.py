@@ -200,16 +200,6 @@ def test_typed_settings_mirror_the_schema(index):
         assert (list(value) if isinstance(value, tuple) else value) == defaults[name], name
 
 
-def test_model_prompt_generation_settings_come_from_the_schema():
-    from polyalign.generate import generation_config
-    from polyalign.models import model_config
-    from polyalign.prompts import prompt_config
-
-    assert model_config({}) == block_defaults("model")
-    assert prompt_config({}) == block_defaults("prompt")
-    assert generation_config({}) == block_defaults("generation")
-
-
 def test_fill_defaults_leaves_its_input_alone():
     config = {"corpora": {"chitchat": {}}}
     filled = fill_defaults(config)

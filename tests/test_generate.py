@@ -1,9 +1,14 @@
 import json
+from dataclasses import replace
+from types import SimpleNamespace
 
 import pytest
 import torch
+from transformers import AutoModelForCausalLM, LlamaConfig
 
+from polyalign.config import fill_defaults
 from polyalign.generate import (
+    GenerationSettings,
     SeededTopPSampler,
     counter_uniform,
     generate_file,
@@ -17,18 +22,18 @@ from polyalign.models.tokenizer_report import answer_token_lengths, check_max_ne
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
-GREEDY = {
-    "max_new_tokens": 10,
-    "do_sample": False,
-    "temperature": 1.0,
-    "top_p": 1.0,
-    "batch_size": 8,
-    "seed": 0,
-    "num_samples": 1,
-    "cot_extra_tokens": 5,
-    "length_check_quantile": None,
-}
-SAMPLE = {**GREEDY, "do_sample": True, "temperature": 1.0, "top_p": 0.9}
+GREEDY = GenerationSettings(
+    max_new_tokens=10,
+    do_sample=False,
+    temperature=1.0,
+    top_p=1.0,
+    batch_size=8,
+    seed=0,
+    num_samples=1,
+    cot_extra_tokens=5,
+    length_check_quantile=None,
+)
+SAMPLE = replace(GREEDY, do_sample=True, temperature=1.0, top_p=0.9)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -58,11 +63,11 @@ def test_sampling_is_seeded_per_row_not_per_batch(micro):
     rows_b = generate_records(model, tok, micro_records(), "sft", SAMPLE, progress=False, **PROMPT)
     assert rows_a == rows_b
     one = generate_records(
-        model, tok, micro_records()[::-1], "sft", {**SAMPLE, "batch_size": 1}, progress=False, **PROMPT
+        model, tok, micro_records()[::-1], "sft", replace(SAMPLE, batch_size=1), progress=False, **PROMPT
     )
     assert [r["output"] for r in one[::-1]] == [r["output"] for r in rows_a]
     other_seed = generate_records(
-        model, tok, micro_records(), "sft", {**SAMPLE, "seed": 1}, progress=False, **PROMPT
+        model, tok, micro_records(), "sft", replace(SAMPLE, seed=1), progress=False, **PROMPT
     )
     assert [r["output"] for r in other_seed] != [r["output"] for r in rows_a]
 
@@ -70,7 +75,7 @@ def test_sampling_is_seeded_per_row_not_per_batch(micro):
 def test_num_samples(micro):
     model, tok = micro
     rows = generate_records(
-        model, tok, micro_records()[:3], "sft", {**SAMPLE, "num_samples": 3}, progress=False, **PROMPT
+        model, tok, micro_records()[:3], "sft", replace(SAMPLE, num_samples=3), progress=False, **PROMPT
     )
     assert [(r["id"], r["sample"]) for r in rows] == [
         (r["id"], j) for r in micro_records()[:3] for j in range(3)
@@ -141,32 +146,37 @@ def test_flat_rows_draw_from_the_whole_nucleus():
 
 
 class ScriptedModel(torch.nn.Module):
-    """Stands in for a causal LM: records its inputs and returns scripted continuations."""
+    """Stands in for a causal LM: records its inputs and returns scripted continuations. It
+    keeps each row's tokens in the KV cache it is given (as keys), so it follows its rows when
+    finished ones leave the batch, as a real model's cache does."""
 
-    def __init__(self, continuations):
+    def __init__(self, continuations, vocab=32):
         super().__init__()
         self.w = torch.nn.Parameter(torch.zeros(1))
-        self.continuations, self.calls = continuations, []
-        self.generation_config = None
-        self.config = type("C", (), {"max_position_embeddings": 1000})()
+        self.calls, self.vocab = [], vocab
+        self.next = {(*p, *c[:k]): c[k] for p, c in continuations.items() for k in range(len(c))}
+        self.config = LlamaConfig(num_hidden_layers=1, max_position_embeddings=1000)
 
-    def generate(self, input_ids, attention_mask, generation_config, logits_processor):
+    def forward(self, input_ids, attention_mask, position_ids, cache, use_cache, logits_to_keep):
         self.calls.append((input_ids.clone(), attention_mask.clone()))
-        rows = [self.continuations[tuple(r[m.bool()].tolist())] for r, m in zip(input_ids, attention_mask)]
-        width = max(len(c) for c in rows)
-        gen = torch.tensor([c + [0] * (width - len(c)) for c in rows])
-        return torch.cat([input_ids, gen], dim=1)
+        seen, _ = cache.update(input_ids[:, None, :, None].float(), input_ids[:, None, :, None].float(), 0)
+        logits = torch.zeros(input_ids.shape[0], 1, self.vocab)
+        for row, (tokens, mask) in enumerate(zip(seen[:, 0, :, 0].long(), attention_mask)):
+            logits[row, 0, self.next.get(tuple(tokens[mask.bool()].tolist()), 0)] = 1.0
+        return SimpleNamespace(logits=logits)
 
 
 def test_left_padding_order_and_finish_reasons():
     eos = 2
     prompts = [[1, 5], [1, 5, 6, 7], [1, 8, 9]]
     model = ScriptedModel({(1, 5): [10, eos], (1, 5, 6, 7): [11, 12, 13], (1, 8, 9): [14, eos]})
-    out = generate_ids(model, prompts, [0, 0, 0], {**GREEDY, "max_new_tokens": 3}, pad_id=0, eos_ids=[eos])
+    out = generate_ids(model, prompts, [0, 0, 0], replace(GREEDY, max_new_tokens=3), pad_id=0, eos_ids=[eos])
     assert out == [([10], "eos"), ([11, 12, 13], "length"), ([14], "eos")]
-    ((ids, mask),) = model.calls  # one batch, longest first, padded on the left
+    (ids, mask), *steps = model.calls  # one batch, longest first, padded on the left
     assert ids.tolist() == [[1, 5, 6, 7], [0, 1, 8, 9], [0, 0, 1, 5]]
     assert mask.tolist() == [[1, 1, 1, 1], [0, 1, 1, 1], [0, 0, 1, 1]]
+    # the two rows that emit eos at the second step leave the batch: only one row decodes the third
+    assert [step_ids.tolist() for step_ids, _ in steps] == [[[11], [14], [10]], [[12]]]
 
 
 def _full_sort_threshold(probs, top_p):
@@ -211,7 +221,7 @@ def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monk
     budgets = []
 
     def fake(model, prompts, seeds, gcfg, *a, **k):
-        budgets.append(gcfg["max_new_tokens"])
+        budgets.append(gcfg.max_new_tokens)
         return [
             (tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")
         ] * len(prompts)
@@ -248,11 +258,13 @@ def test_generate_file_jsonl(tmp_path, micro):
     model, tok = micro
     save_model(model, tok, tmp_path / "m")
     records = micro_records()
-    config = {
-        "model": {"max_length": 128},
-        "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
-        "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None},
-    }
+    config = fill_defaults(
+        {
+            "model": {"max_length": 128},
+            "prompt": {"max_prompt_tokens": 110, "max_history_turns": 2},
+            "generation": {"max_new_tokens": 8, "batch_size": 4, "length_check_quantile": None},
+        }
+    )
     summary = generate_file(
         tmp_path / "m",
         records[:5],
@@ -333,3 +345,36 @@ def test_generate_file_jsonl(tmp_path, micro):
         progress=False,
     )
     assert summary["human_answer_length_tokens"]["en"]["p95"] <= p95
+
+
+@pytest.mark.parametrize("family", ["qwen2", "llama3", "gemma2"])
+def test_decode_batch_matches_generate_on_paper_architectures(family, tmp_path):
+    """The batch decoder (rows leave at eos, positions from the mask, the model's own cache
+    layers, Gemma2's sliding window included) gives HF `generate`'s greedy tokens, one prompt at
+    a time, on random tiny Qwen2, Llama and Gemma2 checkpoints."""
+    from polyalign.generate import decode_batch
+    from tests.paper_models import build_tiny_checkpoint
+
+    model = AutoModelForCausalLM.from_pretrained(build_tiny_checkpoint(family, tmp_path)).eval()
+    torch.manual_seed(1)
+    with torch.no_grad():  # larger random weights: the default init repeats one token forever
+        for p in model.parameters():
+            p.normal_(0.0, 0.5)
+    # prompt + new tokens cross Gemma2's 64-token sliding window
+    vocab = model.config.vocab_size
+    prompts = [torch.randint(10, vocab, (n,)).tolist() for n in (70, 5, 33, 48, 12, 61)]
+    settings = replace(GREEDY, max_new_tokens=24)
+    free = generate_unbatched(
+        model, SimpleNamespace(pad_token_id=0), prompts, replace(settings, batch_size=1)
+    )
+    # "eos" tokens the rows emit at different steps, so rows leave the batch one by one
+    eos = sorted({f[min(3 * r + 1, len(f) - 1)] for r, f in enumerate(free)})
+    model.generation_config.eos_token_id = eos
+    reference = generate_unbatched(model, SimpleNamespace(pad_token_id=0), prompts, settings)
+    width = max(map(len, prompts))
+    ids = torch.tensor([[0] * (width - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+    tokens, lengths = decode_batch(model, ids, mask, None, 24, eos)
+    got = [tokens[r, : lengths[r]].tolist() for r in range(len(prompts))]
+    assert len({len(g) for g in got}) > 2  # rows did finish at different steps
+    assert got == reference

@@ -8,7 +8,6 @@ from polyalign.prompts import (
     extract_final_answer,
     profile_length_bin,
     profile_text,
-    prompt_config,
     render_prompt,
     style_of,
 )
@@ -136,12 +135,6 @@ def test_style_of():
     ]
     with pytest.raises(ValueError):
         style_of("gpt")
-
-
-def test_prompt_config_defaults_and_typos():
-    assert prompt_config({}) == {"max_prompt_tokens": 96, "max_history_turns": 4}
-    with pytest.raises(ValueError):
-        prompt_config({"prompt": {"max_tokens": 3}})
 
 
 def _train_for_sampler():

@@ -4,7 +4,7 @@ import torch
 from polyalign.models import load_model, save_model
 from polyalign.seeds import SEEDED_KEYS, run_seeds, seeded_config
 from polyalign.train.sft import train_sft
-from tests.models.micro import micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
+from tests.models.micro import micro_model, micro_records, micro_settings, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 from tests.train.test_sft import CONFIG
 
 
@@ -45,13 +45,14 @@ def test_seeded_config_sets_every_stochastic_stage_and_leaves_the_input_alone():
 
 
 def test_each_stage_takes_the_run_seed():
+    from polyalign.config import fill_defaults
     from polyalign.critic.train import CriticSettings
-    from polyalign.generate import generation_config
+    from polyalign.generate import generation_settings
     from polyalign.preference.config import preference_train_config
     from polyalign.train.sft import stage_train_config
 
-    config = seeded_config({"generation": {"seed": 0}, "critic": {"epochs": 2}}, 7)
-    assert generation_config(config)["seed"] == 7
+    config = seeded_config(fill_defaults({"generation": {"seed": 0}, "critic": {"epochs": 2}}), 7)
+    assert generation_settings(config).seed == 7
     assert CriticSettings(**config["critic"]).seed == 7
     assert stage_train_config(config, "sft").seed == 7
     assert stage_train_config(config, "bucket_sft").seed == 7
@@ -72,7 +73,7 @@ def _sft_weights(base_dir, out_dir, seed):
         {**CONFIG, "train_common": {**CONFIG["train_common"], "micro_batch_size": 2}}, seed
     )
     train_sft(micro_records(), base_dir, config, out_dir, "sft", progress=False)
-    model, _ = load_model(out_dir)
+    model, _ = load_model(out_dir, micro_settings())
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
 

@@ -1,8 +1,8 @@
 """Batched generation for every system with one shared decoding config.
 
 Prompts are rendered with the system's training format (`polyalign.systems`), sorted by
-token length, left-padded into batches and decoded with `model.generate` (KV cache); outputs
-are returned in input order.
+token length, left-padded into batches and decoded with the KV cache by `decode_batch`, where a
+row leaves the batch as soon as it emits eos; outputs are returned in input order.
 
 Sampling is an exact inverse-CDF draw from the tempered top-p distribution
 (`SeededTopPSampler`), the uniform of each (record, sample) and step coming from its own
@@ -11,7 +11,9 @@ on which other rows share its batch or in what order records come. What is guara
 byte-identical outputs for two runs with the same model, records, config and machine (same
 number of threads). Across batch sizes/compositions outputs are identical up to floating-point
 differences of the logits with different padding widths, which can flip near-ties (rare; the
-tests check batched == one-at-a-time greedy on a micro model).
+tests check batched == one-at-a-time greedy on a micro model). Several processes share a run by
+decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
+`polyalign.generate_shards`), so they reproduce the one-process rows exactly.
 """
 
 from __future__ import annotations
@@ -20,13 +22,15 @@ import hashlib
 import math
 import sys
 import time
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
+from transformers import DynamicCache, GenerationConfig, LogitsProcessor
 
-from .config import block_defaults
+from .config import ConfigError, block_defaults
+from .config.settings import settings_dict, settings_from_block
 from .prompts import (
     LengthSampler,
     extract_final_answer,
@@ -36,19 +40,36 @@ from .prompts import (
 )
 
 
-def generation_config(config: dict, overrides: dict | None = None) -> dict:
-    defaults = block_defaults("generation")
-    cfg = {**defaults, **(config.get("generation") or {}), **(overrides or {})}
-    unknown = set(cfg) - set(defaults)
-    if unknown:
-        raise ValueError(f"generation: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
-    if cfg["length_check_quantile"] is not None and not 0 < cfg["length_check_quantile"] <= 1:
-        raise ValueError(
-            f"generation.length_check_quantile must lie in (0, 1] or be null, got {cfg['length_check_quantile']}"
-        )
-    if cfg["do_sample"] and not (cfg["temperature"] > 0 and 0 < cfg["top_p"] <= 1):
-        raise ValueError(f"generation: need temperature > 0 and 0 < top_p <= 1, got {cfg}")
-    return cfg
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The resolved `generation:` block: one decoding config shared by every system."""
+
+    max_new_tokens: int
+    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
+    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
+    do_sample: bool
+    temperature: float
+    top_p: float
+    batch_size: int
+    seed: int
+    num_samples: int
+
+    def __post_init__(self):
+        q = self.length_check_quantile
+        if q is not None and not 0 < q <= 1:
+            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
+        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
+            raise ConfigError(
+                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
+            )
+
+
+def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
+    """GenerationSettings of a resolved config's `generation:` block, `overrides` on top (a rule's
+    per-job change, e.g. num_samples of the preference stage's samples)."""
+    return settings_from_block(
+        GenerationSettings, {**(config.get("generation") or {}), **(overrides or {})}, "generation"
+    )
 
 
 def row_seed(seed: int, record_id: str, sample: int) -> int:
@@ -151,16 +172,16 @@ def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
     return torch.sort(values, dim=-1, descending=True).values
 
 
-def new_token_budget(gcfg: dict, style: str) -> int:
+def new_token_budget(gcfg: GenerationSettings, style: str) -> int:
     """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
-    return gcfg["max_new_tokens"] + (gcfg["cot_extra_tokens"] if style == "cot" else 0)
+    return gcfg.max_new_tokens + (gcfg.cot_extra_tokens if style == "cot" else 0)
 
 
-def decode_config(gcfg: dict, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
+def decode_config(gcfg: GenerationSettings, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
     """The complete HF config of a generate call. Built from scratch so no model-specific
     default (a hub model's own temperature, top_k, repetition penalty …) leaks in."""
     return GenerationConfig(
-        max_new_tokens=gcfg["max_new_tokens"],
+        max_new_tokens=gcfg.max_new_tokens,
         do_sample=False,  # sampling happens in SeededTopPSampler
         num_beams=1,
         use_cache=True,
@@ -177,57 +198,119 @@ def eos_ids_of(model, tokenizer) -> list[int]:
     return sorted(set(eos if isinstance(eos, list) else [eos]))
 
 
+def batch_plan(prompts_ids: list[list[int]], batch_size: int) -> list[list[int]]:
+    """The batches of one generate pass, as prompt positions, in decoding order: prompts sorted
+    by length (longest first, ties in input order), cut into runs of `batch_size`."""
+    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+
+
+def shard_batches(batches: list[list[int]], shard: tuple[int, int]) -> list[list[int]]:
+    """Process `rank`'s share of the batches (strided: batch k goes to rank k mod world). Whole
+    batches are dealt out, never prompts, so each prompt is decoded in exactly the batch (same
+    rows, same padding width) as in a one-process run, and the outputs match it bit for bit."""
+    rank, world = shard
+    if not 0 <= rank < world:
+        raise ValueError(f"shard rank {rank} outside 0..{world - 1}")
+    return batches[rank::world]
+
+
 @torch.no_grad()
 def generate_ids(
     model,
     prompts_ids: list[list[int]],
     seeds: list[int],
-    gcfg: dict,
+    gcfg: GenerationSettings,
     pad_id: int,
     eos_ids: list[int],
     progress: bool = False,
-) -> list[tuple[list[int], str]]:
-    """(generated ids without eos/padding, finish_reason) per prompt, in input order."""
-    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+    shard: tuple[int, int] = (0, 1),
+) -> list[tuple[list[int], str] | None]:
+    """(generated ids without eos/padding, finish_reason) per prompt, in input order. With
+    shard=(rank, world) only that rank's batches are decoded; the other prompts' entries are None."""
+    batches = shard_batches(batch_plan(prompts_ids, gcfg.batch_size), shard)
     device = next(model.parameters()).device
-    dconfig = decode_config(gcfg, pad_id, eos_ids)
-    saved = model.generation_config
-    model.generation_config = GenerationConfig(pad_token_id=pad_id, eos_token_id=eos_ids)
     results: list = [None] * len(prompts_ids)
-    bs = gcfg["batch_size"]
-    try:
-        for start in tqdm(
-            range(0, len(order), bs),
-            desc="generate",
-            disable=not progress,
-            mininterval=0.5 if sys.stderr.isatty() else 30,
-        ):
-            idx = order[start : start + bs]
-            width = max(len(prompts_ids[i]) for i in idx)
-            input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):
-                p = prompts_ids[i]
-                input_ids[row, width - len(p) :] = torch.tensor(p)
-                mask[row, width - len(p) :] = 1
-            processors = LogitsProcessorList()
-            if gcfg["do_sample"]:
-                processors.append(
-                    SeededTopPSampler([seeds[i] for i in idx], gcfg["temperature"], gcfg["top_p"])
-                )
-            out = model.generate(
-                input_ids=input_ids.to(device),
-                attention_mask=mask.to(device),
-                generation_config=dconfig,
-                logits_processor=processors,
-            )
-            for row, i in enumerate(idx):
-                gen = out[row, width:].tolist()
-                stop = next((k for k, t in enumerate(gen) if t in eos_ids), None)
-                results[i] = (gen, "length") if stop is None else (gen[:stop], "eos")
-    finally:
-        model.generation_config = saved
+    for idx in tqdm(
+        batches,
+        desc="generate",
+        disable=not progress,
+        mininterval=0.5 if sys.stderr.isatty() else 30,
+    ):
+        width = max(len(prompts_ids[i]) for i in idx)
+        input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            p = prompts_ids[i]
+            input_ids[row, width - len(p) :] = torch.tensor(p)
+            mask[row, width - len(p) :] = 1
+        sampler = (
+            SeededTopPSampler([seeds[i] for i in idx], gcfg.temperature, gcfg.top_p)
+            if gcfg.do_sample
+            else None
+        )
+        tokens, lengths = decode_batch(
+            model, input_ids.to(device), mask.to(device), sampler, gcfg.max_new_tokens, eos_ids
+        )
+        for row, i in enumerate(idx):
+            gen = tokens[row, : lengths[row]].tolist()
+            done = bool(gen) and gen[-1] in eos_ids
+            results[i] = (gen[:-1], "eos") if done else (gen, "length")
     return results
+
+
+def decode_batch(
+    model,
+    input_ids: torch.Tensor,
+    mask: torch.Tensor,
+    sampler: SeededTopPSampler | None,
+    max_new_tokens: int,
+    eos_ids: list[int],
+) -> tuple[torch.Tensor, list[int]]:
+    """Decode one left-padded batch with the KV cache: ([B, max_new_tokens] tokens, tokens per
+    row including its eos). A row that emits eos leaves the batch (its cache rows are dropped),
+    so each step costs only the unfinished rows; `model.generate` keeps finished rows to the
+    end, which on the embedded corpus (most answers far shorter than the longest in their batch)
+    made three quarters of the decoding work padding. Positions count real tokens only, as in
+    `generate`. Greedy without a sampler; a row's draws depend on its seed and step only, so
+    leaving the batch changes nothing for the others."""
+    batch = input_ids.shape[0]
+    tokens = torch.zeros((batch, max_new_tokens), dtype=torch.long, device=input_ids.device)
+    lengths = [max_new_tokens] * batch
+    eos = torch.tensor(eos_ids, device=input_ids.device)
+    active = torch.arange(batch, device=input_ids.device)
+    cache = DynamicCache(config=model.config)
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    step_ids = input_ids
+    for step in range(max_new_tokens):
+        logits = model(
+            input_ids=step_ids,
+            attention_mask=mask,
+            position_ids=positions,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        ).logits[:, -1, :]
+        if sampler is not None:
+            sampler.step = step
+            logits = sampler(None, logits)
+        chosen = logits.argmax(dim=-1)
+        tokens[active, step] = chosen
+        finished = torch.isin(chosen, eos)
+        if bool(finished.any()):
+            for row in active[finished].tolist():
+                lengths[row] = step + 1
+            keep = (~finished).nonzero().squeeze(1)
+            if keep.numel() == 0:
+                break
+            cache.batch_select_indices(keep)
+            active, mask, positions, chosen = active[keep], mask[keep], positions[keep], chosen[keep]
+            if sampler is not None:
+                sampler.seeds = sampler.seeds[keep.cpu()]
+        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
+        positions = positions[:, -1:] + 1
+        step_ids = chosen[:, None]
+    return tokens, lengths
 
 
 def generate_records(
@@ -235,23 +318,25 @@ def generate_records(
     tokenizer,
     records: list[dict],
     system: str,
-    gcfg: dict,
+    gcfg: GenerationSettings,
     *,
     profile_length: str = "sampled",
     length_sampler: LengthSampler | None = None,
     max_prompt_tokens: int | None = None,
     max_history_turns: int | None = None,
     progress: bool = True,
-) -> list[dict]:
-    """One output row per (record, sample), in input order; see module docstring for seeding."""
+    shard: tuple[int, int] = (0, 1),
+) -> list[dict | None]:
+    """One output row per (record, sample), in input order; see module docstring for seeding.
+    With shard=(rank, world) the rows of other ranks' batches are None (`shard_batches`)."""
     style = style_of(system)
-    gcfg = {**gcfg, "max_new_tokens": new_token_budget(gcfg, style)}
+    gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     max_pos = getattr(model.config, "max_position_embeddings", None)
-    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg["max_new_tokens"] > max_pos:
+    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg.max_new_tokens > max_pos:
         raise ValueError(
-            f"max_prompt_tokens {max_prompt_tokens} + {gcfg['max_new_tokens']} new tokens ({system}) "
+            f"max_prompt_tokens {max_prompt_tokens} + {gcfg.max_new_tokens} new tokens ({system}) "
             f"exceeds the model's {max_pos} positions (raise model.max_length)"
         )
 
@@ -261,7 +346,7 @@ def generate_records(
         prompt, ids = render_prompt_ids(
             r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns
         )
-        for j in range(gcfg["num_samples"]):
+        for j in range(gcfg.num_samples):
             rows.append(
                 {
                     "id": r["id"],
@@ -275,10 +360,16 @@ def generate_records(
                 }
             )
             prompts_ids.append(ids)
-            seeds.append(row_seed(gcfg["seed"], r["id"], j))
+            seeds.append(row_seed(gcfg.seed, r["id"], j))
 
-    generated = generate_ids(model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress)
-    for row, (ids, reason) in zip(rows, generated):
+    generated = generate_ids(
+        model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress, shard
+    )
+    for k, done in enumerate(generated):
+        if done is None:
+            rows[k] = None
+            continue
+        row, (ids, reason) = rows[k], done
         text = tokenizer.decode(ids, skip_special_tokens=True).strip()
         answer, found = extract_final_answer(text) if style == "cot" else (text, True)
         row.update(
@@ -293,7 +384,9 @@ def generate_records(
     return rows
 
 
-def generate_unbatched(model, tokenizer, prompts_ids: list[list[int]], gcfg: dict) -> list[list[int]]:
+def generate_unbatched(
+    model, tokenizer, prompts_ids: list[list[int]], gcfg: GenerationSettings
+) -> list[list[int]]:
     """Reference path: one prompt at a time through plain `model.generate` (greedy), raw ids
     including eos. Used by the benchmark and the tests."""
     dconfig = decode_config(gcfg, tokenizer.pad_token_id, eos_ids_of(model, tokenizer))
@@ -320,18 +413,24 @@ def generate_file(
     overrides: dict | None = None,
     profile_length: str | None = None,
     progress: bool = True,
+    shard: tuple[int, int] = (0, 1),
 ) -> dict:
     """Load `model_dir`, generate for `records` with `system`'s prompt format and write JSONL
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
-    system uses profiles and profile_length is `sampled`). Returns a summary for the log."""
+    system uses profiles and profile_length is `sampled`). Returns a summary for the log.
+
+    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generate_shards`);
+    `out_path` then receives only this rank's rows, each as {"index": input position, "row": row},
+    and the summary's row statistics cover those rows."""
     from .io import write_jsonl
     from .models.runtime import load_model_for_inference
+    from .models.settings import model_settings
     from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
-    from .prompts import PROFILE_LENGTH_MODES, prompt_config
+    from .prompts import PROFILE_LENGTH_MODES, prompt_settings
 
     t0 = time.perf_counter()
-    gcfg = generation_config(config, overrides)
-    pcfg = prompt_config(config)
+    gcfg = generation_settings(config, overrides)
+    pcfg = prompt_settings(config)
     mode = profile_length or config.get("profile_length", block_defaults()["profile_length"])
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
@@ -339,16 +438,16 @@ def generate_file(
     if style_of(system) == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
-        sampler = LengthSampler.fit(train_records, seed=gcfg["seed"])
-    model, tokenizer = load_model_for_inference(model_dir, config.get("model"))
+        sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
+    model, tokenizer = load_model_for_inference(model_dir, model_settings(config.get("model")))
     lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
-    if gcfg["length_check_quantile"] is not None:
+    if gcfg.length_check_quantile is not None:
         if lengths is None:
             raise ValueError(
                 "generation.length_check_quantile is set: generate_file needs the train split to check "
                 "max_new_tokens against the human answer lengths"
             )
-        check_max_new_tokens(gcfg["max_new_tokens"], lengths, gcfg["length_check_quantile"])
+        check_max_new_tokens(gcfg.max_new_tokens, lengths, gcfg.length_check_quantile)
     rows = generate_records(
         model,
         tokenizer,
@@ -357,26 +456,35 @@ def generate_file(
         gcfg,
         profile_length=mode,
         length_sampler=sampler,
-        max_prompt_tokens=pcfg["max_prompt_tokens"],
-        max_history_turns=pcfg["max_history_turns"],
+        max_prompt_tokens=pcfg.max_prompt_tokens,
+        max_history_turns=pcfg.max_history_turns,
         progress=progress,
+        shard=shard,
     )
+    if shard[1] > 1:
+        rows = [{"index": k, "row": row} for k, row in enumerate(rows) if row is not None]
     write_jsonl(out_path, rows)
-    seconds = time.perf_counter() - t0
-    n_out = sum(r["output_tokens"] for r in rows)
     return {
         "system": system,
         "model": str(model_dir),
         "records": len(records),
-        "rows": len(rows),
-        "decoding": gcfg,
+        "decoding": settings_dict(gcfg),
         "profile_length": mode if style_of(system) == "profile" else None,
         "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
+        **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
+        "torch": torch.__version__,
+    }
+
+
+def row_statistics(rows: list[dict], seconds: float) -> dict:
+    """The summary entries that depend on the generated rows and the wall time."""
+    n_out = sum(r["output_tokens"] for r in rows)
+    return {
+        "rows": len(rows),
         "eos_rate": sum(r["finish_reason"] == "eos" for r in rows) / max(1, len(rows)),
         "answer_found_rate": sum(r["answer_found"] for r in rows) / max(1, len(rows)),
         "output_tokens": n_out,
         "seconds": seconds,
         "output_tokens_per_s": n_out / max(seconds, 1e-9),
-        "torch": torch.__version__,
     }

@@ -25,6 +25,9 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from .config.settings import settings_from_block
 
 STYLES = ("plain", "profile", "cot")
 PROFILE_LENGTH_MODES = ("sampled", "gold", "none")
@@ -48,16 +51,17 @@ LENGTH_CONTEXT_LEVELS = (
 )
 
 
-def prompt_config(config: dict) -> dict:
-    """The `prompt:` block (history turns kept, prompt token budget) with the schema's defaults."""
-    from .config import block_defaults
+@dataclass(frozen=True)
+class PromptSettings:
+    """The resolved `prompt:` block: the prompt token budget and the history turns kept."""
 
-    cfg = dict(config.get("prompt") or {})
-    defaults = block_defaults("prompt")
-    unknown = set(cfg) - set(defaults)
-    if unknown:
-        raise ValueError(f"prompt: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
-    return {**defaults, **cfg}
+    max_prompt_tokens: int
+    max_history_turns: int
+
+
+def prompt_settings(config: dict) -> PromptSettings:
+    """PromptSettings of a resolved config's `prompt:` block (every key present)."""
+    return settings_from_block(PromptSettings, config.get("prompt"), "prompt")
 
 
 def prompt_scaffold_texts() -> list[str]:

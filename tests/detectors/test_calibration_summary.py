@@ -1,4 +1,5 @@
-"""Threshold calibration at a fixed FPR, the Table 4 summary and its paired intervals."""
+"""Threshold calibration at a fixed FPR, the Table 4 summary pooled over run seeds and its paired
+intervals, the seed-averaged ROC curves."""
 
 import numpy as np
 import pytest
@@ -42,30 +43,41 @@ def _rows(detector, system, split, scores, ids, langs):
     ]
 
 
-def test_summary_by_hand_on_a_tiny_split():
+VAL_IDS = [f"v{k}" for k in range(20)]
+VAL_LANGS = ["en"] * 10 + ["zh"] * 10
+TEST_IDS = [f"t{k}" for k in range(8)]
+TEST_LANGS = ["en"] * 4 + ["zh"] * 4
+
+
+def _seed_rows(sft, hdpo, human_test=(0, 1, 9, 2, 3, 4, 5, 6)):
     # validation: 10 human answers per language with scores 0..9 -> at 10 % FPR the threshold is 8
-    val_ids = [f"v{k}" for k in range(20)]
-    val_langs = ["en"] * 10 + ["zh"] * 10
-    test_ids = [f"t{k}" for k in range(8)]
-    test_langs = ["en"] * 4 + ["zh"] * 4
-    rows = _rows("trained", "human", "val", list(range(10)) * 2, val_ids, val_langs)
-    rows += _rows("trained", "human", "test", [0, 1, 9, 2, 3, 4, 5, 6], test_ids, test_langs)
-    rows += _rows("trained", "sft", "test", [9, 9, 9, 1, 9, 0, 0, None], test_ids, test_langs)  # None: empty
-    rows += _rows("trained", "hdpo", "test", [0, 0, 0, 0, 0, 0, 0, 0], test_ids, test_langs)
-    out = detector_summary(
-        rows,
-        list(zip(test_ids, test_langs)),
-        list(zip(val_ids, val_langs)),
+    rows = _rows("trained", "human", "val", list(range(10)) * 2, VAL_IDS, VAL_LANGS)
+    rows += _rows("trained", "human", "test", list(human_test), TEST_IDS, TEST_LANGS)
+    rows += _rows("trained", "sft", "test", sft, TEST_IDS, TEST_LANGS)
+    rows += _rows("trained", "hdpo", "test", hdpo, TEST_IDS, TEST_LANGS)
+    return rows
+
+
+def _tiny_summary(rows_by_seed, aggregates_by_seed, n_resamples=200):
+    return detector_summary(
+        rows_by_seed,
+        list(zip(TEST_IDS, TEST_LANGS)),
+        list(zip(VAL_IDS, VAL_LANGS)),
         ["sft", "hdpo"],
         ["trained"],
-        {"sft": {"en": 0.5, "zh": 0.5, "overall": 0.5}},
+        aggregates_by_seed,
         fprs=(0.1,),
         tpr_fprs=(0.25,),
-        n_resamples=200,
+        n_resamples=n_resamples,
         seed=0,
         comparisons=(("hdpo", "sft"),),
     )
-    assert out["thresholds"]["trained"]["en"]["10%"] == 8.0
+
+
+def test_summary_by_hand_on_a_tiny_split():
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, None], hdpo=[0] * 8)  # None: an empty response
+    out, _ = _tiny_summary({"0": rows}, {"0": {"sft": {"en": 0.5, "zh": 0.5, "overall": 0.5}}})
+    assert out["thresholds"]["0"]["trained"]["en"]["10%"] == 8.0
     m = out["metrics"]["trained"]
     assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.25  # the 9 is above 8: realised FPR 1/4
     assert m["sft"]["en"]["ai_rate@10%"]["point"] == 0.75
@@ -77,7 +89,7 @@ def test_summary_by_hand_on_a_tiny_split():
     assert m["sft"]["en"]["joint"]["point"] == pytest.approx(2 * 0.5 * 0.25 / 0.75)
     d = out["differences"]["trained"]["hdpo-sft"]["overall"]["ai_rate@10%"]
     assert d["point"] == pytest.approx(0 - 5 / 8) and d["low"] <= d["point"] <= d["high"]
-    assert out["flags"]["trained"]["sft"] == {
+    assert out["flags"]["0"]["trained"]["sft"] == {
         "t0": True,
         "t1": True,
         "t2": True,
@@ -89,11 +101,94 @@ def test_summary_by_hand_on_a_tiny_split():
     }
 
 
+def test_seeds_pool_to_their_mean_with_each_seed_kept():
+    # seed 0: sft en flags 3 of 4 (rate 0.75); seed 1: 1 of 4 (0.25); hdpo never flagged
+    rows = {
+        "0": _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8),
+        "1": _seed_rows(sft=[0, 0, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, 1, 2, 3, 4, 5, 6, 7)),
+    }
+    aggregates = {"0": {"sft": {"en": 0.5}}, "1": {"sft": {"en": 0.6}}}
+    out, reps = _tiny_summary(rows, aggregates)
+    assert out["seeds"] == ["0", "1"]
+    rate = out["metrics"]["trained"]["sft"]["en"]["ai_rate@10%"]
+    assert rate["point"] == pytest.approx(0.5)
+    assert [s["point"] for s in rate["seeds"]] == [0.75, 0.25]
+    # human row: realised FPR 1/4 (seed 0, the 9) and 0 (seed 1) -> 0.125
+    assert out["metrics"]["trained"]["human"]["en"]["ai_rate@10%"]["point"] == pytest.approx(0.125)
+    # AUROC en, seed 0 as above (12/16); seed 1: sft [0,0,9,1] vs human [0,1,2,3]:
+    # 0 -> 0.5 each, 9 -> 4, 1 -> 1 + 0.5 -> (0.5 + 0.5 + 4 + 1.5) / 16 = 6.5/16
+    assert out["metrics"]["trained"]["sft"]["en"]["auroc"]["point"] == pytest.approx((12 + 6.5) / 32)
+    # Joint per seed with that seed's Aggregate: H(0.5, 0.25) = 1/3, H(0.6, 0.75) = 2/3
+    joint = out["metrics"]["trained"]["sft"]["en"]["joint"]
+    assert [s["point"] for s in joint["seeds"]] == pytest.approx([1 / 3, 2 / 3])
+    assert joint["point"] == pytest.approx(0.5)
+    assert reps["per_seed"]["sft"]["en"]["trained"].shape == (2, 200) and reps["C"].shape == (200, 2)
+
+
+def test_replicates_are_table2_draws_applied_to_each_seed():
+    """Replicate r of the pooled rate = sum_s C[r, s] rate_s(W[r]) / S, with (W, C) the draws of
+    evaluation.pooled.draw_counts for the same bootstrap seed (Table 2's two-level bootstrap)."""
+    from polyalign.evaluation.pooled import draw_counts, pool_over_seeds
+
+    sft = {"0": [9, 9, 9, 1, 9, 0, 0, 0], "1": [0, 0, 9, 1, 9, 9, 0, 9]}
+    rows = {s: _seed_rows(sft=v, hdpo=[0] * 8) for s, v in sft.items()}
+    out, reps = _tiny_summary(rows, {"0": {}, "1": {}}, n_resamples=50)
+    W, C = draw_counts(TEST_LANGS, 2, 50, 0)
+    flags = {s: np.array(v) > 8 for s, v in sft.items()}
+    en = np.array(TEST_LANGS) == "en"
+    by_hand = np.stack([(W[:, en] * flags[s][en]).sum(axis=1) / en.sum() for s in ("0", "1")])
+    np.testing.assert_allclose(reps["per_seed"]["sft"]["en"]["trained"], by_hand)
+    np.testing.assert_array_equal(reps["C"], C)
+    pooled = pool_over_seeds(by_hand, C)
+    rate = out["metrics"]["trained"]["sft"]["en"]["ai_rate@10%"]
+    point = (0.75 + 0.25) / 2  # en: 3 of 4 flagged in seed 0, 1 of 4 in seed 1
+    assert rate["point"] == pytest.approx(point)
+    median = np.median(pooled)
+    assert rate["low"] == pytest.approx(max(point - (median - np.quantile(pooled, 0.025)), 0.0))
+
+
+def test_differences_are_paired_across_systems():
+    """Two systems with identical scores in every seed differ by exactly 0 in every replicate:
+    the seeds and prompts drawn are the same for both (unpaired draws would scatter around 0)."""
+    sft = {"0": [9, 9, 9, 1, 9, 0, 0, 0], "1": [0, 0, 9, 1, 9, 9, 0, 9]}
+    rows = {s: _seed_rows(sft=v, hdpo=v) for s, v in sft.items()}
+    out, reps = _tiny_summary(rows, {"0": {}, "1": {}})
+    for scope in ("en", "zh", "overall"):
+        d = out["differences"]["trained"]["hdpo-sft"][scope]["ai_rate@10%"]
+        assert (d["point"], d["low"], d["high"]) == (0.0, 0.0, 0.0)
+        assert all((s["low"], s["high"]) == (0.0, 0.0) for s in d["seeds"])
+        rate = out["metrics"]["trained"]["sft"][scope]["ai_rate@10%"]
+        assert rate["high"] > rate["low"]  # each system's own interval is not degenerate
+    np.testing.assert_array_equal(
+        reps["per_seed"]["hdpo"]["overall"]["trained"], reps["per_seed"]["sft"]["overall"]["trained"]
+    )
+
+
+def test_identical_seeds_pool_to_the_single_seed_numbers():
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8)
+    one, _ = _tiny_summary({"0": rows}, {"0": {}})
+    two, _ = _tiny_summary({"0": rows, "1": rows}, {"0": {}, "1": {}})
+    a = one["metrics"]["trained"]["sft"]["overall"]["auroc"]
+    b = two["metrics"]["trained"]["sft"]["overall"]["auroc"]
+    assert a["point"] == b["point"] == b["seeds"][0]["point"] == b["seeds"][1]["point"]
+
+
+def test_vertical_average_of_roc_curves_by_hand():
+    from polyalign.detectors.summary import vertical_average
+
+    perfect = (np.array([0.0, 0.0, 1.0]), np.array([0.0, 1.0, 1.0]))
+    all_tied = (np.array([0.0, 1.0]), np.array([0.0, 1.0]))  # one threshold: the diagonal
+    grid = np.array([0.0, 0.5, 1.0])
+    np.testing.assert_allclose(vertical_average([perfect, all_tied], grid), [0.5, 0.75, 1.0])
+
+
 def test_summary_fails_loudly_on_a_missing_score():
     rows = _rows("trained", "human", "val", [0.0], ["v0"], ["en"])
     rows += _rows("trained", "human", "test", [0.0], ["t0"], ["en"])
     with pytest.raises(Exception, match="sft has no test score"):
-        detector_summary(rows, [("t0", "en")], [("v0", "en")], ["sft"], ["trained"], {}, n_resamples=5)
+        detector_summary(
+            {"0": rows}, [("t0", "en")], [("v0", "en")], ["sft"], ["trained"], {"0": {}}, n_resamples=5
+        )
 
 
 def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp_path):
@@ -122,13 +217,14 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
                     [lg for _, lg in ids],
                 )
             ]
-    summary = detector_summary(
-        rows,
+    aggregates = {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")}
+    summary, _ = detector_summary(
+        {"0": rows, "1": rows},
         test,
         val,
         ["sft", "dpo", "hdpo"],
         ["fast_detectgpt", "binoculars", "trained"],
-        {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")},
+        {"0": aggregates, "1": aggregates},
         n_resamples=20,
     )
     summary.pop("flags")
@@ -138,7 +234,7 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "binoculars": {"first": "base", "second": "sft"},
     }
     report = {"held_out": {"accuracy": 0.8, "balanced_accuracy": 0.79, "auroc": 0.88, "n": 100}}
-    write_table4(summary, report, tmp_path / "t.md", tmp_path / "t.tex")
+    write_table4(summary, {"0": report, "1": report}, tmp_path / "t.md", tmp_path / "t.tex")
     md = (tmp_path / "t.md").read_text()
     for text in [
         "Fast-DetectGPT (en)",
@@ -148,8 +244,11 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "Human (test; rate = realised FPR)",
         "HDPO - SFT",
         "rate @ published low_fpr",
-        "accuracy 0.800",
+        "seed 1: accuracy 0.800",
         "not available to this project",
+        "Table 4 per run seed (overall)",
+        "seed 0: AI rate; AUROC",
+        "two-level bootstrap over 2 run seed(s)",
     ]:
         assert text in md, text
     assert "\\begin{table}" in (tmp_path / "t.tex").read_text()

@@ -7,7 +7,8 @@ from functools import lru_cache
 import pytest
 import torch
 
-from polyalign.models import build_model, model_config, train_tokenizer
+from polyalign.config import fill_defaults
+from polyalign.models import ModelSettings, build_model, model_settings, train_tokenizer
 from polyalign.models.tokenizer import record_texts
 
 MICRO_MODEL = {
@@ -106,8 +107,13 @@ def micro_tokenizer():
     return prepare_tokenizer(wrap_tokenizer(Tokenizer.from_str(_tokenizer_json())))
 
 
+def micro_settings(**overrides) -> ModelSettings:
+    """ModelSettings of the micro model: MICRO_MODEL (and `overrides`) over the schema's defaults."""
+    return model_settings(fill_defaults({"model": {**MICRO_MODEL, **overrides}})["model"])
+
+
 def micro_model(tokenizer, **overrides):
-    return build_model(model_config({**MICRO_MODEL, **overrides}), tokenizer)
+    return build_model(micro_settings(**overrides), tokenizer)
 
 
 @pytest.fixture(autouse=False)

@@ -6,6 +6,8 @@ import re
 import pytest
 import torch
 
+from polyalign.config import fill_defaults
+from polyalign.models import ModelSettings, model_settings
 from polyalign.models.runtime import (
     copy_checkpoint,
     inference_device,
@@ -19,6 +21,11 @@ from ..conftest import REPO
 from ..paper_models import FAMILIES, build_tiny_checkpoint
 
 ATTN = {"qwen2": "sdpa", "llama3": "sdpa", "gemma2": "eager"}  # as in config/paper.yaml's presets
+
+
+def settings(**block) -> ModelSettings:
+    """ModelSettings of a `model:` block with the schema's defaults filled in."""
+    return model_settings(fill_defaults({"model": block})["model"])
 
 
 @pytest.fixture(scope="module", params=FAMILIES)
@@ -42,7 +49,7 @@ def test_device_and_dtype_rules():
 def test_inference_load_per_family(checkpoint):
     family, path = checkpoint
     model, tok = load_model_for_inference(
-        path, {"source": str(path), "dtype": "bfloat16", "device": "cpu", "attn_implementation": ATTN[family]}
+        path, settings(source=str(path), dtype="bfloat16", device="cpu", attn_implementation=ATTN[family])
     )
     assert not model.training and not any(p.requires_grad for p in model.parameters())
     assert {p.dtype for p in model.parameters()} == {torch.float32}
@@ -53,11 +60,11 @@ def test_inference_load_per_family(checkpoint):
 def test_training_load_holds_fp32_master_weights_and_checkpointing(checkpoint, tmp_path):
     family, path = checkpoint
     bf16 = tmp_path / "bf16"
-    model, tok = load_model_for_inference(path, {"device": "cpu", "attn_implementation": ATTN[family]})
+    model, tok = load_model_for_inference(path, settings(device="cpu", attn_implementation=ATTN[family]))
     model.to(torch.bfloat16).save_pretrained(bf16)
     tok.save_pretrained(bf16)
     trained, _ = load_for_training(
-        bf16, {"gradient_checkpointing": True, "attn_implementation": ATTN[family]}
+        bf16, settings(gradient_checkpointing=True, attn_implementation=ATTN[family])
     )
     assert {p.dtype for p in trained.parameters()} == {torch.float32}  # a bf16 checkpoint is upcast
     assert trained.training and trained.is_activation_checkpointing
@@ -65,10 +72,10 @@ def test_training_load_holds_fp32_master_weights_and_checkpointing(checkpoint, t
 
 def test_copy_checkpoint_keeps_the_stored_dtype(checkpoint, tmp_path):
     family, path = checkpoint
-    model, tok = load_model_for_inference(path, {"device": "cpu", "attn_implementation": ATTN[family]})
+    model, tok = load_model_for_inference(path, settings(device="cpu", attn_implementation=ATTN[family]))
     model.to(torch.bfloat16).save_pretrained(tmp_path / "src")
     tok.save_pretrained(tmp_path / "src")
-    copied, _ = copy_checkpoint(tmp_path / "src", tmp_path / "out", {"chat_template": "own"})
+    copied, _ = copy_checkpoint(tmp_path / "src", tmp_path / "out", settings(chat_template="own"))
     assert next(copied.parameters()).dtype == torch.bfloat16
     assert (tmp_path / "out" / "model.safetensors").is_file()
 

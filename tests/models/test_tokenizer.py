@@ -13,7 +13,7 @@ from polyalign.models.tokenizer_report import (
     tokenizer_report,
 )
 
-from .micro import micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
+from .micro import micro_records, micro_settings, micro_tokenizer, one_thread  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -126,7 +126,7 @@ def test_training_is_deterministic(tmp_path):
 def test_save_and_reload(tmp_path):
     tok = micro_tokenizer()
     tok.save_pretrained(tmp_path)
-    back = load_tokenizer(tmp_path)
+    back = load_tokenizer(tmp_path, micro_settings())
     text = tok.apply_chat_template(
         [{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True
     )

@@ -3,6 +3,7 @@ generation JSONL layout, and a saved micro checkpoint (vocab <= 300, hidden 32, 
 
 import pytest
 
+from polyalign.config import fill_defaults
 from polyalign.prompts import render_prompt
 
 MICRO_MODEL = {
@@ -91,7 +92,7 @@ def sample_row(rec, output, sample=0, style="plain", finish="eos", prompt=None, 
 @pytest.fixture(scope="session")
 def micro(tmp_path_factory):
     """(checkpoint dir, tokenizer) of a randomly initialised micro Llama saved with save_pretrained."""
-    from polyalign.models import build_model, model_config, save_model, train_tokenizer
+    from polyalign.models import build_model, save_model, train_tokenizer
     from polyalign.prompts import profile_text
 
     profiles = [
@@ -101,7 +102,7 @@ def micro(tmp_path_factory):
     ]
     texts = QUESTIONS + HUMAN + MODEL + profiles
     tok = train_tokenizer(texts * 3, MICRO_MODEL["vocab_size"], min_frequency=1)
-    model = build_model(model_config(MICRO_MODEL), tok)
+    model = build_model(micro_settings(), tok)
     out = tmp_path_factory.mktemp("micro_start")
     save_model(model, tok, out)
     return out, tok
@@ -155,4 +156,13 @@ def micro_config(**preference):
         "log_every": 1,
         "ref_batch_size": 3,
     }
-    return {"model": dict(MICRO_MODEL), "prompt": dict(PROMPT), "preference": {**base, **preference}}
+    return fill_defaults(
+        {"model": dict(MICRO_MODEL), "prompt": dict(PROMPT), "preference": {**base, **preference}}
+    )
+
+
+def micro_settings():
+    """ModelSettings of the micro checkpoint (MICRO_MODEL over the schema's defaults)."""
+    from polyalign.models import model_settings
+
+    return model_settings(fill_defaults({"model": MICRO_MODEL})["model"])

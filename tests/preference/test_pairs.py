@@ -1,14 +1,23 @@
 """Pairs from hand-written records and generations: drops by reason, hardest negative, weights."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from polyalign.config import fill_defaults
+from polyalign.config.settings import settings_dict
 from polyalign.io import InputError
-from polyalign.preference.config import preference_config, preference_train_config
+from polyalign.preference.config import preference_settings, preference_train_config
 from polyalign.preference.pairs import build_pairs, pair_profile_length, usable_prompts
 from polyalign.train.weights import pair_weights
 
 from .conftest import record, sample_row
+
+
+def settings(config, system):
+    """PreferenceSettings of `system` from `config` over the schema's defaults."""
+    return preference_settings(fill_defaults(config), system)
 
 
 def fake_scorer(table):
@@ -58,8 +67,8 @@ SCORES = {
 
 def test_hdpo_pairs_drops_hardest_negative_and_weights():
     recs, samples = fixture_set()
-    cfg = preference_config({"preference": {"num_samples": 3}}, "dpo") | {"critic": True}
-    cfg["pair_weights"] = {**cfg["pair_weights"], "enabled": True}
+    cfg = replace(settings({"preference": {"num_samples": 3}}, "dpo"), critic=True)
+    cfg = replace(cfg, pair_weights=replace(cfg.pair_weights, enabled=True))
     scorer = fake_scorer(SCORES)
     pairs, report = build_pairs(recs, samples, "dpo", cfg, scorer)
 
@@ -97,7 +106,7 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     assert buckets[2:] == [recs[5]["bucket_id"]] * 3 and prompts[0] == "<prompt of r0>"
 
     # weights: exactly pair_weights on the same inputs, with the config's coefficients
-    pw = dict(cfg["pair_weights"])
+    pw = settings_dict(cfg.pair_weights)
     pw.pop("enabled")
     expected = pair_weights(
         ["en|single|dialogue|short", "zh|single|dialogue|medium"], ["en", "zh"], [0.2, 0.1], [0.9, 1.7], **pw
@@ -113,7 +122,7 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     ] == pytest.approx(2.15)
     assert report["weights"]["by_language"]["zh"]["mass_share"] == pytest.approx(0.5)
     # without language balance: rescaled to mean 1, w = [1.7, 2.6] * 2 / 4.3
-    pairs, report = build_pairs(recs, samples, "dpo", cfg | {"language_balance": False}, scorer)
+    pairs, report = build_pairs(recs, samples, "dpo", replace(cfg, language_balance=False), scorer)
     np.testing.assert_allclose([p["weight"] for p in pairs], [3.4 / 4.3, 5.2 / 4.3])
     assert report["weights"]["by_language"]["zh"]["mass_share"] == pytest.approx(2.6 / 4.3)
     assert report["critic"]["hardest_negative_gain"] == pytest.approx(1.7 - (0.6 + 1.7) / 2)
@@ -123,7 +132,7 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
     recs, samples = fixture_set()
     recs.append(record(6))  # a third bucket-mate so g_b is non-zero for someone
     samples.append(sample_row(recs[6], "whatever"))
-    cfg = preference_config({"preference": {"num_samples": 3, "critic": False}}, "hdpo")
+    cfg = settings({"preference": {"num_samples": 3, "critic": False}}, "hdpo")
     by_id = {r["id"]: r for r in recs}
     samples = [
         dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
@@ -133,7 +142,7 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
     assert [p["id"] for p in pairs] == ["r0", "r5", "r6"]
     assert all(p["s_pos"] == 0.0 and p["s_neg"] == 0.0 for p in pairs)
     assert pairs[1]["rejected_sample"] == 1  # lowest valid sample index
-    pw = dict(cfg["pair_weights"], use_critic=False)
+    pw = dict(settings_dict(cfg.pair_weights), use_critic=False)
     pw.pop("enabled")
     expected = pair_weights([p["bucket_id"] for p in pairs], [p["language"] for p in pairs], **pw)
     # by hand: buckets en-short ×2, zh-medium ×1 -> raw = [0, 0, 3/(2·1)−1 = 0.5] -> g_b = [0, 0, 1];
@@ -148,7 +157,7 @@ def test_critic_off_zero_scores_first_valid_sample_and_no_critic_weight_term():
 def test_profile_pairs_carry_the_chosen_answers_own_length_bin():
     recs, samples = fixture_set()
     by_id = {r["id"]: r for r in recs}
-    cfg = preference_config({"preference": {"critic": False}}, "hdpo")
+    cfg = settings({"preference": {"critic": False}}, "hdpo")
     gold = [
         dict(s, style="profile", profile_length="gold", length_bin=by_id[s["id"]]["length_bin"])
         for s in samples
@@ -186,7 +195,7 @@ def test_dpo_and_hdpo_train_on_the_same_prompts():
         )
         for i, out in (("r0", "Hello there."), ("r5", "还行吧"), ("r6", "something else"))
     ]
-    dcfg, hcfg = preference_config({}, "dpo"), preference_config({"preference": {"critic": False}}, "hdpo")
+    dcfg, hcfg = settings({}, "dpo"), settings({"preference": {"critic": False}}, "hdpo")
     dpo, dreport = build_pairs(recs, samples, "dpo", dcfg, companion=(hdpo_samples, 1))
     hdpo, hreport = build_pairs(recs, hdpo_samples, "hdpo", hcfg, companion=(samples, 1))
     # DPO alone would keep r0 and r6 (r5's first sample is identical); HDPO alone r6 only
@@ -199,8 +208,8 @@ def test_dpo_and_hdpo_train_on_the_same_prompts():
 
 def test_buckets_without_reference_are_dropped_for_dpo_too():
     recs, samples = fixture_set()
-    cfg = preference_config({"preference": {"num_samples": 3}}, "dpo")
-    assert cfg["critic"] is False
+    cfg = settings({"preference": {"num_samples": 3}}, "dpo")
+    assert cfg.critic is False
     pairs, report = build_pairs(recs, samples, "dpo", cfg, critic_buckets={recs[5]["bucket_id"]})
     assert [p["id"] for p in pairs] == ["r5"]  # r0's en bucket has no reference, so no DPO pair either
     assert report["dropped"]["bucket_without_reference"] == 4  # r0, r2, r3, r4 (r1: empty chosen first)
@@ -208,8 +217,8 @@ def test_buckets_without_reference_are_dropped_for_dpo_too():
 
 def test_dpo_is_plain_unit_weights_and_needs_plain_samples():
     recs, samples = fixture_set()
-    cfg = preference_config({"preference": {"lam": 0.3, "gamma_sft": 0.2}}, "dpo")
-    assert (cfg["lam"], cfg["gamma_sft"], cfg["critic"], cfg["pair_weights"]["enabled"]) == (
+    cfg = settings({"preference": {"lam": 0.3, "gamma_sft": 0.2}}, "dpo")
+    assert (cfg.lam, cfg.gamma_sft, cfg.critic, cfg.pair_weights.enabled) == (
         0.0,
         0.0,
         False,
@@ -220,18 +229,18 @@ def test_dpo_is_plain_unit_weights_and_needs_plain_samples():
     assert [p["id"] for p in pairs] == ["r0"] and report["dropped"]["identical"] == 2
     assert [p["weight"] for p in pairs] == [1.0] and pairs[0]["s_pos"] == pairs[0]["s_neg"] == 0.0
     with pytest.raises(InputError, match="prompt style"):
-        build_pairs(recs, samples, "hdpo", preference_config({}, "hdpo") | {"critic": False})
+        build_pairs(recs, samples, "hdpo", replace(settings({}, "hdpo"), critic=False))
 
 
 def test_bad_samples_fail_loudly():
     recs, samples = fixture_set()
-    cfg = preference_config({}, "dpo")
+    cfg = settings({}, "dpo")
     with pytest.raises(InputError, match="not a train record"):
         build_pairs(recs, samples + [sample_row(record(99), "x")], "dpo", cfg)
     with pytest.raises(InputError, match="duplicate sample"):
         build_pairs(recs, samples + [samples[0]], "dpo", cfg)
     with pytest.raises(ValueError, match="no scorer"):
-        build_pairs(recs, samples, "dpo", cfg | {"critic": True})
+        build_pairs(recs, samples, "dpo", replace(cfg, critic=True))
 
 
 def test_config_resolution_and_train_config():
@@ -240,23 +249,23 @@ def test_config_resolution_and_train_config():
         "hdpo": {"pair_weights": {"use_language": False}, "max_steps": 7},
         "train_common": {"micro_batch_size": 8},
     }
-    h = preference_config(config, "hdpo")
-    assert h["beta"] == 0.2 and h["lam"] == 0.1 and h["gamma_sft"] == 0.05 and h["critic"] is True
-    assert h["pair_weights"]["alpha"] == 1.0 and h["pair_weights"]["use_language"] is False
-    assert h["pair_weights"]["w_max"] == 3.0
-    t = preference_train_config(config, "hdpo")
+    h = settings(config, "hdpo")
+    assert h.beta == 0.2 and h.lam == 0.1 and h.gamma_sft == 0.05 and h.critic is True
+    assert h.pair_weights.alpha == 1.0 and h.pair_weights.use_language is False
+    assert h.pair_weights.w_max == 3.0
+    t = preference_train_config(fill_defaults(config), "hdpo")
     assert (t.lr, t.grad_accum, t.max_steps, t.micro_batch_size) == (1e-5, 4, 7, 8)
-    d = preference_config({**config, "dpo": {"lam": 0.5, "critic": True}}, "dpo")  # explicit ablation
-    assert d["lam"] == 0.5 and d["gamma_sft"] == 0.0 and d["pair_weights"]["enabled"] is False
-    with pytest.raises(ValueError, match="unknown key"):
-        preference_config({"preference": {"betta": 0.1}}, "hdpo")
-    with pytest.raises(ValueError, match="pair_weights: unknown"):
-        preference_config({"hdpo": {"pair_weights": {"alfa": 1}}}, "hdpo")
+    d = settings({**config, "dpo": {"lam": 0.5, "critic": True}}, "dpo")  # explicit ablation
+    assert d.lam == 0.5 and d.gamma_sft == 0.0 and d.pair_weights.enabled is False
+    with pytest.raises(ValueError, match=r"hdpo\.betta: unknown key"):
+        settings({"preference": {"betta": 0.1}}, "hdpo")
+    with pytest.raises(ValueError, match=r"hdpo\.pair_weights\.alfa: unknown key"):
+        settings({"hdpo": {"pair_weights": {"alfa": 1}}}, "hdpo")
 
 
 def test_prompts_the_critic_cannot_score_are_dropped_not_scored_zero():
     recs, samples = fixture_set()
-    cfg = preference_config({"preference": {"num_samples": 3}}, "dpo") | {"critic": True}
+    cfg = replace(settings({"preference": {"num_samples": 3}}, "dpo"), critic=True)
     known = {recs[0]["bucket_id"]}  # r5's zh bucket has no reference
     pairs, report = build_pairs(recs, samples, "dpo", cfg, fake_scorer(SCORES), critic_buckets=known)
     assert [p["id"] for p in pairs] == ["r0"]

@@ -14,7 +14,7 @@ from polyalign.preference.reference_cache import (
 )
 from polyalign.train.logprobs import response_logps
 
-from .conftest import MICRO_MODEL, micro_config
+from .conftest import MICRO_MODEL, micro_config, micro_settings
 
 
 def direct_logp(model, ex):
@@ -43,7 +43,7 @@ def test_tokenisation_eos_rule(micro, train_pairs):
 
 def test_cache_equals_direct_computation_and_is_keyed(micro, train_pairs, tmp_path):
     start, tok = micro
-    model, _ = load_model(start, MICRO_MODEL)
+    model, _ = load_model(start, micro_settings())
     items = tokenize_pairs(train_pairs, tok, MICRO_MODEL["max_length"])
     rows = compute_reference_logps(model, items, tok.pad_token_id, batch_size=3)
     assert [r["id"] for r in rows] == [p["id"] for p in train_pairs]  # input order

@@ -10,14 +10,14 @@ from safetensors.torch import load_file, save_file
 
 import polyalign.preference.train as ptrain
 from polyalign.models import load_model
-from polyalign.preference.config import loss_settings, preference_config
+from polyalign.preference.config import loss_settings, preference_settings
 from polyalign.preference.examples import collate_pairs
 from polyalign.preference.reference_cache import build_reference_cache
 from polyalign.preference.train import preference_loss, prepare_items, train_preference
 from polyalign.train.logprobs import response_logps, split_pair
 from polyalign.train.losses import dpo_loss
 
-from .conftest import MICRO_MODEL, micro_config
+from .conftest import micro_config, micro_settings
 
 
 def margins(model, items, pad_id, beta=0.1):
@@ -48,10 +48,10 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     assert abs(log[0]["reward_margin"]) < 1e-4  # policy == reference at the first step
     assert log[0]["r_term"] > 0 and log[0]["anchor"] > 0
 
-    ref_model, _ = load_model(start, MICRO_MODEL)
+    ref_model, _ = load_model(start, micro_settings())
     items = prepare_items(train_pairs, ref_model, tok, config, "hdpo")
     z0 = margins(ref_model, items, tok.pad_token_id)
-    trained, _ = load_model(out, MICRO_MODEL)
+    trained, _ = load_model(out, micro_settings())
     z1 = margins(trained, items, tok.pad_token_id)
     assert z0.abs().max() < 1e-4
     assert z1.mean() > 0.5 and (z1 > 0).float().mean() >= 0.75
@@ -59,7 +59,7 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
 
 def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     start, tok = micro
-    model, _ = load_model(start, MICRO_MODEL)
+    model, _ = load_model(start, micro_settings())
     config = micro_config()
     with pytest.raises(ValueError, match="pair_weights are disabled"):
         prepare_items(train_pairs, model, tok, config, "dpo")  # HDPO pairs given to DPO
@@ -74,7 +74,7 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     items = prepare_items(plain, model, tok, config, "dpo")
     batch = collate_pairs(items, tok.pad_token_id)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
-    loss, metrics = preference_loss(model, batch, **loss_settings(preference_config(config, "dpo")))
+    loss, metrics = preference_loss(model, batch, **loss_settings(preference_settings(config, "dpo")))
     with torch.no_grad():
         pc, pr = split_pair(
             response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"]), 8

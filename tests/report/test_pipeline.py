@@ -85,3 +85,10 @@ def test_cycles_of_wildcard_rules_are_cut_at_their_closing_edge():
     assert nx.is_directed_acyclic_graph(backbone)
     assert len(removed) == 1 and removed[0] in g.edges
     assert set(backbone.edges) | set(removed) == set(g.edges)
+
+
+def test_stage_colors_distinct_for_every_rule_file():
+    stages = [f"stage{i}" for i in range(14)]
+    for n in (11, 12, 14):
+        colors = P.stage_colors(stages[:n])
+        assert len(set(colors.values())) == n

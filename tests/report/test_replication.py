@@ -147,26 +147,75 @@ def test_relative_margin_decides_noninferiority():
     assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["stable"]
 
 
-def test_claim5_with_detector_flags():
-    published = load_published()
+def _detector_summary(dpo_seed1):
+    """Table 4's summary over run seeds 0 and 1 (one detector): HDPO never flagged, SFT always,
+    DPO on every other prompt in seed 0 and as given in seed 1."""
+    from polyalign.detectors.summary import detector_summary
+
     ids = [f"q{i}" for i in range(40)]
-    lang_of = {i: ("en" if k < 20 else "zh") for k, i in enumerate(ids)}
-    flags = {
-        "hdpo": {i: False for i in ids},
-        "sft": {i: True for i in ids},
-        "dpo": {i: (k % 2 == 0) for k, i in enumerate(ids)},
-    }
+    langs = ["en" if k < 20 else "zh" for k in range(40)]
+    val = [(f"v{k}", lg) for k, lg in enumerate(langs)]
+
+    def rows(system, split, scores, where):
+        return [
+            {"detector": "trained", "system": system, "split": split, "id": i, "language": lg, "score": x}
+            for (i, lg), x in zip(where, scores)
+        ]
+
+    def seed_rows(dpo):
+        out = rows("human", "val", list(range(20)) * 2, val)  # threshold at 5 % FPR: 18
+        out += rows("human", "test", [0.0] * 40, list(zip(ids, langs)))
+        out += rows("hdpo", "test", [0.0] * 40, list(zip(ids, langs)))
+        out += rows("sft", "test", [30.0] * 40, list(zip(ids, langs)))
+        return out + rows("dpo", "test", dpo, list(zip(ids, langs)))
+
+    alternate = [30.0 if k % 2 == 0 else 0.0 for k in range(40)]
+    return detector_summary(
+        {"0": seed_rows(alternate), "1": seed_rows(dpo_seed1)},
+        list(zip(ids, langs)),
+        val,
+        ["sft", "dpo", "hdpo"],
+        ["trained"],
+        {"0": {}, "1": {}},
+        n_resamples=200,
+        seed=0,
+    )
+
+
+def test_claim5_from_pooled_detector_rates():
+    published = load_published()
+    alternate = [30.0 if k % 2 == 0 else 0.0 for k in range(40)]
+    det_summary, det_replicates = _detector_summary(dpo_seed1=alternate)
     results = evaluate_claims(
         _summary_with_points(),
         _replicates(),
         published["claims"]["list"],
-        detectors={"binoculars": flags},
-        lang_of=lang_of,
+        detectors=det_summary,
+        detector_replicates=det_replicates,
     )
     claim5 = results[4]
     assert claim5["verdict"] == SUPPORTED
-    assert "calibrated on the validation split" in claim5["note"] and "not available" in claim5["note"]
-    assert len(claim5["tests"]) == 4  # (vs SFT, vs DPO) x (en, zh)
+    assert claim5["per_seed"] == {"0": SUPPORTED, "1": SUPPORTED} and claim5["stable"] is True
+    assert "calibrated per run seed" in claim5["note"] and "not available" in claim5["note"]
+    assert len(claim5["tests"]) == 4  # (vs SFT, vs DPO) x (en, zh), one detector
+    vs_dpo = next(t for t in claim5["tests"] if t["worse"] == "dpo" and t["language"] == "en")
+    assert vs_dpo["diff"]["point"] == pytest.approx(-0.5)  # 0 - 0.5 in both seeds
+
+
+def test_claim5_per_seed_verdicts_show_an_unstable_claim():
+    # seed 1: DPO is never flagged either, so HDPO is no better than DPO in that seed
+    det_summary, det_replicates = _detector_summary(dpo_seed1=[0.0] * 40)
+    claim5 = evaluate_claims(
+        _summary_with_points(),
+        _replicates(),
+        [c for c in load_published()["claims"]["list"] if c["id"] == 5],
+        detectors=det_summary,
+        detector_replicates=det_replicates,
+    )[0]
+    assert claim5["per_seed"] == {"0": SUPPORTED, "1": INCONCLUSIVE}
+    vs_dpo = next(t for t in claim5["tests"] if t["worse"] == "dpo" and t["language"] == "zh")
+    assert vs_dpo["diff"]["point"] == pytest.approx(-0.25)  # mean of -0.5 and 0
+    assert claim5["stable"] is False
 
 
 def test_published_numbers():

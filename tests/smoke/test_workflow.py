@@ -163,19 +163,38 @@ def test_run_seeds_give_different_models_and_outputs(workdir, first_run):
 
 def test_detectors_reach_table4_and_claim5_without_test_leakage(workdir, first_run):
     table4 = (workdir / "paper_figures/table4_detectors.md").read_text()
-    for needle in ["Fast-DetectGPT", "Binoculars", "Trained", "White-box setting", "Human (test", "Joint"]:
+    for needle in [
+        "Fast-DetectGPT",
+        "Binoculars",
+        "Trained",
+        "White-box setting",
+        "Human (test",
+        "Joint",
+        "Table 4 per run seed",
+        *[f"seed {s}: AI rate; AUROC" for s in SEEDS],
+        f"two-level bootstrap over {len(SEEDS)} run seed(s)",
+    ]:
         assert needle in table4, needle
-    report = json.loads((workdir / "results/detectors/trained/report.json").read_text())
     test_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/test.jsonl").open()}
     val_ids = {json.loads(line)["id"] for line in (workdir / "results/corpus/val.jsonl").open()}
-    fitted = set(report["training_ids"]) | set(report["held_out_ids"])
-    assert fitted and not fitted & (test_ids | val_ids)
-    assert not any("test" in p or "val" in p for p in report["inputs"]), report["inputs"]
-    assert 0.0 <= report["held_out"]["accuracy"] <= 1.0
+    for seed in SEEDS:  # the trained detector is fitted per run seed, on the train split only
+        report = json.loads((workdir / f"results/seed{seed}/detectors/trained/report.json").read_text())
+        fitted = set(report["training_ids"]) | set(report["held_out_ids"])
+        assert fitted and not fitted & (test_ids | val_ids)
+        assert not any("test" in p or "val" in p for p in report["inputs"]), report["inputs"]
+        assert all(f"seed{seed}/" in p for p in report["inputs"] if "samples" in p), report["inputs"]
+        assert 0.0 <= report["held_out"]["accuracy"] <= 1.0
+    summary = json.loads((workdir / "results/detectors/summary.json").read_text())
+    assert summary["seeds"] == [str(s) for s in SEEDS]
+    rate = summary["metrics"]["binoculars"]["sft"]["overall"]["ai_rate@5%"]
+    assert rate["point"] == pytest.approx(sum(s["point"] for s in rate["seeds"]) / len(SEEDS))
     replication = (workdir / "paper_figures/replication.md").read_text()
     claim5 = next(line for line in replication.splitlines() if line.startswith("| 5 |"))
-    _, _, en, zh, pooled = [cell.strip() for cell in claim5.strip().strip("|").split("|")][:5]
-    assert "not evaluated" not in (en, zh, pooled), claim5  # per-seed columns: detectors score one seed
+    cells = [cell.strip() for cell in claim5.strip().strip("|").split("|")]
+    # | 5 | claim | en | zh | pooled | seed 0 | seed 1 | stable |: every column evaluated
+    assert len(cells) == 6 + len(SEEDS), claim5
+    assert not any("not evaluated" in c for c in cells[2:]), claim5
+    assert cells[-1] in ("yes", "no"), claim5
 
 
 def test_no_generation_file_contains_a_replacement_character(workdir, first_run):

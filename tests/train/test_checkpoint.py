@@ -204,13 +204,14 @@ def test_malformed_log_line_before_the_end_names_the_line(tmp_path, data):
 def test_damaged_final_model_is_named_when_loaded(tmp_path, data):
     from polyalign.models import load_model
     from polyalign.models.runtime import load_for_inference
+    from tests.models.micro import micro_settings
 
     out = tmp_path / "model"
     run(out, data, max_steps=1, checkpoint_every=0)
     (out / "train_summary.json").write_text("{}")
     weights = out / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:5])
-    for load in (load_model, lambda p: load_for_inference(p, device="cpu")):
+    for load in (lambda p: load_model(p, micro_settings()), lambda p: load_for_inference(p, device="cpu")):
         with pytest.raises(
             RuntimeError, match=rf"{out}: cannot load the model .*delete .*train_summary\.json"
         ):

@@ -7,6 +7,7 @@ import json
 import pytest
 from safetensors.torch import load_file
 
+from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
 
@@ -45,18 +46,20 @@ LOSS_RTOL, WEIGHT_ATOL = 1e-5, 1e-4
 def test_two_process_run_matches_one_process(tmp_path):
     base = build_tiny_checkpoint("qwen2", tmp_path / "base")
     write_jsonl(tmp_path / "train.jsonl", micro_records())
-    config = {
-        "model": {"source": str(base), "max_length": 512},
-        "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
-        "train_common": {
-            "micro_batch_size": 4,
-            "checkpoint_every": 0,
-            "log_every": 1,
-            "group_by_length": True,
-        },
-        "sft": {"lr": 1e-2, "epochs": 2, "global_batch_size": 8, "warmup_ratio": 0.0},
-        "bucket_sft": {"tau": 1.0},
-    }
+    config = fill_defaults(
+        {
+            "model": {"source": str(base), "max_length": 512},
+            "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
+            "train_common": {
+                "micro_batch_size": 4,
+                "checkpoint_every": 0,
+                "log_every": 1,
+                "group_by_length": True,
+            },
+            "sft": {"lr": 1e-2, "epochs": 2, "global_batch_size": 8, "warmup_ratio": 0.0},
+            "bucket_sft": {"tau": 1.0},
+        }
+    )
 
     def run(name, launch):
         job = {
@@ -82,3 +85,22 @@ def test_two_process_run_matches_one_process(tmp_path):
     assert moved > 100 * WEIGHT_ATOL  # training moved the weights far more than the tolerance
     diff = max(float((w2[k] - w1[k]).abs().max()) for k in w1)
     assert diff <= WEIGHT_ATOL, f"max |w2 - w1| = {diff:.2e} (weights moved up to {moved:.2e})"
+
+
+def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):
+    source = build_tiny_checkpoint("qwen2", tmp_path / "tiny")
+    write_jsonl(tmp_path / "train.jsonl", micro_records()[:2])
+    config = fill_defaults(
+        {"model": {"source": str(source)}, "launch": {"launcher": "accelerate", "num_processes": 2}}
+    )
+    job = {
+        "stage": "pretrain",
+        "config": config,
+        "out_dir": str(tmp_path / "base"),
+        "inputs": {"train": str(tmp_path / "train.jsonl"), "tokenizer": None},
+    }
+    with caplog.at_level("INFO"):
+        summary = run_training(job, gpus=2)
+    assert (summary["stage"], summary["source"], summary["trained"]) == ("pretrain", str(source), False)
+    assert (tmp_path / "base" / "config.json").exists() and "launching" not in caplog.text
+    assert not (tmp_path / "base" / "launch_job.json").exists()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from polyalign.config import fill_defaults
 from polyalign.models import load_model, save_model
 from polyalign.train.data import build_examples, collate
 from polyalign.train.losses import weighted_sft_loss
@@ -15,16 +16,25 @@ from polyalign.train.sft import (
     stage_train_config,
     train_sft,
 )
-from tests.models.micro import MICRO_MODEL, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
+from tests.models.micro import (  # noqa: F401 (fixture)
+    MICRO_MODEL,
+    micro_model,
+    micro_records,
+    micro_settings,
+    micro_tokenizer,
+    one_thread,
+)
 
 PROMPT = {"max_prompt_tokens": 150, "max_history_turns": 2}
-CONFIG = {
-    "model": {**MICRO_MODEL, "max_length": 192},
-    "prompt": PROMPT,
-    "train_common": {"micro_batch_size": 4, "checkpoint_every": 0, "log_every": 1},
-    "pretrain": {"lr": 1e-2, "max_steps": 4},
-    "sft": {"lr": 1e-2, "max_steps": 3},
-}
+CONFIG = fill_defaults(
+    {
+        "model": {**MICRO_MODEL, "max_length": 192},
+        "prompt": PROMPT,
+        "train_common": {"micro_batch_size": 4, "checkpoint_every": 0, "log_every": 1},
+        "pretrain": {"lr": 1e-2, "max_steps": 4},
+        "sft": {"lr": 1e-2, "max_steps": 3},
+    }
+)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -118,7 +128,7 @@ def test_pretrain_base_from_scratch(tmp_path):
     tok.save_pretrained(tmp_path / "tok")
     summary = pretrain_base(micro_records(), tmp_path / "tok", CONFIG, tmp_path / "base", progress=False)
     assert summary["trained"] and summary["train"]["steps"] == 4
-    model, back = load_model(tmp_path / "base")
+    model, back = load_model(tmp_path / "base", micro_settings())
     assert model.config.hidden_size == 32 and back.chat_template == tok.chat_template
     assert json.loads((tmp_path / "base" / "train_summary.json").read_text())["stage"] == "pretrain"
 

@@ -121,9 +121,9 @@ def pair_profile_length(mode):
 
 def num_samples_for_policy(policy):
     """k samples per train prompt for the preference system that starts from `policy`."""
-    from polyalign.preference.config import preference_config
+    from polyalign.preference.config import preference_settings
 
-    return int(preference_config(config, system_registry.system_for_policy(policy))["num_samples"])
+    return int(preference_settings(config, system_registry.system_for_policy(policy)).num_samples)
 
 
 def split_records(split):
@@ -173,7 +173,7 @@ def pairs_inputs(wildcards):
     """Pairs read the start policy's samples, the other preference system's samples (both train
     on the same prompts), the references (buckets with a reference, for both systems), and the
     critic only when the system uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
-    from polyalign.preference.config import preference_config
+    from polyalign.preference.config import preference_settings
 
     policy = system_registry.start_policy(wildcards.system)
     seed_dir = run_dir(wildcards.seed)
@@ -184,7 +184,7 @@ def pairs_inputs(wildcards):
         "companion": f"{seed_dir}/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
         "references": "results/references/references.json",
     }
-    if preference_config(config, wildcards.system)["critic"]:
+    if preference_settings(config, wildcards.system).critic:
         inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
 

@@ -1,21 +1,19 @@
 # AI-text detectors (docs/detectors.md): zero-shot Fast-DetectGPT and Binoculars scores, the
-# trained human-vs-model detector (train split only) and the Table 4 summary, on the first run
-# seed's models and outputs (FIGURE_SEED).
+# trained human-vs-model detector (train split only), per run seed on that seed's models and
+# outputs; the Table 4 summary pools the seeds like Table 2.
 
 
 rule detector_scores:
     input:
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
-        generations=expand(
-            "results/seed{seed}/generations/{system}/test.jsonl", seed=FIGURE_SEED, system=SYSTEMS
-        ),
-        models=[model_summary(m, FIGURE_SEED) for m in detector_run_models()],
+        generations=expand("results/seed{{seed}}/generations/{system}/test.jsonl", system=SYSTEMS),
+        models=lambda w: [model_summary(m, int(w.seed)) for m in detector_run_models()],
     output:
-        scores="results/detectors/zero_shot_scores.jsonl",
-        summary="results/detectors/zero_shot_summary.json",
+        scores="results/seed{seed}/detectors/zero_shot_scores.jsonl",
+        summary="results/seed{seed}/detectors/zero_shot_summary.json",
     log:
-        "results/logs/detector_scores.log",
+        "results/logs/seed{seed}/detector_scores.log",
     conda:
         CONDA_ENV
     threads: 1  # tiny models: one thread, side by side with the evaluation jobs
@@ -33,16 +31,12 @@ rule train_detector:
     input:
         train="results/corpus/train.jsonl",
         human="results/features/human_train.npz",
-        samples=expand(
-            "results/seed{seed}/features/{system}_train_samples.npz",
-            seed=FIGURE_SEED,
-            system=SAMPLE_POLICIES,
-        ),
+        samples=expand("results/seed{{seed}}/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
     output:
-        model="results/detectors/trained/model.json",
-        report="results/detectors/trained/report.json",
+        model="results/seed{seed}/detectors/trained/model.json",
+        report="results/seed{seed}/detectors/trained/report.json",
     log:
-        "results/logs/train_detector.log",
+        "results/logs/seed{seed}/train_detector.log",
     conda:
         CONDA_ENV
     params:
@@ -55,14 +49,14 @@ rule train_detector:
 
 rule trained_detector_scores:
     input:
-        model="results/detectors/trained/model.json",
+        model="results/seed{seed}/detectors/trained/model.json",
         human_val="results/features/human_val.npz",
         human_test="results/features/human_test.npz",
-        systems=expand("results/seed{seed}/features/{system}_test.npz", seed=FIGURE_SEED, system=SYSTEMS),
+        systems=expand("results/seed{{seed}}/features/{system}_test.npz", system=SYSTEMS),
     output:
-        scores="results/detectors/trained_scores.jsonl",
+        scores="results/seed{seed}/detectors/trained_scores.jsonl",
     log:
-        "results/logs/trained_detector_scores.log",
+        "results/logs/seed{seed}/trained_detector_scores.log",
     conda:
         CONDA_ENV
     params:
@@ -73,19 +67,21 @@ rule trained_detector_scores:
 
 rule detector_summary:
     input:
-        scores=["results/detectors/zero_shot_scores.jsonl", "results/detectors/trained_scores.jsonl"],
-        zero_shot_summary="results/detectors/zero_shot_summary.json",
+        zero_shot=expand("results/seed{seed}/detectors/zero_shot_scores.jsonl", seed=SEEDS),
+        trained=expand("results/seed{seed}/detectors/trained_scores.jsonl", seed=SEEDS),
+        zero_shot_summary=expand("results/seed{seed}/detectors/zero_shot_summary.json", seed=SEEDS),
         metrics="results/metrics/summary.json",
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
     output:
         summary="results/detectors/summary.json",
-        flags="results/detectors/flags.jsonl",
+        replicates="results/detectors/ai_rate_replicates.npz",
     log:
         "results/logs/detector_summary.log",
     conda:
         CONDA_ENV
     params:
+        seeds=SEEDS,
         systems=SYSTEMS,
         white_box=detectors_white_box(),
         settings=stage_settings("detectors"),

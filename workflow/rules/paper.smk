@@ -239,8 +239,8 @@ rule replication_report:
     input:
         summary="results/metrics/summary.json",
         replicates="results/metrics/bootstrap_replicates.npz",
-        test="results/corpus/test.jsonl",
-        detectors=["results/detectors/flags.jsonl"],
+        detectors=["results/detectors/summary.json"],
+        detector_replicates=["results/detectors/ai_rate_replicates.npz"],
         judge="results/judge/table3_summary.json",
         human="results/human_eval/table8_summary.json",
     output:
@@ -260,7 +260,7 @@ rule replication_report:
 rule table4_detectors:
     input:
         summary="results/detectors/summary.json",
-        trained="results/detectors/trained/report.json",
+        trained=expand("results/seed{seed}/detectors/trained/report.json", seed=SEEDS),
     output:
         md=report(
             "paper_figures/table4_detectors.md", caption="../report/table4_detectors.rst", category="Tables"
@@ -270,13 +270,16 @@ rule table4_detectors:
         "results/logs/table4_detectors.log",
     conda:
         CONDA_ENV
+    params:
+        seeds=SEEDS,
     script:
         "../scripts/table4_detectors.py"
 
 
 rule figure_detector_roc:
     input:
-        scores=["results/detectors/zero_shot_scores.jsonl", "results/detectors/trained_scores.jsonl"],
+        zero_shot=expand("results/seed{seed}/detectors/zero_shot_scores.jsonl", seed=SEEDS),
+        trained=expand("results/seed{seed}/detectors/trained_scores.jsonl", seed=SEEDS),
         test="results/corpus/test.jsonl",
     output:
         png=report(
@@ -290,6 +293,7 @@ rule figure_detector_roc:
     conda:
         CONDA_ENV
     params:
+        seeds=SEEDS,
         systems=SYSTEMS,
         cjk_font=config["figures"]["cjk_font"],
     script:

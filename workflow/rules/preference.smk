@@ -42,7 +42,9 @@ rule reference_logps:
         gpu=1,
     params:
         system="{system}",
-        settings=stage_settings("model", "prompt", "profile_length", "preference", "dpo", "hdpo"),
+        settings=stage_settings(
+            "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"
+        ),
     script:
         "../scripts/reference_logps.py"
 

@@ -15,12 +15,12 @@ output:
              s_neg, weight, ...)
     report   JSON: counts, drops by reason, critic and pair-weight statistics
 params:
-    system   "dpo" | "hdpo"; settings = preference_config(config, system)
+    system   "dpo" | "hdpo"; settings = preference_settings(config, system)
 log: one file. threads: torch threads of the critic.
 """
 
 from polyalign.io import read_jsonl, write_json, write_jsonl
-from polyalign.preference import build_pairs, critic_scorer, preference_config
+from polyalign.preference import build_pairs, critic_scorer, preference_settings
 from polyalign.preference.config import SYSTEMS
 from polyalign.preference.pairs import pair_profile_length
 from polyalign.references import load_references
@@ -28,19 +28,19 @@ from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
-    settings = preference_config(snakemake.params.settings, system)
+    settings = preference_settings(snakemake.params.settings, system)
     other = next(s for s in SYSTEMS if s != system)
     companion = (
         read_jsonl(snakemake.input.companion),
-        preference_config(snakemake.params.settings, other)["num_samples"],
+        preference_settings(snakemake.params.settings, other).num_samples,
     )
     critic_buckets = set(load_references(snakemake.input.references)["buckets"])
     scorer = None
-    if settings["critic"]:
+    if settings.critic:
         from polyalign.critic import load_critic
 
         critic = load_critic(snakemake.input.critic)
-        scorer = critic_scorer(critic, settings["critic_batch_size"], transform=settings["critic_transform"])
+        scorer = critic_scorer(critic, settings.critic_batch_size, transform=settings.critic_transform)
         critic_buckets &= set(critic.buckets)
     pairs, report = build_pairs(
         read_jsonl(snakemake.input.train),

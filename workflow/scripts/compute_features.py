@@ -15,11 +15,12 @@ from polyalign.features.compute import compute_feature_table
 from polyalign.features.store import save_features
 from polyalign.io import read_jsonl, write_json
 from polyalign.models.runtime import load_model_for_inference
+from polyalign.models.settings import model_settings
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     model, tokenizer = load_model_for_inference(
-        model_dir(snakemake.input.model), snakemake.params.settings["model"]
+        model_dir(snakemake.input.model), model_settings(snakemake.params.settings["model"])
     )
     gens = read_jsonl(snakemake.input.generations) if "generations" in snakemake.input.keys() else None
     settings = snakemake.params.settings["features"]

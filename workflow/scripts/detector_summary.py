@@ -1,36 +1,47 @@
-"""Rule detector_summary: calibrated thresholds, rates, AUROC, TPR at FPR and Joint with paired
-intervals for every system x detector x language (polyalign.detectors.summary), and the flags at
-the primary FPR that the replication report reads for claim 5.
+"""Rule detector_summary: calibrated thresholds, rates, AUROC, TPR at FPR and Joint for every
+system x detector x language, per run seed and pooled over seeds with Table 2's paired two-level
+bootstrap (polyalign.detectors.summary), and the replicates of the primary AI rate that the
+replication report reads for claim 5.
 
-input:   scores   the zero-shot and trained score JSONL files
-         metrics  results/metrics/summary.json (Aggregate per system and scope)
+input:   zero_shot, trained  per run seed (params.seeds order): the score JSONL files
+         zero_shot_summary   per run seed: the zero-shot summaries (model pairs)
+         metrics  results/metrics/summary.json (each seed's Aggregate per system and scope)
          val, test  results/corpus/{val,test}.jsonl
-         zero_shot_summary  results/detectors/zero_shot_summary.json (the model pairs)
-output:  summary  JSON; flags JSONL {id, system, detector, flagged}
-params:  systems; white_box (bool: the detectors' models are this run's own)
+output:  summary     JSON (pooled intervals, each seed's own under "seeds")
+         replicates  npz, evaluation.pooled.save_replicates layout, metric = detector
+params:  seeds; systems; white_box (bool: the detectors' models are this run's own)
 log: one file.
 """
 
 from polyalign.detectors.scoring import DETECTORS, detector_config
 from polyalign.detectors.summary import detector_summary
-from polyalign.io import read_json, read_jsonl, write_json, write_jsonl
+from polyalign.evaluation.pooled import save_replicates
+from polyalign.io import InputError, read_json, read_jsonl, write_json
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     cfg = detector_config(snakemake.params.settings)
-    rows = [r for p in snakemake.input.scores for r in read_jsonl(p)]
+    seeds = [str(s) for s in snakemake.params.seeds]
+    rows_by_seed = {
+        seed: read_jsonl(zero_shot) + read_jsonl(trained)
+        for seed, zero_shot, trained in zip(seeds, snakemake.input.zero_shot, snakemake.input.trained)
+    }
     metrics = read_json(snakemake.input.metrics)
     systems = list(snakemake.params.systems)
+    # each seed's Joint uses that seed's Aggregate (the pooled summary keeps every seed's point)
     aggregates = {
-        s: {scope: v["aggregate"]["point"] for scope, v in metrics["headline"][s].items()}
-        for s in systems
-        if s in metrics["headline"]
+        seed: {
+            s: {scope: v["aggregate"]["seeds"][seed]["point"] for scope, v in metrics["headline"][s].items()}
+            for s in systems
+            if s in metrics["headline"]
+        }
+        for seed in seeds
     }
     test = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)]
     val = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.val)]
     boot = metrics["bootstrap"]  # the pooled summary's bootstrap settings (seed, alpha)
-    out = detector_summary(
-        rows,
+    out, replicates = detector_summary(
+        rows_by_seed,
         test,
         val,
         systems,
@@ -42,25 +53,19 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         seed=int(boot["seed"]),
         alpha=float(boot["alpha"]),
     )
-    flags = out.pop("flags")
+    out.pop("flags")
     out["white_box"] = bool(snakemake.params.white_box)
-    out["model_pairs"] = read_json(snakemake.input.zero_shot_summary)["pairs"]
+    pairs = [read_json(p)["pairs"] for p in snakemake.input.zero_shot_summary]
+    if any(p != pairs[0] for p in pairs):
+        raise InputError(f"detector model pairs differ between run seeds: {pairs}")
+    out["model_pairs"] = pairs[0]
     write_json(snakemake.output.summary, out)
-    write_jsonl(
-        snakemake.output.flags,
-        [
-            {"id": i, "system": s, "detector": d, "flagged": bool(f)}
-            for d, per in flags.items()
-            for s, fl in per.items()
-            for i, f in fl.items()
-        ],
-    )
+    save_replicates(snakemake.output.replicates, replicates)
+    key = f"ai_rate@{100 * cfg['fprs'][0]:g}%"
     for d in DETECTORS:
         log.info(
-            "%s: %s",
+            "%s: pooled %s %s",
             d,
-            {
-                s: round(out["metrics"][d][s]["overall"][f"ai_rate@{100 * cfg['fprs'][0]:g}%"]["point"], 3)
-                for s in ["human", *systems]
-            },
+            key,
+            {s: round(out["metrics"][d][s]["overall"][key]["point"], 3) for s in ["human", *systems]},
         )

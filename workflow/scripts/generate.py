@@ -1,4 +1,5 @@
-"""Rules generate_test / generate_train_samples: batched generation (`polyalign.generate.generate_file`).
+"""Rules generate_test / generate_train_samples: batched generation (`polyalign.generate.generate_file`,
+sharded over one process per GPU by `polyalign.generate_shards` when the rule has several).
 
 One shared decoding config (`generation:`), the system's own prompt format (base, sft, dpo:
 plain; cot: reasoning prompt, scored on the extracted answer; bucket_sft, hdpo: bucket profile
@@ -20,28 +21,31 @@ params:
     num_samples    optional: samples per prompt (train-prompt samples for preference pairs)
     profile_length optional: overrides config profile_length (the registry's gold for the
                    labelled oracle row bucket_sft_gold)
-log: one file. threads: torch threads.
+resources:
+    gpu      processes: one generates in this job; G > 1 shard the batches over G processes
+             (`accelerate launch`), with the one-process output file
+log: one file. threads: torch threads (split over the processes).
 """
 
-from polyalign.generate import generate_file
-from polyalign.io import read_jsonl, write_json
+from polyalign.generate_shards import run_generation
+from polyalign.io import write_json
 from polyalign.workflow_io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
-    model = model_dir(snakemake.input.model)
     overrides = {}
     if getattr(snakemake.params, "num_samples", None):
         overrides["num_samples"] = int(snakemake.params.num_samples)
-    summary = generate_file(
-        model,
-        read_jsonl(snakemake.input.records),
-        snakemake.params.system,
-        snakemake.params.settings,
-        snakemake.output.generations,
-        train_records=read_jsonl(snakemake.input.train),
-        overrides=overrides,
-        profile_length=getattr(snakemake.params, "profile_length", None) or None,
-    )
+    job = {
+        "model": str(model_dir(snakemake.input.model)),
+        "records": snakemake.input.records,
+        "train": snakemake.input.train,
+        "system": snakemake.params.system,
+        "config": dict(snakemake.params.settings),
+        "out": snakemake.output.generations,
+        "overrides": overrides,
+        "profile_length": getattr(snakemake.params, "profile_length", None) or None,
+    }
+    summary = run_generation(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     write_json(snakemake.output.summary, summary)
     log.info(
         "%s: %d rows in %.1f s (%.0f output tokens/s, eos rate %.2f)",

@@ -3,9 +3,9 @@ verdicts on the 5 claims, pooled over run seeds and per seed.
 
 input:   summary      results/metrics/summary.json
          replicates   results/metrics/bootstrap_replicates.npz (pooled bootstrap draws)
-         test         results/corpus/test.jsonl (languages of the ids, for detector flags)
-         detectors    optional list of JSONL files with rows {id, system, detector, flagged};
-                      absent = claim 5 "not evaluated"
+         detectors    optional [results/detectors/summary.json] (Table 4, pooled over run seeds)
+         detector_replicates  optional [results/detectors/ai_rate_replicates.npz], its paired
+                      bootstrap replicates; both absent = claim 5 "not evaluated"
          judge        results/judge/table3_summary.json (what the LLM judges did, or why none ran)
          human        results/human_eval/table8_summary.json (returned human ratings, if any)
 output:  md           paper_figures/replication.md
@@ -15,7 +15,7 @@ params:  profile      config["profile"] (anything but "paper" prints the scale c
 """
 
 from polyalign.evaluation import load_replicates
-from polyalign.io import read_json, read_jsonl, write_text
+from polyalign.io import InputError, read_json, write_text
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published
 from polyalign.report.replication import evaluate_claims, replication_markdown
@@ -25,12 +25,15 @@ with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params
     summary = read_json(snakemake.input.summary)
     replicates = load_replicates(snakemake.input.replicates)
-    detectors = {}
-    for path in snakemake.input.get("detectors") or []:
-        for row in read_jsonl(path):
-            flags = detectors.setdefault(row["detector"], {}).setdefault(row["system"], {})
-            flags[row["id"]] = bool(row["flagged"])
-    lang_of = {r["id"]: r["language"] for r in read_jsonl(snakemake.input.test)}
+    detector_files = list(snakemake.input.get("detectors") or [])
+    replicate_files = list(snakemake.input.get("detector_replicates") or [])
+    if len(detector_files) != len(replicate_files) or len(detector_files) > 1:
+        raise InputError(
+            f"replication_report: give one detector summary with its replicates or neither "
+            f"(got {detector_files} and {replicate_files})"
+        )
+    detectors = read_json(detector_files[0]) if detector_files else None
+    detector_replicates = load_replicates(replicate_files[0]) if replicate_files else None
     published = load_published()
     margin = float(p.noninferiority_margin_relative)
     claims = evaluate_claims(
@@ -39,7 +42,7 @@ with rule_logging(snakemake.log[0]) as log:
         published["claims"]["list"],
         relative_margin=margin,
         detectors=detectors,
-        lang_of=lang_of,
+        detector_replicates=detector_replicates,
     )
     write_text(
         snakemake.output.md,

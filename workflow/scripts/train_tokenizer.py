@@ -17,25 +17,23 @@ import os
 from pathlib import Path
 
 from polyalign.io import read_jsonl, write_json
-from polyalign.models import build_tokenizer, model_config
+from polyalign.models import build_tokenizer, model_settings
 from polyalign.models.tokenizer import record_texts
 from polyalign.models.tokenizer_report import check_serves_chinese, tokenizer_report
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     os.environ.setdefault("RAYON_NUM_THREADS", str(snakemake.threads))
-    cfg = model_config(snakemake.params.model)
+    cfg = model_settings(snakemake.params.model)
     train = read_jsonl(snakemake.input.train)
-    tokenizer = build_tokenizer(cfg, train if cfg["source"] == "scratch" else None)
+    tokenizer = build_tokenizer(cfg, train if cfg.is_scratch else None)
     report = tokenizer_report(tokenizer, train, texts=record_texts(train))
-    report["source"] = cfg["source"]
-    if cfg["source"] == "scratch":
+    report["source"] = cfg.source
+    if cfg.is_scratch:
         check_serves_chinese(report)
     tokenizer.save_pretrained(snakemake.output.tokenizer)
     write_json(Path(snakemake.output.tokenizer) / "tokenizer_report.json", report)
-    log.info(
-        "tokenizer (%s): %d tokens, saved to %s", cfg["source"], len(tokenizer), snakemake.output.tokenizer
-    )
+    log.info("tokenizer (%s): %d tokens, saved to %s", cfg.source, len(tokenizer), snakemake.output.tokenizer)
     for lang, s in report["per_language"].items():
         q = report["answer_length_tokens"][lang]
         log.info(

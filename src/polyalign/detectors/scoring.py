@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from ..features.lm_inputs import build_examples, model_max_length
 from ..io import InputError
-from ..prompts import prompt_config, render_prompt
+from ..prompts import prompt_settings, render_prompt
 from .zero_shot import ModelPair, check_shared_vocabulary, zero_shot_scores
 
 log = logging.getLogger("polyalign.detectors")
@@ -93,14 +93,14 @@ def score_items(
     scorable = [k for k, it in enumerate(items) if isinstance(it["text"], str) and it["text"].strip()]
     prompts = None
     if cfg["condition_on_prompt"]:
-        pcfg = prompt_config(config)
+        pcfg = prompt_settings(config)
         prompts = [
             render_prompt(
                 records[items[k]["id"]],
                 tokenizer,
                 style="plain",
-                max_prompt_tokens=pcfg["max_prompt_tokens"],
-                max_history_turns=pcfg["max_history_turns"],
+                max_prompt_tokens=pcfg.max_prompt_tokens,
+                max_history_turns=pcfg.max_history_turns,
             )
             for k in scorable
         ]

@@ -1,5 +1,5 @@
 """Table 4's numbers: calibrated thresholds, predicted-AI rates, AUROC, TPR at fixed FPR and the
-Joint score per system x detector x language, with paired prompt-bootstrap intervals.
+Joint score per system x detector x language, pooled over run seeds with paired intervals.
 
 Scores come as rows {detector, system ("human" for human answers), split, id, language, score}
 (score None: an empty response, which no detector can score; it counts as flagged, since a human
@@ -11,8 +11,11 @@ answer is never empty). All maths runs on the AI-side scale (score, or -score fo
 - AUROC and TPR at FPR: system outputs against the human test answers of the same prompts,
   from the scores of the scope (languages pooled in `overall`).
 - Joint = harmonic mean of the scope's Aggregate (point estimate) and 1 - rate.
-- Intervals: one prompt bootstrap (within-language draws, `metrics.bootstrap.resample_indices`)
-  shared by every system and the human answers, so system differences are paired.
+- Seeds: everything above is computed per run seed (that seed's detector models, outputs,
+  thresholds and Aggregate); a metric's point is its mean over seeds.
+- Intervals: Table 2's two-level bootstrap (`evaluation.pooled.draw_counts`: run seeds, then test
+  prompts within language), one draw shared by every seed, system and the human answers, so
+  system differences are paired; each seed's own prompt-only interval is kept beside it.
 """
 
 from __future__ import annotations
@@ -22,9 +25,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
-from ..evaluation.pooled import ci_summary
+from ..evaluation.pooled import ci_summary, draw_counts, pool_over_seeds
 from ..io import InputError
-from ..metrics.bootstrap import resample_indices
 from ..metrics.detectors import threshold_at_fpr
 from .criteria import BINOCULARS_THRESHOLDS
 from .zero_shot import HIGHER_IS_AI
@@ -97,58 +99,52 @@ def _joint_rows(aggregate: float, rate: np.ndarray) -> np.ndarray:
         return np.where((q == 0.0) | (h == 0.0), 0.0, 2.0 * q * h / (q + h))
 
 
-def detector_summary(
+def draws_from_counts(W: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+    """Index form of prompt counts W [R, n] (drawn within language, `evaluation.pooled.draw_counts`):
+    row r lists every drawn prompt W[r, i] times, language by language (sorted), so a language's
+    resampled prompts are a fixed column slice, as in the sample row `language_order`."""
+    langs = np.asarray(languages)
+    groups = [np.flatnonzero(langs == lg) for lg in sorted(set(langs.tolist()))]
+    rows = [np.concatenate([np.repeat(g, W[r, g]) for g in groups]) for r in range(W.shape[0])]
+    return np.stack(rows) if rows else np.zeros((0, langs.size), dtype=np.int64)
+
+
+def language_order(languages: Sequence[str]) -> np.ndarray:
+    langs = np.asarray(languages)
+    return np.concatenate([np.flatnonzero(langs == lg) for lg in sorted(set(langs.tolist()))])
+
+
+def seed_replicates(
     rows: Sequence[dict],
     test: Sequence[tuple[str, str]],
     val: Sequence[tuple[str, str]],
     systems: Sequence[str],
     detectors: Sequence[str],
     aggregates: Mapping[str, Mapping[str, float]],
+    draws: np.ndarray,
     *,
-    fprs: Sequence[float] = (0.05, 0.01),
-    tpr_fprs: Sequence[float] = (0.01, 0.05, 0.10),
-    n_resamples: int = 1000,
-    seed: int = 42,
-    alpha: float = 0.05,
-    comparisons: Sequence[tuple[str, str]] = (("hdpo", "sft"), ("hdpo", "dpo")),
+    fprs: Sequence[float],
+    tpr_fprs: Sequence[float],
 ) -> dict:
-    """test/val: [(id, language)] of the split's prompts in a fixed order; aggregates:
-    {system: {scope: Aggregate point}}. The first of `fprs` is the primary operating point."""
+    """One seed's thresholds, flags, published-threshold rates and metric replicates.
+
+    draws [R + 1, n]: row 0 the sample itself, rows 1..R resampled prompt indices (language by
+    language, `draws_from_counts`); the same rows for every seed and system (paired).
+    Returns {"thresholds", "published", "flags", "replicates": {(det, group, scope): {metric: [R + 1]}}}.
+    """
     primary = fprs[0]
     test_ids = [i for i, _ in test]
     langs = np.array([lg for _, lg in test])
     val_langs = np.array([lg for _, lg in val])
     languages = sorted(set(langs.tolist()))
+    sizes = [int((langs == lg).sum()) for lg in languages]
+    offsets = np.cumsum([0] + sizes)
+    columns = {lg: slice(offsets[k], offsets[k + 1]) for k, lg in enumerate(languages)}
+    columns[OVERALL] = slice(0, len(test_ids))
     scopes = {lg: np.flatnonzero(langs == lg) for lg in languages}
     scopes[OVERALL] = np.arange(len(test_ids))
     groups = ["human", *systems]
-    # row 0: the sample itself; rows 1..R: within-language resamples. Each row lists the chosen
-    # prompts language by language (sorted), so a language's scope is a fixed column slice.
-    order = np.concatenate([scopes[lg] for lg in languages])
-    draws = np.stack([order, *resample_indices(len(test_ids), n_resamples, seed, langs)])
-    offsets = np.cumsum([0] + [scopes[lg].size for lg in languages])
-    columns = {lg: slice(offsets[k], offsets[k + 1]) for k, lg in enumerate(languages)}
-    columns[OVERALL] = slice(0, len(test_ids))
-    out = {
-        "detectors": list(detectors),
-        "systems": list(systems),
-        "scopes": list(scopes),
-        "fprs": [float(f) for f in fprs],
-        "tpr_fprs": [float(f) for f in tpr_fprs],
-        "n_prompts": {k: int(v.size) for k, v in scopes.items()},
-        "bootstrap": {
-            "method": "single-seed prompt bootstrap, within-language draws, paired across systems",
-            "n_resamples": n_resamples,
-            "seed": seed,
-            "alpha": alpha,
-        },
-        "thresholds": {},
-        "published": {},
-        "metrics": {},
-        "differences": {},
-        "flags": {},
-    }
-    replicates: dict = {}
+    out = {"thresholds": {}, "published": {}, "flags": {}, "replicates": {}}
     for det in detectors:
         h_val = score_matrix(rows, det, "human", "val", [i for i, _ in val])
         thresholds = {}
@@ -185,40 +181,162 @@ def detector_summary(
                     r[f"tpr@{fpr_key(f)}"] = (s_idx > cut[:, None]).mean(axis=1)
                 agg = aggregates.get(g, {}).get(scope, float("nan")) if g != "human" else float("nan")
                 r["joint"] = _joint_rows(float(agg), r[f"ai_rate@{fpr_key(primary)}"])
-                replicates[(det, g, scope)] = r
-    for (det, g, scope), reps in replicates.items():
-        out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
-            k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in reps.items()
-        }
+                out["replicates"][(det, g, scope)] = r
     # the mean over detectors of the rate and of the Joint, replicate by replicate (paired draws)
     rate_key = f"ai_rate@{fpr_key(primary)}"
     for g in groups:
         for scope in scopes:
-            mean = {
-                k: np.mean([replicates[(d, g, scope)][k] for d in detectors], axis=0)
+            out["replicates"][("mean", g, scope)] = {
+                k: np.mean([out["replicates"][(d, g, scope)][k] for d in detectors], axis=0)
                 for k in (rate_key, "joint")
             }
-            out["metrics"].setdefault("mean", {}).setdefault(g, {})[scope] = {
-                k: ci_summary(v[0], v[1:], alpha, bounds=(0.0, 1.0)) for k, v in mean.items()
+    return out
+
+
+def _pooled_ci(points: np.ndarray, reps: np.ndarray, C: np.ndarray, alpha: float, bounds) -> dict:
+    """Pooled interval (mean over seeds; seeds then prompts resampled) plus each seed's own."""
+    ci = ci_summary(float(np.mean(points)), pool_over_seeds(reps, C), alpha, bounds=bounds)
+    ci["seeds"] = [
+        {
+            k: v
+            for k, v in ci_summary(p, reps[j], alpha, bounds=bounds).items()
+            if k in ("point", "low", "high")
+        }
+        for j, p in enumerate(points)
+    ]
+    return ci
+
+
+def detector_summary(
+    rows_by_seed: Mapping[str, Sequence[dict]],
+    test: Sequence[tuple[str, str]],
+    val: Sequence[tuple[str, str]],
+    systems: Sequence[str],
+    detectors: Sequence[str],
+    aggregates_by_seed: Mapping[str, Mapping[str, Mapping[str, float]]],
+    *,
+    fprs: Sequence[float] = (0.05, 0.01),
+    tpr_fprs: Sequence[float] = (0.01, 0.05, 0.10),
+    n_resamples: int = 1000,
+    seed: int = 42,
+    alpha: float = 0.05,
+    comparisons: Sequence[tuple[str, str]] = (("hdpo", "sft"), ("hdpo", "dpo")),
+) -> tuple[dict, dict]:
+    """(summary, replicates) of Table 4, pooled over run seeds like Table 2.
+
+    rows_by_seed: {run seed: score rows of that seed's detectors}; test/val: [(id, language)] of
+    the split's prompts in a fixed order; aggregates_by_seed: {run seed: {system: {scope:
+    Aggregate point of that seed}}}. The first of `fprs` is the primary operating point.
+
+    Every metric is computed per seed (that seed's thresholds, scores and Aggregate); its point
+    is the mean over seeds, its interval the two-level bootstrap of `evaluation.pooled`
+    (`draw_counts`: seeds, then test prompts within language, one draw shared by every seed,
+    system and the human answers, so differences are paired). Each interval also lists every
+    seed's own prompt-only interval under "seeds" (run-seed order).
+
+    replicates: the `evaluation.pooled.pooled_replicates` layout ({"seeds", "C", "per_seed":
+    {group: {scope: {detector: [S, R]}}}}) of the primary AI rate per detector (and "mean"),
+    for the paired differences of claim 5 (`evaluation.pooled.paired_difference`).
+    """
+    seeds = [str(s) for s in rows_by_seed]
+    if not seeds:
+        raise InputError("detector summary: no run seeds given")
+    missing = [s for s in seeds if s not in {str(k) for k in aggregates_by_seed}]
+    if missing:
+        raise InputError(f"detector summary: no Aggregate for run seed(s) {missing}")
+    aggregates_by_seed = {str(k): v for k, v in aggregates_by_seed.items()}
+    primary = fprs[0]
+    rate_key = f"ai_rate@{fpr_key(primary)}"
+    langs = [lg for _, lg in test]
+    languages = sorted(set(langs))
+    scopes = [*languages, OVERALL]
+    groups = ["human", *systems]
+    W, C = draw_counts(langs, len(seeds), n_resamples, seed)
+    draws = np.vstack([language_order(langs)[None, :], draws_from_counts(W, langs)])
+    per_seed = {
+        s: seed_replicates(
+            rows,
+            test,
+            val,
+            systems,
+            detectors,
+            aggregates_by_seed[s],
+            draws,
+            fprs=fprs,
+            tpr_fprs=tpr_fprs,
+        )
+        for s, rows in zip(seeds, rows_by_seed.values())
+    }
+    out = {
+        "detectors": list(detectors),
+        "systems": list(systems),
+        "seeds": seeds,
+        "scopes": scopes,
+        "fprs": [float(f) for f in fprs],
+        "tpr_fprs": [float(f) for f in tpr_fprs],
+        "n_prompts": {lg: langs.count(lg) for lg in languages} | {OVERALL: len(langs)},
+        "bootstrap": {
+            "method": (
+                f"two-level bootstrap over {len(seeds)} run seed(s) and test prompts (within "
+                "language), paired across systems and the human answers"
+            ),
+            "n_resamples": n_resamples,
+            "seed": seed,
+            "alpha": alpha,
+        },
+        "thresholds": {s: r["thresholds"] for s, r in per_seed.items()},
+        "published": {},
+        "metrics": {},
+        "differences": {},
+        "flags": {s: r["flags"] for s, r in per_seed.items()},
+    }
+
+    def stacked(det, g, scope, key):
+        """(per-seed points [S], per-seed replicates [S, R])."""
+        arr = np.stack([per_seed[s]["replicates"][(det, g, scope)][key] for s in seeds])
+        return arr[:, 0], arr[:, 1:]
+
+    for (det, g, scope), reps in per_seed[seeds[0]]["replicates"].items():
+        out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
+            k: _pooled_ci(*stacked(det, g, scope, k), C, alpha, (0.0, 1.0)) for k in reps
+        }
+    for det in detectors:
+        pub = {s: per_seed[s]["published"][det] for s in seeds}
+        out["published"][det] = {
+            label: {
+                g: {scope: float(np.mean([pub[s][label][g][scope] for s in seeds])) for scope in scopes}
+                for g in groups
             }
-            replicates[("mean", g, scope)] = mean
+            for label in pub[seeds[0]]
+        }
     for det in [*detectors, "mean"]:
         for a, b in comparisons:
             if a not in systems or b not in systems:
                 continue
             out["differences"].setdefault(det, {})[f"{a}-{b}"] = {
                 scope: {
-                    k: ci_summary(
-                        replicates[(det, a, scope)][k][0] - replicates[(det, b, scope)][k][0],
-                        replicates[(det, a, scope)][k][1:] - replicates[(det, b, scope)][k][1:],
+                    k: _pooled_ci(
+                        *(x - y for x, y in zip(stacked(det, a, scope, k), stacked(det, b, scope, k))),
+                        C,
                         alpha,
-                        bounds=(-1.0, 1.0),
+                        (-1.0, 1.0),
                     )
                     for k in (rate_key, "joint")
                 }
                 for scope in scopes
             }
-    return out
+    replicates = {
+        "seeds": seeds,
+        "C": C,
+        "per_seed": {
+            g: {
+                scope: {det: stacked(det, g, scope, rate_key)[1] for det in [*detectors, "mean"]}
+                for scope in scopes
+            }
+            for g in groups
+        },
+    }
+    return out, replicates
 
 
 def _published_rates(rows, det, groups, test_ids, scopes) -> dict:
@@ -242,25 +360,58 @@ def _published_rates(rows, det, groups, test_ids, scopes) -> dict:
     return out
 
 
+def vertical_average(curves: Sequence[tuple[np.ndarray, np.ndarray]], grid: np.ndarray) -> np.ndarray:
+    """Mean over curves of each curve's TPR at the grid's FPR values (vertical averaging of ROC
+    curves). A curve runs from (0, 0) to (1, 1) with non-decreasing FPR and TPR; between its
+    points it is linear (ties broken at random), and at an FPR it reaches more than once (a
+    vertical step) it takes the highest TPR."""
+    tprs = []
+    for fpr, tpr in curves:
+        fpr, tpr = np.asarray(fpr, dtype=float), np.asarray(tpr, dtype=float)
+        last = np.append(fpr[1:] != fpr[:-1], True)  # the last point at each FPR value
+        tprs.append(np.interp(grid, fpr[last], tpr[last]))
+    return np.mean(tprs, axis=0)
+
+
 def roc_curves(
-    rows: Sequence[dict], test: Sequence[tuple[str, str]], systems: Sequence[str], detectors: Sequence[str]
+    rows_by_seed: Mapping[str, Sequence[dict]],
+    test: Sequence[tuple[str, str]],
+    systems: Sequence[str],
+    detectors: Sequence[str],
+    n_grid: int = 201,
 ) -> dict:
     """{detector: {language: {system: (fpr, tpr, auroc)}}} on the test split, system outputs against
-    the human answers of the same prompts (empty responses placed above every scored one)."""
+    the human answers of the same prompts (empty responses placed above every scored one).
+
+    Pooled over run seeds: each seed's curve (its own scores) is averaged vertically on a grid of
+    `n_grid` FPR values, and auroc is the mean of the seeds' AUROCs (scores of different seeds
+    come from different models and are not pooled into one ranking)."""
     from ..metrics.detectors import roc_points
 
     ids = [i for i, _ in test]
     langs = np.array([lg for _, lg in test])
+    grid = np.linspace(0.0, 1.0, n_grid)
+    per_seed: dict = {}
+    for rows in rows_by_seed.values():
+        for det in detectors:
+            scores = {g: score_matrix(rows, det, g, "test", ids) for g in ["human", *systems]}
+            finite = np.concatenate([v[np.isfinite(v)] for v in scores.values()])
+            top = float(finite.max()) + 1.0 if finite.size else 1.0
+            scores = {g: np.where(np.isfinite(v), v, top) for g, v in scores.items()}
+            for lg in sorted(set(langs.tolist())):
+                m = langs == lg
+                for g in systems:
+                    per_seed.setdefault((det, lg, g), []).append(
+                        (
+                            roc_points(scores[g][m], scores["human"][m]),
+                            auroc(scores[g][m], scores["human"][m]),
+                        )
+                    )
     out: dict = {}
-    for det in detectors:
-        scores = {g: score_matrix(rows, det, g, "test", ids) for g in ["human", *systems]}
-        finite = np.concatenate([v[np.isfinite(v)] for v in scores.values()])
-        top = float(finite.max()) + 1.0 if finite.size else 1.0
-        scores = {g: np.where(np.isfinite(v), v, top) for g, v in scores.items()}
-        for lg in sorted(set(langs.tolist())):
-            m = langs == lg
-            out.setdefault(det, {})[lg] = {
-                g: (*roc_points(scores[g][m], scores["human"][m]), auroc(scores[g][m], scores["human"][m]))
-                for g in systems
-            }
+    for (det, lg, g), curves in per_seed.items():
+        out.setdefault(det, {}).setdefault(lg, {})[g] = (
+            grid,
+            vertical_average([c for c, _ in curves], grid),
+            float(np.mean([a for _, a in curves])),
+        )
     return out

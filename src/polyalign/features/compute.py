@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..io import InputError
-from ..prompts import prompt_config, render_prompt
+from ..prompts import prompt_settings, render_prompt
 from . import extract_features, find_invalid_rows
 from .store import FeatureTable
 
@@ -43,14 +43,14 @@ def compute_feature_table(
             if texts[i].strip():
                 raise InputError(f"human answer of record {rows[i][0]['id']} cannot be featurised: {reason}")
     keep = [i for i in range(len(rows)) if i not in invalid]
-    pcfg = prompt_config(config)
+    pcfg = prompt_settings(config)
     prompts = [
         render_prompt(
             rows[i][0],
             tokenizer,
             style="plain",
-            max_prompt_tokens=pcfg["max_prompt_tokens"],
-            max_history_turns=pcfg["max_history_turns"],
+            max_prompt_tokens=pcfg.max_prompt_tokens,
+            max_history_turns=pcfg.max_history_turns,
         )
         for i in keep
     ]

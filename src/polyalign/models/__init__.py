@@ -4,13 +4,12 @@ from .factory import (
     build_model,
     build_tokenizer,
     count_parameters,
-    is_scratch,
     load_model,
     load_tokenizer,
-    model_config,
     prepare_tokenizer,
     save_model,
 )
+from .settings import ModelSettings, model_settings
 from .tokenizer import CHAT_TEMPLATE, SPECIAL_TOKENS, record_texts, train_tokenizer
 
 __all__ = [
@@ -19,10 +18,10 @@ __all__ = [
     "build_model",
     "build_tokenizer",
     "count_parameters",
-    "is_scratch",
     "load_model",
     "load_tokenizer",
-    "model_config",
+    "ModelSettings",
+    "model_settings",
     "prepare_tokenizer",
     "record_texts",
     "save_model",

@@ -15,24 +15,10 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-from ..config import block_defaults
+from .settings import ModelSettings
 from .tokenizer import record_texts, train_tokenizer
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
-
-
-def model_config(cfg: dict | None) -> dict:
-    """The `model:` block with the schema's defaults filled in; unknown keys are an error (typos)."""
-    cfg = dict(cfg or {})
-    defaults = block_defaults("model")
-    unknown = set(cfg) - set(defaults)
-    if unknown:
-        raise ValueError(f"model: unknown key(s) {sorted(unknown)} (known: {sorted(defaults)})")
-    return {**defaults, **cfg}
-
-
-def is_scratch(cfg: dict) -> bool:
-    return model_config(cfg)["source"] == "scratch"
 
 
 def prepare_tokenizer(tokenizer):
@@ -45,43 +31,41 @@ def prepare_tokenizer(tokenizer):
     return tokenizer
 
 
-def build_tokenizer(cfg: dict, train_records: list[dict] | None = None):
+def build_tokenizer(cfg: ModelSettings, train_records: list[dict] | None = None):
     """Scratch: train on the train split's texts (both languages). Otherwise load the source's."""
-    cfg = model_config(cfg)
-    if cfg["source"] == "scratch":
+    if cfg.is_scratch:
         if not train_records:
             raise ValueError("model.source=scratch needs the train split to train a tokenizer")
         from ..prompts import prompt_scaffold_texts
 
         # The fixed prompt texts too, so that no character of a rendered prompt is <unk>.
         texts = [*record_texts(train_records), *prompt_scaffold_texts()]
-        tok = train_tokenizer(texts, cfg["vocab_size"], cfg["tokenizer_min_frequency"])
+        tok = train_tokenizer(texts, cfg.vocab_size, cfg.tokenizer_min_frequency)
     else:
-        tok = AutoTokenizer.from_pretrained(cfg["source"], trust_remote_code=cfg["trust_remote_code"])
+        tok = AutoTokenizer.from_pretrained(cfg.source, trust_remote_code=cfg.trust_remote_code)
     return prepare_tokenizer(tok)
 
 
-def build_model(cfg: dict, tokenizer):
+def build_model(cfg: ModelSettings, tokenizer):
     """Scratch: a randomly initialised LlamaForCausalLM (seeded: same seed → same weights).
     Otherwise the source's pretrained weights."""
-    cfg = model_config(cfg)
-    if cfg["source"] != "scratch":
-        return load_model(cfg["source"], cfg)[0]
+    if not cfg.is_scratch:
+        return load_model(cfg.source, cfg)[0]
     config = LlamaConfig(
         vocab_size=len(tokenizer),
-        hidden_size=cfg["hidden_size"],
-        intermediate_size=cfg["intermediate_size"],
-        num_hidden_layers=cfg["num_layers"],
-        num_attention_heads=cfg["num_heads"],
-        num_key_value_heads=cfg["num_kv_heads"] or cfg["num_heads"],
-        max_position_embeddings=cfg["max_length"],
-        tie_word_embeddings=cfg["tie_word_embeddings"],
+        hidden_size=cfg.hidden_size,
+        intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.num_layers,
+        num_attention_heads=cfg.num_heads,
+        num_key_value_heads=cfg.num_kv_heads or cfg.num_heads,
+        max_position_embeddings=cfg.max_length,
+        tie_word_embeddings=cfg.tie_word_embeddings,
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    config._attn_implementation = cfg["attn_implementation"]
-    torch.manual_seed(cfg["seed"])
+    config._attn_implementation = cfg.attn_implementation
+    torch.manual_seed(cfg.seed)
     model = LlamaForCausalLM(config)
     set_generation_ids(model, tokenizer)
     return model
@@ -101,7 +85,7 @@ def pretrained_model(path: str | os.PathLike, **kwargs):
         raise RuntimeError(f"{path}: cannot load the model ({type(e).__name__}: {e}){hint}") from e
 
 
-def load_model(path: str | os.PathLike, cfg: dict | None = None):
+def load_model(path: str | os.PathLike, cfg: ModelSettings):
     """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode, with the
     `model:` block's device and dtype (`polyalign.models.runtime.load_model_for_inference`)."""
     from .runtime import load_model_for_inference
@@ -109,10 +93,10 @@ def load_model(path: str | os.PathLike, cfg: dict | None = None):
     return load_model_for_inference(path, cfg)
 
 
-def load_tokenizer(path: str | os.PathLike, cfg: dict | None = None):
+def load_tokenizer(path: str | os.PathLike, cfg: ModelSettings):
     from .runtime import load_tokenizer as _load
 
-    return _load(path, model_config(cfg)["trust_remote_code"])
+    return _load(path, cfg.trust_remote_code)
 
 
 def save_model(model, tokenizer, out_dir: str | os.PathLike) -> None:

@@ -18,6 +18,8 @@ import os
 
 import torch
 
+from .settings import ModelSettings
+
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
@@ -99,20 +101,15 @@ def load_for_inference(
     return model, tokenizer
 
 
-def load_model_for_inference(
-    path: str | os.PathLike, model_cfg: dict | None = None, *, dtype: str | None = None
-):
+def load_model_for_inference(path: str | os.PathLike, cfg: ModelSettings, *, dtype: str | None = None):
     """A pipeline checkpoint for inference, with device/dtype/attention from the `model:` block
     (`dtype` overrides the block's, e.g. float32 for the reference pass that must match training)."""
-    from .factory import model_config
-
-    cfg = model_config(model_cfg)
     return load_for_inference(
         path,
-        device=cfg["device"],
-        dtype=dtype or cfg["dtype"],
-        attn_implementation=cfg["attn_implementation"],
-        trust_remote_code=cfg["trust_remote_code"],
+        device=cfg.device,
+        dtype=dtype or cfg.dtype,
+        attn_implementation=cfg.attn_implementation,
+        trust_remote_code=cfg.trust_remote_code,
     )
 
 
@@ -134,36 +131,34 @@ def load_encoder(
     )
 
 
-def load_for_training(path: str | os.PathLike, model_cfg: dict | None = None):
+def load_for_training(path: str | os.PathLike, cfg: ModelSettings):
     """(model, tokenizer) for a training stage: float32 master weights on the CPU (accelerate
     moves them to the process's device), train mode, gradient checkpointing if configured."""
-    from .factory import model_config, pretrained_model, set_generation_ids
+    from .factory import pretrained_model, set_generation_ids
 
-    cfg = model_config(model_cfg)
     model = pretrained_model(
         path,
         dtype=torch.float32,
-        attn_implementation=cfg["attn_implementation"],
-        trust_remote_code=cfg["trust_remote_code"],
+        attn_implementation=cfg.attn_implementation,
+        trust_remote_code=cfg.trust_remote_code,
     )
-    tokenizer = load_tokenizer(path, cfg["trust_remote_code"])
+    tokenizer = load_tokenizer(path, cfg.trust_remote_code)
     set_generation_ids(model, tokenizer)
-    if cfg["gradient_checkpointing"]:
+    if cfg.gradient_checkpointing:
         model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         model.config.use_cache = False
     model.train()
     return model, tokenizer
 
 
-def copy_checkpoint(source: str | os.PathLike, out_dir: str | os.PathLike, model_cfg: dict | None = None):
+def copy_checkpoint(source: str | os.PathLike, out_dir: str | os.PathLike, cfg: ModelSettings):
     """A hub/local model saved into `out_dir` as stored (dtype kept), its tokenizer prepared and
     given the configured chat template; returns (model, tokenizer)."""
     from .chat import install_chat_template
-    from .factory import model_config, pretrained_model, save_model, set_generation_ids
+    from .factory import pretrained_model, save_model, set_generation_ids
 
-    cfg = model_config(model_cfg)
-    model = pretrained_model(source, dtype="auto", trust_remote_code=cfg["trust_remote_code"])
-    tokenizer = install_chat_template(load_tokenizer(source, cfg["trust_remote_code"]), cfg["chat_template"])
+    model = pretrained_model(source, dtype="auto", trust_remote_code=cfg.trust_remote_code)
+    tokenizer = install_chat_template(load_tokenizer(source, cfg.trust_remote_code), cfg.chat_template)
     set_generation_ids(model, tokenizer)
     save_model(model, tokenizer, out_dir)
     return model, tokenizer

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from .config import SYSTEMS, preference_config, preference_train_config
+from .config import SYSTEMS, PreferenceSettings, preference_settings, preference_train_config
 from .pairs import build_pairs, critic_scorer
 
 _LAZY = {
@@ -22,7 +22,15 @@ _LAZY = {
     "train_preference": "train",
 }
 
-__all__ = ["SYSTEMS", "build_pairs", "critic_scorer", "preference_config", "preference_train_config", *_LAZY]
+__all__ = [
+    "SYSTEMS",
+    "PreferenceSettings",
+    "build_pairs",
+    "critic_scorer",
+    "preference_settings",
+    "preference_train_config",
+    *_LAZY,
+]
 
 
 def __getattr__(name: str):

@@ -13,9 +13,10 @@ in the same blocks and are split off into a `TrainConfig` on top of `train_commo
 from __future__ import annotations
 
 import copy
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
-from ..config import block_defaults
+from ..config import ConfigError, block_defaults
+from ..config.settings import settings_from_block
 from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
 from ..systems import REGISTRY
 
@@ -25,6 +26,52 @@ START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
 LOSS_KEYS = ("beta", "lam", "gamma_sft")
 
 
+@dataclass(frozen=True)
+class PairWeightSettings:
+    """`pair_weights`: the per-pair weight w(b, s, ℓ) of `train.weights.pair_weights`, clipped."""
+
+    enabled: bool
+    alpha: float
+    beta_w: float
+    gamma: float
+    w_min: float
+    w_max: float
+    use_bucket: bool
+    use_critic: bool
+    use_language: bool
+
+
+@dataclass(frozen=True)
+class PreferenceSettings:
+    """The pair and loss settings of one preference system (the resolved `preference:` block with
+    the system's block on top); its training-loop keys go to `preference_train_config`."""
+
+    beta: float
+    lam: float
+    gamma_sft: float
+    critic: bool
+    num_samples: int
+    pair_weights: PairWeightSettings
+    language_balance: bool
+    ref_batch_size: int
+    critic_batch_size: int
+    critic_transform: str  # none | log1p
+
+    def __post_init__(self):
+        if not self.beta > 0:
+            raise ConfigError(f"beta: must be > 0, got {self.beta}")
+        for key in ("lam", "gamma_sft"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"{key}: must be >= 0, got {getattr(self, key)}")
+        for key in ("critic", "language_balance"):
+            if not isinstance(getattr(self, key), bool):
+                raise ConfigError(f"{key}: must be true or false, got {getattr(self, key)!r}")
+        if self.critic_transform not in ("none", "log1p"):
+            raise ConfigError(f"critic_transform: must be none or log1p, got {self.critic_transform!r}")
+        if int(self.num_samples) < 1:
+            raise ConfigError(f"num_samples: must be >= 1, got {self.num_samples}")
+
+
 def train_keys() -> tuple[str, ...]:
     """TrainConfig's fields (imported on use: building pairs needs no torch)."""
     from ..train.trainer import TrainConfig
@@ -32,62 +79,54 @@ def train_keys() -> tuple[str, ...]:
     return tuple(f.name for f in fields(TrainConfig))
 
 
-def _known_keys() -> tuple[set, set]:
-    block = block_defaults("preference")
-    return set(block) | set(train_keys()), set(block["pair_weights"])
-
-
-def _merge(base: dict, top: dict | None, where: str) -> dict:
-    known, pair_known = _known_keys()
-    out = copy.deepcopy(base)
+def merged_block(config: dict, system: str) -> dict:
+    """The resolved `preference:` block with `system`'s block on top (`pair_weights` merged key
+    by key). Both blocks must come from a resolved config: the system block must hold every key
+    the schema gives it a default for (dpo's λ = 0, ...), else a plain DPO would silently train
+    with HDPO's settings."""
+    if system not in SYSTEMS:
+        raise ValueError(f"preference system must be one of {SYSTEMS}, got {system!r}")
+    top = config.get(system)
+    missing = [k for k in block_defaults(system) if k not in (top or {})]
+    if "preference" not in config or missing:
+        where = [f"{system}.{k}" for k in missing] or ["preference"]
+        raise ConfigError(
+            "\n  ".join(
+                f"{w}: missing (resolve the config with polyalign.config.resolve_config)" for w in where
+            )
+        )
+    out = copy.deepcopy(dict(config["preference"] or {}))
     for key, value in (top or {}).items():
-        if key not in known:
-            raise ValueError(f"{where}: unknown key {key!r} (known: {sorted(known)})")
         if key == "pair_weights":
-            unknown = set(value or {}) - pair_known
-            if unknown:
-                raise ValueError(
-                    f"{where}.pair_weights: unknown key(s) {sorted(unknown)} (known: {sorted(pair_known)})"
-                )
             out["pair_weights"] = {**out.get("pair_weights", {}), **(value or {})}
         else:
             out[key] = copy.deepcopy(value)
     return out
 
 
-def preference_config(config: dict, system: str) -> dict:
-    """The resolved preference settings of `system` (pair, loss and training-loop keys)."""
-    if system not in SYSTEMS:
-        raise ValueError(f"preference system must be one of {SYSTEMS}, got {system!r}")
-    cfg = _merge(block_defaults("preference"), config.get("preference"), "preference")
-    cfg = _merge(cfg, block_defaults(system), f"schema defaults of {system}")
-    cfg = _merge(cfg, config.get(system), system)
-    if not cfg["beta"] > 0:
-        raise ValueError(f"{system}: beta must be > 0, got {cfg['beta']}")
-    for key in ("lam", "gamma_sft"):
-        if cfg[key] < 0:
-            raise ValueError(f"{system}: {key} must be >= 0, got {cfg[key]}")
-    for key in ("critic", "language_balance"):
-        if not isinstance(cfg[key], bool):
-            raise ValueError(f"{system}: {key} must be true or false, got {cfg[key]!r}")
-    if cfg["critic_transform"] not in ("none", "log1p"):
-        raise ValueError(f"{system}: critic_transform must be none or log1p, got {cfg['critic_transform']!r}")
-    if int(cfg["num_samples"]) < 1:
-        raise ValueError(f"{system}: num_samples must be >= 1, got {cfg['num_samples']}")
-    return cfg
+def preference_settings(config: dict, system: str) -> PreferenceSettings:
+    """The pair and loss settings of `system` (dpo | hdpo) from a resolved config."""
+    block = merged_block(config, system)
+    keys = train_keys()
+    try:
+        return settings_from_block(
+            PreferenceSettings, {k: v for k, v in block.items() if k not in keys}, system
+        )
+    except ConfigError as e:
+        raise ConfigError(f"{system} (preference block with the {system} block on top): {e}") from e
 
 
-def loss_settings(cfg: dict) -> dict:
-    return {k: float(cfg[k]) for k in LOSS_KEYS}
+def loss_settings(cfg: PreferenceSettings) -> dict:
+    """The keyword arguments of `train.preference_loss`."""
+    return {k: float(getattr(cfg, k)) for k in LOSS_KEYS}
 
 
 def preference_train_config(config: dict, system: str):
-    """TrainConfig of the preference stage: train_common (schema defaults, then the config's),
-    then the training-loop keys of the resolved preference block."""
+    """TrainConfig of the preference stage: the resolved train_common block, then the
+    training-loop keys of the resolved preference block with `system`'s block on top."""
     from ..train.trainer import TrainConfig
 
     keys = train_keys()
-    merged = {**block_defaults("train_common"), **(config.get("train_common") or {})}
-    cfg = preference_config(config, system)
-    merged.update({k: v for k, v in cfg.items() if k in keys})
+    merged = dict(config["train_common"])
+    merged.update({k: v for k, v in merged_block(config, system).items() if k in keys})
     return TrainConfig.from_dict(merged)

@@ -31,10 +31,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from ..config.settings import settings_dict
 from ..io import InputError
 from ..text import normalize_text
 from ..train.weights import pair_weights, rescale_pair_weights
-from .config import START_POLICY
+from .config import START_POLICY, PreferenceSettings
 
 # (texts, bucket_ids, rendered prompts) -> float scores, lower = more human-like.
 Scorer = Callable[[Sequence[str], Sequence[str], Sequence[str]], np.ndarray]
@@ -163,7 +164,7 @@ def build_pairs(
     records: Sequence[dict],
     samples: Sequence[dict],
     system: str,
-    settings: dict,
+    settings: PreferenceSettings,
     scorer: Scorer | None = None,
     critic_buckets: set | None = None,
     companion: tuple[Sequence[dict], int] | None = None,
@@ -171,7 +172,7 @@ def build_pairs(
 ) -> tuple[list[dict], dict]:
     """(pairs, report) for `system` (dpo | hdpo) from train `records` and policy `samples`.
 
-    `settings` is the resolved preference block (`config.preference_config`): `num_samples`,
+    `settings` are the system's preference settings (`config.preference_settings`): `num_samples`,
     `critic`, `pair_weights`, `language_balance`. `scorer` is required iff `critic` is true.
     Profile samples must have been drawn with `profile_length` (`pair_profile_length` of the
     config's mode: gold, each record's own length bin, or none).
@@ -180,8 +181,8 @@ def build_pairs(
     `companion`: (samples, k) of the other preference system's policy; prompts that give it no
     pair are dropped here too, so that DPO and HDPO train on the same prompts.
     """
-    k = int(settings["num_samples"])
-    use_critic = bool(settings["critic"])
+    k = int(settings.num_samples)
+    use_critic = bool(settings.critic)
     if use_critic and scorer is None:
         raise ValueError("build_pairs: critic is on but no scorer was given")
     if not records:
@@ -251,7 +252,7 @@ def build_pairs(
             }
         )
     clipped = _weights(pairs, settings, use_critic)
-    weights = rescale_pair_weights(clipped, [p["language"] for p in pairs], settings["language_balance"])
+    weights = rescale_pair_weights(clipped, [p["language"] for p in pairs], settings.language_balance)
     for p, c, w in zip(pairs, clipped, weights):
         p["weight_clipped"] = float(c)
         p["weight"] = float(w)
@@ -288,8 +289,8 @@ def _score(kept, scorer):
     return s_pos, s_neg, best_rows, all_scores
 
 
-def _weights(pairs: list[dict], settings: dict, use_critic: bool) -> np.ndarray:
-    pw = dict(settings["pair_weights"])
+def _weights(pairs: list[dict], settings: PreferenceSettings, use_critic: bool) -> np.ndarray:
+    pw = settings_dict(settings.pair_weights)
     if not pw.pop("enabled"):
         return np.ones(len(pairs))
     if not use_critic:
@@ -320,7 +321,7 @@ def _stats(x) -> dict:
 def _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k) -> dict:
     s_pos = np.array([p["s_pos"] for p in pairs])
     s_neg = np.array([p["s_neg"] for p in pairs])
-    pw = settings["pair_weights"]
+    pw = settings_dict(settings.pair_weights)
     total = float(np.sum(weights))
     by = defaultdict(list)
     for p, w in zip(pairs, weights):
@@ -343,8 +344,8 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
         "candidates_per_pair": dict(sorted(Counter(p["n_candidates"] for p in pairs).items())),
         "rejected_unfinished": sum(not p["rejected_finished"] for p in pairs),
         "critic": {
-            "enabled": bool(settings["critic"]),
-            "transform": settings.get("critic_transform", "none"),
+            "enabled": bool(settings.critic),
+            "transform": settings.critic_transform,
             "s_pos": _stats(s_pos),
             "s_neg": _stats(s_neg),
             "gap_mean": float((s_neg - s_pos).mean()),
@@ -353,7 +354,7 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
         },
         "weights": {
             "settings": pw,
-            "language_balance": settings["language_balance"],
+            "language_balance": settings.language_balance,
             **_stats(weights),
             "clipped": _stats(clipped),
             "share_at_w_min": float(np.isclose(clipped, pw["w_min"]).mean()) if pw["enabled"] else 0.0,

@@ -61,6 +61,7 @@ def compute_reference_logps(
             total=math.ceil(len(order) / batch_size),
             desc="reference log-probs",
             disable=not progress,
+            mininterval=5,
         ):
             idx = order[start : start + batch_size]
             batch = collate_pairs([items[i] for i in idx], pad_id)
@@ -156,14 +157,17 @@ def build_reference_cache(
     """Load the starting checkpoint `model_dir`, compute the cache of `pairs`, write it to
     `out_path`; returns a summary (counts, timings, mean log-probs)."""
     from ..models.runtime import load_model_for_inference
+    from ..models.settings import model_settings
     from ..train.trainer import effective_mixed_precision
-    from .config import preference_config, preference_train_config
+    from .config import preference_settings, preference_train_config
     from .examples import tokenize_pairs
 
     t0 = time.perf_counter()
     # float32 weights (+ the training stage's autocast): the cache must equal the policy's own
     # log-probs at step 0, and training holds fp32 master weights.
-    model, tokenizer = load_model_for_inference(model_dir, config.get("model"), dtype="float32")
+    model, tokenizer = load_model_for_inference(
+        model_dir, model_settings(config.get("model")), dtype="float32"
+    )
     max_length = pair_max_length(model, config)
     items = tokenize_pairs(pairs, tokenizer, max_length)
     mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
@@ -171,7 +175,7 @@ def build_reference_cache(
         model,
         items,
         tokenizer.pad_token_id,
-        preference_config(config, system)["ref_batch_size"],
+        preference_settings(config, system).ref_batch_size,
         mixed,
         progress,
     )
@@ -189,6 +193,6 @@ def build_reference_cache(
 
 def pair_max_length(model, config: dict) -> int:
     """Sequence budget of a pair side: the SFT rule (model.max_length, capped by the model)."""
-    from ..models import model_config
+    from ..models.settings import model_settings
 
-    return min(model_config(config.get("model"))["max_length"], model.config.max_position_embeddings)
+    return min(model_settings(config.get("model")).max_length, model.config.max_position_embeddings)

@@ -23,7 +23,13 @@ import torch
 from ..io import write_json
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import hdpo_loss
-from .config import START_POLICY, loss_settings, preference_config, preference_train_config
+from .config import (
+    START_POLICY,
+    PreferenceSettings,
+    loss_settings,
+    preference_settings,
+    preference_train_config,
+)
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
 
@@ -75,7 +81,7 @@ def prepare_items(
 ) -> list[PairExample]:
     """Tokenised pairs with their reference log-probs: from the cache file (or rows keyed by id)
     `reference`, else computed now with `model` (which must still be the starting checkpoint)."""
-    check_pairs_match_config(pairs, preference_config(config, system), system)
+    check_pairs_match_config(pairs, preference_settings(config, system), system)
     items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, config))
     if reference is None:
         from ..train.trainer import effective_mixed_precision
@@ -85,7 +91,7 @@ def prepare_items(
             model,
             items,
             tokenizer.pad_token_id,
-            preference_config(config, system)["ref_batch_size"],
+            preference_settings(config, system).ref_batch_size,
             mixed,
             progress,
         )
@@ -98,12 +104,12 @@ def prepare_items(
     return items
 
 
-def check_pairs_match_config(pairs: Sequence[dict], cfg: dict, system: str) -> None:
+def check_pairs_match_config(pairs: Sequence[dict], cfg: PreferenceSettings, system: str) -> None:
     """The pair file must have been built with this system's settings: with pair weights off,
     unit weights before rescaling (`weight_clipped`, or `weight` in files without it), so the
     final weights are 1, or one constant per language under language balance; zero critic
     scores when the critic is off (DPO is plain)."""
-    if not cfg["pair_weights"]["enabled"]:
+    if not cfg.pair_weights.enabled:
         if any(p.get("weight_clipped", p.get("weight", 1.0)) != 1.0 for p in pairs):
             raise ValueError(
                 f"{system}: pair_weights are disabled but the pairs carry weights != 1 "
@@ -113,13 +119,13 @@ def check_pairs_match_config(pairs: Sequence[dict], cfg: dict, system: str) -> N
         for p in pairs:
             per_language.setdefault(p.get("language"), set()).add(p.get("weight", 1.0))
         if any(len(v) > 1 for v in per_language.values()) or (
-            not cfg["language_balance"] and any(v != {1.0} for v in per_language.values())
+            not cfg.language_balance and any(v != {1.0} for v in per_language.values())
         ):
             raise ValueError(
                 f"{system}: pair_weights are disabled but the weights vary within a language "
                 "(pairs built for another system?)"
             )
-    if not cfg["critic"] and any(p.get("s_pos", 0.0) or p.get("s_neg", 0.0) for p in pairs):
+    if not cfg.critic and any(p.get("s_pos", 0.0) or p.get("s_neg", 0.0) for p in pairs):
         raise ValueError(
             f"{system}: the critic is off but the pairs carry critic scores (pairs built for another system?)"
         )
@@ -138,17 +144,19 @@ def train_preference(
     `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
     Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
+    from ..config.settings import settings_dict
     from ..models.runtime import load_for_training
+    from ..models.settings import model_settings
     from ..train.sft import SUMMARY_FILE, is_main_process
     from ..train.trainer import train
 
     if not pairs:
         raise ValueError("train_preference: no pairs")
     t0 = time.perf_counter()
-    cfg = preference_config(config, system)
+    cfg = preference_settings(config, system)
     losses = loss_settings(cfg)
     tcfg = preference_train_config(config, system)
-    model, tokenizer = load_for_training(start_dir, config.get("model"))
+    model, tokenizer = load_for_training(start_dir, model_settings(config.get("model")))
     if reference is None:
         from accelerate import PartialState
 
@@ -175,8 +183,8 @@ def train_preference(
         "start_policy": START_POLICY[system],
         "pairs": len(items),
         "loss": losses,
-        "critic": cfg["critic"],
-        "pair_weights": cfg["pair_weights"],
+        "critic": cfg.critic,
+        "pair_weights": settings_dict(cfg.pair_weights),
         "reference": _describe(reference),
         "weight_mean": float(w.mean()),
         "weight_max": float(w.max()),

@@ -94,6 +94,13 @@ def acyclic_backbone(graph: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[str, str
     return backbone, removed
 
 
+def stage_colors(stage_names: list[str]) -> dict[str, tuple]:
+    """One light colour per stage, all distinct: Set3 has 12 (pastel only 10, so an 11th stage
+    would repeat the first), evenly spaced hues beyond that."""
+    palette = "Set3" if len(stage_names) <= 12 else "husl"
+    return dict(zip(stage_names, sns.color_palette(palette, len(stage_names))))
+
+
 def figure_pipeline(
     graph: nx.DiGraph, stages: Mapping[str, str], png_path, pdf_path, *, cjk_font: str | None = None
 ) -> None:
@@ -105,7 +112,7 @@ def figure_pipeline(
     graph = nx.transitive_reduction(backbone)
     pos = layered_positions(graph)
     stage_names = sorted({stages.get(n, "other") for n in graph})
-    colors = dict(zip(stage_names, sns.color_palette("pastel", len(stage_names))))
+    colors = stage_colors(stage_names)
     n_layers = 1 + int(-min(y for _, y in pos.values()))
     widest = max(sum(1 for _, y in pos.values() if y == -k) for k in range(n_layers))
     chain = font_chain(cjk_font)

@@ -79,7 +79,10 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port: int) -> list[str]:
+def accelerate_command(
+    job_file, nproc: int, accelerate_config: str | None, port: int, module: str = "polyalign.train.launch"
+) -> list[str]:
+    """`accelerate launch` of `python -m module job_file` in `nproc` processes."""
     cmd = [sys.executable, "-m", "accelerate.commands.launch"]
     if accelerate_config:
         cmd += ["--config_file", str(accelerate_config)]
@@ -97,16 +100,26 @@ def accelerate_command(job_file, nproc: int, accelerate_config: str | None, port
         "--dynamo_backend",
         "no",  # precision: the stage's TrainConfig
         "-m",
-        "polyalign.train.launch",
+        module,
         str(job_file),
     ]
     return cmd
 
 
+def is_copy(job: dict) -> bool:
+    """The BaseLM stage of a pretrained model family only copies its checkpoint: nothing to train."""
+    if job["stage"] != "pretrain":
+        return False
+    from ..models import model_settings
+
+    return model_settings(job["config"].get("model")).source != "scratch"
+
+
 def run_training(job: dict, gpus: int | None = None, threads: int | None = None, log_path=None) -> dict:
-    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote."""
+    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote.
+    A copy (`is_copy`) runs in process: starting processes for it would only cost start-up time."""
     launcher, nproc = launch_plan(job["config"], gpus)
-    if launcher == "inprocess":
+    if launcher == "inprocess" or is_copy(job):
         return run_job(job)
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)

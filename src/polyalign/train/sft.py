@@ -27,9 +27,9 @@ import transformers
 
 from ..config import block_defaults
 from ..io import write_json
-from ..models import build_model, count_parameters, load_tokenizer, model_config
+from ..models import build_model, count_parameters, load_tokenizer, model_settings
 from ..models.runtime import copy_checkpoint, load_for_training
-from ..prompts import PROFILE_LENGTH_MODES, prompt_config
+from ..prompts import PROFILE_LENGTH_MODES, prompt_settings
 from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .logprobs import position_ids_from_mask
 from .losses import weighted_sft_loss
@@ -133,23 +133,23 @@ def pretrain_base(
     train_records: list[dict], tokenizer_dir, config: dict, out_dir, progress: bool = True
 ) -> dict:
     """BaseLM into `out_dir` (save_pretrained). Scratch: train; hub source: copy."""
-    mcfg = model_config(config.get("model"))
+    mcfg = model_settings(config.get("model"))
     t0 = time.perf_counter()
-    if mcfg["source"] != "scratch":
+    if mcfg.source != "scratch":
         if is_main_process():
-            copy_checkpoint(mcfg["source"], out_dir, mcfg)
-        summary = {"stage": "pretrain", "source": mcfg["source"], "trained": False}
+            copy_checkpoint(mcfg.source, out_dir, mcfg)
+        summary = {"stage": "pretrain", "source": mcfg.source, "trained": False}
     else:
         tokenizer = load_tokenizer(tokenizer_dir, mcfg)
         model = build_model(mcfg, tokenizer)
-        pcfg = prompt_config(config)
+        pcfg = prompt_settings(config)
         examples = build_examples(
             train_records,
             tokenizer,
             "plain",
-            max_length=mcfg["max_length"],
-            max_prompt_tokens=pcfg["max_prompt_tokens"],
-            max_history_turns=pcfg["max_history_turns"],
+            max_length=mcfg.max_length,
+            max_prompt_tokens=pcfg.max_prompt_tokens,
+            max_history_turns=pcfg.max_history_turns,
             loss_on_prompt=True,
         )
         tcfg = stage_train_config(config, "pretrain")
@@ -187,14 +187,14 @@ def train_sft(
     if system not in ("sft", "bucket_sft"):
         raise ValueError(f"train_sft: system must be sft or bucket_sft, got {system!r}")
     t0 = time.perf_counter()
-    mcfg = model_config(config.get("model"))
+    mcfg = model_settings(config.get("model"))
     model, tokenizer = load_for_training(base_dir, mcfg)
-    pcfg = prompt_config(config)
+    pcfg = prompt_settings(config)
     profile_length = config.get("profile_length", block_defaults()["profile_length"])
     if profile_length not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {profile_length!r}")
     tcfg = stage_train_config(config, system)
-    max_length = min(mcfg["max_length"], model.config.max_position_embeddings)
+    max_length = min(mcfg.max_length, model.config.max_position_embeddings)
 
     summary = {"stage": system, "base": str(base_dir), "examples": len(train_records)}
     weights = sample_weights = None
@@ -212,8 +212,8 @@ def train_sft(
         tokenizer,
         "profile" if system == "bucket_sft" else "plain",
         max_length=max_length,
-        max_prompt_tokens=pcfg["max_prompt_tokens"],
-        max_history_turns=pcfg["max_history_turns"],
+        max_prompt_tokens=pcfg.max_prompt_tokens,
+        max_history_turns=pcfg.max_history_turns,
         profile_length=profile_length,
         weights=weights,
     )
