@@ -4,18 +4,20 @@ and which preference setting keeps it in Chinese without costing quality (docs/p
 Works on a COPY of a finished run of the workflow (every output present; `cp -a` keeps the
 mtimes, so Snakemake reuses everything). For each variant it writes the variant's keys into the
 copy's `hdpo:` config block, retrains only HDPO of the given seed from the existing Bucket-SFT
-checkpoint, pairs and reference log-probs (a variant changes loss or training-loop keys only,
-which none of those depend on), regenerates its test outputs and re-evaluates it, then archives
+checkpoint, pairs and reference log-probs (loss and training-loop keys, which none of those
+depend on; a pair-weighting key also rebuilds HDPO's pairs and their reference log-probs from
+the existing samples and critic), regenerates its test outputs and re-evaluates it, then archives
 the HDPO artefacts of that variant under `<run>/ablation/<variant>/seed<seed>/` and restores
 the run's own HDPO artefacts and config. The run's own outputs are the `default` row.
 
     python benchmarks/ablate_hdpo_fidelity.py RUN_DIR [--seeds 0] [--variants gamma_sft_0.5 ...]
         [--snakemake RUN_DIR/.venv/bin/snakemake] [--cores 2] [--displacement]
 
-Snakemake runs with `--rerun-triggers mtime --forcerun train_preference`, targeting
-results/metrics/seed<seed>/hdpo.json; its dry run must plan nothing but the HDPO jobs of that
-seed (train_preference, generate_test, features, embeddings, evaluate_system), else the script
-stops. Results: `<run>/ablation/results.json` (one row per variant and seed, resumable: a row
+Snakemake runs with `--rerun-triggers mtime --forcerun train_preference` (plus build_pairs and
+reference_logps for pair-weighting keys), targeting results/metrics/seed<seed>/hdpo.json; its
+dry run must plan nothing but the HDPO jobs of that seed (those rules, generate_test, features,
+embeddings, evaluate_system), else the script stops. Run two copies side by side to use two
+cores (`--cores 1` each); about 3-6 min per variant on the embedded default on a shared machine. Results: `<run>/ablation/results.json` (one row per variant and seed, resumable: a row
 already there is not recomputed) and a markdown table on stdout.
 
 Measured per row: the share of Chinese test prompts answered mostly in Latin script (more ASCII
@@ -65,7 +67,11 @@ VARIANTS = {
         {"language_balance": False},
         "mean-1 weights with the natural language mix (zh pairs no longer up-weighted ~4x)",
     ),
-    "gamma_sft_1.0_no_balance": ({"gamma_sft": 1.0, "language_balance": False}, "both"),
+    "gamma_sft_1.0_no_balance": (
+        {"gamma_sft": 1.0, "language_balance": False},
+        "stronger anchor and natural language mix",
+    ),
+    "gamma_sft_1.0_lr_3e-5": ({"gamma_sft": 1.0, "lr": 3.0e-5}, "stronger anchor and a third of the step"),
 }
 
 ALLOWED_RULES = {"train_preference", "generate_test", "features", "embeddings", "evaluate_system"}
@@ -304,7 +310,9 @@ def main(argv=None) -> int:
     )
     ap.add_argument("--snakemake", default=None, help="default: RUN/.venv/bin/snakemake")
     ap.add_argument(
-        "--config", default="config/config.yaml", help="run-relative config file the workflow reads"
+        "--config",
+        default="config/config.yaml",
+        help="run-relative config file the workflow reads by default (no --configfile is passed)",
     )
     ap.add_argument("--cores", type=int, default=2)
     ap.add_argument(
