@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -82,7 +81,7 @@ def run_generation(job: dict, gpus: int | None = 1, threads: int | None = None, 
     world = max(1, int(gpus or 1))
     if world == 1:
         return run_job(job)
-    from .train.launch import accelerate_command, free_port
+    from .train.launch import accelerate_command, free_port, run_launch
 
     t0 = time.perf_counter()
     out = Path(job["out"])
@@ -92,21 +91,7 @@ def run_generation(job: dict, gpus: int | None = 1, threads: int | None = None, 
     # the stage's accelerate config is for training (FSDP/ZeRO would shard a model each rank
     # needs whole): generation ranks are plain processes
     cmd = accelerate_command(job_file, world, None, free_port(), module=__name__)
-    env = dict(os.environ)
-    if threads:
-        env["OMP_NUM_THREADS"] = str(max(1, threads // world))
-    log.info("launching %d generation process(es): %s", world, " ".join(cmd))
-    sink = open(log_path, "a", encoding="utf-8") if log_path else None
-    try:
-        proc = subprocess.run(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT if sink else None)
-    finally:
-        if sink:
-            sink.close()
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"accelerate launch of generation ({job['system']}) exited with {proc.returncode} "
-            f"(see {log_path or 'stderr'})"
-        )
+    run_launch(cmd, world, threads, log_path, f"generation ({job['system']})")
     summary = read_json(part_path(out, 0, world, "summary"))
     rows = merge_parts(out, world, summary["records"] * summary["decoding"]["num_samples"])
     for rank in range(world):

@@ -106,6 +106,25 @@ def accelerate_command(
     return cmd
 
 
+def run_launch(cmd: list[str], nproc: int, threads: int | None, log_path, what: str) -> None:
+    """Run an `accelerate launch` command with the job's threads shared among its processes,
+    its output appended to `log_path` (or stderr); a non-zero exit raises naming `what`."""
+    env = dict(os.environ)
+    if threads:
+        env["OMP_NUM_THREADS"] = str(max(1, threads // nproc))
+    log.info("launching %d process(es): %s", nproc, " ".join(cmd))
+    sink = open(log_path, "a", encoding="utf-8") if log_path else None
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT if sink else None)
+    finally:
+        if sink:
+            sink.close()
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"accelerate launch of {what} exited with {proc.returncode} (see {log_path or 'stderr'})"
+        )
+
+
 def is_copy(job: dict) -> bool:
     """The BaseLM stage of a pretrained model family only copies its checkpoint: nothing to train."""
     if job["stage"] != "pretrain":
@@ -128,20 +147,7 @@ def run_training(job: dict, gpus: int | None = None, threads: int | None = None,
     cmd = accelerate_command(
         job_file, nproc, (job["config"].get("launch") or {}).get("accelerate_config"), free_port()
     )
-    env = dict(os.environ)
-    if threads:
-        env["OMP_NUM_THREADS"] = str(max(1, threads // nproc))
-    log.info("launching %d process(es): %s", nproc, " ".join(cmd))
-    sink = open(log_path, "a", encoding="utf-8") if log_path else None
-    try:
-        proc = subprocess.run(cmd, env=env, stdout=sink, stderr=subprocess.STDOUT if sink else None)
-    finally:
-        if sink:
-            sink.close()
-    if proc.returncode != 0:
-        raise RuntimeError(
-            f"accelerate launch of {job['stage']} exited with {proc.returncode} (see {log_path or 'stderr'})"
-        )
+    run_launch(cmd, nproc, threads, log_path, job["stage"])
     job_file.unlink()
     from .sft import SUMMARY_FILE
 
