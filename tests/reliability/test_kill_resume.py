@@ -3,7 +3,8 @@ during HDPO), each time rerun the way `make run` does (`polyalign.workflow_recov
 stale lock, `--rerun-incomplete`); after the SFT kill, SFT's checkpoint is also truncated (a
 corrupt checkpoint: set aside, SFT starts over). The final outputs must equal, byte for byte apart from timing
 fields, those of the uninterrupted run in another directory (`micro_clean_run`), which also
-makes this the two-directory determinism check for every output up to HDPO."""
+makes this the two-directory determinism check of the whole run: `paper_figures/` and
+`results/metrics/` must be identical files, timing fields and all (they have none)."""
 
 from __future__ import annotations
 
@@ -111,7 +112,7 @@ def killed_run(micro_clean_run, tmp_path_factory):
             newest = max((work / stages["sft"] / "checkpoints").glob("step-*"), key=lambda p: int(p.name[5:]))
             weights = newest / "model.safetensors"
             weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
-    finish(work, targets)
+    finish(work, [])  # the whole workflow: every table, figure and metrics file
     return SimpleNamespace(ref=ref, work=work, targets=targets, stages=stages, points=points)
 
 
@@ -125,6 +126,23 @@ def test_three_kill_points_then_rerun_equals_the_uninterrupted_run(killed_run):
     aside = [str(p.relative_to(work)) for p in work.glob("results/**/checkpoints.set-aside")]
     assert aside == [f"{killed_run.stages['sft']}/checkpoints.set-aside"]  # only the corrupted one
     assert not list(work.glob("results/**/checkpoints"))  # removed once each model was final
+
+
+def test_paper_figures_and_metrics_are_byte_identical_to_the_clean_run(killed_run):
+    ref, work = killed_run.ref, killed_run.work
+
+    def files(root: Path) -> list[str]:
+        return sorted(
+            str(p.relative_to(root))
+            for d in ("paper_figures", "results/metrics")
+            for p in (root / d).rglob("*")
+            if p.is_file()
+        )
+
+    listed = files(ref)
+    assert listed == files(work)
+    assert any(f.startswith("paper_figures/") for f in listed) and "results/metrics/summary.json" in listed
+    assert [f for f in listed if (work / f).read_bytes() != (ref / f).read_bytes()] == []
 
 
 def test_the_killed_stages_resumed_and_the_corrupt_checkpoint_was_set_aside(killed_run):
