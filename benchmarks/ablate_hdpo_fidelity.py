@@ -80,6 +80,10 @@ VARIANTS = {
         {"anchor_weighting": "pair_weights", "gamma_sft": 0.2},
         "pair-weighted anchor, 4x stronger",
     ),
+    "anchor_pw_0.5": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 0.5},
+        "pair-weighted anchor, 10x stronger",
+    ),
     "anchor_pw_1.0": (
         {"anchor_weighting": "pair_weights", "gamma_sft": 1.0},
         "pair-weighted anchor, 20x stronger",
@@ -91,6 +95,10 @@ VARIANTS = {
     "anchor_pw_0.2_lr_3e-5": (
         {"anchor_weighting": "pair_weights", "gamma_sft": 0.2, "lr": 3.0e-5},
         "pair-weighted 4x anchor and a third of the step",
+    ),
+    "anchor_pw_1.0_lr_3e-5": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 1.0, "lr": 3.0e-5},
+        "pair-weighted 20x anchor and a third of the step",
     ),
 }
 
