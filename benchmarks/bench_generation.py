@@ -21,7 +21,8 @@ import torch
 from bench_supervised import load_data
 
 from polyalign.config import block_defaults, fill_defaults
-from polyalign.generate import generate_ids, generate_unbatched, generation_settings
+from polyalign.decoding import generate_unbatched
+from polyalign.generate import generate_ids, generation_settings
 from polyalign.models import build_model, build_tokenizer, load_model, model_settings
 from polyalign.prompts import encode_prompt, render_prompt
 

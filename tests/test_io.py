@@ -45,3 +45,20 @@ def test_rule_logging_writes_the_log_and_leaves_no_handler_on_the_closed_file(tm
     text = (tmp_path / "logs" / "rule.log").read_text()
     assert "inside the rule" in text and "to stdout" in text and "finished in" in text
     assert "after the rule" not in text
+
+
+def test_rule_logging_limits_the_blas_threads_to_the_rule_threads(tmp_path):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from polyalign.workflow_io import rule_logging
+
+    def blas_threads():
+        return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}
+
+    import numpy  # noqa: F401  (loads the BLAS that the limit applies to)
+
+    with threadpool_limits(2):
+        assert blas_threads() == {2}
+        with rule_logging(str(tmp_path / "rule.log"), threads=1):
+            assert blas_threads() == {1}
+        assert blas_threads() == {2}

@@ -1,13 +1,11 @@
 """Batched generation for every system with one shared decoding config.
 
 Prompts are rendered with the system's training format (`polyalign.systems`), sorted by
-token length, left-padded into batches and decoded with the KV cache by `decode_batch`, where a
-row leaves the batch as soon as it emits eos; outputs are returned in input order.
-
-Sampling is an exact inverse-CDF draw from the tempered top-p distribution
-(`SeededTopPSampler`), the uniform of each (record, sample) and step coming from its own
-counter-based stream keyed by hash(seed, id, sample), so a row's randomness does not depend
-on which other rows share its batch or in what order records come. What is guaranteed:
+token length, left-padded into batches and decoded with the KV cache by
+`polyalign.decoding.decode_batch`, where a row leaves the batch as soon as it emits eos; outputs
+are returned in input order. Each (record, sample) row samples from its own seeded stream
+(`polyalign.decoding.row_seed`, `SeededTopPSampler`), so its randomness does not depend on which
+other rows share its batch or in what order records come. What is guaranteed:
 byte-identical outputs for two runs with the same model, records, config and machine (same
 number of threads). Across batch sizes/compositions outputs are identical up to floating-point
 differences of the logits with different padding widths, which can flip near-ties (rare; the
@@ -18,19 +16,16 @@ decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
 
 from __future__ import annotations
 
-import hashlib
-import math
 import sys
 import time
 from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
-from transformers import DynamicCache, GenerationConfig, LogitsProcessor
 
 from .config import ConfigError, block_defaults
 from .config.settings import settings_dict, settings_from_block
+from .decoding import SeededTopPSampler, decode_batch, eos_ids_of, row_seed
 from .prompts import (
     LengthSampler,
     extract_final_answer,
@@ -72,130 +67,9 @@ def generation_settings(config: dict, overrides: dict | None = None) -> Generati
     )
 
 
-def row_seed(seed: int, record_id: str, sample: int) -> int:
-    return int(hashlib.sha256(f"{seed}:{record_id}:{sample}".encode()).hexdigest()[:15], 16)
-
-
-def _int64(c: int) -> int:
-    return c - (1 << 64) if c >= (1 << 63) else c
-
-
-_GOLDEN, _MIX1, _MIX2 = _int64(0x9E3779B97F4A7C15), _int64(0xBF58476D1CE4E5B9), _int64(0x94D049BB133111EB)
-
-
-def _splitmix(x: torch.Tensor) -> torch.Tensor:
-    """The splitmix64 finaliser on int64 tensors (multiplication wraps; the masks make the
-    arithmetic right shifts logical)."""
-    x = x ^ ((x >> 30) & ((1 << 34) - 1))
-    x = x * _MIX1
-    x = x ^ ((x >> 27) & ((1 << 37) - 1))
-    x = x * _MIX2
-    return x ^ ((x >> 31) & ((1 << 33) - 1))
-
-
-def counter_uniform(seeds: torch.Tensor, step: int, n: int) -> torch.Tensor:
-    """[len(seeds), n] uniforms in (0, 1), a pure function of (seed, step, column): a
-    counter-based generator, so drawing more columns never changes the first ones."""
-    key = _splitmix(seeds.long() + _int64(_GOLDEN * (step + 1) % (1 << 64)))
-    x = _splitmix(key[:, None] + _GOLDEN * torch.arange(1, n + 1, device=seeds.device)[None, :])
-    bits = (x >> 11) & ((1 << 53) - 1)
-    return (bits.double() + 0.5) / float(1 << 53)
-
-
-class SeededTopPSampler(LogitsProcessor):
-    """Turns greedy decoding into tempered top-p sampling with one random stream per row.
-
-    Each step, per row: p = softmax(logits / T); the nucleus is the smallest set of most likely
-    tokens whose mass reaches top_p (rank r is in when the mass ranked before it is < top_p;
-    a token tied with the last one is in too); the token is the inverse-CDF draw from the
-    nucleus: u = counter_uniform(row seed, step, 1) · (nucleus mass), and the first token, in
-    token-id order, whose running nucleus mass exceeds u. One uniform per row and step, so a
-    row's draw depends on its own logits and seed only. Float32 arithmetic throughout (as in
-    transformers' own top-p). The returned scores are 0 at the chosen token and −inf elsewhere,
-    for the greedy step of `generate` to pick it.
-    """
-
-    def __init__(self, seeds: list[int], temperature: float, top_p: float):
-        self.seeds = torch.tensor(seeds, dtype=torch.long)
-        self.temperature, self.top_p = temperature, top_p
-        self.step = 0
-
-    def __call__(self, input_ids, scores: torch.Tensor) -> torch.Tensor:
-        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
-        if self.top_p < 1.0:
-            probs = probs.masked_fill(probs < nucleus_threshold(probs, self.top_p), 0.0)
-        cdf = probs.cumsum(dim=-1)
-        u = counter_uniform(self.seeds.to(scores.device), self.step, 1).float() * cdf[:, -1:]
-        token = torch.searchsorted(cdf, u, right=True).clamp_(max=scores.shape[1] - 1)
-        self.step += 1
-        return torch.full_like(scores, -math.inf).scatter_(1, token, 0.0)
-
-
-NUCLEUS_CANDIDATES = 256  # largest probabilities sorted first; rows whose nucleus is larger sort fully
-
-
-def _threshold_from_sorted(desc: torch.Tensor, top_p: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """(smallest probability of the nucleus [B, 1], whether the nucleus ends inside `desc` [B])."""
-    mass_before = desc.cumsum(dim=-1) - desc
-    inside = mass_before < top_p
-    size = inside.sum(dim=-1, keepdim=True)  # ≥ 1: rank 0 has mass 0 before it
-    return desc.gather(1, size - 1), ~inside[:, -1]
-
-
-def nucleus_threshold(
-    probs: torch.Tensor, top_p: float, candidates: int = NUCLEUS_CANDIDATES
-) -> torch.Tensor:
-    """The smallest probability of each row's nucleus, [B, 1]: the nucleus is the ranks whose
-    mass ranked before them is < top_p. Exact: the `candidates` largest probabilities are
-    selected (np.partition, linear time) and only they are sorted; a row whose nucleus does not
-    end among them (their mass before the last one is still < top_p) is sorted in full. The
-    running sums over the sorted candidates are the first terms of the full running sums, so the
-    result equals the full sort's bit for bit (tested)."""
-    n = probs.shape[-1]
-    if probs.device.type != "cpu" or candidates >= n:
-        return _threshold_from_sorted(_sorted_descending(probs), top_p)[0]
-    values = probs.numpy()
-    top = np.partition(values, n - candidates, axis=-1)[:, n - candidates :]
-    desc = torch.from_numpy(np.ascontiguousarray(np.sort(top, axis=-1)[:, ::-1]))
-    threshold, complete = _threshold_from_sorted(desc, top_p)
-    if not bool(complete.all()):
-        rows = (~complete).nonzero().squeeze(1)
-        threshold[rows] = _threshold_from_sorted(_sorted_descending(probs[rows]), top_p)[0]
-    return threshold
-
-
-def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
-    """Each row sorted from largest to smallest (values only). On CPU numpy's vectorised sort
-    is an order of magnitude faster than torch.sort for [batch, vocab] float32 rows."""
-    if values.device.type == "cpu":
-        return torch.from_numpy(np.ascontiguousarray(np.sort(values.numpy(), axis=-1)[:, ::-1]))
-    return torch.sort(values, dim=-1, descending=True).values
-
-
 def new_token_budget(gcfg: GenerationSettings, style: str) -> int:
     """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
     return gcfg.max_new_tokens + (gcfg.cot_extra_tokens if style == "cot" else 0)
-
-
-def decode_config(gcfg: GenerationSettings, pad_id: int, eos_ids: list[int]) -> GenerationConfig:
-    """The complete HF config of a generate call. Built from scratch so no model-specific
-    default (a hub model's own temperature, top_k, repetition penalty …) leaks in."""
-    return GenerationConfig(
-        max_new_tokens=gcfg.max_new_tokens,
-        do_sample=False,  # sampling happens in SeededTopPSampler
-        num_beams=1,
-        use_cache=True,
-        repetition_penalty=1.0,
-        pad_token_id=pad_id,
-        eos_token_id=eos_ids,
-    )
-
-
-def eos_ids_of(model, tokenizer) -> list[int]:
-    eos = model.generation_config.eos_token_id
-    if eos is None:
-        eos = tokenizer.eos_token_id
-    return sorted(set(eos if isinstance(eos, list) else [eos]))
 
 
 def batch_plan(prompts_ids: list[list[int]], batch_size: int) -> list[list[int]]:
@@ -257,60 +131,6 @@ def generate_ids(
             done = bool(gen) and gen[-1] in eos_ids
             results[i] = (gen[:-1], "eos") if done else (gen, "length")
     return results
-
-
-def decode_batch(
-    model,
-    input_ids: torch.Tensor,
-    mask: torch.Tensor,
-    sampler: SeededTopPSampler | None,
-    max_new_tokens: int,
-    eos_ids: list[int],
-) -> tuple[torch.Tensor, list[int]]:
-    """Decode one left-padded batch with the KV cache: ([B, max_new_tokens] tokens, tokens per
-    row including its eos). A row that emits eos leaves the batch (its cache rows are dropped),
-    so each step costs only the unfinished rows; `model.generate` keeps finished rows to the
-    end, which on the embedded corpus (most answers far shorter than the longest in their batch)
-    made three quarters of the decoding work padding. Positions count real tokens only, as in
-    `generate`. Greedy without a sampler; a row's draws depend on its seed and step only, so
-    leaving the batch changes nothing for the others."""
-    batch = input_ids.shape[0]
-    tokens = torch.zeros((batch, max_new_tokens), dtype=torch.long, device=input_ids.device)
-    lengths = [max_new_tokens] * batch
-    eos = torch.tensor(eos_ids, device=input_ids.device)
-    active = torch.arange(batch, device=input_ids.device)
-    cache = DynamicCache(config=model.config)
-    positions = (mask.cumsum(-1) - 1).clamp(min=0)
-    step_ids = input_ids
-    for step in range(max_new_tokens):
-        logits = model(
-            input_ids=step_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        ).logits[:, -1, :]
-        if sampler is not None:
-            sampler.step = step
-            logits = sampler(None, logits)
-        chosen = logits.argmax(dim=-1)
-        tokens[active, step] = chosen
-        finished = torch.isin(chosen, eos)
-        if bool(finished.any()):
-            for row in active[finished].tolist():
-                lengths[row] = step + 1
-            keep = (~finished).nonzero().squeeze(1)
-            if keep.numel() == 0:
-                break
-            cache.batch_select_indices(keep)
-            active, mask, positions, chosen = active[keep], mask[keep], positions[keep], chosen[keep]
-            if sampler is not None:
-                sampler.seeds = sampler.seeds[keep.cpu()]
-        mask = torch.cat([mask, mask.new_ones((mask.shape[0], 1))], dim=1)
-        positions = positions[:, -1:] + 1
-        step_ids = chosen[:, None]
-    return tokens, lengths
 
 
 def generate_records(
@@ -382,24 +202,6 @@ def generate_records(
             }
         )
     return rows
-
-
-def generate_unbatched(
-    model, tokenizer, prompts_ids: list[list[int]], gcfg: GenerationSettings
-) -> list[list[int]]:
-    """Reference path: one prompt at a time through plain `model.generate` (greedy), raw ids
-    including eos. Used by the benchmark and the tests."""
-    dconfig = decode_config(gcfg, tokenizer.pad_token_id, eos_ids_of(model, tokenizer))
-    device = next(model.parameters()).device
-    out = []
-    with torch.no_grad():
-        for p in prompts_ids:
-            ids = torch.tensor([p], device=device)
-            gen = model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids), generation_config=dconfig
-            )
-            out.append(gen[0, len(p) :].tolist())
-    return out
 
 
 def generate_file(

@@ -10,13 +10,19 @@ import time
 import traceback
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 
 @contextlib.contextmanager
 def rule_logging(log_path: str, threads: int | None = None):
     """Send logging, stdout and stderr of a script to its rule log; report failures on both."""
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    blas_limit = None
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+        # numpy/scipy's BLAS read OMP_NUM_THREADS only when loaded (before this runs) and would
+        # otherwise use every core; a float result must not depend on the machine's core count
+        blas_limit = threadpool_limits(threads)
         try:
             import torch
 
@@ -49,6 +55,8 @@ def rule_logging(log_path: str, threads: int | None = None):
             for h in saved_handlers:
                 root.addHandler(h)
             root.setLevel(saved_level)
+            if blas_limit is not None:
+                blas_limit.restore_original_limits()
 
 
 def model_dir(path: str) -> Path:

@@ -39,6 +39,35 @@ def test_parse_rulegraph():
         P.parse_rulegraph(DOT.replace("4 -> 0", "9 -> 1"))
 
 
+def _shuffled_edges(dot: str) -> str:
+    # the same graph with its edge lines in another order, as Snakemake prints them from run
+    # to run
+    lines = dot.splitlines()
+    edge_at = [i for i, line in enumerate(lines) if "->" in line]
+    shuffled = [lines[i] for i in reversed(edge_at)]
+    for i, line in zip(edge_at, shuffled):
+        lines[i] = line
+    return "\n".join(lines) + "\n"
+
+
+def test_canonical_rulegraph_sorts_only_the_edge_lines():
+    shuffled = _shuffled_edges(DOT)
+    assert shuffled != DOT
+    assert P.canonical_rulegraph(shuffled) == DOT
+    assert P.canonical_rulegraph(DOT) == DOT
+    # numeric order, not text order: 10 comes after 9
+    dot = DOT.replace("4 -> 0", "10 -> 0").replace("3 -> 4", "9 -> 4")
+    lines = [
+        line.strip() for line in P.canonical_rulegraph(_shuffled_edges(dot)).splitlines() if "->" in line
+    ]
+    assert lines == ["1 -> 2", "2 -> 3", "2 -> 4", "9 -> 4", "10 -> 0"]
+
+
+def test_parsed_graph_does_not_depend_on_the_edge_order():
+    a, b = P.parse_rulegraph(DOT), P.parse_rulegraph(_shuffled_edges(DOT))
+    assert list(a.edges) == list(b.edges) and list(a.nodes) == list(b.nodes)
+
+
 def test_layers_follow_the_longest_path():
     pos = P.layered_positions(P.parse_rulegraph(DOT))
     assert {n: y for n, (x, y) in pos.items()} == {

@@ -2,7 +2,7 @@
 `snakemake --rulegraph` prints it for this run's config, drawn with matplotlib.
 
 input:   sources   the workflow's Snakefile and rule files (a changed rule redraws the figure)
-output:  dot       results/pipeline/rulegraph.dot (the graph as Snakemake printed it)
+output:  dot       results/pipeline/rulegraph.dot (the graph as Snakemake printed it, edges sorted)
          png, pdf  paper_figures/figure2_pipeline.{png,pdf}
 params:  cjk_font  config["figures"]["cjk_font"]
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from polyalign.io import write_text
-from polyalign.report.pipeline import figure_pipeline, parse_rulegraph, rule_stages
+from polyalign.report.pipeline import canonical_rulegraph, figure_pipeline, parse_rulegraph, rule_stages
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
@@ -40,7 +40,7 @@ with rule_logging(snakemake.log[0]) as log:
     Path(config_path).unlink()
     if proc.returncode != 0:
         raise RuntimeError(f"`{' '.join(cmd)}` failed:\n{proc.stderr[-3000:]}")
-    dot = proc.stdout[proc.stdout.index("digraph") :]
+    dot = canonical_rulegraph(proc.stdout[proc.stdout.index("digraph") :])
     write_text(snakemake.output.dot, dot)
     graph = parse_rulegraph(dot)
     figure_pipeline(

@@ -197,7 +197,6 @@ def _tdm(rows: EvalRows, idx: np.ndarray, eligible: list[str], settings: Evaluat
             rows.buckets[sel].tolist(),
             min_bucket_size=1,
             max_components=settings.tdm_max_components,
-            seed=settings.seed,
             return_rows=True,
         ) | {"row_index": sel}
     except ValueError as e:  # e.g. a vocabulary too small for one SVD component

@@ -47,7 +47,6 @@ class EvaluationSettings:
     zh_tokenization: str = _EVAL["zh_tokenization"]  # QA-F1 / EM / ROUGE-L tokens of Chinese answers
     hcr_band: tuple[str, str] = tuple(_EVAL["hcr_band"])
     sample_index: int = _EVAL["sample_index"]  # which sample to score when a system drew several
-    seed: int = _EVAL["seed"]  # TDM's TruncatedSVD
     tdm_max_components: int = _EVAL["tdm_max_components"]
     diversity: DiversitySettings = field(default_factory=DiversitySettings)
     mauve: MauveSettings = field(default_factory=MauveSettings)

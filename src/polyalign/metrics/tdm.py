@@ -1,8 +1,8 @@
 """Turn-Dynamics Match (TDM, ↑; multi-track rows only), docs/method.md §9.
 
 Per row (question q, response r): length ratio |r| / |q| in length tokens, lexical accommodation
-cos(tfidf(q), tfidf(r)) and semantic coupling cos(z(q), z(r)) with z = TruncatedSVD of the
-TF-IDF fitted on the questions. Per bucket, four gaps between generated and human responses:
+cos(tfidf(q), tfidf(r)) and semantic coupling cos(z(q), z(r)) with z the projection onto the
+top right singular vectors of the questions' TF-IDF matrix (an exact truncated SVD). Per bucket, four gaps between generated and human responses:
 W1(g, h) / std(h) of each row statistic and the transition gap ||T_G - T_H||_F / ||T_H||_F,
 T = Q_c^T R_c / n on centred latents. TDM_b = mean of 1 / (1 + gap); TDM = macro over buckets.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.linalg
 from scipy.stats import wasserstein_distance
-from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from polyalign.metrics.tokenize import tfidf_analyzer
@@ -23,11 +23,19 @@ STD_FLOOR = 1e-12
 ROW_STATS = ("length_ratio", "lexical_accommodation", "semantic_coupling")
 
 
+# Latent rows are projections of unit-norm TF-IDF rows onto an orthonormal basis (norm <= 1).
+# A row outside the basis' span comes out as rounding noise (norms of 1e-16 and below seen on
+# real data), whose cosine is arbitrary and changed with the BLAS thread count: such a row counts
+# as the zero vector.
+LATENT_ZERO_NORM = 1e-9
+
+
 def _row_cosine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise cosine; 0 where either vector is zero."""
+    """Row-wise cosine; 0 where either vector has norm <= LATENT_ZERO_NORM."""
     num = (a * b).sum(axis=1)
-    den = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    norm_a, norm_b = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
+    nonzero = (norm_a > LATENT_ZERO_NORM) & (norm_b > LATENT_ZERO_NORM)
+    return np.divide(num, norm_a * norm_b, out=np.zeros_like(num), where=nonzero)
 
 
 def _sparse_row_cosine(a, b) -> np.ndarray:
@@ -36,6 +44,31 @@ def _sparse_row_cosine(a, b) -> np.ndarray:
         np.asarray(a.multiply(a).sum(axis=1)).ravel() * np.asarray(b.multiply(b).sum(axis=1)).ravel()
     )
     return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def question_basis(tf_q, n_components: int) -> np.ndarray:
+    """[vocabulary, k] top-k right singular vectors of the sparse questions × terms matrix, k <=
+    n_components: directions whose squared singular value is below 1e-10 of the largest are
+    left out (the Gram matrix resolves eigenvalues only to ~1e-16 of the largest, so smaller
+    ones are rounding noise, i.e. beyond the matrix's rank).
+
+    Exact, from the eigenvectors of the small Gram matrix A Aᵀ (rows × rows): V = Aᵀ U / s. The
+    randomized TruncatedSVD used before is an approximation whose trailing directions depended on
+    the rounding of a multithreaded BLAS, so the same inputs gave TDM values differing in the
+    third decimal. Only the spanned subspace matters here (cosines and the transition norm are
+    invariant to an orthogonal change of basis), so the sign of each vector is irrelevant.
+    """
+    gram = (tf_q @ tf_q.T).toarray()
+    n = gram.shape[0]
+    k = min(n_components, n)
+    eigenvalues, u = scipy.linalg.eigh(gram, subset_by_index=[n - k, n - 1])
+    order = np.argsort(-eigenvalues, kind="stable")
+    eigenvalues, u = eigenvalues[order], u[:, order]
+    if not eigenvalues.size or eigenvalues[0] <= 0:
+        raise ValueError("TDM: the questions' TF-IDF matrix is all zero")
+    keep = eigenvalues > 1e-10 * eigenvalues[0]
+    singular = np.sqrt(eigenvalues[keep])
+    return np.asarray(tf_q.T @ (u[:, keep] / singular))
 
 
 def transition_matrix(q_latent: np.ndarray, r_latent: np.ndarray) -> np.ndarray:
@@ -63,7 +96,6 @@ def tdm(
     *,
     min_bucket_size: int = 20,
     max_components: int = 64,
-    seed: int = 42,
     return_rows: bool = False,
 ) -> dict:
     """TDM over aligned rows (row i: question i, its human answer, the system's answer).
@@ -91,8 +123,8 @@ def tdm(
         raise ValueError(
             f"TDM: too little data for a latent space (vocabulary {n_features}, {n_rows} questions)"
         )
-    svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(tf_q)
-    z_q, z_h, z_g = svd.transform(tf_q), svd.transform(tf_h), svd.transform(tf_g)
+    basis = question_basis(tf_q, n_components)
+    z_q, z_h, z_g = (np.asarray(tf @ basis) for tf in (tf_q, tf_h, tf_g))
 
     q_len = np.array([max(count_length_tokens(t), 1) for t in questions], dtype=float)
     stats = {
@@ -150,8 +182,7 @@ def tdm(
         "n_rows": n_rows_per_bucket,
         "n_buckets": len(per_bucket),
         "skipped": skipped,
-        "n_components": n_components,
+        "n_components": int(basis.shape[1]),
         "vocabulary_size": n_features,
-        "seed": seed,
         "min_bucket_size": min_bucket_size,
     }

@@ -27,23 +27,35 @@ class RuleGraphError(ValueError):
     pass
 
 
+def canonical_rulegraph(dot: str) -> str:
+    """`dot` with its edge lines sorted by (source, target) number. Snakemake numbers the rules
+    reproducibly but prints the edges in an order that changes from one call to the next."""
+    lines = dot.splitlines()
+    edge_at = [i for i, line in enumerate(lines) if _EDGE.match(line)]
+    edges = sorted((lines[i] for i in edge_at), key=lambda line: tuple(map(int, _EDGE.match(line).groups())))
+    for i, line in zip(edge_at, edges):
+        lines[i] = line
+    return "\n".join(lines) + ("\n" if dot.endswith("\n") else "")
+
+
 def parse_rulegraph(dot: str) -> nx.DiGraph:
     """The rule graph of `snakemake --rulegraph` output: nodes are rule names, an edge a -> b
-    means rule b consumes an output of rule a."""
+    means rule b consumes an output of rule a. Edges are added in (source, target) number
+    order, so the graph does not depend on the order Snakemake printed them in."""
     labels, edges = {}, []
     for line in dot.splitlines():
         if node := _NODE.match(line):
             labels[node.group(1)] = node.group(2)
         elif edge := _EDGE.match(line):
-            edges.append((edge.group(1), edge.group(2)))
+            edges.append((int(edge.group(1)), int(edge.group(2))))
     if not labels:
         raise RuleGraphError("no rule found in the rule graph (is it `snakemake --rulegraph` output?)")
     graph = nx.DiGraph()
     graph.add_nodes_from(labels.values())
-    for a, b in edges:
-        if a not in labels or b not in labels:
+    for a, b in sorted(edges):
+        if str(a) not in labels or str(b) not in labels:
             raise RuleGraphError(f"edge {a} -> {b} names an undeclared node")
-        graph.add_edge(labels[a], labels[b])
+        graph.add_edge(labels[str(a)], labels[str(b)])
     return graph
 
 
@@ -84,7 +96,7 @@ def layered_positions(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
 def acyclic_backbone(graph: nx.DiGraph) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
     """The rule graph has cycles where one wildcard rule serves several stages (`features` of
     human answers feeds the critic; `features` of system outputs comes after DPO/HDPO). Remove,
-    one cycle at a time, the edge that closes it (deterministic: the graph keeps the DOT order)
+    one cycle at a time, the edge that closes it (deterministic: edges in parse_rulegraph's order)
     and return the acyclic backbone with the removed edges, which are drawn dashed."""
     backbone, removed = graph.copy(), []
     while not nx.is_directed_acyclic_graph(backbone):
