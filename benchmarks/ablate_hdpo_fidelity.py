@@ -45,7 +45,9 @@ import yaml
 # log-probs do not depend on them, so only HDPO's training and everything after it rerun), and
 # the pair weighting of HDPO's own pairs (then its pairs and reference log-probs are rebuilt too;
 # the policy samples and the critic are shared and stay).
-LOSS_KEYS = {"beta", "lam", "gamma_sft", "anchor_weighting", "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"}
+LOSS_KEYS = {"beta", "lam", "gamma_sft", "anchor_weighting"} | {
+    "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"
+}  # fmt: skip
 PAIR_KEYS = {"language_balance", "pair_weights"}
 VARIANT_KEYS = LOSS_KEYS | PAIR_KEYS
 
