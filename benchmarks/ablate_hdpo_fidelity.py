@@ -45,7 +45,9 @@ import yaml
 # log-probs do not depend on them, so only HDPO's training and everything after it rerun), and
 # the pair weighting of HDPO's own pairs (then its pairs and reference log-probs are rebuilt too;
 # the policy samples and the critic are shared and stay).
-LOSS_KEYS = {"beta", "lam", "gamma_sft", "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"}
+LOSS_KEYS = {"beta", "lam", "gamma_sft", "anchor_weighting"} | {
+    "lr", "epochs", "max_steps", "warmup_ratio", "weight_decay"
+}  # fmt: skip
 PAIR_KEYS = {"language_balance", "pair_weights"}
 VARIANT_KEYS = LOSS_KEYS | PAIR_KEYS
 
@@ -72,6 +74,34 @@ VARIANTS = {
         "stronger anchor and natural language mix",
     ),
     "gamma_sft_1.0_lr_3e-5": ({"gamma_sft": 1.0, "lr": 3.0e-5}, "stronger anchor and a third of the step"),
+    "anchor_pw": (
+        {"anchor_weighting": "pair_weights"},
+        "SFT anchor weighted by the pair weights (zh chosen answers held with the mass that pushes them)",
+    ),
+    "anchor_pw_0.2": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 0.2},
+        "pair-weighted anchor, 4x stronger",
+    ),
+    "anchor_pw_0.5": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 0.5},
+        "pair-weighted anchor, 10x stronger",
+    ),
+    "anchor_pw_1.0": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 1.0},
+        "pair-weighted anchor, 20x stronger",
+    ),
+    "anchor_pw_lr_3e-5": (
+        {"anchor_weighting": "pair_weights", "lr": 3.0e-5},
+        "pair-weighted anchor and a third of the step",
+    ),
+    "anchor_pw_0.2_lr_3e-5": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 0.2, "lr": 3.0e-5},
+        "pair-weighted 4x anchor and a third of the step",
+    ),
+    "anchor_pw_1.0_lr_3e-5": (
+        {"anchor_weighting": "pair_weights", "gamma_sft": 1.0, "lr": 3.0e-5},
+        "pair-weighted 20x anchor and a third of the step",
+    ),
 }
 
 ALLOWED_RULES = {"train_preference", "generate_test", "features", "embeddings", "evaluate_system"}

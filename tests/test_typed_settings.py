@@ -143,3 +143,22 @@ def test_settings_are_frozen_and_checked():
         generation_settings(config, {"length_check_quantile": 1.5})
     with pytest.raises(ConfigError, match="critic_transform"):
         preference_settings({**config, "hdpo": {"critic_transform": "sqrt"}}, "hdpo")
+    with pytest.raises(ConfigError, match="anchor_weighting"):
+        preference_settings({**config, "hdpo": {"anchor_weighting": "per_language"}}, "hdpo")
+
+
+def test_anchor_weighting_reaches_the_loss_keywords():
+    from polyalign.preference.config import ANCHOR_WEIGHTINGS, loss_settings
+    from polyalign.train.losses import ANCHOR_WEIGHTINGS as LOSS_CHOICES
+
+    assert ANCHOR_WEIGHTINGS == LOSS_CHOICES
+    config = fill_defaults({"hdpo": {"anchor_weighting": "pair_weights"}})
+    assert loss_settings(preference_settings(config, "hdpo")) == {
+        "beta": 0.1,
+        "lam": 0.1,
+        "gamma_sft": 0.05,
+        "anchor_weighting": "pair_weights",
+    }
+    # the default stays uniform, and DPO keeps its own (plain) block
+    assert preference_settings(config, "dpo").anchor_weighting == "uniform"
+    assert preference_settings(fill_defaults({}), "hdpo").anchor_weighting == "uniform"

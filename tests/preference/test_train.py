@@ -34,7 +34,12 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     config = micro_config(max_steps=8)
     out = tmp_path / "hdpo"
     summary = train_preference(train_pairs, start, config, "hdpo", out, progress=False)
-    assert summary["train"]["steps"] == 8 and summary["loss"] == {"beta": 0.1, "lam": 0.1, "gamma_sft": 0.05}
+    assert summary["train"]["steps"] == 8 and summary["loss"] == {
+        "beta": 0.1,
+        "lam": 0.1,
+        "gamma_sft": 0.05,
+        "anchor_weighting": "uniform",
+    }
 
     before = load_file(str(start / "model.safetensors"))
     after = load_file(str(out / "model.safetensors"))
@@ -82,6 +87,29 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     expected = dpo_loss(pc, pr, batch["ref_chosen"], batch["ref_rejected"], 0.1)[0].mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
     assert metrics["r_term"] == 0.0 and metrics["anchor"] == 0.0
+
+
+def test_pair_weighted_anchor_reaches_the_loss(micro, train_pairs):
+    # preference_loss passes anchor_weighting to hdpo_loss: the anchor is γ_sft (1/K) Σ w_i NLL_i
+    # with the batch's pair weights (which vary here), the uniform one γ_sft (1/K) Σ NLL_i
+    start, tok = micro
+    model, _ = load_model(start, micro_settings())
+    config = micro_config()
+    items = prepare_items(train_pairs, model, tok, config, "hdpo")
+    batch = collate_pairs(items, tok.pad_token_id)
+    assert batch["weights"].unique().numel() > 1
+    with torch.no_grad():
+        lp, n = response_logps(
+            model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
+        )
+    k = batch["weights"].shape[0]
+    nll = -split_pair(lp, k)[0] / split_pair(n, k)[0]
+    settings = loss_settings(preference_settings(config, "hdpo"))
+    _, uniform = preference_loss(model, batch, **settings)
+    _, weighted = preference_loss(model, batch, **{**settings, "anchor_weighting": "pair_weights"})
+    assert uniform["anchor"] == pytest.approx(0.05 * nll.mean().item(), rel=1e-5)
+    assert weighted["anchor"] == pytest.approx(0.05 * (batch["weights"] * nll).mean().item(), rel=1e-5)
+    assert weighted["anchor"] != pytest.approx(uniform["anchor"], rel=1e-3)
 
 
 @pytest.mark.slow  # trains or renders repeatedly: full lane only

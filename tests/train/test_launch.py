@@ -11,6 +11,7 @@ from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
 
+from ..conftest import REPO
 from ..models.micro import micro_records
 from ..paper_models import build_tiny_checkpoint
 
@@ -104,3 +105,49 @@ def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):
     assert (summary["stage"], summary["source"], summary["trained"]) == ("pretrain", str(source), False)
     assert (tmp_path / "base" / "config.json").exists() and "launching" not in caplog.text
     assert not (tmp_path / "base" / "launch_job.json").exists()
+
+
+def test_check_sharding_refuses_a_silent_fallback_from_fsdp_or_deepspeed():
+    from accelerate.utils import DistributedType as D
+
+    from polyalign.train.launch import check_sharding
+
+    check_sharding(D.FSDP, {"ACCELERATE_USE_FSDP": "true"})
+    check_sharding(D.DEEPSPEED, {"ACCELERATE_USE_DEEPSPEED": "true"})
+    check_sharding(D.MULTI_CPU, {})  # DDP asked, DDP got
+    check_sharding(D.MULTI_GPU, {"ACCELERATE_USE_FSDP": "false"})
+    with pytest.raises(RuntimeError, match="asks for FSDP .* set up MULTI_CPU: FSDP needs CUDA"):
+        check_sharding(D.MULTI_CPU, {"ACCELERATE_USE_FSDP": "true"})
+    with pytest.raises(RuntimeError, match="asks for DEEPSPEED .* set up MULTI_GPU"):
+        check_sharding(D.MULTI_GPU, {"ACCELERATE_USE_DEEPSPEED": "1"})
+
+
+@pytest.mark.slow
+def test_the_shipped_fsdp_config_fails_loudly_without_cuda(tmp_path):
+    # accelerate turns an FSDP config into plain DDP over gloo on a CPU machine; the trainer
+    # must refuse rather than train with a memory layout the config does not describe
+    base = build_tiny_checkpoint("qwen2", tmp_path / "base")
+    write_jsonl(tmp_path / "train.jsonl", micro_records())
+    config = fill_defaults(
+        {
+            "model": {"source": str(base), "max_length": 512},
+            "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
+            "train_common": {"micro_batch_size": 4, "checkpoint_every": 0},
+            "sft": {"epochs": 1, "global_batch_size": 8},
+            "launch": {
+                "launcher": "accelerate",
+                "num_processes": 2,
+                "accelerate_config": str(REPO / "workflow/accelerate/fsdp.yaml"),
+            },
+        }
+    )
+    job = {
+        "stage": "sft",
+        "config": config,
+        "out_dir": str(tmp_path / "fsdp"),
+        "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
+    }
+    with pytest.raises(RuntimeError, match="sft"):
+        run_training(job, gpus=2, threads=2, log_path=tmp_path / "fsdp.log")
+    assert "asks for FSDP" in (tmp_path / "fsdp.log").read_text()
+    assert not (tmp_path / "fsdp" / "model.safetensors").exists()

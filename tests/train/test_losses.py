@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from polyalign.train.losses import (
+    ANCHOR_WEIGHTINGS,
     dpo_loss,
     hdpo_loss,
     sequence_nll,
@@ -311,6 +312,72 @@ def test_hdpo_non_finite_names_component():
         hdpo_loss(
             torch.tensor([nan, 0.0]), PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None, gamma_sft=0.0
         )
+
+
+# Three pairs at policy == reference (z = 0, L_DPO = ln 2 each), λ = 0, γ_sft = 0.05,
+# w = [0.5, 1.0, 1.5], chosen NLL/token = [2.0, 1.0, 4.0]:
+#   dpo_term           = (0.5 + 1.0 + 1.5)·ln 2 / 3                 = ln 2 = 0.693147
+#   uniform anchor     = 0.05·(2 + 1 + 4)/3         = 0.05·7/3      = 0.116667
+#   pair-weight anchor = 0.05·(0.5·2 + 1·1 + 1.5·4)/3 = 0.05·8/3    = 0.133333
+#   d anchor / d nll_i = 0.05·a_i/3: uniform [1/60]·3; weighted [1/120, 1/60, 1/40]
+W3, NLL3 = [0.5, 1.0, 1.5], [2.0, 1.0, 4.0]
+LP3 = torch.tensor([-5.0, -6.0, -7.0])
+
+
+def _hdpo3(weighting, nll, gamma_sft=0.05, w=W3):
+    return hdpo_loss(
+        LP3, LP3 - 1, LP3, LP3 - 1, [0.0] * 3, [0.0] * 3, w, nll,
+        beta=0.1, lam=0.0, gamma_sft=gamma_sft, anchor_weighting=weighting,
+    )  # fmt: skip
+
+
+def test_hdpo_pair_weighted_anchor_hand_three_pairs():
+    nll = torch.tensor(NLL3, requires_grad=True)
+    loss, c = _hdpo3("pair_weights", nll)
+    assert c["dpo_term"].item() == pytest.approx(LN2, abs=1e-6)
+    assert c["anchor_nll"].item() == pytest.approx(8 / 3, abs=1e-6)
+    assert c["anchor"].item() == pytest.approx(0.133333, abs=1e-6)
+    assert loss.item() == pytest.approx(0.693147 + 0.133333, abs=1e-6)
+    (g,) = torch.autograd.grad(loss, nll)
+    torch.testing.assert_close(g, torch.tensor([1 / 120, 1 / 60, 1 / 40]))
+
+
+def test_hdpo_uniform_anchor_unchanged_three_pairs():
+    nll = torch.tensor(NLL3, requires_grad=True)
+    loss, c = _hdpo3("uniform", nll)
+    assert c["anchor_nll"].item() == pytest.approx(7 / 3, abs=1e-6)
+    assert c["anchor"].item() == pytest.approx(0.116667, abs=1e-6)
+    assert loss.item() == pytest.approx(0.693147 + 0.116667, abs=1e-6)
+    (g,) = torch.autograd.grad(loss, nll)
+    torch.testing.assert_close(g, torch.full((3,), 1 / 60))
+    # the default is uniform: same loss without the keyword
+    default, _ = hdpo_loss(
+        LP3, LP3 - 1, LP3, LP3 - 1, [0.0] * 3, [0.0] * 3, W3, torch.tensor(NLL3), beta=0.1, lam=0.0
+    )
+    assert torch.equal(default, loss.detach())
+    # with unit weights the two weightings are the same number
+    u, _ = _hdpo3("uniform", torch.tensor(NLL3), w=[1.0] * 3)
+    p, _ = _hdpo3("pair_weights", torch.tensor(NLL3), w=[1.0] * 3)
+    assert torch.equal(u, p)
+
+
+def test_hdpo_pair_weighted_anchor_keeps_dpo_special_case():
+    # γ_sft = 0 (DPO): the weighting has nothing to weight; the loss is the DPO loss bit for bit
+    pc = PC.clone().requires_grad_(True)
+    loss, c = hdpo_loss(
+        pc, PR, RC, RR, [0.3, 0.1], [0.9, 0.2], torch.ones(2), torch.tensor([2.0, 3.0]),
+        beta=BETA, lam=0.0, gamma_sft=0.0, anchor_weighting="pair_weights",
+    )  # fmt: skip
+    losses, *_ = dpo_loss(pc, PR, RC, RR, BETA)
+    assert torch.equal(loss, losses.mean())
+    assert c["anchor"].item() == 0.0
+    assert torch.equal(torch.autograd.grad(loss, pc)[0], torch.autograd.grad(losses.mean(), pc)[0])
+
+
+def test_hdpo_unknown_anchor_weighting_fails():
+    assert ANCHOR_WEIGHTINGS == ("uniform", "pair_weights")
+    with pytest.raises(ValueError, match="anchor_weighting"):
+        _hdpo3("per_language", torch.tensor(NLL3))
 
 
 def test_hdpo_input_errors():

@@ -23,7 +23,10 @@ from ..systems import REGISTRY
 # The checkpoint each system starts from (and whose train-prompt samples are its negatives).
 START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
 
-LOSS_KEYS = ("beta", "lam", "gamma_sft")
+LOSS_KEYS = ("beta", "lam", "gamma_sft")  # numbers; `anchor_weighting` is the one named option
+# The choices of `anchor_weighting` (kept equal to train.losses.ANCHOR_WEIGHTINGS by a test;
+# not imported from there: building pairs needs no torch).
+ANCHOR_WEIGHTINGS = ("uniform", "pair_weights")
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class PreferenceSettings:
     beta: float
     lam: float
     gamma_sft: float
+    anchor_weighting: str  # uniform | pair_weights
     critic: bool
     num_samples: int
     pair_weights: PairWeightSettings
@@ -66,6 +70,10 @@ class PreferenceSettings:
         for key in ("critic", "language_balance"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{key}: must be true or false, got {getattr(self, key)!r}")
+        if self.anchor_weighting not in ANCHOR_WEIGHTINGS:
+            raise ConfigError(
+                f"anchor_weighting: must be one of {', '.join(ANCHOR_WEIGHTINGS)}, got {self.anchor_weighting!r}"
+            )
         if self.critic_transform not in ("none", "log1p"):
             raise ConfigError(f"critic_transform: must be none or log1p, got {self.critic_transform!r}")
         if int(self.num_samples) < 1:
@@ -118,7 +126,7 @@ def preference_settings(config: dict, system: str) -> PreferenceSettings:
 
 def loss_settings(cfg: PreferenceSettings) -> dict:
     """The keyword arguments of `train.preference_loss`."""
-    return {k: float(getattr(cfg, k)) for k in LOSS_KEYS}
+    return {**{k: float(getattr(cfg, k)) for k in LOSS_KEYS}, "anchor_weighting": cfg.anchor_weighting}
 
 
 def preference_train_config(config: dict, system: str):

@@ -36,7 +36,14 @@ from .reference_cache import attach_reference, compute_reference_logps, pair_max
 log = logging.getLogger(__name__)
 
 
-def preference_loss(model, batch: dict, beta: float = 0.1, lam: float = 0.1, gamma_sft: float = 0.05):
+def preference_loss(
+    model,
+    batch: dict,
+    beta: float = 0.1,
+    lam: float = 0.1,
+    gamma_sft: float = 0.05,
+    anchor_weighting: str = "uniform",
+):
     """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected)."""
     k = batch["weights"].shape[0]
     logps, n_tokens = response_logps(
@@ -57,6 +64,7 @@ def preference_loss(model, batch: dict, beta: float = 0.1, lam: float = 0.1, gam
         beta=beta,
         lam=lam,
         gamma_sft=gamma_sft,
+        anchor_weighting=anchor_weighting,
     )
     metrics = {
         "accuracy": c["accuracy"].item(),

@@ -18,7 +18,10 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+from accelerate.utils import DistributedType
 
 from ..io import read_json, read_jsonl, write_json
 
@@ -77,6 +80,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# What `accelerate launch --config_file` exports for a sharded config, and the distributed type
+# the Accelerator must then have.
+SHARDING_ENV = {
+    "ACCELERATE_USE_FSDP": DistributedType.FSDP,
+    "ACCELERATE_USE_DEEPSPEED": DistributedType.DEEPSPEED,
+}
+
+
+def check_sharding(distributed_type: DistributedType, env: Mapping[str, str]) -> None:
+    """Fail when the launch config asked for FSDP or DeepSpeed but accelerate set up something
+    else. Without CUDA it silently trains plain data-parallel (DDP over gloo) instead: the same
+    numbers, but each process holds the whole model and optimizer state, which is not the
+    memory layout the config promises."""
+    for var, wanted in SHARDING_ENV.items():
+        if env.get(var, "").lower() in ("1", "true") and distributed_type != wanted:
+            raise RuntimeError(
+                f"the accelerate config asks for {wanted.value} ({var} is set) but accelerate set up "
+                f"{distributed_type.value}: {wanted.value} needs CUDA GPUs; on CPU use the DDP config "
+                "(workflow/accelerate/ddp.yaml) or none"
+            )
 
 
 def accelerate_command(

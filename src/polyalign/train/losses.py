@@ -22,7 +22,11 @@ __all__ = [
     "dpo_margin",
     "dpo_loss",
     "hdpo_loss",
+    "ANCHOR_WEIGHTINGS",
 ]
+
+# How the SFT anchor of `hdpo_loss` weights the chosen answers: all alike, or by the pair weights.
+ANCHOR_WEIGHTINGS = ("uniform", "pair_weights")
 
 
 def _check_1d(name: str, t: torch.Tensor, n: int | None = None) -> None:
@@ -159,12 +163,18 @@ def hdpo_loss(
     beta: float = 0.1,
     lam: float = 0.1,
     gamma_sft: float = 0.05,
+    anchor_weighting: str = "uniform",
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """HDPO loss of K pairs (docs/method.md §7):
 
         z_i = β[(πc − rc) − (πr − rr)],  L_DPO,i = −log σ(z_i),  p_i = σ(z_i)
         R_i = p_i s⁺_i + (1 − p_i) s⁻_i                     (s⁺, s⁻, w are constants)
-        L   = (1/K) Σ w_i L_DPO,i + λ (1/K) Σ R_i + γ_sft · (1/K) Σ NLL(y⁺_i)/|y⁺_i|
+        L   = (1/K) Σ w_i L_DPO,i + λ (1/K) Σ R_i + γ_sft · (1/K) Σ a_i NLL(y⁺_i)/|y⁺_i|
+
+    with anchor weights a_i = 1 (`anchor_weighting` "uniform") or a_i = w_i ("pair_weights":
+    each chosen answer is held in place with the same weight that pushes it in the DPO term, so
+    a language that carries half the pair mass also carries half the anchor; still divided by K,
+    never by Σ w, like the DPO term).
 
     `chosen_nll_per_token` [K] is the token-mean NLL of the chosen responses under the policy
     (with gradient; e.g. −logps/n_tokens from the same forward); it may be None iff γ_sft = 0.
@@ -172,7 +182,7 @@ def hdpo_loss(
 
     Returns (loss, components). Components are detached: `dpo_term`, `r_term`, `anchor` (the
     three summands, scaled by their coefficients, loss = dpo_term + r_term + anchor), `r_mean`
-    (mean R), `anchor_nll` (mean chosen NLL/token), per-pair `dpo_losses`, `p`, `z`, `R`,
+    (mean R), `anchor_nll` ((1/K) Σ a_i NLL_i/|y⁺_i|, the anchor before γ_sft), per-pair `dpo_losses`, `p`, `z`, `R`,
     `weights`, `chosen_rewards`, `rejected_rewards`, `reward_margins` (= z), and `accuracy`
     (share of pairs with z > 0). A non-finite summand raises FloatingPointError naming it.
     """
@@ -191,6 +201,11 @@ def hdpo_loss(
     sp, sn, w = const("s_pos", s_pos), const("s_neg", s_neg), const("pair_weights", pair_weights)
     if bool((w < 0).any()):
         raise ValueError(f"pair_weights must be >= 0, got {w.cpu().tolist()}")
+    if anchor_weighting not in ANCHOR_WEIGHTINGS:
+        raise ValueError(f"anchor_weighting must be one of {ANCHOR_WEIGHTINGS}, got {anchor_weighting!r}")
+
+    def weighted_anchor(nll: torch.Tensor) -> torch.Tensor:
+        return (w * nll).mean() if anchor_weighting == "pair_weights" else nll.mean()
 
     dpo_losses = -F.logsigmoid(z)
     dpo_term = (w * dpo_losses).mean()  # (1/K) Σ w_i L_i: normalized by K, never by Σ w
@@ -209,12 +224,14 @@ def hdpo_loss(
         if chosen_nll_per_token is None:
             raise ValueError("hdpo_loss: gamma_sft != 0 needs chosen_nll_per_token")
         _check_1d("chosen_nll_per_token", chosen_nll_per_token, k)
-        anchor_nll = chosen_nll_per_token.mean()
+        anchor_nll = weighted_anchor(chosen_nll_per_token)
         anchor = gamma_sft * anchor_nll
         _finite_or_raise("anchor", anchor)
         loss = loss + anchor
     else:
-        anchor_nll = chosen_nll_per_token.mean() if chosen_nll_per_token is not None else z.new_zeros(())
+        anchor_nll = (
+            weighted_anchor(chosen_nll_per_token) if chosen_nll_per_token is not None else z.new_zeros(())
+        )
         anchor = z.new_zeros(())
     _finite_or_raise("hdpo_loss", loss)
 

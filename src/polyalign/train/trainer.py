@@ -47,6 +47,7 @@ from .checkpoint import (
     tokenizer_sha256,
 )
 from .data import epoch_batches
+from .launch import check_sharding
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,9 @@ def new_accelerator(mixed_precision: str) -> Accelerator:
     if state and state.get("_mixed_precision") != mixed_precision:
         AcceleratorState._reset_state()
     # cpu=True without CUDA: several processes (accelerate launch) then form a gloo process group.
-    return Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
+    accelerator = Accelerator(mixed_precision=mixed_precision, cpu=not torch.cuda.is_available())
+    check_sharding(accelerator.distributed_type, os.environ)
+    return accelerator
 
 
 def accumulation_steps(config: TrainConfig, nproc: int) -> int:
