@@ -29,8 +29,9 @@ def micro_workdir(work: Path) -> Path:
     from .judge.tiny import build_tiny_judge
 
     build_tiny_judge(work / "tiny_judge")
+    # relative to the working directory, so that two working directories resolve the same config
     with open(work / "config" / "micro.yaml", "a", encoding="utf-8") as f:
-        f.write(f"judge:\n  models:\n    tiny:\n      path: {work / 'tiny_judge'}\n  batch_size: 16\n")
+        f.write("judge:\n  models:\n    tiny:\n      path: tiny_judge\n  batch_size: 16\n")
     return work
 
 

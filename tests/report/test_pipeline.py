@@ -5,6 +5,8 @@ import pytest
 from polyalign.report import figures as F
 from polyalign.report import pipeline as P
 
+from ..conftest import REPO
+
 DOT = """digraph snakemake_dag {
     graph[bgcolor=white, margin=0];
     node[shape=box, style=rounded, fontname=sans,                 fontsize=10, penwidth=2];
@@ -121,3 +123,33 @@ def test_stage_colors_distinct_for_every_rule_file():
     for n in (11, 12, 14):
         colors = P.stage_colors(stages[:n])
         assert len(set(colors.values())) == n
+
+
+def test_figure_bytes_do_not_depend_on_the_hash_seed(tmp_path):
+    # Python salts string hashes per process; the drawn figure must not follow that salt
+    import subprocess
+    import sys
+
+    # the embedded workflow's own rule graph, as `snakemake --rulegraph` printed it
+    graph = REPO / "tests/fixtures/rulegraph_embedded.dot"
+    script = (
+        "import sys\n"
+        "from polyalign.report.pipeline import figure_pipeline, parse_rulegraph, rule_stages\n"
+        "g = parse_rulegraph(open(sys.argv[1]).read())\n"
+        "figure_pipeline(g, rule_stages(sys.argv[3]), sys.argv[2] + '.png', sys.argv[2] + '.pdf')\n"
+    )
+    outputs = []
+    for salt in ("1", "2", "3"):
+        env = {**__import__("os").environ, "PYTHONHASHSEED": salt}
+        out = tmp_path / f"fig{salt}"
+        proc = subprocess.run(
+            [sys.executable, "-c", script, str(graph), str(out), str(REPO / "workflow/rules")],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        outputs.append(
+            ((tmp_path / f"fig{salt}.png").read_bytes(), (tmp_path / f"fig{salt}.pdf").read_bytes())
+        )
+    assert outputs[0] == outputs[1] == outputs[2]

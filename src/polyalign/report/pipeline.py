@@ -132,7 +132,9 @@ def figure_pipeline(
         fig, ax = plt.subplots(figsize=(max(8.0, 1.9 * widest), 0.75 * n_layers + 1.2), layout="constrained")
         # solid: direct dependencies; dashed: data flowing back into a wildcard rule that also
         # serves an earlier stage
-        edges = [(e, {}) for e in graph.edges] + [(e, {"ls": "--"}) for e in back_edges]
+        # sorted: transitive_reduction's edge order follows Python's per-process string hashing,
+        # and the drawing order shows where arrows overlap (and in the PDF's bytes)
+        edges = [(e, {}) for e in sorted(graph.edges)] + [(e, {"ls": "--"}) for e in sorted(back_edges)]
         for (a, b), style in edges:
             bend = 0.3 if style else 0.05
             arrow = {"arrowstyle": "-|>", "color": "0.55", "lw": 0.8, "shrinkA": 9, "shrinkB": 9}
