@@ -15,20 +15,7 @@ from polyalign.decoding import (
     generate_unbatched,
     nucleus_threshold,
 )
-from polyalign.generate import GenerationSettings
-from tests.models.micro import one_thread  # noqa: F401 (fixture)
-
-GREEDY = GenerationSettings(
-    max_new_tokens=10,
-    do_sample=False,
-    temperature=1.0,
-    top_p=1.0,
-    batch_size=8,
-    seed=0,
-    num_samples=1,
-    cot_extra_tokens=5,
-    length_check_quantile=None,
-)
+from tests.models.micro import GREEDY, one_thread  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

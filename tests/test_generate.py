@@ -8,23 +8,19 @@ from transformers import LlamaConfig
 
 from polyalign.config import fill_defaults
 from polyalign.decoding import generate_unbatched
-from polyalign.generate import GenerationSettings, generate_file, generate_ids, generate_records
+from polyalign.generate import generate_file, generate_ids, generate_records
 from polyalign.models import save_model
 from polyalign.models.tokenizer_report import answer_token_lengths, check_max_new_tokens
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
-from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)
-
-GREEDY = GenerationSettings(
-    max_new_tokens=10,
-    do_sample=False,
-    temperature=1.0,
-    top_p=1.0,
-    batch_size=8,
-    seed=0,
-    num_samples=1,
-    cot_extra_tokens=5,
-    length_check_quantile=None,
+from tests.models.micro import (  # noqa: F401 (fixture)
+    GREEDY,
+    PROMPT,
+    micro_model,
+    micro_records,
+    micro_tokenizer,
+    one_thread,
 )
+
 SAMPLE = replace(GREEDY, do_sample=True, temperature=1.0, top_p=0.9)
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from polyalign.config import fill_defaults
+from polyalign.generate import GenerationSettings
 from polyalign.models import ModelSettings, build_model, model_settings, train_tokenizer
 from polyalign.models.tokenizer import record_texts
 
@@ -36,6 +37,19 @@ ZH = [
     ("今天天气怎么样？", "今天是晴天，很暖和。"),
     ("你会说英语吗？", "会一点。"),
 ]
+
+# greedy decoding of a few tokens: the settings the generation and decoding tests share
+GREEDY = GenerationSettings(
+    max_new_tokens=10,
+    do_sample=False,
+    temperature=1.0,
+    top_p=1.0,
+    batch_size=8,
+    seed=0,
+    num_samples=1,
+    cot_extra_tokens=5,
+    length_check_quantile=None,
+)
 
 
 def record(

@@ -43,8 +43,8 @@ def test_accelerate_command():
 LOSS_RTOL, WEIGHT_ATOL = 1e-5, 1e-4
 
 
-@pytest.mark.slow
-def test_two_process_run_matches_one_process(tmp_path):
+def tiny_training_setup(tmp_path):
+    """A tiny Qwen2 checkpoint, the micro records as train.jsonl and a resolved config."""
     base = build_tiny_checkpoint("qwen2", tmp_path / "base")
     write_jsonl(tmp_path / "train.jsonl", micro_records())
     config = fill_defaults(
@@ -61,6 +61,12 @@ def test_two_process_run_matches_one_process(tmp_path):
             "bucket_sft": {"tau": 1.0},
         }
     )
+    return base, config
+
+
+@pytest.mark.slow
+def test_two_process_run_matches_one_process(tmp_path):
+    base, config = tiny_training_setup(tmp_path)
 
     def run(name, launch):
         job = {
@@ -126,24 +132,15 @@ def test_check_sharding_refuses_a_silent_fallback_from_fsdp_or_deepspeed():
 def test_the_shipped_fsdp_config_fails_loudly_without_cuda(tmp_path):
     # accelerate turns an FSDP config into plain DDP over gloo on a CPU machine; the trainer
     # must refuse rather than train with a memory layout the config does not describe
-    base = build_tiny_checkpoint("qwen2", tmp_path / "base")
-    write_jsonl(tmp_path / "train.jsonl", micro_records())
-    config = fill_defaults(
-        {
-            "model": {"source": str(base), "max_length": 512},
-            "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
-            "train_common": {"micro_batch_size": 4, "checkpoint_every": 0},
-            "sft": {"epochs": 1, "global_batch_size": 8},
-            "launch": {
-                "launcher": "accelerate",
-                "num_processes": 2,
-                "accelerate_config": str(REPO / "workflow/accelerate/fsdp.yaml"),
-            },
-        }
-    )
+    base, config = tiny_training_setup(tmp_path)
+    launch = {
+        "launcher": "accelerate",
+        "num_processes": 2,
+        "accelerate_config": str(REPO / "workflow/accelerate/fsdp.yaml"),
+    }
     job = {
         "stage": "sft",
-        "config": config,
+        "config": {**config, "launch": launch},
         "out_dir": str(tmp_path / "fsdp"),
         "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
     }
