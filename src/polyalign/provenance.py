@@ -1,22 +1,44 @@
 """Which library code a workflow script runs, as one digest (a rule's rerun trigger).
 
-`source_digest(script)` follows the script's `polyalign` imports through the source tree, found
-by reading the code with `ast` without importing it. It covers absolute and relative imports, and
-the `__init__` of every package on the way. It hashes each reached module's path and bytes.
-Editing any module a rule's script can reach changes the digest; Snakemake sees it as a changed
-param and reruns the rule. Imports made inside functions count too (ast sees every import
-statement), so the digest errs on the side of rerunning.
+`source_digest(script)` follows the script's `polyalign` imports through the source tree, read
+with `ast` without importing anything (docs/workflow.md, "What reruns a rule"):
+
+- every import statement counts, module level or inside a function, absolute or relative, and
+  the `__init__` of every package on the way;
+- `from pkg import name`, where `pkg/__init__.py` resolves `name` lazily through its `_LAZY`
+  table (name -> submodule), reaches that submodule, and only for the names imported;
+- a string literal naming a non-Python file next to a reached module (`published_numbers.yaml`)
+  adds that package data file, bytes and all.
+
+A module counts by its name and its syntax tree without docstrings (`ast.dump` has no comments,
+blank lines or line numbers), so a comment, a docstring or a reformat changes no digest, and any
+edit Python would execute differently does. The library imports nothing through `importlib`
+that this walk cannot see (tests/test_provenance.py keeps it so).
 """
 
 from __future__ import annotations
 
 import ast
 import hashlib
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1]  # the directory holding the polyalign package
 PACKAGE = "polyalign"
+LAZY_TABLE = "_LAZY"  # a package __init__'s {attribute: submodule} table read by its __getattr__
+
+
+@dataclass(frozen=True)
+class ModuleFacts:
+    """What the digest needs from one module's source."""
+
+    fingerprint: str  # sha256 of the syntax tree without docstrings
+    imports: frozenset[str]  # dotted names it imports (for `from x import y`: x and x.y)
+    from_names: frozenset[tuple[str, str]]  # (x, y) of every `from x import y`
+    module_objects: frozenset[str]  # modules it holds as objects, whose attributes it can reach
+    lazy: tuple[tuple[str, str], ...]  # its `_LAZY` table, for a package __init__
+    strings: frozenset[str]  # string literals that could name a file next to it
 
 
 def module_file(name: str, src: Path = SRC) -> Path | None:
@@ -28,54 +50,141 @@ def module_file(name: str, src: Path = SRC) -> Path | None:
     return None
 
 
-def _imported_names(path: Path, module: str, is_package: bool) -> set[str]:
-    """Dotted names of the polyalign modules `path` imports (each `from x import y` also tries x.y)."""
-    tree = ast.parse(path.read_bytes(), filename=str(path))
-    names = set()
+def strip_docstrings(tree: ast.AST) -> ast.AST:
+    """`tree` without the docstring of its module, classes and functions (in place)."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                if isinstance(body[0].value.value, str):
+                    node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _lazy_table(tree: ast.Module) -> tuple[tuple[str, str], ...]:
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == LAZY_TABLE for t in node.targets)
+            and isinstance(node.value, ast.Dict)
+        ):
+            return tuple(
+                sorted(
+                    (ast.literal_eval(k), ast.literal_eval(v))
+                    for k, v in zip(node.value.keys, node.value.values)
+                )
+            )
+    return ()
+
+
+def _absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if not node.level:
+        return node.module or ""
+    parts = module.split(".")
+    anchor = parts if is_package else parts[:-1]
+    anchor = anchor[: len(anchor) - (node.level - 1)]
+    return ".".join(anchor + ([node.module] if node.module else []))
+
+
+def _ours(name: str) -> bool:
+    return name == PACKAGE or name.startswith(PACKAGE + ".")
+
+
+@cache
+def _facts(source: bytes, path: str, module: str, is_package: bool) -> ModuleFacts:
+    """Parsed once per file content."""
+    tree = ast.parse(source, filename=path)
+    imports, from_names, module_objects, strings = set(), set(), set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            names.update(a.name for a in node.names)
+            for alias in node.names:
+                imports.add(alias.name)
+                parts = alias.name.split(".")
+                # `import a.b.c` binds a (a.b.c reachable as attributes); `as x` binds a.b.c
+                module_objects.update(
+                    [alias.name] if alias.asname else [".".join(parts[: i + 1]) for i in range(len(parts))]
+                )
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                parts = module.split(".")
-                anchor = parts if is_package else parts[:-1]
-                anchor = anchor[: len(anchor) - (node.level - 1)]
-                base = ".".join(anchor + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
-            names.add(base)
-            names.update(f"{base}.{a.name}" for a in node.names)
-    return {n for n in names if n == PACKAGE or n.startswith(PACKAGE + ".")}
+            base = _absolute(node, module, is_package)
+            imports.add(base)
+            for alias in node.names:
+                imports.add(f"{base}.{alias.name}")
+                from_names.add((base, alias.name))
+                module_objects.add(f"{base}.{alias.name}")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if 0 < len(node.value) < 200 and "/" not in node.value and "\n" not in node.value:
+                strings.add(node.value)
+    fingerprint = hashlib.sha256(ast.dump(strip_docstrings(tree)).encode()).hexdigest()
+    return ModuleFacts(
+        fingerprint=fingerprint,
+        imports=frozenset(n for n in imports if _ours(n)),
+        from_names=frozenset((b, n) for b, n in from_names if _ours(b)),
+        module_objects=frozenset(n for n in module_objects if _ours(n)),
+        lazy=_lazy_table(tree) if is_package else (),
+        strings=frozenset(strings),
+    )
+
+
+def module_facts(name: str, path: Path) -> ModuleFacts:
+    return _facts(path.read_bytes(), str(path), name, path.name == "__init__.py")
+
+
+def _script_facts(script: Path) -> ModuleFacts:
+    return module_facts("__main__", script)
+
+
+def _lazy_of(package: str, src: Path) -> tuple[tuple[str, str], ...]:
+    """The `_LAZY` table of `package` (empty for a module or a package without one)."""
+    init = module_file(package, src)
+    if init is None or init.name != "__init__.py":
+        return ()
+    return module_facts(package, init).lazy
 
 
 def reachable_modules(script: str | Path, src: Path = SRC) -> dict[str, Path]:
     """Every polyalign module the script can import, with its parent packages: name -> file."""
     found: dict[str, Path] = {}
-    todo = sorted(_imported_names(Path(script), "__main__", False))
-    while todo:
-        name = todo.pop()
-        parts = name.split(".")
-        for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
-            sub = ".".join(parts[:i])
-            if sub in found:
-                continue
-            path = module_file(sub, src)
-            if path is None:
-                continue  # `from pkg import function`: the name is not a module
-            found[sub] = path
-            todo.extend(_imported_names(path, sub, path.name == "__init__.py"))
+    pending: list[ModuleFacts] = [_script_facts(Path(script))]
+    while pending:
+        facts = pending.pop()
+        names = set(facts.imports)
+        for base, attr in facts.from_names:  # `from pkg import name` of a lazily loaded name
+            submodule = dict(_lazy_of(base, src)).get(attr)
+            if submodule is not None:
+                names.add(f"{base}.{submodule}")
+        for held in facts.module_objects:  # `pkg.name` may load any of pkg's lazy submodules
+            names.update(f"{held}.{submodule}" for _, submodule in _lazy_of(held, src))
+        for name in sorted(names):
+            parts = name.split(".")
+            for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
+                sub = ".".join(parts[:i])
+                if sub in found:
+                    continue
+                path = module_file(sub, src)
+                if path is None:
+                    continue  # `from pkg import function`: the name is not a module
+                found[sub] = path
+                pending.append(module_facts(sub, path))
     return found
 
 
-@cache
-def _digest(script: str, src: str, stamp: tuple) -> str:
-    h = hashlib.sha256()
-    for name, path in sorted(reachable_modules(script, Path(src)).items()):
-        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()[:16]
+def package_data(modules: dict[str, Path]) -> dict[str, Path]:
+    """The non-Python files next to `modules` that one of them names in a string literal."""
+    data = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        files = {p.name for p in path.parent.iterdir() if p.suffix != ".py" and p.is_file()}
+        for literal in sorted(files & module_facts(name, path).strings):
+            data[f"{package}/{literal}"] = path.parent / literal
+    return data
 
 
 def source_digest(script: str | Path, src: Path = SRC) -> str:
-    """16 hex digits identifying the library code `script` runs."""
-    stamp = tuple((str(p), p.stat().st_mtime_ns) for p in sorted(Path(src).rglob("*.py")))
-    return _digest(str(script), str(src), stamp)
+    """16 hex digits identifying the library code and package data `script` runs."""
+    modules = reachable_modules(script, src)
+    h = hashlib.sha256()
+    for name, path in sorted(modules.items()):
+        h.update(name.encode() + b"\0" + module_facts(name, path).fingerprint.encode() + b"\0")
+    for key, path in sorted(package_data(modules).items()):
+        h.update(key.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]

@@ -10,6 +10,7 @@ from safetensors.torch import load_file
 from polyalign.config import fill_defaults
 from polyalign.io import write_jsonl
 from polyalign.train.launch import accelerate_command, launch_plan, run_training
+from polyalign.train.sft import pretrain_job, sft_job
 
 from ..conftest import REPO
 from ..models.micro import micro_records
@@ -75,7 +76,7 @@ def test_two_process_run_matches_one_process(tmp_path):
             "out_dir": str(tmp_path / name),
             "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
         }
-        summary = run_training(job, gpus=2, threads=2, log_path=tmp_path / f"{name}.log")
+        summary = run_training(job, sft_job, gpus=2, threads=2, log_path=tmp_path / f"{name}.log")
         curve = [json.loads(line)["loss"] for line in (tmp_path / name / "train_log.jsonl").open()]
         return summary, curve, load_file(str(tmp_path / name / "model.safetensors"))
 
@@ -107,7 +108,7 @@ def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):
         "inputs": {"train": str(tmp_path / "train.jsonl"), "tokenizer": None},
     }
     with caplog.at_level("INFO"):
-        summary = run_training(job, gpus=2)
+        summary = run_training(job, pretrain_job, gpus=2)
     assert (summary["stage"], summary["source"], summary["trained"]) == ("pretrain", str(source), False)
     assert (tmp_path / "base" / "config.json").exists() and "launching" not in caplog.text
     assert not (tmp_path / "base" / "launch_job.json").exists()
@@ -145,6 +146,6 @@ def test_the_shipped_fsdp_config_fails_loudly_without_cuda(tmp_path):
         "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
     }
     with pytest.raises(RuntimeError, match="sft"):
-        run_training(job, gpus=2, threads=2, log_path=tmp_path / "fsdp.log")
+        run_training(job, sft_job, gpus=2, threads=2, log_path=tmp_path / "fsdp.log")
     assert "asks for FSDP" in (tmp_path / "fsdp.log").read_text()
     assert not (tmp_path / "fsdp" / "model.safetensors").exists()

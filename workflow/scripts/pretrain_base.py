@@ -16,6 +16,7 @@ log: one file. threads: torch threads.
 """
 
 from polyalign.train.launch import run_training
+from polyalign.train.sft import pretrain_job
 from polyalign.workflow_io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
@@ -26,7 +27,9 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         "out_dir": str(out_dir),
         "inputs": {"train": snakemake.input.train, "tokenizer": snakemake.input.tokenizer},
     }
-    summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
+    summary = run_training(
+        job, pretrain_job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0]
+    )
     if summary["trained"]:
         log.info(
             "base: %d parameters, %d steps in %.1f s",

@@ -17,6 +17,7 @@ resources:
 log: one file. threads: torch threads.
 """
 
+from polyalign.preference.train import preference_job
 from polyalign.train.launch import run_training
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
@@ -32,7 +33,9 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
             "reference": snakemake.input.reference,
         },
     }
-    summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
+    summary = run_training(
+        job, preference_job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0]
+    )
     log.info(
         "%s: %d steps on %d pairs in %.1f s",
         snakemake.params.system,

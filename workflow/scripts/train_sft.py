@@ -19,6 +19,7 @@ log: one file. threads: torch threads.
 """
 
 from polyalign.train.launch import run_training
+from polyalign.train.sft import sft_job
 from polyalign.workflow_io import model_dir, model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
@@ -29,7 +30,9 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         "out_dir": str(out_dir),
         "inputs": {"train": snakemake.input.train, "model": str(model_dir(snakemake.input.model))},
     }
-    summary = run_training(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
+    summary = run_training(
+        job, sft_job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0]
+    )
     log.info(
         "%s: %d steps on %d examples in %.1f s",
         snakemake.params.system,

@@ -6,21 +6,14 @@ path), fills every default in, and runs the cross-field checks of `checks.py`; t
 it before any rule is built. Library code reads defaults from the same schema (`block_defaults`).
 """
 
-from .checks import check_config
+from __future__ import annotations
+
+import importlib
+
 from .schema import SCHEMA_PATH, ConfigError, block_defaults, fill_defaults, load_schema, validate_schema
 
-
-def resolve_config(config: dict) -> dict:
-    """The validated config with every default filled in (a new dict; `config` is unchanged).
-    Raises ConfigError naming each offending key and the constraint it breaks."""
-    from ..models.presets import resolve_model_block
-
-    # the model preset first: its source/dtype/template must win over the schema's scratch defaults
-    resolved = fill_defaults({**config, "model": resolve_model_block(config)})
-    validate_schema(resolved)
-    check_config(resolved)
-    return resolved
-
+# Loaded on first use: the checks import the corpus loaders, which no job needs.
+_LAZY = {"resolve_config": "resolve", "check_config": "checks"}
 
 __all__ = [
     "ConfigError",
@@ -32,3 +25,9 @@ __all__ = [
     "resolve_config",
     "validate_schema",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

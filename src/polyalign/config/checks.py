@@ -7,7 +7,6 @@ file system. Each check returns messages of the form "<key>: <constraint broken>
 
 from __future__ import annotations
 
-import importlib
 import math
 import os
 import re
@@ -59,8 +58,7 @@ def known_corpora() -> set[str]:
     """Keys of the corpus registry (importing the loader modules registers them)."""
     from ..data import registry
 
-    for module in registry._LOADER_MODULES:
-        importlib.import_module(module)
+    registry.import_loaders()
     return set(registry.REGISTRY)
 
 

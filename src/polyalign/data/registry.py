@@ -8,7 +8,6 @@ local copy of the hub repository works through the same call).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,9 +25,6 @@ class CorpusSpec:
 
 REGISTRY: dict[str, CorpusSpec] = {}
 
-# Modules that register loaders on import.
-_LOADER_MODULES = ("polyalign.data.embedded", "polyalign.data.paper")
-
 
 def register(key: str, split_weights: dict | None = None, description: str = ""):
     def wrap(fn: Loader) -> Loader:
@@ -40,13 +36,15 @@ def register(key: str, split_weights: dict | None = None, description: str = "")
     return wrap
 
 
+def import_loaders() -> None:
+    """Import the modules that register loaders. Plain import statements, not a table of module
+    names for importlib: the rerun trigger (polyalign.provenance) sees them, so editing a loader
+    reruns the corpus build."""
+    from . import embedded, paper  # noqa: F401  (registration)
+
+
 def get_corpus(key: str) -> CorpusSpec:
-    for mod in _LOADER_MODULES:
-        try:
-            importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name != mod:
-                raise
+    import_loaders()
     if key not in REGISTRY:
         raise KeyError(f"unknown corpus '{key}' (known: {sorted(REGISTRY)})")
     return REGISTRY[key]

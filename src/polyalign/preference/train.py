@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ..io import write_json
+from ..io import read_jsonl, write_json
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import hdpo_loss
 from .config import (
@@ -212,3 +212,17 @@ def _describe(reference) -> str:
     if reference is None:
         return "computed in memory from the starting checkpoint"
     return "rows given in memory" if isinstance(reference, dict) else str(reference)
+
+
+def preference_job(job: dict) -> dict:
+    """`train_preference` of a training job (polyalign.train.launch; stage = the system):
+    inputs pairs, model and, optionally, reference."""
+    inputs = job["inputs"]
+    return train_preference(
+        read_jsonl(inputs["pairs"]),
+        inputs["model"],
+        job["config"],
+        job["stage"],
+        job["out_dir"],
+        reference=inputs.get("reference"),
+    )

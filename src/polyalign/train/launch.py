@@ -1,6 +1,8 @@
 """Training jobs and how their processes start.
 
-A job is a JSON-able dict {stage, inputs, config, out_dir}; `run_job` trains it in this process.
+A job is a JSON-able dict {stage, inputs, config, out_dir}, trained by a stage function the caller
+passes (`polyalign.train.sft.sft_job`, `polyalign.preference.train.preference_job`, ...), so that
+this module imports no trainer: what a rule's digest contains is what its script imports.
 `run_training` starts it either in process (one process, the embedded default: no extra start-up)
 or under `accelerate launch` with one process per GPU of the rule, every process running
 `python -m polyalign.train.launch <job.json>`. The launch config file (DDP by default; FSDP or
@@ -12,49 +14,41 @@ resumed by the trainer exactly as in process.
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import os
 import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from accelerate.utils import DistributedType
 
-from ..io import read_json, read_jsonl, write_json
+from ..io import read_json, write_json
 
 log = logging.getLogger(__name__)
 
-STAGES = ("pretrain", "sft", "bucket_sft", "dpo", "hdpo")
+# A stage function trains one job in this process (or as one rank of a launched group) and
+# returns its summary. The caller (a workflow script) passes it, so this module imports no stage.
+Stage = Callable[[dict], dict]
 LAUNCHERS = ("auto", "inprocess", "accelerate")
 JOB_FILE = "launch_job.json"
 
 
-def run_job(job: dict) -> dict:
-    """Train `job` in this process (or as one rank of a launched group); returns the summary."""
-    stage, inputs, config, out_dir = job["stage"], job["inputs"], job["config"], job["out_dir"]
-    if stage == "pretrain":
-        from .sft import pretrain_base
+def stage_entry(stage: Stage) -> str:
+    """The "module:function" name of `stage`, for the processes `accelerate launch` starts."""
+    entry = f"{stage.__module__}:{stage.__qualname__}"
+    if "<" in entry or stage.__module__ == "__main__":
+        raise ValueError(f"stage {entry} is not importable by name: define it at module level in the library")
+    return entry
 
-        return pretrain_base(read_jsonl(inputs["train"]), inputs["tokenizer"], config, out_dir)
-    if stage in ("sft", "bucket_sft"):
-        from .sft import train_sft
 
-        return train_sft(read_jsonl(inputs["train"]), inputs["model"], config, out_dir, stage)
-    if stage in ("dpo", "hdpo"):
-        from ..preference import train_preference
-
-        return train_preference(
-            read_jsonl(inputs["pairs"]),
-            inputs["model"],
-            config,
-            stage,
-            out_dir,
-            reference=inputs.get("reference"),
-        )
-    raise ValueError(f"unknown training stage {stage!r} (known: {STAGES})")
+def load_stage(entry: str) -> Stage:
+    """The stage function named by `stage_entry`."""
+    module, _, name = entry.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def launch_plan(config: dict, gpus: int | None) -> tuple[str, int]:
@@ -159,16 +153,19 @@ def is_copy(job: dict) -> bool:
     return model_settings(job["config"].get("model")).source != "scratch"
 
 
-def run_training(job: dict, gpus: int | None = None, threads: int | None = None, log_path=None) -> dict:
-    """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote.
-    A copy (`is_copy`) runs in process: starting processes for it would only cost start-up time."""
+def run_training(
+    job: dict, stage: Stage, gpus: int | None = None, threads: int | None = None, log_path=None
+) -> dict:
+    """Train `job` with `stage` as the config's `launch:` block says; returns the summary rank 0
+    wrote. A copy (`is_copy`) runs in process: starting processes for it would only cost
+    start-up time."""
     launcher, nproc = launch_plan(job["config"], gpus)
     if launcher == "inprocess" or is_copy(job):
-        return run_job(job)
+        return stage(job)
     out = Path(job["out_dir"])
     out.mkdir(parents=True, exist_ok=True)
     job_file = out / JOB_FILE
-    write_json(job_file, job)
+    write_json(job_file, {**job, "entry": stage_entry(stage)})
     cmd = accelerate_command(
         job_file, nproc, (job["config"].get("launch") or {}).get("accelerate_config"), free_port()
     )
@@ -186,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s rank" + os.environ.get("RANK", "0") + " %(message)s"
     )
-    run_job(json.loads(Path(argv[0]).read_text(encoding="utf-8")))
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    load_stage(job.pop("entry"))(job)
 
 
 if __name__ == "__main__":

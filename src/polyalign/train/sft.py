@@ -26,7 +26,7 @@ import torch
 import transformers
 
 from ..config import block_defaults
-from ..io import write_json
+from ..io import read_jsonl, write_json
 from ..models import build_model, count_parameters, load_tokenizer, model_settings
 from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_settings
@@ -252,3 +252,17 @@ def _write_summary(out_dir, summary: dict) -> None:
         "python": platform.python_version(),
     }
     write_json(Path(out_dir) / SUMMARY_FILE, summary)
+
+
+def pretrain_job(job: dict) -> dict:
+    """`pretrain_base` of a training job (polyalign.train.launch): inputs train, tokenizer."""
+    inputs = job["inputs"]
+    return pretrain_base(read_jsonl(inputs["train"]), inputs["tokenizer"], job["config"], job["out_dir"])
+
+
+def sft_job(job: dict) -> dict:
+    """`train_sft` of a training job (stage sft | bucket_sft): inputs train, model."""
+    inputs = job["inputs"]
+    return train_sft(
+        read_jsonl(inputs["train"]), inputs["model"], job["config"], job["out_dir"], job["stage"]
+    )
