@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -41,13 +42,19 @@ class ModuleFacts:
     strings: frozenset[str]  # string literals that could name a file next to it
 
 
-def module_file(name: str, src: Path = SRC) -> Path | None:
-    """The source file of dotted module `name` (a package's __init__.py), or None."""
-    base = src.joinpath(*name.split("."))
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+def module_index(src: Path = SRC) -> dict[str, Path]:
+    """Every polyalign module under `src`: dotted name -> file (a package's __init__.py)."""
+    index = {}
+    todo = [(src / PACKAGE, PACKAGE)]
+    while todo:
+        directory, package = todo.pop()
+        for entry in os.scandir(directory):
+            if entry.is_dir() and entry.name != "__pycache__":
+                todo.append((Path(entry.path), f"{package}.{entry.name}"))
+            elif entry.is_file() and entry.name.endswith(".py"):
+                stem = entry.name[:-3]
+                index[package if stem == "__init__" else f"{package}.{stem}"] = Path(entry.path)
+    return index
 
 
 def strip_docstrings(tree: ast.AST) -> ast.AST:
@@ -133,9 +140,9 @@ def _script_facts(script: Path) -> ModuleFacts:
     return module_facts("__main__", script)
 
 
-def _lazy_of(package: str, src: Path) -> tuple[tuple[str, str], ...]:
+def _lazy_of(package: str, index: dict[str, Path]) -> tuple[tuple[str, str], ...]:
     """The `_LAZY` table of `package` (empty for a module or a package without one)."""
-    init = module_file(package, src)
+    init = index.get(package)
     if init is None or init.name != "__init__.py":
         return ()
     return module_facts(package, init).lazy
@@ -143,24 +150,25 @@ def _lazy_of(package: str, src: Path) -> tuple[tuple[str, str], ...]:
 
 def reachable_modules(script: str | Path, src: Path = SRC) -> dict[str, Path]:
     """Every polyalign module the script can import, with its parent packages: name -> file."""
+    index = module_index(src)
     found: dict[str, Path] = {}
     pending: list[ModuleFacts] = [_script_facts(Path(script))]
     while pending:
         facts = pending.pop()
         names = set(facts.imports)
         for base, attr in facts.from_names:  # `from pkg import name` of a lazily loaded name
-            submodule = dict(_lazy_of(base, src)).get(attr)
+            submodule = dict(_lazy_of(base, index)).get(attr)
             if submodule is not None:
                 names.add(f"{base}.{submodule}")
         for held in facts.module_objects:  # `pkg.name` may load any of pkg's lazy submodules
-            names.update(f"{held}.{submodule}" for _, submodule in _lazy_of(held, src))
+            names.update(f"{held}.{submodule}" for _, submodule in _lazy_of(held, index))
         for name in sorted(names):
             parts = name.split(".")
             for i in range(1, len(parts) + 1):  # importing a.b.c runs a and a.b first
                 sub = ".".join(parts[:i])
                 if sub in found:
                     continue
-                path = module_file(sub, src)
+                path = index.get(sub)
                 if path is None:
                     continue  # `from pkg import function`: the name is not a module
                 found[sub] = path

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 Stage = Callable[[dict], dict]
 LAUNCHERS = ("auto", "inprocess", "accelerate")
 JOB_FILE = "launch_job.json"
+SUMMARY_FILE = "train_summary.json"  # what a stage's rank 0 writes into out_dir; read back here
 
 
 def stage_entry(stage: Stage) -> str:
@@ -171,8 +172,6 @@ def run_training(
     )
     run_launch(cmd, nproc, threads, log_path, job["stage"])
     job_file.unlink()
-    from .sft import SUMMARY_FILE
-
     return read_json(out / SUMMARY_FILE)
 
 

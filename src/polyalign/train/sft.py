@@ -31,12 +31,11 @@ from ..models import build_model, count_parameters, load_tokenizer, model_settin
 from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_settings
 from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
+from .launch import SUMMARY_FILE
 from .logprobs import position_ids_from_mask
 from .losses import weighted_sft_loss
 from .trainer import TrainConfig, train
 from .weights import backoff_units, bucket_weights, loss_mass_shares
-
-SUMMARY_FILE = "train_summary.json"
 
 
 def is_main_process() -> bool:

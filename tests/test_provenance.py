@@ -1,0 +1,273 @@
+"""The rerun trigger (polyalign.provenance): every rule's `code` param is complete (an edit to any
+library code or package data a job can run changes it) and narrow (comments, docstrings and code
+a job cannot reach change nothing). Digests are computed directly on a scratch copy of the
+library; tests/test_staleness.py checks the same with `snakemake -n`."""
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from polyalign.provenance import package_data, reachable_modules, source_digest
+
+from .conftest import REPO
+
+LIBRARY = REPO / "src" / "polyalign"
+CODE_EDIT = b"\nEDITED_FOR_A_TEST = 1\n"
+
+# Modules that no job runs, each with why it need not trigger a rerun.
+NOT_IN_ANY_JOB = {
+    "polyalign.provenance": "computes the digests in the Snakefile; runs in no job",
+    "polyalign.workflow_recovery": "repairs interrupted runs from the command line (README); runs in no job",
+    "polyalign.config.resolve": "resolves the config in the Snakefile; a job sees its result as params",
+    "polyalign.config.checks": "cross-field config checks in the Snakefile; a job sees only the checked config",
+    "polyalign.models.presets": "expands model.preset in the Snakefile; a job sees the resolved model block",
+    "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
+}
+
+
+def rule_scripts() -> dict[str, Path]:
+    """rule name -> its script, read from workflow/rules/*.smk."""
+    scripts = {}
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        rule = None
+        for line in smk.read_text().splitlines():
+            if m := re.match(r"rule (\w+):", line):
+                rule = m.group(1)
+            elif (m := re.match(r'\s+"\.\./scripts/(\w+\.py)"', line)) and rule:
+                scripts[rule] = REPO / "workflow" / "scripts" / m.group(1)
+    return scripts
+
+
+RULES = rule_scripts()
+
+
+def digests(src: Path) -> dict[str, str]:
+    return {rule: source_digest(script, src) for rule, script in RULES.items()}
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """A scratch copy of src/polyalign (every test restores what it edits): the `src` of the
+    digests and the digests of the unedited copy."""
+    src = tmp_path_factory.mktemp("src")
+    shutil.copytree(LIBRARY, src / "polyalign", ignore=shutil.ignore_patterns("__pycache__"))
+    return src, digests(src)
+
+
+def rules_changed_by(library, rel: str, edit) -> set[str]:
+    """The rules whose digest changes when `edit(bytes) -> bytes` is applied to polyalign/`rel`."""
+    src, before = library
+    path = src / "polyalign" / rel
+    original = path.read_bytes()
+    path.write_bytes(edit(original))
+    try:
+        after = digests(src)
+    finally:
+        path.write_bytes(original)
+    return {rule for rule in RULES if after[rule] != before[rule]}
+
+
+def append(data: bytes):
+    return lambda original: original + data
+
+
+def test_the_rule_map_is_the_workflow():
+    assert len(RULES) > 40 and {"build_corpus", "train_sft", "train_preference"} <= set(RULES)
+    assert all(script.is_file() for script in RULES.values())
+
+
+CORPUS_LOADERS = ["data/embedded.py"] + sorted(
+    f"data/paper/{p.name}" for p in (LIBRARY / "data" / "paper").glob("*.py")
+)
+
+
+@pytest.mark.parametrize("loader", CORPUS_LOADERS)
+def test_an_edit_to_a_corpus_loader_changes_the_corpus_build(library, loader):
+    # the registry imports the loaders to register them: the walk must see that import
+    assert "build_corpus" in rules_changed_by(library, loader, append(CODE_EDIT))
+
+
+def test_an_edit_to_preference_training_changes_train_preference_alone(library):
+    # DPO/HDPO training is reached only through the preference package's lazy table; nothing
+    # upstream of train_preference (SFT, pairs, reference log-probs) runs it
+    assert rules_changed_by(library, "preference/train.py", append(CODE_EDIT)) == {"train_preference"}
+
+
+def test_an_edit_to_pairing_never_changes_sft(library):
+    changed = rules_changed_by(library, "preference/pairs.py", append(CODE_EDIT))
+    assert changed == {"build_pairs", "reference_logps", "train_preference"}
+    assert not changed & {"pretrain_base", "train_sft", "train_tokenizer", "build_corpus"}
+
+
+def test_an_edit_to_the_preference_losses_never_changes_sft_through_launch(library):
+    # train.launch used to import preference to dispatch stages, so SFT's digest held pairs.py;
+    # losses.py itself is SFT's loss module too, so only the launch path is checked here
+    modules = reachable_modules(RULES["train_sft"], library[0])
+    assert not any(name.startswith("polyalign.preference") for name in modules)
+
+
+@pytest.mark.parametrize("rel", ["io.py", "systems.py"])
+@pytest.mark.parametrize(
+    "edit",
+    [
+        append(b"\n# a comment at the end\n"),
+        lambda s: s.replace(b'"""', b'"""Edited docstring. ', 1),  # the module docstring
+        lambda s: s.replace(b"\ndef ", b"\n\n# a comment between definitions\ndef ", 1),
+    ],
+    ids=["comment", "docstring", "comment-between"],
+)
+def test_a_comment_or_docstring_changes_no_digest(library, rel, edit):
+    assert edit((LIBRARY / rel).read_bytes()) != (LIBRARY / rel).read_bytes()
+    assert rules_changed_by(library, rel, edit) == set()
+
+
+def test_a_code_edit_to_a_module_every_rule_uses_changes_every_digest(library):
+    # the other side of the test above: the same file, an edit Python executes
+    assert rules_changed_by(library, "io.py", append(CODE_EDIT)) == set(RULES)
+
+
+@pytest.mark.parametrize(
+    "data_file, reader",
+    [
+        ("report/published_numbers.yaml", "polyalign.report.published"),
+        ("human_eval/rating_page.html", "polyalign.human_eval.export"),
+        ("data/embedded_pins.json", "polyalign.data.fetch_embedded"),
+    ],
+)
+def test_an_edit_to_a_package_data_file_changes_the_rules_that_read_it(library, data_file, reader):
+    readers = {rule for rule, script in RULES.items() if reader in reachable_modules(script, library[0])}
+    assert readers, f"no rule reaches {reader}"
+    assert rules_changed_by(library, data_file, append(b"\n")) == readers
+
+
+def test_the_named_data_files_have_the_expected_readers(library):
+    # hand-checked anchors for the test above
+    changed = rules_changed_by(library, "human_eval/rating_page.html", append(b"\n"))
+    assert changed == {"human_eval_export"}
+    assert rules_changed_by(library, "data/embedded_pins.json", append(b"\n")) == {"fetch_embedded_corpus"}
+    changed = rules_changed_by(library, "report/published_numbers.yaml", append(b"\n"))
+    assert {"replication_report", "table2_main_benchmark", "table8_human_eval"} <= changed
+    assert not changed & {"build_corpus", "train_sft", "evaluate_system"}
+
+
+def test_every_library_module_and_data_file_is_in_some_rule_digest():
+    modules, data = set(), set()
+    for script in RULES.values():
+        reached = reachable_modules(script)
+        modules |= set(reached)
+        data |= set(package_data(reached).values())
+    library = {
+        ".".join(p.relative_to(LIBRARY.parent).with_suffix("").parts).removesuffix(".__init__")
+        for p in LIBRARY.rglob("*.py")
+    }
+    missing = library - modules - set(NOT_IN_ANY_JOB)
+    assert not missing, (
+        f"in no rule's digest (reach them from a script or allow-list them): {sorted(missing)}"
+    )
+    stale_allowances = set(NOT_IN_ANY_JOB) & modules
+    assert not stale_allowances, f"allow-listed but in a digest: {sorted(stale_allowances)}"
+    files = {p for p in LIBRARY.rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")}
+    assert files - data == set(), f"package data in no rule's digest: {sorted(files - data)}"
+
+
+def _dynamic_imports(path: Path) -> set[str]:
+    """The functions of `path` ("<module>" for module level) that call importlib.import_module
+    or __import__."""
+
+    def visit(node, where):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            where = node.name
+        if isinstance(node, ast.Call):
+            f = node.func
+            if (f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")) in (
+                "import_module",
+                "__import__",
+            ):
+                yield where
+        for child in ast.iter_child_nodes(node):
+            yield from visit(child, where)
+
+    return set(visit(ast.parse(path.read_text(encoding="utf-8")), "<module>"))
+
+
+def test_the_library_imports_nothing_the_walk_cannot_see():
+    # a package __init__'s `__getattr__` reading its `_LAZY` table is followed by the walk; the
+    # training launcher imports, in a launched process, the stage its caller already imported
+    allowed = {"polyalign/train/launch.py": {"load_stage"}}
+    for path in sorted(LIBRARY.rglob("*.py")):
+        rel = path.relative_to(LIBRARY.parent).as_posix()
+        functions = _dynamic_imports(path)
+        if path.name == "__init__.py" and "_LAZY = {" in path.read_text():
+            functions -= {"__getattr__"}
+        assert functions <= allowed.get(rel, set()), f"{rel}: dynamic import in {sorted(functions)}"
+
+
+def _package(root: Path, files: dict[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / "polyalign" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_a_lazy_name_reaches_its_submodule_only(tmp_path):
+    src = _package(
+        tmp_path / "src",
+        {
+            "__init__.py": "",
+            "pkg/__init__.py": '_LAZY = {"fast": "a", "slow": "b"}\n',
+            "pkg/a.py": "def fast(): pass\n",
+            "pkg/b.py": "def slow(): pass\n",
+            "pkg/c.py": "",
+        },
+    )
+    script = tmp_path / "script.py"
+    script.write_text("def main():\n    from polyalign.pkg import fast\n")
+    assert set(reachable_modules(script, src)) == {"polyalign", "polyalign.pkg", "polyalign.pkg.a"}
+    script.write_text("import polyalign.pkg\n")  # the module object: any lazy name is reachable
+    assert set(reachable_modules(script, src)) == {
+        "polyalign",
+        "polyalign.pkg",
+        "polyalign.pkg.a",
+        "polyalign.pkg.b",
+    }
+
+
+def test_a_data_file_counts_when_a_module_names_it(tmp_path):
+    src = _package(
+        tmp_path / "src",
+        {
+            "__init__.py": "",
+            "reader.py": 'NAME = "table.yaml"\n',
+            "table.yaml": "a: 1\n",
+            "unread.yaml": "b: 2\n",
+        },
+    )
+    script = tmp_path / "script.py"
+    script.write_text("from polyalign import reader\n")
+    before = source_digest(script, src)
+    (src / "polyalign" / "unread.yaml").write_text("b: 3\n")
+    assert source_digest(script, src) == before
+    (src / "polyalign" / "table.yaml").write_text("a: 2\n")
+    assert source_digest(script, src) != before
+
+
+def test_train_launch_imports_no_trainer(tmp_path):
+    script = tmp_path / "script.py"
+    script.write_text("from polyalign.train.launch import run_training\n")
+    modules = reachable_modules(script)
+    assert not {"polyalign.preference", "polyalign.train.sft", "polyalign.preference.train"} & set(modules)
+
+
+def test_a_stage_function_round_trips_by_name():
+    from polyalign.preference.train import preference_job
+    from polyalign.train.launch import load_stage, stage_entry
+    from polyalign.train.sft import sft_job
+
+    assert stage_entry(sft_job) == "polyalign.train.sft:sft_job"
+    assert load_stage(stage_entry(preference_job)) is preference_job
+    with pytest.raises(ValueError, match="not importable by name"):
+        stage_entry(lambda job: job)
