@@ -66,14 +66,20 @@ def test_editing_a_raw_corpus_file_reruns_the_build(built):
 
 
 def test_editing_library_code_reruns_exactly_the_rules_that_use_it(built):
-    used = built / "src" / "polyalign" / "data" / "build.py"
-    unused = built / "src" / "polyalign" / "train" / "sft.py"
-    for path, reruns in ((unused, False), (used, True)):
+    library = built / "src" / "polyalign"
+    code, comment = b"\nEDITED_FOR_A_TEST = 1\n", b"\n# a comment\n"
+    for rel, edit, reruns in (
+        ("train/sft.py", code, False),  # not run by the corpus build
+        ("io.py", comment, False),  # run by it, but a comment changes nothing Python executes
+        ("data/build.py", code, True),
+        ("data/embedded.py", code, True),  # a loader, imported by the corpus registry
+    ):
+        path = library / rel
         original = path.read_bytes()
         try:
-            path.write_bytes(original + b"\n# edited\n")
+            path.write_bytes(original + edit)
             out = planned(built)
-            assert ("rule build_corpus" in out) is reruns, out
+            assert ("rule build_corpus" in out) is reruns, f"{rel}: {out}"
         finally:
             path.write_bytes(original)
     assert "Nothing to be done" in planned(built)
@@ -86,8 +92,8 @@ def test_the_digest_follows_imports_and_only_them(tmp_path):
     assert "polyalign.data.build" in modules and "polyalign.data" in modules and "polyalign" in modules
     assert "polyalign.train.sft" not in modules
     before = source_digest(script, tmp_path)
-    (tmp_path / "polyalign" / "train" / "sft.py").write_text("# unrelated\n")
+    (tmp_path / "polyalign" / "train" / "sft.py").write_text("EDITED = 1\n")
     assert source_digest(script, tmp_path) == before
     with open(tmp_path / "polyalign" / "data" / "build.py", "a") as f:
-        f.write("\n# edited\n")
+        f.write("\nEDITED = 1\n")
     assert source_digest(script, tmp_path) != before
