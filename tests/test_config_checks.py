@@ -132,7 +132,7 @@ def test_hub_ids_and_fetched_embedded_paths_are_accepted():
     config["corpora"]["dolly"] = {"path": "databricks/databricks-dolly-15k"}
     config["corpora"]["chatterbot"]["path"] = "data/not_yet_fetched"  # written by fetch_embedded_corpus
     resolve_config(config)
-    config["fetch"]["embedded"] = False
+    set_key(config, "fetch.embedded", False)
     assert "corpora.chatterbot.path: 'data/not_yet_fetched' does not exist" in rejected(config)
 
 
@@ -166,7 +166,7 @@ def test_pair_weight_clip_is_ordered():
 
 def test_every_violation_is_reported_at_once():
     config = set_key(embedded(), "figures.tnse", {})
-    config["train_common"]["max_grad_norm"] = -1
+    set_key(config, "train_common.max_grad_norm", -1)
     message = rejected(config)
     assert "figures.tnse" in message and "train_common.max_grad_norm" in message
 

@@ -38,7 +38,7 @@ def test_shipped_profiles_resolve(name, tmp_path, monkeypatch):
     for path in local_paths(config):
         (tmp_path / path).mkdir(parents=True, exist_ok=True)
     resolved = resolve_config(config)
-    assert resolved["profile"] == config["profile"]
+    assert resolved["profile"] == config.get("profile", "embedded")  # the embedded profile states no name
     assert resolved["corpora"] == config["corpora"]
     # defaults filled at every depth, explicit values kept
     assert resolved["evaluation"]["bootstrap"]["alpha"] == 0.05
@@ -75,8 +75,7 @@ def test_resolving_twice_changes_nothing():
 
 def test_explicit_values_win_over_defaults():
     config = load("config/config.yaml")
-    config["evaluation"]["bootstrap"]["n_resamples"] = 7
-    config["evaluation"]["bootstrap"]["alpha"] = 0.1
+    config["evaluation"]["bootstrap"] = {"n_resamples": 7, "alpha": 0.1}
     resolved = resolve_config(config)
     assert resolved["evaluation"]["bootstrap"]["n_resamples"] == 7
     assert resolved["evaluation"]["bootstrap"]["alpha"] == 0.1

@@ -26,7 +26,9 @@ def test_a_config_may_not_set_a_seed_the_run_seeds_own():
             resolve_config({**config, block: {**config.get(block, {}), "seed": 5}})
     with pytest.raises(ConfigError, match=r"hdpo\.seed: set by the run seeds"):
         resolve_config({**config, "hdpo": {"seed": 0}})
-    resolve_config({**config, "pretrain": {**config["pretrain"], "seed": 5}})  # the BaseLM is built once
+    resolve_config(
+        {**config, "pretrain": {**config.get("pretrain", {}), "seed": 5}}
+    )  # the BaseLM is built once
 
 
 def test_seeded_config_sets_every_stochastic_stage_and_leaves_the_input_alone():

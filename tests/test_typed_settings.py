@@ -153,10 +153,9 @@ def test_anchor_weighting_reaches_the_loss_keywords():
 
     assert ANCHOR_WEIGHTINGS == LOSS_CHOICES
     config = fill_defaults({"hdpo": {"anchor_weighting": "pair_weights"}})
+    shared = block_defaults("preference")  # HDPO's loss settings are the shared block's defaults
     assert loss_settings(preference_settings(config, "hdpo")) == {
-        "beta": 0.1,
-        "lam": 0.1,
-        "gamma_sft": 0.05,
+        **{k: shared[k] for k in ("beta", "lam", "gamma_sft")},
         "anchor_weighting": "pair_weights",
     }
     # the default stays uniform, and DPO keeps its own (plain) block

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import torch
 from tqdm.auto import tqdm
 
-from .config import ConfigError, block_defaults
+from .config import ConfigError, block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
 from .decoding import SeededTopPSampler, decode_batch, eos_ids_of, row_seed
 from .prompts import (
@@ -140,7 +140,7 @@ def generate_records(
     system: str,
     gcfg: GenerationSettings,
     *,
-    profile_length: str = "sampled",
+    profile_length: str = schema_default("profile_length"),
     length_sampler: LengthSampler | None = None,
     max_prompt_tokens: int | None = None,
     max_history_turns: int | None = None,

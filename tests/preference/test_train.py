@@ -9,6 +9,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 import polyalign.preference.train as ptrain
+from polyalign.config import block_defaults
 from polyalign.models import load_model
 from polyalign.preference.config import loss_settings, preference_settings
 from polyalign.preference.examples import collate_pairs
@@ -34,11 +35,9 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     config = micro_config(max_steps=8)
     out = tmp_path / "hdpo"
     summary = train_preference(train_pairs, start, config, "hdpo", out, progress=False)
+    shared = block_defaults("preference")  # the micro config leaves HDPO's loss at the defaults
     assert summary["train"]["steps"] == 8 and summary["loss"] == {
-        "beta": 0.1,
-        "lam": 0.1,
-        "gamma_sft": 0.05,
-        "anchor_weighting": "uniform",
+        k: shared[k] for k in ("beta", "lam", "gamma_sft", "anchor_weighting")
     }
 
     before = load_file(str(start / "model.safetensors"))

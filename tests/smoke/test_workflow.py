@@ -55,9 +55,10 @@ FIGURES = [
 def run_seeds() -> list:
     import yaml
 
+    from polyalign.config import fill_defaults
+
     micro = yaml.safe_load((REPO / "tests" / "smoke" / "config.yaml").read_text())
-    default = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    return micro.get("seeds") or default.get("seeds") or [0]  # no seeds key: one run, seed 0
+    return fill_defaults(micro)["seeds"]  # the micro profile's, else the schema default
 
 
 def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):

@@ -18,6 +18,10 @@ from polyalign.train.losses import (
 )
 
 LN2, LN3 = math.log(2.0), math.log(3.0)
+# hdpo_loss has no keyword defaults (the loss settings come from the resolved config): the calls
+# below spell out the settings they do not vary.
+UNIFORM = {"anchor_weighting": "uniform"}
+HDPO = {"beta": 0.1, "lam": 0.1, "gamma_sft": 0.05, "anchor_weighting": "uniform"}
 
 # ----------------------------------------------------------------------------------------- SFT
 # Two sequences of 3 tokens, vocab 3. Position t of the logits predicts labels[t+1].
@@ -199,8 +203,9 @@ def test_dpo_equals_trl_sigmoid(beta):
     assert trl_metrics["rewards/accuracies"][0] == pytest.approx((z > 0).float().mean().item())
     # and HDPO with λ = γ_sft = 0, w = 1 is the same number
     h, _ = hdpo_loss(
-        pc, pr, rc, rr, torch.zeros(6), torch.ones(6), torch.ones(6), None, beta=beta, lam=0.0, gamma_sft=0.0
-    )
+        pc, pr, rc, rr, torch.zeros(6), torch.ones(6), torch.ones(6), None,
+        beta=beta, lam=0.0, gamma_sft=0.0, anchor_weighting="uniform",
+    )  # fmt: skip
     torch.testing.assert_close(h, trl_loss, rtol=1e-6, atol=1e-7)
 
 
@@ -215,7 +220,18 @@ def test_dpo_hand_equals_trl():
 def test_hdpo_reduces_to_dpo_exactly():
     pc = PC.clone().requires_grad_(True)
     loss, comp = hdpo_loss(
-        pc, PR, RC, RR, [0.3, 0.1], [0.9, 0.2], torch.ones(2), None, beta=BETA, lam=0.0, gamma_sft=0.0
+        pc,
+        PR,
+        RC,
+        RR,
+        [0.3, 0.1],
+        [0.9, 0.2],
+        torch.ones(2),
+        None,
+        **UNIFORM,
+        beta=BETA,
+        lam=0.0,
+        gamma_sft=0.0,
     )
     losses, *_ = dpo_loss(pc, PR, RC, RR, BETA)
     assert torch.equal(loss, losses.mean())
@@ -246,6 +262,7 @@ def test_hdpo_hand_two_pairs():
         beta=0.1,
         lam=0.1,
         gamma_sft=0.05,
+        anchor_weighting="uniform",
     )
     assert loss.item() == pytest.approx(1.165713, abs=1e-6)
     assert c["dpo_term"].item() == pytest.approx(0.997208, abs=1e-6)
@@ -281,6 +298,7 @@ def test_hdpo_r_term_has_gradient_at_init():
         beta=0.1,
         lam=1.0,
         gamma_sft=0.0,
+        anchor_weighting="uniform",
     )
     assert c["z"].item() == 0.0 and c["p"].item() == 0.5
     gc, gr = torch.autograd.grad(loss, [pc, pr])
@@ -288,7 +306,18 @@ def test_hdpo_r_term_has_gradient_at_init():
     assert gc.item() == pytest.approx(-0.02) and gr.item() == pytest.approx(0.02)
     # with s⁺ == s⁻ the R term is flat
     loss, _ = hdpo_loss(
-        pc, pr, pc.detach(), pr.detach(), [0.5], [0.5], [0.0], None, beta=0.1, lam=1.0, gamma_sft=0.0
+        pc,
+        pr,
+        pc.detach(),
+        pr.detach(),
+        [0.5],
+        [0.5],
+        [0.0],
+        None,
+        **UNIFORM,
+        beta=0.1,
+        lam=1.0,
+        gamma_sft=0.0,
     )
     assert torch.autograd.grad(loss, pc)[0].item() == 0.0
 
@@ -296,8 +325,8 @@ def test_hdpo_r_term_has_gradient_at_init():
 def test_hdpo_weights_normalized_by_k_not_sum_w():
     # batch of 1, w = 2: the DPO term is 2·L, not L (Σw normalization would cancel the weight)
     args = (PC[:1], PR[:1], RC[:1], RR[:1], [0.0], [0.0])
-    l1, _ = hdpo_loss(*args, [1.0], None, beta=BETA, lam=0.0, gamma_sft=0.0)
-    l2, _ = hdpo_loss(*args, [2.0], None, beta=BETA, lam=0.0, gamma_sft=0.0)
+    l1, _ = hdpo_loss(*args, [1.0], None, **UNIFORM, beta=BETA, lam=0.0, gamma_sft=0.0)
+    l2, _ = hdpo_loss(*args, [2.0], None, **UNIFORM, beta=BETA, lam=0.0, gamma_sft=0.0)
     assert l1.item() == pytest.approx(0.598139, abs=1e-6)
     assert torch.equal(l2, 2 * l1)
 
@@ -305,12 +334,22 @@ def test_hdpo_weights_normalized_by_k_not_sum_w():
 def test_hdpo_non_finite_names_component():
     nan = float("nan")
     with pytest.raises(FloatingPointError, match="r_term"):
-        hdpo_loss(PC, PR, RC, RR, [nan, 0.0], [0.0, 0.0], [1.0, 1.0], None, lam=0.1, gamma_sft=0.0)
+        hdpo_loss(PC, PR, RC, RR, [nan, 0.0], [0.0, 0.0], [1.0, 1.0], None, **{**HDPO, "gamma_sft": 0.0})
     with pytest.raises(FloatingPointError, match="anchor"):
-        hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], torch.tensor([1.0, float("inf")]))
+        hdpo_loss(
+            PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], torch.tensor([1.0, float("inf")]), **HDPO
+        )
     with pytest.raises(FloatingPointError, match="dpo_term"):
         hdpo_loss(
-            torch.tensor([nan, 0.0]), PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None, gamma_sft=0.0
+            torch.tensor([nan, 0.0]),
+            PR,
+            RC,
+            RR,
+            [0.0, 0.0],
+            [0.0, 0.0],
+            [1.0, 1.0],
+            None,
+            **{**HDPO, "gamma_sft": 0.0},
         )
 
 
@@ -350,11 +389,6 @@ def test_hdpo_uniform_anchor_unchanged_three_pairs():
     assert loss.item() == pytest.approx(0.693147 + 0.116667, abs=1e-6)
     (g,) = torch.autograd.grad(loss, nll)
     torch.testing.assert_close(g, torch.full((3,), 1 / 60))
-    # the default is uniform: same loss without the keyword
-    default, _ = hdpo_loss(
-        LP3, LP3 - 1, LP3, LP3 - 1, [0.0] * 3, [0.0] * 3, W3, torch.tensor(NLL3), beta=0.1, lam=0.0
-    )
-    assert torch.equal(default, loss.detach())
     # with unit weights the two weightings are the same number
     u, _ = _hdpo3("uniform", torch.tensor(NLL3), w=[1.0] * 3)
     p, _ = _hdpo3("pair_weights", torch.tensor(NLL3), w=[1.0] * 3)
@@ -382,10 +416,12 @@ def test_hdpo_unknown_anchor_weighting_fails():
 
 def test_hdpo_input_errors():
     with pytest.raises(ValueError):
-        hdpo_loss(PC, PR, RC, RR, [0.0], [0.0, 0.0], [1.0, 1.0], None, gamma_sft=0.0)  # s_pos shape
+        hdpo_loss(
+            PC, PR, RC, RR, [0.0], [0.0, 0.0], [1.0, 1.0], None, **{**HDPO, "gamma_sft": 0.0}
+        )  # s_pos shape
     with pytest.raises(ValueError):
-        hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None)  # anchor needs NLL
+        hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, 1.0], None, **HDPO)  # anchor needs NLL
     with pytest.raises(ValueError):
-        hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, -1.0], None, gamma_sft=0.0)
+        hdpo_loss(PC, PR, RC, RR, [0.0, 0.0], [0.0, 0.0], [1.0, -1.0], None, **{**HDPO, "gamma_sft": 0.0})
     with pytest.raises(ValueError):
         dpo_loss(PC, PR, RC, RR, beta=0.0)

@@ -1,6 +1,7 @@
 """The one configuration layer (docs/configuration.md).
 
-`workflow/schemas/config.schema.yaml` is the only place a default is written. `resolve_config`
+`config.schema.yaml` (next to this file, shipped as package data) is the only place a default is
+written; the profiles under config/ name only what they change. `resolve_config`
 validates a merged config against it (every block closed, so a misspelt key fails naming its
 path), fills every default in, and runs the cross-field checks of `checks.py`; the Snakefile calls
 it before any rule is built. Library code reads defaults from the same schema (`block_defaults`).
@@ -10,19 +11,30 @@ from __future__ import annotations
 
 import importlib
 
-from .schema import SCHEMA_PATH, ConfigError, block_defaults, fill_defaults, load_schema, validate_schema
+from .schema import (
+    SCHEMA_RESOURCE,
+    ConfigError,
+    block_defaults,
+    fill_defaults,
+    load_schema,
+    restated_defaults,
+    schema_default,
+    validate_schema,
+)
 
 # Loaded on first use: the checks import the corpus loaders, which no job needs.
 _LAZY = {"resolve_config": "resolve", "check_config": "checks"}
 
 __all__ = [
     "ConfigError",
-    "SCHEMA_PATH",
+    "SCHEMA_RESOURCE",
     "block_defaults",
     "check_config",
     "fill_defaults",
     "load_schema",
     "resolve_config",
+    "restated_defaults",
+    "schema_default",
     "validate_schema",
 ]
 

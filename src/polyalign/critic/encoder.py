@@ -9,7 +9,11 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..config import block_defaults
 from ..features.lm_inputs import build_examples, model_device, padded_batches
+
+# Keyword defaults are the config schema's critic block (the one place they are written).
+_CRITIC = block_defaults("critic")
 
 
 def load_encoder(path: str, dtype: str | None = "auto", device: str | None = "auto"):
@@ -33,8 +37,8 @@ def encode_responses(
     tokenizer,
     texts: Sequence[str],
     prompts: Sequence[str] | None = None,
-    batch_size: int = 16,
-    max_length: int | None = 512,
+    batch_size: int = _CRITIC["encoder_batch_size"],
+    max_length: int | None = _CRITIC["max_length"],
     progress: bool = False,
 ) -> np.ndarray:
     """float32 [n, hidden]: mean of the last hidden state over each response's tokens.

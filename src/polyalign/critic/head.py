@@ -5,6 +5,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..config import block_defaults
+
+# Keyword defaults are the config schema's critic block (the one place they are written).
+_CRITIC = block_defaults("critic")
+
 
 class CriticHead(nn.Module):
     """[standardized frozen embedding ; bucket embedding (64)] -> MLP(256, GELU, dropout 0.1,
@@ -15,9 +20,9 @@ class CriticHead(nn.Module):
         self,
         input_dim: int,
         n_buckets: int,
-        bucket_dim: int = 64,
-        mlp_dims: tuple[int, int] = (256, 256),
-        dropout: float = 0.1,
+        bucket_dim: int = _CRITIC["bucket_dim"],
+        mlp_dims: tuple[int, int] = tuple(_CRITIC["mlp_dims"]),
+        dropout: float = _CRITIC["dropout"],
     ):
         super().__init__()
         self.bucket_embedding = nn.Embedding(n_buckets, bucket_dim)
@@ -46,7 +51,9 @@ def l1_loss(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return (pred - target).abs().mean()
 
 
-def ranking_hinge(c_model: torch.Tensor, c_human: torch.Tensor, margin: float = 0.1) -> torch.Tensor:
+def ranking_hinge(
+    c_model: torch.Tensor, c_human: torch.Tensor, margin: float = _CRITIC["margin"]
+) -> torch.Tensor:
     """mean(relu(m - (c(y_model) - c(y_human)))) over paired rows; 0 when there is no pair."""
     if c_model.numel() == 0:
         return c_model.new_zeros(())
@@ -58,8 +65,8 @@ def critic_loss(
     target: torch.Tensor,
     model_index: torch.Tensor,
     human_index: torch.Tensor,
-    margin: float = 0.1,
-    rank_weight: float = 1.0,
+    margin: float = _CRITIC["margin"],
+    rank_weight: float = _CRITIC["rank_weight"],
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(total, l1, hinge): total = L1(pred, target) + rank_weight * hinge over the pairs
     (pred[model_index[k]], pred[human_index[k]]), each a (human, model) pair of one prompt."""

@@ -25,11 +25,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import rankdata
 
+from ..config import block_defaults
 from ..evaluation.pooled import ci_summary, draw_counts, pool_over_seeds
 from ..io import InputError
 from ..metrics.detectors import threshold_at_fpr
 from .criteria import BINOCULARS_THRESHOLDS
 from .zero_shot import HIGHER_IS_AI
+
+# Keyword defaults are the config schema's detectors block (the one place they are written).
+_DETECTORS = block_defaults("detectors")
 
 OVERALL = "overall"
 # Fixed thresholds published with the detectors, on each detector's own scale.
@@ -215,9 +219,9 @@ def detector_summary(
     detectors: Sequence[str],
     aggregates_by_seed: Mapping[str, Mapping[str, Mapping[str, float]]],
     *,
-    fprs: Sequence[float] = (0.05, 0.01),
-    tpr_fprs: Sequence[float] = (0.01, 0.05, 0.10),
-    n_resamples: int = 1000,
+    fprs: Sequence[float] = tuple(_DETECTORS["fprs"]),
+    tpr_fprs: Sequence[float] = tuple(_DETECTORS["tpr_fprs"]),
+    n_resamples: int = _DETECTORS["n_resamples"],
     seed: int = 42,
     alpha: float = 0.05,
     comparisons: Sequence[tuple[str, str]] = (("hdpo", "sft"), ("hdpo", "dpo")),

@@ -17,10 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from ..config import block_defaults
 from ..data.splits import hash_unit
 from ..features.store import FeatureTable
 from ..io import InputError
 from ..metrics.detectors import detector_auroc
+
+# Keyword defaults are the config schema's detectors.trained block (the one place they are written).
+_TRAINED = block_defaults("detectors", "trained")
 
 
 class LeakageError(InputError):
@@ -59,7 +63,12 @@ def holdout_mask(ids: Sequence[str], fraction: float, seed: int) -> np.ndarray:
 
 
 def fit_detector(
-    X: np.ndarray, y: np.ndarray, names: Sequence[str], *, C: float = 1.0, max_iter: int = 2000
+    X: np.ndarray,
+    y: np.ndarray,
+    names: Sequence[str],
+    *,
+    C: float = _TRAINED["C"],
+    max_iter: int = _TRAINED["max_iter"],
 ) -> dict:
     """Standardise (constant features get scale 1) and fit a class-balanced L2 logistic regression."""
     if len(set(y.tolist())) != 2:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from polyalign.config import block_defaults
 from polyalign.io import InputError, atomic_path
 from polyalign.metrics.distributional import in_scope_columns
 
@@ -41,6 +42,10 @@ RESAMPLE_FORMAT = "polyalign.resample.v1"
 UTILITY = ("em", "qa_f1", "rouge_l", "language_fidelity")
 
 
+# Defaults are the config schema's evaluation.mauve block (the one place they are written).
+_MAUVE = block_defaults("evaluation", "mauve")
+
+
 @dataclass
 class ResampleArrays:
     ids: list[str]
@@ -59,8 +64,8 @@ class ResampleArrays:
     global_labels: dict[str, dict]  # scope -> {human, generated, num_clusters}
     bucket_labels: dict[str, dict]  # bucket -> {human, generated, num_clusters}
     tdm: dict[str, dict] = field(default_factory=dict)  # scope -> {rows, z_q, z_h, z_g, human, generated}
-    mauve_scaling_factor: float = 5.0
-    mauve_discretization: int = 25
+    mauve_scaling_factor: float = _MAUVE["mauve_scaling_factor"]
+    mauve_discretization: int = _MAUVE["divergence_curve_discretization_size"]
 
 
 def save_resample_arrays(path, a: ResampleArrays, system: str, seed) -> None:

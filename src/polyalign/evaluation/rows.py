@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from polyalign.config import schema_default
 from polyalign.io import InputError, atomic_path
 from polyalign.metrics import utility_scores
 from polyalign.metrics.fidelity import language_fidelity
@@ -139,7 +140,10 @@ def _sample_mask(samples: np.ndarray | None, n: int, sample_index: int, what: st
 
 
 def select_generations(
-    ids: Sequence[str], generations: Sequence[dict], sample_index: int = 0, what: str = "generations"
+    ids: Sequence[str],
+    generations: Sequence[dict],
+    sample_index: int = schema_default("evaluation", "sample_index"),
+    what: str = "generations",
 ) -> list[dict]:
     """The generation row of every test id (in the order of `ids`) for sample `sample_index`."""
     rows = []

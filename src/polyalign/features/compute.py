@@ -13,6 +13,7 @@ import numpy as np
 from ..io import InputError
 from ..prompts import prompt_settings, render_prompt
 from . import extract_features, find_invalid_rows
+from .spec import MAX_PPL
 from .store import FeatureTable
 
 
@@ -30,7 +31,7 @@ def _responses(records: list[dict], generations: list[dict] | None):
 
 
 def compute_feature_table(
-    records, generations, model, tokenizer, config: dict, batch_size: int = 16, max_ppl: float = 1e4
+    records, generations, model, tokenizer, config: dict, batch_size: int = 16, max_ppl: float = MAX_PPL
 ) -> tuple[FeatureTable, dict]:
     rows = _responses(records, generations)
     texts = [t for _, t, _ in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..text import normalize_text
-from .spec import LANGUAGES, FeatureError, describe_row, feature_names, scope_mask
+from .spec import LANGUAGES, MAX_PPL, FeatureError, describe_row, feature_names, scope_mask
 from .text_features import text_feature_row
 
 _MAX_LISTED = 5
@@ -86,7 +86,7 @@ def extract_features(
     model=None,
     tokenizer=None,
     batch_size: int = 8,
-    max_ppl: float = 1e4,
+    max_ppl: float = MAX_PPL,
     max_length: int | None = None,
     progress: bool = False,
 ) -> tuple[np.ndarray, list[str]]:

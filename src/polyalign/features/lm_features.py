@@ -23,7 +23,7 @@ from .lm_inputs import (
     padded_batches,
     scored_positions,
 )
-from .spec import FeatureError, describe_row, lm_feature_names
+from .spec import MAX_PPL, FeatureError, describe_row, lm_feature_names
 
 
 @torch.no_grad()
@@ -76,7 +76,7 @@ def lm_features(
     prompts: Sequence[str],
     responses: Sequence[str],
     batch_size: int = 8,
-    max_ppl: float = 1e4,
+    max_ppl: float = MAX_PPL,
     max_length: int | None = None,
     ids: Sequence[str] | None = None,
     progress: bool = False,

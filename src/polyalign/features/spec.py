@@ -8,6 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..config import schema_default
+
+# The keyword default of the LM features' perplexity cap: the config schema's (written there only).
+MAX_PPL = schema_default("features", "max_ppl")
+
 SCOPES = ("all", "en", "zh")
 LANGUAGES = ("en", "zh")
 

@@ -12,6 +12,11 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
+from polyalign.config import block_defaults
+
+# Keyword defaults are the config schema's evaluation.bootstrap block (the one place they are written).
+_BOOTSTRAP = block_defaults("evaluation", "bootstrap")
+
 
 def _n_items(items) -> int:
     if isinstance(items, (int, np.integer)):
@@ -65,9 +70,9 @@ def _summary(
 def bootstrap_ci(
     metric_fn: Callable[[np.ndarray], float],
     items,
-    n_resamples: int = 1000,
-    seed: int = 42,
-    alpha: float = 0.05,
+    n_resamples: int = _BOOTSTRAP["n_resamples"],
+    seed: int = _BOOTSTRAP["seed"],
+    alpha: float = _BOOTSTRAP["alpha"],
     strata: Sequence | None = None,
 ) -> dict:
     """Point estimate metric_fn(arange(n)) and the percentile (alpha/2, 1 − alpha/2) interval.
@@ -88,9 +93,9 @@ def bootstrap_ci(
 
 def bootstrap_mean_ci(
     values,
-    n_resamples: int = 1000,
-    seed: int = 42,
-    alpha: float = 0.05,
+    n_resamples: int = _BOOTSTRAP["n_resamples"],
+    seed: int = _BOOTSTRAP["seed"],
+    alpha: float = _BOOTSTRAP["alpha"],
     strata: Sequence | None = None,
     chunk: int = 256,
 ) -> dict:

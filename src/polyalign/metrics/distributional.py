@@ -12,7 +12,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from polyalign.config import schema_default
+
 STD_FLOOR = 1e-12
+# Keyword default: the config schema's (the one place it is written).
+_MIN_BUCKET_SIZE = schema_default("evaluation", "min_bucket_size")
 
 
 def _matrix(values, bucket: str, side: str) -> np.ndarray:
@@ -89,7 +93,7 @@ def bng(
     human: Mapping[str, np.ndarray],
     generated: Mapping[str, np.ndarray],
     *,
-    min_bucket_size: int = 20,
+    min_bucket_size: int = _MIN_BUCKET_SIZE,
     robust: bool = False,
     feature_names: Sequence[str] | None = None,
 ) -> dict:
@@ -145,7 +149,7 @@ def bng_robust(
     human: Mapping[str, np.ndarray],
     generated: Mapping[str, np.ndarray],
     *,
-    min_bucket_size: int = 20,
+    min_bucket_size: int = _MIN_BUCKET_SIZE,
     feature_names: Sequence[str] | None = None,
 ) -> dict:
     """BNG with both samples mapped through the bucket's human empirical CDF (bounded [0, 1])."""

@@ -8,7 +8,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from polyalign.config import block_defaults
 from polyalign.metrics.tokenize import diversity_tokens
+
+# Keyword defaults are the config schema's evaluation.diversity block (the one place they are written).
+_DIVERSITY = block_defaults("evaluation", "diversity")
 
 
 def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -82,7 +86,11 @@ def _bleu_from_counts(
 
 
 def self_bleu(
-    outputs: Sequence[str], n_samples: int = 500, n_references: int = 100, seed: int = 42, max_n: int = 4
+    outputs: Sequence[str],
+    n_samples: int = _DIVERSITY["n_samples"],
+    n_references: int = _DIVERSITY["n_references"],
+    seed: int = _DIVERSITY["seed"],
+    max_n: int = 4,
 ) -> dict:
     """Self-BLEU-4: mean BLEU of sampled outputs against other sampled outputs (↓ = diverse).
 
@@ -110,7 +118,10 @@ def self_bleu(
 
 
 def diversity_scores(
-    outputs: Sequence[str], seed: int = 42, n_samples: int = 500, n_references: int = 100
+    outputs: Sequence[str],
+    seed: int = _DIVERSITY["seed"],
+    n_samples: int = _DIVERSITY["n_samples"],
+    n_references: int = _DIVERSITY["n_references"],
 ) -> dict:
     """distinct-1/2/3 and Self-BLEU-4 of one system's outputs (call once per language)."""
     sb = self_bleu(outputs, n_samples=n_samples, n_references=n_references, seed=seed)

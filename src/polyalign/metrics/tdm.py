@@ -16,8 +16,12 @@ import scipy.linalg
 from scipy.stats import wasserstein_distance
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from polyalign.config import block_defaults
 from polyalign.metrics.tokenize import tfidf_analyzer
 from polyalign.text import count_length_tokens
+
+# Keyword defaults are the config schema's evaluation block (the one place they are written).
+_EVALUATION = block_defaults("evaluation")
 
 STD_FLOOR = 1e-12
 ROW_STATS = ("length_ratio", "lexical_accommodation", "semantic_coupling")
@@ -94,8 +98,8 @@ def tdm(
     generated: Sequence[str],
     bucket_ids: Sequence[str],
     *,
-    min_bucket_size: int = 20,
-    max_components: int = 64,
+    min_bucket_size: int = _EVALUATION["min_bucket_size"],
+    max_components: int = _EVALUATION["tdm_max_components"],
     return_rows: bool = False,
 ) -> dict:
     """TDM over aligned rows (row i: question i, its human answer, the system's answer).

@@ -10,9 +10,12 @@ import re
 import string
 import unicodedata
 
+from polyalign.config import schema_default
 from polyalign.text import CJK_RANGES
 
 ZH_TOKENIZATIONS = ("char", "mixed", "whitespace")
+# The keyword default of the metrics: the config schema's (the one place it is written).
+ZH_TOKENIZATION = schema_default("evaluation", "zh_tokenization")
 
 _ASCII_PUNCT = set(string.punctuation)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -42,7 +45,7 @@ def normalize_answer(text: str, language: str) -> str:
     return " ".join(text.split())
 
 
-def answer_tokens(text: str, language: str, zh_tokenization: str = "char") -> list[str]:
+def answer_tokens(text: str, language: str, zh_tokenization: str = ZH_TOKENIZATION) -> list[str]:
     """Tokens of a normalized answer for EM / QA-F1 / ROUGE-L.
 
     en: whitespace tokens of the normalized answer (SQuAD).

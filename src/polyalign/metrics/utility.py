@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from polyalign.metrics.tokenize import answer_tokens
+from polyalign.metrics.tokenize import ZH_TOKENIZATION, answer_tokens
 
 References = str | Sequence[str]
 
@@ -56,20 +56,24 @@ def _rouge_l(pred: list[str], ref: list[str]) -> float:
 
 
 def exact_match(
-    prediction: str, reference: References, language: str, zh_tokenization: str = "char"
+    prediction: str, reference: References, language: str, zh_tokenization: str = ZH_TOKENIZATION
 ) -> float:
     """1.0 if the normalized token sequences are equal (max over references), else 0.0."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(float(pred == answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
 
 
-def qa_f1(prediction: str, reference: References, language: str, zh_tokenization: str = "char") -> float:
+def qa_f1(
+    prediction: str, reference: References, language: str, zh_tokenization: str = ZH_TOKENIZATION
+) -> float:
     """SQuAD bag-of-tokens F1 on normalized answers (max over references)."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(_token_f1(pred, answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
 
 
-def rouge_l_f1(prediction: str, reference: References, language: str, zh_tokenization: str = "char") -> float:
+def rouge_l_f1(
+    prediction: str, reference: References, language: str, zh_tokenization: str = ZH_TOKENIZATION
+) -> float:
     """ROUGE-L F1 (β = 1, longest common subsequence) on the same tokens as QA-F1."""
     pred = answer_tokens(prediction, language, zh_tokenization)
     return max(_rouge_l(pred, answer_tokens(r, language, zh_tokenization)) for r in _as_list(reference))
@@ -79,7 +83,7 @@ def utility_scores(
     predictions: Sequence[str],
     references: Sequence[References],
     languages: Sequence[str],
-    zh_tokenization: str = "char",
+    zh_tokenization: str = ZH_TOKENIZATION,
 ) -> dict:
     """Per-example EM / QA-F1 / ROUGE-L arrays plus their means, overall and per language."""
     if not (len(predictions) == len(references) == len(languages)):

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
+from ..config import schema_default
 from ..io import InputError, read_jsonl, write_jsonl
 from ..train.logprobs import response_logps, split_pair
 from .examples import PairExample, collate_pairs
@@ -45,8 +46,8 @@ def compute_reference_logps(
     model,
     items: Sequence[PairExample],
     pad_id: int,
-    batch_size: int = 32,
-    mixed_precision: str = "no",
+    batch_size: int = schema_default("preference", "ref_batch_size"),
+    mixed_precision: str = schema_default("train_common", "mixed_precision"),
     progress: bool = False,
 ) -> list[dict]:
     """Cache rows (see module docstring) for `items`, in input order."""

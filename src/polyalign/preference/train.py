@@ -39,12 +39,14 @@ log = logging.getLogger(__name__)
 def preference_loss(
     model,
     batch: dict,
-    beta: float = 0.1,
-    lam: float = 0.1,
-    gamma_sft: float = 0.05,
-    anchor_weighting: str = "uniform",
+    *,
+    beta: float,
+    lam: float,
+    gamma_sft: float,
+    anchor_weighting: str,
 ):
-    """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected)."""
+    """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected).
+    The loss settings come from the resolved config (`preference.config.loss_settings`)."""
     k = batch["weights"].shape[0]
     logps, n_tokens = response_logps(
         model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True

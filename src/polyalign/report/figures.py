@@ -26,8 +26,12 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.ft2font import FT2Font  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
+from ..config import block_defaults  # noqa: E402
 from ..io import atomic_path  # noqa: E402
 from .inventory import bucket_label  # noqa: E402
+
+# Keyword defaults of figure_tsne are the config schema's figures.tsne block (written there only).
+_TSNE = block_defaults("figures", "tsne")
 
 BASE_FONT = "DejaVu Sans"
 CJK_FONT_CANDIDATES = (  # used when present; never required
@@ -166,9 +170,9 @@ def figure_tsne(
     png_path,
     pdf_path,
     *,
-    seed: int = 42,
-    perplexity: float = 30.0,
-    max_points: int = 400,
+    seed: int = _TSNE["seed"],
+    perplexity: float = _TSNE["perplexity"],
+    max_points: int = _TSNE["max_points"],
     cjk_font: str | None = None,
 ) -> None:
     """Figure 1 (right): t-SNE of response embeddings, one panel per language (panels[lang] =

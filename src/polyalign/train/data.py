@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..config import schema_default
 from ..prompts import render_prompt_ids
 
 IGNORE_INDEX = -100
@@ -56,7 +57,7 @@ def build_examples(
     max_length: int,
     max_prompt_tokens: int,
     max_history_turns: int | None = None,
-    profile_length: str = "sampled",
+    profile_length: str = schema_default("profile_length"),
     loss_on_prompt: bool = False,
     weights=None,
     system: str | None = None,

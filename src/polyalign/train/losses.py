@@ -160,10 +160,11 @@ def hdpo_loss(
     s_neg,
     pair_weights,
     chosen_nll_per_token: torch.Tensor | None,
-    beta: float = 0.1,
-    lam: float = 0.1,
-    gamma_sft: float = 0.05,
-    anchor_weighting: str = "uniform",
+    *,
+    beta: float,
+    lam: float,
+    gamma_sft: float,
+    anchor_weighting: str,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """HDPO loss of K pairs (docs/method.md §7):
 

@@ -12,6 +12,13 @@ from collections.abc import Hashable, Sequence
 
 import numpy as np
 
+from ..config import block_defaults, schema_default
+
+# Keyword defaults are the config schema's (the one place they are written).
+_BUCKET_SFT = block_defaults("bucket_sft")
+_PAIR_WEIGHTS = block_defaults("preference", "pair_weights")
+_LANGUAGE_BALANCE = schema_default("preference", "language_balance")
+
 __all__ = [
     "backoff_units",
     "bucket_weights",
@@ -108,8 +115,8 @@ def backoff_units(
 
 def bucket_weights(
     bucket_ids: Sequence[Hashable],
-    tau: float = 1.0,
-    cap: float | None = None,
+    tau: float = _BUCKET_SFT["tau"],
+    cap: float | None = _BUCKET_SFT["cap"],
     parent_ids: Sequence[Sequence[Hashable]] | None = None,
     min_size: int = 1,
 ) -> np.ndarray:
@@ -209,14 +216,14 @@ def pair_weights(
     languages: Sequence[Hashable],
     s_pos=None,
     s_neg=None,
-    alpha: float = 0.5,
-    beta_w: float = 1.0,
-    gamma: float = 0.25,
-    w_min: float = 0.5,
-    w_max: float = 3.0,
-    use_bucket: bool = True,
-    use_critic: bool = True,
-    use_language: bool = True,
+    alpha: float = _PAIR_WEIGHTS["alpha"],
+    beta_w: float = _PAIR_WEIGHTS["beta_w"],
+    gamma: float = _PAIR_WEIGHTS["gamma"],
+    w_min: float = _PAIR_WEIGHTS["w_min"],
+    w_max: float = _PAIR_WEIGHTS["w_max"],
+    use_bucket: bool = _PAIR_WEIGHTS["use_bucket"],
+    use_critic: bool = _PAIR_WEIGHTS["use_critic"],
+    use_language: bool = _PAIR_WEIGHTS["use_language"],
 ) -> np.ndarray:
     """HDPO pair weights (docs/method.md §6), computed over the whole set of training pairs:
 
@@ -255,7 +262,9 @@ def pair_weights(
     return np.clip(w, w_min, w_max)
 
 
-def rescale_pair_weights(weights, languages: Sequence[Hashable], language_balance: bool = True) -> np.ndarray:
+def rescale_pair_weights(
+    weights, languages: Sequence[Hashable], language_balance: bool = _LANGUAGE_BALANCE
+) -> np.ndarray:
     """Clipped pair weights → the weights the loss uses, with mean 1 over the pair set (docs/method.md §6),
     so that HDPO and DPO take steps of the same size and differ only in where the mass goes.
 
