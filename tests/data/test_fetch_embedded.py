@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from polyalign.data import fetch as fetch_cli
 from polyalign.data import fetch_embedded as fe
-from polyalign.data import restore_embedded
 from polyalign.data.dvc_pin import DataPinMismatch, dvc_dir_md5
 
 
@@ -151,7 +151,9 @@ def test_restore_command_reads_the_config_and_reports_where(tmp_path, monkeypatc
     fe_manifest.parent.mkdir(parents=True)
     fe_manifest.write_text(json.dumps(first))
     _edit_and_add(tmp_path / "data")
-    assert restore_embedded.main([]) == 0
+    with pytest.raises(fe.FetchError, match="mine.yml \\(added\\)"):
+        fetch_cli.main([])
+    assert fetch_cli.main(["--restore-pristine"]) == 0
     out = capsys.readouterr().out
     assert "moved your version of data/chatterbot_corpus aside to data/chatterbot_corpus.user-" in out
     assert fe.user_changes(Path("data"), "chatterbot_corpus", first["files_sha256"], {}, None) == []

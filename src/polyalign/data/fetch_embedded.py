@@ -28,7 +28,7 @@ CHATTERBOT_LANGUAGES = ("english", "chinese")
 DATA_DIR = "data"
 MANIFEST = "results/corpus/fetch_manifest.json"
 OWN_SUBFOLDERS = ("chatterbot_corpus", "chitchat_dataset")
-RESTORE_COMMAND = "python -m polyalign.data.restore_embedded"
+RESTORE_COMMAND = "python -m polyalign.data.fetch --restore-pristine"
 
 
 class FetchError(RuntimeError):
@@ -203,7 +203,8 @@ def fetch_embedded(
                 + "; ".join(changed)
                 + ". Nothing was changed. To keep them, copy the folder elsewhere (e.g. under "
                 "data/paper/) and point corpora.<key>.path at the copy; to restore the pristine "
-                f"corpus, run `{RESTORE_COMMAND}` (it moves your version aside first)."
+                f"corpus, run `{RESTORE_COMMAND}` (add --configfile FILE if the run used another config; "
+                "it moves your version aside first and says where)."
             )
         manifest["moved_aside"] = {}
         for name in OWN_SUBFOLDERS:
