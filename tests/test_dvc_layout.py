@@ -116,7 +116,9 @@ def test_fresh_clone_repro_first_status_clean_user_files_kept(origin, tmp_path):
     assert (repo / "data" / "chatterbot_corpus" / "english" / "ai.yml").exists()
     run(repo, "python", "workflow/fake_workflow.py")  # a plain workflow run after it
     assert dvc_status(repo).strip() == CLEAN
-    assert run(repo, "git", "status", "--porcelain").stdout == ""  # data.dvc, dvc.lock unchanged
+    # data.dvc and dvc.lock unchanged; git sees only the user's (not yet tracked) corpus
+    untracked = run(repo, "git", "status", "--porcelain", "--untracked-files=all").stdout
+    assert untracked == "?? data/paper/eli5_category/train.jsonl\n"
     assert (repo / "data.dvc").read_bytes() == (REPO / "data.dvc").read_bytes()
     assert mine.read_text() == "user data\n"
 
@@ -143,12 +145,21 @@ def test_the_readme_remote_recipe(origin, tmp_path):
     run(a, "dvc", "remote", "add", "-d", "storage", str(tmp_path / "remote"))
     run(a, "git", "add", ".dvc/config")
     run(a, "git", "commit", "-qm", "DVC remote")
+    # docs/data.md: a paper corpus tracked with its own .dvc file
+    paper = a / "data" / "paper" / "eli5_category"
+    paper.mkdir(parents=True)
+    (paper / "train.jsonl").write_text('{"q": "why?", "a": "because"}\n')
+    run(a, "dvc", "add", "data/paper/eli5_category")
+    run(a, "git", "add", "data/paper/eli5_category.dvc", "data/paper/.gitignore")
+    run(a, "git", "commit", "-qm", "pin ELI5")
+    assert run(a, "git", "status", "--porcelain").stdout == ""
     run(a, "dvc", "push")
 
     b = clone(a, tmp_path / "b")
     run(b, "dvc", "pull")
     assert (b / "results" / "corpus" / "train.jsonl").exists()
     assert (b / "results" / "plots" / "per_seed_metrics.csv").exists()
+    assert (b / "data" / "paper" / "eli5_category" / "train.jsonl").read_text().startswith('{"q": "why?"')
     before = dvc_status(b)  # only the raw corpus is missing: it is not pushed
     assert "data.dvc" in before and "dvc.yaml" not in before
     run(b, "python", "-m", "polyalign.data.fetch")
