@@ -4,6 +4,7 @@ import hashlib
 import json
 
 import pytest
+import yaml
 
 from polyalign.data.dvc_pin import DataPinMismatch, check_pin, dvc_dir_md5, pinned_hashes
 from polyalign.data.fetch_embedded import workflow_pins
@@ -58,13 +59,15 @@ def test_no_pin_file_means_nothing_checked(tmp_path):
 
 
 def test_the_repository_pins_what_the_default_fetch_writes(tmp_path):
-    """data.dvc is the one pin of the embedded corpus: its hashes are those of the default config's
-    fetch (seed 42, 200 chitchat conversations)."""
+    """data.dvc is the one pin of the embedded corpus: its hashes are those the default config's
+    fetch writes."""
     from polyalign.data.fetch_embedded import fetch_embedded
 
     from ..conftest import REPO
 
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     pins = workflow_pins(REPO / "data.dvc")
     assert sorted(pins) == ["chatterbot_corpus", "chitchat_dataset"]
-    manifest = fetch_embedded(tmp_path / "data", chitchat_conversations=200, seed=42, pins=pins)
+    count, seed = config["fetch"]["chitchat_conversations"], config["seed"]
+    manifest = fetch_embedded(tmp_path / "data", chitchat_conversations=count, seed=seed, pins=pins)
     assert manifest["pin_checked"] == ["chatterbot_corpus", "chitchat_dataset"]
