@@ -97,3 +97,30 @@ def test_the_digest_follows_imports_and_only_them(tmp_path):
     with open(tmp_path / "polyalign" / "data" / "build.py", "a") as f:
         f.write("\nEDITED = 1\n")
     assert source_digest(script, tmp_path) != before
+
+
+def test_a_rerun_fetch_keeps_user_edits_and_names_them(built):
+    """Issue 26.1 (class: fetch deletes user edits), end to end. Snakemake deleted the fetch's
+    declared outputs before the job, a user's edit with them, and the fetch then replaced the
+    folder, so the next rule failed with a misleading "missing ... filesystem latency" error. The
+    outputs are update() now: the rerun fetch fails naming the edited and the added file, and
+    both are kept. Last in this module: it leaves the fixture as it found it."""
+    english = built / "data" / "chatterbot_corpus" / "english"
+    ai, mine = english / "ai.yml", english / "mine.yml"
+    original, stat = ai.read_bytes(), ai.stat()
+    try:
+        ai.write_bytes(original + b"- - my question\n  - my answer\n")
+        mine.write_text("categories: [mine]\nconversations: []\n")
+        result = snakemake(
+            built, "--cores", "1", "--forcerun", "fetch_embedded_corpus", "results/corpus/records.jsonl"
+        )
+        out = result.stdout + result.stderr
+        assert result.returncode != 0
+        assert "data/chatterbot_corpus/english/ai.yml (changed)" in out
+        assert "data/chatterbot_corpus/english/mine.yml (added)" in out
+        assert "latency" not in out
+        assert ai.read_bytes().endswith(b"my answer\n") and mine.exists()
+    finally:
+        mine.unlink(missing_ok=True)
+        ai.write_bytes(original)
+        os.utime(ai, ns=(stat.st_atime_ns, stat.st_mtime_ns))

@@ -1,11 +1,13 @@
 # Data stage: fetch the embedded corpus, build normalized records with splits and dedup, buckets.
 
 
-# Its outputs are every file it writes (known before it runs), which build_corpus reads.
+# Its outputs are every file it writes (known before it runs), which build_corpus reads. They are
+# flagged update(): Snakemake would otherwise delete them before the job, a user's edit with them,
+# before the fetch can see it and refuse (it keeps them, and restores them if the job fails).
 rule fetch_embedded_corpus:
     output:
-        files=embedded_corpus_files(),
-        manifest="results/corpus/fetch_manifest.json",
+        files=[update(f) for f in embedded_corpus_files()],
+        manifest=update("results/corpus/fetch_manifest.json"),
     log:
         "results/logs/fetch_embedded_corpus.log",
     conda:

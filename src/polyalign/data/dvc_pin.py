@@ -1,9 +1,9 @@
-"""Check freshly fetched corpus folders against the hashes DVC recorded for them in dvc.lock.
+"""The pin of the embedded corpus: the directory hashes `data.dvc` records for the fetched folders.
 
-Read-only: the folders are hashed here the way DVC hashes a directory (md5 of every file, then
-md5 of the sorted JSON list of {md5, relpath}, suffixed ".dir"), and compared with the `outs`
-entries of the `workflow` stage in dvc.lock. Nothing is committed to the DVC cache and nothing
-under data/ is moved or rewritten; `dvc repro` records and caches the outputs itself.
+Read-only: folders are hashed here the way DVC hashes a directory (md5 of every file, then md5 of
+the sorted JSON list of {md5, relpath}, suffixed ".dir") and compared with the `outs` of
+`data.dvc`. Nothing here writes `data.dvc`, the DVC cache or anything under data/; re-pinning is
+the user's explicit `dvc commit -f data.dvc` (docs/data.md).
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from pathlib import Path
 
 import yaml
 
-STAGE = "workflow"
+PIN_FILE = "data.dvc"
+REPIN_COMMAND = f"dvc commit -f {PIN_FILE}"
 
 
 class DataPinMismatch(RuntimeError):
@@ -42,37 +43,36 @@ def dvc_dir_md5(folder: str | Path) -> str:
     return hashlib.md5(listing).hexdigest() + ".dir"
 
 
-def pinned_hashes(lock_file: str | Path, stage: str = STAGE) -> dict[str, str]:
-    """{out path: md5} of one stage in dvc.lock; {} when the file or the stage is absent."""
-    lock_file = Path(lock_file)
-    if not lock_file.exists():
+def pinned_hashes(pin_file: str | Path = PIN_FILE) -> dict[str, str]:
+    """{out path relative to the pin file's folder: md5} of a .dvc file; {} when it is absent."""
+    pin_file = Path(pin_file)
+    if not pin_file.exists():
         return {}
-    lock = yaml.safe_load(lock_file.read_text()) or {}
-    outs = (lock.get("stages") or {}).get(stage, {}).get("outs", [])
-    return {out["path"]: out["md5"] for out in outs if "md5" in out}
+    pins = yaml.safe_load(pin_file.read_text()) or {}
+    return {out["path"]: out["md5"] for out in pins.get("outs", []) if "md5" in out}
 
 
-def check_pin(folders: list[str], lock_file: str | Path = "dvc.lock", root: str | Path = ".") -> list[str]:
-    """Compare each folder (path relative to root, as written in dvc.lock) with its pin.
+def check_pin(folders: dict[str, Path], pins: dict[str, str], pin_file: str = PIN_FILE) -> list[str]:
+    """Compare each folder ({pinned path: folder on disk holding that content}) with its pin.
 
-    Returns the folders that were checked (those with a pin); raises DataPinMismatch naming every
-    folder whose content differs. Folders without a pin are skipped: a lock recorded before the
-    folder became a stage output, or a scratch copy of the workflow without dvc.lock.
+    Returns the pinned paths that were checked; raises DataPinMismatch naming every folder whose
+    content differs. Folders without a pin are skipped (a scratch copy of the workflow without
+    data.dvc): the caller logs that nothing was checked.
     """
-    pins = pinned_hashes(Path(root) / lock_file)
     checked, differing = [], []
-    for folder in folders:
-        if folder not in pins:
+    for name, folder in folders.items():
+        if name not in pins:
             continue
-        checked.append(folder)
-        actual = dvc_dir_md5(Path(root) / folder)
-        if actual != pins[folder]:
-            differing.append(f"{folder}: {actual} (dvc.lock pins {pins[folder]})")
+        checked.append(name)
+        actual = dvc_dir_md5(folder)
+        if actual != pins[name]:
+            differing.append(f"{name}: {actual} ({pin_file} pins {pins[name]})")
     if differing:
         raise DataPinMismatch(
-            f"the fetched corpus differs from {lock_file}: "
+            f"the embedded corpus the fetch would write differs from {pin_file}: "
             + "; ".join(differing)
-            + ". If the change is intended (e.g. fetch.chitchat_conversations changed), run with "
-            "fetch.check_dvc_pin: false, then `dvc commit workflow` records the new content."
+            + ". Nothing under data/ was changed. If the change is intended (e.g. "
+            "fetch.chitchat_conversations changed), run once with fetch.check_dvc_pin: false, "
+            f"then re-pin with `{REPIN_COMMAND}` and commit {pin_file}."
         )
     return checked
