@@ -25,6 +25,8 @@ NOT_IN_ANY_JOB = {
     "polyalign.config.checks": "cross-field config checks in the Snakefile; a job sees only the checked config",
     "polyalign.models.presets": "expands model.preset in the Snakefile; a job sees the resolved model block",
     "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
+    "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",
+    "polyalign.data.fetch": "the fetch's command-line twin (--restore-pristine); the rule runs fetch_embedded",
 }
 
 
