@@ -143,7 +143,9 @@ def test_recovery_docs_say_what_it_cannot_see_on_a_cluster():
     assert "cluster" in (REPO / "docs" / "reliability.md").read_text()
 
 
-def test_malformed_configfile_is_named_with_its_line_before_snakemake_runs(tmp_path, started, monkeypatch, caplog):
+def test_malformed_configfile_is_named_with_its_line_before_snakemake_runs(
+    tmp_path, started, monkeypatch, caplog
+):
     """Class: malformed YAML in a --configfile (Snakemake says only "not valid JSON or YAML")."""
     (tmp_path / "bad.yaml").write_text("seed: 1\nfoo: [1, 2\nbar: 3\n")
     monkeypatch.chdir(tmp_path)
