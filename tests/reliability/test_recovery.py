@@ -151,4 +151,4 @@ def test_malformed_configfile_is_named_with_its_line_before_snakemake_runs(
     monkeypatch.chdir(tmp_path)
     assert wr.main(["--cores", "1", "--configfile", "bad.yaml"]) == 1
     assert started == []
-    assert "bad.yaml:3:1: malformed YAML" in caplog.text
+    assert "bad.yaml:3:4: malformed YAML" in caplog.text
