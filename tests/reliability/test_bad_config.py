@@ -107,3 +107,40 @@ def test_alias_bomb_in_a_free_form_block_is_refused_quickly(tmp_path):
     config = {**embedded(), "model": {**embedded()["model"], **yaml.safe_load(BOMB)["model"]}}
     assert "model.chat_template_kwargs.e: holds more than 20000 values" in rejected(config)
     assert time.monotonic() - start < 2.0
+
+
+def test_absolute_corpus_path_outside_the_project_needs_the_opt_in(tmp_path):
+    """Class: an absolute path outside the project (corpora.chatterbot.path: /etc/ssl was read)."""
+    config = set_key(embedded(), "corpora.chatterbot.path", "/etc/ssl")
+    assert "corpora.chatterbot.path: '/etc/ssl' is outside the project" in rejected(config)
+    assert "allow_external_paths: true" in rejected(config)
+    config["allow_external_paths"] = True
+    resolve_config(config)
+
+
+def test_relative_path_climbing_out_of_the_project_is_refused():
+    """Class: `../../etc` (passed, then failed late); refused even with the opt-in."""
+    config = set_key(embedded(), "corpora.chitchat.path", "../../etc")
+    config["allow_external_paths"] = True
+    assert "corpora.chitchat.path: '../../etc' resolves to" in rejected(config)
+
+
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("model.path", "./models/local-copy"),
+        ("model.chat_template", "templates/chat.jinja"),
+        ("embeddings.encoder", "./models/encoder"),
+        ("figures.cjk_font", "fonts/NotoSansCJK.otf"),
+        ("judge.models.local.path", "./models/judge"),
+    ],
+)
+def test_missing_local_model_template_encoder_font_or_judge_is_found_at_dag_time(key, value):
+    """Class: missing model, template, encoder, font or judge path (found only when a job ran)."""
+    config = embedded()
+    if key.startswith("judge."):
+        config["judge"] = {"models": {"local": {"path": value}}}
+    else:
+        set_key(config, key, value)
+    named = "model.path/model.source" if key == "model.path" else key
+    assert f"{named}: {value!r} does not exist" in rejected(config)

@@ -9,16 +9,8 @@ from __future__ import annotations
 
 import importlib
 import math
-import os
-import re
 
 from .schema import ConfigError
-
-# Corpora the embedded fetch rule (fetch_embedded_corpus) writes; their paths exist only after it.
-EMBEDDED_CORPORA = ("chatterbot", "chitchat")
-# A Hugging Face dataset id (owner/name); anything else given as `path` must exist locally.
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-LOCAL_PREFIXES = ("/", ".", "~", "data/", "results/")
 
 
 def check_length_thresholds(config: dict) -> list[str]:
@@ -73,19 +65,10 @@ def check_corpus_keys(config: dict) -> list[str]:
     ]
 
 
-def check_corpus_paths(config: dict) -> list[str]:
-    """A given path exists, or has the shape of a hub id (owner/name, not under data/ etc.).
-    Embedded corpora are exempt while the fetch rule writes them."""
-    fetched = (config.get("fetch") or {}).get("embedded", False)
-    out = []
-    for key, source in (config.get("corpora") or {}).items():
-        path = source.get("path")
-        if path is None or (fetched and key in EMBEDDED_CORPORA) or os.path.exists(path):
-            continue
-        if HUB_ID.match(path) and not path.startswith(LOCAL_PREFIXES):
-            continue
-        out.append(f"corpora.{key}.path: {path!r} does not exist (and is not a hub id owner/name)")
-    return out
+def check_paths(config: dict) -> list[str]:
+    from .paths import check_local_paths
+
+    return check_local_paths(config)
 
 
 def check_pair_weight_clip(config: dict) -> list[str]:
@@ -151,7 +134,7 @@ CHECKS = (
     check_split_weights,
     check_model_shape,
     check_corpus_keys,
-    check_corpus_paths,
+    check_paths,
     check_pair_weight_clip,
     check_human_eval_systems,
     check_generation_fits,
