@@ -68,7 +68,7 @@ def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
         "config/paper.yaml",
         "--config",
         f"model={{preset: gemma-2-2b, path: {tmp_path}}}",
-        "allow_external_paths=true",  # the local copy lies outside the project
+        "allow_external_paths=True",  # the local copy lies outside the project
     )
     assert cfg["model"]["source"] == str(tmp_path) and cfg["model"]["family"] == "gemma-2-2b"
     assert set(cfg["corpora"]) == set(PAPER_CORPORA)
