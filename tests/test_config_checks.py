@@ -118,6 +118,7 @@ def test_unknown_corpus_key():
 
 def test_local_corpus_path_must_exist(tmp_path):
     config = embedded()
+    config["allow_external_paths"] = True  # tmp_path lies outside the project
     config["corpora"]["eli5"] = {"path": str(tmp_path / "missing")}
     assert f"corpora.eli5.path: '{tmp_path / 'missing'}' does not exist" in rejected(config)
     config["corpora"]["eli5"] = {"path": "data/paper/eli5_category"}

@@ -19,10 +19,10 @@ CODE_EDIT = b"\nEDITED_FOR_A_TEST = 1\n"
 
 # Modules that no job runs, each with why it need not trigger a rerun.
 NOT_IN_ANY_JOB = {
-    "polyalign.provenance": "computes the digests in the Snakefile; runs in no job",
     "polyalign.workflow_recovery": "repairs interrupted runs from the command line (README); runs in no job",
     "polyalign.config.resolve": "resolves the config in the Snakefile; a job sees its result as params",
     "polyalign.config.checks": "cross-field config checks in the Snakefile; a job sees only the checked config",
+    "polyalign.config.paths": "path containment checks run by config.checks in the Snakefile; no job runs them",
     "polyalign.models.presets": "expands model.preset in the Snakefile; a job sees the resolved model block",
     "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
     "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",

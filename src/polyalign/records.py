@@ -7,6 +7,8 @@ stay in one split) and `where` (file:line of the source row, for error messages)
 
 from __future__ import annotations
 
+import re
+
 from .io import InputError
 from .text import foreign_letters, is_blank, normalize_text, script_profile
 
@@ -47,6 +49,22 @@ def script_mismatch(text: str, language: str) -> bool:
     return n_latin > 0 and n_cjk == 0
 
 
+# C0 and C1 control characters other than tab, newline and carriage return (NUL, escape, ...):
+# never text, and kept verbatim they reach tokenizers and the rating page.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def control_character(raw: dict) -> tuple[str, int, str] | None:
+    """(field, offset, character) of the first control character in a text field, or None."""
+    texts = [(f, raw[f]) for f in ("question", "context", "human_answer") if isinstance(raw.get(f), str)]
+    texts += [(f"history[{i}].text", t.get("text")) for i, t in enumerate(raw.get("history") or [])]
+    for field, text in texts:
+        match = CONTROL_CHARACTERS.search(text) if isinstance(text, str) else None
+        if match:
+            return field, match.start(), match.group()
+    return None
+
+
 def validate_raw(raw: dict, where: str) -> None:
     """Raise InputError naming `where` and the field for any schema violation."""
     for field, typ in RAW_FIELDS.items():
@@ -73,6 +91,12 @@ def validate_raw(raw: dict, where: str) -> None:
         raise InputError(f"{where}: field 'human_answer' is empty (only whitespace or invisible characters)")
     if is_blank(raw["question"]):
         raise InputError(f"{where}: field 'question' is empty (only whitespace or invisible characters)")
+    found = control_character(raw)
+    if found:
+        field, offset, char = found
+        raise InputError(
+            f"{where}: field '{field}' holds control character U+{ord(char):04X} at offset {offset}"
+        )
 
 
 def normalize_raw(raw: dict) -> dict:

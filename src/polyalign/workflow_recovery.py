@@ -12,16 +12,31 @@ This entry point
    deleted and their jobs run again. Training jobs resume from their last verified checkpoint
    (kept under `results/.../checkpoints/`, never an output), so no finished step is lost.
 
+Two recoveries started at once would both see no live Snakemake and both unlock. The check, the
+unlock and the start of the rerun therefore happen under an exclusive `flock` on
+`.snakemake/recovery.lock`: a second recovery waits for it, then sees the first one's Snakemake
+process and leaves its lock alone.
+
+What it cannot see: Snakemake processes on other machines. On a cluster (a shared file system,
+`--executor slurm`, several login nodes) a run started from another node holds the lock while no
+process here shows it; `/proc` is per machine. There, check the scheduler's queue (`squeue -u
+$USER`) before `make run`, or run `snakemake --unlock` yourself once nothing runs.
+
     python -m polyalign.workflow_recovery --cores all [more snakemake arguments]
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from .config import ConfigError, load_yaml_file
 
 log = logging.getLogger("polyalign.workflow_recovery")
 
@@ -52,8 +67,43 @@ def snakemake_processes(workdir: Path, exclude: set[int]) -> list[int] | None:
     return found
 
 
-def unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str]) -> bool:
-    """Run `snakemake --unlock` when a lock exists and no Snakemake process holds it; True if so."""
+class RecoveryBusy(RuntimeError):
+    """Another recovery holds the recovery lock of this directory."""
+
+
+@contextlib.contextmanager
+def recovery_lock(workdir: Path, wait_s: float = 120.0):
+    """An exclusive flock on `.snakemake/recovery.lock`, waited for up to `wait_s` seconds."""
+    path = workdir / ".snakemake" / "recovery.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise RecoveryBusy(f"{path}: another recovery holds it; not unlocking") from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str], wait_s: float = 120.0) -> bool:
+    """Run `snakemake --unlock` when a lock exists and no Snakemake process holds it; True if so.
+    The check and the unlock run under the recovery lock (`recovery_lock`)."""
+    try:
+        with recovery_lock(workdir, wait_s):
+            return _unlock_if_stale(workdir, snakemake, args)
+    except RecoveryBusy as busy:
+        log.warning("%s", busy)
+        return False
+
+
+def _unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str]) -> bool:
     if not lock_files(workdir):
         return False
     live = snakemake_processes(workdir, exclude={os.getpid(), os.getppid()})
@@ -72,13 +122,39 @@ def unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str]) -> boo
     return True
 
 
+def configfiles(args: list[str]) -> list[str]:
+    """The files given to --configfile/--configfiles (each may take several)."""
+    out, taking = [], False
+    for arg in args:
+        if arg in ("--configfile", "--configfiles"):
+            taking = True
+        elif arg.startswith("-"):
+            taking = False
+        elif taking:
+            out.append(arg)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     args = list(sys.argv[1:] if argv is None else argv)
     snakemake = [sys.executable, "-m", "snakemake"]
     workdir = Path.cwd()
-    unlock_if_stale(workdir, snakemake, args)
-    return subprocess.run([*snakemake, "--rerun-incomplete", *args], cwd=workdir, check=False).returncode
+    try:  # Snakemake reports a malformed config file without its name or line
+        for path in configfiles(args):
+            load_yaml_file(workdir / path)
+    except ConfigError as err:
+        log.error("%s", err)
+        return 1
+    try:
+        with recovery_lock(workdir):
+            _unlock_if_stale(workdir, snakemake, args)
+            # started under the lock: a second recovery then sees this Snakemake process
+            rerun = subprocess.Popen([*snakemake, "--rerun-incomplete", *args], cwd=workdir)
+    except RecoveryBusy as busy:
+        log.error("%s", busy)
+        return 1
+    return rerun.wait()
 
 
 if __name__ == "__main__":

@@ -25,8 +25,12 @@ def make_records(per_bin=(3, 3, 1, 3), language="zh"):
     return records
 
 
+def sheet_outputs(records):
+    return {s: {r["id"]: f"{s} says {r['id']} </script>" for r in records} for s in SYSTEMS}
+
+
 @pytest.fixture
 def sheet_and_key():
     records = make_records()
-    outputs = {s: {r["id"]: f"{s} says {r['id']} </script>" for r in records} for s in SYSTEMS}
+    outputs = sheet_outputs(records)
     return build_sheet(records, outputs, "zh", n_prompts=2, seed=3, export_seed=0)

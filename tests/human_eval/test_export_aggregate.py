@@ -8,12 +8,12 @@ import pytest
 
 from polyalign.human_eval import CRITERIA
 from polyalign.human_eval.aggregate import ordinal_alpha, read_ratings_file, summarize_sheet
-from polyalign.human_eval.export import render_page, stratified_prompts
+from polyalign.human_eval.export import build_sheet, render_page, stratified_prompts
 from polyalign.human_eval.table8 import table8_sections
 from polyalign.io import InputError
 from polyalign.report.published import load_published
 
-from .conftest import SYSTEMS, make_records
+from .conftest import SYSTEMS, make_records, sheet_outputs
 
 
 def test_stratified_sample_spreads_over_bins_and_backfills_a_short_bin():
@@ -47,7 +47,9 @@ def test_page_embeds_the_sheet_without_ending_its_script(sheet_and_key):
     sheet, _ = sheet_and_key
     page = render_page(sheet)
     assert "__SHEET_JSON__" not in page and page.count("</script>") == 2
-    assert "<\\/script>" in page and "localStorage" in page and "http" not in page.split("<script")[0]
+    assert (
+        "\\u003c/script\\u003e" in page and "localStorage" in page and "http" not in page.split("<script")[0]
+    )
 
 
 def write_ratings(path, key, rater, score_of):
@@ -129,3 +131,52 @@ def test_without_ratings_table8_says_so_and_shows_only_published():
     sections = table8_sections({"zh": None}, load_published(), {"sft": "Full-SFT"})
     assert "No ratings have been returned" in sections[0]["rows"][0][0]
     assert ["Full-SFT", "4.55"] in sections[1]["rows"]
+
+
+CRAFTED = [
+    "<!--<script>",
+    "<script>alert(1)</script>",
+    "</textarea>",
+    '"><img src=x onerror=alert(1)>',
+    "<!--",
+    "]]>",
+]
+
+
+def test_no_text_can_change_the_page_structure():
+    """Class: a generation holding `<!--<script>` without `-->` (it blanked the whole page): every
+    `<`, `>` and `&` of the embedded sheet is a JSON escape, and the sheet reads back unchanged."""
+    records = make_records()
+    outputs = {s: {r["id"]: CRAFTED[i % len(CRAFTED)] for i, r in enumerate(records)} for s in SYSTEMS}
+    sheet, _ = build_sheet(records, outputs, "zh", n_prompts=4, seed=3, export_seed=0)
+    page = render_page(sheet)
+    start = page.index('id="sheet-data">') + len('id="sheet-data">')
+    payload = page[start : page.index("</script>", start)]
+    assert not set("<>&") & set(payload)
+    assert json.loads(payload) == sheet
+
+
+def ids(outputs, systems=SYSTEMS, model_seed=0):
+    records = make_records()
+    ordered = {s: outputs[s] for s in systems}
+    return build_sheet(records, ordered, "zh", n_prompts=2, seed=3, export_seed=model_seed)
+
+
+def test_sheet_identity_covers_system_order_run_seed_and_every_text(tmp_path):
+    """Class: reordered human_eval.systems or regenerated outputs kept the sheet id, so old
+    ratings (and the page's stored progress) landed on other systems' texts."""
+    outputs = sheet_outputs(make_records())
+    sheet, key = ids(outputs)
+    assert ids(outputs)[0]["sheet"] == sheet["sheet"]  # deterministic
+    assert ids(outputs, systems=list(reversed(SYSTEMS)))[0]["sheet"] != sheet["sheet"]
+    assert ids(outputs, model_seed=1)[0]["sheet"] != sheet["sheet"]
+    shown = next(iter(key["prompts"]))
+    changed = {s: dict(v) for s, v in outputs.items()}
+    changed["dpo"][shown] += " (regenerated)"
+    new_sheet, new_key = ids(changed)
+    assert new_sheet["sheet"] != sheet["sheet"]
+    # a ratings file for the old sheet is refused, naming both ids
+    old = write_ratings(tmp_path / "old.json", key, "r1", lambda s, p, c: 3)
+    with pytest.raises(InputError) as err:
+        read_ratings_file(old, new_key)
+    assert sheet["sheet"] in str(err.value) and new_sheet["sheet"] in str(err.value)

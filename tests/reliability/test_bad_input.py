@@ -222,3 +222,50 @@ def test_a_chinese_answer_quoting_english_is_not_mixed_script():
     assert not script_mismatch("我喜欢 Python 和 µm", "zh")
     assert not script_mismatch("Café au lait, naïve, 10 µm", "en")
     assert script_mismatch("我喜欢ひらがな", "zh") and script_mismatch("Hello Ωmega", "en")
+
+
+# --------------------------------------------------------------------------- issue 26
+
+
+def test_repeated_yaml_key_names_both_lines(corpus, tmp_path):
+    """Class: a repeated `conversations:` key (YAML kept only the last block, 3 conversations lost)."""
+    root, corpora = corpus
+    path = greetings(root)
+    path.write_text(
+        path.read_text(encoding="utf-8") + "conversations:\n- - Bye\n  - See you\n", encoding="utf-8"
+    )
+    last = path.read_text(encoding="utf-8").splitlines().index("conversations:", 3) + 1
+    fails_before_output(
+        corpora, tmp_path / "out", rf"greetings\.yml:{last}: key 'conversations' repeated \(first at line 3\)"
+    )
+
+
+def test_repeated_chitchat_conversation_id_names_its_lines(corpus, tmp_path):
+    """Class: a conversation id given twice in dataset.json (JSON kept only the last)."""
+    root, corpora = corpus
+    path = root / "chitchat_dataset" / "dataset.json"
+    text = path.read_text(encoding="utf-8")
+    first = text[: text.index('"conv-a"')].count("\n") + 1
+    second = text[: text.index('"conv-b"')].count("\n") + 1
+    path.write_text(text.replace('"conv-b"', '"conv-a"'), encoding="utf-8")
+    fails_before_output(
+        corpora,
+        tmp_path / "out",
+        rf"dataset\.json:{second}: key 'conv-a' repeated \(lines {first}, {second}\)",
+    )
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1b", "\x7f", "\x85"])
+def test_control_character_in_text_names_file_line_and_field(corpus, tmp_path, char):
+    """Class: NUL and other control characters inside text (kept verbatim)."""
+    root, corpora = corpus
+    path = greetings(root)
+    escaped = json.dumps(f"Hi{char}there")  # a YAML double-quoted scalar takes JSON's escapes
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  - Hi\n", f"  - {escaped}\n", 1), encoding="utf-8"
+    )
+    fails_before_output(
+        corpora,
+        tmp_path / "out",
+        rf"greetings\.yml:4: field 'human_answer' holds control character U\+{ord(char):04X} at offset 2",
+    )

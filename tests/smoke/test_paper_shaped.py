@@ -59,6 +59,7 @@ SIZES = {  # everything else is config/paper.yaml as shipped
 
 def paper_ci_config(work: Path, policy: Path, encoder: Path) -> dict:
     cfg = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    cfg["allow_external_paths"] = True  # the corpus fixtures live in the repository, outside `work`
     for key in cfg["corpora"]:
         cfg["corpora"][key] = {
             **cfg["corpora"][key],

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from polyalign.train.checkpoint import CHECKPOINTS, MANIFEST, SET_ASIDE, write_manifest
+from polyalign.train.checkpoint import CHECKPOINTS, MANIFEST, SET_ASIDE, STATE_FILE, write_manifest
 from polyalign.train.data import build_examples, collate
 from polyalign.train.sft import lm_loss
 from polyalign.train.trainer import TrainConfig, train
@@ -216,3 +216,133 @@ def test_damaged_final_model_is_named_when_loaded(tmp_path, data):
             RuntimeError, match=rf"{out}: cannot load the model .*delete .*train_summary\.json"
         ):
             load(out)
+
+
+# --------------------------------------------------------------------------- issue 26: damaged
+# checkpoints fall back with a warning naming the file; changed loss code sets checkpoints aside
+
+
+def resumed(out, data, caplog, **cfg):
+    with caplog.at_level(logging.WARNING):
+        return run(out, data, **cfg)["resumed_from_step"]
+
+
+def test_manifest_entry_without_bytes_falls_back(tmp_path, data, straight, caplog):
+    out = interrupted(tmp_path / "run", data, keep_checkpoints=2)
+    manifest = out / CHECKPOINTS / "step-4" / MANIFEST
+    entries = json.loads(manifest.read_text())
+    del entries["scheduler.json"]["bytes"]
+    manifest.write_text(json.dumps(entries))
+    assert resumed(out, data, caplog, keep_checkpoints=2) == 2
+    assert f"{manifest}: the entry of scheduler.json lacks bytes" in caplog.text
+    assert_same_weights(out, straight / "0")
+
+
+def test_stray_step_latest_folder_is_ignored_with_a_warning(tmp_path, data, straight, caplog):
+    out = interrupted(tmp_path / "run", data)
+    stray = out / CHECKPOINTS / "step-latest"
+    stray.mkdir()
+    assert resumed(out, data, caplog) == 4
+    assert f"{stray}: not a checkpoint folder" in caplog.text
+    assert_same_weights(out, straight / "0")
+
+
+def test_malformed_trainer_state_matching_its_manifest_falls_back(tmp_path, data, straight, caplog):
+    out = interrupted(tmp_path / "run", data, keep_checkpoints=2)
+    state = out / CHECKPOINTS / "step-4" / STATE_FILE
+    state.write_text("{not json")
+    write_manifest(state.parent)  # the manifest agrees: only reading it shows the damage
+    assert resumed(out, data, caplog, keep_checkpoints=2) == 2
+    assert f"{state}: unreadable" in caplog.text
+    assert_same_weights(out, straight / "0")
+
+
+def test_malformed_safetensors_header_matching_its_manifest_falls_back(tmp_path, data, straight, caplog):
+    out = interrupted(tmp_path / "run", data, keep_checkpoints=2)
+    tensors = out / CHECKPOINTS / "step-4" / "optimizer.safetensors"
+    raw = bytearray(tensors.read_bytes())
+    raw[8:12] = b"}}}}"  # the JSON header's first bytes
+    tensors.write_bytes(bytes(raw))
+    write_manifest(tensors.parent)
+    assert resumed(out, data, caplog, keep_checkpoints=2) == 2
+    assert f"{tensors}: unreadable safetensors header" in caplog.text
+    assert_same_weights(out, straight / "0")
+
+
+def test_training_log_row_without_step_is_dropped_with_a_warning(tmp_path, data, caplog):
+    out = interrupted(tmp_path / "run", data)
+    log_file = out / "train_log.jsonl"
+    lines = log_file.read_text().splitlines()
+    lines.insert(1, json.dumps({"loss": 1.0}))
+    log_file.write_text("\n".join(lines) + "\n")
+    assert resumed(out, data, caplog) == 4
+    assert "train_log.jsonl:2: dropped a training-log row without a step" in caplog.text
+    steps = [json.loads(line)["step"] for line in log_file.read_text().splitlines()]
+    assert steps == [1, 2, 3, 4, 5, 6]
+
+
+def test_changed_loss_code_sets_checkpoints_aside(tmp_path, data, caplog):
+    """Class: resume after the loss function changed (it resumed from step 4, mixing objectives)."""
+    tok, ex = data
+    calls = []
+
+    def interrupting_loss(model, batch):
+        calls.append(1)
+        if len(calls) > 5:
+            raise Interrupted
+        return lm_loss(model, batch)
+
+    def doubled_loss(model, batch):
+        loss, *rest = lm_loss(model, batch)
+        return (2 * loss, *rest)
+
+    def fit(loss_fn):
+        return train(
+            micro_model(tok),
+            tok,
+            ex,
+            partial(collate, pad_id=tok.pad_token_id),
+            loss_fn,
+            TrainConfig(**CFG),
+            tmp_path,
+            progress=False,
+        )
+
+    with pytest.raises(Interrupted):
+        fit(interrupting_loss)
+    with caplog.at_level(logging.WARNING):
+        summary = fit(doubled_loss)
+    assert summary["resumed_from_step"] is None
+    assert "another run" in caplog.text and "code.loss_fn" in caplog.text
+    (aside,) = (tmp_path / SET_ASIDE).iterdir()
+    assert "code.loss_fn" in (aside / "REASON.txt").read_text()
+
+
+def test_library_code_digest_changes_with_the_loss_module(tmp_path, monkeypatch):
+    """The library part is the workflow's source_digest of the trainer and the loss's module: it
+    covers the module that computes the preference losses (a comment there changes nothing)."""
+    import shutil
+
+    from polyalign.provenance import SRC
+    from polyalign.train import code_identity
+
+    copy = tmp_path / "src"
+    shutil.copytree(SRC / "polyalign", copy / "polyalign")
+    from polyalign import provenance
+
+    original = provenance.source_digest
+
+    def digest(script, src=copy):
+        return original(script, copy)
+
+    monkeypatch.setattr(provenance, "source_digest", digest)
+    code_identity.library_digest.cache_clear()
+    before = code_identity.library_digest("polyalign.preference.train")
+    losses = copy / "polyalign" / "train" / "losses.py"
+    losses.write_text(losses.read_text() + "\n# a comment changes nothing\n")
+    code_identity.library_digest.cache_clear()
+    assert code_identity.library_digest("polyalign.preference.train") == before
+    losses.write_text(losses.read_text() + "\nCHANGED = 1\n")
+    code_identity.library_digest.cache_clear()
+    assert code_identity.library_digest("polyalign.preference.train") != before
+    code_identity.library_digest.cache_clear()

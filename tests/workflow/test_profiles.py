@@ -67,9 +67,10 @@ def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
         "--configfile",
         "config/paper.yaml",
         "--config",
-        "model={preset: gemma-2-2b, path: /models/gemma-2-2b}",
+        f"model={{preset: gemma-2-2b, path: {tmp_path}}}",
+        "allow_external_paths=True",  # the local copy lies outside the project
     )
-    assert cfg["model"]["source"] == "/models/gemma-2-2b" and cfg["model"]["family"] == "gemma-2-2b"
+    assert cfg["model"]["source"] == str(tmp_path) and cfg["model"]["family"] == "gemma-2-2b"
     assert set(cfg["corpora"]) == set(PAPER_CORPORA)
 
 

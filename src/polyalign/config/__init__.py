@@ -21,6 +21,7 @@ from .schema import (
     schema_default,
     validate_schema,
 )
+from .values import load_yaml_file
 
 # Loaded on first use: the checks import the corpus loaders, which no job needs.
 _LAZY = {"resolve_config": "resolve", "check_config": "checks"}
@@ -32,6 +33,7 @@ __all__ = [
     "check_config",
     "fill_defaults",
     "load_schema",
+    "load_yaml_file",
     "resolve_config",
     "restated_defaults",
     "schema_default",

@@ -8,16 +8,8 @@ file system. Each check returns messages of the form "<key>: <constraint broken>
 from __future__ import annotations
 
 import math
-import os
-import re
 
 from .schema import ConfigError
-
-# Corpora the embedded fetch rule (fetch_embedded_corpus) writes; their paths exist only after it.
-EMBEDDED_CORPORA = ("chatterbot", "chitchat")
-# A Hugging Face dataset id (owner/name); anything else given as `path` must exist locally.
-HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
-LOCAL_PREFIXES = ("/", ".", "~", "data/", "results/")
 
 
 def check_length_thresholds(config: dict) -> list[str]:
@@ -71,28 +63,43 @@ def check_corpus_keys(config: dict) -> list[str]:
     ]
 
 
-def check_corpus_paths(config: dict) -> list[str]:
-    """A given path exists, or has the shape of a hub id (owner/name, not under data/ etc.).
-    Embedded corpora are exempt while the fetch rule writes them."""
-    fetched = (config.get("fetch") or {}).get("embedded", False)
-    out = []
-    for key, source in (config.get("corpora") or {}).items():
-        path = source.get("path")
-        if path is None or (fetched and key in EMBEDDED_CORPORA) or os.path.exists(path):
-            continue
-        if HUB_ID.match(path) and not path.startswith(LOCAL_PREFIXES):
-            continue
-        out.append(f"corpora.{key}.path: {path!r} does not exist (and is not a hub id owner/name)")
-    return out
+def check_paths(config: dict) -> list[str]:
+    from .paths import check_local_paths
+
+    return check_local_paths(config)
 
 
 def check_pair_weight_clip(config: dict) -> list[str]:
+    """w_min <= w_max as the trainer sees them: dpo/hdpo overrides laid over preference's."""
     out = []
+    base = (config.get("preference") or {}).get("pair_weights") or {}
     for block in ("preference", "dpo", "hdpo"):
-        weights = (config.get(block) or {}).get("pair_weights") or {}
+        own = (config.get(block) or {}).get("pair_weights") or {}
+        if block != "preference" and not {"w_min", "w_max"} & set(own):
+            continue  # both bounds inherited: the preference block's own check covers them
+        weights = {**base, **own}
         low, high = weights.get("w_min"), weights.get("w_max")
         if low is not None and high is not None and low > high:
-            out.append(f"{block}.pair_weights.w_min: must be <= w_max, got {low} > {high}")
+            inherited = [k for k in ("w_min", "w_max") if k not in own and block != "preference"]
+            note = f" ({', '.join(inherited)} inherited from preference.pair_weights)" if inherited else ""
+            out.append(f"{block}.pair_weights.w_min: must be <= w_max, got {low} > {high}{note}")
+    return out
+
+
+def check_human_eval_systems(config: dict) -> list[str]:
+    """Rated systems are systems of this run (the registry, with the oracle row if enabled)."""
+    from ..systems import systems
+
+    known = systems(oracle_row=bool(config.get("oracle_row")))
+    rated = (config.get("human_eval") or {}).get("systems") or []
+    out = [
+        f"human_eval.systems.{i}: {name!r} is not a system of this run (known: {', '.join(known)})"
+        for i, name in enumerate(rated)
+        if name not in known
+    ]
+    repeated = sorted({name for name in rated if rated.count(name) > 1})
+    if repeated:
+        out.append(f"human_eval.systems: each system is rated once, got {', '.join(repeated)} twice or more")
     return out
 
 
@@ -125,8 +132,9 @@ CHECKS = (
     check_split_weights,
     check_model_shape,
     check_corpus_keys,
-    check_corpus_paths,
+    check_paths,
     check_pair_weight_clip,
+    check_human_eval_systems,
     check_generation_fits,
     check_run_seeds,
 )

@@ -6,7 +6,8 @@ its rerun trigger (polyalign.provenance) must not contain them.
 """
 
 from .checks import check_config
-from .schema import fill_defaults, validate_schema
+from .schema import ConfigError, fill_defaults, load_schema, validate_schema
+from .values import nonfinite_numbers, oversized_blocks
 
 
 def resolve_config(config: dict) -> dict:
@@ -14,8 +15,16 @@ def resolve_config(config: dict) -> dict:
     Raises ConfigError naming each offending key and the constraint it breaks."""
     from ..models.presets import resolve_model_block
 
+    # before anything walks it: an alias bomb expands only here, within a budget
+    problems = oversized_blocks(config)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     # the model preset first: its source/dtype/template must win over the schema's scratch defaults
     resolved = fill_defaults({**config, "model": resolve_model_block(config)})
+    # NaN passes every schema bound (each comparison is false): refused before the bounds
+    problems = nonfinite_numbers(resolved, load_schema())
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     validate_schema(resolved)
     check_config(resolved)
     return resolved

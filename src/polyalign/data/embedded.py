@@ -7,6 +7,8 @@ before the answer is "user", alternating backwards), so every prompt ends on a u
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,6 +101,52 @@ def _is_null(node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
+def check_unique_keys(root, path: Path) -> None:
+    """A key repeated in one YAML mapping silently replaces the first value (its conversations
+    are lost): raise naming both lines."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            first: dict = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if key.value in first:
+                    raise InputError(
+                        f"{path}:{line}: key {key.value!r} repeated (first at line {first[key.value]}); "
+                        "YAML would keep only the last"
+                    )
+                first[key.value] = line
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def read_json_unique(path: Path):
+    """chitchat's dataset.json, refusing a key given twice in one object (a repeated conversation
+    id: JSON keeps only the last), naming the lines where it stands."""
+    text = read_utf8(path)
+
+    def unique(items):
+        keys = [k for k, _ in items]
+        repeated = sorted({k for k in keys if keys.count(k) > 1})
+        if repeated:
+            key = repeated[0]
+            pattern = re.escape(json.dumps(key)) + r"\s*:"
+            lines = [text.count("\n", 0, m.start()) + 1 for m in re.finditer(pattern, text)]
+            where = f"{path}:{lines[-1]}" if lines else str(path)
+            raise InputError(
+                f"{where}: key {key!r} repeated (lines {', '.join(map(str, lines))}); "
+                "JSON would keep only the last"
+            )
+        return dict(items)
+
+    try:
+        return json.loads(text, object_pairs_hook=unique)
+    except json.JSONDecodeError as e:
+        raise InputError(f"{path}:{e.lineno}: malformed JSON ({e.msg})") from None
+
+
 def _node_kind(node) -> str:
     if isinstance(node, yaml.ScalarNode):
         return node.tag.rsplit(":", 1)[-1]
@@ -120,6 +168,7 @@ def read_chatterbot_file(path: Path, source: dict) -> tuple[list[str], list[tupl
         return [], []
     if not isinstance(root, yaml.MappingNode):
         raise InputError(f"{path}:1: expected a mapping with 'categories' and 'conversations'")
+    check_unique_keys(root, path)
     fields = {k.value: v for k, v in root.value}
     for key in ("categories", "conversations"):
         if key not in fields:
@@ -205,9 +254,7 @@ def _chitchat_turns(conv, path: Path, cid: str) -> list[str]:
 )
 def load_chitchat(source: dict) -> Iterator[dict]:
     path = Path(source["path"]) / "dataset.json"
-    from ..io import read_json
-
-    data = read_json(path)
+    data = read_json_unique(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected an object keyed by conversation id")
     skipped = source.setdefault("_skipped", {})

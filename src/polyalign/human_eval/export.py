@@ -63,17 +63,38 @@ def blind_items(prompts: list[dict], outputs: dict[str, dict[str, str]], sheet_i
     return items, key
 
 
-def sheet_id_for(language: str, seed: int, prompt_ids: list[str]) -> str:
-    digest = hashlib.sha256(json.dumps([language, seed, prompt_ids]).encode()).hexdigest()[:8]
+def sheet_id_for(
+    language: str, seed: int, model_seed, prompts: list[dict], outputs: dict[str, dict[str, str]]
+) -> str:
+    """The sheet's identity: language, sampling seed, run seed, the systems in their configured
+    order (it decides which blind item is which system), the prompts, and a hash of every text
+    shown. Reordered systems or regenerated outputs give another id, so an old ratings file is
+    refused and the page does not restore old scores onto new texts."""
+    shown = hashlib.sha256()
+    for record in prompts:
+        shown.update(
+            json.dumps([record.get("history", []), record.get("context", ""), record["question"]]).encode()
+        )
+        for system in outputs:
+            shown.update(json.dumps([system, outputs[system].get(record["id"])]).encode())
+    identity = [language, seed, model_seed, list(outputs), [r["id"] for r in prompts], shown.hexdigest()]
+    digest = hashlib.sha256(json.dumps(identity).encode()).hexdigest()[:12]
     return f"{language}-{digest}"
 
 
 def render_page(sheet: dict) -> str:
-    """The rating page with the sheet embedded as JSON (`</` escaped so it cannot end the script)."""
+    """The rating page with the sheet embedded as JSON. Every `<`, `>` and `&` is written as a
+    JSON escape, so no text can end the script or open an HTML comment inside it (`<!--<script>`
+    without `-->` would swallow the rest of the page)."""
     template = (
         resources.files("polyalign.human_eval").joinpath("rating_page.html").read_text(encoding="utf-8")
     )
-    payload = json.dumps(sheet, ensure_ascii=False).replace("</", "<\\/")
+    payload = (
+        json.dumps(sheet, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+    )
     if "__SHEET_JSON__" not in template:
         raise RuntimeError("rating_page.html lacks the __SHEET_JSON__ placeholder")
     return template.replace("__SHEET_JSON__", payload)
@@ -91,7 +112,7 @@ def build_sheet(
     """(sheet, key) for one language. `outputs` maps system -> {record id: answer text}."""
     pool = [r for r in records if r["language"] == language]
     prompts = stratified_prompts(pool, n_prompts, seed)
-    sheet_id = sheet_id_for(language, seed, [r["id"] for r in prompts])
+    sheet_id = sheet_id_for(language, seed, export_seed, prompts, outputs)
     items, key = blind_items(prompts, outputs, sheet_id, seed)
     sheet = {"sheet": sheet_id, "language": language, "criteria": list(CRITERIA), "items": items}
     return sheet, {

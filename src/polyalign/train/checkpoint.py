@@ -12,8 +12,10 @@ A checkpoint directory `step-N` holds
 Nothing here is ever unpickled: tensors come from safetensors, the rest from JSON, so a crafted
 file in a checkpoint cannot run code. A checkpoint whose manifest is missing or does not match
 its files is corrupt; `find_resumable` sets it aside (moved, never deleted) and tries the one
-before. The run identity covers the training config, the data fingerprint, the starting
-weights and the tokenizer: a checkpoint of any other run is set aside too, and training starts
+before; so is one whose manifest entry, trainer state or safetensors header cannot be read (each
+named in a warning). Folders under `checkpoints/` not named `step-<number>` are ignored with a
+warning. The run identity covers the training config, the data fingerprint, the starting
+weights, the tokenizer and the code of the loss and update (`code_identity.py`): a checkpoint of any other run is set aside too, and training starts
 fresh, so a rerun never continues from a state the current inputs would not have produced.
 """
 
@@ -118,8 +120,16 @@ def verify(directory: Path) -> None:
     for name in (STATE_FILE, MODEL_FILE, OPTIMIZER_TENSORS, OPTIMIZER_META, SCHEDULER_FILE):
         if name not in entries:
             raise CorruptCheckpoint(f"{manifest}: does not list {name}")
+    if not isinstance(entries, dict):
+        raise CorruptCheckpoint(f"{manifest}: not a mapping of file names")
     for name, entry in sorted(entries.items()):
         path = directory / name
+        if not (
+            isinstance(entry, dict)
+            and isinstance(entry.get("bytes"), int)
+            and isinstance(entry.get("sha256"), str)
+        ):
+            raise CorruptCheckpoint(f"{manifest}: the entry of {name} lacks bytes or sha256 ({entry!r})")
         if not path.is_file():
             raise CorruptCheckpoint(f"{path}: listed in the manifest but missing")
         if path.stat().st_size != entry["bytes"]:
@@ -223,7 +233,7 @@ def save_checkpoint(
         write_manifest(tmp)
         shutil.rmtree(final, ignore_errors=True)
         tmp.rename(final)
-        done = sorted((p for p in root.glob("step-*") if p != final), key=_step_of)
+        done = [p for p in step_dirs(root) if p != final]
         for old in done[: max(0, len(done) - (keep - 1))]:
             shutil.rmtree(old)
     accelerator.wait_for_everyone()
@@ -247,6 +257,37 @@ def load_checkpoint(accelerator, model, optimizer, scheduler, directory: Path) -
 
 def _step_of(path: Path) -> int:
     return int(path.name.split("-")[1])
+
+
+def step_dirs(root: Path) -> list[Path]:
+    """The `step-<number>` checkpoint folders under `root`, oldest first; anything else named
+    step-* (a stray `step-latest`) is left where it is, with a warning naming it."""
+    out = []
+    for path in root.glob("step-*"):
+        if path.is_dir() and path.name[5:].isdigit():
+            out.append(path)
+        else:
+            log.warning("%s: not a checkpoint folder (step-<number>); ignored", path)
+    return sorted(out, key=_step_of)
+
+
+def read_state(directory: Path) -> dict:
+    """The trainer state of a verified checkpoint, its safetensors headers read too; a file that
+    matches its manifest and still cannot be read raises CorruptCheckpoint naming it."""
+    path = directory / STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CorruptCheckpoint(f"{path}: unreadable ({e})") from None
+    if not isinstance(state, dict) or not isinstance(state.get("step"), int):
+        raise CorruptCheckpoint(f"{path}: no integer step in the trainer state")
+    for tensors in sorted(directory.glob("*.safetensors")):
+        try:
+            with safetensors.safe_open(str(tensors), framework="pt") as f:
+                f.keys()
+        except Exception as e:  # safetensors raises its own error types for a bad header
+            raise CorruptCheckpoint(f"{tensors}: unreadable safetensors header ({e})") from None
+    return state
 
 
 def set_aside(paths: list[Path], out: Path, reason: str) -> Path:
@@ -274,17 +315,17 @@ def find_resumable(out: Path, run_id: dict, log_file: Path) -> Path | None:
     root = out / CHECKPOINTS
     if not root.is_dir():
         return None
-    for ckpt in sorted(root.glob("step-*"), key=_step_of, reverse=True):
+    for ckpt in reversed(step_dirs(root)):
         try:
             verify(ckpt)
-            state = json.loads((ckpt / STATE_FILE).read_text(encoding="utf-8"))
+            state = read_state(ckpt)
         except CorruptCheckpoint as e:
             set_aside([ckpt], out, f"corrupt checkpoint: {e}")
             continue
         saved = state.get("run", {})
         if saved != json.loads(json.dumps(run_id)):
             changed = identity_diff(saved, json.loads(json.dumps(run_id)))
-            stale = sorted(root.glob("step-*"), key=_step_of) + ([log_file] if log_file.exists() else [])
+            stale = step_dirs(root) + ([log_file] if log_file.exists() else [])
             set_aside(
                 stale,
                 out,

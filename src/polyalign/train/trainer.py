@@ -44,6 +44,7 @@ from .checkpoint import (
     load_checkpoint,
     save_checkpoint,
     state_dict_sha256,
+    step_dirs,
     tokenizer_sha256,
 )
 from .data import epoch_batches
@@ -157,14 +158,19 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     root = Path(out_dir) / CHECKPOINTS
     if not root.is_dir():
         return None
-    done = [p for p in root.glob("step-*") if (p / STATE_FILE).is_file()]
-    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+    done = [p for p in step_dirs(root) if (p / STATE_FILE).is_file()]
+    return done[-1] if done else None
 
 
-def run_identity(config: TrainConfig, n: int, nproc: int, fingerprint: str, model, tokenizer) -> dict:
+def run_identity(
+    config: TrainConfig, n: int, nproc: int, fingerprint: str, model, tokenizer, loss_fn=None
+) -> dict:
     """What a checkpoint must match to be resumed: the config, the data (size and fingerprint),
-    the process count, the starting weights and the tokenizer."""
+    the process count, the starting weights, the tokenizer and the code of the loss and update."""
+    from .code_identity import code_identity
+
     return {
+        "code": code_identity(loss_fn),
         "config": asdict(config),
         "n": n,
         "processes": nproc,
@@ -210,7 +216,7 @@ def train(
     steps_per_epoch = math.ceil(micro_per_epoch / per_step)
     total = config.max_steps or config.epochs * steps_per_epoch
     warmup = config.warmup_steps or round(config.warmup_ratio * total)
-    run_id = run_identity(config, n, nproc, fingerprint, model, tokenizer)
+    run_id = run_identity(config, n, nproc, fingerprint, model, tokenizer, loss_fn)
 
     decay = [p for p in model.parameters() if p.requires_grad and p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.requires_grad and p.dim() < 2]
@@ -382,6 +388,9 @@ def _truncate_log(path: Path, step: int) -> None:
                 log.warning("%s:%d: dropped a torn last line (%s)", path, lineno, e.msg)
                 continue
             raise ValueError(f"{path}:{lineno}: malformed training log line ({e.msg})") from None
+        if not isinstance(row, dict) or not isinstance(row.get("step"), int):
+            log.warning("%s:%d: dropped a training-log row without a step", path, lineno)
+            continue
         if row["step"] <= step:
             keep.append(line)
     write_text(path, "".join(line + "\n" for line in keep))
