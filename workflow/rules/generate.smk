@@ -51,7 +51,13 @@ rule generate_train_samples:
         # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
         profile_length=pair_profile_length(config.get("profile_length", "sampled")),
         settings=lambda wc: seeded_settings(
-            wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"
+            wc.seed,
+            "model",
+            "generation",
+            "prompt",
+            "profile_length",
+            "preference",
+            *policy_method_blocks(wc.system),
         ),
     script:
         "../scripts/generate.py"

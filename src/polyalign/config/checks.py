@@ -12,6 +12,7 @@ import math
 import os
 import re
 
+from ..methods import BLOCKS as METHOD_BLOCKS
 from .schema import ConfigError
 
 # Corpora the embedded fetch rule (fetch_embedded_corpus) writes; their paths exist only after it.
@@ -90,7 +91,7 @@ def check_corpus_paths(config: dict) -> list[str]:
 
 def check_pair_weight_clip(config: dict) -> list[str]:
     out = []
-    for block in ("preference", "dpo", "hdpo"):
+    for block in ("preference", *METHOD_BLOCKS):
         weights = (config.get(block) or {}).get("pair_weights") or {}
         low, high = weights.get("w_min"), weights.get("w_max")
         if low is not None and high is not None and low > high:
