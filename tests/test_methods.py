@@ -21,9 +21,6 @@ def test_derived_lists_equal_the_lists_they_replace():
     assert RUN_MODELS == ("base", "sft", "bucket_sft", "dpo", "hdpo")  # detectors
     assert PER_SEED_TRAIN_BLOCKS == ("sft", "bucket_sft", "preference", "dpo", "hdpo")
     assert methods.start_policies() == systems.SAMPLE_POLICIES == ("sft", "bucket_sft")
-    # the config blocks each preference job's params carry (preference.smk, generate.smk)
-    assert methods.group_blocks("dpo") == methods.group_blocks("hdpo") == ("dpo", "hdpo")
-    assert methods.policy_blocks("sft") == methods.policy_blocks("bucket_sft") == ("dpo", "hdpo")
     assert methods.companions("dpo") == ("hdpo",) and methods.companions("hdpo") == ("dpo",)
     assert methods.starting_from("bucket_sft") == ("hdpo",)
 
@@ -55,11 +52,9 @@ def test_a_new_method_in_its_own_group_changes_no_existing_method_list():
     extra = Method("kto", loss="hdpo_loss", start_policy="sft", block="kto", group="kto")
     registry = {**methods.REGISTRY, "kto": extra}
     for name in ("dpo", "hdpo"):
-        assert methods.group_blocks(name, registry) == methods.group_blocks(name)
         assert methods.companions(name, registry) == methods.companions(name)
-    assert methods.policy_blocks("bucket_sft", registry) == ("dpo", "hdpo")
-    assert methods.policy_blocks("sft", registry) == ("dpo", "hdpo", "kto")  # it samples from sft too
-    assert methods.group_blocks("kto", registry) == ("kto",) and methods.companions("kto", registry) == ()
+    assert methods.starting_from("sft", registry) == ("dpo", "kto")  # it samples from sft too
+    assert methods.group("kto", registry) == ("kto",) and methods.companions("kto", registry) == ()
     # joining the paper group makes it a companion of both
     joined = {**methods.REGISTRY, "kto": Method("kto", "hdpo_loss", "sft", "kto", "paper")}
     assert methods.companions("dpo", joined) == ("hdpo", "kto")

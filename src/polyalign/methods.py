@@ -55,11 +55,6 @@ def companions(name: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, 
     return tuple(m for m in group(name, registry) if m != name)
 
 
-def group_blocks(name: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
-    """The config blocks of `name`'s group: what its pairs (and so its training) depend on."""
-    return tuple(registry[m].block for m in group(name, registry))
-
-
 def starting_from(policy: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
     """The methods that start from model `policy` (and draw their rejected answers from it)."""
     return tuple(m.name for m in registry.values() if m.start_policy == policy)
@@ -68,13 +63,6 @@ def starting_from(policy: str, registry: dict[str, Method] = REGISTRY) -> tuple[
 def start_policies(registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
     """The models whose train-prompt samples are drawn (each once), in registry order."""
     return tuple(dict.fromkeys(m.start_policy for m in registry.values()))
-
-
-def policy_blocks(policy: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
-    """The config blocks the train-prompt samples of `policy` depend on: those of the groups of
-    the methods starting from it (their num_samples), in registry order."""
-    groups = {registry[m].group for m in starting_from(policy, registry)}
-    return tuple(m.block for m in registry.values() if m.group in groups)
 
 
 def pair_loss(name: str):

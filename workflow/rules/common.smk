@@ -128,14 +128,18 @@ def num_samples_for_policy(policy):
     return policy_num_samples(config, policy)
 
 
-def method_blocks(system):
-    """The config blocks of preference system `system`'s pairing group (its pairs depend on them)."""
-    return method_registry.group_blocks(system_registry.method_of(system))
+def method_block(system):
+    """The config block of preference system `system`'s method (on top of `preference:`)."""
+    return method_registry.get(system_registry.method_of(system)).block
 
 
-def policy_method_blocks(policy):
-    """The config blocks the train-prompt samples of `policy` depend on (their num_samples)."""
-    return method_registry.policy_blocks(policy)
+def companion_num_samples(system):
+    """k of each companion of `system`'s method (methods.companions order): the samples of its
+    policy that decide which prompts the companion can pair."""
+    from polyalign.preference.config import method_settings
+
+    companions = method_registry.companions(system_registry.method_of(system))
+    return [int(method_settings(config, m).num_samples) for m in companions]
 
 
 def split_records(split):

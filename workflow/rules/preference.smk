@@ -18,7 +18,8 @@ rule build_pairs:
     threads: 1  # short jobs: two side by side beat one on two threads
     params:
         system="{system}",
-        settings=lambda wc: stage_settings("preference", *method_blocks(wc.system), "profile_length"),
+        companion_num_samples=lambda wc: companion_num_samples(wc.system),
+        settings=lambda wc: stage_settings("preference", method_block(wc.system), "profile_length"),
     script:
         "../scripts/build_pairs.py"
 
@@ -48,7 +49,7 @@ rule reference_logps:
             "profile_length",
             "train_common",
             "preference",
-            *method_blocks(wc.system),
+            method_block(wc.system),
         ),
     script:
         "../scripts/reference_logps.py"
@@ -80,7 +81,7 @@ rule train_preference:
             "profile_length",
             "train_common",
             "preference",
-            *method_blocks(wc.system),
+            method_block(wc.system),
             "launch",
         ),
     script:

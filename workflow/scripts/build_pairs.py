@@ -17,13 +17,13 @@ output:
     report   JSON: counts, drops by reason, critic and pair-weight statistics
 params:
     system   a preference system (dpo | hdpo); settings = preference_settings(config, system)
+    companion_num_samples  k of each companion (same order as input companion)
 log: one file. threads: torch threads of the critic.
 """
 
 from polyalign import methods
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.preference import build_pairs, critic_scorer, preference_settings
-from polyalign.preference.config import method_settings
 from polyalign.preference.pairs import pair_profile_length
 from polyalign.references import load_references
 from polyalign.systems import method_of
@@ -37,10 +37,10 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     files = [files] if isinstance(files, str) else list(files)
     if len(files) != len(others):
         raise ValueError(f"{system}: {len(files)} companion sample file(s) for companions {list(others)}")
-    companions = [
-        (read_jsonl(path), method_settings(snakemake.params.settings, other).num_samples)
-        for path, other in zip(files, others)
-    ]
+    ks = snakemake.params.companion_num_samples
+    if len(ks) != len(others):
+        raise ValueError(f"{system}: {len(ks)} companion num_samples for companions {list(others)}")
+    companions = [(read_jsonl(path), k) for path, k in zip(files, ks)]
     critic_buckets = set(load_references(snakemake.input.references)["buckets"])
     scorer = None
     if settings.critic:
