@@ -2,8 +2,9 @@
 tables and the tests read.
 
 A system is a way of answering a test prompt: a model (a directory under results/models/ or,
-per seed, results/seed{seed}/models/), the prompt style it was trained with, and for profile
-prompts where the length bin comes from. The paper's six systems are, in the order of its
+per seed, results/seed{seed}/models/), the prompt style it was trained with, for profile
+prompts where the length bin comes from, and for a preference system its method
+(polyalign.methods: loss, start policy, config block). docs/extending.md: adding one. The paper's six systems are, in the order of its
 tables: BaseLM, CoT (BaseLM with a reasoning prompt), SFT, Bucket-SFT, DPO (from SFT) and HDPO
 (from Bucket-SFT). The optional oracle row `bucket_sft_gold` (config `oracle_row`) is
 Bucket-SFT prompted with each test record's gold length bin; it leaks the answer length and is
