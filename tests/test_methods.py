@@ -40,9 +40,9 @@ def test_unknown_method_fails_naming_it():
 
 def test_a_method_block_missing_from_the_config_fails_instead_of_borrowing_the_shared_block():
     config = fill_defaults({})
-    del config["dpo"]  # the kto failure of issue 20: a block left out must not read as {}
-    with pytest.raises(ConfigError, match="dpo: missing"):
-        preference_settings(config, "dpo")
+    del config["hdpo"]  # the kto failure of issue 20: a block left out must not read as {}
+    with pytest.raises(ConfigError, match="hdpo: missing"):
+        preference_settings(config, "hdpo")
     # with its block, DPO is plain whatever the shared block says
     dpo = preference_settings(fill_defaults({"preference": {"lam": 0.5}}), "dpo")
     assert (dpo.lam, dpo.gamma_sft, dpo.critic, dpo.pair_weights.enabled) == (0.0, 0.0, False, False)
