@@ -83,3 +83,17 @@ def test_methods_sampling_one_policy_must_agree_on_num_samples(monkeypatch):
 def test_pair_weight_clip_is_checked_in_every_method_block():
     config = {"hdpo": {"pair_weights": {"w_min": 2.0, "w_max": 1.0}}}
     assert check_pair_weight_clip(config) == ["hdpo.pair_weights.w_min: must be <= w_max, got 2.0 > 1.0"]
+
+
+def test_the_entry_names_the_loss_train_preference_uses(monkeypatch):
+    from polyalign.train import losses
+
+    def toy_loss(*args, **kwargs):
+        return losses.hdpo_loss(*args, **kwargs)
+
+    monkeypatch.setattr(losses, "toy_loss", toy_loss, raising=False)
+    monkeypatch.setitem(methods.REGISTRY, "dpo", Method("dpo", "toy_loss", "sft", "dpo", "paper"))
+    assert methods.pair_loss("dpo") is toy_loss
+    monkeypatch.setitem(methods.REGISTRY, "dpo", Method("dpo", "no_such_loss", "sft", "dpo", "paper"))
+    with pytest.raises(ValueError, match="'no_such_loss' is no function of polyalign.train.losses"):
+        methods.pair_loss("dpo")
