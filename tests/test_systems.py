@@ -37,9 +37,9 @@ def test_models_styles_and_start_policies():
     assert systems.start_policy("dpo") == "sft" and systems.start_policy("hdpo") == "bucket_sft"
     with pytest.raises(ValueError, match="not a preference system"):
         systems.start_policy("sft")
-    assert systems.system_for_policy("bucket_sft") == "hdpo"
-    with pytest.raises(ValueError, match="no preference system starts from"):
-        systems.system_for_policy("base")
+    assert systems.method_of("hdpo") == "hdpo"
+    with pytest.raises(ValueError, match="not a preference system"):
+        systems.method_of("bucket_sft")
     assert systems.SAMPLE_POLICIES == ("sft", "bucket_sft")
 
 

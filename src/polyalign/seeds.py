@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import copy
 
+from .methods import BLOCKS as METHOD_BLOCKS
+
 # (config block, key) set to the run seed.
 SEEDED_KEYS = (("train_common", "seed"), ("generation", "seed"), ("critic", "seed"))
 # Per-seed training stages whose block may override train_common.seed: the run seed must win.
-PER_SEED_TRAIN_BLOCKS = ("sft", "bucket_sft", "preference", "dpo", "hdpo")
+PER_SEED_TRAIN_BLOCKS = ("sft", "bucket_sft", "preference", *METHOD_BLOCKS)
 
 
 def check_no_stage_seeds(config: dict) -> list[str]:

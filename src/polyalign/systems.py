@@ -2,8 +2,9 @@
 tables and the tests read.
 
 A system is a way of answering a test prompt: a model (a directory under results/models/ or,
-per seed, results/seed{seed}/models/), the prompt style it was trained with, and for profile
-prompts where the length bin comes from. The paper's six systems are, in the order of its
+per seed, results/seed{seed}/models/), the prompt style it was trained with, for profile
+prompts where the length bin comes from, and for a preference system its method
+(polyalign.methods: loss, start policy, config block). docs/extending.md: adding one. The paper's six systems are, in the order of its
 tables: BaseLM, CoT (BaseLM with a reasoning prompt), SFT, Bucket-SFT, DPO (from SFT) and HDPO
 (from Bucket-SFT). The optional oracle row `bucket_sft_gold` (config `oracle_row`) is
 Bucket-SFT prompted with each test record's gold length bin; it leaks the answer length and is
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import methods
+
 PROMPT_STYLES = ("plain", "profile", "cot")
 BASE_MODEL = "base"
 
@@ -28,7 +31,7 @@ class System:
     prompt_style: str  # plain | profile | cot (polyalign.prompts)
     label: str  # display name in tables and figures
     published: str | None  # the paper's name for the row, None when the paper has no such row
-    start_policy: str | None = None  # preference systems: the checkpoint they start from
+    method: str | None = None  # preference systems: their method (polyalign.methods)
     gold_length: bool = False  # profile prompts carry the record's own length bin (oracle)
     oracle: bool = False  # optional row, added by config `oracle_row`
 
@@ -39,7 +42,12 @@ class System:
 
     @property
     def is_preference(self) -> bool:
-        return self.start_policy is not None
+        return self.method is not None
+
+    @property
+    def start_policy(self) -> str | None:
+        """The model a preference system starts from (its method's), None for the others."""
+        return methods.get(self.method).start_policy if self.method else None
 
     @property
     def profile_length(self) -> str | None:
@@ -53,8 +61,8 @@ _SYSTEMS = (
     System("cot", BASE_MODEL, "cot", "CoT", "CoT"),
     System("sft", "sft", "plain", "SFT", "Full-SFT"),
     System("bucket_sft", "bucket_sft", "profile", "Bucket-SFT", "Bucket-SFT"),
-    System("dpo", "dpo", "plain", "DPO", "DPO", start_policy="sft"),
-    System("hdpo", "hdpo", "profile", "HDPO", "HDPO", start_policy="bucket_sft"),
+    System("dpo", "dpo", "plain", "DPO", "DPO", method="dpo"),
+    System("hdpo", "hdpo", "profile", "HDPO", "HDPO", method="hdpo"),
     System(
         "bucket_sft_gold",
         "bucket_sft",
@@ -70,9 +78,15 @@ REGISTRY: dict[str, System] = {s.name: s for s in _SYSTEMS}
 PAPER_SYSTEMS = tuple(s.name for s in _SYSTEMS if not s.oracle)
 ORACLE_SYSTEMS = tuple(s.name for s in _SYSTEMS if s.oracle)
 PREFERENCE_SYSTEMS = tuple(s.name for s in _SYSTEMS if s.is_preference)
-# Models trained from the BaseLM by supervised fine-tuning (train_sft.py); preference models are
-# trained from their start policy.
-SFT_MODELS = ("sft", "bucket_sft")
+# Every model directory a system generates with, in registry order (the BaseLM first).
+MODELS = tuple(dict.fromkeys(s.model for s in _SYSTEMS))
+# Models trained once per run seed (curves in DVC): every model but the BaseLM.
+TRAINED_MODELS = tuple(m for m in MODELS if m != BASE_MODEL)
+# Models trained from the BaseLM by supervised fine-tuning (train_sft.py): a system's own model
+# that is neither the BaseLM nor a preference model (those are trained from their start policy).
+SFT_MODELS = tuple(
+    s.name for s in _SYSTEMS if s.model == s.name and s.model != BASE_MODEL and not s.is_preference
+)
 # Models whose train-prompt samples feed the critic and the preference pairs.
 SAMPLE_POLICIES = tuple(dict.fromkeys(s.start_policy for s in _SYSTEMS if s.is_preference))
 
@@ -105,12 +119,12 @@ def start_policy(name: str) -> str:
     return system.start_policy
 
 
-def system_for_policy(policy: str) -> str:
-    """The preference system that starts from `policy` (whose samples are its negatives)."""
-    for s in _SYSTEMS:
-        if s.start_policy == policy:
-            return s.name
-    raise ValueError(f"no preference system starts from {policy!r} (start policies: {list(SAMPLE_POLICIES)})")
+def method_of(name: str) -> str:
+    """The preference method of system `name`."""
+    system = get(name)
+    if system.method is None:
+        raise ValueError(f"{name!r} is not a preference system (those are {list(PREFERENCE_SYSTEMS)})")
+    return system.method
 
 
 def label(name: str) -> str:
@@ -133,6 +147,7 @@ def table_order(present) -> list[str]:
 
 
 def _check_registry() -> None:
+    methods.check_registry(tuple(methods.REGISTRY.values()), MODELS)
     for s in _SYSTEMS:
         if s.prompt_style not in PROMPT_STYLES:
             raise AssertionError(f"{s.name}: unknown prompt style {s.prompt_style!r}")
@@ -140,6 +155,10 @@ def _check_registry() -> None:
             raise AssertionError(f"{s.name}: a gold length bin needs profile prompts")
         if s.model != BASE_MODEL and s.model not in REGISTRY:
             raise AssertionError(f"{s.name}: model {s.model!r} is no system's own model")
+        if s.method is not None and s.method not in methods.REGISTRY:
+            raise AssertionError(f"{s.name}: unknown preference method {s.method!r}")
+        if s.is_preference and s.model != s.name:
+            raise AssertionError(f"{s.name}: a preference system trains its own model (model {s.name!r})")
         if s.start_policy is not None and REGISTRY[s.start_policy].prompt_style != s.prompt_style:
             raise AssertionError(f"{s.name}: prompt style differs from its start policy's")
 

@@ -196,14 +196,28 @@ def test_dpo_and_hdpo_train_on_the_same_prompts():
         for i, out in (("r0", "Hello there."), ("r5", "还行吧"), ("r6", "something else"))
     ]
     dcfg, hcfg = settings({}, "dpo"), settings({"preference": {"critic": False}}, "hdpo")
-    dpo, dreport = build_pairs(recs, samples, "dpo", dcfg, companion=(hdpo_samples, 1))
-    hdpo, hreport = build_pairs(recs, hdpo_samples, "hdpo", hcfg, companion=(samples, 1))
+    dpo, dreport = build_pairs(recs, samples, "dpo", dcfg, companions=[(hdpo_samples, 1)])
+    hdpo, hreport = build_pairs(recs, hdpo_samples, "hdpo", hcfg, companions=[(samples, 1)])
     # DPO alone would keep r0 and r6 (r5's first sample is identical); HDPO alone r6 only
     assert [p["id"] for p in dpo] == [p["id"] for p in hdpo] == ["r6"]
     assert dreport["dropped"]["dropped_for_companion"] == 1
     assert usable_prompts(recs, samples, 1) == {"r0", "r6"} and usable_prompts(recs, hdpo_samples, 1) == {
         "r6"
     }
+
+
+def test_a_group_of_three_trains_on_the_prompts_every_companion_can_pair():
+    recs, samples = fixture_set()
+    recs.append(record(6))
+    samples.append(sample_row(recs[6], "whatever"))
+    # alone, DPO keeps r0 and r6; companion A can pair r0 and r6, companion B r6 only (r0 identical)
+    a = [sample_row(recs[0], "other"), sample_row(recs[6], "other")]
+    b = [sample_row(recs[0], recs[0]["human_answer"]), sample_row(recs[6], "other")]
+    cfg = settings({}, "dpo")
+    assert [p["id"] for p in build_pairs(recs, samples, "dpo", cfg, companions=[(a, 1)])[0]] == ["r0", "r6"]
+    pairs, report = build_pairs(recs, samples, "dpo", cfg, companions=[(a, 1), (b, 1)])
+    assert [p["id"] for p in pairs] == ["r6"]
+    assert report["dropped"]["dropped_for_companion"] == 1
 
 
 def test_buckets_without_reference_are_dropped_for_dpo_too():

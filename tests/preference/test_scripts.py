@@ -73,6 +73,7 @@ def test_scripts_chain_dpo(micro, tmp_path):
         },
         {"pairs": str(pairs), "report": str(report)},
         system="dpo",
+        companion_num_samples=[1],
     )
     dropped = json.loads(report.read_text())["dropped"]
     assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1

@@ -11,8 +11,10 @@ CONDA_ENV = "../envs/polyalign.yaml"
 # early systems keeps the other core busy with those instead of leaving the chain for last.
 CRITICAL_PATH = 10
 
-# The systems compared and what each one is (model, prompt style, start policy, label):
-# polyalign.systems is the one definition; the rules only read it.
+# The systems compared and what each one is (model, prompt style, method, label) and the
+# preference methods (loss, start policy, config block, pairing group): polyalign.systems and
+# polyalign.methods are the one definition; the rules only read them.
+from polyalign import methods as method_registry
 from polyalign import systems as system_registry
 
 SYSTEMS = system_registry.systems(oracle_row=config["oracle_row"])
@@ -120,10 +122,24 @@ def pair_profile_length(mode):
 
 
 def num_samples_for_policy(policy):
-    """k samples per train prompt for the preference system that starts from `policy`."""
-    from polyalign.preference.config import preference_settings
+    """k samples per train prompt for the preference methods that start from `policy`."""
+    from polyalign.preference.config import policy_num_samples
 
-    return int(preference_settings(config, system_registry.system_for_policy(policy)).num_samples)
+    return policy_num_samples(config, policy)
+
+
+def method_block(system):
+    """The config block of preference system `system`'s method (on top of `preference:`)."""
+    return method_registry.get(system_registry.method_of(system)).block
+
+
+def companion_num_samples(system):
+    """k of each companion of `system`'s method (methods.companions order): the samples of its
+    policy that decide which prompts the companion can pair."""
+    from polyalign.preference.config import method_settings
+
+    companions = method_registry.companions(system_registry.method_of(system))
+    return [int(method_settings(config, m).num_samples) for m in companions]
 
 
 def split_records(split):
@@ -170,20 +186,25 @@ def sft_settings(wildcards):
 
 
 def pairs_inputs(wildcards):
-    """Pairs read the start policy's samples, the other preference system's samples (both train
-    on the same prompts), the references (buckets with a reference, for both systems), and the
-    critic only when the system uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    """Pairs read the start policy's samples, the samples of the other methods of the system's
+    pairing group (the group trains on the same prompts), the references (buckets with a
+    reference, for every system), and the critic only when the system uses it (HDPO; plain DPO
+    never reads it, so it does not wait for it)."""
     from polyalign.preference.config import preference_settings
 
     policy = system_registry.start_policy(wildcards.system)
     seed_dir = run_dir(wildcards.seed)
-    other = next(s for s in PREFERENCE_SYSTEMS if s != wildcards.system)
+    companions = method_registry.companions(system_registry.method_of(wildcards.system))
     inputs = {
         "train": "results/corpus/train.jsonl",
         "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
-        "companion": f"{seed_dir}/generations/{system_registry.start_policy(other)}/train_samples.jsonl",
-        "references": "results/references/references.json",
     }
+    if companions:
+        inputs["companion"] = [
+            f"{seed_dir}/generations/{method_registry.get(m).start_policy}/train_samples.jsonl"
+            for m in companions
+        ]
+    inputs["references"] = "results/references/references.json"
     if preference_settings(config, wildcards.system).critic:
         inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
@@ -313,7 +334,7 @@ def returned_ratings(language):
 
 # --- what DVC shows (rules/dvc.smk) ---
 # Trained models with a training curve: BaseLM once, the others once per run seed.
-TRAINED_MODELS = ["sft", "bucket_sft", "dpo", "hdpo"]
+TRAINED_MODELS = list(system_registry.TRAINED_MODELS)
 
 
 def training_logs():

@@ -50,8 +50,6 @@ rule generate_train_samples:
         num_samples=lambda wc: num_samples_for_policy(wc.system),
         # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
         profile_length=pair_profile_length(config.get("profile_length", "sampled")),
-        settings=lambda wc: seeded_settings(
-            wc.seed, "model", "generation", "prompt", "profile_length", "preference", "dpo", "hdpo"
-        ),
+        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
     script:
         "../scripts/generate.py"

@@ -18,7 +18,8 @@ rule build_pairs:
     threads: 1  # short jobs: two side by side beat one on two threads
     params:
         system="{system}",
-        settings=stage_settings("preference", "dpo", "hdpo", "profile_length"),
+        companion_num_samples=lambda wc: companion_num_samples(wc.system),
+        settings=lambda wc: stage_settings("preference", method_block(wc.system), "profile_length"),
     script:
         "../scripts/build_pairs.py"
 
@@ -42,8 +43,13 @@ rule reference_logps:
         gpu=1,
     params:
         system="{system}",
-        settings=stage_settings(
-            "model", "prompt", "profile_length", "train_common", "preference", "dpo", "hdpo"
+        settings=lambda wc: stage_settings(
+            "model",
+            "prompt",
+            "profile_length",
+            "train_common",
+            "preference",
+            method_block(wc.system),
         ),
     script:
         "../scripts/reference_logps.py"
@@ -75,8 +81,7 @@ rule train_preference:
             "profile_length",
             "train_common",
             "preference",
-            "dpo",
-            "hdpo",
+            method_block(wc.system),
             "launch",
         ),
     script:

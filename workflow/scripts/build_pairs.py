@@ -5,8 +5,9 @@ input:
     samples  generation JSONL of the starting policy on the train prompts: SFT samples for dpo,
              Bucket-SFT samples for hdpo (drawn with each record's own length bin), with
              num_samples = the system's `preference.num_samples`
-    companion  the other preference system's policy samples: a prompt that gives that system
-             no pair is dropped here too, so DPO and HDPO train on the same prompts
+    companion  list: the policy samples of each companion (the other methods of the system's
+             pairing group, polyalign.methods.companions, in that order): a prompt that gives
+             one of them no pair is dropped here too, so DPO and HDPO train on the same prompts
     references  the train references: prompts of buckets without one are dropped (both systems)
     critic   critic bundle directory; an input only when the system's `critic` setting is true
              (hdpo by default; plain dpo neither reads it nor waits for it)
@@ -15,25 +16,31 @@ output:
              s_neg, weight, ...)
     report   JSON: counts, drops by reason, critic and pair-weight statistics
 params:
-    system   "dpo" | "hdpo"; settings = preference_settings(config, system)
+    system   a preference system (dpo | hdpo); settings = preference_settings(config, system)
+    companion_num_samples  k of each companion (same order as input companion)
 log: one file. threads: torch threads of the critic.
 """
 
+from polyalign import methods
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.preference import build_pairs, critic_scorer, preference_settings
-from polyalign.preference.config import SYSTEMS
 from polyalign.preference.pairs import pair_profile_length
 from polyalign.references import load_references
+from polyalign.systems import method_of
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
     settings = preference_settings(snakemake.params.settings, system)
-    other = next(s for s in SYSTEMS if s != system)
-    companion = (
-        read_jsonl(snakemake.input.companion),
-        preference_settings(snakemake.params.settings, other).num_samples,
-    )
+    others = methods.companions(method_of(system))
+    files = snakemake.input.companion if others else []
+    files = [files] if isinstance(files, str) else list(files)
+    if len(files) != len(others):
+        raise ValueError(f"{system}: {len(files)} companion sample file(s) for companions {list(others)}")
+    ks = snakemake.params.companion_num_samples
+    if len(ks) != len(others):
+        raise ValueError(f"{system}: {len(ks)} companion num_samples for companions {list(others)}")
+    companions = [(read_jsonl(path), k) for path, k in zip(files, ks)]
     critic_buckets = set(load_references(snakemake.input.references)["buckets"])
     scorer = None
     if settings.critic:
@@ -49,7 +56,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         settings,
         scorer,
         critic_buckets=critic_buckets,
-        companion=companion,
+        companions=companions,
         profile_length=pair_profile_length(snakemake.params.settings["profile_length"]),
     )
     write_jsonl(snakemake.output.pairs, pairs)

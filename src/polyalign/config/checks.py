@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..methods import BLOCKS as METHOD_BLOCKS
 from .schema import ConfigError
 
 
@@ -73,7 +74,7 @@ def check_pair_weight_clip(config: dict) -> list[str]:
     """w_min <= w_max as the trainer sees them: dpo/hdpo overrides laid over preference's."""
     out = []
     base = (config.get("preference") or {}).get("pair_weights") or {}
-    for block in ("preference", "dpo", "hdpo"):
+    for block in ("preference", *METHOD_BLOCKS):
         own = (config.get(block) or {}).get("pair_weights") or {}
         if block != "preference" and not {"w_min", "w_max"} & set(own):
             continue  # both bounds inherited: the preference block's own check covers them

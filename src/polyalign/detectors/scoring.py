@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from ..features.lm_inputs import build_examples, model_max_length
 from ..io import InputError
 from ..prompts import prompt_settings, render_prompt
+from ..systems import MODELS
 from .zero_shot import ModelPair, check_shared_vocabulary, zero_shot_scores
 
 log = logging.getLogger("polyalign.detectors")
@@ -27,7 +28,7 @@ DETECTOR_LABELS = {
     "mean": "Mean of detectors",
 }
 # Model names that mean "this run's model" rather than a hub id or a path.
-RUN_MODELS = ("base", "sft", "bucket_sft", "dpo", "hdpo")
+RUN_MODELS = MODELS
 
 
 def detector_config(config: Mapping) -> dict:

@@ -1,8 +1,9 @@
-"""The `preference:` config block and its per-system overrides (`dpo:`, `hdpo:`).
+"""The `preference:` config block and the per-method overrides (`dpo:`, `hdpo:`, ...).
 
-Resolution order for system S (dpo | hdpo), later wins; every default is the config schema's:
+Resolution order for a preference system S with method M (polyalign.methods; its `block` B:
+dpo | hdpo), later wins; every default is the config schema's:
 
-    defaults of preference  <-  config.preference  <-  defaults of S  <-  config.S
+    defaults of preference  <-  config.preference  <-  defaults of B  <-  config.B
 
 The schema's `dpo` defaults keep DPO *plain* (λ = 0, γ_sft = 0, unit weights, no critic) whatever
 the shared block says; only an explicit `dpo:` key can change that (an ablation). `pair_weights`
@@ -15,10 +16,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, fields
 
+from .. import methods
 from ..config import ConfigError, block_defaults
 from ..config.settings import settings_from_block
 from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
-from ..systems import REGISTRY
+from ..systems import REGISTRY, method_of
 
 # The checkpoint each system starts from (and whose train-prompt samples are its negatives).
 START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
@@ -88,23 +90,28 @@ def train_keys() -> tuple[str, ...]:
 
 
 def merged_block(config: dict, system: str) -> dict:
-    """The resolved `preference:` block with `system`'s block on top (`pair_weights` merged key
-    by key). Both blocks must come from a resolved config: the system block must hold every key
-    the schema gives it a default for (dpo's λ = 0, ...), else a plain DPO would silently train
-    with HDPO's settings."""
+    """The resolved `preference:` block with the block of `system`'s method on top."""
     if system not in SYSTEMS:
         raise ValueError(f"preference system must be one of {SYSTEMS}, got {system!r}")
-    top = config.get(system)
-    missing = [k for k in block_defaults(system) if k not in (top or {})]
-    if "preference" not in config or missing:
-        where = [f"{system}.{k}" for k in missing] or ["preference"]
+    return method_block(config, method_of(system))
+
+
+def method_block(config: dict, method: str) -> dict:
+    """The resolved `preference:` block with `method`'s block on top (`pair_weights` merged key
+    by key). Both blocks must come from a resolved config: the method's block must be there and
+    hold every key the schema gives it a default for (dpo's λ = 0, ...), else a plain DPO would
+    silently train with HDPO's settings."""
+    block = methods.get(method).block
+    missing = [f"{block}.{k}" for k in block_defaults(block) if k not in (config.get(block) or {})]
+    missing = [b for b in ("preference", block) if b not in config] or missing
+    if missing:
         raise ConfigError(
             "\n  ".join(
-                f"{w}: missing (resolve the config with polyalign.config.resolve_config)" for w in where
+                f"{w}: missing (resolve the config with polyalign.config.resolve_config)" for w in missing
             )
         )
     out = copy.deepcopy(dict(config["preference"] or {}))
-    for key, value in (top or {}).items():
+    for key, value in (config[block] or {}).items():
         if key == "pair_weights":
             out["pair_weights"] = {**out.get("pair_weights", {}), **(value or {})}
         else:
@@ -113,15 +120,40 @@ def merged_block(config: dict, system: str) -> dict:
 
 
 def preference_settings(config: dict, system: str) -> PreferenceSettings:
-    """The pair and loss settings of `system` (dpo | hdpo) from a resolved config."""
-    block = merged_block(config, system)
+    """The pair and loss settings of preference system `system` (dpo | hdpo) from a resolved config."""
+    if system not in SYSTEMS:
+        raise ValueError(f"preference system must be one of {SYSTEMS}, got {system!r}")
+    return method_settings(config, method_of(system))
+
+
+def method_settings(config: dict, method: str) -> PreferenceSettings:
+    """The pair and loss settings of preference method `method` from a resolved config."""
+    block = method_block(config, method)
     keys = train_keys()
+    name = methods.get(method).block
     try:
         return settings_from_block(
-            PreferenceSettings, {k: v for k, v in block.items() if k not in keys}, system
+            PreferenceSettings, {k: v for k, v in block.items() if k not in keys}, name
         )
     except ConfigError as e:
-        raise ConfigError(f"{system} (preference block with the {system} block on top): {e}") from e
+        raise ConfigError(f"{name} (preference block with the {name} block on top): {e}") from e
+
+
+def policy_num_samples(config: dict, policy: str) -> int:
+    """Samples per train prompt drawn from model `policy`: the num_samples of the methods that
+    start from it, which must agree (each reads the first k samples of every prompt)."""
+    starting = methods.starting_from(policy)
+    if not starting:
+        raise ValueError(
+            f"no preference method starts from {policy!r} (start policies: {methods.start_policies()})"
+        )
+    ks = {m: int(method_settings(config, m).num_samples) for m in starting}
+    if len(set(ks.values())) > 1:
+        raise ConfigError(
+            f"num_samples: the methods starting from {policy} draw from the same samples and must agree, got "
+            + ", ".join(f"{methods.get(m).block}.num_samples = {k}" for m, k in ks.items())
+        )
+    return next(iter(ks.values()))
 
 
 def loss_settings(cfg: PreferenceSettings) -> dict:

@@ -8,8 +8,8 @@ finish_reason, ...): SFT samples for DPO, Bucket-SFT samples for HDPO. Per promp
    `normalize_text`, is dropped (counted per reason);
 2. the prompt is dropped (counted) when its human answer is empty, its bucket has no reference
    (`critic_buckets`, whether or not the critic scores this system's pairs), it has no sample,
-   no candidate survives, or it would be dropped for the companion system (the other
-   preference system's policy samples, `companion`): DPO and HDPO train on the same prompts;
+   no candidate survives, or it would be dropped for a companion (another method of the
+   system's pairing group, `companions`): DPO and HDPO train on the same prompts;
 3. with the critic on, every chosen and candidate text is scored in one batched call and the
    candidate scored farthest from support (highest c(y, b)) is the rejected side; with the
    critic off, the lowest sample index wins and s⁺ = s⁻ = 0;
@@ -167,7 +167,7 @@ def build_pairs(
     settings: PreferenceSettings,
     scorer: Scorer | None = None,
     critic_buckets: set | None = None,
-    companion: tuple[Sequence[dict], int] | None = None,
+    companions: Sequence[tuple[Sequence[dict], int]] = (),
     profile_length: str = "gold",
 ) -> tuple[list[dict], dict]:
     """(pairs, report) for `system` (dpo | hdpo) from train `records` and policy `samples`.
@@ -178,8 +178,9 @@ def build_pairs(
     config's mode: gold, each record's own length bin, or none).
     `critic_buckets`: the buckets with a reference (the critic's); prompts of other buckets
     (under min_bucket_size) are dropped and counted, never scored 0, for both systems alike.
-    `companion`: (samples, k) of the other preference system's policy; prompts that give it no
-    pair are dropped here too, so that DPO and HDPO train on the same prompts.
+    `companions`: (samples, k) of the policy of each other method of the system's pairing group
+    (`methods.companions`); prompts that give one of them no pair are dropped here too, so that
+    the methods of a group (DPO and HDPO) train on the same prompts.
     """
     k = int(settings.num_samples)
     use_critic = bool(settings.critic)
@@ -192,7 +193,10 @@ def build_pairs(
     by_record = {r["id"]: r for r in records}
     style_info = _check_style(samples, system, by_record, profile_length)
     grouped = group_samples(samples, set(by_record), k)
-    companion_ok = None if companion is None else usable_prompts(records, companion[0], int(companion[1]))
+    companion_ok = None
+    for companion_samples, companion_k in companions:
+        usable = usable_prompts(records, companion_samples, int(companion_k))
+        companion_ok = usable if companion_ok is None else companion_ok & usable
 
     dropped, sample_drops = Counter(), Counter()
     kept = []  # (record, prompt row, [candidate rows])

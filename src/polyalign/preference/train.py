@@ -1,11 +1,11 @@
 """DPO and HDPO training (docs/method.md §7) on the shared accelerate loop (`train.trainer.train`).
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
-Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is
-`hdpo_loss` with the cached reference log-probs, the critic scores and the pair weights as
-constants, and the chosen half's token-mean NLL as the SFT anchor. DPO is the same loss with
-λ = 0, γ_sft = 0 and w = 1 (its resolved config), which `hdpo_loss` reduces to sigmoid DPO
-exactly. No reference model is held in memory: with no cache given, the reference log-probs
+Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is the
+system's method's pair loss (`methods.pair_loss`: `hdpo_loss` for both paper methods) with the
+cached reference log-probs, the critic scores and the pair weights as constants, and the chosen
+half's token-mean NLL as the SFT anchor. DPO is `hdpo_loss` with λ = 0, γ_sft = 0 and w = 1 (its
+resolved config), which reduces to sigmoid DPO exactly. No reference model is held in memory: with no cache given, the reference log-probs
 are computed by the freshly loaded policy itself before its first update.
 """
 
@@ -21,6 +21,8 @@ from pathlib import Path
 import torch
 
 from ..io import read_jsonl, write_json
+from ..methods import pair_loss as method_pair_loss
+from ..systems import method_of
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import hdpo_loss
 from .config import (
@@ -44,9 +46,12 @@ def preference_loss(
     lam: float,
     gamma_sft: float,
     anchor_weighting: str,
+    pair_loss=hdpo_loss,
 ):
     """(loss, metrics) of one micro-batch from `collate_pairs` (with ref_chosen/ref_rejected).
-    The loss settings come from the resolved config (`preference.config.loss_settings`)."""
+    The loss settings come from the resolved config (`preference.config.loss_settings`);
+    `pair_loss` is the method's loss on sequence log-probs (the signature and components of
+    `train.losses.hdpo_loss`)."""
     k = batch["weights"].shape[0]
     logps, n_tokens = response_logps(
         model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
@@ -54,7 +59,7 @@ def preference_loss(
     chosen, rejected = split_pair(logps, k)
     n_chosen, _ = split_pair(n_tokens, k)
     anchor_nll = -chosen / n_chosen.to(chosen.dtype) if gamma_sft != 0 else None
-    loss, c = hdpo_loss(
+    loss, c = pair_loss(
         chosen,
         rejected,
         batch["ref_chosen"],
@@ -179,7 +184,7 @@ def train_preference(
         tokenizer,
         items,
         partial(collate_pairs, pad_id=tokenizer.pad_token_id),
-        partial(preference_loss, **losses),
+        partial(preference_loss, **losses, pair_loss=method_pair_loss(method_of(system))),
         tcfg,
         out_dir,
         lengths=[it.length for it in items],
