@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..features.lm_inputs import build_examples, model_device, padded_batches
+from ..progress import progress_bar
 
 
 def load_encoder(path: str, dtype: str | None = "auto", device: str | None = "auto"):
@@ -52,9 +53,7 @@ def encode_responses(
     model.eval()
     batches = padded_batches(examples, batch_size, device=model_device(model))
     if progress:
-        from tqdm import tqdm
-
-        batches = tqdm(
+        batches = progress_bar(
             batches, total=math.ceil(len(examples) / batch_size), desc="critic embeddings", mininterval=5
         )
     try:
