@@ -1,6 +1,11 @@
+import os
+import stat
+import tempfile
+from pathlib import Path
+
 import pytest
 
-from polyalign.io import InputError, read_jsonl, write_jsonl, write_text
+from polyalign.io import InputError, give_umask_mode, read_jsonl, write_jsonl, write_text
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):
@@ -62,3 +67,27 @@ def test_rule_logging_limits_the_blas_threads_to_the_rule_threads(tmp_path):
         with rule_logging(str(tmp_path / "rule.log"), threads=1):
             assert blas_threads() == {1}
         assert blas_threads() == {2}
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_written_table_has_the_users_umask_mode(tmp_path, umask, mode):
+    """A collaborator in the group reads what the workflow writes: 0666 minus the umask, as
+    open() gives, never tempfile's private 0600."""
+    old = os.umask(umask)
+    try:
+        write_text(tmp_path / "table.md", "| a |\n")
+        write_jsonl(tmp_path / "rows.jsonl", [{"a": 1}])
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "table.md").stat().st_mode) == mode
+    assert stat.S_IMODE((tmp_path / "rows.jsonl").stat().st_mode) == mode
+
+
+def test_tempfile_folder_gets_the_users_umask_mode(tmp_path):
+    old = os.umask(0o022)
+    try:
+        folder = Path(tempfile.mkdtemp(dir=tmp_path))
+        give_umask_mode(folder)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755

@@ -1,4 +1,6 @@
+import ast
 import re
+import sys
 import tomllib
 
 import yaml
@@ -50,12 +52,50 @@ def test_dvc_config_disables_analytics_and_update_checks():
     assert re.search(r"check_update\s*=\s*false", text)
 
 
-def test_workflow_conda_env_is_environment_yml_without_the_editable_install():
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
-    workflow_env = yaml.safe_load((REPO / "workflow" / "envs" / "polyalign.yaml").read_text())
+# They run the workflow; the rules never import them.
+ORCHESTRATION = {"dvc", "snakemake"}
+
+
+def workflow_env():
+    return yaml.safe_load((REPO / "workflow" / "envs" / "polyalign.yaml").read_text())
+
+
+def test_rule_env_is_the_runtime_dependencies_without_tools_or_a_torch_index():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    env = workflow_env()
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    workflow_pip = next(d["pip"] for d in workflow_env["dependencies"] if isinstance(d, dict))
-    assert workflow_pip == [line for line in pip if line != "-e ."]
-    assert [d for d in workflow_env["dependencies"] if not isinstance(d, dict)] == [
-        d for d in env["dependencies"] if not isinstance(d, dict)
+    assert not [line for line in pip if line.startswith("-")], (
+        "no index or editable install: the user picks torch"
+    )
+    runtime = [d for d in project["dependencies"] if _name(d) not in ORCHESTRATION]
+    assert pip == runtime, "the runtime dependencies of pyproject.toml, same order and pins"
+    extras = {_name(d) for group in project["optional-dependencies"].values() for d in group}
+    assert not extras & {_name(d) for d in pip}
+    conda_env = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert [d for d in env["dependencies"] if not isinstance(d, dict)] == [
+        d for d in conda_env["dependencies"] if not isinstance(d, dict)
     ]
+
+
+def test_every_package_the_rules_import_is_in_the_rule_env():
+    """Third-party imports of the library and the rule scripts, mapped to their distributions."""
+    from importlib.metadata import packages_distributions
+
+    distributions = packages_distributions()
+    pip = next(d["pip"] for d in workflow_env()["dependencies"] if isinstance(d, dict))
+    declared = {_name(d).replace("_", "-") for d in pip}
+    missing = {}
+    for root in ("src/polyalign", "workflow/scripts"):
+        for path in (REPO / root).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                else:
+                    continue
+                for top in {n.split(".")[0] for n in names} - set(sys.stdlib_module_names) - {"polyalign"}:
+                    dists = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+                    if not dists & declared:
+                        missing.setdefault(top, path.relative_to(REPO).as_posix())
+    assert not missing, f"imported by the rules but not in workflow/envs/polyalign.yaml: {missing}"

@@ -1,6 +1,8 @@
-"""benchmarks/workflow_times.py on a hand-written Snakemake log (the format of snakemake 9)."""
+"""benchmarks/workflow_times.py on a hand-written Snakemake log and benchmark files (the formats of
+snakemake 9)."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +59,74 @@ def test_finish_without_start_is_an_error(tmp_path):
     path.write_text(finish("10:00:00", 7, "x"))
     with pytest.raises(ValueError, match="Finished jobid: 7"):
         workflow_times.parse_log(path)
+
+
+HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+RULES_DIR = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+
+
+def bench(root, rel, wall, rss, cpu):
+    path = root / "results" / "benchmarks" / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(HEADER + f"{wall}\t0:00:00\t{rss}\t1\t1\t1\t0\t0\t50\t{cpu}\n")
+
+
+def test_every_rule_writes_a_benchmark_file_named_after_its_log():
+    rules = {}
+    for path in RULES_DIR.glob("*.smk"):
+        for m in re.finditer(
+            r'^rule (\w+):\n(?:    .*\n|\n)*?    log:\n\s+"([^"]+)"', path.read_text(), re.M
+        ):
+            rules[m.group(1)] = m.group(2)
+    patterns = dict(workflow_times.benchmark_patterns(RULES_DIR))
+    assert set(patterns) == set(rules) and len(rules) > 40
+    for rule, log in rules.items():
+        expected = log.replace("results/logs/", "results/benchmarks/").removesuffix(".log") + ".tsv"
+        assert patterns[rule].pattern == workflow_times.benchmark_patterns_of(expected).pattern, rule
+
+
+def test_stage_table_from_benchmark_files_by_hand(tmp_path):
+    bench(tmp_path, "seed0/train_sft_sft.tsv", 100.5, 800.0, 190.0)
+    bench(tmp_path, "seed1/train_sft_bucket_sft.tsv", 120.0, 900.5, 230.0)
+    bench(tmp_path, "seed0/generate_test_dpo.tsv", 30.0, 400.0, 29.0)
+    bench(tmp_path, "table1_corpus_inventory.tsv", 2.0, "NA", "NA")  # too short for a sample
+    records = workflow_times.read_benchmarks(tmp_path, workflow_times.benchmark_patterns(RULES_DIR))
+    assert {r["path"].split("/")[-1]: r["rule"] for r in records} == {
+        "train_sft_sft.tsv": "train_sft",
+        "train_sft_bucket_sft.tsv": "train_sft",
+        "generate_test_dpo.tsv": "generate_test",
+        "table1_corpus_inventory.tsv": "table1_corpus_inventory",
+    }
+    stages = workflow_times.stage_table(records)
+    assert stages == [
+        {
+            "rule": "train_sft",
+            "jobs": 2,
+            "wall_s": 220.5,
+            "longest_s": 120.0,
+            "cpu_s": 420.0,
+            "max_rss_mb": 900.5,
+        },
+        {
+            "rule": "generate_test",
+            "jobs": 1,
+            "wall_s": 30.0,
+            "longest_s": 30.0,
+            "cpu_s": 29.0,
+            "max_rss_mb": 400.0,
+        },
+        {
+            "rule": "table1_corpus_inventory",
+            "jobs": 1,
+            "wall_s": 2.0,
+            "longest_s": 2.0,
+            "cpu_s": 0.0,
+            "max_rss_mb": None,
+        },
+    ]
+
+
+def test_a_benchmark_file_of_no_rule_is_an_error(tmp_path):
+    bench(tmp_path, "stray.tsv", 1.0, 1.0, 1.0)
+    with pytest.raises(ValueError, match="stray.tsv: matches the benchmark path of 0 rules"):
+        workflow_times.read_benchmarks(tmp_path, workflow_times.benchmark_patterns(RULES_DIR))

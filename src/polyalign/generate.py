@@ -16,16 +16,15 @@ decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, replace
 
 import torch
-from tqdm.auto import tqdm
 
 from .config import ConfigError, block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
 from .decoding import SeededTopPSampler, decode_batch, eos_ids_of, row_seed
+from .progress import progress_bar
 from .prompts import (
     LengthSampler,
     extract_final_answer,
@@ -105,12 +104,7 @@ def generate_ids(
     batches = shard_batches(batch_plan(prompts_ids, gcfg.batch_size), shard)
     device = next(model.parameters()).device
     results: list = [None] * len(prompts_ids)
-    for idx in tqdm(
-        batches,
-        desc="generate",
-        disable=not progress,
-        mininterval=0.5 if sys.stderr.isatty() else 30,
-    ):
+    for idx in progress_bar(batches, desc="generate", enabled=progress, mininterval=0.5):
         width = max(len(prompts_ids[i]) for i in idx)
         input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(idx), width), dtype=torch.long)

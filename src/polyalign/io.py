@@ -19,15 +19,36 @@ class InputError(ValueError):
     """Bad input data; the message names the file, line/row and field."""
 
 
+def current_umask() -> int:
+    """The process umask. Linux shows it in /proc; elsewhere it can only be read by setting it,
+    so it is set back at once."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        status = Path("/proc/self/status").read_text().splitlines()
+        return int(next(line for line in status if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def give_umask_mode(path: str | os.PathLike) -> None:
+    """Give a file or folder made by `tempfile` (mode 0600 / 0700, private to its owner) the
+    mode that a plain open()/mkdir() would have given it: 0666 / 0777 minus the user's umask, so
+    that collaborators on a shared file system can read what the workflow writes."""
+    full = 0o777 if os.path.isdir(path) else 0o666
+    os.chmod(path, full & ~current_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike):
-    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds."""
+    """Yield a temporary path next to `path`; rename it onto `path` only if the block succeeds.
+    The file ends with the user's umask mode, not tempfile's private 0600."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        give_umask_mode(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -1,12 +1,14 @@
 """Runs the real Snakemake workflow end to end on the micro config, in a scratch copy."""
 
 import json
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from polyalign.io import current_umask
 from polyalign.systems import label, model_of, systems
 
 from ..conftest import REPO, micro_snakemake
@@ -246,3 +248,21 @@ def test_snakemake_report_bundles_tables_and_figures(workdir, first_run):
     html = (workdir / "report.html").read_text(errors="replace")
     for name in ["table2_main_benchmark", "figure1_tsne", "replication"]:
         assert name in html
+
+
+def test_logs_are_plain_benchmarked_and_outputs_readable(workdir, first_run):
+    """Every job log has its benchmark file (results/benchmarks/, same name), no log holds a
+    progress bar's carriage returns or faiss' few-points warning, and outputs are not private
+    (tempfile's 0600) but carry the run's umask."""
+    logs = sorted((workdir / "results" / "logs").rglob("*.log"))
+    assert len(logs) > 40
+    for log in logs:
+        rel = log.relative_to(workdir / "results" / "logs").with_suffix(".tsv")
+        bench = workdir / "results" / "benchmarks" / rel
+        assert bench.is_file(), f"{log.name}: no benchmark file {bench}"
+        assert bench.read_text().startswith("s\th:m:s\tmax_rss"), bench
+        text = log.read_text(encoding="utf-8")
+        assert "\r" not in text and "WARNING clustering" not in text, log
+    expected = 0o666 & ~current_umask()  # the workflow ran with this process's umask
+    for path in [*(workdir / "paper_figures").iterdir(), workdir / "results" / "metrics" / "summary.json"]:
+        assert stat.S_IMODE(path.stat().st_mode) == expected, f"{path}: mode {path.stat().st_mode:o}"

@@ -75,6 +75,24 @@ def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
 
 
 @pytest.mark.slow
+def test_config_overrides_inside_lists_and_mappings_keep_their_types(work):
+    """`--config seeds=[3,4,5]` and a nested `model={...}`: Snakemake hands over strings inside
+    them, which the schema rejected before they were re-read as YAML."""
+    cfg = resolved(
+        work,
+        "--configfile",
+        "config/micro.yaml",
+        "--config",
+        "seeds=[3,4,5]",
+        "model={hidden_size: 48, num_heads: 4, gradient_checkpointing: true}",
+    )
+    assert cfg["seeds"] == [3, 4, 5]
+    model = cfg["model"]
+    assert model["hidden_size"] == 48 and model["num_heads"] == 4 and model["gradient_checkpointing"] is True
+    assert model["num_layers"] == 2  # the rest of the micro model block is kept (mappings merge)
+
+
+@pytest.mark.slow
 def test_micro_profile_is_standalone(work):
     cfg = resolved(work, "--configfile", "config/micro.yaml")
     assert cfg["profile"] == "micro" and set(cfg["corpora"]) == {"chatterbot", "chitchat"}

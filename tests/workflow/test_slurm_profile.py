@@ -93,3 +93,43 @@ def test_dry_run_of_the_paper_dag_with_the_slurm_profile(tmp_path):
     assert proc.returncode == 0, out[-4000:]
     for rule in ("build_corpus", "train_sft", "train_preference", "generate_test", "table2_main_benchmark"):
         assert re.search(rf"\b{rule}\b", out), rule
+
+
+# Rules that run for seconds (tables, figures, summaries, the config copy, the embedded fetch):
+# on a cluster they run in the Snakemake process itself, not as jobs with the default 8 CPUs,
+# 32 GB and 4 hours. Figure 1 stays a job: its t-SNE grows with the test split.
+LOCAL_RULES = {
+    "all",
+    "resolved_config",
+    "fetch_embedded_corpus",
+    "dvc_metrics",
+    "dvc_plots_data",
+    "detector_summary",
+    "human_eval_export",
+    "replication_report",
+    "figure2_pipeline",
+    *(r for r in RULES if r.startswith("table")),
+    *(r for r in RULES if r.startswith("figure_")),
+}
+
+
+@pytest.mark.slow
+def test_short_rules_are_not_submitted_to_slurm(tmp_path):
+    pytest.importorskip("snakemake_executor_plugin_slurm")
+    for d in ("workflow", "config"):
+        shutil.copytree(REPO / d, tmp_path / d)
+    micro = yaml.safe_load((REPO / "tests" / "smoke" / "config.yaml").read_text())
+    (tmp_path / "micro.yaml").write_text(yaml.safe_dump({**micro, "seeds": [0]}))  # one seed: a smaller DAG
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tests" / "workflow" / "slurm_local_jobs.py"), "micro.yaml"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    where = dict(line.split("\t") for line in proc.stdout.splitlines() if "\t" in line)
+    assert {"table2_main_benchmark", "figure_critic_scores", "train_sft", "generate_test"} <= set(where)
+    local = {rule for rule, place in where.items() if place == "local"}
+    assert local == LOCAL_RULES & set(where)
+    assert where["train_sft"] == where["figure1_tsne"] == where["evaluate_system"] == "cluster"

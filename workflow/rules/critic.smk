@@ -18,6 +18,8 @@ rule train_critic:
         report="results/seed{seed}/critic/report.json",
     log:
         "results/logs/seed{seed}/train_critic.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/train_critic.tsv"
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
@@ -41,6 +43,8 @@ rule critic_scores:
         scores="results/seed{seed}/critic/scores/{source}.jsonl",
     log:
         "results/logs/seed{seed}/critic_scores_{source}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/critic_scores_{source}.tsv"
     wildcard_constraints:
         source=one_of(["human", *SYSTEMS]),
     conda:

@@ -10,6 +10,9 @@ rule fetch_embedded_corpus:
         manifest=update("results/corpus/fetch_manifest.json"),
     log:
         "results/logs/fetch_embedded_corpus.log",
+    benchmark:
+        "results/benchmarks/fetch_embedded_corpus.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -30,6 +33,8 @@ rule build_corpus:
         drop_report="results/corpus/drop_report.json",
     log:
         "results/logs/build_corpus.log",
+    benchmark:
+        "results/benchmarks/build_corpus.tsv"
     conda:
         CONDA_ENV
     params:
@@ -48,6 +53,8 @@ rule assign_buckets:
         stats="results/corpus/bucket_stats.json",
     log:
         "results/logs/assign_buckets.log",
+    benchmark:
+        "results/benchmarks/assign_buckets.tsv"
     conda:
         CONDA_ENV
     params:
@@ -63,6 +70,9 @@ rule resolved_config:
         "results/config/resolved.yaml",
     log:
         "results/logs/resolved_config.log",
+    benchmark:
+        "results/benchmarks/resolved_config.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:

@@ -14,6 +14,8 @@ rule detector_scores:
         summary="results/seed{seed}/detectors/zero_shot_summary.json",
     log:
         "results/logs/seed{seed}/detector_scores.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/detector_scores.tsv"
     conda:
         CONDA_ENV
     threads: 1  # tiny models: one thread, side by side with the evaluation jobs
@@ -37,6 +39,8 @@ rule train_detector:
         report="results/seed{seed}/detectors/trained/report.json",
     log:
         "results/logs/seed{seed}/train_detector.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/train_detector.tsv"
     conda:
         CONDA_ENV
     params:
@@ -57,6 +61,8 @@ rule trained_detector_scores:
         scores="results/seed{seed}/detectors/trained_scores.jsonl",
     log:
         "results/logs/seed{seed}/trained_detector_scores.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/trained_detector_scores.tsv"
     conda:
         CONDA_ENV
     params:
@@ -78,6 +84,9 @@ rule detector_summary:
         replicates="results/detectors/ai_rate_replicates.npz",
     log:
         "results/logs/detector_summary.log",
+    benchmark:
+        "results/benchmarks/detector_summary.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:

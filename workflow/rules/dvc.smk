@@ -8,6 +8,9 @@ rule dvc_metrics:
         "results/metrics/aggregate.json",
     log:
         "results/logs/dvc_metrics.log",
+    benchmark:
+        "results/benchmarks/dvc_metrics.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     script:
@@ -23,6 +26,9 @@ rule dvc_plots_data:
         per_seed="results/plots/per_seed_metrics.csv",
     log:
         "results/logs/dvc_plots_data.log",
+    benchmark:
+        "results/benchmarks/dvc_plots_data.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     script:

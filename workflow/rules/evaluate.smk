@@ -11,6 +11,8 @@ rule embeddings:
         embeddings="results/{run}embeddings/{name}.npz",
     log:
         "results/logs/{run}embeddings_{name}.log",
+    benchmark:
+        "results/benchmarks/{run}embeddings_{name}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
         name=one_of(["human_test", *SYSTEMS]),
@@ -33,6 +35,8 @@ rule evaluate_system:
         resample="results/metrics/seed{seed}/{system}.resample.npz",
     log:
         "results/logs/seed{seed}/evaluate_system_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/evaluate_system_{system}.tsv"
     wildcard_constraints:
         system=one_of(SYSTEMS),
         seed="[0-9]+",
@@ -58,6 +62,8 @@ rule combine_metrics:
         replicates="results/metrics/bootstrap_replicates.npz",
     log:
         "results/logs/combine_metrics.log",
+    benchmark:
+        "results/benchmarks/combine_metrics.tsv"
     conda:
         CONDA_ENV
     params:

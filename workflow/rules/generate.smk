@@ -12,6 +12,8 @@ rule generate_test:
         summary="results/seed{seed}/generations/{system}/test_summary.json",
     log:
         "results/logs/seed{seed}/generate_test_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/generate_test_{system}.tsv"
     wildcard_constraints:
         system=one_of(SYSTEMS),
     conda:
@@ -37,6 +39,8 @@ rule generate_train_samples:
         summary="results/seed{seed}/generations/{system}/train_samples_summary.json",
     log:
         "results/logs/seed{seed}/generate_train_samples_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/generate_train_samples_{system}.tsv"
     wildcard_constraints:
         system=one_of(SAMPLE_POLICIES),
     priority: CRITICAL_PATH

@@ -11,6 +11,8 @@ rule judge_system:
         summary="results/seed{seed}/judge/{judge}/{system}_summary.json",
     log:
         "results/logs/seed{seed}/judge_system_{judge}_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/judge_system_{judge}_{system}.tsv"
     wildcard_constraints:
         judge=wildcard_choice(JUDGES),
         system=wildcard_choice(SYSTEMS),
@@ -41,8 +43,11 @@ rule human_eval_export:
         key="results/human_eval/{language}/key.json",
     log:
         "results/logs/human_eval_export_{language}.log",
+    benchmark:
+        "results/benchmarks/human_eval_export_{language}.tsv"
     wildcard_constraints:
         language="en|zh",
+    localrule: True
     conda:
         CONDA_ENV
     params:

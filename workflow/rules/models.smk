@@ -9,6 +9,8 @@ rule train_tokenizer:
         tokenizer=directory("results/models/tokenizer"),
     log:
         "results/logs/train_tokenizer.log",
+    benchmark:
+        "results/benchmarks/train_tokenizer.tsv"
     conda:
         CONDA_ENV
     threads: 2
@@ -26,6 +28,8 @@ rule pretrain_base:
         summary="results/models/base/train_summary.json",
     log:
         "results/logs/pretrain_base.log",
+    benchmark:
+        "results/benchmarks/pretrain_base.tsv"
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
@@ -46,6 +50,8 @@ rule train_sft:
         summary="results/seed{seed}/models/{model}/train_summary.json",
     log:
         "results/logs/seed{seed}/train_sft_{model}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/train_sft_{model}.tsv"
     wildcard_constraints:
         model=one_of(SFT_MODELS),
     priority: CRITICAL_PATH

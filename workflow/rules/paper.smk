@@ -18,6 +18,9 @@ rule table1_corpus_inventory:
         tex="paper_figures/table1_corpus_inventory.tex",
     log:
         "results/logs/table1_corpus_inventory.log",
+    benchmark:
+        "results/benchmarks/table1_corpus_inventory.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     script:
@@ -36,6 +39,9 @@ rule table2_main_benchmark:
         tex="paper_figures/table2_main_benchmark.tex",
     log:
         "results/logs/table2_main_benchmark.log",
+    benchmark:
+        "results/benchmarks/table2_main_benchmark.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -54,6 +60,9 @@ rule table2_per_seed:
         tex="paper_figures/table2_per_seed.tex",
     log:
         "results/logs/table2_per_seed.log",
+    benchmark:
+        "results/benchmarks/table2_per_seed.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -74,6 +83,9 @@ rule figure_per_seed_metrics:
         pdf="paper_figures/figure_per_seed_metrics.pdf",
     log:
         "results/logs/figure_per_seed_metrics.log",
+    benchmark:
+        "results/benchmarks/figure_per_seed_metrics.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -93,6 +105,9 @@ rule table_per_bucket:
         tex="paper_figures/table_per_bucket.tex",
     log:
         "results/logs/table_per_bucket.log",
+    benchmark:
+        "results/benchmarks/table_per_bucket.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -113,6 +128,8 @@ rule figure1_tsne:
         pdf="paper_figures/figure1_tsne.pdf",
     log:
         "results/logs/figure1_tsne.log",
+    benchmark:
+        "results/benchmarks/figure1_tsne.tsv"
     conda:
         CONDA_ENV
     params:
@@ -135,6 +152,9 @@ rule figure_bucket_inventory:
         pdf="paper_figures/figure_bucket_inventory.pdf",
     log:
         "results/logs/figure_bucket_inventory.log",
+    benchmark:
+        "results/benchmarks/figure_bucket_inventory.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -156,6 +176,9 @@ rule figure_bng_heatmap:
         pdf="paper_figures/figure_bng_heatmap.pdf",
     log:
         "results/logs/figure_bng_heatmap.log",
+    benchmark:
+        "results/benchmarks/figure_bng_heatmap.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -177,6 +200,9 @@ rule figure_nuf_frontier:
         pdf="paper_figures/figure_nuf_frontier.pdf",
     log:
         "results/logs/figure_nuf_frontier.log",
+    benchmark:
+        "results/benchmarks/figure_nuf_frontier.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -201,6 +227,9 @@ rule figure_length_distributions:
         pdf="paper_figures/figure_length_distributions.pdf",
     log:
         "results/logs/figure_length_distributions.log",
+    benchmark:
+        "results/benchmarks/figure_length_distributions.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -226,6 +255,9 @@ rule figure_critic_scores:
         pdf="paper_figures/figure_critic_scores.pdf",
     log:
         "results/logs/figure_critic_scores.log",
+    benchmark:
+        "results/benchmarks/figure_critic_scores.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -247,6 +279,9 @@ rule replication_report:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
     log:
         "results/logs/replication_report.log",
+    benchmark:
+        "results/benchmarks/replication_report.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -268,6 +303,9 @@ rule table4_detectors:
         tex="paper_figures/table4_detectors.tex",
     log:
         "results/logs/table4_detectors.log",
+    benchmark:
+        "results/benchmarks/table4_detectors.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -290,6 +328,9 @@ rule figure_detector_roc:
         pdf="paper_figures/figure_detector_roc.pdf",
     log:
         "results/logs/figure_detector_roc.log",
+    benchmark:
+        "results/benchmarks/figure_detector_roc.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -315,6 +356,9 @@ rule table3_llm_judge:
         summary="results/judge/table3_summary.json",
     log:
         "results/logs/table3_llm_judge.log",
+    benchmark:
+        "results/benchmarks/table3_llm_judge.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -345,6 +389,9 @@ rule table8_human_eval:
         summary="results/human_eval/table8_summary.json",
     log:
         "results/logs/table8_human_eval.log",
+    benchmark:
+        "results/benchmarks/table8_human_eval.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:
@@ -370,6 +417,9 @@ rule figure2_pipeline:
         pdf="paper_figures/figure2_pipeline.pdf",
     log:
         "results/logs/figure2_pipeline.log",
+    benchmark:
+        "results/benchmarks/figure2_pipeline.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:

@@ -10,6 +10,8 @@ rule build_pairs:
         report="results/seed{seed}/pairs/{system}_report.json",
     log:
         "results/logs/seed{seed}/build_pairs_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/build_pairs_{system}.tsv"
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     priority: CRITICAL_PATH
@@ -33,6 +35,8 @@ rule reference_logps:
         summary="results/seed{seed}/pairs/{system}_reference_logps_summary.json",
     log:
         "results/logs/seed{seed}/reference_logps_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/reference_logps_{system}.tsv"
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     priority: CRITICAL_PATH
@@ -64,6 +68,8 @@ rule train_preference:
         summary="results/seed{seed}/models/{system}/train_summary.json",
     log:
         "results/logs/seed{seed}/train_preference_{system}.log",
+    benchmark:
+        "results/benchmarks/seed{seed}/train_preference_{system}.tsv"
     wildcard_constraints:
         system=one_of(PREFERENCE_SYSTEMS),
     priority: CRITICAL_PATH

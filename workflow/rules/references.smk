@@ -11,6 +11,8 @@ rule features:
         report="results/{run}features/{source}_{split}_report.json",
     log:
         "results/logs/{run}features_{source}_{split}.log",
+    benchmark:
+        "results/benchmarks/{run}features_{source}_{split}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
         source=one_of(["human", *SYSTEMS]),
@@ -36,6 +38,8 @@ rule build_references:
         table="results/references/summary.tsv",
     log:
         "results/logs/build_references.log",
+    benchmark:
+        "results/benchmarks/build_references.tsv"
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV

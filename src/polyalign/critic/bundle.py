@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..io import InputError, read_json, write_json
+from ..io import InputError, give_umask_mode, read_json, write_json
 from ..text import normalize_text
 from .head import CriticHead
 from .train import inverse_transform, predict
@@ -49,6 +49,7 @@ def save_bundle(out_dir, head: CriticHead, config: dict, buckets: Sequence[str])
         }
         write_json(tmp / "config.json", full)
         write_json(tmp / "buckets.json", {"buckets": list(buckets)})
+        give_umask_mode(tmp)  # mkdtemp's folder is private (0700)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)

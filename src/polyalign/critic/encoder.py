@@ -11,6 +11,7 @@ import torch
 
 from ..config import block_defaults
 from ..features.lm_inputs import build_examples, model_device, padded_batches
+from ..progress import progress_bar
 
 # Keyword defaults are the config schema's critic block (the one place they are written).
 _CRITIC = block_defaults("critic")
@@ -56,9 +57,7 @@ def encode_responses(
     model.eval()
     batches = padded_batches(examples, batch_size, device=model_device(model))
     if progress:
-        from tqdm import tqdm
-
-        batches = tqdm(
+        batches = progress_bar(
             batches, total=math.ceil(len(examples) / batch_size), desc="critic embeddings", mininterval=5
         )
     try:

@@ -133,6 +133,7 @@ def _cluster_labels(
         nredo=settings.kmeans_num_redo,
         update_index=True,
         seed=settings.seed + 2,
+        min_points_per_centroid=1,  # no faiss warning for few points per cluster (metrics/quiet_kmeans.py)
     )
     kmeans.train(data)
     labels = kmeans.index.search(data, 1)[1].reshape(-1).astype(np.int64)

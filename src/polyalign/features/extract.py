@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..progress import progress_bar
 from ..text import normalize_text
 from .spec import LANGUAGES, MAX_PPL, FeatureError, describe_row, feature_names, scope_mask
 from .text_features import text_feature_row
@@ -68,9 +69,7 @@ def extract_text_features(
         _raise_problems(problems, ids)
     iterator = zip(texts, languages)
     if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(iterator, total=len(texts), desc="text features", mininterval=5)
+        iterator = progress_bar(iterator, total=len(texts), desc="text features", mininterval=5)
     rows = [text_feature_row(normalize_text(t) if normalize else t, lang) for t, lang in iterator]
     matrix = np.array(rows, dtype=np.float64).reshape(len(texts), len(feature_names()))
     check_in_scope_finite(matrix, feature_names(), languages, ids)

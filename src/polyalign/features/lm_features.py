@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..progress import progress_bar
 from .lm_inputs import (
     LMExample,
     build_examples,
@@ -37,9 +38,7 @@ def token_nlls(
     out: list[np.ndarray | None] = [None] * len(examples)
     batches = padded_batches(examples, batch_size, device=device)
     if progress:
-        from tqdm import tqdm
-
-        batches = tqdm(batches, total=math.ceil(len(examples) / batch_size), desc=desc, mininterval=5)
+        batches = progress_bar(batches, total=math.ceil(len(examples) / batch_size), desc=desc, mininterval=5)
     try:
         for idx, ids, mask in batches:
             logits = model(input_ids=ids, attention_mask=mask).logits

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ..config import block_defaults
+from .quiet_kmeans import quiet_faiss_kmeans
 
 # Defaults are the config schema's evaluation.mauve block (the one place they are written).
 _MAUVE = block_defaults("evaluation", "mauve")
@@ -69,18 +70,19 @@ def mauve_score(human_features, generated_features, settings: MauveSettings = Ma
     rng = np.random.default_rng(settings.seed)
     human_n = _subsample(human, n, rng)
     gen_n = _subsample(gen, n, rng)
-    out = mauve.compute_mauve(
-        p_features=gen_n,
-        q_features=human_n,
-        num_buckets=settings.num_buckets,
-        kmeans_num_redo=settings.kmeans_num_redo,
-        kmeans_max_iter=settings.kmeans_max_iter,
-        kmeans_explained_var=settings.kmeans_explained_var,
-        mauve_scaling_factor=settings.mauve_scaling_factor,
-        divergence_curve_discretization_size=settings.divergence_curve_discretization_size,
-        seed=settings.seed,
-        verbose=False,
-    )
+    with quiet_faiss_kmeans():  # faiss' warning for few points per cluster (quiet_kmeans.py)
+        out = mauve.compute_mauve(
+            p_features=gen_n,
+            q_features=human_n,
+            num_buckets=settings.num_buckets,
+            kmeans_num_redo=settings.kmeans_num_redo,
+            kmeans_max_iter=settings.kmeans_max_iter,
+            kmeans_explained_var=settings.kmeans_explained_var,
+            mauve_scaling_factor=settings.mauve_scaling_factor,
+            divergence_curve_discretization_size=settings.divergence_curve_discretization_size,
+            seed=settings.seed,
+            verbose=False,
+        )
     return {
         "mauve": float(out.mauve),
         "mauve_star": float(out.mauve_star),

@@ -21,10 +21,10 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..config import schema_default
 from ..io import InputError, read_jsonl, write_jsonl
+from ..progress import progress_bar
 from ..train.logprobs import response_logps, split_pair
 from .examples import PairExample, collate_pairs
 
@@ -57,11 +57,11 @@ def compute_reference_logps(
     order = sorted(range(len(items)), key=lambda i: -items[i].length)
     rows: list[dict | None] = [None] * len(items)
     try:
-        for start in tqdm(
+        for start in progress_bar(
             range(0, len(order), batch_size),
             total=math.ceil(len(order) / batch_size),
             desc="reference log-probs",
-            disable=not progress,
+            enabled=progress,
             mininterval=5,
         ):
             idx = order[start : start + batch_size]

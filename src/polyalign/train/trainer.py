@@ -22,7 +22,6 @@ import logging
 import math
 import os
 import shutil
-import sys
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
@@ -33,10 +32,10 @@ import torch
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
-from tqdm.auto import tqdm
 
 from ..config import block_defaults
 from ..io import write_text
+from ..progress import progress_bar
 from .checkpoint import (
     CHECKPOINTS,
     STATE_FILE,
@@ -248,13 +247,13 @@ def train(
 
     t0 = time.perf_counter()
     window = {"loss": 0.0, "steps": 0, "tokens": 0, "t": t0}
-    bar = tqdm(
+    bar = progress_bar(
         total=total,
         initial=step,
         desc="train",
-        disable=not (progress and accelerator.is_main_process),
-        mininterval=0.5 if sys.stderr.isatty() else 30,
-    )  # a rule log gets a line per 30 s
+        enabled=progress and accelerator.is_main_process,
+        mininterval=0.5,
+    )
     epoch_cache: tuple[int, list] | None = None
     model.train()
     while step < total:
