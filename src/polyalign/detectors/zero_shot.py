@@ -24,7 +24,7 @@ from ..features.lm_inputs import (
     padded_batches,
     scored_positions,
 )
-from ..train.logprobs import _plain_lm_head
+from ..models.position_logits import position_logits
 from .criteria import (
     binoculars_score,
     binoculars_terms_from_logprobs,
@@ -63,14 +63,10 @@ def check_shared_vocabulary(tokenizers: Mapping[str, object]) -> None:
 def _packed_logits(
     model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
 ) -> torch.Tensor:
-    """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V].
-
-    Where the logits are exactly lm_head(last hidden state), the vocabulary projection runs only
-    at those positions (prompts are most of the tokens); otherwise the full logits are sliced."""
-    if _plain_lm_head(model):
-        hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
-        return model.get_output_embeddings()(hidden[rows, cols - 1])
-    return model(input_ids=ids, attention_mask=mask).logits[rows, cols - 1]
+    """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V]."""
+    keep = torch.zeros_like(ids, dtype=torch.bool)
+    keep[rows, cols - 1] = True
+    return position_logits(model, keep, input_ids=ids, attention_mask=mask)
 
 
 @torch.no_grad()
