@@ -1,5 +1,5 @@
 """Rule detector_scores: Fast-DetectGPT and Binoculars scores of the human answers (validation
-and test split) and of every system's test outputs, in one batched pass per model.
+and test split) and of every system's test outputs, one pair of models at a time.
 
 input:
     val, test    results/corpus/{val,test}.jsonl (prompts and human answers)
@@ -17,12 +17,7 @@ log: one file. threads: torch threads.
 
 import time
 
-from polyalign.detectors.scoring import (
-    detector_config,
-    load_detector_models,
-    model_pairs,
-    score_items,
-)
+from polyalign.detectors.scoring import detector_config, model_pairs, score_items
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.workflow_io import model_dir, rule_logging
 
@@ -30,7 +25,6 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     t0 = time.time()
     cfg = detector_config(snakemake.params.settings)
     paths = {name: str(model_dir(p)) for name, p in zip(snakemake.params.model_names, snakemake.input.models)}
-    models, tokenizer = load_detector_models(cfg, paths)
     records, items = {}, []
     for split in ("val", "test"):
         for r in read_jsonl(snakemake.input[split]):
@@ -49,21 +43,15 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
                     "text": g["answer"],
                 }
             )
-    load_seconds = time.time() - t0
-    rows = score_items(items, records, models, tokenizer, cfg, snakemake.params.settings)
+    rows = score_items(items, records, cfg, snakemake.params.settings, paths)
     write_jsonl(snakemake.output.scores, rows)
     summary = {
         "responses": len(items),
         "rows": len(rows),
         "empty": sum(r["score"] is None for r in rows) // 2,
-        "pairs": {k: vars(v) for k, v in model_pairs(cfg).items()},
-        "load_seconds": load_seconds,
+        "pairs": {k: {**vars(v), "max_tokens": cfg[k]["max_tokens"]} for k, v in model_pairs(cfg).items()},
+        "condition_on_prompt": cfg["condition_on_prompt"],
         "seconds": time.time() - t0,
     }
     write_json(snakemake.output.summary, summary)
-    log.info(
-        "%d responses scored by two zero-shot detectors in %.1f s (models loaded in %.1f s)",
-        len(items),
-        summary["seconds"],
-        load_seconds,
-    )
+    log.info("%d responses scored by two zero-shot detectors in %.1f s", len(items), summary["seconds"])

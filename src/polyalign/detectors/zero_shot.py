@@ -1,9 +1,11 @@
-"""Batched zero-shot detector scores from causal LMs that share a tokenizer.
+"""Batched zero-shot detector scores from one pair of causal LMs that share a tokenizer.
 
-Each distinct model runs once per batch; every criterion that uses it reads the same logits (in
-the embedded profile, BaseLM and SFT serve both Fast-DetectGPT and Binoculars, so the two
-detectors cost two forward passes per batch, not four). Only the logits of scored response
-positions are kept, packed as [tokens, V], and the vocabulary-wide sums run in float64 on them.
+`zero_shot_scores` gets the models of ONE pair (or of the detectors that use the same two
+models: in the embedded profile BaseLM and SFT serve both Fast-DetectGPT and Binoculars, so the
+two detectors cost two forward passes per batch, not four). Only the logits of scored response
+positions are computed, packed as [tokens, V], and the vocabulary-wide sums run in float64 on
+`FLOAT64_ELEMENTS`-sized row chunks of them, so memory is set by the batch, not by how many
+tokens the batch scores times the vocabulary.
 
 Texts are scored as the response of an example built by `features.lm_inputs.build_examples`
 ([start] + rendered prompt + response, or [start] + response without a prompt): only response
@@ -24,7 +26,7 @@ from ..features.lm_inputs import (
     padded_batches,
     scored_positions,
 )
-from ..train.logprobs import _plain_lm_head
+from ..models.position_logits import position_logits
 from .criteria import (
     binoculars_score,
     binoculars_terms_from_logprobs,
@@ -34,6 +36,8 @@ from .criteria import (
 )
 
 ZERO_SHOT_DETECTORS = ("fast_detectgpt", "binoculars")
+# float64 log-probabilities held at once per model (row chunks of the packed logits)
+FLOAT64_ELEMENTS = 2**25
 # Direction of each detector's score: True when a higher score means more AI-like.
 HIGHER_IS_AI = {"fast_detectgpt": True, "binoculars": False, "trained": True}
 
@@ -47,30 +51,34 @@ class ModelPair:
     second: str
 
 
-def check_shared_vocabulary(tokenizers: Mapping[str, object]) -> None:
-    """Every detector pair compares distributions over one vocabulary: the tokenizers must agree."""
+class PairVocabularyError(ValueError):
+    """The two models of one detector pair do not share a vocabulary."""
+
+
+def check_shared_vocabulary(tokenizers: Mapping[str, object], detector: str = "detector") -> None:
+    """The two models of a pair compare distributions over one vocabulary: their tokenizers
+    must agree (different pairs may use different tokenizers)."""
     items = list(tokenizers.items())
     ref_name, ref = items[0]
     ref_vocab = ref.get_vocab()
     for name, tok in items[1:]:
-        if tok.get_vocab() != ref_vocab:
-            raise ValueError(
-                f"detector models {ref_name!r} and {name!r} do not share a tokenizer "
-                "(their vocabularies differ); the criteria need one vocabulary"
+        vocab = tok.get_vocab()
+        if vocab != ref_vocab:
+            only = sorted(set(vocab.items()) ^ set(ref_vocab.items()))[:3]
+            raise PairVocabularyError(
+                f"{detector}: models {ref_name!r} ({len(ref_vocab)} tokens) and {name!r} "
+                f"({len(vocab)} tokens) do not share a tokenizer (e.g. {only}); the two models of "
+                "one detector pair need one vocabulary (each detector may have its own)"
             )
 
 
 def _packed_logits(
     model, ids: torch.Tensor, mask: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor
 ) -> torch.Tensor:
-    """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V].
-
-    Where the logits are exactly lm_head(last hidden state), the vocabulary projection runs only
-    at those positions (prompts are most of the tokens); otherwise the full logits are sliced."""
-    if _plain_lm_head(model):
-        hidden = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state
-        return model.get_output_embeddings()(hidden[rows, cols - 1])
-    return model(input_ids=ids, attention_mask=mask).logits[rows, cols - 1]
+    """Logits at the positions that predict the scored tokens (position t-1 predicts t), [N, V]."""
+    keep = torch.zeros_like(ids, dtype=torch.bool)
+    keep[rows, cols - 1] = True
+    return position_logits(model, keep, input_ids=ids, attention_mask=mask)
 
 
 @torch.no_grad()
@@ -108,23 +116,29 @@ def zero_shot_scores(
         rows = torch.tensor([r for r, s in enumerate(spans) for _ in s], device=device)
         cols = torch.tensor([t for s in spans for t in s], device=device)
         targets = ids[rows, cols]
-        # one forward pass and one float64 log-softmax per model, shared by every criterion
-        logp = {
-            key: torch.log_softmax(_packed_logits(models[key], ids, mask, rows, cols).double(), dim=-1)
-            for key in needed
-        }
-        widths = {k: v.shape[-1] for k, v in logp.items()}
+        # one forward pass per model, shared by every criterion; float64 on row chunks
+        logits = {key: _packed_logits(models[key], ids, mask, rows, cols) for key in needed}
+        widths = {k: v.shape[-1] for k, v in logits.items()}
         if len(set(widths.values())) != 1:
-            raise ValueError(f"detector models have different output vocabularies {widths}")
+            raise PairVocabularyError(f"detector models have different output vocabularies {widths}")
+        step = max(1, FLOAT64_ELEMENTS // next(iter(widths.values())))
+        terms = {name: [] for name in pairs}
+        for a in range(0, len(targets), step):
+            logp = {k: torch.log_softmax(v[a : a + step].double(), dim=-1) for k, v in logits.items()}
+            for name, pair in pairs.items():
+                fn = (
+                    fast_detectgpt_terms_from_logprobs
+                    if name == "fast_detectgpt"
+                    else binoculars_terms_from_logprobs
+                )
+                terms[name].append(fn(logp[pair.first], logp[pair.second], targets[a : a + step]))
+            del logp
+        del logits
         bounds = np.cumsum([0] + counts)
-        for name, pair in pairs.items():
-            if name == "fast_detectgpt":
-                terms = fast_detectgpt_terms_from_logprobs(logp[pair.first], logp[pair.second], targets)
-            else:
-                terms = binoculars_terms_from_logprobs(logp[pair.first], logp[pair.second], targets)
-            terms = {k: v.cpu().numpy() for k, v in terms.items()}
+        for name in pairs:
+            joined = {k: torch.cat([t[k] for t in terms[name]]).cpu().numpy() for k in terms[name][0]}
             for j, i in enumerate(idx):
-                part = {k: v[bounds[j] : bounds[j + 1]] for k, v in terms.items()}
+                part = {k: v[bounds[j] : bounds[j + 1]] for k, v in joined.items()}
                 if name == "fast_detectgpt":
                     out[name][i] = fast_detectgpt_criterion(part["log_p"], part["mu"], part["var"])
                 else:

@@ -37,13 +37,17 @@ def _token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
 
 
 def build_examples(
-    tokenizer, responses: Sequence[str], prompts: Sequence[str] | None = None, max_length: int | None = None
+    tokenizer,
+    responses: Sequence[str],
+    prompts: Sequence[str] | None = None,
+    max_length: int | None = None,
+    max_response_tokens: int | None = None,
 ) -> list[LMExample]:
     """One example per response: [start] + prompt ids + response ids.
 
     A rendered prompt that already begins with the start token does not get a second one.
-    Over `max_length`, the response keeps its first tokens and the prompt its last tokens
-    (the start token always stays).
+    A response keeps its first `max_response_tokens` tokens (None: all). Over `max_length`, the
+    response keeps its first tokens and the prompt its last tokens (the start token always stays).
     """
     start = start_token_id(tokenizer)
     head = [start] if start is not None else []
@@ -53,6 +57,8 @@ def build_examples(
     for resp, prompt in zip(response_ids, prompt_ids):
         if head and prompt[:1] == head:
             prompt = prompt[1:]
+        if max_response_tokens is not None:
+            resp = resp[:max_response_tokens]
         if max_length is not None:
             resp = resp[: max(max_length - len(head), 1)]
             keep = max(max_length - len(head) - len(resp), 0)

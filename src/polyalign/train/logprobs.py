@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import torch
 import torch.nn.functional as F
 
-from .losses import sequence_nll
+from ..models.position_logits import position_logits
 
 __all__ = ["PAIR_KEYS", "position_ids_from_mask", "response_logps", "concat_pair_batch", "split_pair"]
 
@@ -51,38 +51,25 @@ def response_logps(
     kwargs = {"input_ids": input_ids, "attention_mask": attention_mask, "use_cache": False}
     if use_position_ids:
         kwargs["position_ids"] = position_ids_from_mask(attention_mask)
-    if _plain_lm_head(model):
-        sum_nll, n_tokens = _label_positions_nll(model, kwargs, labels, ignore_index)
-    else:
-        sum_nll, n_tokens = sequence_nll(model(**kwargs).logits, labels, ignore_index)
+    sum_nll, n_tokens = _label_positions_nll(model, kwargs, labels, ignore_index)
     logps = -sum_nll
     return (logps, n_tokens) if return_n_tokens else logps
 
 
-def _plain_lm_head(model) -> bool:
-    """True for causal LMs whose logits are exactly lm_head(last hidden state) (Llama, Qwen2,
-    Mistral, ...): no logit soft-capping or scaling between the decoder and the projection."""
-    cfg = getattr(model, "config", None)
-    if cfg is None or getattr(cfg, "final_logit_softcapping", None) or getattr(cfg, "logit_scale", None):
-        return False
-    base = getattr(model, "base_model", None)
-    return base is not None and base is not model and model.get_output_embeddings() is not None
-
-
 def _label_positions_nll(model, kwargs: dict, labels: torch.Tensor, ignore_index: int):
-    """`sequence_nll` computed with the vocabulary projection applied only at the positions
-    that predict a label token. In a preference batch prompts and padding are most of the
-    tokens (~80% on the embedded corpus), and for a small model the [B, T, V] logits and
-    their log-softmax are most of the step; the result is the same sum over the same terms."""
-    hidden = model.base_model(**kwargs).last_hidden_state[:, :-1]
+    """`sequence_nll` with the vocabulary projection applied only at the positions that predict
+    a label token (`models.position_logits`: through DDP/FSDP wrappers, Gemma-2's soft-capping
+    on those rows only). In a preference batch prompts and padding are most of the tokens, and
+    [B, T, V] logits would be most of the memory; the result is the same sum over the same terms."""
     shift_labels = labels[:, 1:]
-    keep = shift_labels != ignore_index
-    logits = model.get_output_embeddings()(hidden[keep]).float()
-    per_token = F.cross_entropy(logits, shift_labels[keep], reduction="none")
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = shift_labels != ignore_index
+    logits = position_logits(model, keep, **kwargs).float()
+    per_token = F.cross_entropy(logits, shift_labels[keep[:, :-1]], reduction="none")
     # back onto the [B, T−1] grid and summed per row: deterministic on CUDA (index_add is not)
     # and the same summation as `sequence_nll`
-    grid = torch.zeros(keep.shape, dtype=per_token.dtype, device=per_token.device)
-    return grid.masked_scatter(keep, per_token).sum(dim=1), keep.sum(dim=1)
+    grid = torch.zeros(shift_labels.shape, dtype=per_token.dtype, device=per_token.device)
+    return grid.masked_scatter(keep[:, :-1], per_token).sum(dim=1), keep.sum(dim=1)
 
 
 def _pad_to(t: torch.Tensor, length: int, value, side: str) -> torch.Tensor:
