@@ -23,6 +23,7 @@ from pathlib import Path
 
 from accelerate.utils import DistributedType
 
+from ..device_policy import REQUIRE_CUDA_ENV
 from ..io import read_json, read_jsonl, write_json
 
 log = logging.getLogger(__name__)
@@ -163,6 +164,13 @@ def run_training(job: dict, gpus: int | None = None, threads: int | None = None,
     """Train `job` as the config's `launch:` block says; returns the summary rank 0 wrote.
     A copy (`is_copy`) runs in process: starting processes for it would only cost start-up time."""
     launcher, nproc = launch_plan(job["config"], gpus)
+    from ..device_lease import ensure_lease
+
+    ensure_lease(nproc)  # before anything touches CUDA; launched ranks inherit the devices
+    if os.environ.get(REQUIRE_CUDA_ENV) and not is_copy(job):
+        from ..models.runtime import require_cuda
+
+        require_cuda(str((job["config"].get("model") or {}).get("device", "auto")))
     if launcher == "inprocess" or is_copy(job):
         return run_job(job)
     out = Path(job["out_dir"])
