@@ -148,3 +148,24 @@ def test_the_shipped_fsdp_config_fails_loudly_without_cuda(tmp_path):
         run_training(job, gpus=2, threads=2, log_path=tmp_path / "fsdp.log")
     assert "asks for FSDP" in (tmp_path / "fsdp.log").read_text()
     assert not (tmp_path / "fsdp" / "model.safetensors").exists()
+
+
+@pytest.mark.parametrize("name", ["fsdp.yaml", "deepspeed_zero3.yaml"])
+def test_unverified_sharded_backends_are_refused_before_any_process_starts(name, monkeypatch, tmp_path):
+    from polyalign.train import launch
+
+    monkeypatch.setattr(launch, "run_launch", lambda *a, **k: pytest.fail("a process was started"))
+    monkeypatch.setattr(launch, "run_job", lambda job: pytest.fail("training ran"))
+    job = {
+        "stage": "sft",
+        "inputs": {},
+        "config": {
+            "model": {"source": "Qwen/Qwen2.5-1.5B", "device": "cpu"},
+            "launch": {"launcher": "accelerate", "accelerate_config": f"workflow/accelerate/{name}"},
+        },
+        "out_dir": str(tmp_path),
+    }
+    monkeypatch.chdir(REPO)
+    with pytest.raises(RuntimeError, match="not verified on GPUs and is refused.*ddp.yaml"):
+        launch.run_training(job, gpus=2)
+    launch.check_backend("workflow/accelerate/ddp.yaml")  # the verified mode passes
