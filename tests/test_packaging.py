@@ -25,13 +25,27 @@ def test_environment_yml_agrees_with_pyproject():
     assert requirements == wanted, "same requirement strings, pins included"
 
 
+CPU_INDEX = "--extra-index-url https://download.pytorch.org/whl/cpu"
+
+
+def _pip(name: str) -> list[str]:
+    env = yaml.safe_load((REPO / name).read_text())
+    return next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+
+
 def test_setup_needs_no_system_packages_and_takes_cpu_torch_on_linux():
     makefile = (REPO / "Makefile").read_text()
     assert "apt-get" not in makefile and "sudo" not in makefile
     assert "TORCH_INDEX ?= https://download.pytorch.org/whl/cpu" in makefile
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
-    pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip_section
+
+
+def test_conda_envs_install_cuda_torch_and_cpu_only_where_chosen():
+    """The conda environments of GPU runs (environment.yml, the rules' env) take PyPI's torch, the
+    CUDA build on Linux; environment-cpu.yml is the same with the CPU build."""
+    for name in ("environment.yml", "workflow/envs/polyalign.yaml"):
+        assert not any("download.pytorch.org" in line for line in _pip(name)), name
+    cpu = _pip("environment-cpu.yml")
+    assert CPU_INDEX in cpu and [line for line in cpu if line != CPU_INDEX] == _pip("environment.yml")
 
 
 def test_license_is_the_one_pyproject_declares():

@@ -124,11 +124,20 @@ def _sorted_descending(values: torch.Tensor) -> torch.Tensor:
 
 
 def eos_ids_of(model, tokenizer) -> list[int]:
-    """The ids that end a row: the model's generation config's eos, else the tokenizer's, sorted."""
+    """The ids that end a row, sorted: the model's generation config's eos (else the
+    tokenizer's) and the end-of-turn token of the chat template (a base checkpoint's eos is
+    <|endoftext|> or <|end_of_text|>, not the <|im_end|> / <|eot_id|> / <end_of_turn> its
+    template closes a turn with: without it a row runs on and invents further turns)."""
+    from .models.chat import end_of_turn_token
+
     eos = model.generation_config.eos_token_id
     if eos is None:
         eos = tokenizer.eos_token_id
-    return sorted(set(eos if isinstance(eos, list) else [eos]))
+    ids = set(eos if isinstance(eos, list) else [eos])
+    turn_end = end_of_turn_token(tokenizer)
+    if turn_end is not None:
+        ids.add(tokenizer.convert_tokens_to_ids(turn_end))
+    return sorted(ids)
 
 
 def decode_batch(

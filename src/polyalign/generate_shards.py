@@ -79,8 +79,12 @@ def merge_parts(out_path, world: int, expected_rows: int) -> list[dict]:
 def run_generation(job: dict, gpus: int | None = 1, threads: int | None = None, log_path=None) -> dict:
     """Generate `job` with one process per GPU of the rule (`gpus`); returns the summary."""
     world = max(1, int(gpus or 1))
+    if world > 1:
+        from .device_lease import ensure_lease
+
+        ensure_lease(world)  # the ranks inherit the leased devices
     if world == 1:
-        return run_job(job)
+        return run_job(job)  # the model load leases its device
     from .train.launch import accelerate_command, free_port, run_launch
 
     t0 = time.perf_counter()

@@ -70,7 +70,8 @@ def paper_ci_config(work: Path, policy: Path, encoder: Path) -> dict:
         cfg[key] = (
             {**cfg[key], **value} if isinstance(value, dict) and isinstance(cfg.get(key), dict) else value
         )
-    cfg["model"] = {**cfg["model"], "path": str(policy), "max_length": 512}
+    # the paper profile's model.device is cuda (no silent CPU run): this CPU run chooses the CPU
+    cfg["model"] = {**cfg["model"], "path": str(policy), "max_length": 512, "device": "cpu"}
     cfg["embeddings"]["encoder"] = str(encoder)
     # Table 3's judges: both named judge entries of the paper profile, pointed at the tiny policy
     for entry in cfg["judge"]["models"].values():
@@ -122,7 +123,9 @@ def paper_run(tmp_path_factory):
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     print(f"paper-shaped DAG: {seconds:.0f} s wall, {_children_cpu_seconds() - cpu0:.0f} s CPU (user + sys)")
-    return work, proc.stdout + proc.stderr, seconds
+    # the paper profile writes under its own output root, never the checkout's results/
+    assert not (work / "results").exists() and not (work / "paper_figures").exists()
+    return work / "runs" / "paper", proc.stdout + proc.stderr, seconds
 
 
 def _children_cpu_seconds() -> float:

@@ -129,23 +129,21 @@ def test_check_sharding_refuses_a_silent_fallback_from_fsdp_or_deepspeed():
         check_sharding(D.MULTI_GPU, {"ACCELERATE_USE_DEEPSPEED": "1"})
 
 
-@pytest.mark.slow
-def test_the_shipped_fsdp_config_fails_loudly_without_cuda(tmp_path):
-    # accelerate turns an FSDP config into plain DDP over gloo on a CPU machine; the trainer
-    # must refuse rather than train with a memory layout the config does not describe
-    base, config = tiny_training_setup(tmp_path)
-    launch = {
-        "launcher": "accelerate",
-        "num_processes": 2,
-        "accelerate_config": str(REPO / "workflow/accelerate/fsdp.yaml"),
-    }
+@pytest.mark.parametrize("name", ["fsdp.yaml", "deepspeed_zero3.yaml"])
+def test_unverified_sharded_backends_are_refused_before_any_process_starts(name, monkeypatch, tmp_path):
+    from polyalign.train import launch
+
+    monkeypatch.setattr(launch, "run_launch", lambda *a, **k: pytest.fail("a process was started"))
     job = {
         "stage": "sft",
-        "config": {**config, "launch": launch},
-        "out_dir": str(tmp_path / "fsdp"),
-        "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
+        "inputs": {},
+        "config": {
+            "model": {"source": "Qwen/Qwen2.5-1.5B", "device": "cpu"},
+            "launch": {"launcher": "accelerate", "accelerate_config": f"workflow/accelerate/{name}"},
+        },
+        "out_dir": str(tmp_path),
     }
-    with pytest.raises(RuntimeError, match="sft"):
-        run_training(job, sft_job, gpus=2, threads=2, log_path=tmp_path / "fsdp.log")
-    assert "asks for FSDP" in (tmp_path / "fsdp.log").read_text()
-    assert not (tmp_path / "fsdp" / "model.safetensors").exists()
+    monkeypatch.chdir(REPO)
+    with pytest.raises(RuntimeError, match="not verified on GPUs and is refused.*ddp.yaml"):
+        launch.run_training(job, sft_job, gpus=2)
+    launch.check_backend("workflow/accelerate/ddp.yaml")  # the verified mode passes

@@ -191,3 +191,29 @@ def test_precisions_one_after_another_in_one_process(tmp_path, lm_data):
         )
         expect = precision if precision != "fp16" or torch.cuda.is_available() else "no"
         assert summary["mixed_precision"] == expect
+
+
+def test_accumulation_tells_accelerate_which_micro_batch_ends_a_step(tmp_path, lm_data):
+    """accelerate's sync_gradients flag (read by DeepSpeed's backward and AcceleratedOptimizer)
+    is False on every micro-batch but the last of each optimizer step."""
+    from accelerate.state import GradientState
+
+    tok, ex = lm_data
+    flags = []
+
+    def loss_fn(model, batch):
+        flags.append(GradientState().sync_gradients)
+        return lm_loss(model, batch)
+
+    cfg = TrainConfig(max_steps=2, micro_batch_size=2, grad_accum=2)
+    train(
+        micro_model(tok),
+        tok,
+        ex,
+        partial(collate, pad_id=tok.pad_token_id),
+        loss_fn,
+        cfg,
+        tmp_path,
+        progress=False,
+    )
+    assert flags == [False, True, False, True]

@@ -23,8 +23,9 @@ def work(tmp_path_factory):
     return work
 
 
-def resolved(work, *args):
-    out = work / "results" / "config" / "resolved.yaml"
+def resolved(work, *args, root="."):
+    """The resolved config the workflow writes under its output root `root`."""
+    out = work / root / "results" / "config" / "resolved.yaml"
     out.unlink(missing_ok=True)
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--cores", "1", "results/config/resolved.yaml", *args],
@@ -47,7 +48,7 @@ def test_embedded_default_profile(work):
 
 @pytest.mark.slow
 def test_paper_profile_is_standalone_with_14_corpora_and_the_named_model(work):
-    cfg = resolved(work, "--configfile", "config/paper.yaml")
+    cfg = resolved(work, "--configfile", "config/paper.yaml", root="runs/paper")
     assert cfg["profile"] == "paper"
     assert set(cfg["corpora"]) == set(PAPER_CORPORA)
     model = cfg["model"]
@@ -69,6 +70,7 @@ def test_paper_profile_with_another_family_and_a_local_copy(work, tmp_path):
         "--config",
         f"model={{preset: gemma-2-2b, path: {tmp_path}}}",
         "allow_external_paths=True",  # the local copy lies outside the project
+        root="runs/paper",
     )
     assert cfg["model"]["source"] == str(tmp_path) and cfg["model"]["family"] == "gemma-2-2b"
     assert set(cfg["corpora"]) == set(PAPER_CORPORA)
@@ -97,3 +99,28 @@ def test_micro_profile_is_standalone(work):
     cfg = resolved(work, "--configfile", "config/micro.yaml")
     assert cfg["profile"] == "micro" and set(cfg["corpora"]) == {"chatterbot", "chitchat"}
     assert cfg["model"]["hidden_size"] == 32
+
+
+@pytest.mark.slow
+def test_paper_run_writes_only_under_its_own_root(work):
+    """A paper run never writes the embedded default's committed results/ and paper_figures/:
+    its whole DAG plans under runs/paper/, its config paths still name the files they named."""
+    for committed in ("results", "paper_figures"):
+        shutil.rmtree(work / committed, ignore_errors=True)
+    cfg = resolved(work, "--configfile", "config/paper.yaml", root="runs/paper")
+    assert not (work / "results").exists() and not (work / "paper_figures").exists()
+    # a local corpus and the accelerate config, written relative to the repository
+    assert cfg["corpora"]["eli5"]["path"] == str(work / "data/paper/eli5_category")
+    assert cfg["launch"]["accelerate_config"] == str(work / "workflow/accelerate/ddp.yaml")
+    assert cfg["model"]["source"] == "Qwen/Qwen2.5-1.5B"  # a hub id stays one
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "table4_detectors" in proc.stdout  # the whole DAG
+    assert not (work / "results").exists() and not (work / "paper_figures").exists()
+    assert (work / "runs" / "paper" / ".snakemake").is_dir()

@@ -11,29 +11,62 @@ conversation once per template string, never by the family's name.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 _PROBE = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 
 
+# Templates shipped with the package for base checkpoints that have none, by family (a
+# `model.chat_template` value): deterministic (no dates, no tools branches), the family's
+# published instruct format. llama3: Meta-Llama-3-Instruct's template, for the base
+# meta-llama/Llama-3.2-3B (whose tokenizer ships none; its vocabulary has the header/eot tokens).
+SHIPPED_TEMPLATES = {"llama3": Path(__file__).with_name("templates") / "llama3.jinja"}
+
+
 def install_chat_template(tokenizer, setting: str | None):
-    """`own`/None: keep the tokenizer's template (error if it has none); else read a .jinja file."""
+    """`own`/None: keep the tokenizer's template (error if it has none); a SHIPPED_TEMPLATES name:
+    that template; else read a .jinja file."""
     if setting in (None, "own"):
         if not getattr(tokenizer, "chat_template", None):
             raise ValueError(
-                "model.chat_template is 'own' but the tokenizer has no chat template; "
-                "set model.chat_template to a .jinja file"
+                "model.chat_template is 'own' but the tokenizer has no chat template (a base "
+                f"checkpoint?); set model.chat_template to a shipped template ({', '.join(SHIPPED_TEMPLATES)}) "
+                "or a .jinja file"
             )
         return tokenizer
-    path = Path(setting)
+    path = SHIPPED_TEMPLATES.get(setting, Path(setting))
     if not path.is_file():
-        raise FileNotFoundError(f"model.chat_template: {setting}: no such file")
+        raise FileNotFoundError(
+            f"model.chat_template: {setting}: no such file (shipped templates: {', '.join(SHIPPED_TEMPLATES)})"
+        )
     tokenizer.chat_template = path.read_text(encoding="utf-8")
     return tokenizer
 
 
-@lru_cache(maxsize=32)
+_TURN_PROBE = [{"role": "user", "content": "u"}, {"role": "assistant", "content": "polyalign-answer"}]
+
+
+def end_of_turn_token(tokenizer) -> str | None:
+    """The special token the chat template writes right after an assistant turn's text
+    (<|im_end|>, <|eot_id|>, <end_of_turn>, or eos), found by rendering one turn; None without a
+    template or when no special token follows the answer."""
+    template = getattr(tokenizer, "chat_template", None)
+    if not template:
+        return None
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    rendered, _ = render_jinja_template(
+        conversations=[fold_system(_TURN_PROBE)], chat_template=template, **tokenizer.special_tokens_map
+    )
+    after = rendered[0].split("polyalign-answer", 1)[-1]
+    specials = sorted(
+        {*tokenizer.all_special_tokens, *(str(t) for t in tokenizer.added_tokens_decoder.values())},
+        key=len,
+        reverse=True,
+    )
+    return next((t for t in specials if t and after.startswith(t)), None)
+
+
 def _template_takes_system(template: str, special_tokens: tuple) -> bool:
     from transformers.utils.chat_template_utils import render_jinja_template
 

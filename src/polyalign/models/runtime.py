@@ -18,21 +18,55 @@ import os
 
 import torch
 
+from ..device_policy import REQUIRE_CUDA_ENV
 from .settings import ModelSettings
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
+def torch_build() -> str:
+    """The torch build this process runs, as an error message names it."""
+    cuda = torch.version.cuda
+    return f"torch {torch.__version__} ({f'CUDA {cuda} build' if cuda else 'CPU-only build: no CUDA'})"
+
+
+def require_cuda(requested: str) -> None:
+    """A CUDA device was configured: fail now, naming the torch build, when torch sees none
+    (never a silent CPU run of a GPU-sized job)."""
+    if not torch.cuda.is_available():
+        hint = (
+            "install a CUDA build of torch (docs/paper_scale.md, 'Software')"
+            if not torch.version.cuda
+            else "this build has CUDA but sees no GPU: check the node and CUDA_VISIBLE_DEVICES"
+        )
+        raise RuntimeError(
+            f"device {requested!r} is configured but {torch_build()} sees no CUDA device; {hint}; "
+            "to run on the CPU on purpose set the device to cpu"
+            + (
+                f" ({REQUIRE_CUDA_ENV} is set: the config's model.device is cuda, or auto in the paper profile)"
+                if os.environ.get(REQUIRE_CUDA_ENV)
+                else ""
+            )
+        )
+
+
 def inference_device(requested: str | None = "auto") -> torch.device:
     """`auto`/None: this process's CUDA device when available (LOCAL_RANK, else 0), else the
-    CPU; otherwise as named (a CUDA name without CUDA is an error, never a silent CPU run)."""
-    if requested in (None, "auto"):
+    CPU. `cuda`: the same device, and an error naming the torch build when there is none.
+    `cuda:N`, `cpu`: as named (a CUDA name without CUDA is an error, never a silent CPU run).
+    `auto` and `cuda` first lease this job's GPU on a local run (polyalign.device_lease)."""
+    if requested in (None, "auto", "cuda"):
+        from ..device_lease import ensure_lease
+
+        ensure_lease(1)  # before anything initialises CUDA
+        if requested == "cuda" or os.environ.get(REQUIRE_CUDA_ENV):
+            require_cuda(requested or "auto")
         if torch.cuda.is_available():
             return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)) % torch.cuda.device_count())
         return torch.device("cpu")
     device = torch.device(requested)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {requested!r} requested but torch sees no CUDA device")
+    if device.type == "cuda":
+        require_cuda(requested)
     return device
 
 

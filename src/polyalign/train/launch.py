@@ -26,6 +26,7 @@ from pathlib import Path
 
 from accelerate.utils import DistributedType
 
+from ..device_policy import REQUIRE_CUDA_ENV
 from ..io import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,33 @@ def check_sharding(distributed_type: DistributedType, env: Mapping[str, str]) ->
             )
 
 
+# Launch backends that were never run on GPUs in this project, and why they are refused: the
+# checkpoints are written by rank 0 from the unwrapped model and the optimizer's state_dict (under
+# FSDP/ZeRO-3 those are shards, rank 0 would save 1/G of them), and DeepSpeed is prepared without
+# a dataloader or micro-batch size (its "auto" batch settings cannot resolve).
+UNVERIFIED_BACKENDS = {
+    "FSDP": "checkpoints are not sharding-aware (rank 0 saves its shard only)",
+    "DEEPSPEED": "checkpoints are not sharding-aware and DeepSpeed gets no dataloader/batch sizes",
+}
+
+
+def check_backend(accelerate_config: str | None) -> None:
+    """Refuse an accelerate config whose backend is not verified (UNVERIFIED_BACKENDS), before
+    any process starts: DDP (workflow/accelerate/ddp.yaml) is the verified multi-GPU mode."""
+    if not accelerate_config:
+        return
+    import yaml
+
+    with open(accelerate_config, encoding="utf-8") as f:
+        backend = str((yaml.safe_load(f) or {}).get("distributed_type", "")).upper()
+    if backend in UNVERIFIED_BACKENDS:
+        raise RuntimeError(
+            f"launch.accelerate_config {accelerate_config}: {backend} training is not verified on GPUs "
+            f"and is refused ({UNVERIFIED_BACKENDS[backend]}); use workflow/accelerate/ddp.yaml "
+            "(docs/paper_scale.md, 'Multi-GPU training')"
+        )
+
+
 def accelerate_command(
     job_file, nproc: int, accelerate_config: str | None, port: int, module: str = "polyalign.train.launch"
 ) -> list[str]:
@@ -161,6 +189,15 @@ def run_training(
     wrote. A copy (`is_copy`) runs in process: starting processes for it would only cost
     start-up time."""
     launcher, nproc = launch_plan(job["config"], gpus)
+    if not is_copy(job):
+        check_backend((job["config"].get("launch") or {}).get("accelerate_config"))
+    from ..device_lease import ensure_lease
+
+    ensure_lease(nproc)  # before anything touches CUDA; launched ranks inherit the devices
+    if os.environ.get(REQUIRE_CUDA_ENV) and not is_copy(job):
+        from ..models.runtime import require_cuda
+
+        require_cuda(str((job["config"].get("model") or {}).get("device", "auto")))
     if launcher == "inprocess" or is_copy(job):
         return stage(job)
     out = Path(job["out_dir"])

@@ -278,7 +278,11 @@ def train(
                 k: v.to(accelerator.device) if torch.is_tensor(v) else v
                 for k, v in collate_fn([dataset[j] for j in idx]).items()
             }
-            sync = nullcontext() if i == len(group) - 1 else accelerator.no_sync(model)
+            last = i == len(group) - 1
+            # accelerate's own accumulation flag: backends that step inside backward (DeepSpeed)
+            # and AcceleratedOptimizer read it; only the last micro-batch of a step syncs
+            accelerator.gradient_state._set_sync_gradients(last)
+            sync = nullcontext() if last else accelerator.no_sync(model)
             with sync:
                 loss, metrics = loss_fn(model, batch)
                 if not torch.isfinite(loss.detach()).all():

@@ -1,0 +1,140 @@
+"""Every model and hub corpus a config names, downloaded where the network is, for an offline node.
+
+    python -m polyalign.prefetch --configfile config/paper.yaml --out /shared/polyalign-hub
+
+downloads each hub model (the presets, the judges, the detectors, the MAUVE encoder) and each
+hub dataset of the corpora into `<out>/hub` (the Hugging Face cache layout), writes
+`<out>/revisions.json` (the commit each one was downloaded at) and `<out>/overlay.yaml`, a config
+that points every one of them at its local copy. Run the workflow with both config files:
+
+    snakemake --cores all --configfile config/paper.yaml <out>/overlay.yaml
+
+Gated repositories (Llama, Gemma) need their licence accepted on the hub page and a token in
+HF_TOKEN; a refusal names both. Corpora given as local folders (`path:`) are not downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+# The hub dataset each paper corpus loader reads when the config gives no `path` (the defaults
+# written in polyalign.data.paper; tests/test_prefetch.py checks that they agree).
+CORPUS_HUB_IDS = {
+    "dolly": "databricks/databricks-dolly-15k",
+    "dailydialog": "roskoN/dailydialog",
+    "ms_marco": "microsoft/ms_marco",
+    "coqa": "stanfordnlp/coqa",
+    "squad_v2": "rajpurkar/squad_v2",
+    "natural_questions": "sentence-transformers/natural-questions",
+    "coig_cqia": "m-a-p/COIG-CQIA",
+    "hc3_chinese": "Hello-SimpleAI/HC3-Chinese",
+    "oasst2_zh": "OpenAssistant/oasst2",
+    "cmrc2018": "hfl/cmrc2018",
+    "drcd": "voidful/DRCD",
+}
+# Organisations whose models need an accepted licence and a token.
+GATED_ORGS = ("meta-llama/", "google/gemma")
+
+
+def is_hub_id(value) -> bool:
+    return isinstance(value, str) and bool(HUB_ID.match(value)) and not Path(value).exists()
+
+
+def named_models(config: dict) -> dict[tuple, str]:
+    """{config key path: hub id} of every model the config names."""
+    found = {}
+    for name, preset in (config.get("model_presets") or {}).items():
+        found[("model_presets", name, "source")] = preset.get("source")
+    model = config.get("model") or {}
+    if model.get("path"):
+        found[("model", "path")] = model["path"]
+    for name, judge in ((config.get("judge") or {}).get("models") or {}).items():
+        found[("judge", "models", name, "path")] = judge.get("path")
+    for name, detector in (config.get("detectors") or {}).items():
+        if isinstance(detector, dict):
+            for key, value in detector.items():
+                found[("detectors", name, key)] = value
+    found[("embeddings", "encoder")] = (config.get("embeddings") or {}).get("encoder")
+    return {k: v for k, v in found.items() if is_hub_id(v)}
+
+
+def named_corpora(config: dict) -> dict[tuple, str]:
+    """{config key path: hub dataset id} of every corpus read from the hub."""
+    found = {}
+    for key, source in (config.get("corpora") or {}).items():
+        path = (source or {}).get("path", CORPUS_HUB_IDS.get(key))
+        if is_hub_id(path):
+            found[("corpora", key, "path")] = path
+    return found
+
+
+def _set(tree: dict, keys: tuple, value) -> None:
+    for key in keys[:-1]:
+        tree = tree.setdefault(key, {})
+    tree[keys[-1]] = value
+
+
+def _gated_message(repo: str, error: Exception) -> str:
+    return (
+        f"{repo} is gated: accept its licence at https://huggingface.co/{repo} with your account, "
+        f"then export HF_TOKEN=<a read token of that account> and rerun ({type(error).__name__}: {error})"
+    )
+
+
+def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None = None) -> dict:
+    """Download everything `config` names into `out`; returns the overlay (also written)."""
+    if snapshot_download is None:
+        from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import GatedRepoError
+
+    out = Path(out).resolve()
+    overlay: dict = {}
+    revisions: dict = {}
+    wanted = [(k, v, "model") for k, v in named_models(config).items()]
+    wanted += [(k, v, "dataset") for k, v in named_corpora(config).items()]
+    local: dict[tuple, str] = {}
+    for keys, repo, kind in wanted:
+        if (repo, kind) not in local:
+            revision = None if kind == "model" else ((config["corpora"][keys[1]] or {}).get("revision"))
+            try:
+                path = snapshot_download(repo, repo_type=kind, revision=revision, cache_dir=str(out / "hub"))
+            except GatedRepoError as e:
+                raise RuntimeError(_gated_message(repo, e)) from e
+            local[(repo, kind)] = str(path)
+            # the cache layout: .../snapshots/<commit>
+            revisions[f"{kind}:{repo}"] = Path(path).name
+        _set(overlay, keys, local[(repo, kind)])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "revisions.json").write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
+    (out / "overlay.yaml").write_text(
+        "# Written by python -m polyalign.prefetch: every hub model and corpus of the config at its\n"
+        "# local copy (revisions.json has the commits). Use after the config it was made from.\n"
+        + yaml.safe_dump(overlay, sort_keys=True)
+    )
+    return overlay
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--configfile", required=True, help="the config to run later (config/paper.yaml)")
+    ap.add_argument("--out", required=True, help="directory for the copies, revisions.json, overlay.yaml")
+    args = ap.parse_args(argv)
+    config = yaml.safe_load(Path(args.configfile).read_text(encoding="utf-8"))
+    gated = sorted({r for r in named_models(config).values() if r.startswith(GATED_ORGS)})
+    if gated:
+        print(f"gated (licence + HF_TOKEN needed): {', '.join(gated)}")
+    prefetch(config, args.out)
+    print(
+        f"wrote {Path(args.out) / 'overlay.yaml'}: run with --configfile {args.configfile} {args.out}/overlay.yaml"
+    )
+
+
+if __name__ == "__main__":
+    main()
