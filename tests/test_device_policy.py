@@ -51,7 +51,6 @@ def test_auto_falls_back_to_cpu_only_when_no_gpu_run_was_configured(no_cuda, mon
 def test_training_launch_fails_before_training_without_cuda(no_cuda, monkeypatch, tmp_path):
     monkeypatch.setenv(REQUIRE_CUDA_ENV, "1")
     ran = []
-    monkeypatch.setattr(launch, "run_job", lambda job: ran.append(job))
     job = {
         "stage": "sft",
         "inputs": {},
@@ -62,5 +61,5 @@ def test_training_launch_fails_before_training_without_cuda(no_cuda, monkeypatch
         "out_dir": str(tmp_path),
     }
     with pytest.raises(RuntimeError, match=re.escape(f"torch {torch.__version__}")):
-        launch.run_training(job, gpus=1)
+        launch.run_training(job, ran.append, gpus=1)
     assert not ran

@@ -24,6 +24,8 @@ NOT_IN_ANY_JOB = {
     "polyalign.config.checks": "cross-field config checks in the Snakefile; a job sees only the checked config",
     "polyalign.config.paths": "path containment checks run by config.checks in the Snakefile; no job runs them",
     "polyalign.config.overrides": "types --config values in the Snakefile; a job sees the resolved config",
+    "polyalign.config.output_root": "anchors config paths for output_root in the Snakefile; runs in no job",
+    "polyalign.prefetch": "downloads models and corpora where the network is (docs/paper_scale.md); runs in no job",
     "polyalign.models.presets": "expands model.preset in the Snakefile; a job sees the resolved model block",
     "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
     "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",

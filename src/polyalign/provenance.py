@@ -7,7 +7,8 @@ with `ast` without importing anything (docs/workflow.md, "What reruns a rule"):
   the `__init__` of every package on the way;
 - `from pkg import name`, where `pkg/__init__.py` resolves `name` lazily through its `_LAZY`
   table (name -> submodule), reaches that submodule, and only for the names imported;
-- a string literal naming a non-Python file next to a reached module (`published_numbers.yaml`)
+- a string literal naming a non-Python file next to a reached module (`published_numbers.yaml`), or
+  one folder down (`templates/llama3.jinja`),
   adds that package data file, bytes and all.
 
 A module counts by its name and its syntax tree without docstrings (`ast.dump` has no comments,
@@ -119,7 +120,8 @@ def _facts(source: bytes, path: str, module: str, is_package: bool) -> ModuleFac
                 from_names.add((base, alias.name))
                 module_objects.add(f"{base}.{alias.name}")
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if 0 < len(node.value) < 200 and "/" not in node.value and "\n" not in node.value:
+            value = node.value
+            if 0 < len(value) < 200 and "\n" not in value and not value.startswith("/") and ".." not in value:
                 strings.add(node.value)
     fingerprint = hashlib.sha256(ast.dump(strip_docstrings(tree)).encode()).hexdigest()
     return ModuleFacts(
@@ -181,7 +183,12 @@ def package_data(modules: dict[str, Path]) -> dict[str, Path]:
     data = {}
     for name, path in modules.items():
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        files = {p.name for p in path.parent.iterdir() if p.suffix != ".py" and p.is_file()}
+        # package data next to the module, or one folder down (`templates/llama3.jinja`)
+        files = {
+            p.relative_to(path.parent).as_posix()
+            for p in (*path.parent.glob("*"), *path.parent.glob("*/*"))
+            if p.suffix not in (".py", ".pyc") and p.is_file() and "__pycache__" not in p.parts
+        }
         for literal in sorted(files & module_facts(name, path).strings):
             data[f"{package}/{literal}"] = path.parent / literal
     return data

@@ -61,11 +61,12 @@ def test_no_pin_file_means_nothing_checked(tmp_path):
 def test_the_repository_pins_what_the_default_fetch_writes(tmp_path):
     """data.dvc is the one pin of the embedded corpus: its hashes are those the default config's
     fetch writes."""
+    from polyalign.config.schema import fill_defaults
     from polyalign.data.fetch_embedded import fetch_embedded
 
     from ..conftest import REPO
 
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config = fill_defaults(yaml.safe_load((REPO / "config" / "config.yaml").read_text()))
     pins = workflow_pins(REPO / "data.dvc")
     assert sorted(pins) == ["chatterbot_corpus", "chitchat_dataset"]
     count, seed = config["fetch"]["chitchat_conversations"], config["seed"]

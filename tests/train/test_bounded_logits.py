@@ -128,7 +128,7 @@ def _reference_pass_and_dpo_step(model, batch):
         ref = response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"])
     k = batch["weights"].shape[0]
     batch = {**batch, "ref_chosen": ref[:k] - 0.5, "ref_rejected": ref[k:] + 0.5}
-    loss, _ = preference_loss(model, batch, beta=0.1, lam=0.0, gamma_sft=0.05)
+    loss, _ = preference_loss(model, batch, beta=0.1, lam=0.0, gamma_sft=0.05, anchor_weighting="uniform")
     loss.backward()
     return ref, loss
 
@@ -157,7 +157,9 @@ def _check(model, wrapped):
                 (labels[:, 1:] != -100).sum(dim=1),
             ),
         )
-        expected_loss, _ = preference_loss(model, exp_batch, beta=0.1, lam=0.0, gamma_sft=0.05)
+        expected_loss, _ = preference_loss(
+            model, exp_batch, beta=0.1, lam=0.0, gamma_sft=0.05, anchor_weighting="uniform"
+        )
     model.zero_grad()
     expected_loss.backward()
     expected_grads = [p.grad.clone() for p in model.parameters()]

@@ -20,7 +20,7 @@ _PROBE = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
 # `model.chat_template` value): deterministic (no dates, no tools branches), the family's
 # published instruct format. llama3: Meta-Llama-3-Instruct's template, for the base
 # meta-llama/Llama-3.2-3B (whose tokenizer ships none; its vocabulary has the header/eot tokens).
-SHIPPED_TEMPLATES = {"llama3": Path(__file__).with_name("templates") / "llama3.jinja"}
+SHIPPED_TEMPLATES = {"llama3": Path(__file__).parent / "templates/llama3.jinja"}
 
 
 def install_chat_template(tokenizer, setting: str | None):
