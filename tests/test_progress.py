@@ -1,6 +1,7 @@
 """Progress bars stay out of rule logs (no carriage-return redraws) and on the terminal."""
 
 import io
+import os
 
 from polyalign.features.extract import extract_text_features
 from polyalign.progress import progress_bar
@@ -34,3 +35,19 @@ def test_a_terminal_gets_the_bar(monkeypatch):
     for _ in progress_bar(range(3), desc="off", enabled=False):
         pass
     assert "off" not in terminal.getvalue()
+
+
+def test_rule_logging_turns_off_the_hub_and_transformers_bars(tmp_path, monkeypatch):
+    """transformers' own "Loading weights" bar wrote carriage returns into rule logs."""
+    import transformers.utils.logging as hf_logging
+
+    from polyalign.workflow_io import rule_logging
+
+    monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
+    hf_logging.enable_progress_bar()
+    try:
+        with rule_logging(str(tmp_path / "job.log")):
+            assert not hf_logging.is_progress_bar_enabled()
+            assert os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] == "1"
+    finally:
+        hf_logging.enable_progress_bar()

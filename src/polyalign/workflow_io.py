@@ -30,6 +30,13 @@ def rule_logging(log_path: str, threads: int | None = None):
         except ImportError:
             pass
     original_stderr = sys.stderr
+    # stderr becomes the log file: the hub's and transformers' own bars ("Loading weights") would
+    # write carriage-return redraws into it. Read at import time, and switched off if imported.
+    os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+    if "transformers" in sys.modules:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     # the rule's handler replaces the root handlers for the duration (they are detached, not
     # closed, and put back afterwards: callers in one process, e.g. tests, keep theirs)
     root = logging.getLogger()
