@@ -121,20 +121,22 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     train_preference(train_pairs, start, config, "hdpo", full, reference=cache, progress=False)
 
     calls = {"n": 0}
-    real = ptrain.preference_loss
+    # the kill is injected below the loss function: swapping the loss itself is a code change,
+    # which the run identity refuses to resume (tests/train/test_checkpoint.py)
+    real = ptrain.response_logps
 
-    def crash_at_step_3(model, batch, **kw):
+    def crash_at_step_3(*args, **kw):
         calls["n"] += 1
-        if calls["n"] == 3:  # one micro-batch per step: step 3
+        if calls["n"] == 3:  # one policy forward per micro-batch, one micro-batch per step: step 3
             raise KeyboardInterrupt("killed")
-        return real(model, batch, **kw)
+        return real(*args, **kw)
 
     resumed = tmp_path / "resumed"
-    monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
+    monkeypatch.setattr(ptrain, "response_logps", crash_at_step_3)
     with pytest.raises(KeyboardInterrupt):
         train_preference(train_pairs, start, config, "hdpo", resumed, reference=cache, progress=False)
     assert (resumed / "checkpoints" / "step-2").is_dir()
-    monkeypatch.setattr(ptrain, "preference_loss", real)
+    monkeypatch.setattr(ptrain, "response_logps", real)
     summary = train_preference(train_pairs, start, config, "hdpo", resumed, reference=cache, progress=False)
     assert summary["train"]["resumed_from_step"] == 2
     a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
@@ -142,13 +144,13 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     # a changed loss setting is a different run: its checkpoints are set aside, training starts fresh
     other_beta = dict(config, hdpo={"beta": 0.2})
-    monkeypatch.setattr(ptrain, "preference_loss", crash_at_step_3)
+    monkeypatch.setattr(ptrain, "response_logps", crash_at_step_3)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
         train_preference(
             train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False
         )
-    monkeypatch.setattr(ptrain, "preference_loss", real)
+    monkeypatch.setattr(ptrain, "response_logps", real)
     summary = train_preference(
         train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache, progress=False
     )
