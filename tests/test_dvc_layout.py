@@ -32,9 +32,10 @@ from pathlib import Path
 
 import yaml
 
+from polyalign.config.schema import fill_defaults
 from polyalign.data.fetch_embedded import DATA_DIR, MANIFEST, fetch_embedded, previous_files, workflow_pins
 
-config = yaml.safe_load(open("config/config.yaml"))
+config = fill_defaults(yaml.safe_load(open("config/config.yaml")))
 manifest = fetch_embedded(
     DATA_DIR, config["fetch"]["chitchat_conversations"], config["seed"],
     pins=workflow_pins(), previous=previous_files(MANIFEST),
@@ -89,6 +90,10 @@ def origin(tmp_path_factory):
     shutil.copy(REPO / "config" / "config.yaml", root / "config" / "config.yaml")
     (root / "src").mkdir()
     (root / "src" / "README").write_text("the library (a stage dependency)\n")
+    # the schema is a params file of the stage: DVC reads it, so it must be the real one
+    schema = Path("src/polyalign/config/config.schema.yaml")
+    (root / schema).parent.mkdir(parents=True)
+    shutil.copy(REPO / schema, root / schema)
     (root / "workflow").mkdir()
     (root / "workflow" / "fake_workflow.py").write_text(FAKE_WORKFLOW)
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())

@@ -91,7 +91,7 @@ def test_a_new_method_and_system_get_their_own_jobs_and_settings_and_change_no_o
     lib = tmp_path / "src" / "polyalign"
     insert_before(lib / "methods.py", ")\nREGISTRY: dict[str, Method]", METHOD)
     insert_before(lib / "systems.py", '    System(\n        "bucket_sft_gold",', SYSTEMS)
-    insert_before(tmp_path / "workflow" / "schemas" / "config.schema.yaml", "  embeddings:\n", BLOCK)
+    insert_before(lib / "config" / "config.schema.yaml", "  embeddings:\n", BLOCK)
     after = dump(tmp_path, "after")
 
     new = sorted({k.split(" ")[0] + " " + k for k in set(after) - set(before)})

@@ -1,3 +1,4 @@
+import importlib.util
 import json
 import os
 import signal
@@ -79,12 +80,15 @@ def test_resume_after_sigkill_reaches_the_same_weights(tmp_path):
     proc.wait()
     assert not (killed / "model.safetensors").exists(), "the run finished before it was killed"
 
-    namespace = {"__name__": "job"}
-    exec(JOB, namespace)  # resume in this process (another process than the killed one) …
+    # resume in this process (another process than the killed one), from the same file: the
+    # loss function's source is part of the run's identity …
+    spec = importlib.util.spec_from_file_location("job", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     threads = torch.get_num_threads()
     try:
-        summary = namespace["job"](killed)
-        namespace["job"](tmp_path / "straight")  # … and the uninterrupted reference run
+        summary = module.job(killed)
+        module.job(tmp_path / "straight")  # … and the uninterrupted reference run
     finally:
         torch.set_num_threads(threads)
     assert summary["resumed_from_step"] >= 4 and summary["steps"] == 12
