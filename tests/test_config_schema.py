@@ -123,6 +123,7 @@ OPEN_MAPS = (
     "config.judge.models",
     "config.judge.models.*.chat_template_kwargs",
     "config.model_presets",
+    "config.generation.system_max_new_tokens",
 )
 
 
@@ -147,6 +148,7 @@ OVERRIDE_BLOCKS = (
     "config.corpora.",
     "config.judge.models.",
     "config.model_presets.",
+    "config.generation.system_max_new_tokens.",
 )
 
 
