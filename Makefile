@@ -24,9 +24,11 @@ TORCH := torch==2.13.0
 run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
-# Full lane: every test, including the micro end-to-end workflow (tens of minutes on 2 cores).
+# Full lane: every test, including the micro end-to-end workflow (about half an hour on 2 cores).
+# One pytest worker per core (pytest-xdist); tests that share an expensive fixture stay on one
+# worker (tests/conftest.py, `test_group`).
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
 # Fast lane: unit tests only (tests marked slow are skipped), about a minute.
 test-fast: $(VENV)/.installed

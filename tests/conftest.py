@@ -46,6 +46,33 @@ def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.C
     )
 
 
+# Under pytest-xdist (`make test`: `-n auto --dist loadgroup`) a session or module fixture is built
+# once per worker that needs it. Tests that share an expensive fixture are therefore one group, run
+# by one worker: the micro workflow run (smoke suite, kill-resume suite, and the DAG checks that
+# run Snakemake in the repository itself), a test package whose conftest holds session fixtures,
+# otherwise a file (its module fixtures).
+MICRO_GROUP = {"smoke/test_workflow.py", "smoke/test_dag.py", "reliability/test_kill_resume.py"}
+
+
+def test_group(path: Path) -> str:
+    rel = path.relative_to(Path(__file__).parent).as_posix()
+    if rel in MICRO_GROUP:
+        return "micro"
+    conftest = path.parent / "conftest.py"
+    if path.parent != Path(__file__).parent and conftest.exists():
+        if 'scope="session"' in conftest.read_text(encoding="utf-8"):
+            return path.parent.name
+    return rel
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(test_group(Path(str(item.fspath)))))
+    # the longest group first, so that the other worker takes everything else meanwhile
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group").args[0] != "micro")
+
+
 @pytest.fixture(scope="session")
 def micro_clean_run(tmp_path_factory) -> Path:
     """One uninterrupted micro workflow run per session, shared by the smoke and reliability
