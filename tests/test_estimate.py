@@ -5,8 +5,7 @@ import json
 
 import pytest
 
-from polyalign.estimate import Costs, Estimator, Stage, load_costs, load_profile, totals
-from polyalign.estimate import inputs
+from polyalign.estimate import Costs, Estimator, Stage, inputs, load_costs, load_profile, totals
 from polyalign.estimate.inputs import ModelShape, subsampled
 from polyalign.estimate.stages import Rows, decode_seconds
 
