@@ -19,7 +19,7 @@ from polyalign.config.schema import resolve_ref
 
 from .conftest import REPO
 
-PROFILES = ["config/config.yaml", "config/paper.yaml", "tests/smoke/config.yaml"]
+PROFILES = ["config/config.yaml", "config/paper.yaml", "config/pilot.yaml", "tests/smoke/config.yaml"]
 
 
 def load(name):

@@ -22,7 +22,9 @@ def load(name):
 
 
 def test_the_shipped_profiles_are_all_checked():
-    assert {"config/config.yaml", "config/paper.yaml", "tests/smoke/config.yaml"} <= set(PROFILES)
+    assert {"config/config.yaml", "config/paper.yaml", "config/pilot.yaml", "tests/smoke/config.yaml"} <= set(
+        PROFILES
+    )
 
 
 @pytest.mark.parametrize("name", PROFILES)

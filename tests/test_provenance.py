@@ -30,6 +30,11 @@ NOT_IN_ANY_JOB = {
     "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
     "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",
     "polyalign.data.fetch": "the fetch's command-line twin (--restore-pristine); the rule runs fetch_embedded",
+    "polyalign.estimate": "the compute estimate's command line (docs/paper_scale.md); runs in no job",
+    "polyalign.estimate.__main__": "the compute estimate's command line; runs in no job",
+    "polyalign.estimate.costs": "per-token costs of the compute estimate; runs in no job",
+    "polyalign.estimate.inputs": "corpus sizes and model shapes of the compute estimate; runs in no job",
+    "polyalign.estimate.stages": "per-stage arithmetic of the compute estimate; runs in no job",
 }
 
 
