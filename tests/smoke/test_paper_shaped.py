@@ -200,11 +200,31 @@ def test_table4_from_detector_pairs_of_different_vocabularies(paper_run):
         json.loads(line)
         for line in (work / "results" / "seed0" / "detectors" / "zero_shot_scores.jsonl").open()
     ]
+    # SQuAD v2's unanswerable questions keep an empty human answer: no detector scores it, and
+    # Table 4 leaves those prompts out with a count instead of failing or flagging the human
+    empty = {
+        split: {
+            r["id"]
+            for r in map(json.loads, (work / "results" / "corpus" / f"{split}.jsonl").open())
+            if not r["human_answer"].strip()
+        }
+        for split in ("val", "test")
+    }
+    assert empty["val"] and empty["test"]
     for det in ("fast_detectgpt", "binoculars"):
-        human = [r for r in rows if r["detector"] == det and r["system"] == "human"]
-        assert human and all(r["score"] is not None for r in human)
+        for split in ("val", "test"):
+            human = [
+                r for r in rows if r["detector"] == det and r["system"] == "human" and r["split"] == split
+            ]
+            assert {r["id"] for r in human if r["score"] is None} == empty[split]
+    summary = json.loads((work / "results" / "detectors" / "summary.json").read_text())
+    for split in ("val", "test"):
+        assert sum(summary["excluded_prompts"][split].values()) == len(empty[split])
+    n_test = sum(1 for _ in (work / "results" / "corpus" / "test.jsonl").open())
+    assert summary["n_prompts"]["overall"] == n_test - len(empty["test"])
     table4 = (work / "paper_figures" / "table4_detectors.md").read_text()
     assert "Binoculars" in table4 and "Fast-DetectGPT" in table4
+    assert f"{len(empty['test'])} without a scored human answer left out" in table4
 
 
 def test_drop_report_lists_the_fixture_drops(paper_run):
