@@ -1,6 +1,8 @@
 """Threshold calibration at a fixed FPR, the Table 4 summary pooled over run seeds and its paired
 intervals, the seed-averaged ROC curves."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -217,6 +219,9 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
                     [lg for _, lg in ids],
                 )
             ]
+    for r in rows:  # an empty human answer (zh): its prompt is left out, and the caption says so
+        if r["system"] == "human" and r["id"] == "t35":
+            r["score"] = None
     aggregates = {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")}
     summary, _ = detector_summary(
         {"0": rows, "1": rows},
@@ -249,6 +254,67 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "Table 4 per run seed (overall)",
         "seed 0: AI rate; AUROC",
         "two-level bootstrap over 2 run seed(s)",
+        "scope zh (9 test prompts; 1 without a scored human answer left out)",
+        "scope overall (39 test prompts; 1 without a scored human answer left out)",
+        "scope en (30 test prompts)",
     ]:
         assert text in md, text
     assert "\\begin{table}" in (tmp_path / "t.tex").read_text()
+
+
+def test_empty_human_answers_are_left_out_and_counted():
+    """SQuAD v2 keeps unanswerable questions with an empty human answer (score None). Their
+    prompts drop out of calibration (val) and of every test metric for every system (paired), and
+    the summary counts them; the numbers equal a summary run without those prompts at all."""
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, None, 9, 2, 3, 4, 5, 6))
+    for r in rows:  # v0 (en, score 0) and v19 (zh, score 9) have empty human answers
+        if r["split"] == "val" and r["id"] in ("v0", "v19"):
+            r["score"] = None
+    out, _ = _tiny_summary({"0": rows}, {"0": {"sft": {"en": 0.5}}})
+    assert out["excluded_prompts"]["val"] == {"en": 1, "zh": 1}
+    assert out["excluded_prompts"]["test"] == {"en": 1}
+    assert out["n_prompts"] == {"en": 3, "zh": 4, "overall": 7}
+    # en val scores 1..9: floor(0.1 * 9) = 0 may be flagged -> threshold 9; zh val 0..8 -> 8
+    assert out["thresholds"]["0"]["trained"] == {"en": {"10%": 9.0}, "zh": {"10%": 8.0}}
+    m = out["metrics"]["trained"]
+    assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.0  # the 9 is not above 9; t1 is not counted
+    assert m["sft"]["en"]["ai_rate@10%"]["point"] == 0.0  # sft t0, t2, t3 = 9, 9, 1: none above 9
+    # AUROC en: sft [9, 9, 1] vs human [0, 9, 2]: 9 -> 2 + 0.5 each, 1 -> 1 -> 6/9
+    assert m["sft"]["en"]["auroc"]["point"] == pytest.approx(6 / 9)
+    assert "t1" not in out["flags"]["0"]["trained"]["sft"]
+    # the same as never having had those prompts
+    kept_test = [(i, lg) for i, lg in zip(TEST_IDS, TEST_LANGS) if i != "t1"]
+    kept_val = [(i, lg) for i, lg in zip(VAL_IDS, VAL_LANGS) if i not in ("v0", "v19")]
+    alone, _ = detector_summary(
+        {"0": rows},
+        kept_test,
+        kept_val,
+        ["sft", "hdpo"],
+        ["trained"],
+        {"0": {"sft": {"en": 0.5}}},
+        fprs=(0.1,),
+        tpr_fprs=(0.25,),
+        n_resamples=200,
+        seed=0,
+        comparisons=(("hdpo", "sft"),),
+    )
+    assert alone["excluded_prompts"] == {**out["excluded_prompts"], "val": {}, "test": {}}
+    same = json.dumps  # NaN (the human row's Joint) compares equal as text only
+    assert same(alone["metrics"]) == same(out["metrics"]) and alone["thresholds"] == out["thresholds"]
+
+
+def test_a_language_without_scored_validation_answers_fails_naming_it():
+    rows = _seed_rows(sft=[0] * 8, hdpo=[0] * 8)
+    for r in rows:
+        if r["split"] == "val" and r["language"] == "zh":
+            r["score"] = None
+    with pytest.raises(Exception, match=r"no scored validation human answer in language\(s\) \['zh'\]"):
+        _tiny_summary({"0": rows}, {"0": {}})
+
+
+def test_roc_curves_leave_out_prompts_without_a_human_score():
+    from polyalign.detectors.summary import roc_curves
+
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, None, 9, 2, 3, 4, 5, 6))
+    curves = roc_curves({"0": rows}, list(zip(TEST_IDS, TEST_LANGS)), ["sft"], ["trained"])
+    assert curves["trained"]["en"]["sft"][2] == pytest.approx(6 / 9)  # not 9.5/16 with t1 on top

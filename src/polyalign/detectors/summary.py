@@ -2,8 +2,12 @@
 Joint score per system x detector x language, pooled over run seeds with paired intervals.
 
 Scores come as rows {detector, system ("human" for human answers), split, id, language, score}
-(score None: an empty response, which no detector can score; it counts as flagged, since a human
-answer is never empty). All maths runs on the AI-side scale (score, or -score for Binoculars).
+(score None: an empty or otherwise unscorable text). A system's unscorable response counts as
+flagged (an empty reply is no human answer). A human answer without a score (SQuAD v2 keeps its
+unanswerable questions with an empty answer) has no human side to compare with: its prompt is
+left out of calibration (validation) or of every Table 4 metric (test, for every system, so the
+comparison stays paired), and the summary counts it under "excluded_prompts". All maths runs on
+the AI-side scale (score, or -score for Binoculars).
 
 - Thresholds: per detector and language, on the validation split's human answers at each FPR in
   `fprs` (`metrics.detectors.threshold_at_fpr`); a response is judged with its language's one.
@@ -72,6 +76,37 @@ def score_matrix(
             f"prompt(s) (first {missing[0]!r})"
         )
     return np.array([_ai_side(detector, got[i]) for i in ids])
+
+
+def unscored_human_answers(
+    rows_by_seed: Mapping[str, Sequence[dict]], prompts: Sequence[tuple[str, str]], split: str, detectors
+) -> set[str]:
+    """Ids of `prompts` whose human answer has no score (None) under any detector in any run seed.
+    A missing row is not "unscored": `score_matrix` refuses it later."""
+    wanted = {i for i, _ in prompts}
+    dets = set(detectors)
+    return {
+        r["id"]
+        for rows in rows_by_seed.values()
+        for r in rows
+        if r["system"] == "human"
+        and r["split"] == split
+        and r["detector"] in dets
+        and r["id"] in wanted
+        and r.get("score") is None
+    }
+
+
+def with_human_scores(
+    rows_by_seed: Mapping[str, Sequence[dict]], prompts: Sequence[tuple[str, str]], split: str, detectors
+) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """(the prompts whose human answer every detector scored, {language: prompts left out})."""
+    gone = unscored_human_answers(rows_by_seed, prompts, split, detectors)
+    excluded: dict[str, int] = {}
+    for i, lg in prompts:
+        if i in gone:
+            excluded[lg] = excluded.get(lg, 0) + 1
+    return [p for p in prompts if p[0] not in gone], dict(sorted(excluded.items()))
 
 
 def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
@@ -249,6 +284,20 @@ def detector_summary(
     if missing:
         raise InputError(f"detector summary: no Aggregate for run seed(s) {missing}")
     aggregates_by_seed = {str(k): v for k, v in aggregates_by_seed.items()}
+    all_test, all_val = list(test), list(val)
+    test, excluded_test = with_human_scores(rows_by_seed, all_test, "test", detectors)
+    val, excluded_val = with_human_scores(rows_by_seed, all_val, "val", detectors)
+    if not test:
+        raise InputError(
+            f"detector summary: none of the {len(all_test)} test prompts has a scored human answer "
+            f"(left out: {excluded_test}); Table 4 compares systems with human answers"
+        )
+    uncalibrated = sorted({lg for _, lg in test} - {lg for _, lg in val})
+    if uncalibrated:
+        raise InputError(
+            f"detector summary: no scored validation human answer in language(s) {uncalibrated} "
+            f"to calibrate on (left out as unscored: {excluded_val})"
+        )
     primary = fprs[0]
     rate_key = f"ai_rate@{fpr_key(primary)}"
     langs = [lg for _, lg in test]
@@ -279,6 +328,11 @@ def detector_summary(
         "fprs": [float(f) for f in fprs],
         "tpr_fprs": [float(f) for f in tpr_fprs],
         "n_prompts": {lg: langs.count(lg) for lg in languages} | {OVERALL: len(langs)},
+        "excluded_prompts": {
+            "reason": "human answer without a detector score (empty, e.g. SQuAD v2 unanswerable)",
+            "val": excluded_val,
+            "test": excluded_test,
+        },
         "bootstrap": {
             "method": (
                 f"two-level bootstrap over {len(seeds)} run seed(s) and test prompts (within "
@@ -385,13 +439,15 @@ def roc_curves(
     n_grid: int = 201,
 ) -> dict:
     """{detector: {language: {system: (fpr, tpr, auroc)}}} on the test split, system outputs against
-    the human answers of the same prompts (empty responses placed above every scored one).
+    the human answers of the same prompts (empty responses placed above every scored one;
+    prompts whose human answer has no score left out, as in `detector_summary`).
 
     Pooled over run seeds: each seed's curve (its own scores) is averaged vertically on a grid of
     `n_grid` FPR values, and auroc is the mean of the seeds' AUROCs (scores of different seeds
     come from different models and are not pooled into one ranking)."""
     from ..metrics.detectors import roc_points
 
+    test, _ = with_human_scores(rows_by_seed, test, "test", detectors)
     ids = [i for i, _ in test]
     langs = np.array([lg for _, lg in test])
     grid = np.linspace(0.0, 1.0, n_grid)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..detectors.scoring import DETECTOR_LABELS
-from ..detectors.summary import fpr_key
+from ..detectors.summary import OVERALL, fpr_key
 from .published import system_label
 from .table2 import MISSING, format_ci
 from .tables import write_tables
@@ -34,12 +34,20 @@ def _setting(summary: dict) -> str:
     return text
 
 
+def _excluded(summary: dict, scope: str) -> str:
+    """The test prompts left out because their human answer has no score (an empty answer)."""
+    test = summary["excluded_prompts"]["test"]
+    n = sum(test.values()) if scope == OVERALL else test.get(scope, 0)
+    return f"; {n} without a scored human answer left out" if n else ""
+
+
 def _caption(summary: dict, scope: str, detector: str) -> str:
     fprs = summary["fprs"]
     boot = summary["bootstrap"]
     level = round(100 * (1 - boot["alpha"]))
     return (
-        f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts). "
+        f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts"
+        f"{_excluded(summary, scope)}). "
         f"AI rate = share flagged at the threshold calibrated on the validation split's human "
         f"answers at {fpr_key(fprs[0])} FPR (and {', '.join(fpr_key(f) for f in fprs[1:])}), per language; "
         "AUROC and TPR at FPR against the human test answers of the same prompts; Joint = "
