@@ -32,11 +32,13 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Lint and format checks (configuration in pyproject.toml); `make lint` changes nothing.
+# Lint and format checks (configuration in pyproject.toml) and the import layers of src/polyalign
+# (tools/import_layers.py: no import cycle, no stage importing upward); `make lint` changes nothing.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check workflow
+	$(BIN)/python tools/import_layers.py
 
 setup: $(VENV)/.installed
 

@@ -17,13 +17,13 @@ decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 
-from .config import ConfigError, block_defaults, schema_default
+from .config import block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
-from .decoding import SeededTopPSampler, decode_batch, eos_ids_of, row_seed
+from .decoding import GenerationSettings, SeededTopPSampler, decode_batch, eos_ids_of, row_seed
 from .progress import progress_bar
 from .prompts import (
     LengthSampler,
@@ -32,30 +32,6 @@ from .prompts import (
     render_prompt_ids,
     style_of,
 )
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """The resolved `generation:` block: one decoding config shared by every system."""
-
-    max_new_tokens: int
-    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
-    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
-    do_sample: bool
-    temperature: float
-    top_p: float
-    batch_size: int
-    seed: int
-    num_samples: int
-
-    def __post_init__(self):
-        q = self.length_check_quantile
-        if q is not None and not 0 < q <= 1:
-            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
-        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
-            raise ConfigError(
-                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
-            )
 
 
 def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from polyalign.data.registry import get_corpus
+from polyalign.data.loaders import get_corpus
 from polyalign.io import InputError
 from polyalign.records import validate_raw
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from polyalign.data.build import build_corpus
-from polyalign.data.registry import get_corpus
+from polyalign.data.loaders import get_corpus
 from polyalign.io import InputError, iter_jsonl, read_json, write_json, write_jsonl
 
 from ..conftest import FIXTURES

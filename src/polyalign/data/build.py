@@ -15,7 +15,7 @@ from collections import Counter
 from ..io import InputError
 from ..records import CORPUS_SCRIPTS, normalize_raw, script_mismatch, validate_raw
 from ..text import foreign_letters
-from .registry import get_corpus
+from .loaders import get_corpus
 from .splits import dedup, hash_split
 
 

@@ -2,7 +2,7 @@
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
 Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is the
-system's method's pair loss (`methods.pair_loss`: `hdpo_loss` for both paper methods) with the
+system's method's pair loss (`losses.method_pair_loss`: `hdpo_loss` for both paper methods) with the
 cached reference log-probs, the critic scores and the pair weights as constants, and the chosen
 half's token-mean NLL as the SFT anchor. DPO is `hdpo_loss` with λ = 0, γ_sft = 0 and w = 1 (its
 resolved config), which reduces to sigmoid DPO exactly. No reference model is held in memory: with no cache given, the reference log-probs
@@ -21,10 +21,9 @@ from pathlib import Path
 import torch
 
 from ..io import read_jsonl, write_json
-from ..methods import pair_loss as method_pair_loss
 from ..systems import method_of
 from ..train.logprobs import response_logps, split_pair
-from ..train.losses import hdpo_loss
+from ..train.losses import hdpo_loss, method_pair_loss
 from .config import (
     START_POLICY,
     PreferenceSettings,
