@@ -262,6 +262,7 @@ def corpus_params():
         "corpora": config["corpora"],
         "seed": config["seed"],
         "max_drop_rate": config["corpus_build"]["max_drop_rate"],
+        "max_field_chars": config["corpus_build"]["max_field_chars"],
     }
 
 
