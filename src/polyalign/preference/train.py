@@ -24,13 +24,7 @@ from ..io import read_jsonl, write_json
 from ..systems import method_of
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import hdpo_loss, method_pair_loss
-from .config import (
-    START_POLICY,
-    PreferenceSettings,
-    loss_settings,
-    preference_settings,
-    preference_train_config,
-)
+from .config import START_POLICY, PreferenceSettings, PreferenceStage, loss_settings, preference_stage
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
 
@@ -91,21 +85,22 @@ def preference_loss(
 
 
 def prepare_items(
-    pairs: Sequence[dict], model, tokenizer, config: dict, system: str, reference=None, progress: bool = False
+    pairs: Sequence[dict], model, tokenizer, stage: PreferenceStage, reference=None, progress: bool = False
 ) -> list[PairExample]:
     """Tokenised pairs with their reference log-probs: from the cache file (or rows keyed by id)
-    `reference`, else computed now with `model` (which must still be the starting checkpoint)."""
-    check_pairs_match_config(pairs, preference_settings(config, system), system)
-    items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, config))
+    `reference`, else computed now with `model` (which must still be the starting checkpoint).
+    `stage`: `preference_stage(config, system)`."""
+    check_pairs_match_config(pairs, stage.settings, stage.system)
+    items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, stage.model_max_length))
     if reference is None:
         from ..train.trainer import effective_mixed_precision
 
-        mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
+        mixed = effective_mixed_precision(stage.train.mixed_precision)
         rows = compute_reference_logps(
             model,
             items,
             tokenizer.pad_token_id,
-            preference_settings(config, system).ref_batch_size,
+            stage.settings.ref_batch_size,
             mixed,
             progress,
         )
@@ -167,15 +162,15 @@ def train_preference(
     if not pairs:
         raise ValueError("train_preference: no pairs")
     t0 = time.perf_counter()
-    cfg = preference_settings(config, system)
+    stage = preference_stage(config, system)  # the one parse of the preference blocks
+    cfg, tcfg = stage.settings, stage.train
     losses = loss_settings(cfg)
-    tcfg = preference_train_config(config, system)
     model, tokenizer = load_for_training(start_dir, model_settings(config.get("model")))
     if reference is None:
         from accelerate import PartialState
 
         model.to(PartialState().device)  # the in-memory reference pass runs where training will
-    items = prepare_items(pairs, model, tokenizer, config, system, reference, progress)
+    items = prepare_items(pairs, model, tokenizer, stage, reference, progress)
     model.train()
     fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
     result = train(
