@@ -20,7 +20,7 @@ TORCH := torch==2.13.0
 
 .PHONY: run test test-fast lint setup
 # Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
-# `snakemake --rerun-incomplete` (README, "When a run is interrupted").
+# `snakemake --rerun-incomplete` (docs/operations.md, "When a run is interrupted").
 run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
