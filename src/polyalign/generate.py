@@ -30,8 +30,8 @@ from .prompts import (
     extract_final_answer,
     profile_length_bin,
     render_prompt_ids,
-    style_of,
 )
+from .systems import prompt_style
 
 
 def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
@@ -119,7 +119,7 @@ def generate_records(
 ) -> list[dict | None]:
     """One output row per (record, sample), in input order; see module docstring for seeding.
     With shard=(rank, world) the rows of other ranks' batches are None (`shard_batches`)."""
-    style = style_of(system)
+    style = prompt_style(system)
     gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
@@ -207,7 +207,7 @@ def generate_file(
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None
-    if style_of(system) == "profile" and mode == "sampled":
+    if prompt_style(system) == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
@@ -241,8 +241,8 @@ def generate_file(
         "model": str(model_dir),
         "records": len(records),
         "decoding": settings_dict(gcfg),
-        "profile_length": mode if style_of(system) == "profile" else None,
-        "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
+        "profile_length": mode if prompt_style(system) == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
         "torch": torch.__version__,

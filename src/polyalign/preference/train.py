@@ -2,7 +2,7 @@
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
 Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is the
-system's method's pair loss (`losses.method_pair_loss`: `hdpo_loss` for both paper methods) with the
+system's method's pair loss (`method_pair_loss`: `hdpo_loss` for both paper methods) with the
 cached reference log-probs, the critic scores and the pair weights as constants, and the chosen
 half's token-mean NLL as the SFT anchor. DPO is `hdpo_loss` with λ = 0, γ_sft = 0 and w = 1 (its
 resolved config), which reduces to sigmoid DPO exactly. No reference model is held in memory: with no cache given, the reference log-probs
@@ -20,10 +20,12 @@ from pathlib import Path
 
 import torch
 
+from .. import methods
 from ..io import read_jsonl, write_json
 from ..systems import method_of
+from ..train import losses as loss_functions
 from ..train.logprobs import response_logps, split_pair
-from ..train.losses import hdpo_loss, method_pair_loss
+from ..train.losses import hdpo_loss
 from .config import START_POLICY, PreferenceSettings, PreferenceStage, loss_settings, preference_stage
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
@@ -82,6 +84,18 @@ def preference_loss(
         "policy_rejected_logps": rejected.detach().mean().item(),
     }
     return loss, metrics
+
+
+def method_pair_loss(name: str):
+    """The pair loss function of preference method `name`: the function of polyalign.train.losses
+    that its registry entry (`polyalign.methods`) names."""
+    method = methods.get(name)
+    loss = getattr(loss_functions, method.loss, None)
+    if not callable(loss):
+        raise ValueError(
+            f"preference method {name!r}: loss {method.loss!r} is no function of polyalign.train.losses"
+        )
+    return loss
 
 
 def prepare_items(

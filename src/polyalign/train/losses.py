@@ -15,8 +15,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import methods
-
 __all__ = [
     "sequence_nll",
     "token_mean_nll",
@@ -25,7 +23,6 @@ __all__ = [
     "dpo_loss",
     "hdpo_loss",
     "ANCHOR_WEIGHTINGS",
-    "method_pair_loss",
 ]
 
 # How the SFT anchor of `hdpo_loss` weights the chosen answers: all alike, or by the pair weights.
@@ -257,15 +254,3 @@ def hdpo_loss(
         "accuracy": (zd > 0).float().mean(),
     }
     return loss, components
-
-
-def method_pair_loss(name: str):
-    """The pair loss function of preference method `name`: the function of this module that its
-    registry entry (`polyalign.methods`) names."""
-    method = methods.get(name)
-    loss = globals().get(method.loss)
-    if not callable(loss):
-        raise ValueError(
-            f"preference method {name!r}: loss {method.loss!r} is no function of polyalign.train.losses"
-        )
-    return loss
