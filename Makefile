@@ -20,7 +20,7 @@ TORCH := torch==2.13.0
 
 .PHONY: run test test-fast lint setup
 # Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
-# `snakemake --rerun-incomplete` (README, "When a run is interrupted").
+# `snakemake --rerun-incomplete` (docs/operations.md, "When a run is interrupted").
 run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow_recovery --cores all
 
@@ -34,11 +34,13 @@ test: $(VENV)/.installed
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# Lint and format checks (configuration in pyproject.toml); `make lint` changes nothing.
+# Lint and format checks (configuration in pyproject.toml) and the import layers of src/polyalign
+# (tools/import_layers.py: no import cycle, no stage importing upward); `make lint` changes nothing.
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/snakefmt --check workflow
+	$(BIN)/python tools/import_layers.py
 
 setup: $(VENV)/.installed
 

@@ -65,6 +65,8 @@ MIRRORS = [
     ("polyalign.generate", "generate_records", "profile_length", "profile_length"),
     ("polyalign.train.data", "build_examples", "profile_length", "profile_length"),
     ("polyalign.evaluation.rows", "select_generations", "sample_index", "evaluation.sample_index"),
+    ("polyalign.data.build", "build_corpus", "max_field_chars", "corpus_build.max_field_chars"),
+    ("polyalign.data.build", "load_records", "max_field_chars", "corpus_build.max_field_chars"),
     (
         "polyalign.preference.reference_cache",
         "compute_reference_logps",

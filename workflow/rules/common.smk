@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 # One software environment for every rule, built by `snakemake --sdm conda` (path relative to
-# this file). Without --sdm conda the rules run in the current environment (README "Setup").
+# this file). Without --sdm conda the rules run in the current environment (docs/operations.md "Setup").
 CONDA_ENV = "../envs/polyalign.yaml"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
@@ -262,6 +262,7 @@ def corpus_params():
         "corpora": config["corpora"],
         "seed": config["seed"],
         "max_drop_rate": config["corpus_build"]["max_drop_rate"],
+        "max_field_chars": config["corpus_build"]["max_field_chars"],
     }
 
 

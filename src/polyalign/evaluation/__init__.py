@@ -19,7 +19,7 @@ from .replicates import (
     ResampleArrays,
     load_resample_arrays,
     save_resample_arrays,
-    seed_replicates,
+    weighted_replicates,
 )
 from .rows import EmbeddingTable, FeatureArrays, load_embedding_table
 from .scope_metrics import CHEAP_METRICS, HEADLINE_METRICS, MAUVE_METRICS
@@ -64,7 +64,7 @@ __all__ = [
     "pooled_summary",
     "save_replicates",
     "save_resample_arrays",
-    "seed_replicates",
+    "weighted_replicates",
     "settings_from_config",
     "summary_tsv",
     "write_metrics",

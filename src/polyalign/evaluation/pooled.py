@@ -22,7 +22,7 @@ import numpy as np
 
 from polyalign.io import InputError, atomic_path
 
-from .replicates import ResampleArrays, seed_replicates
+from .replicates import ResampleArrays, weighted_replicates
 from .scope_metrics import HEADLINE_METRICS, METRIC_BOUNDS
 
 REPLICATES_FORMAT = "polyalign.replicates.v1"
@@ -134,7 +134,7 @@ def pooled_replicates(
     W, C = draw_counts(languages, len(seeds), n_resamples, seed)
     out = {}
     for system, by_seed in arrays.items():
-        per_seed = [seed_replicates(a, W) for a in by_seed.values()]
+        per_seed = [weighted_replicates(a, W) for a in by_seed.values()]
         out[system] = {
             scope: {m: np.stack([reps[scope][m] for reps in per_seed]) for m in HEADLINE_METRICS}
             for scope in per_seed[0]

@@ -5,7 +5,7 @@ mauve-text package imports transformers (seconds); import it where it is needed.
 """
 
 from polyalign.metrics.bootstrap import bootstrap_ci, bootstrap_mean_ci
-from polyalign.metrics.detectors import detector_auroc, detector_summary, joint_score, predicted_ai_rate
+from polyalign.metrics.detectors import detection_metrics, detector_auroc, joint_score, predicted_ai_rate
 from polyalign.metrics.distributional import bng, bng_robust, hcr
 from polyalign.metrics.diversity import distinct_n, diversity_scores, self_bleu, sentence_bleu
 from polyalign.metrics.fidelity import language_fidelity
@@ -21,7 +21,7 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_mean_ci",
     "detector_auroc",
-    "detector_summary",
+    "detection_metrics",
     "distinct_n",
     "diversity_scores",
     "exact_match",

@@ -7,9 +7,9 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..judge.pooling import two_level_mean_ci
 from ..metrics.judge import COMPOSITE_WEIGHTS, DIMENSIONS, judge_composites
-from ..report.tables import write_tables
-from .pooling import two_level_mean_ci
+from .tables import write_tables
 
 COMPOSITES = tuple(COMPOSITE_WEIGHTS)
 COLUMN_LABELS = {
