@@ -57,10 +57,18 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # every paper table and figure is rendered here
     ("report", ("report",)),
     # run by the Snakefile or a command line only: config resolution and its cross-block checks,
-    # the workflow's I/O helpers, recovery, prefetch
+    # the workflow's I/O helpers, recovery, prefetch, the compute estimate
     (
         "workflow",
-        ("config.resolve", "config.checks", "config.paths", "workflow_io", "workflow_recovery", "prefetch"),
+        (
+            "config.resolve",
+            "config.checks",
+            "config.paths",
+            "workflow_io",
+            "workflow_recovery",
+            "prefetch",
+            "estimate",
+        ),
     ),
 ]
 
