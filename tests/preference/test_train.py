@@ -76,7 +76,11 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     prepare_items(balanced, model, tok, balanced_config, "dpo")  # the balanced variant, configured
     with pytest.raises(ValueError, match="vary within a language"):
         prepare_items(
-            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)], model, tok, balanced_config, "dpo"
+            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)],
+            model,
+            tok,
+            balanced_config,
+            "dpo",
         )
     items = prepare_items(plain, model, tok, config, "dpo")
     batch = collate_pairs(items, tok.pad_token_id)
