@@ -167,6 +167,7 @@ def test_override_blocks_default_only_their_own_keys():
         "gamma_sft": 0.0,
         "critic": False,
         "pair_weights": {"enabled": False},
+        "language_balance": False,  # the paper's DPO; true = the balanced variant
     }
 
 

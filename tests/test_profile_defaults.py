@@ -78,6 +78,7 @@ def test_the_embedded_default_resolves_to_its_settings():
     assert resolved["evaluation"]["min_bucket_size"] == 10  # the one value it changes
     assert resolved["model"]["hidden_size"] == 96 and resolved["critic"]["epochs"] == 40
     assert resolved["preference"]["beta"] == 0.1 and resolved["dpo"]["lam"] == 0.0
+    assert resolved["dpo"]["language_balance"] is False and resolved["preference"]["language_balance"] is True
 
 
 def test_the_schema_ships_inside_the_package():

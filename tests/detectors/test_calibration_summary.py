@@ -83,14 +83,22 @@ def test_summary_by_hand_on_a_tiny_split():
     m = out["metrics"]["trained"]
     assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.25  # the 9 is above 8: realised FPR 1/4
     assert m["sft"]["en"]["ai_rate@10%"]["point"] == 0.75
-    assert m["sft"]["zh"]["ai_rate@10%"]["point"] == 0.5  # 9 and the empty response
-    assert m["sft"]["overall"]["ai_rate@10%"]["point"] == 5 / 8
+    # the empty response is left out (it is no answer): the 9 of [9, 0, 0] -> 1/3
+    assert m["sft"]["zh"]["ai_rate@10%"]["point"] == pytest.approx(1 / 3)
+    assert m["sft"]["overall"]["ai_rate@10%"]["point"] == pytest.approx(4 / 7)
+    # AUROC zh: [9, 0, 0] against human [3, 4, 5, 6]: the 9 beats all 4, the zeros none -> 4/12
+    assert m["sft"]["zh"]["auroc"]["point"] == pytest.approx(1 / 3)
+    assert out["no_answer"]["sft"] == {
+        "en": {"k": 0, "n": 4},
+        "zh": {"k": 1, "n": 4},
+        "overall": {"k": 1, "n": 8},
+    }
     # AUROC en: sft [9,9,9,1] vs human [0,1,9,2]: each 9 beats 3 and ties 1 -> 3.5/4; the 1 beats 1, ties 1 -> 1.5/4
     assert m["sft"]["en"]["auroc"]["point"] == pytest.approx((3 * 3.5 + 1.5) / 16)
     # Joint: harmonic mean of 0.5 and 1 - 0.75
     assert m["sft"]["en"]["joint"]["point"] == pytest.approx(2 * 0.5 * 0.25 / 0.75)
     d = out["differences"]["trained"]["hdpo-sft"]["overall"]["ai_rate@10%"]
-    assert d["point"] == pytest.approx(0 - 5 / 8) and d["low"] <= d["point"] <= d["high"]
+    assert d["point"] == pytest.approx(0 - 4 / 7) and d["low"] <= d["point"] <= d["high"]
     assert out["flags"]["0"]["trained"]["sft"] == {
         "t0": True,
         "t1": True,
@@ -101,6 +109,29 @@ def test_summary_by_hand_on_a_tiny_split():
         "t6": False,
         "t7": True,
     }
+
+
+def test_a_system_without_answers_has_no_rate_and_no_auroc():
+    """CoT without a final answer: every response empty. Its rate and AUROC are undefined (not
+    'all flagged', AUROC 1), on every resample, and its count is kept."""
+    rows = _seed_rows(sft=[None] * 8, hdpo=[9, 0, 9, 0, 9, 0, 9, 0])
+    out, _ = _tiny_summary({"0": rows, "1": rows}, {s: {"hdpo": {"overall": 0.5}} for s in ("0", "1")})
+    m = out["metrics"]["trained"]
+    for key in ("ai_rate@10%", "auroc", "tpr@25%", "joint"):
+        assert m["sft"]["overall"][key]["point"] != m["sft"]["overall"][key]["point"]  # NaN
+        assert m["sft"]["overall"][key]["n_finite"] == 0
+    assert out["no_answer"]["sft"]["overall"] == {"k": 16, "n": 16}
+    assert m["hdpo"]["overall"]["ai_rate@10%"]["point"] == 0.5 and out["no_answer"]["hdpo"]["zh"]["k"] == 0
+    from polyalign.report.table4 import detector_sections, joint_section
+
+    out.update(
+        white_box=False,
+        model_pairs={d: {"first": "a", "second": "b"} for d in ("fast_detectgpt", "binoculars")},
+    )
+    rows = {r[0]: r for r in detector_sections(out)[0]["rows"]}
+    assert rows["SFT"][1:] == ["no answer (8 of 8)"] * 4  # en: rate, AUROC, TPR, Joint
+    assert rows["HDPO"][1].startswith("0.500")
+    assert joint_section(out)["rows"][0][2:] == ["no answer (8 of 8)"] * 3  # SFT, en
 
 
 def test_seeds_pool_to_their_mean_with_each_seed_kept():

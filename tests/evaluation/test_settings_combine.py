@@ -73,6 +73,7 @@ def _fake(system, seed=0, fingerprint="abc", qa=0.5):
             },
             "per_corpus": {},
             "generation_stats": {"n": 3, "empty_answers": seed},
+            "no_answer": {"overall": {"k": seed, "n": 3}, "en": {"k": seed, "n": 3}},
         }
     )
 
@@ -93,6 +94,12 @@ def test_pooled_summary_and_tsv():
     assert summary["diversity"]["sft"]["en"]["distinct_1"] == pytest.approx(0.5)
     assert summary["generation_stats"]["sft"]["mean"]["empty_answers"] == pytest.approx(0.5)
     assert summary["generation_stats"]["sft"]["seeds"]["1"]["empty_answers"] == 1
+    # answers missing, summed over the seeds: 0 + 1 of 3 + 3
+    assert summary["no_answer"]["sft"]["en"] == {"k": 1, "n": 6}
+    old = _fake("sft", 1)
+    del old["no_answer"]
+    with pytest.raises(InputError, match="no 'no_answer' counts"):
+        pooled_summary({"sft": {0: _fake("sft"), 1: old}}, _headline(["sft"]), {})
     lines = summary_tsv(summary, ("qa_f1",)).splitlines()
     assert lines[0].split("\t")[:3] == ["system", "scope", "metric"]
     assert "sft\ten\tqa_f1\t0.5\t0.405\t0.595\t3\t3" in lines  # quantiles of 3 values

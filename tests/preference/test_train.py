@@ -70,13 +70,16 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     plain = [dict(p, weight=1.0, s_pos=0.0, s_neg=0.0) for p in train_pairs]
     # language balance: unit clipped weights, one constant per language (6 en, 2 zh of 8 -> 8/2/6, 8/2/2)
     balanced = [dict(p, weight_clipped=1.0, weight=4 / 6 if p["language"] == "en" else 2.0) for p in plain]
-    prepare_items(balanced, model, tok, preference_stage(config, "dpo"))
+    with pytest.raises(ValueError, match="vary within a language"):
+        prepare_items(balanced, model, tok, preference_stage(config, "dpo"))  # the paper's DPO: no balancing
+    balanced_config = {**config, "dpo": {**config["dpo"], "language_balance": True}}
+    prepare_items(balanced, model, tok, preference_stage(balanced_config, "dpo"))  # the balanced variant
     with pytest.raises(ValueError, match="vary within a language"):
         prepare_items(
             [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)],
             model,
             tok,
-            preference_stage(config, "dpo"),
+            preference_stage(balanced_config, "dpo"),
         )
     items = prepare_items(plain, model, tok, preference_stage(config, "dpo"))
     batch = collate_pairs(items, tok.pad_token_id)

@@ -61,6 +61,7 @@ def summary() -> dict:
                 "language": lang,
                 "track": b.split("|")[1],
                 "n": n,
+                "no_answer": n if s == "cot" else 0,  # CoT found no final answer
                 "eligible": elig,
                 "qa_f1": 0.1 * k,
                 "bng": (0.5 + 0.1 * k) if elig else None,
@@ -81,6 +82,14 @@ def summary() -> dict:
             "bootstrap": {"alpha": 0.05, "n_resamples": 100, "seed": 42},
             "headline": {s: {"en": headline(k), "zh": headline(k)} for k, s in enumerate(SYSTEMS)},
             "per_bucket": per_bucket,
+            # CoT found no final answer on any prompt of either seed; SFT missed 3 en answers
+            "no_answer": {
+                s: {
+                    "en": {"k": 76 if s == "cot" else (3 if s == "sft" else 0), "n": 76},
+                    "zh": {"k": 50 if s == "cot" else 0, "n": 50},
+                }
+                for s in SYSTEMS
+            },
         }
     )
 

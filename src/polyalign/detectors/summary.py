@@ -2,12 +2,15 @@
 Joint score per system x detector x language, pooled over run seeds with paired intervals.
 
 Scores come as rows {detector, system ("human" for human answers), split, id, language, score}
-(score None: an empty or otherwise unscorable text). A system's unscorable response counts as
-flagged (an empty reply is no human answer). A human answer without a score (SQuAD v2 keeps its
-unanswerable questions with an empty answer) has no human side to compare with: its prompt is
-left out of calibration (validation) or of every Table 4 metric (test, for every system, so the
-comparison stays paired), and the summary counts it under "excluded_prompts". All maths runs on
-the AI-side scale (score, or -score for Binoculars).
+(score None: an empty or otherwise unscorable text). A human answer without a score (SQuAD v2
+keeps its unanswerable questions with an empty answer) has no human side to compare with: its
+prompt is left out of calibration (validation) or of every Table 4 metric (test, for every
+system, so the comparison stays paired), and the summary counts it under "excluded_prompts". A
+system's response without an answer is left out of the rates, AUROC and TPR of its system (they
+are computed on the answered prompts of each resample) and counted (`no_answer`: {system:
+{scope: {k, n}}}, summed over seeds), so a system that answers nothing has no rate rather than a
+perfect one. All maths runs on the AI-side
+scale (score, or -score for Binoculars).
 
 - Thresholds: per detector and language, on the validation split's human answers at each FPR in
   `fprs` (`metrics.detectors.threshold_at_fpr`); a response is judged with its language's one.
@@ -52,6 +55,11 @@ PUBLISHED_THRESHOLDS = {
 
 def fpr_key(fpr: float) -> str:
     return f"{100 * fpr:g}%"
+
+
+def joint_key(detector: str) -> str:
+    """The replicates' key of a detector's Joint score (its primary AI rate's key is its name)."""
+    return f"{detector}:joint"
 
 
 def _ai_side(detector: str, score) -> float:
@@ -122,11 +130,25 @@ def _auroc_sorted(pos: np.ndarray, neg_sorted: np.ndarray) -> float:
     return float((below + below_or_tied).sum() / (2.0 * pos.size * neg_sorted.size))
 
 
-def _auroc_rows(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """AUROC of every row of pos [R, m] against the same row of neg [R, k] (average ranks for ties)."""
-    m, k = pos.shape[1], neg.shape[1]
-    ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)
-    return (ranks[:, :m].sum(axis=1) - m * (m + 1) / 2) / (m * k)
+def _auroc_rows(pos: np.ndarray, neg: np.ndarray, answered: np.ndarray | None = None) -> np.ndarray:
+    """AUROC of every row of pos [R, m] against the same row of neg [R, k] (average ranks for ties),
+    over the answered positives of each row (`answered` [R, m]; None: all). Unanswered positives
+    carry +inf, so they rank above every answered one and every (finite) negative, and the
+    answered positives' rank sum is m_a (m_a + 1) / 2 plus the negatives below them. NaN for a row
+    without an answered positive."""
+    k = neg.shape[1]
+    answered = np.isfinite(pos) if answered is None else answered
+    ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)[:, : pos.shape[1]]
+    m_a = answered.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(m_a > 0, ((ranks * answered).sum(axis=1) - m_a * (m_a + 1) / 2) / (m_a * k), np.nan)
+
+
+def _answered_mean(flags: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Row means of `flags` [R, m] over the answered entries; NaN for a row with none."""
+    n = answered.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (flags & answered).sum(axis=1) / n, np.nan)
 
 
 def _joint_rows(aggregate: float, rate: np.ndarray) -> np.ndarray:
@@ -183,7 +205,7 @@ def seed_replicates(
     scopes = {lg: np.flatnonzero(langs == lg) for lg in languages}
     scopes[OVERALL] = np.arange(len(test_ids))
     groups = ["human", *systems]
-    out = {"thresholds": {}, "published": {}, "flags": {}, "replicates": {}}
+    out = {"thresholds": {}, "published": {}, "flags": {}, "replicates": {}, "no_answer": {}}
     for det in detectors:
         h_val = score_matrix(rows, det, "human", "val", [i for i, _ in val])
         thresholds = {}
@@ -198,6 +220,12 @@ def seed_replicates(
             lg: {k: (t if HIGHER_IS_AI[det] else -t) for k, t in v.items()} for lg, v in thresholds.items()
         }
         scores = {g: score_matrix(rows, det, g, "test", test_ids) for g in groups}
+        answered = {g: np.isfinite(scores[g]) for g in groups}
+        if not answered["human"].all():
+            raise InputError(f"detector {det}: a human test answer has no score")
+        out["no_answer"][det] = {
+            g: {scope: int((~answered[g][m]).sum()) for scope, m in scopes.items()} for g in systems
+        }
         h = scores["human"]
         flags = {
             g: {f: scores[g] > np.array([thresholds[lg][fpr_key(f)] for lg in langs]) for f in fprs}
@@ -212,12 +240,13 @@ def seed_replicates(
             m = idx.shape[1]
             for g in groups:
                 s_idx = scores[g][idx]
-                r = {f"ai_rate@{fpr_key(f)}": flags[g][f][idx].mean(axis=1) for f in fprs}
-                r["auroc"] = _auroc_rows(s_idx, h_idx)
+                a_idx = answered[g][idx]
+                r = {f"ai_rate@{fpr_key(f)}": _answered_mean(flags[g][f][idx], a_idx) for f in fprs}
+                r["auroc"] = _auroc_rows(s_idx, h_idx, a_idx)
                 for f in tpr_fprs:
                     # the threshold of metrics.detectors.threshold_at_fpr on each resample's humans
                     cut = h_sorted[:, m - 1 - int(np.floor(f * m))]
-                    r[f"tpr@{fpr_key(f)}"] = (s_idx > cut[:, None]).mean(axis=1)
+                    r[f"tpr@{fpr_key(f)}"] = _answered_mean(s_idx > cut[:, None], a_idx)
                 agg = aggregates.get(g, {}).get(scope, float("nan")) if g != "human" else float("nan")
                 r["joint"] = _joint_rows(float(agg), r[f"ai_rate@{fpr_key(primary)}"])
                 out["replicates"][(det, g, scope)] = r
@@ -347,6 +376,17 @@ def detector_summary(
         "metrics": {},
         "differences": {},
         "flags": {s: r["flags"] for s, r in per_seed.items()},
+        # answers left out of every detector's rates, AUROC and TPR: summed over the run seeds
+        "no_answer": {
+            g: {
+                scope: {
+                    "k": sum(per_seed[s]["no_answer"][detectors[0]][g][scope] for s in seeds),
+                    "n": len(seeds) * (len(langs) if scope == OVERALL else langs.count(scope)),
+                }
+                for scope in scopes
+            }
+            for g in systems
+        },
     }
 
     def stacked(det, g, scope, key):
@@ -388,7 +428,10 @@ def detector_summary(
         "C": C,
         "per_seed": {
             g: {
-                scope: {det: stacked(det, g, scope, rate_key)[1] for det in [*detectors, "mean"]}
+                scope: {
+                    **{det: stacked(det, g, scope, rate_key)[1] for det in [*detectors, "mean"]},
+                    **{joint_key(det): stacked(det, g, scope, "joint")[1] for det in [*detectors, "mean"]},
+                }
                 for scope in scopes
             }
             for g in groups
@@ -413,8 +456,11 @@ def _published_rates(rows, det, groups, test_ids, scopes) -> dict:
                 if r["detector"] == det and r["system"] == g and r["split"] == "test"
             }
             v = np.array([np.inf if got[i] is None else (got[i] if higher else -got[i]) for i in test_ids])
-            flagged = v > (t if higher else -t)
-            out.setdefault(label, {})[g] = {scope: float(flagged[m].mean()) for scope, m in scopes.items()}
+            flagged, ok = v > (t if higher else -t), np.isfinite(v)  # unanswered: left out
+            out.setdefault(label, {})[g] = {
+                scope: float(flagged[m & ok].mean()) if (m & ok).any() else float("nan")
+                for scope, m in ((sc, np.isin(np.arange(v.size), ix)) for sc, ix in scopes.items())
+            }
     return out
 
 
@@ -439,8 +485,9 @@ def roc_curves(
     n_grid: int = 201,
 ) -> dict:
     """{detector: {language: {system: (fpr, tpr, auroc)}}} on the test split, system outputs against
-    the human answers of the same prompts (empty responses placed above every scored one;
-    prompts whose human answer has no score left out, as in `detector_summary`).
+    the human answers of the same prompts (responses without an answer left out, and so are
+    prompts whose human answer has no score, as in `detector_summary`; a system with no answer in
+    a language has no curve there).
 
     Pooled over run seeds: each seed's curve (its own scores) is averaged vertically on a grid of
     `n_grid` FPR values, and auroc is the mean of the seeds' AUROCs (scores of different seeds
@@ -455,18 +502,15 @@ def roc_curves(
     for rows in rows_by_seed.values():
         for det in detectors:
             scores = {g: score_matrix(rows, det, g, "test", ids) for g in ["human", *systems]}
-            finite = np.concatenate([v[np.isfinite(v)] for v in scores.values()])
-            top = float(finite.max()) + 1.0 if finite.size else 1.0
-            scores = {g: np.where(np.isfinite(v), v, top) for g, v in scores.items()}
             for lg in sorted(set(langs.tolist())):
                 m = langs == lg
                 for g in systems:
-                    per_seed.setdefault((det, lg, g), []).append(
-                        (
-                            roc_points(scores[g][m], scores["human"][m]),
-                            auroc(scores[g][m], scores["human"][m]),
+                    pos = scores[g][m]
+                    pos = pos[np.isfinite(pos)]  # prompts without an answer are left out
+                    if pos.size:
+                        per_seed.setdefault((det, lg, g), []).append(
+                            (roc_points(pos, scores["human"][m]), auroc(pos, scores["human"][m]))
                         )
-                    )
     out: dict = {}
     for (det, lg, g), curves in per_seed.items():
         out.setdefault(det, {}).setdefault(lg, {})[g] = (

@@ -8,7 +8,7 @@ import numpy as np
 from ..detectors.scoring import DETECTOR_LABELS
 from ..detectors.summary import OVERALL, fpr_key
 from .published import system_label
-from .table2 import MISSING, format_ci
+from .table2 import MISSING, format_ci, metric_cells, row_label
 from .tables import write_tables
 
 HUMAN_LABEL = "Human (test; rate = realised FPR)"
@@ -54,13 +54,18 @@ def _caption(summary: dict, scope: str, detector: str) -> str:
         f"harmonic mean of Aggregate and 1 - AI rate@{fpr_key(fprs[0])}. Mean over run seeds "
         f"{', '.join(summary['seeds'])} (each seed with its own detector models, thresholds and "
         f"Aggregate) [{level}% intervals: {boot['method']}, {boot['n_resamples']} resamples; the "
-        f"Joint interval holds each seed's Aggregate at its point estimate]. {_setting(summary)}"
+        f"Joint interval holds each seed's Aggregate at its point estimate]. Responses without an "
+        "answer are left out of the rates, AUROC and TPR ('no answer (k of n)': answers missing over "
+        f"the run seeds). {_setting(summary)}"
     )
 
 
 def _published_cells(summary: dict, detector: str, system: str, scope: str) -> list[str]:
     pub = summary["published"].get(detector, {})
-    return [f"{pub[k][system][scope]:.3f}" for k in sorted(pub)]
+    return [
+        MISSING if pub[k][system][scope] != pub[k][system][scope] else f"{pub[k][system][scope]:.3f}"
+        for k in sorted(pub)
+    ]
 
 
 def detector_sections(summary: dict) -> list[dict]:
@@ -80,14 +85,15 @@ def detector_sections(summary: dict) -> list[dict]:
             rows = []
             for g in ["human", *summary["systems"]]:
                 m = summary["metrics"][det][g][scope]
-                label = HUMAN_LABEL if g == "human" else system_label(g)
+                label = HUMAN_LABEL if g == "human" else row_label(summary, g, scope)
                 cells = [format_ci(m[f"ai_rate@{fpr_key(f)}"]) for f in fprs]
                 if g == "human":
                     cells += [MISSING] * (1 + len(tprs) + 1)
                 else:
                     cells += [format_ci(m["auroc"])] + [format_ci(m[f"tpr@{fpr_key(f)}"]) for f in tprs]
                     cells += [format_ci(m["joint"])]
-                rows.append([label] + cells + _published_cells(summary, det, g, scope))
+                cells += _published_cells(summary, det, g, scope)
+                rows.append([label] + (cells if g == "human" else metric_cells(summary, g, scope, cells)))
             sections.append(
                 {
                     "title": f"Table 4: {DETECTOR_LABELS[det]} ({scope})",
@@ -111,11 +117,11 @@ def joint_section(summary: dict) -> dict:
     for g in summary["systems"]:
         for scope in summary["scopes"]:
             mean = summary["metrics"]["mean"][g][scope]
-            rows.append(
-                [system_label(g), scope]
-                + [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets]
-                + [format_ci(mean[f"ai_rate@{primary}"]), format_ci(mean["joint"])]
-            )
+            cells = [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets] + [
+                format_ci(mean[f"ai_rate@{primary}"]),
+                format_ci(mean["joint"]),
+            ]
+            rows.append([row_label(summary, g, scope), scope] + metric_cells(summary, g, scope, cells))
     return {
         "title": "Table 4: Joint score (harmonic mean of Aggregate and human-likeness)",
         "caption": (
@@ -168,8 +174,11 @@ def per_seed_section(summary: dict) -> dict:
                 auc = MISSING if g == "human" else format_ci(m["auroc"]["seeds"][j])
                 cells.append(f"{rate}; {auc}")
             rates = [m[f"ai_rate@{primary}"]["seeds"][j]["point"] for j in range(len(seeds))]
-            label = "Human (realised FPR)" if g == "human" else system_label(g)
-            rows.append([DETECTOR_LABELS[det], label, *cells, f"{np.ptp(rates):.3f}"])
+            label = "Human (realised FPR)" if g == "human" else row_label(summary, g, "overall")
+            spread = float(np.ptp(rates))
+            rows.append(
+                [DETECTOR_LABELS[det], label, *cells, f"{spread:.3f}" if spread == spread else MISSING]
+            )
     return {
         "title": "Table 4 per run seed (overall)",
         "caption": (
