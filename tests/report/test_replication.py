@@ -2,6 +2,7 @@
 
 import pytest
 
+from polyalign.evaluation.pooled import minimum_detectable_effect
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import (
     load_published,
@@ -122,7 +123,14 @@ def test_evaluate_claims():
     assert results[1]["per_language"] == {"en": CONTRADICTED, "zh": CONTRADICTED}
     # per seed: seed 0 (diffs 0.05, -0.1, 0.1, -0.03) is inconclusive, seed 1 supported
     assert results[2]["per_seed"] == {"0": INCONCLUSIVE, "1": SUPPORTED}
-    assert results[2]["stable"] is False and results[0]["stable"] is True
+    # both seeds' points favour HDPO on NUF (0.52 and 0.66 against 0.5), whatever their tests say
+    assert results[2]["seeds_in_direction"] == 2 and results[0]["seeds_in_direction"] == 2
+    nuf = results[2]["tests"][0]
+    assert nuf["verdict"] == INCONCLUSIVE and nuf["mde"] == pytest.approx(
+        minimum_detectable_effect(nuf["diff"])
+    )
+    assert nuf["mde"] > abs(nuf["diff"]["point"])  # the effect seen is below what 2 seeds can detect
+    assert results[0]["tests"][0]["mde"] is None  # supported: no MDE
     # claim 4: margin = 10% of SFT's QA-F1 (0.40)
     qa = next(t for t in results[3]["tests"] if t["language"] == "en")
     assert qa["margin"] == pytest.approx(0.04) and qa["verdict"] == SUPPORTED
@@ -144,7 +152,7 @@ def test_relative_margin_decides_noninferiority():
     wide = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.1)[0]
     narrow = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.01)[0]
     assert wide["verdict"] == SUPPORTED and narrow["verdict"] == CONTRADICTED
-    assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["stable"]
+    assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["seeds_in_direction"] == 0
 
 
 def _detector_summary(dpo_seed1):
@@ -195,7 +203,7 @@ def test_claim5_from_pooled_detector_rates():
     )
     claim5 = results[4]
     assert claim5["verdict"] == SUPPORTED
-    assert claim5["per_seed"] == {"0": SUPPORTED, "1": SUPPORTED} and claim5["stable"] is True
+    assert claim5["per_seed"] == {"0": SUPPORTED, "1": SUPPORTED} and claim5["seeds_in_direction"] == 2
     assert "calibrated per run seed" in claim5["note"] and "not available" in claim5["note"]
     assert len(claim5["tests"]) == 4  # (vs SFT, vs DPO) x (en, zh), one detector
     vs_dpo = next(t for t in claim5["tests"] if t["worse"] == "dpo" and t["language"] == "en")
@@ -215,7 +223,7 @@ def test_claim5_per_seed_verdicts_show_an_unstable_claim():
     assert claim5["per_seed"] == {"0": SUPPORTED, "1": INCONCLUSIVE}
     vs_dpo = next(t for t in claim5["tests"] if t["worse"] == "dpo" and t["language"] == "zh")
     assert vs_dpo["diff"]["point"] == pytest.approx(-0.25)  # mean of -0.5 and 0
-    assert claim5["stable"] is False
+    assert claim5["seeds_in_direction"] == 1  # seed 1: HDPO and DPO are both never flagged
 
 
 def test_published_numbers():
@@ -239,7 +247,7 @@ def test_replication_markdown():
     md = replication_markdown(s, pub, results, profile="embedded", extra_sections=extra)
     assert "**Scale caveat.**" in md and "2 run seeds (0, 1)" in md
     assert "Bonferroni" in md and "10% of the reference system's value" in md
-    assert "| 3 | HDPO improves" in md and "| **inconclusive** | inconclusive | supported | no |" in md
+    assert "| 3 | HDPO improves" in md and "| **inconclusive** | inconclusive | supported | 2 of 2 |" in md
     assert "## Language fidelity" in md
     assert "| HDPO | 0.500 [0.400, 1.000] | 0.490, 0.510 |" in md
     assert "| Bucket-SFT | 0.400 [0.400, 0.500] | 0.643 |" in md

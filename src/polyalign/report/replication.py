@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..evaluation.pooled import paired_difference
+from ..evaluation.pooled import minimum_detectable_effect, paired_difference
 from ..evaluation.store import number
 from .published import clean_aggregate, published_aggregate, published_distributional, system_label
 from .table2 import MISSING, format_ci, ordered_systems
@@ -39,8 +39,12 @@ DECISION_RULE = (
     "**not evaluated** when none could be run, and **inconclusive** otherwise. Requiring every "
     "comparison for support needs no multiplicity correction (an intersection-union test); "
     '"any comparison contradicts" does, hence the widened interval. The same rule is applied '
-    "to every run seed on its own (intervals over test prompts of that seed), shown beside the "
-    "pooled verdict: a verdict that differs between seeds is not stable."
+    "to every run seed on its own (intervals over test prompts of that seed only: they cannot see "
+    'training randomness, so agreement between them is no evidence of stability). "Seeds in '
+    'direction" counts the seeds whose every comparison points the claimed way (descriptive, no '
+    "test). An inconclusive comparison shows its minimum detectable effect (MDE): the true "
+    "improvement beyond the threshold that the pooled test detects with 80% power at these seeds "
+    "and prompts."
 )
 
 
@@ -66,6 +70,12 @@ CLAIM_TESTS: dict[int, tuple[Comparison, ...]] = {
 def _improvement(diff: dict, metric: str) -> tuple[float, float]:
     low, high = number(diff.get("low")), number(diff.get("high"))
     return (-high, -low) if metric in LOWER_IS_BETTER else (low, high)
+
+
+def _in_direction(diff: dict, metric: str, threshold: float = 0.0) -> bool:
+    """Does the point difference lie on the claimed side of the threshold?"""
+    point = number(diff.get("point"))
+    return bool(math.isfinite(point) and (-point if metric in LOWER_IS_BETTER else point) > threshold)
 
 
 def decide(
@@ -137,8 +147,18 @@ def _metric_test(
         return diff, margin, decide(diff, c.metric, c.kind, margin, wide)
 
     diff, margin, pooled = verdict(None)
-    seeds = {s: verdict(j)[2] for j, s in enumerate(summary["seeds"])}
-    out = {"diff": diff, "verdict": pooled, "seed_verdicts": seeds}
+    threshold = -margin if c.kind == "noninferior" else 0.0
+    per_seed = [verdict(j) for j in range(len(summary["seeds"]))]
+    seeds = {s: v[2] for s, v in zip(summary["seeds"], per_seed)}
+    out = {
+        "diff": diff,
+        "verdict": pooled,
+        "seed_verdicts": seeds,
+        "seed_in_direction": {
+            s: _in_direction(v[0], c.metric, threshold) for s, v in zip(summary["seeds"], per_seed)
+        },
+        "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
+    }
     if c.kind == "noninferior":
         out["margin"] = margin
     return out
@@ -185,12 +205,15 @@ def _detector_test(
             return diff, decide(diff, "ai_rate", wide=wide)
 
         diff, pooled = verdict(None)
+        per_seed = [verdict(j) for j in range(len(seeds))]
         out.append(
             {
                 "detector": name,
                 "diff": diff,
                 "verdict": pooled,
-                "seed_verdicts": {s: verdict(j)[1] for j, s in enumerate(seeds)},
+                "seed_verdicts": {s: v[1] for s, v in zip(seeds, per_seed)},
+                "seed_in_direction": {s: _in_direction(v[0], "ai_rate") for s, v in zip(seeds, per_seed)},
+                "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
             }
         )
     return out
@@ -280,7 +303,7 @@ def evaluate_claims(
                 "scoring models, which the embedded default does not have"
             )
         verdict = combine_verdicts([t["verdict"] for t in tests])
-        evaluated = [v for v in per_seed.values() if v != NOT_EVALUATED]
+        run = [t for t in tests if "seed_in_direction" in t]
         results.append(
             {
                 "id": claim["id"],
@@ -290,10 +313,8 @@ def evaluate_claims(
                 "per_language": per_language,
                 "verdict": verdict,
                 "per_seed": per_seed,
-                "stable": (
-                    None
-                    if verdict == NOT_EVALUATED or not evaluated
-                    else all(v == verdict for v in evaluated)
+                "seeds_in_direction": (
+                    sum(all(t["seed_in_direction"][s] for t in run) for s in seeds) if run else None
                 ),
             }
         )
@@ -364,7 +385,7 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
         + " | ".join(languages)
         + " | verdict | "
         + " | ".join(f"seed {s}" for s in seeds)
-        + " | stable |",
+        + " | seeds in direction |",
         "|---|---|" + "---|" * len(languages) + "---|" + "---|" * len(seeds) + "---|",
     ]
     for r in results:
@@ -373,13 +394,15 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
             + " | ".join(r["per_language"][lg] for lg in languages)
             + f" | **{r['verdict']}** | "
             + " | ".join(r["per_seed"][s] for s in seeds)
-            + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |"
+            + " | "
+            + (MISSING if r["seeds_in_direction"] is None else f"{r['seeds_in_direction']} of {len(seeds)}")
+            + " |"
         )
     lines += [
         "",
         "| # | language | comparison | metric | difference (first - second) [CI] | "
-        "margin | verdict | per seed |",
-        "|---|---|---|---|---|---|---|---|",
+        "margin | verdict | MDE | per seed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for t in r["tests"]:
@@ -389,7 +412,7 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
             lines.append(
                 f"| {r['id']} | {t['language']} | {_comparison_text(t)} | "
                 f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {t['verdict']} | "
-                f"{per_seed} |"
+                f"{'' if t.get('mde') is None else _num(t['mde'])} | {per_seed} |"
             )
     notes = [f"Claim {r['id']}: {r['note']}." for r in results if r["note"]]
     return lines + ([""] + notes if notes else [])
@@ -432,7 +455,7 @@ def replication_markdown(
     lines += [
         f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level bootstrap "
         f"interval: seeds, then test prompts, paired across systems; {boot['n_resamples']} "
-        "resamples for every metric; median-centred percentile intervals "
+        "resamples for every metric; t intervals from the seed spread and the prompt bootstrap "
         "(docs/evaluation.md)].",
         "",
         f"## Aggregate (Table 2; paper: {model})",
