@@ -155,29 +155,28 @@ def test_seeds_pool_to_their_mean_with_each_seed_kept():
     joint = out["metrics"]["trained"]["sft"]["en"]["joint"]
     assert [s["point"] for s in joint["seeds"]] == pytest.approx([1 / 3, 2 / 3])
     assert joint["point"] == pytest.approx(0.5)
-    assert reps["per_seed"]["sft"]["en"]["trained"].shape == (2, 200) and reps["C"].shape == (200, 2)
+    assert reps["per_seed"]["sft"]["en"]["trained"].shape == (2, 200) and reps["n_prompts"]["en"] == 4
 
 
 def test_replicates_are_table2_draws_applied_to_each_seed():
-    """Replicate r of the pooled rate = sum_s C[r, s] rate_s(W[r]) / S, with (W, C) the draws of
-    evaluation.pooled.draw_counts for the same bootstrap seed (Table 2's two-level bootstrap)."""
-    from polyalign.evaluation.pooled import draw_counts, pool_over_seeds
+    """Each seed's replicate r = its rate on the prompts W[r] of evaluation.pooled.draw_counts for
+    the same bootstrap seed; the pooled interval is Table 2's two-level t interval of them."""
+    from polyalign.evaluation.pooled import draw_counts, interval_summary
 
     sft = {"0": [9, 9, 9, 1, 9, 0, 0, 0], "1": [0, 0, 9, 1, 9, 9, 0, 9]}
     rows = {s: _seed_rows(sft=v, hdpo=[0] * 8) for s, v in sft.items()}
     out, reps = _tiny_summary(rows, {"0": {}, "1": {}}, n_resamples=50)
-    W, C = draw_counts(TEST_LANGS, 2, 50, 0)
+    W = draw_counts(TEST_LANGS, 50, 0)
     flags = {s: np.array(v) > 8 for s, v in sft.items()}
     en = np.array(TEST_LANGS) == "en"
     by_hand = np.stack([(W[:, en] * flags[s][en]).sum(axis=1) / en.sum() for s in ("0", "1")])
     np.testing.assert_allclose(reps["per_seed"]["sft"]["en"]["trained"], by_hand)
-    np.testing.assert_array_equal(reps["C"], C)
-    pooled = pool_over_seeds(by_hand, C)
     rate = out["metrics"]["trained"]["sft"]["en"]["ai_rate@10%"]
     point = (0.75 + 0.25) / 2  # en: 3 of 4 flagged in seed 0, 1 of 4 in seed 1
     assert rate["point"] == pytest.approx(point)
-    median = np.median(pooled)
-    assert rate["low"] == pytest.approx(max(point - (median - np.quantile(pooled, 0.025)), 0.0))
+    expected = interval_summary([0.75, 0.25], by_hand, 0.05, int(en.sum()), (0.0, 1.0))
+    assert rate["low"] == pytest.approx(expected["low"]) and rate["high"] == pytest.approx(expected["high"])
+    assert rate["low"] <= point <= rate["high"]
 
 
 def test_differences_are_paired_across_systems():
@@ -284,7 +283,7 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "not available to this project",
         "Table 4 per run seed (overall)",
         "seed 0: AI rate; AUROC",
-        "two-level bootstrap over 2 run seed(s)",
+        "two-level t interval over 2 run seed(s)",
         "scope zh (9 test prompts; 1 without a scored human answer left out)",
         "scope overall (39 test prompts; 1 without a scored human answer left out)",
         "scope en (30 test prompts)",

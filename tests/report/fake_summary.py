@@ -96,10 +96,9 @@ def summary() -> dict:
 
 def replicates(per_seed: dict, languages=("en", "zh")) -> dict:
     """per_seed: {system: {metric: [seed-0 replicates, seed-1 replicates]}}; every replicate
-    draws both seeds once (C = 1), so a pooled replicate is the mean of the two seeds'."""
-    n = len(next(iter(next(iter(per_seed.values())).values()))[0])
+    applies one prompt draw to both seeds (evaluation.pooled's layout)."""
     return {
-        "C": np.ones((n, len(SEEDS)), dtype=int),
+        "n_prompts": {lang: 63 for lang in languages},
         "seeds": SEEDS,
         "per_seed": {
             s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()} for lang in languages}

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from polyalign.evaluation.pooled import minimum_detectable_effect
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import (
     load_published,
@@ -117,9 +118,9 @@ def test_evaluate_claims():
         _summary_with_points(), _replicates(), published["claims"]["list"], relative_margin=0.1
     )
     verdicts = {r["id"]: r["verdict"] for r in results}
-    # claim 3 pooled: HDPO - Bucket-SFT replicates (0.1, 0, 0.16, 0.04), point 0.59 - 0.5 = 0.09,
-    # median 0.07, 2.5% quantile 0.003 -> low = 0.09 - 0.067 > 0
-    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: SUPPORTED, 4: SUPPORTED, 5: NOT_EVALUATED}
+    # claim 3 pooled: the two seeds' NUF differ (0.52, 0.66): the seed component with one degree
+    # of freedom (t_1 = 12.7) leaves the pooled difference 0.09 inconclusive
+    assert verdicts == {1: SUPPORTED, 2: CONTRADICTED, 3: INCONCLUSIVE, 4: SUPPORTED, 5: NOT_EVALUATED}
     claim1 = results[0]
     bng_en = next(t for t in claim1["tests"] if t["metric"] == "bng_macro" and t["language"] == "en")
     assert bng_en["diff"]["point"] == pytest.approx(-0.5)  # Bucket-SFT minus SFT
@@ -127,19 +128,26 @@ def test_evaluate_claims():
     assert results[1]["per_language"] == {"en": CONTRADICTED, "zh": CONTRADICTED}
     # per seed: seed 0 (diffs 0.05, -0.1, 0.1, -0.03) is inconclusive, seed 1 supported
     assert results[2]["per_seed"] == {"0": INCONCLUSIVE, "1": SUPPORTED}
-    assert results[2]["stable"] is False and results[0]["stable"] is True
+    # both seeds' points favour HDPO on NUF (0.52 and 0.66 against 0.5), whatever their tests say
+    assert results[2]["seeds_in_direction"] == 2 and results[0]["seeds_in_direction"] == 2
+    nuf = results[2]["tests"][0]
+    assert nuf["verdict"] == INCONCLUSIVE and nuf["mde"] == pytest.approx(
+        minimum_detectable_effect(nuf["diff"])
+    )
+    assert nuf["mde"] > abs(nuf["diff"]["point"])  # the effect seen is below what 2 seeds can detect
+    assert results[0]["tests"][0]["mde"] is None  # supported: no MDE
     # claim 4: margin = 10% of SFT's QA-F1 (0.40)
     qa = next(t for t in results[3]["tests"] if t["language"] == "en")
     assert qa["margin"] == pytest.approx(0.04) and qa["verdict"] == SUPPORTED
 
 
 def test_relative_margin_decides_noninferiority():
-    """HDPO 0.01 below SFT (replicates +-0.004): within a 10% margin of 0.40 (0.04), outside a
-    1% margin (0.004) -> supported vs contradicted."""
+    """HDPO 0.02 below SFT (replicates +-0.004, se 0.0033 over 63 prompts, seeds identical):
+    within a 10% margin of 0.40 (0.04), outside a 1% margin (0.004) -> supported vs contradicted."""
     per_seed = {s: {"qa_f1": [[0.4] * 4] * 2} for s in SYSTEMS}
-    per_seed["hdpo"] = {"qa_f1": [[0.386, 0.39, 0.394, 0.39]] * 2}
+    per_seed["hdpo"] = {"qa_f1": [[0.376, 0.38, 0.384, 0.38]] * 2}
     s = summary()
-    for system, value in (("sft", 0.40), ("hdpo", 0.39)):
+    for system, value in (("sft", 0.40), ("hdpo", 0.38)):
         for lang in ("en", "zh"):
             h = s["headline"][system][lang]["qa_f1"]
             h["point"] = value
@@ -149,7 +157,7 @@ def test_relative_margin_decides_noninferiority():
     wide = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.1)[0]
     narrow = evaluate_claims(s, replicates(per_seed), claim4, relative_margin=0.01)[0]
     assert wide["verdict"] == SUPPORTED and narrow["verdict"] == CONTRADICTED
-    assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["stable"]
+    assert narrow["per_seed"] == {"0": CONTRADICTED, "1": CONTRADICTED} and narrow["seeds_in_direction"] == 0
 
 
 def _detector_summary(dpo_seed1):
@@ -204,7 +212,7 @@ def test_claim5_from_pooled_detector_rates():
     )
     claim5 = results[4]
     assert claim5["verdict"] == SUPPORTED
-    assert claim5["per_seed"] == {"0": SUPPORTED, "1": SUPPORTED} and claim5["stable"] is True
+    assert claim5["per_seed"] == {"0": SUPPORTED, "1": SUPPORTED} and claim5["seeds_in_direction"] == 2
     assert "calibrated per run seed" in claim5["note"] and "not available" in claim5["note"]
     # Bucket-SFT (Joint, AI rate) and HDPO (AI rate, beside) vs SFT and DPO, x (en, zh), one detector
     assert len(claim5["tests"]) == 12 and sum(t["decides"] for t in claim5["tests"]) == 8
@@ -229,7 +237,7 @@ def test_claim5_per_seed_verdicts_show_an_unstable_claim():
         t for t in claim5["tests"] if t["worse"] == "dpo" and t["better"] == "hdpo" and t["language"] == "zh"
     )
     assert vs_dpo["diff"]["point"] == pytest.approx(-0.25)  # mean of -0.5 and 0
-    assert claim5["stable"] is False
+    assert claim5["seeds_in_direction"] == 1  # seed 1: HDPO and DPO are both never flagged
 
 
 def test_published_numbers():
@@ -254,7 +262,8 @@ def test_replication_markdown():
     assert "**Scale caveat.**" in md and "2 run seeds (0, 1)" in md
     assert "Bonferroni" in md and "10% of the reference system's value" in md
     assert (
-        "| 3 | HDPO further improves NUF" in md and "| **supported** | inconclusive | supported | no |" in md
+        "| 3 | HDPO further improves NUF" in md
+        and "| **inconclusive** | inconclusive | supported | 2 of 2 |" in md
     )
     assert "## Language fidelity" in md
     assert "| HDPO | 0.500 [0.400, 1.000] | 0.490, 0.510 |" in md

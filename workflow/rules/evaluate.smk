@@ -1,7 +1,7 @@
 # Evaluation: the trivial baselines' answers (polyalign.baselines), embeddings of every system's
 # and baseline's test answers, one metrics file per system and
 # run seed (point estimates + the arrays its bootstrap needs), and the pooled results over seeds
-# with two-level bootstrap intervals (docs/evaluation.md).
+# with two-level t intervals (docs/evaluation.md).
 
 
 rule embeddings:

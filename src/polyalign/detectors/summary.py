@@ -20,9 +20,10 @@ scale (score, or -score for Binoculars).
 - Joint = harmonic mean of the scope's Aggregate (point estimate) and 1 - rate.
 - Seeds: everything above is computed per run seed (that seed's detector models, outputs,
   thresholds and Aggregate); a metric's point is its mean over seeds.
-- Intervals: Table 2's two-level bootstrap (`evaluation.pooled.draw_counts`: run seeds, then test
-  prompts within language), one draw shared by every seed, system and the human answers, so
-  system differences are paired; each seed's own prompt-only interval is kept beside it.
+- Intervals: Table 2's two-level t interval (`evaluation.pooled.interval_summary`: a seed
+  component plus the bootstrap over test prompts within language, `draw_counts`), one prompt draw
+  shared by every seed, system and the human answers, so system differences are paired; each
+  seed's own prompt-only interval is kept beside it.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from ..config import block_defaults
-from ..evaluation.pooled import ci_summary, draw_counts, pool_over_seeds
+from ..evaluation.pooled import draw_counts, interval_summary, seed_intervals
 from ..io import InputError
 from ..metrics.detectors import threshold_at_fpr
 from .criteria import BINOCULARS_THRESHOLDS
@@ -261,17 +262,10 @@ def seed_replicates(
     return out
 
 
-def _pooled_ci(points: np.ndarray, reps: np.ndarray, C: np.ndarray, alpha: float, bounds) -> dict:
-    """Pooled interval (mean over seeds; seeds then prompts resampled) plus each seed's own."""
-    ci = ci_summary(float(np.mean(points)), pool_over_seeds(reps, C), alpha, bounds=bounds)
-    ci["seeds"] = [
-        {
-            k: v
-            for k, v in ci_summary(p, reps[j], alpha, bounds=bounds).items()
-            if k in ("point", "low", "high")
-        }
-        for j, p in enumerate(points)
-    ]
+def _pooled_ci(points: np.ndarray, reps: np.ndarray, n_prompts: int, alpha: float, bounds) -> dict:
+    """Pooled interval (mean over seeds; `evaluation.pooled.interval_summary`) plus each seed's own."""
+    ci = interval_summary(points, reps, alpha, n_prompts, bounds)
+    ci["seeds"] = list(seed_intervals(range(len(points)), points, reps, alpha, n_prompts, bounds).values())
     return ci
 
 
@@ -297,12 +291,12 @@ def detector_summary(
     Aggregate point of that seed}}}. The first of `fprs` is the primary operating point.
 
     Every metric is computed per seed (that seed's thresholds, scores and Aggregate); its point
-    is the mean over seeds, its interval the two-level bootstrap of `evaluation.pooled`
-    (`draw_counts`: seeds, then test prompts within language, one draw shared by every seed,
-    system and the human answers, so differences are paired). Each interval also lists every
+    is the mean over seeds, its interval the two-level t interval of `evaluation.pooled`
+    (seed component plus `draw_counts`' test prompts within language, one draw shared by every
+    seed, system and the human answers, so differences are paired). Each interval also lists every
     seed's own prompt-only interval under "seeds" (run-seed order).
 
-    replicates: the `evaluation.pooled.pooled_replicates` layout ({"seeds", "C", "per_seed":
+    replicates: the `evaluation.pooled.pooled_replicates` layout ({"seeds", "n_prompts", "per_seed":
     {group: {scope: {detector: [S, R]}}}}) of the primary AI rate per detector (and "mean"),
     for the paired differences of claim 5 (`evaluation.pooled.paired_difference`).
     """
@@ -333,7 +327,7 @@ def detector_summary(
     languages = sorted(set(langs))
     scopes = [*languages, OVERALL]
     groups = ["human", *systems]
-    W, C = draw_counts(langs, len(seeds), n_resamples, seed)
+    W = draw_counts(langs, n_resamples, seed)
     draws = np.vstack([language_order(langs)[None, :], draws_from_counts(W, langs)])
     per_seed = {
         s: seed_replicates(
@@ -364,7 +358,7 @@ def detector_summary(
         },
         "bootstrap": {
             "method": (
-                f"two-level bootstrap over {len(seeds)} run seed(s) and test prompts (within "
+                f"two-level t interval over {len(seeds)} run seed(s) and test prompts (within "
                 "language), paired across systems and the human answers"
             ),
             "n_resamples": n_resamples,
@@ -389,6 +383,8 @@ def detector_summary(
         },
     }
 
+    n_scope = out["n_prompts"]
+
     def stacked(det, g, scope, key):
         """(per-seed points [S], per-seed replicates [S, R])."""
         arr = np.stack([per_seed[s]["replicates"][(det, g, scope)][key] for s in seeds])
@@ -396,7 +392,7 @@ def detector_summary(
 
     for (det, g, scope), reps in per_seed[seeds[0]]["replicates"].items():
         out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
-            k: _pooled_ci(*stacked(det, g, scope, k), C, alpha, (0.0, 1.0)) for k in reps
+            k: _pooled_ci(*stacked(det, g, scope, k), n_scope[scope], alpha, (0.0, 1.0)) for k in reps
         }
     for det in detectors:
         pub = {s: per_seed[s]["published"][det] for s in seeds}
@@ -415,7 +411,7 @@ def detector_summary(
                 scope: {
                     k: _pooled_ci(
                         *(x - y for x, y in zip(stacked(det, a, scope, k), stacked(det, b, scope, k))),
-                        C,
+                        n_scope[scope],
                         alpha,
                         (-1.0, 1.0),
                     )
@@ -425,7 +421,7 @@ def detector_summary(
             }
     replicates = {
         "seeds": seeds,
-        "C": C,
+        "n_prompts": n_scope,
         "per_seed": {
             g: {
                 scope: {

@@ -1,17 +1,17 @@
 """The evaluation stage: every metric for one system and seed on the full test split, and the
-pooled results over seeds with two-level bootstrap intervals (docs/evaluation.md).
+pooled results over seeds with two-level t intervals (docs/evaluation.md).
 
 MAUVE's clustering imports faiss and scikit-learn inside the functions that need it.
 """
 
 from .evaluate import evaluate_system
 from .pooled import (
-    ci_summary,
     draw_counts,
     headline_intervals,
+    interval_summary,
     load_replicates,
+    minimum_detectable_effect,
     paired_difference,
-    pool_over_seeds,
     pooled_replicates,
     save_replicates,
 )
@@ -48,18 +48,18 @@ __all__ = [
     "EvaluationSettings",
     "FeatureArrays",
     "ResampleArrays",
-    "ci_summary",
     "compact_headline",
     "draw_counts",
     "evaluate_system",
     "headline_intervals",
+    "interval_summary",
     "load_embedding_table",
     "load_metrics",
     "load_replicates",
     "load_resample_arrays",
+    "minimum_detectable_effect",
     "number",
     "paired_difference",
-    "pool_over_seeds",
     "pooled_replicates",
     "pooled_summary",
     "save_replicates",

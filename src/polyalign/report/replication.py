@@ -1,5 +1,5 @@
 """The replication report: our numbers beside the published ones, language fidelity, and a
-verdict on each of the paper's five claims from paired two-level bootstrap intervals, pooled over
+verdict on each of the paper's five claims from paired two-level t intervals, pooled over
 run seeds and per seed (decision rule: `DECISION_RULE`, docs/evaluation.md)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..detectors.summary import joint_key
-from ..evaluation.pooled import paired_difference
+from ..evaluation.pooled import minimum_detectable_effect, paired_difference
 from ..evaluation.store import number
 from .floor import clears_floor, floor_value
 from .published import clean_aggregate, published_aggregate, published_distributional, system_label
@@ -51,8 +51,12 @@ DECISION_RULE = (
     "is **below floor**: no evidence, and a claim with such a part cannot be supported. Only "
     'the languages the paper\'s evidence decides count for a claim (claim 2, "often": zh; en '
     "beside it). The same rule is applied "
-    "to every run seed on its own (intervals over test prompts of that seed), shown beside the "
-    "pooled verdict: a verdict that differs between seeds is not stable."
+    "to every run seed on its own (intervals over test prompts of that seed only: they cannot see "
+    'training randomness, so agreement between them is no evidence of stability). "Seeds in '
+    'direction" counts the seeds whose every comparison points the claimed way (descriptive, no '
+    "test). An inconclusive comparison shows its minimum detectable effect (MDE): the true "
+    "improvement beyond the threshold that the pooled test detects with 80% power at these seeds "
+    "and prompts."
 )
 
 
@@ -95,6 +99,12 @@ DETECTOR_METRICS = ("ai_rate", "joint")
 def _improvement(diff: dict, metric: str) -> tuple[float, float]:
     low, high = number(diff.get("low")), number(diff.get("high"))
     return (-high, -low) if metric in LOWER_IS_BETTER else (low, high)
+
+
+def _in_direction(diff: dict, metric: str, threshold: float = 0.0) -> bool:
+    """Does the point difference lie on the claimed side of the threshold?"""
+    point = number(diff.get("point"))
+    return bool(math.isfinite(point) and (-point if metric in LOWER_IS_BETTER else point) > threshold)
 
 
 def decide(
@@ -169,8 +179,18 @@ def _metric_test(
         return diff, margin, decide(diff, c.metric, c.kind, margin, wide)
 
     diff, margin, pooled = verdict(None)
-    seeds = {s: verdict(j)[2] for j, s in enumerate(summary["seeds"])}
-    out = {"diff": diff, "verdict": pooled, "seed_verdicts": seeds}
+    threshold = -margin if c.kind == "noninferior" else 0.0
+    per_seed = [verdict(j) for j in range(len(summary["seeds"]))]
+    seeds = {s: v[2] for s, v in zip(summary["seeds"], per_seed)}
+    out = {
+        "diff": diff,
+        "verdict": pooled,
+        "seed_verdicts": seeds,
+        "seed_in_direction": {
+            s: _in_direction(v[0], c.metric, threshold) for s, v in zip(summary["seeds"], per_seed)
+        },
+        "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
+    }
     if c.kind == "noninferior":
         out["margin"] = margin
     out.update(floor_check(summary, c, lang))
@@ -210,7 +230,7 @@ def _detector_test(
     n_comparisons: int,
 ) -> list[dict]:
     """One test per detector: the pooled paired interval of AI rate(better) - AI rate(worse) (Table
-    4's two-level bootstrap, `evaluation.pooled.paired_difference`) and every seed's own."""
+    4's two-level t interval, `evaluation.pooled.paired_difference`) and every seed's own."""
     out = []
     seeds = det_summary["seeds"]
     for name in det_summary["detectors"]:
@@ -248,12 +268,15 @@ def _detector_test(
             return diff, decide(diff, c.metric, wide=wide)
 
         diff, pooled = verdict(None)
+        per_seed = [verdict(j) for j in range(len(seeds))]
         out.append(
             {
                 "detector": name,
                 "diff": diff,
                 "verdict": pooled,
-                "seed_verdicts": {s: verdict(j)[1] for j, s in enumerate(seeds)},
+                "seed_verdicts": {s: v[1] for s, v in zip(seeds, per_seed)},
+                "seed_in_direction": {s: _in_direction(v[0], c.metric) for s, v in zip(seeds, per_seed)},
+                "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
                 # detector metrics have no human-baseline floor (the baselines are not scored)
                 "floor": None,
                 "below_floor": False,
@@ -342,7 +365,7 @@ def evaluate_claims(
                 "and the AI rate decide; HDPO's AI-rate comparisons are reported beside. AI rate at "
                 "each detector's threshold calibrated per run seed on the validation split's human "
                 "answers at the primary FPR, mean over run seeds with Table 4's paired two-level "
-                "bootstrap; detector metrics have no human-baseline floor (the baselines are not "
+                "t interval; detector metrics have no human-baseline floor (the baselines are not "
                 "scored by the detectors); the paper's own detector rates are not available to "
                 "this project, so none are set beside ours"
             )
@@ -353,7 +376,7 @@ def evaluate_claims(
                 "scoring models, which the embedded default does not have"
             )
         verdict = combine_verdicts([t["verdict"] for t in tests if t["decides"]])
-        evaluated = [v for v in per_seed.values() if v != NOT_EVALUATED]
+        run = [t for t in tests if t["decides"] and "seed_in_direction" in t]
         results.append(
             {
                 "id": claim["id"],
@@ -365,10 +388,8 @@ def evaluate_claims(
                 "per_language": per_language,
                 "verdict": verdict,
                 "per_seed": per_seed,
-                "stable": (
-                    None
-                    if verdict == NOT_EVALUATED or not evaluated
-                    else all(v == verdict for v in evaluated)
+                "seeds_in_direction": (
+                    sum(all(t["seed_in_direction"][s] for t in run) for s in seeds) if run else None
                 ),
             }
         )
@@ -480,7 +501,7 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
         + " | ".join(languages)
         + " | verdict | "
         + " | ".join(f"seed {s}" for s in seeds)
-        + " | stable |",
+        + " | seeds in direction |",
         "|---|---|" + "---|" * len(languages) + "---|" + "---|" * len(seeds) + "---|",
     ]
     for r in results:
@@ -489,13 +510,15 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
             + " | ".join(r["per_language"][lg] for lg in languages)
             + f" | **{r['verdict']}** | "
             + " | ".join(r["per_seed"][s] for s in seeds)
-            + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |"
+            + " | "
+            + (MISSING if r["seeds_in_direction"] is None else f"{r['seeds_in_direction']} of {len(seeds)}")
+            + " |"
         )
     lines += [
         "",
         "| # | language | comparison | metric | difference (first - second) [CI] | "
-        "margin | floor | verdict | per seed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "margin | floor | verdict | MDE | per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for t in r["tests"]:
@@ -507,7 +530,7 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
             lines.append(
                 f"| {r['id']} | {t['language']}{beside} | {_comparison_text(t)} | "
                 f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {floor} | {t['verdict']} | "
-                f"{per_seed} |"
+                f"{'' if t.get('mde') is None else _num(t['mde'])} | {per_seed} |"
             )
     notes = [f"Claim {r['id']}: {r['note']}." for r in results if r["note"]]
     return lines + ([""] + notes if notes else [])
@@ -549,10 +572,9 @@ def replication_markdown(
             "",
         ]
     lines += [
-        f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level bootstrap "
-        f"interval: seeds, then test prompts, paired across systems; {boot['n_resamples']} "
-        "resamples for every metric; median-centred percentile intervals "
-        "(docs/evaluation.md)].",
+        f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level t "
+        f"interval: the seed spread plus a bootstrap over test prompts, paired across systems; "
+        f"{boot['n_resamples']} prompt resamples for every metric (docs/evaluation.md)].",
         "",
         f"## Aggregate (Table 2; paper: {model})",
         "",

@@ -1,5 +1,5 @@
 """Figure: every run seed's value of the Table 2 metrics per system, beside the pooled mean and
-its two-level bootstrap interval, so a reader sees how much a number depends on the seed."""
+its two-level t interval, so a reader sees how much a number depends on the seed."""
 
 from __future__ import annotations
 

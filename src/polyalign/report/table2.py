@@ -94,9 +94,9 @@ def _caption(summary: dict, language: str) -> str:
     plural = "s" if len(seeds) != 1 else ""
     return (
         f"Language {language}, {summary['languages'][language]} test prompts, "
-        f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
-        f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
-        "every column; a number without brackets has no interval]. BNG-macro: lower is "
+        f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level t "
+        f"interval: the seed spread plus a bootstrap over test prompts, {boot['n_resamples']} "
+        "prompt resamples for every column; a number without brackets has no interval]. BNG-macro: lower is "
         "better; all other columns: higher is better. Lang. fid.: share of answers in the "
         "prompt's language (script). Baseline rows (no model): a random human train answer of "
         "the prompt's bucket, the human answer to another test prompt of the bucket, a constant "
