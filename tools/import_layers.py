@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     # what the stages share: the systems and seeds derived from the registries, records, buckets
-    ("registries", ("systems", "seeds", "records", "buckets")),
+    ("registries", ("systems", "baselines", "seeds", "records", "buckets")),
     # models, corpora, prompts, decoding and metrics: no stage of the pipeline
     ("building blocks", ("models", "data", "prompts", "decoding", "metrics")),
     # the pipeline's stages, each a package or module run by rules
@@ -43,6 +43,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "generate",
             "generate_shards",
+            "baseline_answers",
             "train",
             "preference",
             "features",

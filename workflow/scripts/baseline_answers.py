@@ -10,7 +10,7 @@ params:  baseline     the baseline's name
          zh_tokenization  the evaluation's Chinese tokenisation (the constant answer's QA-F1)
 """
 
-from polyalign.baselines import baseline_generations
+from polyalign.baseline_answers import baseline_generations
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.workflow_io import rule_logging
 
