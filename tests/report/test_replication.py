@@ -310,8 +310,10 @@ def test_comparisons_below_the_floor_are_no_evidence():
     qa = next(t for t in high[3]["tests"] if t["language"] == "en")
     assert qa["floor"] == pytest.approx(0.45) and qa["floor_baseline"] == "human_test_other"
     assert qa["seed_verdicts"] == {"0": BELOW_FLOOR, "1": BELOW_FLOOR}
-    # the other claims' metrics (BNG, Aggregate, NUF, G-MAUVE) clear the floor: unchanged
-    assert [r["verdict"] for r in high[:3]] == [SUPPORTED, CONTRADICTED, SUPPORTED]
+    # the other claims' metrics (BNG, Aggregate, NUF, G-MAUVE) clear the floor: unchanged (claim
+    # 3 is inconclusive with two seeds: the t interval has one seed degree of freedom)
+    assert [r["verdict"] for r in low[:3]] == [SUPPORTED, CONTRADICTED, INCONCLUSIVE]
+    assert [r["verdict"] for r in high[:3]] == [SUPPORTED, CONTRADICTED, INCONCLUSIVE]
     assert verdict_counts(high)["below_floor"] == 2  # claim 4 en and zh
     assert verdict_counts(low)["below_floor"] == 0
     assert headline_lines(high)[0].startswith(

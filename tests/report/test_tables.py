@@ -41,7 +41,7 @@ def test_table2_markdown_rows():
     ]  # fmt: skip
     md = render_tables(sections, "md")
     assert "### Table 2: main benchmark (zh)" in md and "| CoT " in md
-    assert "38 test prompts, 2 run seeds (0, 1)" in md and "100 resamples" in md
+    assert "38 test prompts, 2 run seeds (0, 1)" in md and "100 prompt resamples" in md
     assert sections[1]["rows"][1] == ["CoT"] + ["no answer (50 of 50)"] * 6
     assert sections[1]["rows"][2][0] == "SFT"  # no answer missing in zh
 
