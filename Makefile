@@ -26,7 +26,7 @@ run: $(VENV)/.installed
 
 # Full lane: every test, including the micro end-to-end workflow (about half an hour on 2 cores).
 # One pytest worker per core (pytest-xdist); tests that share an expensive fixture stay on one
-# worker (tests/conftest.py, `test_group`).
+# worker (tests/conftest.py, `xdist_group_of`).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 

@@ -54,7 +54,7 @@ def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.C
 MICRO_GROUP = {"smoke/test_workflow.py", "smoke/test_dag.py", "reliability/test_kill_resume.py"}
 
 
-def test_group(path: Path) -> str:
+def xdist_group_of(path: Path) -> str:
     rel = path.relative_to(Path(__file__).parent).as_posix()
     if rel in MICRO_GROUP:
         return "micro"
@@ -65,12 +65,13 @@ def test_group(path: Path) -> str:
     return rel
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the marks
+@pytest.hookimpl(wrapper=True)  # before every other implementation: xdist reads the marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(test_group(Path(str(item.fspath)))))
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(Path(str(item.fspath)))))
     # the longest group first, so that the other worker takes everything else meanwhile
     items.sort(key=lambda item: item.get_closest_marker("xdist_group").args[0] != "micro")
+    return (yield)
 
 
 @pytest.fixture(scope="session")
