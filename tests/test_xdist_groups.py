@@ -30,6 +30,8 @@ def test_each_group_runs_on_one_worker():
 
 def test_the_micro_workflow_tests_share_one_group():
     tests = Path(__file__).parent
-    groups = {xdist_group_of(tests / f) for f in ("smoke/test_workflow.py", "reliability/test_kill_resume.py")}
+    groups = {
+        xdist_group_of(tests / f) for f in ("smoke/test_workflow.py", "reliability/test_kill_resume.py")
+    }
     assert groups == {"micro"}
     assert xdist_group_of(tests / "test_text.py") == "test_text.py"
