@@ -40,7 +40,7 @@ def micro_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/micro.yaml"]
 
 
-def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+def micro_snakemake(work: Path, *args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
     return subprocess.run(
         micro_command(*args), cwd=work, capture_output=True, text=True, timeout=timeout, check=False
     )
