@@ -5,14 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    evaluate_system,
-    load_metrics,
-    load_resample_arrays,
-    save_resample_arrays,
-    write_metrics,
-)
+from polyalign.evaluation.evaluate import evaluate_system
+from polyalign.evaluation.replicates import load_resample_arrays, save_resample_arrays
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.store import load_metrics, write_metrics
 from polyalign.io import InputError
 
 from . import synthetic as syn

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import evaluate_system, weighted_replicates
+from polyalign.evaluation.evaluate import evaluate_system
 from polyalign.evaluation.kernels import (
     aggregate_replicates,
     bucket_gap_replicates,
@@ -13,9 +13,10 @@ from polyalign.evaluation.kernels import (
     mauve_from_counts,
     transition_gap_replicates,
 )
+from polyalign.evaluation.replicates import weighted_replicates
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
-from polyalign.metrics import aggregate_score, hypervolume
 from polyalign.metrics.distributional import feature_gaps
+from polyalign.metrics.frontier import aggregate_score, hypervolume
 from polyalign.metrics.mauve_metrics import MauveSettings, mauve_score
 from polyalign.metrics.tdm import scaled_w1, transition_gap, transition_matrix
 

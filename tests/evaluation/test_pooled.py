@@ -6,16 +6,16 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (
+from polyalign.evaluation.evaluate import evaluate_system
+from polyalign.evaluation.kernels import label_counts, mauve_from_counts
+from polyalign.evaluation.pooled import (
     draw_counts,
-    evaluate_system,
     headline_intervals,
     load_replicates,
     paired_difference,
     pooled_replicates,
     save_replicates,
 )
-from polyalign.evaluation.kernels import label_counts, mauve_from_counts
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
 from polyalign.metrics.mauve_metrics import MauveSettings, mauve_score
 

@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    EvaluationSettings,
-    interval_summary,
-    paired_difference,
-    pooled_summary,
-    settings_from_config,
-    summary_tsv,
-)
-from polyalign.evaluation.store import seed_mean, to_jsonable
+from polyalign.evaluation.pooled import interval_summary, paired_difference
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.settings import EvaluationSettings, settings_from_config
+from polyalign.evaluation.store import pooled_summary, seed_mean, summary_tsv, to_jsonable
 from polyalign.io import InputError
 
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from polyalign.features import FeatureError, extract_features, lm_feature_names, lm_features
-from polyalign.features.lm_features import _stats
+from polyalign.features.extract import extract_features
+from polyalign.features.lm_features import _stats, lm_features
 from polyalign.features.lm_inputs import response_examples, start_token_id
+from polyalign.features.spec import FeatureError, lm_feature_names
 
 PROMPTS = ["User: Hello\nAssistant:", "问：你好吗？\n答：", "Answer briefly.", ""]
 RESPONSES = [" Hello, world! How are you?", "你好，世界！你好吗？", "yes", "The cat sat."]

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from polyalign.evaluation import HEADLINE_METRICS
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.store import to_jsonable
 
 SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")

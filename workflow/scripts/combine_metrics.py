@@ -19,18 +19,11 @@ params:  systems     systems in display order
 
 import time
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    compact_headline,
-    headline_intervals,
-    load_metrics,
-    load_resample_arrays,
-    pooled_replicates,
-    pooled_summary,
-    save_replicates,
-    settings_from_config,
-    summary_tsv,
-)
+from polyalign.evaluation.pooled import headline_intervals, pooled_replicates, save_replicates
+from polyalign.evaluation.replicates import load_resample_arrays
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.settings import settings_from_config
+from polyalign.evaluation.store import compact_headline, load_metrics, pooled_summary, summary_tsv
 from polyalign.io import InputError, write_json, write_text
 from polyalign.workflow_io import rule_logging
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from polyalign.metrics import diversity_scores
+from polyalign.metrics.diversity import diversity_scores
 
 from .replicates import ResampleArrays
 from .rows import EvalRows, build_eval_rows

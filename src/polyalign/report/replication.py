@@ -296,7 +296,7 @@ def evaluate_claims(
 ) -> list[dict]:
     """One result per claim: pooled verdict, verdict per language, per seed, and every sub-test.
 
-    replicates: `polyalign.evaluation.load_replicates` of the pooled bootstrap; claims: the
+    replicates: `polyalign.evaluation.pooled.load_replicates` of the pooled bootstrap; claims: the
     published claim list [{id, text}]; relative_margin: claim 4's margin as a fraction of the
     reference system's value; detectors: the Table 4 summary (`detectors.summary.
     detector_summary`) and detector_replicates its replicates (claim 5; None: not evaluated).
