@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -128,6 +129,19 @@ def test_two_process_run_matches_one_process(ddp_setup, two_process_run):
     assert diff <= WEIGHT_ATOL, f"max |w2 - w1| = {diff:.2e} (weights moved up to {moved:.2e})"
 
 
+def _wait_until_gone(pid: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return
+        if "State:\tZ" in state:  # exited, not yet reaped by its new parent
+            return
+        assert time.time() < deadline, f"rank process {pid} outlived the killed launcher"
+        time.sleep(0.1)
+
+
 KILLED_RUN = """
 import json, sys
 from polyalign.train.launch import run_training
@@ -152,7 +166,7 @@ def test_two_process_run_killed_mid_run_resumes_to_the_same_weights(ddp_setup, t
         [sys.executable, "-c", KILLED_RUN, json.dumps(job), str(tmp / "killed.log")],
         cwd=REPO,
         env=env,
-        start_new_session=True,  # its own process group: the launcher and both ranks
+        start_new_session=True,  # its own process group: the launcher and torch's agent
         stderr=subprocess.PIPE,
         text=True,
     )
@@ -166,6 +180,8 @@ def test_two_process_run_killed_mid_run_resumes_to_the_same_weights(ddp_setup, t
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    for marker in markers:  # each rank runs in a session of its own and leaves once its agent is gone
+        _wait_until_gone(int(marker.read_text()))
     assert not (out / "model.safetensors").exists()
     steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
     assert steps == list(range(1, BLOCK_AT_STEP))  # step 5 logged after the step-4 checkpoint
