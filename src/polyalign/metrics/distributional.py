@@ -10,28 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy.stats import wasserstein_distance
 
 from polyalign.config import schema_default
 
 STD_FLOOR = 1e-12
 # Keyword default: the config schema's (the one place it is written).
 _MIN_BUCKET_SIZE = schema_default("evaluation", "min_bucket_size")
-
-
-def wasserstein_distance(u, v) -> float:
-    """W1 between the empirical distributions of two 1-D samples: the area between their CDFs
-    (scipy.stats.wasserstein_distance without weights, which every evaluation job would otherwise
-    pay a second to import)."""
-    u = np.sort(np.asarray(u, dtype=float))
-    v = np.sort(np.asarray(v, dtype=float))
-    if u.size == 0 or v.size == 0:
-        raise ValueError("W1 of an empty sample")
-    values = np.concatenate([u, v])
-    values.sort(kind="mergesort")
-    deltas = np.diff(values)
-    u_cdf = np.searchsorted(u, values[:-1], side="right") / u.size
-    v_cdf = np.searchsorted(v, values[:-1], side="right") / v.size
-    return float(np.sum(np.abs(u_cdf - v_cdf) * deltas))
 
 
 def _matrix(values, bucket: str, side: str) -> np.ndarray:

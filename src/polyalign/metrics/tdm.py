@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.linalg
+from scipy.stats import wasserstein_distance
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from polyalign.config import block_defaults
-from polyalign.metrics.distributional import wasserstein_distance
 from polyalign.metrics.tokenize import tfidf_analyzer
 from polyalign.text import count_length_tokens
 
