@@ -5,7 +5,8 @@ import pytest
 
 from polyalign.config import fill_defaults
 from polyalign.config.settings import settings_dict
-from polyalign.generate import GenerationSettings, generate_records, part_plan, shard_parts
+from polyalign.decoding import GenerationSettings
+from polyalign.generate import generate_records, part_plan, shard_parts
 from polyalign.generate_shards import run_generation
 from polyalign.generation_parts import PartStore, merge_parts
 from polyalign.io import write_jsonl

@@ -16,14 +16,48 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from transformers import DynamicCache, GenerationConfig, LogitsProcessor
 
-if TYPE_CHECKING:
-    from .generate import GenerationSettings
+from .config import ConfigError
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The resolved `generation:` block: one decoding config shared by every system."""
+
+    max_new_tokens: int
+    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
+    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
+    do_sample: bool
+    temperature: float
+    top_p: float
+    batch_size: int
+    seed: int
+    num_samples: int
+    part_rows: int  # rows per resumable part (each decoded from an empty batch)
+    budget_quantile: float | None  # None: every language gets the cap
+    budget_headroom: float
+    system_max_new_tokens: dict  # system -> its own cap (at most max_new_tokens)
+
+    def __post_init__(self):
+        for key in ("length_check_quantile", "budget_quantile"):
+            q = getattr(self, key)
+            if q is not None and not 0 < q <= 1:
+                raise ConfigError(f"generation.{key}: must lie in (0, 1] or be null, got {q}")
+        if self.budget_headroom < 1:
+            raise ConfigError(f"generation.budget_headroom: must be at least 1, got {self.budget_headroom}")
+        for system, cap in self.system_max_new_tokens.items():
+            if not isinstance(cap, int) or cap < 1:
+                raise ConfigError(
+                    f"generation.system_max_new_tokens.{system}: a positive integer, got {cap!r}"
+                )
+        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
+            raise ConfigError(
+                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
+            )
 
 
 @dataclass

@@ -29,58 +29,21 @@ import hashlib
 import json
 import math
 import time
-from dataclasses import dataclass
 
 import torch
 
-from .config import ConfigError, block_defaults, schema_default
+from .config import block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
 from .continuous import decode_continuous
-from .decoding import DecodeStats, eos_ids_of, length_order, row_seed
+from .decoding import DecodeStats, GenerationSettings, eos_ids_of, length_order, row_seed
 from .progress import progress_bar
 from .prompts import (
     LengthSampler,
     extract_final_answer,
     profile_length_bin,
     render_prompt_ids,
-    style_of,
 )
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """The resolved `generation:` block: one decoding config shared by every system."""
-
-    max_new_tokens: int
-    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
-    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
-    do_sample: bool
-    temperature: float
-    top_p: float
-    batch_size: int
-    seed: int
-    num_samples: int
-    part_rows: int  # rows per resumable part (each decoded from an empty batch)
-    budget_quantile: float | None  # None: every language gets the cap
-    budget_headroom: float
-    system_max_new_tokens: dict  # system -> its own cap (at most max_new_tokens)
-
-    def __post_init__(self):
-        for key in ("length_check_quantile", "budget_quantile"):
-            q = getattr(self, key)
-            if q is not None and not 0 < q <= 1:
-                raise ConfigError(f"generation.{key}: must lie in (0, 1] or be null, got {q}")
-        if self.budget_headroom < 1:
-            raise ConfigError(f"generation.budget_headroom: must be at least 1, got {self.budget_headroom}")
-        for system, cap in self.system_max_new_tokens.items():
-            if not isinstance(cap, int) or cap < 1:
-                raise ConfigError(
-                    f"generation.system_max_new_tokens.{system}: a positive integer, got {cap!r}"
-                )
-        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
-            raise ConfigError(
-                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
-            )
+from .systems import prompt_style
 
 
 def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
@@ -123,7 +86,7 @@ def language_budgets(
 
 def row_budget(gcfg: GenerationSettings, system: str, record: dict, budgets: dict[str, int] | None) -> int:
     """New tokens one row of `record` may generate (CoT's extra included)."""
-    extra = gcfg.cot_extra_tokens if style_of(system) == "cot" else 0
+    extra = gcfg.cot_extra_tokens if prompt_style(system) == "cot" else 0
     if budgets is None:
         return system_cap(gcfg, system) + extra
     if record["language"] not in budgets:
@@ -222,7 +185,7 @@ def generate_records(
     With shard=(rank, world) the rows of other ranks' parts are None (`shard_parts`). `parts`
     (a `polyalign.generation_parts.PartStore`): complete parts are read from it instead of
     decoded, and each decoded part is saved to it before the next one starts."""
-    style = style_of(system)
+    style = prompt_style(system)
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     if budgets is None:
@@ -336,7 +299,7 @@ def generate_file(
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None
-    if style_of(system) == "profile" and mode == "sampled":
+    if prompt_style(system) == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
@@ -398,8 +361,8 @@ def generate_file(
         "model": str(model_dir),
         "records": len(records),
         "decoding": settings_dict(gcfg),
-        "profile_length": mode if style_of(system) == "profile" else None,
-        "max_new_tokens_used": new_token_budget(gcfg, style_of(system), system),
+        "profile_length": mode if prompt_style(system) == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system), system),
         "new_token_budgets": budgets,
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         "parts_resumed": parts.resumed,

@@ -11,7 +11,7 @@ from safetensors.torch import load_file, save_file
 import polyalign.preference.train as ptrain
 from polyalign.config import block_defaults
 from polyalign.models import load_model
-from polyalign.preference.config import loss_settings, preference_settings
+from polyalign.preference.config import loss_settings, preference_settings, preference_stage
 from polyalign.preference.examples import collate_pairs
 from polyalign.preference.reference_cache import build_reference_cache
 from polyalign.preference.train import preference_loss, prepare_items, train_preference
@@ -53,7 +53,7 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     assert log[0]["r_term"] > 0 and log[0]["anchor"] > 0
 
     ref_model, _ = load_model(start, micro_settings())
-    items = prepare_items(train_pairs, ref_model, tok, config, "hdpo")
+    items = prepare_items(train_pairs, ref_model, tok, preference_stage(config, "hdpo"))
     z0 = margins(ref_model, items, tok.pad_token_id)
     trained, _ = load_model(out, micro_settings())
     z1 = margins(trained, items, tok.pad_token_id)
@@ -66,16 +66,22 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     model, _ = load_model(start, micro_settings())
     config = micro_config()
     with pytest.raises(ValueError, match="pair_weights are disabled"):
-        prepare_items(train_pairs, model, tok, config, "dpo")  # HDPO pairs given to DPO
+        prepare_items(train_pairs, model, tok, preference_stage(config, "dpo"))  # HDPO pairs given to DPO
     plain = [dict(p, weight=1.0, s_pos=0.0, s_neg=0.0) for p in train_pairs]
     # language balance: unit clipped weights, one constant per language (6 en, 2 zh of 8 -> 8/2/6, 8/2/2)
     balanced = [dict(p, weight_clipped=1.0, weight=4 / 6 if p["language"] == "en" else 2.0) for p in plain]
-    prepare_items(balanced, model, tok, config, "dpo")
+    with pytest.raises(ValueError, match="vary within a language"):
+        prepare_items(balanced, model, tok, preference_stage(config, "dpo"))  # the paper's DPO: no balancing
+    balanced_config = {**config, "dpo": {**config["dpo"], "language_balance": True}}
+    prepare_items(balanced, model, tok, preference_stage(balanced_config, "dpo"))  # the balanced variant
     with pytest.raises(ValueError, match="vary within a language"):
         prepare_items(
-            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)], model, tok, config, "dpo"
+            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)],
+            model,
+            tok,
+            preference_stage(balanced_config, "dpo"),
         )
-    items = prepare_items(plain, model, tok, config, "dpo")
+    items = prepare_items(plain, model, tok, preference_stage(config, "dpo"))
     batch = collate_pairs(items, tok.pad_token_id)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
     loss, metrics = preference_loss(model, batch, **loss_settings(preference_settings(config, "dpo")))
@@ -94,7 +100,7 @@ def test_pair_weighted_anchor_reaches_the_loss(micro, train_pairs):
     start, tok = micro
     model, _ = load_model(start, micro_settings())
     config = micro_config()
-    items = prepare_items(train_pairs, model, tok, config, "hdpo")
+    items = prepare_items(train_pairs, model, tok, preference_stage(config, "hdpo"))
     batch = collate_pairs(items, tok.pad_token_id)
     assert batch["weights"].unique().numel() > 1
     with torch.no_grad():
@@ -195,3 +201,20 @@ def test_changed_starting_checkpoint_is_not_resumed(micro, train_pairs, tmp_path
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     (reason,) = out.glob("checkpoints.set-aside/*/REASON.txt")
     assert "start_model" in reason.read_text()
+
+
+def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs, tmp_path, monkeypatch):
+    # the merged preference block was rebuilt and re-parsed five times along one call
+    from polyalign.preference import config as preference_config
+    from polyalign.train import trainer
+
+    merges = []
+    real_block = preference_config.method_block
+    monkeypatch.setattr(preference_config, "method_block", lambda *a: merges.append(a[1:]) or real_block(*a))
+    monkeypatch.setattr(trainer, "train", lambda *a, **k: {"steps": 0})  # the loop is not under test
+    start, _ = micro
+    summary = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
+    assert merges == [("hdpo",)]
+    # what the one parse gave: the preference block's loop keys and the method's settings
+    assert summary["train_config"]["max_steps"] == 6 and summary["train_config"]["micro_batch_size"] == 4
+    assert summary["critic"] is True and summary["pairs"] == len(train_pairs)

@@ -45,9 +45,13 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
         and jobs["build_pairs"] == 2 * seeds
         and jobs["reference_logps"] == 2 * seeds
     )
-    assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
+    # three baselines (polyalign.baselines): two drawn per seed, the constant answer once
+    baselines = 3
+    assert jobs["baseline_answers"] == 2 * seeds + 1
+    assert jobs["generate_test"] == systems * seeds
+    assert jobs["evaluate_system"] == (systems + baselines) * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
-    # human train, val (detector calibration) and test once; per seed the test features of every
-    # system and 2 sample sets
-    assert jobs["features"] == 3 + seeds * (systems + 2)
-    assert jobs["embeddings"] == 1 + seeds * systems
+    # human train, val (detector calibration) and test once, the constant answer once; per seed
+    # the test features of every system, of the two drawn baselines and 2 sample sets
+    assert jobs["features"] == 3 + 1 + seeds * (systems + 2 + 2)
+    assert jobs["embeddings"] == 1 + 1 + seeds * (systems + 2)

@@ -45,7 +45,7 @@ rule table2_main_benchmark:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table2_main_benchmark.py"
 
@@ -66,7 +66,7 @@ rule table2_per_seed:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table2_per_seed.py"
 
@@ -111,7 +111,7 @@ rule table_per_bucket:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table_per_bucket.py"
 
