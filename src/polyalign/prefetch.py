@@ -111,6 +111,7 @@ def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None =
             # the cache layout: .../snapshots/<commit>
             revisions[f"{kind}:{repo}"] = Path(path).name
         _set(overlay, keys, local[(repo, kind)])
+    overlay["allow_external_paths"] = True  # its paths are absolute, usually outside the project
     out.mkdir(parents=True, exist_ok=True)
     (out / "revisions.json").write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
     (out / "overlay.yaml").write_text(
