@@ -5,7 +5,8 @@
 downloads each hub model (the presets, the judges, the detectors, the MAUVE encoder) and each
 hub dataset of the corpora into `<out>/hub` (the Hugging Face cache layout), writes
 `<out>/revisions.json` (the commit each one was downloaded at) and `<out>/overlay.yaml`, a config
-that points every one of them at its local copy. Run the workflow with both config files:
+that points every one of them at its local copy (absolute paths, so it also sets
+`allow_external_paths: true`). Run the workflow with both config files:
 
     snakemake --cores all --configfile config/paper.yaml <out>/overlay.yaml
 
