@@ -10,7 +10,9 @@ since a benchmark file has no start time.
 
     python benchmarks/workflow_times.py [.snakemake/log/<run>.snakemake.log] [--cores 2] [--json]
 
-Without a path, the newest log under .snakemake/log/ that ran jobs is used.
+Without a path, the newest log under .snakemake/log/ that ran jobs is used. Run it in the run's
+output root, where its results/benchmarks/ and .snakemake/log/ lie (config/paper.yaml:
+`cd runs/paper && python ../../benchmarks/workflow_times.py`).
 """
 
 from __future__ import annotations
@@ -163,7 +165,10 @@ def main() -> None:
     root = Path.cwd()
     path = args.log or newest_log(root)
     summary = {"log": str(path), **summarize(parse_log(path), args.cores)}
-    stages = stage_table(read_benchmarks(root, benchmark_patterns(root / "workflow" / "rules")))
+    # the rules of this checkout: the cwd may be an output root (runs/paper) holding no workflow/
+    stages = stage_table(
+        read_benchmarks(root, benchmark_patterns(Path(__file__).resolve().parents[1] / "workflow" / "rules"))
+    )
     if args.json:
         json.dump({**summary, "stages": stages}, sys.stdout, indent=1)
         print()

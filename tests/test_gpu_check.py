@@ -3,6 +3,7 @@ the JSON whose "costs" block the estimator reads (and refuses, since --tiny numb
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,9 @@ gpu_check = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(gpu_check)
 
 
-def test_tiny_run_writes_every_measurement_the_estimate_needs(tmp_path):
+def test_tiny_run_writes_every_measurement_the_estimate_needs(tmp_path, monkeypatch):
+    # without trl, as on a node installed with the cluster extra only: --skip-trl must not import it
+    monkeypatch.setitem(sys.modules, "trl", None)
     out = tmp_path / "gpu_check.json"
     assert gpu_check.main(["--tiny", "--skip-trl", "--out", str(out)]) == 0
     result = json.loads(out.read_text())

@@ -75,3 +75,17 @@ def test_corpus_hub_ids_are_the_loaders_defaults():
     sources = "".join(p.read_text() for p in (REPO / "src" / "polyalign" / "data" / "paper").glob("*.py"))
     defaults = set(re.findall(r'(?:hf_rows|data_file_rows|fetch_repo_file)\(\s*source,\s*"([^"]+)"', sources))
     assert set(prefetch.CORPUS_HUB_IDS.values()) == defaults
+
+
+def test_the_overlay_passes_the_path_check_from_outside_the_project(tmp_path):
+    """The overlay names absolute paths under --out, usually outside the project (a shared disk):
+    merged over the profile, it must pass the DAG-time path check (polyalign.config.paths),
+    which refuses such paths without allow_external_paths."""
+    from polyalign.config.overrides import apply_overrides
+    from polyalign.config.paths import check_local_paths
+
+    overlay = prefetch.prefetch(PAPER, tmp_path, fake_hub([]))
+    merged = apply_overrides(PAPER, overlay)
+    merged["model"] = {**merged["model"], "source": merged["model_presets"]["qwen2.5-1.5b"]["source"]}
+    problems = check_local_paths(merged, project=REPO)
+    assert not [p for p in problems if "outside the project" in p], problems

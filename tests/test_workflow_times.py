@@ -130,3 +130,16 @@ def test_a_benchmark_file_of_no_rule_is_an_error(tmp_path):
     bench(tmp_path, "stray.tsv", 1.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="stray.tsv: matches the benchmark path of 0 rules"):
         workflow_times.read_benchmarks(tmp_path, workflow_times.benchmark_patterns(RULES_DIR))
+
+
+def test_main_in_an_output_root_without_workflow_folder(tmp_path, monkeypatch, capsys):
+    """A paper run keeps results/benchmarks/ and .snakemake/log/ under runs/paper/, which holds no
+    workflow/ folder: the rules come from the script's own checkout."""
+    (tmp_path / ".snakemake" / "log").mkdir(parents=True)
+    (tmp_path / ".snakemake" / "log" / "run.snakemake.log").write_text(LOG)
+    bench(tmp_path, "seed0/generate_test_dpo.tsv", 30.0, 400.0, 29.0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", ["workflow_times.py"])
+    workflow_times.main()
+    out = capsys.readouterr().out
+    assert "whole run: 2.0 min" in out and re.search(r"generate_test\s+1\s+30", out)

@@ -5,7 +5,8 @@
 downloads each hub model (the presets, the judges, the detectors, the MAUVE encoder) and each
 hub dataset of the corpora into `<out>/hub` (the Hugging Face cache layout), writes
 `<out>/revisions.json` (the commit each one was downloaded at) and `<out>/overlay.yaml`, a config
-that points every one of them at its local copy. Run the workflow with both config files:
+that points every one of them at its local copy (absolute paths, so it also sets
+`allow_external_paths: true`). Run the workflow with both config files:
 
     snakemake --cores all --configfile config/paper.yaml <out>/overlay.yaml
 
@@ -111,6 +112,7 @@ def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None =
             # the cache layout: .../snapshots/<commit>
             revisions[f"{kind}:{repo}"] = Path(path).name
         _set(overlay, keys, local[(repo, kind)])
+    overlay["allow_external_paths"] = True  # its paths are absolute, usually outside the project
     out.mkdir(parents=True, exist_ok=True)
     (out / "revisions.json").write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
     (out / "overlay.yaml").write_text(

@@ -44,3 +44,23 @@ def test_no_preset_leaves_the_block_alone():
         "source": "scratch",
         "hidden_size": 8,
     }
+
+
+@pytest.mark.parametrize("preset", ["qwen2.5-1.5b", "qwen2.5-3b", "llama-3.2-3b", "gemma-2-2b"])
+def test_each_family_preset_passes_the_path_check(preset):
+    """The DAG-time path check (polyalign.config.paths) took the Llama preset's shipped template
+    name `llama3` for a missing local file and refused the preset before any rule was built."""
+    from polyalign.config.paths import check_local_paths
+
+    block = resolve_model_block({**PAPER, "model": {**PAPER["model"], "preset": preset}})
+    assert check_local_paths({"model": block}, project=REPO) == []
+
+
+def test_the_path_check_knows_the_shipped_templates_and_refuses_a_missing_file():
+    from polyalign.config.paths import SHIPPED_TEMPLATE_DIR, check_local_paths
+    from polyalign.models.chat import SHIPPED_TEMPLATES
+
+    assert {p.resolve().parent for p in SHIPPED_TEMPLATES.values()} == {SHIPPED_TEMPLATE_DIR}
+    model = {"source": "scratch", "chat_template": "templates/none.jinja"}
+    (problem,) = check_local_paths({"model": model}, project=REPO)
+    assert problem.startswith("model.chat_template: 'templates/none.jinja' does not exist")

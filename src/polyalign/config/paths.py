@@ -26,6 +26,8 @@ def is_hub_id(value: str) -> bool:
 
 # Keys that only ever hold a local file (never a hub id).
 LOCAL_ONLY = ("model.chat_template", "figures.cjk_font")
+# Where polyalign.models.chat.SHIPPED_TEMPLATES lie (config sits below models in the import layers).
+SHIPPED_TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "models" / "templates"
 
 
 def path_keys(config: dict) -> list[tuple[str, str, bool]]:
@@ -42,7 +44,12 @@ def path_keys(config: dict) -> list[tuple[str, str, bool]]:
         # resolve_model_block folds model.path into model.source
         out.append(("model.path/model.source", model["source"], True))
     template = model.get("chat_template")
-    if isinstance(template, str) and template != "own":
+    # own, or a template shipped in polyalign/models/templates (SHIPPED_TEMPLATES of models.chat, by name)
+    if (
+        isinstance(template, str)
+        and template != "own"
+        and not (SHIPPED_TEMPLATE_DIR / f"{template}.jinja").is_file()
+    ):
         out.append(("model.chat_template", template, True))
     encoder = (config.get("embeddings") or {}).get("encoder")
     if isinstance(encoder, str):
