@@ -17,6 +17,10 @@ unlock and the start of the rerun therefore happen under an exclusive `flock` on
 `.snakemake/recovery.lock`: a second recovery waits for it, then sees the first one's Snakemake
 process and leaves its lock alone.
 
+A profile that writes elsewhere (`output_root`, e.g. `runs/paper/` for config/paper.yaml) has
+its Snakemake lock there, since the Snakefile's `workdir:` moves Snakemake into it; the lock is
+looked for in the output root of the given config files (the last one that sets it).
+
 What it cannot see: Snakemake processes on other machines. On a cluster (a shared file system,
 `--executor slurm`, several login nodes) a run started from another node holds the lock while no
 process here shows it; `/proc` is per machine. There, check the scheduler's queue (`squeue -u
@@ -103,10 +107,25 @@ def unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str], wait_s
         return False
 
 
+def run_dir(workdir: Path, args: list[str]) -> Path:
+    """Where Snakemake works and keeps its lock: the `output_root` of the last config file given
+    that sets one (relative to `workdir`), else `workdir`."""
+    root = "."
+    for path in configfiles(args):
+        config = load_yaml_file(workdir / path)
+        if isinstance(config, dict) and config.get("output_root"):
+            root = str(config["output_root"])
+    return workdir / root
+
+
 def _unlock_if_stale(workdir: Path, snakemake: list[str], args: list[str]) -> bool:
-    if not lock_files(workdir):
+    where = run_dir(workdir, args)
+    if not lock_files(where):
         return False
-    live = snakemake_processes(workdir, exclude={os.getpid(), os.getppid()})
+    exclude = {os.getpid(), os.getppid()}
+    live = snakemake_processes(workdir, exclude)
+    if live is not None and where.resolve() != workdir.resolve():
+        live += snakemake_processes(where, exclude) or []
     if live is None:
         log.warning(
             "cannot tell whether another Snakemake runs here (no /proc); the lock stays. "

@@ -50,10 +50,22 @@ def started(calls, monkeypatch):
 
 
 def test_stale_lock_is_unlocked_with_the_same_arguments(locked, calls):
+    (locked / "c.yaml").write_text("seeds: [0]\n")
     assert wr.unlock_if_stale(
         locked, ["snakemake"], ["--cores", "2", "--configfile", "c.yaml", "--rerun-incomplete"]
     )
     assert calls == [["snakemake", "--unlock", "--cores", "2", "--configfile", "c.yaml"]]
+
+
+def test_a_profile_that_writes_elsewhere_is_unlocked_where_its_lock_is(tmp_path, calls):
+    # config/paper.yaml writes under runs/paper/ (Snakefile `workdir:`), and so does its lock
+    (tmp_path / "paper.yaml").write_text("output_root: runs/paper\n")
+    locks = tmp_path / "runs" / "paper" / ".snakemake" / "locks"
+    locks.mkdir(parents=True)
+    (locks / "0.input.lock").write_text("x")
+    assert not wr.unlock_if_stale(tmp_path, ["snakemake"], ["--cores", "2"])  # default profile: no lock
+    assert wr.unlock_if_stale(tmp_path, ["snakemake"], ["--cores", "2", "--configfile", "paper.yaml"])
+    assert calls == [["snakemake", "--unlock", "--cores", "2", "--configfile", "paper.yaml"]]
 
 
 def test_no_lock_no_unlock(tmp_path, calls):
