@@ -13,7 +13,7 @@ import numpy as np
 from ..detectors.summary import joint_key
 from ..evaluation.pooled import minimum_detectable_effect, paired_difference
 from ..evaluation.store import number
-from .floor import clears_floor, floor_value
+from .floor import LOWER_IS_BETTER, clears_floor, floor_value
 from .published import clean_aggregate, published_aggregate, published_distributional, system_label
 from .table2 import MISSING, format_ci, ordered_systems
 
@@ -32,7 +32,6 @@ METRIC_LABELS = {
     "ai_rate": "predicted-AI rate",
     "joint": "Joint",
 }
-LOWER_IS_BETTER = {"bng_macro", "ai_rate"}
 DECISION_RULE = (
     'Each claim is a set of comparisons "A better than B on metric m" (or "A non-inferior '
     'to B"), each evaluated in every language. A comparison reads the paired interval of '
