@@ -30,21 +30,26 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
 
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
-    seeds, systems = 3, 6
+    # plus the default ablation variant hdpo_no_critic (schema `variants`): it trains per seed on
+    # HDPO's pairs and reference log-probs (it changes only λ), then generates and is evaluated
+    seeds, systems, variants = 3, 6, 1
     for rule in (
         "train_tokenizer",
         "pretrain_base",
         "build_references",
         "combine_metrics",
         "table2_main_benchmark",
+        "table_ablations",
+        "figure_ablations",
     ):
         assert jobs[rule] == 1, rule
-    assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == 2 * seeds
+    assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == (2 + variants) * seeds
     assert (
         jobs["train_critic"] == seeds
         and jobs["build_pairs"] == 2 * seeds
         and jobs["reference_logps"] == 2 * seeds
     )
+    systems += variants
     assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
     # human train, val (detector calibration) and test once; per seed the test features of every

@@ -15,7 +15,7 @@ rule embeddings:
         "results/benchmarks/{run}embeddings_{name}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
-        name=one_of(["human_test", *SYSTEMS]),
+        name=one_of(["human_test", *RUN_SYSTEMS]),
     conda:
         CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
@@ -38,7 +38,7 @@ rule evaluate_system:
     benchmark:
         "results/benchmarks/seed{seed}/evaluate_system_{system}.tsv"
     wildcard_constraints:
-        system=one_of(SYSTEMS),
+        system=one_of(RUN_SYSTEMS),
         seed="[0-9]+",
     conda:
         CONDA_ENV

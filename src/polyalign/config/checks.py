@@ -128,6 +128,12 @@ def check_generation_fits(config: dict) -> list[str]:
     return []
 
 
+def check_variants(config: dict) -> list[str]:
+    from ..variants import variant_problems
+
+    return variant_problems(config)
+
+
 CHECKS = (
     check_length_thresholds,
     check_split_weights,
@@ -138,6 +144,7 @@ CHECKS = (
     check_human_eval_systems,
     check_generation_fits,
     check_run_seeds,
+    check_variants,
 )
 
 
