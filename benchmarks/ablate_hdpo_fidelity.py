@@ -1,5 +1,5 @@
 """Language-fidelity ablation of HDPO: how often does it answer Chinese prompts in Latin script,
-and which preference setting keeps it in Chinese without costing quality (docs/preference.md).
+and which preference setting keeps it in Chinese without costing quality (docs/experiments/hdpo_language_fidelity.md).
 
 Works on a COPY of a finished run of the workflow (every output present; `cp -a` keeps the
 mtimes, so Snakemake reuses everything). For each variant it writes the variant's keys into the

@@ -47,8 +47,9 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    from polyalign.features import extract_text_features, feature_names
+    from polyalign.features.extract import extract_text_features
     from polyalign.features.segment import words
+    from polyalign.features.spec import feature_names
 
     words("预热", "zh")  # jieba's dictionary load is a one-off cost, timed separately
     t_init = time.perf_counter() - t0

@@ -24,7 +24,7 @@ from polyalign.config import block_defaults, fill_defaults
 from polyalign.decoding import generate_unbatched
 from polyalign.generate import generate_ids, generation_settings
 from polyalign.models import build_model, build_tokenizer, load_model, model_settings
-from polyalign.prompts import encode_prompt, render_prompt
+from polyalign.prompts import encode_prompt, prompt_scaffold_texts, render_prompt
 
 GENERATION_DEFAULTS = block_defaults("generation")
 PROMPT_DEFAULTS = block_defaults("prompt")
@@ -48,7 +48,7 @@ def main():
     if args.model:
         model, tok = load_model(Path(args.model), mcfg)
     else:
-        tok = build_tokenizer(mcfg, train)
+        tok = build_tokenizer(mcfg, train, prompt_scaffold_texts())
         model = build_model(mcfg, tok).eval()
     prompts = [
         encode_prompt(

@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 
-from polyalign.evaluation import ResampleArrays, pooled_replicates
+from polyalign.evaluation.pooled import pooled_replicates
+from polyalign.evaluation.replicates import ResampleArrays
 
 # test prompts per bucket of the embedded corpus (eligible: >= 10)
 BUCKETS = {

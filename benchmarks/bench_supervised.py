@@ -25,7 +25,7 @@ from polyalign.config import fill_defaults
 from polyalign.generate import generate_records, generation_settings
 from polyalign.io import read_jsonl
 from polyalign.models import build_tokenizer, load_model, model_settings
-from polyalign.prompts import LengthSampler, prompt_settings
+from polyalign.prompts import LengthSampler, prompt_scaffold_texts, prompt_settings
 from polyalign.text import count_length_tokens, length_bin, normalize_text
 from polyalign.train.sft import pretrain_base, train_sft
 
@@ -139,7 +139,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         t0, c0 = time.perf_counter(), time.process_time()
-        tok = build_tokenizer(model_settings(config["model"]), train)
+        tok = build_tokenizer(model_settings(config["model"]), train, prompt_scaffold_texts())
         tok.save_pretrained(tmp / "tokenizer")
         times["tokenizer"] = (time.perf_counter() - t0, time.process_time() - c0, None)
         for stage, fn in (

@@ -9,12 +9,20 @@ training stages run:
    attention FLOPs are left out of the numerator, so this slightly understates the true MFU);
 2. HDPO pairs/s (our trainer, cached reference log-probs) against TRL's `DPOTrainer` (default:
    a reference forward every step) with the same model weights, pairs and micro-batch;
-3. batched generation tokens/s with `polyalign.generate.generate_ids` (bf16 weights, sampling).
+3. forward-only tokens/s (no gradients: features, reference log-probs, judges, detectors);
+4. decode step time with `polyalign.generate.generate_ids` (bf16 weights, sampling) on the pilot
+   model's shape (Qwen2.5-0.5B) at the pilot batch and on the paper model's at the paper batch,
+   and from it tokens/s of the static and the continuous decode loop for a realistic length mix;
+5. peak GPU memory of every check.
+
+Training checks run with gradient checkpointing, as both GPU profiles do. The JSON (`--out`,
+default benchmarks/gpu_check.json) carries a "costs" block that `python -m polyalign.estimate`
+reads in place of its documented defaults (docs/paper_scale.md).
 
 Targets (docs/paper_scale.md): SFT MFU >= 35 % on H200-class hardware, HDPO >= 1.2x TRL pairs/s.
 `--tiny` runs the same code on a tiny model on the CPU (a smoke check of the script itself).
 
-    python benchmarks/gpu_check.py [--out gpu_check.json]
+    python benchmarks/gpu_check.py [--out benchmarks/gpu_check.json]
     python benchmarks/gpu_check.py --tiny
 """
 
@@ -33,6 +41,9 @@ import numpy as np
 import torch
 
 from polyalign.config import fill_defaults
+from polyalign.estimate.costs import GC_RECOMPUTE, Costs
+from polyalign.estimate.inputs import ModelShape
+from polyalign.estimate.stages import Rows, decode_seconds
 from polyalign.models import train_tokenizer
 from polyalign.preference.config import loss_settings, preference_settings
 from polyalign.preference.examples import collate_pairs, tokenize_pairs
@@ -52,6 +63,14 @@ QWEN25_15B = {
     "tie_word_embeddings": True,
     "max_position_embeddings": 32768,
     "rope_theta": 1000000.0,
+}
+QWEN25_05B = {
+    **QWEN25_15B,
+    "hidden_size": 896,
+    "intermediate_size": 4864,
+    "num_hidden_layers": 24,
+    "num_attention_heads": 14,
+    "num_key_value_heads": 2,
 }
 TINY = {
     **QWEN25_15B,
@@ -88,6 +107,25 @@ def make_model(shape: dict, tokenizer, seed: int = 0):
     return Qwen2ForCausalLM(cfg)
 
 
+def peak_memory_gb(device) -> float | None:
+    """Peak GPU memory since the last reset (None on the CPU)."""
+    if device.type != "cuda":
+        return None
+    peak = torch.cuda.max_memory_allocated() / 2**30
+    torch.cuda.reset_peak_memory_stats()
+    return peak
+
+
+def shape_of(model) -> ModelShape:
+    c = model.config
+    return ModelShape(
+        sum(p.numel() for p in model.parameters()),
+        c.num_hidden_layers,
+        c.num_key_value_heads,
+        c.hidden_size // c.num_attention_heads,
+    )
+
+
 def timed_rates(log_rows: list[dict], warmup: int, key: str) -> float:
     vals = [r[key] for r in log_rows if r["step"] > warmup]
     return float(np.median(vals))
@@ -103,6 +141,7 @@ def check_sft(shape, tokenizer, args, device, tmp: Path) -> dict:
         answer = tokenizer(text(rng, args.seq), add_special_tokens=False)["input_ids"][: args.seq // 2 - 1]
         examples.append(make_example(f"r{i}", prompt, answer, tokenizer.eos_token_id, args.seq, False))
     model = make_model(shape, tokenizer)
+    model.gradient_checkpointing_enable()
     n_params = sum(p.numel() for p in model.parameters())
     tcfg = TrainConfig(
         lr=1e-5,
@@ -129,8 +168,11 @@ def check_sft(shape, tokenizer, args, device, tmp: Path) -> dict:
         "parameters": n_params,
         "tokens_per_s": tps,
         "mfu": 6 * n_params * tps / (args.peak_tflops * 1e12),
+        "hardware_mfu": 6 * GC_RECOMPUTE * n_params * tps / (args.peak_tflops * 1e12),
+        "gradient_checkpointing": True,
         "seq": args.seq,
         "micro_batch": args.batch,
+        "peak_memory_gb": peak_memory_gb(device),
     }
 
 
@@ -166,6 +208,8 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     bf16 = device.type == "cuda"
 
     model = make_model(shape, tokenizer).to(device)
+    model.gradient_checkpointing_enable()
+    n_params = sum(p.numel() for p in model.parameters())
     attach_reference(
         items,
         {
@@ -209,7 +253,17 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     ours = args.pair_batch / float(
         np.median([marks[s] - marks[s - 1] for s in range(args.warmup + 1, steps)])
     )
+    tokens_per_pair = float(np.mean([len(i.chosen.input_ids) + len(i.rejected.input_ids) for i in items]))
+    result = {
+        "hdpo_pairs_per_s": ours,
+        "tokens_per_pair": tokens_per_pair,
+        "hardware_mfu": 6 * GC_RECOMPUTE * n_params * ours * tokens_per_pair / (args.peak_tflops * 1e12),
+        "pair_batch": args.pair_batch,
+        "peak_memory_gb": peak_memory_gb(device),
+    }
     del model
+    if args.skip_trl:
+        return result
     if device.type == "cuda":
         torch.cuda.empty_cache()
 
@@ -239,7 +293,7 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
         dataloader_num_workers=0,
         seed=0,
         disable_dropout=True,
-        gradient_checkpointing=False,
+        gradient_checkpointing=True,
         disable_tqdm=True,
         logging_steps=steps,
     )
@@ -255,15 +309,40 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     trl = args.pair_batch / float(
         np.median([trl_marks[s] - trl_marks[s - 1] for s in range(args.warmup + 1, steps + 1)])
     )
+    return {**result, "trl_dpo_pairs_per_s": trl, "ratio": ours / trl}
+
+
+@torch.no_grad()
+def check_forward(shape, tokenizer, args, device) -> dict:
+    """Forward-only tokens/s (bf16 weights) at SFT's batch and sequence length."""
+    model = make_model(shape, tokenizer).to(
+        device=device, dtype=torch.bfloat16 if device.type == "cuda" else None
+    )
+    model.eval()
+    ids = torch.randint(0, len(tokenizer), (args.batch, args.seq), device=device)
+    times = []
+    for _ in range(args.warmup + args.steps):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        model(input_ids=ids, logits_to_keep=1)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    tps = args.batch * args.seq / float(np.median(times[args.warmup :]))
+    n_params = sum(p.numel() for p in model.parameters())
     return {
-        "hdpo_pairs_per_s": ours,
-        "trl_dpo_pairs_per_s": trl,
-        "ratio": ours / trl,
-        "pair_batch": args.pair_batch,
+        "tokens_per_s": tps,
+        "mfu": 2 * n_params * tps / (args.peak_tflops * 1e12),
+        "peak_memory_gb": peak_memory_gb(device),
     }
 
 
-def check_generation(shape, tokenizer, args, device) -> dict:
+def check_decode(name, shape, tokenizer, args, device, batch: int, budget: int) -> dict:
+    """Seconds per decode step of `generate_ids` at `batch` rows, every row active (random weights
+    never stop: eos is -1), prefill removed by timing 1 and `gen_tokens` new tokens. Tokens/s of
+    the static and continuous loops for a realistic length mix (a 60-token mean answer, 5 % of
+    rows at the `budget`) follow from the measured step time (polyalign.estimate.stages)."""
     from polyalign.generate import GenerationSettings, generate_ids
 
     rng = random.Random(2)
@@ -271,34 +350,67 @@ def check_generation(shape, tokenizer, args, device) -> dict:
         device=device, dtype=torch.bfloat16 if device.type == "cuda" else None
     )
     model.eval()
+    prompt_len = args.seq // 4
     prompts = [
-        tokenizer(text(rng, args.seq // 4), add_special_tokens=False)["input_ids"][: args.seq // 4]
-        for _ in range(args.gen_batch * 2)
+        tokenizer(text(rng, prompt_len), add_special_tokens=False)["input_ids"][:prompt_len]
+        for _ in range(batch)
     ]
-    gcfg = GenerationSettings(
-        max_new_tokens=args.gen_tokens,
-        cot_extra_tokens=0,
-        length_check_quantile=None,
-        do_sample=True,
-        temperature=1.0,
-        top_p=1.0,
-        batch_size=args.gen_batch,
-        seed=0,
-        num_samples=1,
-    )
-    eos = [-1]  # never stops early: every row generates max_new_tokens (random weights)
-    generate_ids(
-        model, prompts[: args.gen_batch], list(range(args.gen_batch)), gcfg, tokenizer.pad_token_id, eos
-    )
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    t0 = time.perf_counter()
-    out = generate_ids(model, prompts, list(range(len(prompts))), gcfg, tokenizer.pad_token_id, eos)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - t0
-    tokens = sum(len(ids) for ids, _ in out)
-    return {"tokens_per_s": tokens / seconds, "batch": args.gen_batch, "new_tokens": args.gen_tokens}
+
+    def run(new_tokens: int) -> float:
+        gcfg = GenerationSettings(
+            max_new_tokens=new_tokens,
+            cot_extra_tokens=0,
+            length_check_quantile=None,
+            do_sample=True,
+            temperature=1.0,
+            top_p=1.0,
+            batch_size=batch,
+            seed=0,
+            num_samples=1,
+        )
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        generate_ids(model, prompts, list(range(batch)), gcfg, tokenizer.pad_token_id, [-1])
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    run(2)  # warm-up
+    step = (run(args.gen_tokens) - run(1)) / (args.gen_tokens - 1)
+    mshape = shape_of(model)
+    prompt_tokens = float(np.mean([len(p) for p in prompts]))
+    overhead = Costs().decode_overhead_from(mshape, batch, prompt_tokens + args.gen_tokens / 2, step)
+    costs = Costs(decode_overhead_per_layer_s=overhead)
+    rows = [Rows(10 * batch, prompt_tokens, 0.05 * budget + 0.95 * min(60, budget))]
+    loops = {}
+    for loop in ("static", "continuous"):
+        seconds, _ = decode_seconds(costs, mshape, rows, budget, 0.05, batch, loop)
+        loops[f"{loop}_tokens_per_s"] = rows[0].n * rows[0].response / seconds
+    return {
+        "model": name,
+        "batch": batch,
+        "context": prompt_tokens + args.gen_tokens / 2,
+        "step_seconds": step,
+        "tokens_per_s_all_rows_active": batch / step,
+        "decode_overhead_per_layer_s": overhead,
+        "budget": budget,
+        **loops,
+        "peak_memory_gb": peak_memory_gb(device),
+    }
+
+
+def costs_block(result: dict, peak_tflops: float) -> dict:
+    """The estimator's costs (polyalign.estimate.costs.COST_KEYS) from the measurements."""
+    costs = {
+        "peak_tflops": peak_tflops,
+        "train_mfu": result["sft"]["hardware_mfu"],
+        "forward_mfu": result["forward"]["mfu"],
+        "decode_overhead_per_layer_s": float(
+            np.median([d["decode_overhead_per_layer_s"] for d in result["decode"]])
+        ),
+    }
+    return {**costs, "preference_mfu": result["hdpo"]["hardware_mfu"]}
 
 
 def main(argv=None) -> int:
@@ -309,22 +421,27 @@ def main(argv=None) -> int:
     ap.add_argument("--batch", type=int, default=8, help="SFT micro-batch (sequences)")
     ap.add_argument("--seq", type=int, default=1024, help="tokens per SFT sequence / pair side")
     ap.add_argument("--pair-batch", type=int, default=8)
-    ap.add_argument("--gen-batch", type=int, default=64)
-    ap.add_argument("--gen-tokens", type=int, default=256)
+    ap.add_argument("--pilot-batch", type=int, default=256, help="config/pilot.yaml generation.batch_size")
+    ap.add_argument("--paper-batch", type=int, default=64, help="config/paper.yaml generation.batch_size")
+    ap.add_argument("--budget", type=int, default=768, help="generation.max_new_tokens of both profiles")
+    ap.add_argument("--gen-tokens", type=int, default=128, help="decode steps timed per batch")
     ap.add_argument(
         "--peak-tflops", type=float, default=989.0, help="bf16 dense peak of the GPU (H100/H200 SXM: 989)"
     )
     ap.add_argument("--skip-trl", action="store_true")
-    ap.add_argument("--out", type=Path, default=None, help="write the results as JSON")
+    ap.add_argument(
+        "--out", type=Path, default=Path("benchmarks/gpu_check.json"), help="the JSON the estimator reads"
+    )
     args = ap.parse_args(argv)
     if args.tiny:
         args.steps, args.warmup, args.batch, args.seq = 3, 1, 4, 64
-        args.pair_batch, args.gen_batch, args.gen_tokens = 4, 8, 8
+        args.pair_batch, args.pilot_batch, args.paper_batch, args.gen_tokens, args.budget = 4, 8, 4, 8, 16
     device = torch.device("cuda" if torch.cuda.is_available() and not args.tiny else "cpu")
     if device.type != "cuda" and not args.tiny:
         print("no GPU: run with --tiny to check the script on the CPU", file=sys.stderr)
         return 2
     shape = TINY if args.tiny else QWEN25_15B
+    pilot_shape = TINY if args.tiny else QWEN25_05B
     rng = random.Random(3)
     tokenizer = train_tokenizer([text(rng, 50) for _ in range(400)], 1024, 2)
     t0 = time.perf_counter()
@@ -341,18 +458,39 @@ def main(argv=None) -> int:
             f"({result['sft']['parameters'] / 1e9:.2f} B parameters)",
             flush=True,
         )
-        if not args.skip_trl:
-            result["hdpo"] = check_hdpo_vs_trl(shape, tokenizer, args, device, tmp)
+        result["hdpo"] = check_hdpo_vs_trl(shape, tokenizer, args, device, tmp)
+        trl = (
+            f" vs TRL DPOTrainer {result['hdpo']['trl_dpo_pairs_per_s']:.2f} ({result['hdpo']['ratio']:.2f}x)"
+            if "ratio" in result["hdpo"]
+            else " (TRL skipped)"
+        )
+        print(f"HDPO: {result['hdpo']['hdpo_pairs_per_s']:.2f} pairs/s{trl}", flush=True)
+        result["forward"] = check_forward(shape, tokenizer, args, device)
+        print(f"forward: {result['forward']['tokens_per_s']:.0f} tokens/s", flush=True)
+        result["decode"] = [
+            check_decode(
+                "pilot (Qwen2.5-0.5B shape)",
+                pilot_shape,
+                tokenizer,
+                args,
+                device,
+                args.pilot_batch,
+                args.budget,
+            ),
+            check_decode(
+                "paper (Qwen2.5-1.5B shape)", shape, tokenizer, args, device, args.paper_batch, args.budget
+            ),
+        ]
+        for d in result["decode"]:
             print(
-                f"HDPO: {result['hdpo']['hdpo_pairs_per_s']:.2f} pairs/s vs TRL DPOTrainer "
-                f"{result['hdpo']['trl_dpo_pairs_per_s']:.2f} ({result['hdpo']['ratio']:.2f}x)",
+                f"decode {d['model']} batch {d['batch']}: {1e3 * d['step_seconds']:.1f} ms/step, "
+                f"static loop {d['static_tokens_per_s']:.0f} tokens/s, continuous {d['continuous_tokens_per_s']:.0f}",
                 flush=True,
             )
-        result["generation"] = check_generation(shape, tokenizer, args, device)
-        print(f"generation: {result['generation']['tokens_per_s']:.0f} tokens/s", flush=True)
+    result["costs"] = costs_block(result, args.peak_tflops)
     result["seconds"] = time.perf_counter() - t0
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
     return 0
 

@@ -40,10 +40,38 @@ def micro_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "snakemake", *args, "--cores", "2", "--configfile", "config/micro.yaml"]
 
 
-def micro_snakemake(work: Path, *args: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+def micro_snakemake(work: Path, *args: str, timeout: int = 3600) -> subprocess.CompletedProcess:
     return subprocess.run(
         micro_command(*args), cwd=work, capture_output=True, text=True, timeout=timeout, check=False
     )
+
+
+# Under pytest-xdist (`make test`: `-n auto --dist loadgroup`) a session or module fixture is built
+# once per worker that needs it. Tests that share an expensive fixture are therefore one group, run
+# by one worker: the micro workflow run (smoke suite, kill-resume suite, and the DAG checks that
+# run Snakemake in the repository itself), a test package whose conftest holds session fixtures,
+# otherwise a file (its module fixtures).
+MICRO_GROUP = {"smoke/test_workflow.py", "smoke/test_dag.py", "reliability/test_kill_resume.py"}
+
+
+def xdist_group_of(path: Path) -> str:
+    rel = path.relative_to(Path(__file__).parent).as_posix()
+    if rel in MICRO_GROUP:
+        return "micro"
+    conftest = path.parent / "conftest.py"
+    if path.parent != Path(__file__).parent and conftest.exists():
+        if 'scope="session"' in conftest.read_text(encoding="utf-8"):
+            return path.parent.name
+    return rel
+
+
+@pytest.hookimpl(wrapper=True)  # before every other implementation: xdist reads the marks
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group_of(Path(str(item.fspath)))))
+    # the longest group first, so that the other worker takes everything else meanwhile
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group").args[0] != "micro")
+    return (yield)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from polyalign.config.schema import resolve_ref
 
 from .conftest import REPO
 
-PROFILES = ["config/config.yaml", "config/paper.yaml", "tests/smoke/config.yaml"]
+PROFILES = ["config/config.yaml", "config/paper.yaml", "config/pilot.yaml", "tests/smoke/config.yaml"]
 
 
 def load(name):
@@ -171,6 +171,7 @@ def test_override_blocks_default_only_their_own_keys():
         "gamma_sft": 0.0,
         "critic": False,
         "pair_weights": {"enabled": False},
+        "language_balance": False,  # the paper's DPO; true = the balanced variant
     }
 
 

@@ -4,7 +4,7 @@ real embedded fetch (default seed and count, pin checked) and writes one file pe
 
 Checked: `dvc repro` as the first command of a fresh clone, `dvc status` clean after it and after
 a second workflow run, data.dvc never rewritten, user files in data/ untouched, a hand edit of the
-fetched corpus flagged by `dvc status` and refused by the fetch, and the README's "A remote"
+fetched corpus flagged by `dvc status` and refused by the fetch, and docs/operations.md's "A remote"
 recipe with a local directory remote (push on one clone, pull + fetch + clean status on another).
 """
 
@@ -79,7 +79,7 @@ def dvc_status(cwd) -> str:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory):
     """The project as committed: data.dvc, dvc.yaml, and dvc.lock with the results of one
-    `dvc repro` (committed together, as the README's policy says)."""
+    `dvc repro` (committed together, as docs/operations.md's policy says)."""
     root = tmp_path_factory.mktemp("origin")
     run(root, "git", "init", "-q")
     run(root, "dvc", "init", "-q")
@@ -144,7 +144,7 @@ def test_a_hand_edit_is_flagged_and_never_repinned(origin, tmp_path):
 
 
 def test_the_readme_remote_recipe(origin, tmp_path):
-    """README "A remote", command for command, with a local directory as the remote."""
+    """docs/operations.md "A remote", command for command, with a local directory as the remote."""
     a = clone(origin, tmp_path / "a")
     run(a, "dvc", "repro")
     run(a, "dvc", "remote", "add", "-d", "storage", str(tmp_path / "remote"))

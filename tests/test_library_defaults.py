@@ -49,9 +49,6 @@ MIRRORS = [
     ("polyalign.metrics.tokenize", "answer_tokens", "zh_tokenization", "evaluation.zh_tokenization"),
     ("polyalign.metrics.utility", "utility_scores", "zh_tokenization", "evaluation.zh_tokenization"),
     ("polyalign.metrics.utility", "qa_f1", "zh_tokenization", "evaluation.zh_tokenization"),
-    ("polyalign.metrics.bootstrap", "bootstrap_ci", "n_resamples", "evaluation.bootstrap.n_resamples"),
-    ("polyalign.metrics.bootstrap", "bootstrap_ci", "alpha", "evaluation.bootstrap.alpha"),
-    ("polyalign.metrics.bootstrap", "bootstrap_mean_ci", "seed", "evaluation.bootstrap.seed"),
     ("polyalign.report.figures", "figure_tsne", "perplexity", "figures.tsne.perplexity"),
     ("polyalign.report.figures", "figure_tsne", "max_points", "figures.tsne.max_points"),
     ("polyalign.detectors.summary", "detector_summary", "fprs", "detectors.fprs"),
@@ -65,6 +62,8 @@ MIRRORS = [
     ("polyalign.generate", "generate_records", "profile_length", "profile_length"),
     ("polyalign.train.data", "build_examples", "profile_length", "profile_length"),
     ("polyalign.evaluation.rows", "select_generations", "sample_index", "evaluation.sample_index"),
+    ("polyalign.data.build", "build_corpus", "max_field_chars", "corpus_build.max_field_chars"),
+    ("polyalign.data.build", "load_records", "max_field_chars", "corpus_build.max_field_chars"),
     (
         "polyalign.preference.reference_cache",
         "compute_reference_logps",

@@ -26,9 +26,10 @@ def test_derived_lists_equal_the_lists_they_replace():
 
 
 def test_both_paper_methods_train_with_the_hdpo_loss():
+    from polyalign.preference.train import method_pair_loss
     from polyalign.train.losses import hdpo_loss
 
-    assert methods.pair_loss("dpo") is methods.pair_loss("hdpo") is hdpo_loss
+    assert method_pair_loss("dpo") is method_pair_loss("hdpo") is hdpo_loss
 
 
 def test_unknown_method_fails_naming_it():
@@ -86,6 +87,7 @@ def test_pair_weight_clip_is_checked_in_every_method_block():
 
 
 def test_the_entry_names_the_loss_train_preference_uses(monkeypatch):
+    from polyalign.preference.train import method_pair_loss
     from polyalign.train import losses
 
     def toy_loss(*args, **kwargs):
@@ -93,7 +95,7 @@ def test_the_entry_names_the_loss_train_preference_uses(monkeypatch):
 
     monkeypatch.setattr(losses, "toy_loss", toy_loss, raising=False)
     monkeypatch.setitem(methods.REGISTRY, "dpo", Method("dpo", "toy_loss", "sft", "dpo", "paper"))
-    assert methods.pair_loss("dpo") is toy_loss
+    assert method_pair_loss("dpo") is toy_loss
     monkeypatch.setitem(methods.REGISTRY, "dpo", Method("dpo", "no_such_loss", "sft", "dpo", "paper"))
     with pytest.raises(ValueError, match="'no_such_loss' is no function of polyalign.train.losses"):
-        methods.pair_loss("dpo")
+        method_pair_loss("dpo")

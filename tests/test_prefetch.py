@@ -43,7 +43,7 @@ def test_every_named_model_and_hub_corpus_is_fetched_and_overlaid(tmp_path):
         assert (repo, "model") in fetched, repo
     for detector in PAPER["detectors"].values():  # the detectors' model pairs
         if isinstance(detector, dict):
-            assert {(m, "model") for m in detector.values() if prefetch.is_hub_id(m)} <= fetched
+            assert {(m, "model") for m in detector.values() if prefetch.is_remote_hub_id(m)} <= fetched
     hub_corpora = {k for k, v in PAPER["corpora"].items() if not (v or {}).get("path")}
     assert {("corpora", k, "path") for k in hub_corpora} == set(prefetch.named_corpora(PAPER))
     # the overlay points every one of them at an existing local copy

@@ -22,7 +22,9 @@ def load(name):
 
 
 def test_the_shipped_profiles_are_all_checked():
-    assert {"config/config.yaml", "config/paper.yaml", "tests/smoke/config.yaml"} <= set(PROFILES)
+    assert {"config/config.yaml", "config/paper.yaml", "config/pilot.yaml", "tests/smoke/config.yaml"} <= set(
+        PROFILES
+    )
 
 
 @pytest.mark.parametrize("name", PROFILES)
@@ -76,6 +78,7 @@ def test_the_embedded_default_resolves_to_its_settings():
     assert resolved["evaluation"]["min_bucket_size"] == 10  # the one value it changes
     assert resolved["model"]["hidden_size"] == 96 and resolved["critic"]["epochs"] == 40
     assert resolved["preference"]["beta"] == 0.1 and resolved["dpo"]["lam"] == 0.0
+    assert resolved["dpo"]["language_balance"] is False and resolved["preference"]["language_balance"] is True
 
 
 def test_the_schema_ships_inside_the_package():

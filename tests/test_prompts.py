@@ -9,7 +9,6 @@ from polyalign.prompts import (
     profile_length_bin,
     profile_text,
     render_prompt,
-    style_of,
 )
 from tests.models.micro import micro_tokenizer, one_thread, record  # noqa: F401 (fixture)
 
@@ -122,19 +121,6 @@ def test_extract_final_answer():
     assert extract_final_answer("Answer:") == ("", True)  # found, but empty
     # the last marker wins, whichever script; the answer runs to the end of the text
     assert extract_final_answer("Answer: no\n答案：好的\nthanks") == ("好的\nthanks", True)
-
-
-def test_style_of():
-    assert [style_of(s) for s in ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")] == [
-        "plain",
-        "cot",
-        "plain",
-        "profile",
-        "plain",
-        "profile",
-    ]
-    with pytest.raises(ValueError):
-        style_of("gpt")
 
 
 def _train_for_sampler():

@@ -31,6 +31,11 @@ NOT_IN_ANY_JOB = {
     "polyalign.variants": "parses config `variants:` in the Snakefile; a variant's job sees its merged config as params",
     "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",
     "polyalign.data.fetch": "the fetch's command-line twin (--restore-pristine); the rule runs fetch_embedded",
+    "polyalign.estimate": "the compute estimate's command line (docs/paper_scale.md); runs in no job",
+    "polyalign.estimate.__main__": "the compute estimate's command line; runs in no job",
+    "polyalign.estimate.costs": "per-token costs of the compute estimate; runs in no job",
+    "polyalign.estimate.inputs": "corpus sizes and model shapes of the compute estimate; runs in no job",
+    "polyalign.estimate.stages": "per-stage arithmetic of the compute estimate; runs in no job",
 }
 
 
@@ -277,3 +282,13 @@ def test_a_stage_function_round_trips_by_name():
     assert load_stage(stage_entry(preference_job)) is preference_job
     with pytest.raises(ValueError, match="not importable by name"):
         stage_entry(lambda job: job)
+
+
+@pytest.mark.parametrize("rel", ["systems.py", "methods.py"])
+def test_a_registry_edit_reruns_no_model_training_before_the_preference_stage(library, rel):
+    # a new system or method entry changed the digest of 34 of 44 rules, SFT, BaseLM and the
+    # tokenizer included (prompts and the SFT loss module imported the registries)
+    changed = rules_changed_by(library, rel, append(CODE_EDIT))
+    untouched = {"build_corpus", "train_tokenizer", "pretrain_base", "train_sft", "features", "train_critic"}
+    assert changed and not changed & untouched
+    assert len(changed) <= 24  # 22 of 44 rules, plus the two ablation rules (variants' labels)

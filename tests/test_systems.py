@@ -3,7 +3,6 @@ import pytest
 from polyalign import systems
 from polyalign.preference.config import START_POLICY
 from polyalign.preference.config import SYSTEMS as PREFERENCE_CONFIG_SYSTEMS
-from polyalign.prompts import style_of
 from polyalign.report.published import PAPER_LABELS, system_label
 from polyalign.report.table2 import ordered_systems
 
@@ -81,10 +80,22 @@ def test_table_order_puts_unknown_names_last():
 
 def test_library_and_report_read_the_registry():
     for s in systems.REGISTRY:
-        assert style_of(s) == systems.prompt_style(s)
         assert system_label(s) == systems.label(s)
     assert PREFERENCE_CONFIG_SYSTEMS == ("dpo", "hdpo")
     assert START_POLICY == {"dpo": "sft", "hdpo": "bucket_sft"}
     assert PAPER_LABELS["sft"] == "Full-SFT"
     summary = {"systems": ["bucket_sft_gold", "hdpo", "sft"]}
     assert ordered_systems(summary) == ["sft", "hdpo", "bucket_sft_gold"]
+
+
+def test_prompt_style_of_each_system_and_an_unknown_one():
+    assert [systems.prompt_style(s) for s in ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")] == [
+        "plain",
+        "cot",
+        "plain",
+        "profile",
+        "plain",
+        "profile",
+    ]
+    with pytest.raises(ValueError):
+        systems.prompt_style("gpt")

@@ -52,3 +52,12 @@ def test_length_bin_paper_thresholds():
         "long",
         "xlong",
     ]
+
+
+def test_comparison_form_drops_format_characters_and_folds_space_and_case():
+    from polyalign.text import comparison_form
+
+    assert comparison_form("\ufeffHel\u200blo,\u00a0\u00a0World\u2060\u200d ") == "hello, world"
+    assert comparison_form("a \u200b b") == "a b"  # removing the zero-width space leaves two spaces
+    assert comparison_form("第一\u3000行\n\n\n二") == "第一 行\n\n二"
+    assert comparison_form("naïve") == "naïve"  # letters and accents are not format characters

@@ -68,6 +68,7 @@ def test_a_resolved_empty_config_gives_the_schema_defaults():
         "lam": 0.0,
         "gamma_sft": 0.0,
         "critic": False,
+        "language_balance": False,  # the paper's DPO
         "pair_weights": {**shared["pair_weights"], "enabled": False},
     }
 

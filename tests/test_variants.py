@@ -53,13 +53,18 @@ def test_a_variant_differs_from_its_parent_only_in_the_keys_it_names():
     assert preference_settings(merged, "hdpo").lam == preference_settings(config, "hdpo").lam
 
 
-def test_the_default_runs_hdpo_without_the_critic_term():
+def test_the_default_runs_hdpo_without_the_critic_term_and_bucket_sft_without_weights():
     config = embedded()
     found = variants.parse_variants(config)
-    assert list(found) == ["hdpo_no_critic"] and found["hdpo_no_critic"].parent == "hdpo"
+    assert {n: v.parent for n, v in found.items()} == {
+        "hdpo_no_critic": "hdpo",
+        "bucket_sft_flat": "bucket_sft",
+    }
     merged = variants.variant_config(config, found["hdpo_no_critic"])
     assert preference_settings(merged, "hdpo").lam == 0.0
     assert preference_settings(config, "hdpo").lam > 0
+    flat = variants.variant_config(config, found["bucket_sft_flat"])
+    assert flat["bucket_sft"]["tau"] == 0.0 and config["bucket_sft"]["tau"] > 0
 
 
 def test_a_variant_is_a_system_with_its_own_model_and_its_parents_prompts_and_method():

@@ -13,14 +13,37 @@ from __future__ import annotations
 
 import hashlib
 import math
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from transformers import DynamicCache, GenerationConfig, LogitsProcessor
 
-if TYPE_CHECKING:
-    from .generate import GenerationSettings
+from .config import ConfigError
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """The resolved `generation:` block: one decoding config shared by every system."""
+
+    max_new_tokens: int
+    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
+    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
+    do_sample: bool
+    temperature: float
+    top_p: float
+    batch_size: int
+    seed: int
+    num_samples: int
+
+    def __post_init__(self):
+        q = self.length_check_quantile
+        if q is not None and not 0 < q <= 1:
+            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
+        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
+            raise ConfigError(
+                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
+            )
 
 
 def row_seed(seed: int, record_id: str, sample: int) -> int:

@@ -17,45 +17,21 @@ decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import torch
 
-from .config import ConfigError, block_defaults, schema_default
+from .config import block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
-from .decoding import SeededTopPSampler, decode_batch, eos_ids_of, row_seed
+from .decoding import GenerationSettings, SeededTopPSampler, decode_batch, eos_ids_of, row_seed
 from .progress import progress_bar
 from .prompts import (
     LengthSampler,
     extract_final_answer,
     profile_length_bin,
     render_prompt_ids,
-    style_of,
 )
-
-
-@dataclass(frozen=True)
-class GenerationSettings:
-    """The resolved `generation:` block: one decoding config shared by every system."""
-
-    max_new_tokens: int
-    cot_extra_tokens: int  # added to max_new_tokens for the CoT prompt
-    length_check_quantile: float | None  # None: max_new_tokens is not checked against human answers
-    do_sample: bool
-    temperature: float
-    top_p: float
-    batch_size: int
-    seed: int
-    num_samples: int
-
-    def __post_init__(self):
-        q = self.length_check_quantile
-        if q is not None and not 0 < q <= 1:
-            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
-        if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
-            raise ConfigError(
-                f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
-            )
+from .systems import prompt_style
 
 
 def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
@@ -143,7 +119,7 @@ def generate_records(
 ) -> list[dict | None]:
     """One output row per (record, sample), in input order; see module docstring for seeding.
     With shard=(rank, world) the rows of other ranks' batches are None (`shard_batches`)."""
-    style = style_of(system)
+    style = prompt_style(system)
     gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
@@ -231,7 +207,7 @@ def generate_file(
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None
-    if style_of(system) == "profile" and mode == "sampled":
+    if prompt_style(system) == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
@@ -265,8 +241,8 @@ def generate_file(
         "model": str(model_dir),
         "records": len(records),
         "decoding": settings_dict(gcfg),
-        "profile_length": mode if style_of(system) == "profile" else None,
-        "max_new_tokens_used": new_token_budget(gcfg, style_of(system)),
+        "profile_length": mode if prompt_style(system) == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system)),
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
         "torch": torch.__version__,

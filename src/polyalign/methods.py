@@ -65,19 +65,6 @@ def start_policies(registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
     return tuple(dict.fromkeys(m.start_policy for m in registry.values()))
 
 
-def pair_loss(name: str):
-    """The pair loss function of method `name` (imports torch)."""
-    from .train import losses
-
-    method = get(name)
-    try:
-        return getattr(losses, method.loss)
-    except AttributeError:
-        raise ValueError(
-            f"preference method {name!r}: loss {method.loss!r} is no function of polyalign.train.losses"
-        ) from None
-
-
 def check_registry(methods: Sequence[Method], models: Sequence[str]) -> None:
     """Entries name distinct methods and blocks, and start from a known model (`models`)."""
     names = [m.name for m in methods]

@@ -43,7 +43,7 @@ CORPUS_HUB_IDS = {
 GATED_ORGS = ("meta-llama/", "google/gemma")
 
 
-def is_hub_id(value) -> bool:
+def is_remote_hub_id(value) -> bool:
     return isinstance(value, str) and bool(HUB_ID.match(value)) and not Path(value).exists()
 
 
@@ -62,7 +62,7 @@ def named_models(config: dict) -> dict[tuple, str]:
             for key, value in detector.items():
                 found[("detectors", name, key)] = value
     found[("embeddings", "encoder")] = (config.get("embeddings") or {}).get("encoder")
-    return {k: v for k, v in found.items() if is_hub_id(v)}
+    return {k: v for k, v in found.items() if is_remote_hub_id(v)}
 
 
 def named_corpora(config: dict) -> dict[tuple, str]:
@@ -70,7 +70,7 @@ def named_corpora(config: dict) -> dict[tuple, str]:
     found = {}
     for key, source in (config.get("corpora") or {}).items():
         path = (source or {}).get("path", CORPUS_HUB_IDS.get(key))
-        if is_hub_id(path):
+        if is_remote_hub_id(path):
             found[("corpora", key, "path")] = path
     return found
 

@@ -75,13 +75,6 @@ def prompt_scaffold_texts() -> list[str]:
     ]
 
 
-def style_of(system_name: str) -> str:
-    """The prompt style a system was trained with (the systems registry)."""
-    from .systems import prompt_style
-
-    return prompt_style(system_name)
-
-
 def profile_text(record: dict, length_bin: str | None) -> str:
     fields = [f"{k}={record[k]}" for k in ("language", "track", "family", "situation")]
     if length_bin is not None:

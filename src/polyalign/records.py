@@ -54,19 +54,33 @@ def script_mismatch(text: str, language: str) -> bool:
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def control_character(raw: dict) -> tuple[str, int, str] | None:
-    """(field, offset, character) of the first control character in a text field, or None."""
+def text_fields(raw: dict) -> list[tuple[str, str]]:
+    """(field name, text) of every string text field of a raw record, history turns included."""
     texts = [(f, raw[f]) for f in ("question", "context", "human_answer") if isinstance(raw.get(f), str)]
     texts += [(f"history[{i}].text", t.get("text")) for i, t in enumerate(raw.get("history") or [])]
-    for field, text in texts:
-        match = CONTROL_CHARACTERS.search(text) if isinstance(text, str) else None
+    return [(field, text) for field, text in texts if isinstance(text, str)]
+
+
+def control_character(raw: dict) -> tuple[str, int, str] | None:
+    """(field, offset, character) of the first control character in a text field, or None."""
+    for field, text in text_fields(raw):
+        match = CONTROL_CHARACTERS.search(text)
         if match:
             return field, match.start(), match.group()
     return None
 
 
-def validate_raw(raw: dict, where: str) -> None:
-    """Raise InputError naming `where` and the field for any schema violation."""
+def overlong_field(raw: dict, max_chars: int) -> tuple[str, int] | None:
+    """(field, length) of the first text field longer than `max_chars` characters, or None."""
+    for field, text in text_fields(raw):
+        if len(text) > max_chars:
+            return field, len(text)
+    return None
+
+
+def validate_raw(raw: dict, where: str, max_field_chars: int) -> None:
+    """Raise InputError naming `where` and the field for any schema violation.
+    `max_field_chars`: config corpus_build.max_field_chars."""
     for field, typ in RAW_FIELDS.items():
         if field not in raw:
             raise InputError(f"{where}: missing field '{field}'")
@@ -91,6 +105,13 @@ def validate_raw(raw: dict, where: str) -> None:
         raise InputError(f"{where}: field 'human_answer' is empty (only whitespace or invisible characters)")
     if is_blank(raw["question"]):
         raise InputError(f"{where}: field 'question' is empty (only whitespace or invisible characters)")
+    long = overlong_field(raw, max_field_chars)
+    if long:
+        field, length = long
+        raise InputError(
+            f"{where}: field '{field}' is {length} characters long, over "
+            f"corpus_build.max_field_chars={max_field_chars}"
+        )
     found = control_character(raw)
     if found:
         field, offset, char = found

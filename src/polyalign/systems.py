@@ -128,8 +128,13 @@ def method_of(name: str) -> str:
 
 
 def label(name: str) -> str:
-    """Display name; a name outside the registry is shown as it is."""
-    return REGISTRY[name].label if name in REGISTRY else name
+    """Display name of a system or a trivial baseline (polyalign.baselines); any other name is
+    shown as it is."""
+    from . import baselines
+
+    if name in REGISTRY:
+        return REGISTRY[name].label
+    return baselines.REGISTRY[name].label if name in baselines.REGISTRY else name
 
 
 def published_label(name: str) -> str:

@@ -61,6 +61,15 @@ def is_blank(text: str) -> bool:
     return all(ch.isspace() or unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in text)
 
 
+def comparison_form(text: str) -> str:
+    """`text` as duplicates are compared: format characters removed (zero-width space and
+    joiners, BOM, word joiner, soft hyphen, bidi marks: they print nothing), whitespace runs
+    (no-break and ideographic spaces included) collapsed again, lower-cased. Only for comparing:
+    the record keeps its text."""
+    visible = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    return normalize_text(visible).lower()
+
+
 # Letter-like characters that are not a script's letters (unit and ordinal signs).
 _SCRIPTLESS_LETTERS = {"\u00b5", "\u00aa", "\u00ba"}
 

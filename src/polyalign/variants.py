@@ -185,25 +185,13 @@ def parse_variants(config: Mapping) -> dict[str, Variant]:
 def variant_config(config: Mapping, variant: Variant) -> dict:
     """The resolved config the variant's jobs read: `config` with the variant's keys merged over
     its parent's blocks, validated against the schema (an unknown key or a value out of bounds
-    fails naming the variant)."""
+    fails naming the variant). The cross-field checks of the merged config run when the config
+    is loaded (`config.checks.check_variants`)."""
     from .config import validate_schema
-    from .config.checks import check_config
 
     out = merge({k: v for k, v in config.items() if k != "variants"}, variant.overrides)
     try:
         validate_schema(out)
-        check_config(out)
     except ConfigError as e:
         raise ConfigError(f"variants.{variant.name}: its settings merged over {variant.parent}'s: {e}") from e
     return out
-
-
-def variant_problems(config: Mapping) -> list[str]:
-    """Why the resolved config's variants are invalid (none: every variant parses and its merged
-    config passes the schema and the cross-field checks)."""
-    try:
-        for variant in parse_variants(config).values():
-            variant_config(config, variant)
-    except ConfigError as e:
-        return [str(e)]
-    return []

@@ -23,12 +23,10 @@ def rule_logging(log_path: str, threads: int | None = None):
         # numpy/scipy's BLAS read OMP_NUM_THREADS only when loaded (before this runs) and would
         # otherwise use every core; a float result must not depend on the machine's core count
         blas_limit = threadpool_limits(threads)
-        try:
-            import torch
-
-            torch.set_num_threads(threads)
-        except ImportError:
-            pass
+        # torch reads OMP_NUM_THREADS when it is imported; a job that has not imported it (tables,
+        # figures) does not pay seconds to import it here
+        if "torch" in sys.modules:
+            sys.modules["torch"].set_num_threads(threads)
     original_stderr = sys.stderr
     # stderr becomes the log file: the hub's and transformers' own bars ("Loading weights") would
     # write carriage-return redraws into it. Read at import time, and switched off if imported.

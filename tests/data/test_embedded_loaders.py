@@ -1,6 +1,6 @@
 import pytest
 
-from polyalign.data.registry import get_corpus
+from polyalign.data.loaders import get_corpus
 from polyalign.io import InputError
 
 

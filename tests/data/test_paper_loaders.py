@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from polyalign.data.registry import get_corpus
+from polyalign.config import schema_default
+from polyalign.data.loaders import get_corpus
 from polyalign.io import InputError
 from polyalign.records import validate_raw
 
@@ -63,7 +64,7 @@ def test_every_record_is_valid(key, hf_cache):
     assert len(ids) == len(set(ids))
     spec = get_corpus(key)
     for r in records:
-        validate_raw(r, r["where"])
+        validate_raw(r, r["where"], schema_default("corpus_build", "max_field_chars"))
         assert r["dataset"] == key
         assert r["language"] == LANG.get(key, "en")
         assert r["split_key"].startswith(f"{key}:")

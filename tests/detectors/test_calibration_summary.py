@@ -1,6 +1,8 @@
 """Threshold calibration at a fixed FPR, the Table 4 summary pooled over run seeds and its paired
 intervals, the seed-averaged ROC curves."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -81,14 +83,22 @@ def test_summary_by_hand_on_a_tiny_split():
     m = out["metrics"]["trained"]
     assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.25  # the 9 is above 8: realised FPR 1/4
     assert m["sft"]["en"]["ai_rate@10%"]["point"] == 0.75
-    assert m["sft"]["zh"]["ai_rate@10%"]["point"] == 0.5  # 9 and the empty response
-    assert m["sft"]["overall"]["ai_rate@10%"]["point"] == 5 / 8
+    # the empty response is left out (it is no answer): the 9 of [9, 0, 0] -> 1/3
+    assert m["sft"]["zh"]["ai_rate@10%"]["point"] == pytest.approx(1 / 3)
+    assert m["sft"]["overall"]["ai_rate@10%"]["point"] == pytest.approx(4 / 7)
+    # AUROC zh: [9, 0, 0] against human [3, 4, 5, 6]: the 9 beats all 4, the zeros none -> 4/12
+    assert m["sft"]["zh"]["auroc"]["point"] == pytest.approx(1 / 3)
+    assert out["no_answer"]["sft"] == {
+        "en": {"k": 0, "n": 4},
+        "zh": {"k": 1, "n": 4},
+        "overall": {"k": 1, "n": 8},
+    }
     # AUROC en: sft [9,9,9,1] vs human [0,1,9,2]: each 9 beats 3 and ties 1 -> 3.5/4; the 1 beats 1, ties 1 -> 1.5/4
     assert m["sft"]["en"]["auroc"]["point"] == pytest.approx((3 * 3.5 + 1.5) / 16)
     # Joint: harmonic mean of 0.5 and 1 - 0.75
     assert m["sft"]["en"]["joint"]["point"] == pytest.approx(2 * 0.5 * 0.25 / 0.75)
     d = out["differences"]["trained"]["hdpo-sft"]["overall"]["ai_rate@10%"]
-    assert d["point"] == pytest.approx(0 - 5 / 8) and d["low"] <= d["point"] <= d["high"]
+    assert d["point"] == pytest.approx(0 - 4 / 7) and d["low"] <= d["point"] <= d["high"]
     assert out["flags"]["0"]["trained"]["sft"] == {
         "t0": True,
         "t1": True,
@@ -99,6 +109,29 @@ def test_summary_by_hand_on_a_tiny_split():
         "t6": False,
         "t7": True,
     }
+
+
+def test_a_system_without_answers_has_no_rate_and_no_auroc():
+    """CoT without a final answer: every response empty. Its rate and AUROC are undefined (not
+    'all flagged', AUROC 1), on every resample, and its count is kept."""
+    rows = _seed_rows(sft=[None] * 8, hdpo=[9, 0, 9, 0, 9, 0, 9, 0])
+    out, _ = _tiny_summary({"0": rows, "1": rows}, {s: {"hdpo": {"overall": 0.5}} for s in ("0", "1")})
+    m = out["metrics"]["trained"]
+    for key in ("ai_rate@10%", "auroc", "tpr@25%", "joint"):
+        assert m["sft"]["overall"][key]["point"] != m["sft"]["overall"][key]["point"]  # NaN
+        assert m["sft"]["overall"][key]["n_finite"] == 0
+    assert out["no_answer"]["sft"]["overall"] == {"k": 16, "n": 16}
+    assert m["hdpo"]["overall"]["ai_rate@10%"]["point"] == 0.5 and out["no_answer"]["hdpo"]["zh"]["k"] == 0
+    from polyalign.report.table4 import detector_sections, joint_section
+
+    out.update(
+        white_box=False,
+        model_pairs={d: {"first": "a", "second": "b"} for d in ("fast_detectgpt", "binoculars")},
+    )
+    rows = {r[0]: r for r in detector_sections(out)[0]["rows"]}
+    assert rows["SFT"][1:] == ["no answer (8 of 8)"] * 4  # en: rate, AUROC, TPR, Joint
+    assert rows["HDPO"][1].startswith("0.500")
+    assert joint_section(out)["rows"][0][2:] == ["no answer (8 of 8)"] * 3  # SFT, en
 
 
 def test_seeds_pool_to_their_mean_with_each_seed_kept():
@@ -122,29 +155,28 @@ def test_seeds_pool_to_their_mean_with_each_seed_kept():
     joint = out["metrics"]["trained"]["sft"]["en"]["joint"]
     assert [s["point"] for s in joint["seeds"]] == pytest.approx([1 / 3, 2 / 3])
     assert joint["point"] == pytest.approx(0.5)
-    assert reps["per_seed"]["sft"]["en"]["trained"].shape == (2, 200) and reps["C"].shape == (200, 2)
+    assert reps["per_seed"]["sft"]["en"]["trained"].shape == (2, 200) and reps["n_prompts"]["en"] == 4
 
 
 def test_replicates_are_table2_draws_applied_to_each_seed():
-    """Replicate r of the pooled rate = sum_s C[r, s] rate_s(W[r]) / S, with (W, C) the draws of
-    evaluation.pooled.draw_counts for the same bootstrap seed (Table 2's two-level bootstrap)."""
-    from polyalign.evaluation.pooled import draw_counts, pool_over_seeds
+    """Each seed's replicate r = its rate on the prompts W[r] of evaluation.pooled.draw_counts for
+    the same bootstrap seed; the pooled interval is Table 2's two-level t interval of them."""
+    from polyalign.evaluation.pooled import draw_counts, interval_summary
 
     sft = {"0": [9, 9, 9, 1, 9, 0, 0, 0], "1": [0, 0, 9, 1, 9, 9, 0, 9]}
     rows = {s: _seed_rows(sft=v, hdpo=[0] * 8) for s, v in sft.items()}
     out, reps = _tiny_summary(rows, {"0": {}, "1": {}}, n_resamples=50)
-    W, C = draw_counts(TEST_LANGS, 2, 50, 0)
+    W = draw_counts(TEST_LANGS, 50, 0)
     flags = {s: np.array(v) > 8 for s, v in sft.items()}
     en = np.array(TEST_LANGS) == "en"
     by_hand = np.stack([(W[:, en] * flags[s][en]).sum(axis=1) / en.sum() for s in ("0", "1")])
     np.testing.assert_allclose(reps["per_seed"]["sft"]["en"]["trained"], by_hand)
-    np.testing.assert_array_equal(reps["C"], C)
-    pooled = pool_over_seeds(by_hand, C)
     rate = out["metrics"]["trained"]["sft"]["en"]["ai_rate@10%"]
     point = (0.75 + 0.25) / 2  # en: 3 of 4 flagged in seed 0, 1 of 4 in seed 1
     assert rate["point"] == pytest.approx(point)
-    median = np.median(pooled)
-    assert rate["low"] == pytest.approx(max(point - (median - np.quantile(pooled, 0.025)), 0.0))
+    expected = interval_summary([0.75, 0.25], by_hand, 0.05, int(en.sum()), (0.0, 1.0))
+    assert rate["low"] == pytest.approx(expected["low"]) and rate["high"] == pytest.approx(expected["high"])
+    assert rate["low"] <= point <= rate["high"]
 
 
 def test_differences_are_paired_across_systems():
@@ -217,6 +249,9 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
                     [lg for _, lg in ids],
                 )
             ]
+    for r in rows:  # an empty human answer (zh): its prompt is left out, and the caption says so
+        if r["system"] == "human" and r["id"] == "t35":
+            r["score"] = None
     aggregates = {s: {"en": 0.4, "zh": 0.4, "overall": 0.4} for s in ("sft", "dpo", "hdpo")}
     summary, _ = detector_summary(
         {"0": rows, "1": rows},
@@ -248,7 +283,68 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "not available to this project",
         "Table 4 per run seed (overall)",
         "seed 0: AI rate; AUROC",
-        "two-level bootstrap over 2 run seed(s)",
+        "two-level t interval over 2 run seed(s)",
+        "scope zh (9 test prompts; 1 without a scored human answer left out)",
+        "scope overall (39 test prompts; 1 without a scored human answer left out)",
+        "scope en (30 test prompts)",
     ]:
         assert text in md, text
     assert "\\begin{table}" in (tmp_path / "t.tex").read_text()
+
+
+def test_empty_human_answers_are_left_out_and_counted():
+    """SQuAD v2 keeps unanswerable questions with an empty human answer (score None). Their
+    prompts drop out of calibration (val) and of every test metric for every system (paired), and
+    the summary counts them; the numbers equal a summary run without those prompts at all."""
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, None, 9, 2, 3, 4, 5, 6))
+    for r in rows:  # v0 (en, score 0) and v19 (zh, score 9) have empty human answers
+        if r["split"] == "val" and r["id"] in ("v0", "v19"):
+            r["score"] = None
+    out, _ = _tiny_summary({"0": rows}, {"0": {"sft": {"en": 0.5}}})
+    assert out["excluded_prompts"]["val"] == {"en": 1, "zh": 1}
+    assert out["excluded_prompts"]["test"] == {"en": 1}
+    assert out["n_prompts"] == {"en": 3, "zh": 4, "overall": 7}
+    # en val scores 1..9: floor(0.1 * 9) = 0 may be flagged -> threshold 9; zh val 0..8 -> 8
+    assert out["thresholds"]["0"]["trained"] == {"en": {"10%": 9.0}, "zh": {"10%": 8.0}}
+    m = out["metrics"]["trained"]
+    assert m["human"]["en"]["ai_rate@10%"]["point"] == 0.0  # the 9 is not above 9; t1 is not counted
+    assert m["sft"]["en"]["ai_rate@10%"]["point"] == 0.0  # sft t0, t2, t3 = 9, 9, 1: none above 9
+    # AUROC en: sft [9, 9, 1] vs human [0, 9, 2]: 9 -> 2 + 0.5 each, 1 -> 1 -> 6/9
+    assert m["sft"]["en"]["auroc"]["point"] == pytest.approx(6 / 9)
+    assert "t1" not in out["flags"]["0"]["trained"]["sft"]
+    # the same as never having had those prompts
+    kept_test = [(i, lg) for i, lg in zip(TEST_IDS, TEST_LANGS) if i != "t1"]
+    kept_val = [(i, lg) for i, lg in zip(VAL_IDS, VAL_LANGS) if i not in ("v0", "v19")]
+    alone, _ = detector_summary(
+        {"0": rows},
+        kept_test,
+        kept_val,
+        ["sft", "hdpo"],
+        ["trained"],
+        {"0": {"sft": {"en": 0.5}}},
+        fprs=(0.1,),
+        tpr_fprs=(0.25,),
+        n_resamples=200,
+        seed=0,
+        comparisons=(("hdpo", "sft"),),
+    )
+    assert alone["excluded_prompts"] == {**out["excluded_prompts"], "val": {}, "test": {}}
+    same = json.dumps  # NaN (the human row's Joint) compares equal as text only
+    assert same(alone["metrics"]) == same(out["metrics"]) and alone["thresholds"] == out["thresholds"]
+
+
+def test_a_language_without_scored_validation_answers_fails_naming_it():
+    rows = _seed_rows(sft=[0] * 8, hdpo=[0] * 8)
+    for r in rows:
+        if r["split"] == "val" and r["language"] == "zh":
+            r["score"] = None
+    with pytest.raises(Exception, match=r"no scored validation human answer in language\(s\) \['zh'\]"):
+        _tiny_summary({"0": rows}, {"0": {}})
+
+
+def test_roc_curves_leave_out_prompts_without_a_human_score():
+    from polyalign.detectors.summary import roc_curves
+
+    rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, None, 9, 2, 3, 4, 5, 6))
+    curves = roc_curves({"0": rows}, list(zip(TEST_IDS, TEST_LANGS)), ["sft"], ["trained"])
+    assert curves["trained"]["en"]["sft"][2] == pytest.approx(6 / 9)  # not 9.5/16 with t1 on top

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from polyalign.evaluation import EvaluationSettings
-from polyalign.evaluation.settings import BootstrapSettings
+from polyalign.evaluation.settings import BootstrapSettings, EvaluationSettings
 from polyalign.metrics.mauve_metrics import MauveSettings
 from polyalign.references import build_references
 

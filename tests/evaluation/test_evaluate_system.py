@@ -5,14 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    evaluate_system,
-    load_metrics,
-    load_resample_arrays,
-    save_resample_arrays,
-    write_metrics,
-)
+from polyalign.evaluation.evaluate import evaluate_system
+from polyalign.evaluation.replicates import load_resample_arrays, save_resample_arrays
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.store import load_metrics, write_metrics
 from polyalign.io import InputError
 
 from . import synthetic as syn
@@ -197,3 +193,19 @@ def test_invalid_responses(records, refs):
     assert res["per_bucket"][bucket]["language_fidelity"] == pytest.approx(
         (syn.N_PER_BUCKET - 1) / syn.N_PER_BUCKET
     )  # the empty answer has no script
+    # the empty answer is counted as no answer, in its scopes and its bucket
+    n_en = sum(r["language"] == "en" for r in records)
+    assert res["no_answer"]["en"] == {"k": 1, "n": n_en} and res["no_answer"]["overall"]["k"] == 1
+    assert res["no_answer"]["zh"]["k"] == 0 and res["per_bucket"][bucket]["no_answer"] == 1
+
+
+def test_no_final_answer_counts_as_no_answer():
+    from polyalign.evaluation.evaluate import no_answer_mask
+
+    rows = [
+        {"answer": "an answer", "answer_found": True},
+        {"answer": "  ", "answer_found": True},  # empty
+        {"answer": "the whole reasoning", "answer_found": False},  # CoT without a final answer
+        {"answer": "plain system"},  # no answer_found field: an answer
+    ]
+    assert no_answer_mask(rows).tolist() == [False, True, True, False]

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.evaluation import evaluate_system, seed_replicates
+from polyalign.evaluation.evaluate import evaluate_system
 from polyalign.evaluation.kernels import (
     aggregate_replicates,
     bucket_gap_replicates,
@@ -13,9 +13,10 @@ from polyalign.evaluation.kernels import (
     mauve_from_counts,
     transition_gap_replicates,
 )
+from polyalign.evaluation.replicates import weighted_replicates
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
-from polyalign.metrics import aggregate_score, hypervolume
 from polyalign.metrics.distributional import feature_gaps
+from polyalign.metrics.frontier import aggregate_score, hypervolume
 from polyalign.metrics.mauve_metrics import MauveSettings, mauve_score
 from polyalign.metrics.tdm import scaled_w1, transition_gap, transition_matrix
 
@@ -159,7 +160,7 @@ def _evaluate(records, refs, answers, keep=None):
 
 def test_seed_replicates_with_unit_counts_are_the_point_estimates(shifted):
     result, arrays = _evaluate(*shifted)
-    reps = seed_replicates(arrays, np.ones((1, len(arrays.ids))))
+    reps = weighted_replicates(arrays, np.ones((1, len(arrays.ids))))
     for scope, head in result["headline"].items():
         for m in HEADLINE_METRICS:
             point, rep = head[m], reps[scope][m][0]
@@ -182,7 +183,7 @@ def test_seed_replicates_of_a_resample_match_the_definitions_on_repeated_rows(sh
     for lang in ("en", "zh"):
         rows = np.flatnonzero(arrays.languages == lang)
         np.add.at(counts, rows[rng.integers(0, rows.size, rows.size)], 1)
-    reps = seed_replicates(arrays, counts[None, :])
+    reps = weighted_replicates(arrays, counts[None, :])
     keep = np.repeat(order, counts.astype(int))
     resampled, _ = _evaluate(records, refs, answers, keep)
     for scope in ("overall", "en", "zh"):

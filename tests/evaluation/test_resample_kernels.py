@@ -7,8 +7,7 @@ import pytest
 
 from polyalign.evaluation.kernels import bucket_gap_replicates, group_means, macro_weighted, weighted_mean
 from polyalign.evaluation.rows import row_coverage
-from polyalign.metrics import bng, bng_robust, hcr
-from polyalign.metrics.distributional import in_scope_columns
+from polyalign.metrics.distributional import bng, bng_robust, hcr, in_scope_columns
 
 
 def _data(seed=0):

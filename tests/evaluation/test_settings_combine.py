@@ -3,16 +3,10 @@
 import numpy as np
 import pytest
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    EvaluationSettings,
-    ci_summary,
-    paired_difference,
-    pooled_summary,
-    settings_from_config,
-    summary_tsv,
-)
-from polyalign.evaluation.store import seed_mean, to_jsonable
+from polyalign.evaluation.pooled import interval_summary, paired_difference
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.settings import EvaluationSettings, settings_from_config
+from polyalign.evaluation.store import pooled_summary, seed_mean, summary_tsv, to_jsonable
 from polyalign.io import InputError
 
 
@@ -39,13 +33,19 @@ def test_settings_from_config():
         settings_from_config({"bootstrap": {"n_resamples": 0}})
 
 
-def test_ci_summary_is_centred_on_the_point():
-    ci = ci_summary(1.0, [2.0, 2.1, 2.2, 2.3, 2.4], alpha=0.5)  # biased replicates
-    assert ci["pct_low"] == pytest.approx(2.1) and ci["pct_high"] == pytest.approx(2.3)
-    assert ci["low"] == pytest.approx(0.9) and ci["high"] == pytest.approx(1.1)
-    clipped = ci_summary(0.999, [0.97, 0.98, 0.985, 0.99, 0.995], alpha=0.5, bounds=(0.0, 1.0))
-    assert clipped["high"] == 1.0 and clipped["low"] == pytest.approx(0.994)
-    empty = ci_summary(0.5, [], 0.05)
+def test_interval_summary_by_hand():
+    """Two seeds, two replicates: point 1.5; v_seed = var(1, 2) / 2 = 0.25; pooled replicates
+    (1.5, 1.7): v_prompt = 2 * 0.02 = 0.04 (n = 2: k = 2); seed deviations (-0.5, 0.5) and
+    (-0.3, 0.3): var 0.02 each, v_inter = 2 * 0.04 / 2 = 0.04; V = 0.25 + 0 = 0.25, share 1,
+    df = S - 1 = 1; centre = 1.5 - (1.6 - 1.5) = 1.4; half = t_{0.975, 1} * 0.5."""
+    ci = interval_summary([1.0, 2.0], [[1.0, 1.4], [2.0, 2.0]], 0.05, 2)
+    half = 12.706204736174698 * 0.5
+    assert ci["point"] == pytest.approx(1.5) and ci["centre"] == pytest.approx(1.4)
+    assert ci["se"] == pytest.approx(0.5) and ci["df"] == pytest.approx(1.0)
+    assert ci["low"] == pytest.approx(1.4 - half) and ci["high"] == pytest.approx(1.4 + half)
+    clipped = interval_summary([1.0, 2.0], [[1.0, 1.4], [2.0, 2.0]], 0.05, 2, bounds=(0.0, 2.0))
+    assert clipped["low"] == 0.0 and clipped["high"] == 2.0
+    empty = interval_summary([0.5], np.empty((1, 0)), 0.05, 10)
     assert empty["n_resamples"] == 0 and empty["low"] != empty["low"]
 
 
@@ -73,12 +73,16 @@ def _fake(system, seed=0, fingerprint="abc", qa=0.5):
             },
             "per_corpus": {},
             "generation_stats": {"n": 3, "empty_answers": seed},
+            "no_answer": {"overall": {"k": seed, "n": 3}, "en": {"k": seed, "n": 3}},
         }
     )
 
 
 def _headline(systems):
-    return {s: {"en": {m: ci_summary(0.5, [0.4, 0.5, 0.6], 0.05) for m in HEADLINE_METRICS}} for s in systems}
+    return {
+        s: {"en": {m: interval_summary([0.5], [[0.4, 0.5, 0.6]], 0.05, 3) for m in HEADLINE_METRICS}}
+        for s in systems
+    }
 
 
 def test_pooled_summary_and_tsv():
@@ -93,9 +97,16 @@ def test_pooled_summary_and_tsv():
     assert summary["diversity"]["sft"]["en"]["distinct_1"] == pytest.approx(0.5)
     assert summary["generation_stats"]["sft"]["mean"]["empty_answers"] == pytest.approx(0.5)
     assert summary["generation_stats"]["sft"]["seeds"]["1"]["empty_answers"] == 1
+    # answers missing, summed over the seeds: 0 + 1 of 3 + 3
+    assert summary["no_answer"]["sft"]["en"] == {"k": 1, "n": 6}
+    old = _fake("sft", 1)
+    del old["no_answer"]
+    with pytest.raises(InputError, match="no 'no_answer' counts"):
+        pooled_summary({"sft": {0: _fake("sft"), 1: old}}, _headline(["sft"]), {})
     lines = summary_tsv(summary, ("qa_f1",)).splitlines()
     assert lines[0].split("\t")[:3] == ["system", "scope", "metric"]
-    assert "sft\ten\tqa_f1\t0.5\t0.405\t0.595\t3\t3" in lines  # quantiles of 3 values
+    # one seed, replicates 0.4, 0.5, 0.6 over 3 prompts: se sqrt(1.5 * 0.01), df 2, t 4.303
+    assert "sft\ten\tqa_f1\t0.5\t-0.0269652\t1.02697\t3\t3" in lines
     bad = {"sft": {0: _fake("sft"), 1: _fake("sft", 1, fingerprint="zzz")}}
     with pytest.raises(InputError, match="fingerprints differ"):
         pooled_summary(bad, _headline(["sft"]), {})
@@ -112,9 +123,8 @@ def test_seed_mean_of_trees():
 
 
 def test_paired_difference():
-    C = np.array([[1, 1, 1], [3, 0, 0], [0, 0, 3]])
     reps = {
-        "C": C,
+        "n_prompts": {"en": 40},
         "seeds": ["0", "1", "2"],
         "per_seed": {
             "a": {"en": {"qa_f1": np.array([[0.5, 0.6, 0.7], [0.6, 0.6, 0.6], [0.7, 0.7, 0.7]])}},
@@ -123,12 +133,18 @@ def test_paired_difference():
     }
     points = {"a": {"en": {"qa_f1": [0.6, 0.6, 0.7]}}, "b": {"en": {"qa_f1": [0.5, 0.5, 0.5]}}}
     d = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05)
-    # replicate r of a system = sum_s C[r, s] per_seed[s, r] / 3:
-    # a = (1.8/3, 0.6, 0.7), b = (1.4/3, 0.5, 0.5) -> differences (0.4/3, 0.1, 0.2)
-    assert d["point"] == pytest.approx(1.9 / 3 - 0.5) and d["n_finite"] == 3
-    assert d["bootstrap_median"] == pytest.approx(0.4 / 3)
+    # the statistic is the per-seed difference: points (0.1, 0.1, 0.2), replicates
+    # (0.1, 0.1, 0.05), (0.1, 0.1, 0.1), (0.2, 0.2, 0.2)
+    expected = interval_summary(
+        [0.1, 0.1, 0.2], [[0.1, 0.1, 0.05], [0.1, 0.1, 0.1], [0.2, 0.2, 0.2]], 0.05, 40
+    )
+    assert d == pytest.approx(expected, nan_ok=True)
+    assert d["point"] == pytest.approx(0.4 / 3) and d["n_finite"] == 3
     one = paired_difference(reps, points, "a", "b", "en", "qa_f1", 0.05, seed_index=0)
-    assert one["point"] == pytest.approx(0.1)
-    assert one["pct_low"] == pytest.approx(0.05, abs=0.01)
+    assert one == pytest.approx(interval_summary([0.1], [[0.1, 0.1, 0.05]], 0.05, 40), nan_ok=True)
+    same = paired_difference(reps, points, "a", "a", "en", "qa_f1", 0.05)
+    assert same["point"] == 0.0 and same["low"] == 0.0 and same["high"] == 0.0
     with pytest.raises(InputError, match="no replicates"):
         paired_difference(reps, points, "a", "c", "en", "qa_f1", 0.05)
+    with pytest.raises(InputError, match="no prompt count"):
+        paired_difference(reps, points, "a", "b", "zh", "qa_f1", 0.05)

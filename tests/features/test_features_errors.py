@@ -3,15 +3,17 @@
 import numpy as np
 import pytest
 
-from polyalign.features import (
-    LM_FEATURES,
-    TEXT_FEATURES,
-    FeatureError,
+from polyalign.features.extract import (
     check_in_scope_finite,
     extract_features,
     extract_text_features,
-    feature_names,
     find_invalid_rows,
+)
+from polyalign.features.spec import (
+    LM_FEATURES,
+    TEXT_FEATURES,
+    FeatureError,
+    feature_names,
     lm_feature_names,
     scope_mask,
     spec_by_name,

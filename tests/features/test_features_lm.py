@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from polyalign.features import FeatureError, extract_features, lm_feature_names, lm_features
-from polyalign.features.lm_features import _stats
-from polyalign.features.lm_inputs import build_examples, start_token_id
+from polyalign.features.extract import extract_features
+from polyalign.features.lm_features import _stats, lm_features
+from polyalign.features.lm_inputs import response_examples, start_token_id
+from polyalign.features.spec import FeatureError, lm_feature_names
 
 PROMPTS = ["User: Hello\nAssistant:", "问：你好吗？\n答：", "Answer briefly.", ""]
 RESPONSES = [" Hello, world! How are you?", "你好，世界！你好吗？", "yes", "The cat sat."]
@@ -79,7 +80,7 @@ def test_padding_invariant_to_batch_companions(tiny_llama, tiny_tokenizer):
 
 
 def test_prompt_and_response_are_tokenized_separately(tiny_tokenizer):
-    ex = build_examples(tiny_tokenizer, ["lo, world"], ["Hel"])[0]
+    ex = response_examples(tiny_tokenizer, ["lo, world"], ["Hel"])[0]
     resp = tiny_tokenizer("lo, world", add_special_tokens=False)["input_ids"]
     assert ex.ids[0] == tiny_tokenizer.bos_token_id
     assert ex.ids[ex.response_start :] == resp
@@ -96,7 +97,9 @@ def test_start_token_falls_back_to_eos_then_none(tiny_llama, make_tiny_tokenizer
 
 
 def test_max_length_keeps_the_response_start_and_the_prompt_end(tiny_tokenizer):
-    ex = build_examples(tiny_tokenizer, ["The cat sat on the mat."], ["Hello, world! " * 5], max_length=8)[0]
+    ex = response_examples(tiny_tokenizer, ["The cat sat on the mat."], ["Hello, world! " * 5], max_length=8)[
+        0
+    ]
     assert len(ex.ids) == 8 and ex.ids[0] == tiny_tokenizer.bos_token_id
 
 

@@ -6,8 +6,9 @@ import math
 import numpy as np
 import pytest
 
-from polyalign.features import extract_text_features, feature_names
+from polyalign.features.extract import extract_text_features
 from polyalign.features.segment import sentences, words
+from polyalign.features.spec import feature_names
 from polyalign.features.text_features import text_feature_dict
 
 

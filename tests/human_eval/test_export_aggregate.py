@@ -9,9 +9,9 @@ import pytest
 from polyalign.human_eval import CRITERIA
 from polyalign.human_eval.aggregate import ordinal_alpha, read_ratings_file, summarize_sheet
 from polyalign.human_eval.export import build_sheet, render_page, stratified_prompts
-from polyalign.human_eval.table8 import table8_sections
 from polyalign.io import InputError
 from polyalign.report.published import load_published
+from polyalign.report.table8 import table8_sections
 
 from .conftest import SYSTEMS, make_records, sheet_outputs
 

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from polyalign.judge.pooling import two_level_mean_ci
-from polyalign.judge.table3 import judge_agreement, row_composites, summarize, table3_sections
 from polyalign.metrics.judge import DIMENSIONS
 from polyalign.report.published import load_published
+from polyalign.report.table3 import judge_agreement, row_composites, summarize, table3_sections
 
 RECORDS = [{"id": f"p{i}", "language": "en"} for i in range(4)]
 

@@ -2,8 +2,7 @@
 
 import pytest
 
-from polyalign.metrics import language_fidelity
-from polyalign.metrics.fidelity import in_language
+from polyalign.metrics.fidelity import in_language, language_fidelity
 
 
 def test_script_majority_decides():

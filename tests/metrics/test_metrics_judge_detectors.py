@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from polyalign.metrics.detectors import detector_auroc, detector_summary, joint_score, predicted_ai_rate
+from polyalign.metrics.detectors import detection_metrics, detector_auroc, joint_score, predicted_ai_rate
 from polyalign.metrics.judge import (
     COMPOSITE_WEIGHTS,
     DIMENSIONS,
@@ -73,6 +73,6 @@ def test_joint():
     assert joint_score(0.6, 0.2) == pytest.approx(0.96 / 1.4)
     assert joint_score(0.6, 1.0) == 0.0
     assert np.isnan(joint_score(float("nan"), 0.2))
-    out = detector_summary([3, 2], [1, 2], threshold=1.5, aggregate=0.6)
+    out = detection_metrics([3, 2], [1, 2], threshold=1.5, aggregate=0.6)
     assert out["predicted_ai_rate"] == 1.0 and out["human_predicted_ai_rate"] == 0.5
     assert out["joint"] == 0.0 and out["auroc"] == pytest.approx(0.875)

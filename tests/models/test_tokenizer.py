@@ -126,7 +126,7 @@ def test_training_is_deterministic(tmp_path):
 def test_save_and_reload(tmp_path):
     tok = micro_tokenizer()
     tok.save_pretrained(tmp_path)
-    back = load_tokenizer(tmp_path, micro_settings())
+    back = load_tokenizer(tmp_path, micro_settings().trust_remote_code)
     text = tok.apply_chat_template(
         [{"role": "user", "content": "你好 hi"}], tokenize=False, add_generation_prompt=True
     )

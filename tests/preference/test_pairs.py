@@ -68,7 +68,7 @@ SCORES = {
 def test_hdpo_pairs_drops_hardest_negative_and_weights():
     recs, samples = fixture_set()
     cfg = replace(settings({"preference": {"num_samples": 3}}, "dpo"), critic=True)
-    cfg = replace(cfg, pair_weights=replace(cfg.pair_weights, enabled=True))
+    cfg = replace(cfg, pair_weights=replace(cfg.pair_weights, enabled=True), language_balance=True)
     scorer = fake_scorer(SCORES)
     pairs, report = build_pairs(recs, samples, "dpo", cfg, scorer)
 
@@ -114,7 +114,7 @@ def test_hdpo_pairs_drops_hardest_negative_and_weights():
     # by hand: balanced buckets and languages -> g = 0; w = 1 + max(0, s- - s+) = [1.7, 2.6]
     np.testing.assert_allclose(expected, [1.7, 2.6])
     np.testing.assert_allclose([p["weight_clipped"] for p in pairs], expected)
-    # language balance (default): one en and one zh pair, each language carries 2/2 = 1
+    # language balance (the preference block's default): one en and one zh pair, each language carries 2/2 = 1
     np.testing.assert_allclose([p["weight"] for p in pairs], [1.0, 1.0])
     assert report["critic"]["gap_mean"] == pytest.approx((0.7 + 1.6) / 2)
     assert report["weights"]["mean"] == pytest.approx(1.0) and report["weights"]["clipped"][

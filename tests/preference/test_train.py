@@ -3,6 +3,7 @@ preference margin rises, DPO's loss is sigmoid DPO, and an interrupted run resum
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +12,7 @@ from safetensors.torch import load_file, save_file
 import polyalign.preference.train as ptrain
 from polyalign.config import block_defaults
 from polyalign.models import load_model
-from polyalign.preference.config import loss_settings, preference_settings
+from polyalign.preference.config import loss_settings, preference_settings, preference_stage
 from polyalign.preference.examples import collate_pairs
 from polyalign.preference.reference_cache import build_reference_cache
 from polyalign.preference.train import preference_loss, prepare_items, train_preference
@@ -36,9 +37,12 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     out = tmp_path / "hdpo"
     summary = train_preference(train_pairs, start, config, "hdpo", out, progress=False)
     shared = block_defaults("preference")  # the micro config leaves HDPO's loss at the defaults
-    assert summary["train"]["steps"] == 8 and summary["loss"] == {
-        k: shared[k] for k in ("beta", "lam", "gamma_sft", "anchor_weighting")
+    assert summary["train"]["steps"] == 8 and {k: v for k, v in summary["loss"].items() if k != "lam"} == {
+        k: shared[k] for k in ("beta", "gamma_sft", "anchor_weighting")
     }
+    # λ is relative (lam_normalization gradient): the loss's λ is derived from the setting
+    assert summary["lam"]["setting"] == shared["lam"] and summary["lam"]["normalization"] == "gradient"
+    assert summary["loss"]["lam"] == summary["lam"]["loss"] > 0
 
     before = load_file(str(start / "model.safetensors"))
     after = load_file(str(out / "model.safetensors"))
@@ -53,7 +57,7 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     assert log[0]["r_term"] > 0 and log[0]["anchor"] > 0
 
     ref_model, _ = load_model(start, micro_settings())
-    items = prepare_items(train_pairs, ref_model, tok, config, "hdpo")
+    items = prepare_items(train_pairs, ref_model, tok, preference_stage(config, "hdpo"))
     z0 = margins(ref_model, items, tok.pad_token_id)
     trained, _ = load_model(out, micro_settings())
     z1 = margins(trained, items, tok.pad_token_id)
@@ -66,16 +70,22 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
     model, _ = load_model(start, micro_settings())
     config = micro_config()
     with pytest.raises(ValueError, match="pair_weights are disabled"):
-        prepare_items(train_pairs, model, tok, config, "dpo")  # HDPO pairs given to DPO
+        prepare_items(train_pairs, model, tok, preference_stage(config, "dpo"))  # HDPO pairs given to DPO
     plain = [dict(p, weight=1.0, s_pos=0.0, s_neg=0.0) for p in train_pairs]
     # language balance: unit clipped weights, one constant per language (6 en, 2 zh of 8 -> 8/2/6, 8/2/2)
     balanced = [dict(p, weight_clipped=1.0, weight=4 / 6 if p["language"] == "en" else 2.0) for p in plain]
-    prepare_items(balanced, model, tok, config, "dpo")
+    with pytest.raises(ValueError, match="vary within a language"):
+        prepare_items(balanced, model, tok, preference_stage(config, "dpo"))  # the paper's DPO: no balancing
+    balanced_config = {**config, "dpo": {**config["dpo"], "language_balance": True}}
+    prepare_items(balanced, model, tok, preference_stage(balanced_config, "dpo"))  # the balanced variant
     with pytest.raises(ValueError, match="vary within a language"):
         prepare_items(
-            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)], model, tok, config, "dpo"
+            [dict(p, weight=1.0 + 0.1 * i) for i, p in enumerate(balanced)],
+            model,
+            tok,
+            preference_stage(balanced_config, "dpo"),
         )
-    items = prepare_items(plain, model, tok, config, "dpo")
+    items = prepare_items(plain, model, tok, preference_stage(config, "dpo"))
     batch = collate_pairs(items, tok.pad_token_id)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
     loss, metrics = preference_loss(model, batch, **loss_settings(preference_settings(config, "dpo")))
@@ -94,7 +104,7 @@ def test_pair_weighted_anchor_reaches_the_loss(micro, train_pairs):
     start, tok = micro
     model, _ = load_model(start, micro_settings())
     config = micro_config()
-    items = prepare_items(train_pairs, model, tok, config, "hdpo")
+    items = prepare_items(train_pairs, model, tok, preference_stage(config, "hdpo"))
     batch = collate_pairs(items, tok.pad_token_id)
     assert batch["weights"].unique().numel() > 1
     with torch.no_grad():
@@ -195,3 +205,26 @@ def test_changed_starting_checkpoint_is_not_resumed(micro, train_pairs, tmp_path
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     (reason,) = out.glob("checkpoints.set-aside/*/REASON.txt")
     assert "start_model" in reason.read_text()
+
+
+def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs, tmp_path, monkeypatch):
+    # the merged preference block was rebuilt and re-parsed five times along one call
+    from polyalign.preference import config as preference_config
+    from polyalign.train import trainer
+
+    merges = []
+    real_block = preference_config.method_block
+    monkeypatch.setattr(preference_config, "method_block", lambda *a: merges.append(a[1:]) or real_block(*a))
+
+    def no_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):  # the loop is not under test
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / trainer.LOG_FILE).write_text("")
+        return {"steps": 0}
+
+    monkeypatch.setattr(trainer, "train", no_loop)
+    start, _ = micro
+    summary = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
+    assert merges == [("hdpo",)]
+    # what the one parse gave: the preference block's loop keys and the method's settings
+    assert summary["train_config"]["max_steps"] == 6 and summary["train_config"]["micro_batch_size"] == 4
+    assert summary["critic"] is True and summary["pairs"] == len(train_pairs)

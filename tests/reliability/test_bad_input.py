@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from polyalign.config import schema_default
 from polyalign.data.build import build_corpus
-from polyalign.data.registry import get_corpus
+from polyalign.data.loaders import get_corpus
 from polyalign.io import InputError, iter_jsonl, read_json, write_json, write_jsonl
 
 from ..conftest import FIXTURES
@@ -269,3 +270,70 @@ def test_control_character_in_text_names_file_line_and_field(corpus, tmp_path, c
         tmp_path / "out",
         rf"greetings\.yml:4: field 'human_answer' holds control character U\+{ord(char):04X} at offset 2",
     )
+
+
+@pytest.mark.parametrize(
+    "question,answer",
+    [
+        (f"Hel{ZWSP}lo", "Hi"),  # zero-width space inside a word
+        ("Hello", f"{BOM}Hi"),  # byte-order mark
+        ("Hello", "H\u2060i\u200d"),  # word joiner, zero-width joiner
+        (f"Hello{NBSP}", f"{NBSP}Hi"),  # no-break spaces
+        ("HELLO", f"hi{ZWSP}"),  # case and a zero-width space together
+    ],
+)
+def test_invisible_character_variant_of_a_record_is_deduplicated(corpus, tmp_path, question, answer):
+    """Class: zero-width / BOM / no-break-space near-duplicates kept as distinct records."""
+    root, corpora = corpus
+    before = build(corpora, tmp_path / "before")
+    path = greetings(root)
+    variant = f"- - {json.dumps(question)}\n  - {json.dumps(answer)}\n"  # YAML takes JSON's escapes
+    path.write_text(path.read_text(encoding="utf-8") + variant, encoding="utf-8")
+    after = build(corpora, tmp_path / "after")
+    # the build read one record more, and the dedup removed one: as many records are kept
+    assert after["corpora"]["chatterbot"]["records"] == before["corpora"]["chatterbot"]["records"] + 1
+    kept = [sum(1 for _ in iter_jsonl(tmp_path / d / "records.jsonl")) for d in ("before", "after")]
+    assert kept[1] == kept[0]
+    removed = [
+        json.loads((tmp_path / d / "dedup_report.json").read_text())["removed"] for d in ("before", "after")
+    ]
+    assert removed[1] == removed[0] + 1
+
+
+def test_a_field_over_the_configured_length_names_file_line_and_field(corpus, tmp_path):
+    """Class: a 10 MB single-line answer accepted without a word (corpus_build.max_field_chars)."""
+    root, corpora = corpus
+    path = greetings(root)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  - Hi\n", f"  - {'x' * 101}\n", 1), encoding="utf-8"
+    )
+    with pytest.raises(
+        InputError,
+        match=r"greetings\.yml:4: field 'human_answer' is 101 characters long, over corpus_build\.max_field_chars=100",
+    ):
+        build_corpus(corpora, seed=0, max_field_chars=100)
+    assert build_corpus(corpora, seed=0, max_field_chars=101)[0]  # at the limit: kept
+
+
+def test_the_default_field_limit_is_the_schema_s_and_refuses_a_longer_answer(corpus, tmp_path):
+    root, corpora = corpus
+    limit = schema_default("corpus_build", "max_field_chars")
+    path = greetings(root)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  - Hi\n", f"  - {'x' * (limit + 1)}\n", 1),
+        encoding="utf-8",
+    )
+    fails_before_output(
+        corpora, tmp_path / "out", rf"greetings\.yml:4: field 'human_answer' is {limit + 1} characters long"
+    )
+
+
+def test_an_over_long_row_is_dropped_and_counted_under_a_drop_rate(corpus, tmp_path):
+    root, corpora = corpus
+    path = greetings(root)
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  - Hi\n", f"  - {'x' * 101}\n", 1), encoding="utf-8"
+    )
+    _, _, log = build_corpus(corpora, seed=0, max_drop_rate=0.5, max_field_chars=100)
+    (row,) = log["corpora"]["chatterbot"]["dropped"]["rows"]
+    assert row["reason"] == "malformed" and row["where"].endswith("greetings.yml:4")

@@ -74,7 +74,7 @@ def start(work: Path, targets: list[str]) -> subprocess.Popen:
         )
 
 
-def kill_when(proc: subprocess.Popen, work: Path, pattern: str, timeout: float = 900) -> None:
+def kill_when(proc: subprocess.Popen, work: Path, pattern: str, timeout: float = 1800) -> None:
     """SIGKILL the whole process group (Snakemake and every job) once `pattern` exists."""
     deadline = time.time() + timeout
     while not list(work.glob(pattern)):
@@ -87,7 +87,7 @@ def kill_when(proc: subprocess.Popen, work: Path, pattern: str, timeout: float =
 
 def finish(work: Path, targets: list[str]) -> None:
     proc = start(work, targets)
-    assert proc.wait(timeout=1500) == 0, max(work.glob("run-*.log")).read_text()[-4000:]
+    assert proc.wait(timeout=3600) == 0, max(work.glob("run-*.log")).read_text()[-4000:]
 
 
 @pytest.fixture(scope="module")

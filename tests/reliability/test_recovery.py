@@ -86,10 +86,13 @@ def test_main_reruns_incomplete_jobs(tmp_path, started, monkeypatch):
 def test_make_run_goes_through_the_recovery_entry_point():
     run_recipe = (REPO / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
     assert "polyalign.workflow_recovery" in run_recipe
-    readme = (REPO / "README.md").read_text()
+    operations = (REPO / "docs" / "operations.md").read_text()
     assert (
-        "## When a run is interrupted" in readme and "--unlock" in readme and "--rerun-incomplete" in readme
+        "## When a run is interrupted" in operations
+        and "--unlock" in operations
+        and "--rerun-incomplete" in operations
     )
+    assert "docs/operations.md" in (REPO / "README.md").read_text()  # the front page points there
 
 
 def test_recovery_race_second_recovery_waits_for_the_first_and_keeps_the_lock(locked, calls):

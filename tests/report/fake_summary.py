@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from polyalign.evaluation import HEADLINE_METRICS
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.store import to_jsonable
 
 SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
@@ -61,6 +61,7 @@ def summary() -> dict:
                 "language": lang,
                 "track": b.split("|")[1],
                 "n": n,
+                "no_answer": n if s == "cot" else 0,  # CoT found no final answer
                 "eligible": elig,
                 "qa_f1": 0.1 * k,
                 "bng": (0.5 + 0.1 * k) if elig else None,
@@ -81,16 +82,23 @@ def summary() -> dict:
             "bootstrap": {"alpha": 0.05, "n_resamples": 100, "seed": 42},
             "headline": {s: {"en": headline(k), "zh": headline(k)} for k, s in enumerate(SYSTEMS)},
             "per_bucket": per_bucket,
+            # CoT found no final answer on any prompt of either seed; SFT missed 3 en answers
+            "no_answer": {
+                s: {
+                    "en": {"k": 76 if s == "cot" else (3 if s == "sft" else 0), "n": 76},
+                    "zh": {"k": 50 if s == "cot" else 0, "n": 50},
+                }
+                for s in SYSTEMS
+            },
         }
     )
 
 
 def replicates(per_seed: dict, languages=("en", "zh")) -> dict:
     """per_seed: {system: {metric: [seed-0 replicates, seed-1 replicates]}}; every replicate
-    draws both seeds once (C = 1), so a pooled replicate is the mean of the two seeds'."""
-    n = len(next(iter(next(iter(per_seed.values())).values()))[0])
+    applies one prompt draw to both seeds (evaluation.pooled's layout)."""
     return {
-        "C": np.ones((n, len(SEEDS)), dtype=int),
+        "n_prompts": {lang: 63 for lang in languages},
         "seeds": SEEDS,
         "per_seed": {
             s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()} for lang in languages}

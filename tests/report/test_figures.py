@@ -183,3 +183,13 @@ def test_critic_axis_is_on_the_log1p_scale(drawn, tmp_path):
     (fig,) = drawn
     lo, hi = fig.axes[0].get_xlim()
     assert lo > -2 and hi < np.log1p(7e6) + 2  # about 0 to 15.8, not 0 to 7e6
+
+
+def test_per_seed_figure_draws_an_interval_that_excludes_the_plug_in_point(tmp_path):
+    """A bias-corrected interval of a plug-in distance can lie beside its point (BNG on the micro
+    run: point 0.865, interval [0.529, 0.850]); the figure draws both rather than failing."""
+    s = summary()
+    ci = s["headline"]["sft"]["en"]["qa_f1"]
+    ci.update(point=0.40, low=0.25, high=0.35)
+    figure_per_seed_metrics(s, tmp_path / "f.png", tmp_path / "f.pdf", systems=["sft", "hdpo"])
+    assert (tmp_path / "f.png").stat().st_size > 0

@@ -13,6 +13,7 @@ from polyalign.report.table2 import (
 )
 from polyalign.report.tables import render_tables
 
+from .fake_summary import headline as fake_headline
 from .fake_summary import summary
 
 
@@ -24,33 +25,53 @@ def test_format_ci():
 
 
 def test_table2_markdown_rows():
-    md = render_tables(table2_sections(summary()), "md")
-    lines = md.splitlines()
-    start = lines.index("### Table 2: main benchmark (en)")
-    assert lines[start + 4] == (
-        "| System     | QA-F1                | BNG-macro            | "
-        "G-MAUVE              | NUF                  | Aggregate            | "
-        "Lang. fid.           |"
-    )
-    rows = lines[start + 6 : start + 12]
-    assert rows == [
-        "| BaseLM     | 0.100 [0.050, 0.150] | 1.000 [0.900, 1.100] | 0.500 [0.450, 0.550] | 0.200 [0.100, 0.300] | 0.300 [0.250, 0.350] | 1.000 [0.900, 1.000] |",
-        "| CoT        | 0.200 [0.150, 0.250] | 0.900 [0.800, 1.000] | 0.550 [0.500, 0.600] | 0.250 [0.150, 0.350] | 0.350 [0.300, 0.400] | 0.900 [0.800, 1.000] |",
-        "| SFT        | 0.300 [0.250, 0.350] | 0.800 [0.700, 0.900] | 0.600 [0.550, 0.650] | 0.300 [0.200, 0.400] | 0.400 [0.350, 0.450] | 0.800 [0.700, 1.000] |",
-        "| Bucket-SFT | 0.400 [0.350, 0.450] | 0.700 [0.600, 0.800] | 0.650 [0.600, 0.700] | 0.350 [0.250, 0.450] | 0.450 [0.400, 0.500] | 0.700 [0.600, 1.000] |",
-        "| DPO        | 0.500 [0.450, 0.550] | 0.600 [0.500, 0.700] | 0.700 [0.650, 0.750] | 0.400 [0.300, 0.500] | 0.500 [0.450, 0.550] | 0.600 [0.500, 1.000] |",
-        "| HDPO       | 0.600 [0.550, 0.650] | 0.500 [0.400, 0.600] | 0.750 [0.700, 0.800] | 0.450 [0.350, 0.550] | 0.550 [0.500, 0.600] | 0.500 [0.400, 1.000] |",
+    sections = table2_sections(summary())
+    en = sections[0]
+    assert en["title"] == "Table 2: main benchmark (en)"
+    assert en["headers"] == ["System", "QA-F1", "BNG-macro", "G-MAUVE", "NUF", "Aggregate", "Lang. fid."]
+    assert en["rows"] == [
+        ["BaseLM", "0.100 [0.050, 0.150]", "1.000 [0.900, 1.100]", "0.500 [0.450, 0.550]", "0.200 [0.100, 0.300]", "0.300 [0.250, 0.350]", "1.000 [0.900, 1.000]"],
+        # CoT found no final answer in any of its 2 x 38 answers: no number stands for it
+        ["CoT"] + ["no answer (76 of 76)"] * 6,
+        # SFT missed 3 of its 76 answers: its numbers stay, with the count beside its name
+        ["SFT [no answer (3 of 76)]", "0.300 [0.250, 0.350]", "0.800 [0.700, 0.900]", "0.600 [0.550, 0.650]", "0.300 [0.200, 0.400]", "0.400 [0.350, 0.450]", "0.800 [0.700, 1.000]"],
+        ["Bucket-SFT", "0.400 [0.350, 0.450]", "0.700 [0.600, 0.800]", "0.650 [0.600, 0.700]", "0.350 [0.250, 0.450]", "0.450 [0.400, 0.500]", "0.700 [0.600, 1.000]"],
+        ["DPO", "0.500 [0.450, 0.550]", "0.600 [0.500, 0.700]", "0.700 [0.650, 0.750]", "0.400 [0.300, 0.500]", "0.500 [0.450, 0.550]", "0.600 [0.500, 1.000]"],
+        ["HDPO", "0.600 [0.550, 0.650]", "0.500 [0.400, 0.600]", "0.750 [0.700, 0.800]", "0.450 [0.350, 0.550]", "0.550 [0.500, 0.600]", "0.500 [0.400, 1.000]"],
+    ]  # fmt: skip
+    md = render_tables(sections, "md")
+    assert "### Table 2: main benchmark (zh)" in md and "| CoT " in md
+    assert "38 test prompts, 2 run seeds (0, 1)" in md and "100 prompt resamples" in md
+    assert sections[1]["rows"][1] == ["CoT"] + ["no answer (50 of 50)"] * 6
+    assert sections[1]["rows"][2][0] == "SFT"  # no answer missing in zh
+
+
+def test_table2_baseline_rows_and_the_floor_row():
+    doc = summary()
+    k = {"human_train_bucket": 0.5, "human_test_other": 2.5, "constant": 9.0}  # headline(k) values
+    for b, kk in k.items():
+        doc["systems"].append(b)
+        doc["headline"][b] = {"en": fake_headline(kk), "zh": fake_headline(kk)}
+    en = table2_sections(doc)[0]
+    labels = [r[0] for r in en["rows"]]
+    assert labels[6:] == [
+        "Human train answer, same bucket (random)",
+        "Human answer to another test prompt, same bucket",
+        "Constant answer per language",
+        "Floor (better human baseline)",
     ]
-    assert "### Table 2: main benchmark (zh)" in md
-    assert "38 test prompts, 2 run seeds (0, 1)" in md and "100 resamples" in md
+    # floor by hand: QA-F1 max(0.15, 0.35) = 0.35; BNG (lower is better) min(0.95, 0.75) = 0.75;
+    # the constant row (QA-F1 1.0) is a diagnostic, not the floor
+    assert en["rows"][-1][:3] == ["Floor (better human baseline)", "0.350", "0.750"]
+    assert en["not_ranked"] == [6, 7, 8, 9]
 
 
 def test_table2_per_seed_rows(tmp_path):
     sections = per_seed_sections(summary(), systems=["sft", "hdpo"], languages=["en"])
     assert sections[0]["headers"][:3] == ["System", "Seed", "QA-F1"]
     assert [r[:3] for r in sections[0]["rows"]] == [
-        ["SFT", "0", "0.290 [0.240, 0.340]"],
-        ["SFT", "1", "0.310 [0.260, 0.360]"],
+        ["SFT [no answer (3 of 76)]", "0", "0.290 [0.240, 0.340]"],
+        ["SFT [no answer (3 of 76)]", "1", "0.310 [0.260, 0.360]"],
         ["HDPO", "0", "0.590 [0.540, 0.640]"],
         ["HDPO", "1", "0.610 [0.560, 0.660]"],
     ]
@@ -80,6 +101,12 @@ def test_bucket_table():
         ["en / single / qa / short", 8, "no", "–", "–"],
     ]
     assert sections[1]["rows"][1] == ["en / single / qa / short", 8, "no", "0.000", "0.500"]
+    cot = bucket_sections(summary(), systems=["cot", "sft"])
+    assert cot[1]["rows"][0][3:] == ["no answer (30 of 30)", "0.200"]
+    assert (
+        "Answers missing over the run seeds: CoT: no answer (76 of 76); SFT: no answer (3 of 76)."
+        in (cot[1]["caption"])
+    )
 
 
 def test_leading_number_and_numeric_columns():

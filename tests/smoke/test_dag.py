@@ -30,9 +30,10 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
 
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
-    # plus the default ablation variant hdpo_no_critic (schema `variants`): it trains per seed on
-    # HDPO's pairs and reference log-probs (it changes only λ), then generates and is evaluated
-    seeds, systems, variants = 3, 6, 1
+    # plus the default ablation variants (schema `variants`): hdpo_no_critic trains per seed on
+    # HDPO's pairs and reference log-probs (it changes only λ), bucket_sft_flat is one more SFT;
+    # both generate and are evaluated per seed
+    seeds, systems, variants = 3, 6, 2
     for rule in (
         "train_tokenizer",
         "pretrain_base",
@@ -43,16 +44,20 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
         "figure_ablations",
     ):
         assert jobs[rule] == 1, rule
-    assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == (2 + variants) * seeds
+    assert jobs["train_sft"] == 3 * seeds and jobs["train_preference"] == 3 * seeds
     assert (
         jobs["train_critic"] == seeds
         and jobs["build_pairs"] == 2 * seeds
         and jobs["reference_logps"] == 2 * seeds
     )
     systems += variants
-    assert jobs["generate_test"] == systems * seeds and jobs["evaluate_system"] == systems * seeds
+    # three baselines (polyalign.baselines): two drawn per seed, the constant answer once
+    baselines = 3
+    assert jobs["baseline_answers"] == 2 * seeds + 1
+    assert jobs["generate_test"] == systems * seeds
+    assert jobs["evaluate_system"] == (systems + baselines) * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
-    # human train, val (detector calibration) and test once; per seed the test features of every
-    # system and 2 sample sets
-    assert jobs["features"] == 3 + seeds * (systems + 2)
-    assert jobs["embeddings"] == 1 + seeds * systems
+    # human train, val (detector calibration) and test once, the constant answer once; per seed
+    # the test features of every system, of the two drawn baselines and 2 sample sets
+    assert jobs["features"] == 3 + 1 + seeds * (systems + 2 + 2)
+    assert jobs["embeddings"] == 1 + 1 + seeds * (systems + 2)

@@ -118,7 +118,7 @@ def paper_run(tmp_path_factory):
         env=env,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=1800,
     )
     seconds = time.perf_counter() - t0
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]

@@ -1,10 +1,18 @@
-"""Training under `accelerate launch`: the launch plan from the rule's GPUs, the command, and a
+"""Training under `accelerate launch`: the launch plan from the rule's GPUs, the command, a
 real 2-process (CPU, gloo) Bucket-SFT run whose loss curve and final weights match one process
-with the same global batch."""
+with the same global batch, and the same 2-process run SIGKILLed mid-run and resumed, which ends
+on the uninterrupted run's weights bit for bit."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
 
 from polyalign.config import fill_defaults
@@ -54,7 +62,8 @@ def tiny_training_setup(tmp_path):
             "prompt": {"max_prompt_tokens": 400, "max_history_turns": 2},
             "train_common": {
                 "micro_batch_size": 4,
-                "checkpoint_every": 0,
+                "checkpoint_every": 2,
+                "keep_checkpoints": 2,
                 "log_every": 1,
                 "group_by_length": True,
             },
@@ -65,24 +74,49 @@ def tiny_training_setup(tmp_path):
     return base, config
 
 
+def _job(tmp, base, config, name, launch):
+    return {
+        "stage": "bucket_sft",
+        "config": {**config, "launch": launch},
+        "out_dir": str(tmp / name),
+        "inputs": {"train": str(tmp / "train.jsonl"), "model": str(base)},
+    }
+
+
+TWO = {"launcher": "accelerate", "num_processes": 2}
+
+
+@pytest.fixture(scope="module")
+def ddp_setup(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ddp")
+    base, config = tiny_training_setup(tmp)
+    return tmp, base, config
+
+
+@pytest.fixture(scope="module")
+def two_process_run(ddp_setup):
+    """The uninterrupted 2-process run: (summary, loss curve, final weights)."""
+    tmp, base, config = ddp_setup
+    summary = run_training(
+        _job(tmp, base, config, "two", TWO), sft_job, gpus=2, threads=2, log_path=tmp / "two.log"
+    )
+    curve = [json.loads(line)["loss"] for line in (tmp / "two" / "train_log.jsonl").open()]
+    return summary, curve, load_file(str(tmp / "two" / "model.safetensors"))
+
+
 @pytest.mark.slow
-def test_two_process_run_matches_one_process(tmp_path):
-    base, config = tiny_training_setup(tmp_path)
-
-    def run(name, launch):
-        job = {
-            "stage": "bucket_sft",
-            "config": {**config, "launch": launch},
-            "out_dir": str(tmp_path / name),
-            "inputs": {"train": str(tmp_path / "train.jsonl"), "model": str(base)},
-        }
-        summary = run_training(job, sft_job, gpus=2, threads=2, log_path=tmp_path / f"{name}.log")
-        curve = [json.loads(line)["loss"] for line in (tmp_path / name / "train_log.jsonl").open()]
-        return summary, curve, load_file(str(tmp_path / name / "model.safetensors"))
-
-    one, curve1, w1 = run("one", {"launcher": "inprocess", "num_processes": 1})
-    two, curve2, w2 = run("two", {"launcher": "accelerate", "num_processes": 2})
-    log = (tmp_path / "two.log").read_text()
+def test_two_process_run_matches_one_process(ddp_setup, two_process_run):
+    tmp, base, config = ddp_setup
+    one = run_training(
+        _job(tmp, base, config, "one", {"launcher": "inprocess", "num_processes": 1}),
+        sft_job,
+        gpus=2,
+        threads=2,
+    )
+    curve1 = [json.loads(line)["loss"] for line in (tmp / "one" / "train_log.jsonl").open()]
+    w1 = load_file(str(tmp / "one" / "model.safetensors"))
+    two, curve2, w2 = two_process_run
+    log = (tmp / "two.log").read_text()
     assert (one["train"]["processes"], one["train"]["grad_accum"]) == (1, 2)
     assert (two["train"]["processes"], two["train"]["grad_accum"]) == (2, 1), log[-3000:]
     assert one["train"]["steps"] == two["train"]["steps"] == 6
@@ -93,6 +127,78 @@ def test_two_process_run_matches_one_process(tmp_path):
     assert moved > 100 * WEIGHT_ATOL  # training moved the weights far more than the tolerance
     diff = max(float((w2[k] - w1[k]).abs().max()) for k in w1)
     assert diff <= WEIGHT_ATOL, f"max |w2 - w1| = {diff:.2e} (weights moved up to {moved:.2e})"
+
+
+def _wait_until_gone(pid: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            return
+        if "State:\tZ" in state:  # exited, not yet reaped by its new parent
+            return
+        assert time.time() < deadline, f"rank process {pid} outlived the killed launcher"
+        time.sleep(0.1)
+
+
+KILLED_RUN = """
+import json, sys
+from polyalign.train.launch import run_training
+from tests.train.ddp_kill import blocked_sft_job
+job = json.loads(sys.argv[1])
+run_training(job, blocked_sft_job, gpus=2, threads=2, log_path=sys.argv[2])
+"""
+
+
+@pytest.mark.slow
+def test_two_process_run_killed_mid_run_resumes_to_the_same_weights(ddp_setup, two_process_run):
+    """DDP over gloo: SIGKILL of the launcher and both ranks inside step 6 (checkpoint at step 4,
+    step 5 logged after it), then the same job again: it resumes from step 4 in two new processes
+    and ends on exactly the uninterrupted 2-process run's weights and loss curve."""
+    from .ddp_kill import BLOCK_AT_STEP
+
+    tmp, base, config = ddp_setup
+    job = _job(tmp, base, config, "killed", TWO)
+    out = tmp / "killed"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, json.dumps(job), str(tmp / "killed.log")],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,  # its own process group: the launcher and torch's agent
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    markers = [out / f"blocked.rank{r}" for r in (0, 1)]
+    deadline = time.time() + 120
+    try:
+        while not all(m.exists() for m in markers):
+            assert proc.poll() is None, proc.stderr.read() + (tmp / "killed.log").read_text()[-3000:]
+            assert time.time() < deadline, "the ranks never reached the blocked step"
+            time.sleep(0.1)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    for marker in markers:  # each rank runs in a session of its own and leaves once its agent is gone
+        _wait_until_gone(int(marker.read_text()))
+    assert not (out / "model.safetensors").exists()
+    steps = [json.loads(line)["step"] for line in (out / "train_log.jsonl").read_text().splitlines()]
+    assert steps == list(range(1, BLOCK_AT_STEP))  # step 5 logged after the step-4 checkpoint
+    assert (out / "checkpoints" / "step-4").is_dir()
+
+    summary = run_training(job, sft_job, gpus=2, threads=2, log_path=tmp / "resumed.log")
+    log = (tmp / "resumed.log").read_text()
+    assert summary["train"]["resumed_from_step"] == 4, log[-3000:]
+    assert summary["train"]["processes"] == 2
+    _, curve, w_straight = two_process_run
+    w_resumed = load_file(str(out / "model.safetensors"))
+    assert w_resumed.keys() == w_straight.keys()
+    for k in w_straight:
+        assert torch.equal(w_resumed[k], w_straight[k]), k
+    resumed_curve = [json.loads(line)["loss"] for line in (out / "train_log.jsonl").open()]
+    assert resumed_curve == curve  # step 5's row of the killed run replaced, not duplicated
+    assert not (out / "checkpoints").exists()
 
 
 def test_copying_a_pretrained_base_starts_no_processes(tmp_path, caplog):

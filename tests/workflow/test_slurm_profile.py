@@ -107,6 +107,7 @@ LOCAL_RULES = {
     "detector_summary",
     "human_eval_export",
     "replication_report",
+    "baseline_answers",
     "figure2_pipeline",
     *(r for r in RULES if r.startswith("table")),
     *(r for r in RULES if r.startswith("figure_")),

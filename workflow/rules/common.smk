@@ -3,7 +3,7 @@ import os
 from pathlib import Path
 
 # One software environment for every rule, built by `snakemake --sdm conda` (path relative to
-# this file). Without --sdm conda the rules run in the current environment (README "Setup").
+# this file). Without --sdm conda the rules run in the current environment (docs/operations.md "Setup").
 CONDA_ENV = "../envs/polyalign.yaml"
 
 # Scheduling priority of the chain BaseLM -> SFT/Bucket-SFT -> train samples -> critic -> pairs
@@ -22,6 +22,12 @@ SFT_MODELS = list(system_registry.SFT_MODELS)
 PREFERENCE_SYSTEMS = list(system_registry.PREFERENCE_SYSTEMS)
 # The policies whose train-prompt samples are the critic's negatives and the pairs' rejected side.
 SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
+# Trivial baselines (polyalign.baselines): answers no model writes, evaluated like a system and
+# shown beside the systems in Table 2, the per-seed and per-bucket tables and the report.
+from polyalign import baselines as baseline_registry
+
+BASELINES = list(baseline_registry.BASELINES)
+EVALUATED = SYSTEMS + BASELINES
 
 # Ablation variants (config `variants:`, polyalign.variants): systems that train like their parent
 # with some of its settings changed. They generate and are evaluated per seed like every system
@@ -112,16 +118,23 @@ def seed_run_path(seed, rel):
     return f"{run_dir(seed)}/{rel}"
 
 
+def baseline_run(name, seed):
+    """The `run` wildcard of a baseline's answers: its run seed's, or "" for one drawn once (the
+    constant answer is the same for every seed, so its features and embeddings are built once)."""
+    return f"seed{seed}/" if baseline_registry.get(name).per_seed else ""
+
+
 def evaluation_inputs(seed, system):
-    """Inputs of one system's evaluation for one run seed (human sets are built once)."""
+    """Inputs of one system's (or baseline's) evaluation for one run seed (human sets are built once)."""
+    run = baseline_run(system, seed) if system in BASELINES else f"seed{seed}/"
     return {
         "test": "results/corpus/test.jsonl",
-        "generations": seed_run_path(seed, f"generations/{system}/test.jsonl"),
+        "generations": f"results/{run}generations/{system}/test.jsonl",
         "human_features": "results/features/human_test.npz",
-        "features": seed_run_path(seed, f"features/{system}_test.npz"),
+        "features": f"results/{run}features/{system}_test.npz",
         "references": "results/references/references.json",
         "human_embeddings": "results/embeddings/human_test.npz",
-        "embeddings": seed_run_path(seed, f"embeddings/{system}.npz"),
+        "embeddings": f"results/{run}embeddings/{system}.npz",
     }
 
 
@@ -198,7 +211,11 @@ def response_inputs(run, source, split):
     built once: run "") or, for run "seed{seed}/", a system's test generations (split test) or a
     policy's train-prompt samples (split train_samples) of that seed."""
     inputs = {"records": split_records(split)}
-    if source == "human":
+    if source in BASELINES:
+        if split != "test" or run != baseline_run(source, seed_of(run) if run else None):
+            raise ValueError(f"baseline {source!r} answers the test split, under {baseline_run(source, 0)!r}")
+        inputs["generations"] = f"results/{run}generations/{source}/test.jsonl"
+    elif source == "human":
         if split not in ("train", "val", "test") or run:
             raise ValueError(
                 f"human answers are built once (results/), for the train, val and test "
@@ -305,6 +322,7 @@ def corpus_params():
         "corpora": config["corpora"],
         "seed": config["seed"],
         "max_drop_rate": config["corpus_build"]["max_drop_rate"],
+        "max_field_chars": config["corpus_build"]["max_field_chars"],
     }
 
 
@@ -336,6 +354,11 @@ def ablation_outputs():
         "paper_figures/figure_ablations.png",
         "paper_figures/figure_ablations.pdf",
     ]
+
+
+def ablation_systems():
+    """The variants' parents, then the variants (the systems the ablation table pools)."""
+    return list(dict.fromkeys([v.parent for v in VARIANTS.values()] + list(VARIANTS)))
 
 
 def ablation_labels():

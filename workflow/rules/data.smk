@@ -61,6 +61,8 @@ rule assign_buckets:
         length_thresholds=config["length_thresholds"],
         bucket_key=config["bucket_key"],
         min_bucket_size=config["min_bucket_size"],
+        subsample=config["subsample"],
+        seed=config["seed"],
     script:
         "../scripts/assign_buckets.py"
 

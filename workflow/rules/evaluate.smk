@@ -1,6 +1,7 @@
-# Evaluation: embeddings of every system's test generations, one metrics file per system and
+# Evaluation: the trivial baselines' answers (polyalign.baselines), embeddings of every system's
+# and baseline's test answers, one metrics file per system and
 # run seed (point estimates + the arrays its bootstrap needs), and the pooled results over seeds
-# with two-level bootstrap intervals (docs/evaluation.md).
+# with two-level t intervals (docs/evaluation.md).
 
 
 rule embeddings:
@@ -15,7 +16,7 @@ rule embeddings:
         "results/benchmarks/{run}embeddings_{name}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
-        name=one_of(["human_test", *RUN_SYSTEMS]),
+        name=one_of(["human_test", *RUN_SYSTEMS, *BASELINES]),
     conda:
         CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
@@ -38,7 +39,7 @@ rule evaluate_system:
     benchmark:
         "results/benchmarks/seed{seed}/evaluate_system_{system}.tsv"
     wildcard_constraints:
-        system=one_of(RUN_SYSTEMS),
+        system=one_of(RUN_SYSTEMS + BASELINES),
         seed="[0-9]+",
     conda:
         CONDA_ENV
@@ -53,8 +54,8 @@ rule evaluate_system:
 
 rule combine_metrics:
     input:
-        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=SYSTEMS),
-        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=SYSTEMS),
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=EVALUATED),
+        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=EVALUATED),
     output:
         summary="results/metrics/summary.json",
         tsv="results/metrics/all_systems.tsv",
@@ -67,8 +68,33 @@ rule combine_metrics:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
         seeds=SEEDS,
         bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/combine_metrics.py"
+
+
+rule baseline_answers:
+    input:
+        test="results/corpus/test.jsonl",
+        train="results/corpus/train.jsonl",
+    output:
+        generations="results/{run}generations/{baseline}/test.jsonl",
+        report="results/{run}generations/{baseline}/test_summary.json",
+    log:
+        "results/logs/{run}baseline_answers_{baseline}.log",
+    benchmark:
+        "results/benchmarks/{run}baseline_answers_{baseline}.tsv"
+    wildcard_constraints:
+        run=RUN_PREFIX,
+        baseline=one_of(BASELINES),
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        baseline="{baseline}",
+        seed=lambda wc: seed_of(wc.run) if wc.run else None,
+        zh_tokenization=config["evaluation"]["zh_tokenization"],
+    script:
+        "../scripts/baseline_answers.py"

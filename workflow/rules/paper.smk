@@ -45,7 +45,7 @@ rule table2_main_benchmark:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table2_main_benchmark.py"
 
@@ -66,7 +66,7 @@ rule table2_per_seed:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table2_per_seed.py"
 
@@ -111,7 +111,7 @@ rule table_per_bucket:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=EVALUATED,
     script:
         "../scripts/table_per_bucket.py"
 
@@ -431,10 +431,8 @@ rule figure2_pipeline:
 # Ablations (config `variants:`): each variant against its parent on Table 2's paired draws.
 rule table_ablations:
     input:
-        summary="results/metrics/summary.json",
-        replicates="results/metrics/bootstrap_replicates.npz",
-        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=list(VARIANTS)),
-        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=list(VARIANTS)),
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=ablation_systems()),
+        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=ablation_systems()),
     output:
         md=report(
             "paper_figures/table_ablations.md", caption="../report/table_ablations.rst", category="Tables"

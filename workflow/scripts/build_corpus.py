@@ -1,6 +1,7 @@
 """Rule build_corpus: load, validate, normalize, split and dedup every configured corpus.
 
-params: corpora, seed, max_drop_rate (config corpus_build.max_drop_rate; null = any bad row fails)
+params: corpora, seed, max_drop_rate (config corpus_build.max_drop_rate; null = any bad row fails),
+        max_field_chars (config corpus_build.max_field_chars: a longer text field is a bad row)
 output: records, dedup_report, build_log, drop_report (rows dropped per corpus and reason)
 """
 
@@ -10,7 +11,10 @@ from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     records, dedup_report, build_log = build_corpus(
-        dict(snakemake.params.corpora), snakemake.params.seed, snakemake.params.max_drop_rate
+        dict(snakemake.params.corpora),
+        snakemake.params.seed,
+        snakemake.params.max_drop_rate,
+        snakemake.params.max_field_chars,
     )
     drops = drop_report(build_log)
     for log_entry in build_log["corpora"].values():

@@ -1,7 +1,8 @@
 """Rule combine_metrics: every run seed's metrics of every system -> the pooled results.
 
-Point estimate = mean over seeds; interval = two-level bootstrap (seeds, then test prompts,
-paired across systems; polyalign.evaluation.pooled), each seed's own interval beside it.
+Point estimate = mean over seeds; interval = the two-level t interval (seed component plus the
+prompt bootstrap, paired across systems; polyalign.evaluation.pooled), each seed's own
+prompt-only interval beside it.
 
 input:   metrics     results/metrics/seed{seed}/{system}.json, for every seed and system
          resample    results/metrics/seed{seed}/{system}.resample.npz, same order
@@ -9,8 +10,8 @@ output:  summary     results/metrics/summary.json
          tsv         results/metrics/all_systems.tsv
          headline    results/metrics/headline.json: {system: {scope: {metric: {point, low, high}}}},
                      small enough for `dvc metrics show`
-         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates and seed
-                     draws; the replication report pairs systems from them)
+         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates and
+                     prompt counts per scope; the replication report pairs systems from them)
 params:  systems     systems in display order
          seeds       run seeds
          bootstrap   the config's evaluation.bootstrap block
@@ -18,18 +19,11 @@ params:  systems     systems in display order
 
 import time
 
-from polyalign.evaluation import (
-    HEADLINE_METRICS,
-    compact_headline,
-    headline_intervals,
-    load_metrics,
-    load_resample_arrays,
-    pooled_replicates,
-    pooled_summary,
-    save_replicates,
-    settings_from_config,
-    summary_tsv,
-)
+from polyalign.evaluation.pooled import headline_intervals, pooled_replicates, save_replicates
+from polyalign.evaluation.replicates import load_resample_arrays
+from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
+from polyalign.evaluation.settings import settings_from_config
+from polyalign.evaluation.store import compact_headline, load_metrics, pooled_summary, summary_tsv
 from polyalign.io import InputError, write_json, write_text
 from polyalign.workflow_io import rule_logging
 
@@ -72,7 +66,10 @@ with rule_logging(snakemake.log[0]) as log:
         order,
         headline,
         {
-            "method": "two-level (seeds, then test prompts within language), paired across systems",
+            "method": (
+                "two-level t interval: seed component (spread of the per-seed values) plus "
+                "prompt bootstrap (within language), Satterthwaite df, paired across systems"
+            ),
             "n_resamples": boot.n_resamples,
             "seed": boot.seed,
             "alpha": boot.alpha,

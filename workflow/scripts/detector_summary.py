@@ -54,6 +54,8 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         alpha=float(boot["alpha"]),
     )
     out.pop("flags")
+    excluded = out["excluded_prompts"]
+    log.info("prompts left out (%s): val %s, test %s", excluded["reason"], excluded["val"], excluded["test"])
     out["white_box"] = bool(snakemake.params.white_box)
     pairs = [read_json(p)["pairs"] for p in snakemake.input.zero_shot_summary]
     if any(p != pairs[0] for p in pairs):

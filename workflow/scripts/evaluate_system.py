@@ -14,13 +14,11 @@ params:  system, seed       the wildcards
          evaluation         the config's evaluation block without `bootstrap`
 """
 
-from polyalign.evaluation import (
-    evaluate_system,
-    load_embedding_table,
-    save_resample_arrays,
-    settings_from_config,
-    write_metrics,
-)
+from polyalign.evaluation.evaluate import evaluate_system
+from polyalign.evaluation.replicates import save_resample_arrays
+from polyalign.evaluation.rows import load_embedding_table
+from polyalign.evaluation.settings import settings_from_config
+from polyalign.evaluation.store import write_metrics
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl
 from polyalign.references import load_references

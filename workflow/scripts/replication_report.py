@@ -14,7 +14,7 @@ params:  profile      config["profile"] (anything but "paper" prints the scale c
          noninferiority_margin_relative  config["replication"]["noninferiority_margin_relative"]
 """
 
-from polyalign.evaluation import load_replicates
+from polyalign.evaluation.pooled import load_replicates
 from polyalign.io import InputError, read_json, write_text
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published

@@ -12,7 +12,7 @@ log: one file. threads: torch threads.
 """
 
 from polyalign.critic import load_critic
-from polyalign.features import find_invalid_rows
+from polyalign.features.extract import find_invalid_rows
 from polyalign.io import read_jsonl, write_jsonl
 from polyalign.workflow_io import rule_logging
 

@@ -20,13 +20,16 @@ from polyalign.io import read_jsonl, write_json
 from polyalign.models import build_tokenizer, model_settings
 from polyalign.models.tokenizer import record_texts
 from polyalign.models.tokenizer_report import check_serves_chinese, tokenizer_report
+from polyalign.prompts import prompt_scaffold_texts
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     os.environ.setdefault("RAYON_NUM_THREADS", str(snakemake.threads))
     cfg = model_settings(snakemake.params.model)
     train = read_jsonl(snakemake.input.train)
-    tokenizer = build_tokenizer(cfg, train if cfg.is_scratch else None)
+    tokenizer = (
+        build_tokenizer(cfg, train, prompt_scaffold_texts()) if cfg.is_scratch else build_tokenizer(cfg)
+    )
     report = tokenizer_report(tokenizer, train, texts=record_texts(train))
     report["source"] = cfg.source
     if cfg.is_scratch:

@@ -49,10 +49,9 @@ def check_model_shape(config: dict) -> list[str]:
 
 def known_corpora() -> set[str]:
     """Keys of the corpus registry (importing the loader modules registers them)."""
-    from ..data import registry
+    from ..data import loaders
 
-    registry.import_loaders()
-    return set(registry.REGISTRY)
+    return set(loaders.REGISTRY)
 
 
 def check_corpus_keys(config: dict) -> list[str]:
@@ -129,9 +128,21 @@ def check_generation_fits(config: dict) -> list[str]:
 
 
 def check_variants(config: dict) -> list[str]:
-    from ..variants import variant_problems
+    """Every variant parses and its merged config passes the schema and these checks."""
+    from ..variants import parse_variants, variant_config
 
-    return variant_problems(config)
+    try:
+        for variant in parse_variants(config).values():
+            merged = variant_config(config, variant)
+            try:
+                check_config(merged)
+            except ConfigError as e:
+                raise ConfigError(
+                    f"variants.{variant.name}: its settings merged over {variant.parent}'s: {e}"
+                ) from e
+    except ConfigError as e:
+        return [str(e)]
+    return []
 
 
 CHECKS = (

@@ -2,7 +2,7 @@
 
 from .bundle import Critic, UnknownBucketError, load_critic, save_bundle
 from .data import heldout_mask, prompt_pairs, validate_rows
-from .encoder import encode_responses, load_encoder
+from .encoder import encode_responses
 from .head import CriticHead, critic_loss, l1_loss, ranking_hinge
 from .train import CriticCollapsed, CriticSettings, critic_metrics, predict, train_critic, train_head
 
@@ -18,7 +18,6 @@ __all__ = [
     "heldout_mask",
     "l1_loss",
     "load_critic",
-    "load_encoder",
     "predict",
     "prompt_pairs",
     "ranking_hinge",

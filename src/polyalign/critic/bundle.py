@@ -21,8 +21,7 @@ import torch
 
 from ..io import InputError, give_umask_mode, read_json, write_json
 from ..text import normalize_text
-from .head import CriticHead
-from .train import inverse_transform, predict
+from .head import CriticHead, inverse_transform, predict
 
 FORMAT = "polyalign.critic.v1"
 HEAD_FILE = "head.safetensors"
@@ -142,7 +141,7 @@ def load_critic(bundle_dir, model=None, tokenizer=None, device: str | None = Non
     head.load_state_dict(safetensors.torch.load_file(str(bundle_dir / HEAD_FILE)))
     head.eval()
     if model is None or tokenizer is None:
-        from .encoder import load_encoder
+        from ..models.runtime import load_encoder
 
         model, tokenizer = load_encoder(config["encoder_path"], device=device)
     if model.config.hidden_size != config["hidden_size"]:

@@ -10,19 +10,11 @@ import numpy as np
 import torch
 
 from ..config import block_defaults
-from ..features.lm_inputs import build_examples, model_device, padded_batches
+from ..features.lm_inputs import model_device, padded_batches, response_examples
 from ..progress import progress_bar
 
 # Keyword defaults are the config schema's critic block (the one place they are written).
 _CRITIC = block_defaults("critic")
-
-
-def load_encoder(path: str, dtype: str | None = "auto", device: str | None = "auto"):
-    """(model, tokenizer): frozen, eval mode, no remote code, on the inference device
-    (`polyalign.models.runtime.load_encoder`)."""
-    from ..models.runtime import load_encoder as _load
-
-    return _load(path, device=device, dtype=dtype)
 
 
 def _last_hidden_state(model, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -50,7 +42,7 @@ def encode_responses(
     for i, t in enumerate(texts):
         if not isinstance(t, str) or not t.strip():
             raise ValueError(f"row {i}: empty response cannot be encoded")
-    examples = build_examples(tokenizer, texts, prompts, max_length)
+    examples = response_examples(tokenizer, texts, prompts, max_length)
     hidden = model.config.hidden_size
     out = np.zeros((len(examples), hidden), dtype=np.float32)
     was_training = model.training

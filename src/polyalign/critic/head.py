@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -73,3 +74,25 @@ def critic_loss(
     l1 = l1_loss(pred, target)
     hinge = ranking_hinge(pred[model_index], pred[human_index], margin)
     return l1 + rank_weight * hinge, l1, hinge
+
+
+def transform_targets(y: np.ndarray, transform: str) -> np.ndarray:
+    return np.log1p(y) if transform == "log1p" else y
+
+
+def inverse_transform(y: np.ndarray, transform: str) -> np.ndarray:
+    return np.expm1(y) if transform == "log1p" else y
+
+
+@torch.no_grad()
+def predict(
+    head: CriticHead, embeddings: np.ndarray, bucket_index: np.ndarray, batch_size: int = 4096
+) -> np.ndarray:
+    """Raw head outputs (training scale), float64 [n]; dropout off."""
+    head.eval()
+    out = []
+    for s in range(0, len(embeddings), batch_size):
+        x = torch.as_tensor(embeddings[s : s + batch_size], dtype=torch.float32)
+        b = torch.as_tensor(bucket_index[s : s + batch_size], dtype=torch.long)
+        out.append(head(x, b).double().numpy())
+    return np.concatenate(out) if out else np.zeros(0)

@@ -13,8 +13,9 @@ import torch
 
 from ..config import block_defaults
 from ..io import InputError
+from .bundle import save_bundle
 from .data import heldout_mask, prompt_groups, prompt_pairs, validate_rows
-from .head import CriticHead, critic_loss
+from .head import CriticHead, critic_loss, inverse_transform, predict, transform_targets
 
 TARGET_TRANSFORMS = ("none", "log1p")
 # Defaults are the config schema's critic block (the one place they are written).
@@ -63,14 +64,6 @@ class CriticSettings:
         d = asdict(self)
         d["mlp_dims"] = list(self.mlp_dims)
         return d
-
-
-def transform_targets(y: np.ndarray, transform: str) -> np.ndarray:
-    return np.log1p(y) if transform == "log1p" else y
-
-
-def inverse_transform(y: np.ndarray, transform: str) -> np.ndarray:
-    return np.expm1(y) if transform == "log1p" else y
 
 
 def _pairs_within_groups(
@@ -146,20 +139,6 @@ def train_head(
     return head, history
 
 
-@torch.no_grad()
-def predict(
-    head: CriticHead, embeddings: np.ndarray, bucket_index: np.ndarray, batch_size: int = 4096
-) -> np.ndarray:
-    """Raw head outputs (training scale), float64 [n]; dropout off."""
-    head.eval()
-    out = []
-    for s in range(0, len(embeddings), batch_size):
-        x = torch.as_tensor(embeddings[s : s + batch_size], dtype=torch.float32)
-        b = torch.as_tensor(bucket_index[s : s + batch_size], dtype=torch.long)
-        out.append(head(x, b).double().numpy())
-    return np.concatenate(out) if out else np.zeros(0)
-
-
 def _pair_accuracy(diff: np.ndarray) -> float | None:
     # Ties count one half, so a constant critic scores 0.5 (chance), not 0 or 1.
     return float(np.mean((diff > 0) + 0.5 * (diff == 0))) if len(diff) else None
@@ -211,8 +190,8 @@ def train_critic(
     and prompt (the rendered prompt) when settings.conditioning == "prompt".
     `model`/`tokenizer` default to loading `encoder_path`; `embeddings` skips encoding.
     """
-    from .bundle import save_bundle
-    from .encoder import encode_responses, load_encoder
+    from ..models.runtime import load_encoder
+    from .encoder import encode_responses
 
     if not isinstance(settings, CriticSettings):
         settings = CriticSettings(**(settings or {}))

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ..config import block_defaults
 from ..io import InputError
 from ..records import CORPUS_SCRIPTS, normalize_raw, script_mismatch, validate_raw
 from ..text import foreign_letters
-from .registry import get_corpus
+from .loaders import get_corpus
 from .splits import dedup, hash_split
+
+# Keyword default: the config schema's (the one place it is written).
+_MAX_FIELD_CHARS = block_defaults("corpus_build")["max_field_chars"]
 
 
 def _skip_summary(skipped: dict) -> dict:
@@ -29,10 +33,10 @@ def _skip_summary(skipped: dict) -> dict:
     return out
 
 
-def _bad_row_reason(raw: dict, where: str) -> tuple[str, str] | None:
+def _bad_row_reason(raw: dict, where: str, max_field_chars: int) -> tuple[str, str] | None:
     """(reason, detail) when the row is malformed or in the wrong script; None when it is fine."""
     try:
-        validate_raw(raw, where)
+        validate_raw(raw, where, max_field_chars)
     except InputError as e:
         return "malformed", str(e)
     rec = normalize_raw(raw)
@@ -46,10 +50,15 @@ def _bad_row_reason(raw: dict, where: str) -> tuple[str, str] | None:
 
 
 def load_records(
-    key: str, source: dict, seed: int, max_drop_rate: float | None = None
+    key: str,
+    source: dict,
+    seed: int,
+    max_drop_rate: float | None = None,
+    max_field_chars: int = _MAX_FIELD_CHARS,
 ) -> tuple[list[dict], dict]:
     """Load one corpus into normalized records with `split` and `id`; returns (records, log).
-    With `max_drop_rate`, bad rows are dropped (log["dropped"]) instead of stopping the build."""
+    With `max_drop_rate`, bad rows are dropped (log["dropped"]) instead of stopping the build.
+    A text field longer than `max_field_chars` characters makes its row malformed."""
     spec = get_corpus(key)
     source = dict(source)  # loaders record their skips in source["_skipped"]
     weights = source.get("split_weights", spec.split_weights)
@@ -59,11 +68,11 @@ def load_records(
         seen += 1
         where = raw.get("where") or f"{key}: row {len(records)}"
         if max_drop_rate is not None:
-            bad = _bad_row_reason(raw, where)
+            bad = _bad_row_reason(raw, where, max_field_chars)
             if bad is not None and not any(where.endswith(row) for row in known_bad):
                 dropped.append({"where": where, "reason": bad[0], "detail": bad[1]})
                 continue
-        validate_raw(raw, where)
+        validate_raw(raw, where, max_field_chars)
         rec = normalize_raw(raw)
         if rec["dataset"] != key:
             raise InputError(f"{where}: field 'dataset' is {rec['dataset']!r}, expected {key!r}")
@@ -124,12 +133,12 @@ def load_records(
 
 
 def build_corpus(
-    corpora: dict, seed: int, max_drop_rate: float | None = None
+    corpora: dict, seed: int, max_drop_rate: float | None = None, max_field_chars: int = _MAX_FIELD_CHARS
 ) -> tuple[list[dict], dict, dict]:
     """All corpora -> (deduplicated records, dedup report, build log)."""
     records, per_corpus = [], {}
     for key, source in corpora.items():
-        recs, log = load_records(key, source, seed, max_drop_rate)
+        recs, log = load_records(key, source, seed, max_drop_rate, max_field_chars)
         records.extend(recs)
         per_corpus[key] = log
     kept, report = dedup(records)

@@ -1,4 +1,5 @@
-"""One registry for every corpus loader.
+"""The registry every corpus loader registers itself in (`polyalign.data.loaders` imports them
+all and looks a corpus up).
 
 A loader is a function `load(source: dict) -> Iterator[dict]` yielding raw records (see
 `polyalign.records`). `source` is the corpus' entry under `corpora:` in the config; its `path`
@@ -34,17 +35,3 @@ def register(key: str, split_weights: dict | None = None, description: str = "")
         return fn
 
     return wrap
-
-
-def import_loaders() -> None:
-    """Import the modules that register loaders. Plain import statements, not a table of module
-    names for importlib: the rerun trigger (polyalign.provenance) sees them, so editing a loader
-    reruns the corpus build."""
-    from . import embedded, paper  # noqa: F401  (registration)
-
-
-def get_corpus(key: str) -> CorpusSpec:
-    import_loaders()
-    if key not in REGISTRY:
-        raise KeyError(f"unknown corpus '{key}' (known: {sorted(REGISTRY)})")
-    return REGISTRY[key]

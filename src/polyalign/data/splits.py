@@ -6,6 +6,8 @@ import hashlib
 import json
 from collections import Counter
 
+from ..text import comparison_form
+
 SPLIT_ORDER = ("train", "val", "test")
 DEDUP_PRIORITY = ("test", "val", "train")  # a duplicate survives in the evaluation split
 
@@ -29,15 +31,16 @@ def hash_split(key: str, seed: int, weights: dict[str, float]) -> str:
 
 
 def dedup_key(rec: dict) -> str:
-    """SHA-1 of the sorted-keys JSON of the normalized, lower-cased content fields."""
+    """SHA-1 of the sorted-keys JSON of the content fields in their comparison form (lower-cased,
+    invisible characters removed: a zero-width or BOM variant of a record is its duplicate)."""
     payload = {
         "language": rec["language"],
         "track": rec["track"],
         "family": rec["family"],
-        "question": rec["question"].lower(),
-        "context": rec["context"].lower(),
-        "answer": rec["human_answer"].lower(),
-        "history": [{"role": t["role"], "text": t["text"].lower()} for t in rec["history"]],
+        "question": comparison_form(rec["question"]),
+        "context": comparison_form(rec["context"]),
+        "answer": comparison_form(rec["human_answer"]),
+        "history": [{"role": t["role"], "text": comparison_form(t["text"])} for t in rec["history"]],
     }
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()

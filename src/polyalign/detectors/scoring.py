@@ -16,7 +16,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 
-from ..features.lm_inputs import build_examples, model_max_length
+from ..features.lm_inputs import model_max_length, response_examples
 from ..io import InputError
 from ..prompts import prompt_settings, render_prompt
 from ..systems import MODELS
@@ -185,7 +185,7 @@ def _score_pass(items, scorable, records, models, tokenizer, budget, detectors, 
             for k in scorable
         ]
     first = next(iter(models.values()))
-    examples = build_examples(
+    examples = response_examples(
         tokenizer,
         [items[k]["text"] for k in scorable],
         prompts,

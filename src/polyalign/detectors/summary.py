@@ -2,8 +2,15 @@
 Joint score per system x detector x language, pooled over run seeds with paired intervals.
 
 Scores come as rows {detector, system ("human" for human answers), split, id, language, score}
-(score None: an empty response, which no detector can score; it counts as flagged, since a human
-answer is never empty). All maths runs on the AI-side scale (score, or -score for Binoculars).
+(score None: an empty or otherwise unscorable text). A human answer without a score (SQuAD v2
+keeps its unanswerable questions with an empty answer) has no human side to compare with: its
+prompt is left out of calibration (validation) or of every Table 4 metric (test, for every
+system, so the comparison stays paired), and the summary counts it under "excluded_prompts". A
+system's response without an answer is left out of the rates, AUROC and TPR of its system (they
+are computed on the answered prompts of each resample) and counted (`no_answer`: {system:
+{scope: {k, n}}}, summed over seeds), so a system that answers nothing has no rate rather than a
+perfect one. All maths runs on the AI-side
+scale (score, or -score for Binoculars).
 
 - Thresholds: per detector and language, on the validation split's human answers at each FPR in
   `fprs` (`metrics.detectors.threshold_at_fpr`); a response is judged with its language's one.
@@ -13,9 +20,10 @@ answer is never empty). All maths runs on the AI-side scale (score, or -score fo
 - Joint = harmonic mean of the scope's Aggregate (point estimate) and 1 - rate.
 - Seeds: everything above is computed per run seed (that seed's detector models, outputs,
   thresholds and Aggregate); a metric's point is its mean over seeds.
-- Intervals: Table 2's two-level bootstrap (`evaluation.pooled.draw_counts`: run seeds, then test
-  prompts within language), one draw shared by every seed, system and the human answers, so
-  system differences are paired; each seed's own prompt-only interval is kept beside it.
+- Intervals: Table 2's two-level t interval (`evaluation.pooled.interval_summary`: a seed
+  component plus the bootstrap over test prompts within language, `draw_counts`), one prompt draw
+  shared by every seed, system and the human answers, so system differences are paired; each
+  seed's own prompt-only interval is kept beside it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from ..config import block_defaults
-from ..evaluation.pooled import ci_summary, draw_counts, pool_over_seeds
+from ..evaluation.pooled import draw_counts, interval_summary, seed_intervals
 from ..io import InputError
 from ..metrics.detectors import threshold_at_fpr
 from .criteria import BINOCULARS_THRESHOLDS
@@ -48,6 +56,11 @@ PUBLISHED_THRESHOLDS = {
 
 def fpr_key(fpr: float) -> str:
     return f"{100 * fpr:g}%"
+
+
+def joint_key(detector: str) -> str:
+    """The replicates' key of a detector's Joint score (its primary AI rate's key is its name)."""
+    return f"{detector}:joint"
 
 
 def _ai_side(detector: str, score) -> float:
@@ -74,6 +87,37 @@ def score_matrix(
     return np.array([_ai_side(detector, got[i]) for i in ids])
 
 
+def unscored_human_answers(
+    rows_by_seed: Mapping[str, Sequence[dict]], prompts: Sequence[tuple[str, str]], split: str, detectors
+) -> set[str]:
+    """Ids of `prompts` whose human answer has no score (None) under any detector in any run seed.
+    A missing row is not "unscored": `score_matrix` refuses it later."""
+    wanted = {i for i, _ in prompts}
+    dets = set(detectors)
+    return {
+        r["id"]
+        for rows in rows_by_seed.values()
+        for r in rows
+        if r["system"] == "human"
+        and r["split"] == split
+        and r["detector"] in dets
+        and r["id"] in wanted
+        and r.get("score") is None
+    }
+
+
+def with_human_scores(
+    rows_by_seed: Mapping[str, Sequence[dict]], prompts: Sequence[tuple[str, str]], split: str, detectors
+) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """(the prompts whose human answer every detector scored, {language: prompts left out})."""
+    gone = unscored_human_answers(rows_by_seed, prompts, split, detectors)
+    excluded: dict[str, int] = {}
+    for i, lg in prompts:
+        if i in gone:
+            excluded[lg] = excluded.get(lg, 0) + 1
+    return [p for p in prompts if p[0] not in gone], dict(sorted(excluded.items()))
+
+
 def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
     """Mann-Whitney AUROC (ties count half); +inf scores rank above every finite one."""
     if pos.size == 0 or neg.size == 0:
@@ -87,11 +131,25 @@ def _auroc_sorted(pos: np.ndarray, neg_sorted: np.ndarray) -> float:
     return float((below + below_or_tied).sum() / (2.0 * pos.size * neg_sorted.size))
 
 
-def _auroc_rows(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """AUROC of every row of pos [R, m] against the same row of neg [R, k] (average ranks for ties)."""
-    m, k = pos.shape[1], neg.shape[1]
-    ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)
-    return (ranks[:, :m].sum(axis=1) - m * (m + 1) / 2) / (m * k)
+def _auroc_rows(pos: np.ndarray, neg: np.ndarray, answered: np.ndarray | None = None) -> np.ndarray:
+    """AUROC of every row of pos [R, m] against the same row of neg [R, k] (average ranks for ties),
+    over the answered positives of each row (`answered` [R, m]; None: all). Unanswered positives
+    carry +inf, so they rank above every answered one and every (finite) negative, and the
+    answered positives' rank sum is m_a (m_a + 1) / 2 plus the negatives below them. NaN for a row
+    without an answered positive."""
+    k = neg.shape[1]
+    answered = np.isfinite(pos) if answered is None else answered
+    ranks = rankdata(np.concatenate([pos, neg], axis=1), axis=1)[:, : pos.shape[1]]
+    m_a = answered.sum(axis=1).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(m_a > 0, ((ranks * answered).sum(axis=1) - m_a * (m_a + 1) / 2) / (m_a * k), np.nan)
+
+
+def _answered_mean(flags: np.ndarray, answered: np.ndarray) -> np.ndarray:
+    """Row means of `flags` [R, m] over the answered entries; NaN for a row with none."""
+    n = answered.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, (flags & answered).sum(axis=1) / n, np.nan)
 
 
 def _joint_rows(aggregate: float, rate: np.ndarray) -> np.ndarray:
@@ -148,7 +206,7 @@ def seed_replicates(
     scopes = {lg: np.flatnonzero(langs == lg) for lg in languages}
     scopes[OVERALL] = np.arange(len(test_ids))
     groups = ["human", *systems]
-    out = {"thresholds": {}, "published": {}, "flags": {}, "replicates": {}}
+    out = {"thresholds": {}, "published": {}, "flags": {}, "replicates": {}, "no_answer": {}}
     for det in detectors:
         h_val = score_matrix(rows, det, "human", "val", [i for i, _ in val])
         thresholds = {}
@@ -163,6 +221,12 @@ def seed_replicates(
             lg: {k: (t if HIGHER_IS_AI[det] else -t) for k, t in v.items()} for lg, v in thresholds.items()
         }
         scores = {g: score_matrix(rows, det, g, "test", test_ids) for g in groups}
+        answered = {g: np.isfinite(scores[g]) for g in groups}
+        if not answered["human"].all():
+            raise InputError(f"detector {det}: a human test answer has no score")
+        out["no_answer"][det] = {
+            g: {scope: int((~answered[g][m]).sum()) for scope, m in scopes.items()} for g in systems
+        }
         h = scores["human"]
         flags = {
             g: {f: scores[g] > np.array([thresholds[lg][fpr_key(f)] for lg in langs]) for f in fprs}
@@ -177,12 +241,13 @@ def seed_replicates(
             m = idx.shape[1]
             for g in groups:
                 s_idx = scores[g][idx]
-                r = {f"ai_rate@{fpr_key(f)}": flags[g][f][idx].mean(axis=1) for f in fprs}
-                r["auroc"] = _auroc_rows(s_idx, h_idx)
+                a_idx = answered[g][idx]
+                r = {f"ai_rate@{fpr_key(f)}": _answered_mean(flags[g][f][idx], a_idx) for f in fprs}
+                r["auroc"] = _auroc_rows(s_idx, h_idx, a_idx)
                 for f in tpr_fprs:
                     # the threshold of metrics.detectors.threshold_at_fpr on each resample's humans
                     cut = h_sorted[:, m - 1 - int(np.floor(f * m))]
-                    r[f"tpr@{fpr_key(f)}"] = (s_idx > cut[:, None]).mean(axis=1)
+                    r[f"tpr@{fpr_key(f)}"] = _answered_mean(s_idx > cut[:, None], a_idx)
                 agg = aggregates.get(g, {}).get(scope, float("nan")) if g != "human" else float("nan")
                 r["joint"] = _joint_rows(float(agg), r[f"ai_rate@{fpr_key(primary)}"])
                 out["replicates"][(det, g, scope)] = r
@@ -197,17 +262,10 @@ def seed_replicates(
     return out
 
 
-def _pooled_ci(points: np.ndarray, reps: np.ndarray, C: np.ndarray, alpha: float, bounds) -> dict:
-    """Pooled interval (mean over seeds; seeds then prompts resampled) plus each seed's own."""
-    ci = ci_summary(float(np.mean(points)), pool_over_seeds(reps, C), alpha, bounds=bounds)
-    ci["seeds"] = [
-        {
-            k: v
-            for k, v in ci_summary(p, reps[j], alpha, bounds=bounds).items()
-            if k in ("point", "low", "high")
-        }
-        for j, p in enumerate(points)
-    ]
+def _pooled_ci(points: np.ndarray, reps: np.ndarray, n_prompts: int, alpha: float, bounds) -> dict:
+    """Pooled interval (mean over seeds; `evaluation.pooled.interval_summary`) plus each seed's own."""
+    ci = interval_summary(points, reps, alpha, n_prompts, bounds)
+    ci["seeds"] = list(seed_intervals(range(len(points)), points, reps, alpha, n_prompts, bounds).values())
     return ci
 
 
@@ -233,12 +291,12 @@ def detector_summary(
     Aggregate point of that seed}}}. The first of `fprs` is the primary operating point.
 
     Every metric is computed per seed (that seed's thresholds, scores and Aggregate); its point
-    is the mean over seeds, its interval the two-level bootstrap of `evaluation.pooled`
-    (`draw_counts`: seeds, then test prompts within language, one draw shared by every seed,
-    system and the human answers, so differences are paired). Each interval also lists every
+    is the mean over seeds, its interval the two-level t interval of `evaluation.pooled`
+    (seed component plus `draw_counts`' test prompts within language, one draw shared by every
+    seed, system and the human answers, so differences are paired). Each interval also lists every
     seed's own prompt-only interval under "seeds" (run-seed order).
 
-    replicates: the `evaluation.pooled.pooled_replicates` layout ({"seeds", "C", "per_seed":
+    replicates: the `evaluation.pooled.pooled_replicates` layout ({"seeds", "n_prompts", "per_seed":
     {group: {scope: {detector: [S, R]}}}}) of the primary AI rate per detector (and "mean"),
     for the paired differences of claim 5 (`evaluation.pooled.paired_difference`).
     """
@@ -249,13 +307,27 @@ def detector_summary(
     if missing:
         raise InputError(f"detector summary: no Aggregate for run seed(s) {missing}")
     aggregates_by_seed = {str(k): v for k, v in aggregates_by_seed.items()}
+    all_test, all_val = list(test), list(val)
+    test, excluded_test = with_human_scores(rows_by_seed, all_test, "test", detectors)
+    val, excluded_val = with_human_scores(rows_by_seed, all_val, "val", detectors)
+    if not test:
+        raise InputError(
+            f"detector summary: none of the {len(all_test)} test prompts has a scored human answer "
+            f"(left out: {excluded_test}); Table 4 compares systems with human answers"
+        )
+    uncalibrated = sorted({lg for _, lg in test} - {lg for _, lg in val})
+    if uncalibrated:
+        raise InputError(
+            f"detector summary: no scored validation human answer in language(s) {uncalibrated} "
+            f"to calibrate on (left out as unscored: {excluded_val})"
+        )
     primary = fprs[0]
     rate_key = f"ai_rate@{fpr_key(primary)}"
     langs = [lg for _, lg in test]
     languages = sorted(set(langs))
     scopes = [*languages, OVERALL]
     groups = ["human", *systems]
-    W, C = draw_counts(langs, len(seeds), n_resamples, seed)
+    W = draw_counts(langs, n_resamples, seed)
     draws = np.vstack([language_order(langs)[None, :], draws_from_counts(W, langs)])
     per_seed = {
         s: seed_replicates(
@@ -279,9 +351,14 @@ def detector_summary(
         "fprs": [float(f) for f in fprs],
         "tpr_fprs": [float(f) for f in tpr_fprs],
         "n_prompts": {lg: langs.count(lg) for lg in languages} | {OVERALL: len(langs)},
+        "excluded_prompts": {
+            "reason": "human answer without a detector score (empty, e.g. SQuAD v2 unanswerable)",
+            "val": excluded_val,
+            "test": excluded_test,
+        },
         "bootstrap": {
             "method": (
-                f"two-level bootstrap over {len(seeds)} run seed(s) and test prompts (within "
+                f"two-level t interval over {len(seeds)} run seed(s) and test prompts (within "
                 "language), paired across systems and the human answers"
             ),
             "n_resamples": n_resamples,
@@ -293,7 +370,20 @@ def detector_summary(
         "metrics": {},
         "differences": {},
         "flags": {s: r["flags"] for s, r in per_seed.items()},
+        # answers left out of every detector's rates, AUROC and TPR: summed over the run seeds
+        "no_answer": {
+            g: {
+                scope: {
+                    "k": sum(per_seed[s]["no_answer"][detectors[0]][g][scope] for s in seeds),
+                    "n": len(seeds) * (len(langs) if scope == OVERALL else langs.count(scope)),
+                }
+                for scope in scopes
+            }
+            for g in systems
+        },
     }
+
+    n_scope = out["n_prompts"]
 
     def stacked(det, g, scope, key):
         """(per-seed points [S], per-seed replicates [S, R])."""
@@ -302,7 +392,7 @@ def detector_summary(
 
     for (det, g, scope), reps in per_seed[seeds[0]]["replicates"].items():
         out["metrics"].setdefault(det, {}).setdefault(g, {})[scope] = {
-            k: _pooled_ci(*stacked(det, g, scope, k), C, alpha, (0.0, 1.0)) for k in reps
+            k: _pooled_ci(*stacked(det, g, scope, k), n_scope[scope], alpha, (0.0, 1.0)) for k in reps
         }
     for det in detectors:
         pub = {s: per_seed[s]["published"][det] for s in seeds}
@@ -321,7 +411,7 @@ def detector_summary(
                 scope: {
                     k: _pooled_ci(
                         *(x - y for x, y in zip(stacked(det, a, scope, k), stacked(det, b, scope, k))),
-                        C,
+                        n_scope[scope],
                         alpha,
                         (-1.0, 1.0),
                     )
@@ -331,10 +421,13 @@ def detector_summary(
             }
     replicates = {
         "seeds": seeds,
-        "C": C,
+        "n_prompts": n_scope,
         "per_seed": {
             g: {
-                scope: {det: stacked(det, g, scope, rate_key)[1] for det in [*detectors, "mean"]}
+                scope: {
+                    **{det: stacked(det, g, scope, rate_key)[1] for det in [*detectors, "mean"]},
+                    **{joint_key(det): stacked(det, g, scope, "joint")[1] for det in [*detectors, "mean"]},
+                }
                 for scope in scopes
             }
             for g in groups
@@ -359,8 +452,11 @@ def _published_rates(rows, det, groups, test_ids, scopes) -> dict:
                 if r["detector"] == det and r["system"] == g and r["split"] == "test"
             }
             v = np.array([np.inf if got[i] is None else (got[i] if higher else -got[i]) for i in test_ids])
-            flagged = v > (t if higher else -t)
-            out.setdefault(label, {})[g] = {scope: float(flagged[m].mean()) for scope, m in scopes.items()}
+            flagged, ok = v > (t if higher else -t), np.isfinite(v)  # unanswered: left out
+            out.setdefault(label, {})[g] = {
+                scope: float(flagged[m & ok].mean()) if (m & ok).any() else float("nan")
+                for scope, m in ((sc, np.isin(np.arange(v.size), ix)) for sc, ix in scopes.items())
+            }
     return out
 
 
@@ -385,13 +481,16 @@ def roc_curves(
     n_grid: int = 201,
 ) -> dict:
     """{detector: {language: {system: (fpr, tpr, auroc)}}} on the test split, system outputs against
-    the human answers of the same prompts (empty responses placed above every scored one).
+    the human answers of the same prompts (responses without an answer left out, and so are
+    prompts whose human answer has no score, as in `detector_summary`; a system with no answer in
+    a language has no curve there).
 
     Pooled over run seeds: each seed's curve (its own scores) is averaged vertically on a grid of
     `n_grid` FPR values, and auroc is the mean of the seeds' AUROCs (scores of different seeds
     come from different models and are not pooled into one ranking)."""
     from ..metrics.detectors import roc_points
 
+    test, _ = with_human_scores(rows_by_seed, test, "test", detectors)
     ids = [i for i, _ in test]
     langs = np.array([lg for _, lg in test])
     grid = np.linspace(0.0, 1.0, n_grid)
@@ -399,18 +498,15 @@ def roc_curves(
     for rows in rows_by_seed.values():
         for det in detectors:
             scores = {g: score_matrix(rows, det, g, "test", ids) for g in ["human", *systems]}
-            finite = np.concatenate([v[np.isfinite(v)] for v in scores.values()])
-            top = float(finite.max()) + 1.0 if finite.size else 1.0
-            scores = {g: np.where(np.isfinite(v), v, top) for g, v in scores.items()}
             for lg in sorted(set(langs.tolist())):
                 m = langs == lg
                 for g in systems:
-                    per_seed.setdefault((det, lg, g), []).append(
-                        (
-                            roc_points(scores[g][m], scores["human"][m]),
-                            auroc(scores[g][m], scores["human"][m]),
+                    pos = scores[g][m]
+                    pos = pos[np.isfinite(pos)]  # prompts without an answer are left out
+                    if pos.size:
+                        per_seed.setdefault((det, lg, g), []).append(
+                            (roc_points(pos, scores["human"][m]), auroc(pos, scores["human"][m]))
                         )
-                    )
     out: dict = {}
     for (det, lg, g), curves in per_seed.items():
         out.setdefault(det, {}).setdefault(lg, {})[g] = (

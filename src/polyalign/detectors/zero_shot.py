@@ -7,7 +7,7 @@ positions are computed, packed as [tokens, V], and the vocabulary-wide sums run 
 `FLOAT64_ELEMENTS`-sized row chunks of them, so memory is set by the batch, not by how many
 tokens the batch scores times the vocabulary.
 
-Texts are scored as the response of an example built by `features.lm_inputs.build_examples`
+Texts are scored as the response of an example built by `features.lm_inputs.response_examples`
 ([start] + rendered prompt + response, or [start] + response without a prompt): only response
 positions count.
 """

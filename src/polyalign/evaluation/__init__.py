@@ -1,71 +1,9 @@
 """The evaluation stage: every metric for one system and seed on the full test split, and the
-pooled results over seeds with two-level bootstrap intervals (docs/evaluation.md).
+pooled results over seeds with two-level t intervals (docs/evaluation.md).
 
 MAUVE's clustering imports faiss and scikit-learn inside the functions that need it.
+
+The package re-exports nothing: a module imports what it uses from its submodule, so that a
+job loads only those (torch, scipy.stats and scikit-learn take seconds) and a rule's code digest
+covers only the modules it reaches.
 """
-
-from .evaluate import evaluate_system
-from .pooled import (
-    ci_summary,
-    draw_counts,
-    headline_intervals,
-    load_replicates,
-    paired_difference,
-    pool_over_seeds,
-    pooled_replicates,
-    save_replicates,
-)
-from .replicates import (
-    ResampleArrays,
-    load_resample_arrays,
-    save_resample_arrays,
-    seed_replicates,
-)
-from .rows import EmbeddingTable, FeatureArrays, load_embedding_table
-from .scope_metrics import CHEAP_METRICS, HEADLINE_METRICS, MAUVE_METRICS
-from .settings import (
-    BootstrapSettings,
-    DiversitySettings,
-    EvaluationSettings,
-    settings_from_config,
-)
-from .store import (
-    compact_headline,
-    load_metrics,
-    number,
-    pooled_summary,
-    summary_tsv,
-    write_metrics,
-)
-
-__all__ = [
-    "CHEAP_METRICS",
-    "HEADLINE_METRICS",
-    "MAUVE_METRICS",
-    "BootstrapSettings",
-    "DiversitySettings",
-    "EmbeddingTable",
-    "EvaluationSettings",
-    "FeatureArrays",
-    "ResampleArrays",
-    "ci_summary",
-    "compact_headline",
-    "draw_counts",
-    "evaluate_system",
-    "headline_intervals",
-    "load_embedding_table",
-    "load_metrics",
-    "load_replicates",
-    "load_resample_arrays",
-    "number",
-    "paired_difference",
-    "pool_over_seeds",
-    "pooled_replicates",
-    "pooled_summary",
-    "save_replicates",
-    "save_resample_arrays",
-    "seed_replicates",
-    "settings_from_config",
-    "summary_tsv",
-    "write_metrics",
-]

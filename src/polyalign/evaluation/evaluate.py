@@ -10,7 +10,7 @@ from collections import Counter
 
 import numpy as np
 
-from polyalign.metrics import diversity_scores
+from polyalign.metrics.diversity import diversity_scores
 
 from .replicates import ResampleArrays
 from .rows import EvalRows, build_eval_rows
@@ -25,6 +25,21 @@ from .store import METRICS_FORMAT
 
 OVERALL = "overall"
 log = logging.getLogger("polyalign.evaluation")
+
+
+def no_answer_mask(generations: list[dict]) -> np.ndarray:
+    """True where a system gave no answer: an empty answer, or a reasoning prompt whose final
+    answer was not found (`answer_found` false). Those rows score as they are (an empty answer
+    scores 0); the tables say how many there are (docs/evaluation.md, "Systems without answers")."""
+    return np.array(
+        [not g["answer"].strip() or not bool(g.get("answer_found", True)) for g in generations], dtype=bool
+    )
+
+
+def _no_answer_counts(rows: EvalRows, scopes: dict[str, np.ndarray]) -> dict[str, dict]:
+    """{scope: {k: prompts without an answer, n: prompts}}."""
+    missing = no_answer_mask(rows.generations)
+    return {scope: {"k": int(missing[idx].sum()), "n": int(idx.size)} for scope, idx in scopes.items()}
 
 
 def _scopes(rows: EvalRows) -> dict[str, np.ndarray]:
@@ -70,6 +85,7 @@ def _scope_details(
 
 def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
     """One entry per test bucket; distributional values come from the bucket's language scope."""
+    missing = no_answer_mask(rows.generations)
     out = {}
     for bucket in sorted(set(rows.buckets.tolist())):
         sel = np.flatnonzero(rows.buckets == bucket)
@@ -80,6 +96,7 @@ def _per_bucket(rows: EvalRows, scopes: dict[str, dict]) -> dict[str, dict]:
             "language": lang,
             "track": str(rows.tracks[sel[0]]),
             "n": int(sel.size),
+            "no_answer": int(missing[sel].sum()),
             "eligible": bucket in d["eligible_buckets"],
             **{name: float(values[sel].mean()) for name, values in rows.utility.items()},
             "language_fidelity": float(rows.in_language[sel].mean()),
@@ -202,6 +219,7 @@ def evaluate_system(
         "scopes": scopes,
         "per_bucket": _per_bucket(rows, scopes),
         "per_corpus": _per_corpus(rows),
+        "no_answer": _no_answer_counts(rows, scope_rows),
         "generation_stats": _generation_stats(rows.generations),
     }
     return result, _resample_arrays(rows, scope_rows, kept, settings)

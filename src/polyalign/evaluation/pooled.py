@@ -1,37 +1,40 @@
-"""The pooled two-level bootstrap: training seeds, then test prompts, paired across systems.
+"""The pooled two-level interval: training seeds and test prompts, paired across systems.
 
-Point estimate of a metric = the mean over seeds of its per-seed value. Replicate r draws S
-seeds with replacement (counts C[r, s]) and one set of test prompts with replacement, within
-each language (counts W[r, i]); its value is the mean over the drawn seeds of the metric on the
-drawn prompts, sum_s C[r, s] m_s(W[r]) / S. Seeds and prompts are crossed, not nested: every
-seed answered the same test prompts, so a replicate applies one prompt draw to all its seeds
-(a hard prompt is hard for every seed, and drawing it again for each seed would average that
-away). Every system sees the same W and C, so replicate r of two systems can be subtracted
-(paired differences), and a seed's own prompt-only interval uses the same W.
+Point estimate of a metric = the mean over seeds of its per-seed value. Replicate r draws one
+set of test prompts with replacement, within each language (counts W[r, i]), and applies it to
+every seed (seeds and prompts are crossed: every seed answered the same test prompts, so a hard
+prompt is hard for every seed). Every system sees the same W, so replicate r of two systems can
+be subtracted (paired differences).
 
-Interval: `ci_summary`, the median-centred percentile interval of the replicates.
-tests/evaluation/test_pooled.py checks its coverage by simulation.
+Interval (`seed_prompt_bounds`, docs/evaluation.md): a t interval whose variance is the sum of
+a seed component (the spread of the per-seed points, S - 1 degrees of freedom) and a prompt
+component (the prompt bootstrap of the seed mean, less the seed-by-prompt part that the seed
+component already holds), with share-weighted degrees of freedom, centred on the point less its
+prompt-resampling bias. tests/evaluation/test_interval_coverage.py checks its coverage by
+simulation at seed shares from 0 to 0.95.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+from scipy import special
 
 from polyalign.io import InputError, atomic_path
 
-from .replicates import ResampleArrays, seed_replicates
+from .replicates import ResampleArrays, weighted_replicates
 from .scope_metrics import HEADLINE_METRICS, METRIC_BOUNDS
 
-REPLICATES_FORMAT = "polyalign.replicates.v1"
+REPLICATES_FORMAT = "polyalign.replicates.v2"
+POWER = 0.8  # the power at which the minimum detectable effect is stated
 
 
-def draw_counts(
-    languages: Sequence[str], n_seeds: int, n_resamples: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(W [R, n] prompt counts, drawn within each language; C [R, S] seed counts)."""
+def draw_counts(languages: Sequence[str], n_resamples: int, seed: int) -> np.ndarray:
+    """W [R, n]: how often each test prompt is drawn in each replicate, within each language
+    (language sizes fixed)."""
     rng = np.random.default_rng(seed)
     labels = np.asarray(languages)
     n = labels.size
@@ -41,62 +44,136 @@ def draw_counts(
         group = np.flatnonzero(labels == lang)
         drawn = group[rng.integers(0, group.size, size=(n_resamples, group.size))]
         W += np.bincount((offsets + drawn).ravel(), minlength=n_resamples * n).reshape(n_resamples, n)
-    drawn_seeds = rng.integers(0, n_seeds, size=(n_resamples, n_seeds))
-    C = np.bincount(
-        (np.arange(n_resamples)[:, None] * n_seeds + drawn_seeds).ravel(), minlength=n_resamples * n_seeds
-    ).reshape(n_resamples, n_seeds)
-    return W, C
+    return W
 
 
-def pool_over_seeds(per_seed: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """sum_s C[r, s] m[s, r] / S: the mean over the drawn seeds of their replicate values;
-    NaN where a drawn seed's value is NaN."""
-    per_seed = np.asarray(per_seed, dtype=float)
-    drawn = C.T > 0
-    out = (C.T * np.where(drawn, per_seed, 0.0)).sum(axis=0) / C.shape[1]
-    out[(drawn & ~np.isfinite(per_seed)).any(axis=0)] = np.nan
-    return out
+def seed_prompt_bounds(seed_points, replicates, alpha: float, n_prompts: int) -> dict[str, np.ndarray]:
+    """The two-level t interval, vectorised over any leading axes.
 
+    seed_points [..., S]: each seed's value on the full test set; replicates [..., S, R]: each
+    seed's value on the prompt draws W (the same draws for every seed); n_prompts: the number of
+    test prompts the statistic reads (the prompt component's degrees of freedom are n - 1).
+    A replicate where any seed's value is not finite is left out for every seed.
 
-def ci_summary(
-    point: float, replicates, alpha: float, bounds: tuple[float, float] = (-np.inf, np.inf)
-) -> dict:
-    """Median-centred percentile interval of the finite replicates around `point`.
-
-    With q_lo, q_hi the (alpha/2, 1 - alpha/2) quantiles and m the median of the replicates:
-    low = point - (m - q_lo), high = point + (q_hi - m), i.e. the percentile interval shifted by
-    the resampling bias m - point. Plug-in distribution distances (W1, MAUVE) computed on a
-    resample with repeated prompts are biased, often so much that the plain percentile interval
-    misses the point estimate; the shift removes that bias and keeps width and skew (docs/
-    evaluation.md). The interval is clipped to the metric's range `bounds`. The plain percentile
-    bounds are kept as pct_low / pct_high.
+    With p_r the seed mean of replicate r, d_sr = replicates[s, r] - p_r and k = n / (n - 1)
+    (the bootstrap variance of a mean is (n - 1) / n of the unbiased one):
+      seed component   v_seed   = var_s(seed_points) / S                   (S - 1 df)
+      prompt bootstrap v_prompt = k var_r(p_r)
+      seed x prompt    v_inter  = k sum_s var_r(d_sr) / (S (S - 1))
+      variance V = v_seed + max(v_prompt - v_inter, 0).
+    For a mean over a crossed seeds x prompts table these are MS_seed / (nS), MS_prompt / (nS)
+    and MS_residual / (nS) of the two-way ANOVA, and V is unbiased for the variance of the
+    grand mean; v_seed already holds the seed x prompt noise, which v_prompt would count again.
+    Degrees of freedom: 1/df = share/(S - 1) + (1 - share)/(n - 1), share = v_seed / V: each
+    component's df weighted by its share of V (Satterthwaite weights by squared shares, which
+    raises df exactly when the two seed df under-estimate v_seed: 92% coverage at S = 3). Centre: the point less the resampling bias
+    mean_r(p_r) - point (about 0 for a mean; plug-in distances are biased). With one seed the
+    interval is the prompt-only one of that seed (no seed component can be estimated).
+    Returns arrays: point, centre, se, df, seed_share (v_seed / V), half (the half-width),
+    low, high (not clipped), n_finite.
     """
-    values = np.asarray(replicates if replicates is not None else [], dtype=float)
-    finite = values[np.isfinite(values)]
-    nan = float("nan")
-    out = {
-        "point": float(point),
-        "low": nan,
-        "high": nan,
-        "std": nan,
-        "pct_low": nan,
-        "pct_high": nan,
-        "bootstrap_median": nan,
-        "alpha": alpha,
-        "n_resamples": int(values.size),
-        "n_finite": int(finite.size),
+    points = np.asarray(seed_points, dtype=float)
+    reps = np.asarray(replicates, dtype=float)
+    if reps.shape[:-1] != points.shape:
+        raise ValueError(
+            f"replicates {reps.shape} do not match seed points {points.shape} (+ replicate axis)"
+        )
+    S = points.shape[-1]
+    usable = np.isfinite(reps).all(axis=-2, keepdims=True)
+    reps = np.where(usable, reps, np.nan)
+    n_finite = usable[..., 0, :].sum(axis=-1)
+    k = n_prompts / (n_prompts - 1) if n_prompts > 1 else np.nan  # one prompt: no interval
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices: marked by n_finite
+        point = points.mean(axis=-1)
+        pooled = np.nanmean(reps, axis=-2)
+        v_prompt = k * np.nanvar(pooled, axis=-1, ddof=1)
+        if S > 1:
+            v_seed = points.var(axis=-1, ddof=1) / S
+            v_inter = k * np.nanvar(reps - pooled[..., None, :], axis=-1, ddof=1).sum(axis=-1) / (S * (S - 1))
+        else:
+            v_seed = v_inter = np.zeros_like(point)
+        prompt_part = np.maximum(v_prompt - v_inter, 0.0)
+        var = v_seed + prompt_part
+        # degrees of freedom: 1/df = share/(S - 1) + (1 - share)/(n - 1) (docs/evaluation.md:
+        # Satterthwaite's squared shares under-cover with S = 3)
+        seed_share = np.where(var > 0, v_seed / np.where(var > 0, var, 1.0), 0.0)
+        inverse_df = (1 - seed_share) / (n_prompts - 1) + (seed_share / (S - 1) if S > 1 else 0.0)
+        df = 1.0 / inverse_df
+        se = np.sqrt(var)
+        half = _t_quantile(1 - alpha / 2, df) * se
+        half = np.where(var > 0, half, 0.0)  # an exactly constant statistic: zero width
+        centre = point - (np.nanmean(pooled, axis=-1) - point)
+    finite = (n_finite >= 2) & (n_prompts > 1)
+    nan = np.full_like(point, np.nan)
+    return {
+        "point": point,
+        "centre": np.where(finite, centre, nan),
+        "se": np.where(finite, se, nan),
+        "df": np.where(finite, df, nan),
+        "seed_share": np.where(finite & (var > 0), seed_share, nan),
+        "half": np.where(finite, half, nan),
+        "low": np.where(finite, centre - half, nan),
+        "high": np.where(finite, centre + half, nan),
+        "n_finite": n_finite,
     }
-    if finite.size and math.isfinite(float(point)):
-        q_lo, median, q_hi = (float(q) for q in np.quantile(finite, [alpha / 2, 0.5, 1 - alpha / 2]))
+
+
+def _t_quantile(q: float, df: np.ndarray) -> np.ndarray:
+    df = np.asarray(df, dtype=float)
+    # scipy.special's quantiles are the ones scipy.stats.t.ppf calls (scipy.stats takes a second to import)
+    return np.where(np.isinf(df), special.ndtri(q), special.stdtrit(np.where(np.isinf(df), 1.0, df), q))
+
+
+def minimum_detectable_effect(ci: dict, power: float = POWER) -> float:
+    """The smallest true difference that the interval's two-sided test detects with probability
+    `power`: (t_{1 - alpha/2, df} + t_{power, df}) * se, at the seeds and prompts at hand."""
+    se, df = float(ci.get("se", float("nan"))), float(ci.get("df", float("nan")))
+    if not (math.isfinite(se) and df == df):
+        return float("nan")
+    return float((_t_quantile(1 - ci["alpha"] / 2, df) + _t_quantile(power, df)) * se)
+
+
+def interval_summary(
+    seed_points,
+    replicates,
+    alpha: float,
+    n_prompts: int,
+    bounds: tuple[float, float] = (-np.inf, np.inf),
+) -> dict:
+    """One statistic's interval (`seed_prompt_bounds`) as a dict, clipped to the metric's range.
+
+    Keys: point (mean over seeds), low, high, centre (the bias-corrected point), se, df,
+    seed_share, alpha, n_resamples, n_finite, n_seeds, n_prompts. NaN bounds when the point or too few replicates are finite.
+    """
+    points = np.asarray(seed_points, dtype=float)
+    reps = np.asarray(replicates if replicates is not None else np.empty((points.size, 0)), dtype=float)
+    b = seed_prompt_bounds(points, reps.reshape(points.size, -1), alpha, n_prompts)
+    point = float(b["point"])
+    out = {
+        "point": point,
+        "low": float("nan"),
+        "high": float("nan"),
+        "centre": float("nan"),
+        "se": float("nan"),
+        "df": float("nan"),
+        "seed_share": float("nan"),
+        "alpha": alpha,
+        "n_resamples": int(reps.shape[-1]) if reps.ndim else 0,
+        "n_finite": int(b["n_finite"]),
+        "n_seeds": int(points.size),
+        "n_prompts": int(n_prompts),
+    }
+    if math.isfinite(point) and math.isfinite(float(b["se"])):
         lo_bound, hi_bound = bounds
         out.update(
             {
-                "low": float(np.clip(float(point) - (median - q_lo), lo_bound, hi_bound)),
-                "high": float(np.clip(float(point) + (q_hi - median), lo_bound, hi_bound)),
-                "pct_low": q_lo,
-                "pct_high": q_hi,
-                "bootstrap_median": median,
-                "std": float(finite.std(ddof=1)) if finite.size > 1 else nan,
+                "low": float(np.clip(b["low"], lo_bound, hi_bound)),
+                "high": float(np.clip(b["high"], lo_bound, hi_bound)),
+                "centre": float(b["centre"]),
+                "se": float(b["se"]),
+                "df": float(b["df"]),
+                "seed_share": float(b["seed_share"]),
             }
         )
     return out
@@ -126,20 +203,41 @@ def _check_aligned(arrays: Mapping[str, Mapping[object, ResampleArrays]]) -> tup
 def pooled_replicates(
     arrays: Mapping[str, Mapping[object, ResampleArrays]], n_resamples: int, seed: int
 ) -> dict:
-    """{system: {scope: {metric: per-seed replicates [S, R]}}} and the seed counts C.
+    """{"seeds", "n_prompts": {scope: n}, "per_seed": {system: {scope: {metric: [S, R]}}}}.
 
     arrays: {system: {seed: ResampleArrays}} with the same seeds for every system.
     """
     seeds, languages = _check_aligned(arrays)
-    W, C = draw_counts(languages, len(seeds), n_resamples, seed)
+    W = draw_counts(languages, n_resamples, seed)
     out = {}
     for system, by_seed in arrays.items():
-        per_seed = [seed_replicates(a, W) for a in by_seed.values()]
+        per_seed = [weighted_replicates(a, W) for a in by_seed.values()]
         out[system] = {
             scope: {m: np.stack([reps[scope][m] for reps in per_seed]) for m in HEADLINE_METRICS}
             for scope in per_seed[0]
         }
-    return {"seeds": seeds, "C": C, "per_seed": out}
+    first = next(iter(next(iter(arrays.values())).values()))
+    n_prompts = {scope: int(rows.size) for scope, rows in first.scope_rows.items()}
+    return {"seeds": seeds, "n_prompts": n_prompts, "per_seed": out}
+
+
+def _n_prompts(replicates: dict, scope: str) -> int:
+    try:
+        return int(replicates["n_prompts"][scope])
+    except KeyError:
+        raise InputError(f"the replicates name no prompt count for scope {scope!r}") from None
+
+
+def seed_intervals(seeds: Sequence, seed_points, replicates, alpha: float, n_prompts: int, bounds) -> dict:
+    """{seed: {point, low, high}}: each seed's prompt-only interval (its own training run only)."""
+    return {
+        str(s): {
+            k: v
+            for k, v in interval_summary([p], replicates[j : j + 1], alpha, n_prompts, bounds).items()
+            if k in ("point", "low", "high")
+        }
+        for j, (s, p) in enumerate(zip(seeds, seed_points))
+    }
 
 
 def headline_intervals(
@@ -149,25 +247,17 @@ def headline_intervals(
 
     points[system][scope][metric] = per-seed point estimates (seed order of `replicates`).
     """
-    C, seeds = replicates["C"], replicates["seeds"]
+    seeds = replicates["seeds"]
     out = {}
     for system, scopes in replicates["per_seed"].items():
         out[system] = {}
         for scope, metrics in scopes.items():
+            n = _n_prompts(replicates, scope)
             out[system][scope] = {}
             for m, per_seed in metrics.items():
                 seed_points = np.asarray(points[system][scope][m], dtype=float)
-                ci = ci_summary(
-                    float(seed_points.mean()), pool_over_seeds(per_seed, C), alpha, METRIC_BOUNDS[m]
-                )
-                ci["seeds"] = {
-                    str(s): {
-                        k: v
-                        for k, v in ci_summary(p, per_seed[j], alpha, METRIC_BOUNDS[m]).items()
-                        if k in ("point", "low", "high")
-                    }
-                    for j, (s, p) in enumerate(zip(seeds, seed_points))
-                }
+                ci = interval_summary(seed_points, per_seed, alpha, n, METRIC_BOUNDS[m])
+                ci["seeds"] = seed_intervals(seeds, seed_points, per_seed, alpha, n, METRIC_BOUNDS[m])
                 out[system][scope][m] = ci
     return out
 
@@ -183,26 +273,32 @@ def paired_difference(
     seed_index: int | None = None,
 ) -> dict:
     """Interval of metric(a) - metric(b): pooled (seed_index None) or of one seed, from the
-    same draws for both systems. points[system][scope][metric] = per-seed point estimates."""
+    same draws for both systems (the per-seed differences are the statistic).
+    points[system][scope][metric] = per-seed point estimates."""
     per_seed = replicates["per_seed"]
     for s in (a, b):
         if s not in per_seed:
             raise InputError(f"no replicates for system {s!r}")
-    pa = np.asarray(points[a][scope][metric], dtype=float)
-    pb = np.asarray(points[b][scope][metric], dtype=float)
-    ra, rb = per_seed[a][scope][metric], per_seed[b][scope][metric]
+    n = _n_prompts(replicates, scope)
+    diff_points = np.asarray(points[a][scope][metric], dtype=float) - np.asarray(
+        points[b][scope][metric], dtype=float
+    )
+    diff_reps = np.asarray(per_seed[a][scope][metric], dtype=float) - np.asarray(
+        per_seed[b][scope][metric], dtype=float
+    )
     if seed_index is None:
-        C = replicates["C"]
-        return ci_summary(
-            float(pa.mean() - pb.mean()), pool_over_seeds(ra, C) - pool_over_seeds(rb, C), alpha
-        )
-    return ci_summary(float(pa[seed_index] - pb[seed_index]), ra[seed_index] - rb[seed_index], alpha)
+        return interval_summary(diff_points, diff_reps, alpha, n)
+    keep = slice(seed_index, seed_index + 1)
+    return interval_summary(diff_points[keep], diff_reps[keep], alpha, n)
 
 
 def save_replicates(path, replicates: dict) -> None:
-    arrays = {"C": replicates["C"], "seeds": np.asarray([str(s) for s in replicates["seeds"]])}
-    for system, scopes in replicates["per_seed"].items():
-        for scope, metrics in scopes.items():
+    arrays = {"seeds": np.asarray([str(s) for s in replicates["seeds"]])}
+    scopes = sorted(replicates["n_prompts"])
+    arrays["scopes"] = np.asarray(scopes)
+    arrays["n_prompts"] = np.asarray([replicates["n_prompts"][s] for s in scopes], dtype=np.int64)
+    for system, by_scope in replicates["per_seed"].items():
+        for scope, metrics in by_scope.items():
             for m, values in metrics.items():
                 arrays[f"{system}/{scope}/{m}"] = values
     arrays["format"] = np.asarray(REPLICATES_FORMAT)
@@ -213,10 +309,13 @@ def save_replicates(path, replicates: dict) -> None:
 def load_replicates(path) -> dict:
     with np.load(path, allow_pickle=False) as z:
         if "format" not in z.files or str(z["format"]) != REPLICATES_FORMAT:
-            raise InputError(f"{path}: not a replicates file ({REPLICATES_FORMAT})")
+            raise InputError(
+                f"{path}: not a replicates file ({REPLICATES_FORMAT}); rerun the rule that wrote it"
+            )
         per_seed: dict = {}
         for key in z.files:
             if key.count("/") == 2:
                 system, scope, m = key.split("/")
                 per_seed.setdefault(system, {}).setdefault(scope, {})[m] = z[key]
-        return {"C": z["C"], "seeds": [str(s) for s in z["seeds"]], "per_seed": per_seed}
+        n_prompts = {str(s): int(n) for s, n in zip(z["scopes"], z["n_prompts"])}
+        return {"seeds": [str(s) for s in z["seeds"]], "n_prompts": n_prompts, "per_seed": per_seed}

@@ -7,7 +7,7 @@ coverage flag of every row, the kept MAUVE quantizations (cluster label of every
 scope for G-MAUVE and per bucket for C-MAUVE) and the kept TDM latents and row statistics. It is
 written next to the seed's metrics file as `.resample.npz`.
 
-`seed_replicates(arrays, W)` computes, for W [R, n] (how often each test prompt is drawn in
+`weighted_replicates(arrays, W)` computes, for W [R, n] (how often each test prompt is drawn in
 each replicate), every headline metric of every scope with the kernels of `kernels.py`; bucket
 eligibility is the one decided on the full data. With W = 1 it gives the point estimates.
 """
@@ -198,7 +198,7 @@ def _tdm_replicates(t: dict, buckets: np.ndarray, W: np.ndarray) -> dict[str, np
     return out
 
 
-def seed_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+def weighted_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
     """{scope: {headline metric: values [R]}} for prompt counts W [R, n]."""
     W = np.asarray(W, dtype=float)
     all_eligible = sorted(set().union(*map(set, a.eligible.values())))

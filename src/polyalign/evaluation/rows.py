@@ -25,8 +25,8 @@ import numpy as np
 
 from polyalign.config import schema_default
 from polyalign.io import InputError, atomic_path
-from polyalign.metrics import utility_scores
 from polyalign.metrics.fidelity import language_fidelity
+from polyalign.metrics.utility import utility_scores
 from polyalign.text import normalize_text
 
 from .settings import EvaluationSettings

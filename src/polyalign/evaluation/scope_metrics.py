@@ -15,15 +15,10 @@ from dataclasses import asdict
 
 import numpy as np
 
-from polyalign.metrics import (
-    aggregate_score,
-    bng,
-    bng_robust,
-    hcr,
-    naturalness_utility_frontier,
-    tdm,
-)
+from polyalign.metrics.distributional import bng, bng_robust, hcr
+from polyalign.metrics.frontier import aggregate_score, naturalness_utility_frontier
 from polyalign.metrics.mauve_metrics import MauveSettings
+from polyalign.metrics.tdm import tdm
 
 from .kernels import label_counts, mauve_from_counts
 from .rows import EvalRows

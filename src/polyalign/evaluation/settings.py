@@ -21,7 +21,7 @@ HCR_BANDS = (("q10", "q90"), ("q25", "q75"))
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    """The pooled two-level bootstrap (seeds, then test prompts; `evaluation/pooled.py`)."""
+    """The pooled two-level interval's settings (seed spread plus prompt bootstrap; `evaluation/pooled.py`)."""
 
     n_resamples: int = _BOOT["n_resamples"]  # every headline metric, the MAUVE-based ones included
     seed: int = _BOOT["seed"]

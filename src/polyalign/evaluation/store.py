@@ -130,6 +130,7 @@ def pooled_summary(metrics: dict[str, dict[str, dict]], headline: dict, bootstra
             )
             for system, by_seed in metrics.items()
         },
+        "no_answer": {system: _summed_no_answer(by_seed) for system, by_seed in metrics.items()},
         "generation_stats": {
             system: {
                 "mean": seed_mean([m["generation_stats"] for m in by_seed.values()]),
@@ -138,6 +139,22 @@ def pooled_summary(metrics: dict[str, dict[str, dict]], headline: dict, bootstra
             for system, by_seed in metrics.items()
         },
     }
+
+
+def _summed_no_answer(by_seed: dict) -> dict:
+    """{scope: {k, n}} summed over seeds: answers missing of all answers given (prompts x seeds).
+    A metrics file written before the count existed is an error, not zero."""
+    out: dict = {}
+    for seed, m in by_seed.items():
+        if "no_answer" not in m:
+            raise InputError(
+                f"metrics of {m.get('system')!r} seed {seed} have no 'no_answer' counts (rerun evaluate_system)"
+            )
+        for scope, c in m["no_answer"].items():
+            acc = out.setdefault(scope, {"k": 0, "n": 0})
+            acc["k"] += int(c["k"])
+            acc["n"] += int(c["n"])
+    return out
 
 
 def _cell(value) -> str:

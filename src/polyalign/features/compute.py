@@ -12,7 +12,7 @@ import numpy as np
 
 from ..io import InputError
 from ..prompts import prompt_settings, render_prompt
-from . import extract_features, find_invalid_rows
+from .extract import extract_features, find_invalid_rows
 from .spec import MAX_PPL
 from .store import FeatureTable
 

@@ -18,10 +18,10 @@ import torch
 from ..progress import progress_bar
 from .lm_inputs import (
     LMExample,
-    build_examples,
     model_device,
     model_max_length,
     padded_batches,
+    response_examples,
     scored_positions,
 )
 from .spec import MAX_PPL, FeatureError, describe_row, lm_feature_names
@@ -94,14 +94,14 @@ def lm_features(
     max_length = model_max_length(model, max_length)
     cond = token_nlls(
         model,
-        build_examples(tokenizer, responses, prompts, max_length),
+        response_examples(tokenizer, responses, prompts, max_length),
         batch_size,
         progress,
         "lm nll (conditional)",
     )
     uncond = token_nlls(
         model,
-        build_examples(tokenizer, responses, None, max_length),
+        response_examples(tokenizer, responses, None, max_length),
         batch_size,
         progress,
         "lm nll (unconditional)",

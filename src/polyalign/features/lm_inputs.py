@@ -36,7 +36,7 @@ def _token_ids(tokenizer, texts: Sequence[str]) -> list[list[int]]:
     return [list(x) for x in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
-def build_examples(
+def response_examples(
     tokenizer,
     responses: Sequence[str],
     prompts: Sequence[str] | None = None,

@@ -58,7 +58,7 @@ def joint_score(aggregate: float, ai_rate: float) -> float:
     return 2.0 * quality * human_likeness / (quality + human_likeness)
 
 
-def detector_summary(
+def detection_metrics(
     system_scores, human_scores, threshold: float, aggregate: float, higher_is_ai: bool = True
 ) -> dict:
     """Predicted-AI rate of the system (and of the human answers), AUROC and Joint."""

@@ -5,12 +5,17 @@ else a .jinja file). `fit_messages` adapts the pipeline's messages (an optional 
 history, the user turn) to what a template accepts: a template that rejects the system role
 (Gemma-2's raises "System role not supported") gets the system text folded into the first user
 turn, and consecutive turns of one role merged, since such templates also require strict
-user/assistant alternation. Whether a template takes a system role is found by rendering a probe
-conversation once per template string, never by the family's name.
+user/assistant alternation. A template that writes a default system prompt of its own when the
+messages have none (Qwen2's "You are a helpful assistant.", Qwen2.5's "You are Qwen, created by
+Alibaba Cloud. ...") gets an explicit empty system message instead, so the `plain` style (BaseLM,
+SFT, DPO) carries no persona and differs from the `profile` style only by the profile text.
+Both properties are found by rendering probe conversations once per template string, never by
+the family's name.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 _PROBE = [{"role": "system", "content": "s"}, {"role": "user", "content": "u"}]
@@ -67,6 +72,7 @@ def end_of_turn_token(tokenizer) -> str | None:
     return next((t for t in specials if t and after.startswith(t)), None)
 
 
+@lru_cache(maxsize=16)
 def _template_takes_system(template: str, special_tokens: tuple) -> bool:
     from transformers.utils.chat_template_utils import render_jinja_template
 
@@ -110,6 +116,43 @@ def fold_system(messages: list[dict]) -> list[dict]:
     return merged
 
 
+_USER_ONLY = ({"role": "user", "content": "u"},)
+_EMPTY_SYSTEM = {"role": "system", "content": ""}
+
+
+@lru_cache(maxsize=16)
+def _template_injects_system(template: str, special_tokens: tuple) -> bool:
+    from transformers.utils.chat_template_utils import render_jinja_template
+
+    def render(messages):
+        out, _ = render_jinja_template(
+            conversations=[list(messages)],
+            chat_template=template,
+            add_generation_prompt=True,
+            **dict(special_tokens),
+        )
+        return out[0]
+
+    # Without a default, leaving the system message out renders less than an empty one (no
+    # system block at all); a template that is longer without it wrote text of its own there.
+    return len(render(_USER_ONLY)) > len(render((_EMPTY_SYSTEM, *_USER_ONLY)))
+
+
+def injects_default_system(tokenizer) -> bool:
+    """True when the tokenizer's template writes a system prompt of its own for a conversation
+    that has none (Qwen2/Qwen2.5 templates)."""
+    if not supports_system_role(tokenizer):
+        return False
+    special = tuple(sorted((k, v) for k, v in tokenizer.special_tokens_map.items() if isinstance(v, str)))
+    return _template_injects_system(tokenizer.chat_template, special)
+
+
 def fit_messages(messages: list[dict], tokenizer) -> list[dict]:
-    """`messages` as the tokenizer's template accepts them (unchanged when it takes a system role)."""
-    return messages if supports_system_role(tokenizer) else fold_system(messages)
+    """`messages` as the tokenizer's template accepts them: the system text folded into the user
+    turn where the template has no system role; an explicit empty system message where the
+    template would otherwise inject its own default; else unchanged."""
+    if not supports_system_role(tokenizer):
+        return fold_system(messages)
+    if (not messages or messages[0]["role"] != "system") and injects_default_system(tokenizer):
+        return [dict(_EMPTY_SYSTEM), *messages]
+    return messages

@@ -10,37 +10,32 @@ with `load_model`, whatever the source was.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, LlamaConfig, LlamaForCausalLM
+from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
+from .pretrained import prepare_tokenizer, set_generation_ids
+from .runtime import load_model_for_inference
 from .settings import ModelSettings
 from .tokenizer import record_texts, train_tokenizer
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def prepare_tokenizer(tokenizer):
-    """Left padding (generation batches) and a pad token (eos when the model has none)."""
-    if tokenizer.pad_token is None:
-        if tokenizer.eos_token is None:
-            raise ValueError("tokenizer has neither a pad nor an eos token")
-        tokenizer.pad_token = tokenizer.eos_token
-    tokenizer.padding_side = "left"
-    return tokenizer
-
-
-def build_tokenizer(cfg: ModelSettings, train_records: list[dict] | None = None):
-    """Scratch: train on the train split's texts (both languages). Otherwise load the source's."""
+def build_tokenizer(
+    cfg: ModelSettings, train_records: list[dict] | None = None, fixed_texts: list[str] | None = None
+):
+    """Scratch: train on the train split's texts (both languages) and `fixed_texts`, the texts every
+    rendered prompt is made of (`polyalign.prompts.prompt_scaffold_texts`), so that no character
+    of a prompt is <unk>. Otherwise load the source's."""
     if cfg.is_scratch:
         if not train_records:
             raise ValueError("model.source=scratch needs the train split to train a tokenizer")
-        from ..prompts import prompt_scaffold_texts
-
-        # The fixed prompt texts too, so that no character of a rendered prompt is <unk>.
-        texts = [*record_texts(train_records), *prompt_scaffold_texts()]
-        tok = train_tokenizer(texts, cfg.vocab_size, cfg.tokenizer_min_frequency)
+        if fixed_texts is None:
+            raise ValueError("model.source=scratch needs the prompts' fixed texts (prompt_scaffold_texts())")
+        tok = train_tokenizer(
+            [*record_texts(train_records), *fixed_texts], cfg.vocab_size, cfg.tokenizer_min_frequency
+        )
     else:
         tok = AutoTokenizer.from_pretrained(cfg.source, trust_remote_code=cfg.trust_remote_code)
     return prepare_tokenizer(tok)
@@ -71,51 +66,11 @@ def build_model(cfg: ModelSettings, tokenizer):
     return model
 
 
-def pretrained_model(path: str | os.PathLike, **kwargs):
-    """`AutoModelForCausalLM.from_pretrained` whose failure names the model directory (a damaged
-    weights file otherwise fails with a bare "invalid header length")."""
-    try:
-        return AutoModelForCausalLM.from_pretrained(str(path), **kwargs)
-    except Exception as e:
-        hint = (
-            f"; if its files are damaged, delete {Path(path) / 'train_summary.json'} and rerun to retrain it"
-            if Path(path, "train_summary.json").is_file()
-            else ""
-        )
-        raise RuntimeError(f"{path}: cannot load the model ({type(e).__name__}: {e}){hint}") from e
-
-
 def load_model(path: str | os.PathLike, cfg: ModelSettings):
     """(model, tokenizer) from a hub id or a `save_pretrained` directory, in eval mode, with the
     `model:` block's device and dtype (`polyalign.models.runtime.load_model_for_inference`)."""
-    from .runtime import load_model_for_inference
-
     return load_model_for_inference(path, cfg)
-
-
-def load_tokenizer(path: str | os.PathLike, cfg: ModelSettings):
-    from .runtime import load_tokenizer as _load
-
-    return _load(path, cfg.trust_remote_code)
-
-
-def save_model(model, tokenizer, out_dir: str | os.PathLike) -> None:
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir, safe_serialization=True)
-    tokenizer.save_pretrained(out_dir)
 
 
 def count_parameters(model) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-def set_generation_ids(model, tokenizer) -> None:
-    """Fill in missing pad/eos/bos ids; a hub model's own list of eos ids is kept."""
-    gc = model.generation_config
-    if gc.pad_token_id is None:
-        gc.pad_token_id = tokenizer.pad_token_id
-    if gc.eos_token_id is None:
-        gc.eos_token_id = tokenizer.eos_token_id
-    if gc.bos_token_id is None:
-        gc.bos_token_id = tokenizer.bos_token_id

@@ -19,6 +19,7 @@ import os
 import torch
 
 from ..device_policy import REQUIRE_CUDA_ENV
+from .pretrained import prepare_tokenizer, pretrained_model, save_model, set_generation_ids
 from .settings import ModelSettings
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -97,8 +98,6 @@ def _auto_model_class(path: str, trust_remote_code: bool, kind: str):
 def load_tokenizer(path: str | os.PathLike, trust_remote_code: bool = False):
     from transformers import AutoTokenizer
 
-    from .factory import prepare_tokenizer
-
     return prepare_tokenizer(AutoTokenizer.from_pretrained(str(path), trust_remote_code=trust_remote_code))
 
 
@@ -119,15 +118,11 @@ def load_for_inference(
     )  # None: transformers' choice
     kwargs.update(dtype=inference_dtype(dtype, target), trust_remote_code=trust_remote_code)
     if kind == "causal_lm":
-        from .factory import pretrained_model  # names the directory when its files are damaged
-
         model = pretrained_model(path, **kwargs)
     else:
         model = cls.from_pretrained(str(path), **kwargs)
     tokenizer = load_tokenizer(path, trust_remote_code)
     if kind == "causal_lm":
-        from .factory import set_generation_ids
-
         set_generation_ids(model, tokenizer)
     model.to(target)
     model.eval()
@@ -168,8 +163,6 @@ def load_encoder(
 def load_for_training(path: str | os.PathLike, cfg: ModelSettings):
     """(model, tokenizer) for a training stage: float32 master weights on the CPU (accelerate
     moves them to the process's device), train mode, gradient checkpointing if configured."""
-    from .factory import pretrained_model, set_generation_ids
-
     model = pretrained_model(
         path,
         dtype=torch.float32,
@@ -189,7 +182,6 @@ def copy_checkpoint(source: str | os.PathLike, out_dir: str | os.PathLike, cfg: 
     """A hub/local model saved into `out_dir` as stored (dtype kept), its tokenizer prepared and
     given the configured chat template; returns (model, tokenizer)."""
     from .chat import install_chat_template
-    from .factory import pretrained_model, save_model, set_generation_ids
 
     model = pretrained_model(source, dtype="auto", trust_remote_code=cfg.trust_remote_code)
     tokenizer = install_chat_template(load_tokenizer(source, cfg.trust_remote_code), cfg.chat_template)

@@ -134,7 +134,11 @@ def preference_settings(config: dict, system: str) -> PreferenceSettings:
 
 def method_settings(config: dict, method: str) -> PreferenceSettings:
     """The pair and loss settings of preference method `method` from a resolved config."""
-    block = method_block(config, method)
+    return _settings_of(method_block(config, method), method)
+
+
+def _settings_of(block: dict, method: str) -> PreferenceSettings:
+    """PreferenceSettings of a merged block (`method_block`)."""
     keys = train_keys()
     name = methods.get(method).block
     try:
@@ -170,9 +174,38 @@ def loss_settings(cfg: PreferenceSettings) -> dict:
 def preference_train_config(config: dict, system: str):
     """TrainConfig of the preference stage: the resolved train_common block, then the
     training-loop keys of the resolved preference block with `system`'s block on top."""
+    return _train_config_of(config, merged_block(config, system))
+
+
+def _train_config_of(config: dict, block: dict):
+    """TrainConfig: the resolved train_common block, then the training keys of a merged block."""
     from ..train.trainer import TrainConfig
 
     keys = train_keys()
     merged = dict(config["train_common"])
-    merged.update({k: v for k, v in merged_block(config, system).items() if k in keys})
+    merged.update({k: v for k, v in block.items() if k in keys})
     return TrainConfig.from_dict(merged)
+
+
+@dataclass(frozen=True)
+class PreferenceStage:
+    """Everything one preference system's training or reference pass reads from the config,
+    parsed once: its pair/loss settings, its TrainConfig and the model's sequence budget."""
+
+    system: str
+    settings: PreferenceSettings
+    train: object  # train.trainer.TrainConfig (imported on use: pairs need no torch)
+    model_max_length: int
+
+
+def preference_stage(config: dict, system: str) -> PreferenceStage:
+    """The PreferenceStage of `system` from a resolved config (one parse of each block)."""
+    from ..models.settings import model_settings
+
+    block = merged_block(config, system)
+    return PreferenceStage(
+        system,
+        _settings_of(block, method_of(system)),
+        _train_config_of(config, block),
+        model_settings(config.get("model")).max_length,
+    )

@@ -33,6 +33,7 @@ import numpy as np
 
 from ..config.settings import settings_dict
 from ..io import InputError
+from ..systems import prompt_style
 from ..text import normalize_text
 from ..train.weights import pair_weights, rescale_pair_weights
 from .config import START_POLICY, PreferenceSettings
@@ -119,9 +120,7 @@ def group_samples(samples: Sequence[dict], record_ids: set, k: int) -> dict[str,
 
 
 def _check_style(samples: Sequence[dict], system: str, by_record: dict, profile_length: str) -> dict:
-    from ..prompts import style_of
-
-    want = style_of(system)
+    want = prompt_style(system)
     styles = Counter(r["style"] for r in samples)
     if set(styles) != {want}:
         raise InputError(

@@ -160,23 +160,24 @@ def build_reference_cache(
     from ..models.runtime import load_model_for_inference
     from ..models.settings import model_settings
     from ..train.trainer import effective_mixed_precision
-    from .config import preference_settings, preference_train_config
+    from .config import preference_stage
     from .examples import tokenize_pairs
 
     t0 = time.perf_counter()
+    stage = preference_stage(config, system)
     # float32 weights (+ the training stage's autocast): the cache must equal the policy's own
     # log-probs at step 0, and training holds fp32 master weights.
     model, tokenizer = load_model_for_inference(
         model_dir, model_settings(config.get("model")), dtype="float32"
     )
-    max_length = pair_max_length(model, config)
+    max_length = pair_max_length(model, stage.model_max_length)
     items = tokenize_pairs(pairs, tokenizer, max_length)
-    mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
+    mixed = effective_mixed_precision(stage.train.mixed_precision)
     rows = compute_reference_logps(
         model,
         items,
         tokenizer.pad_token_id,
-        preference_settings(config, system).ref_batch_size,
+        stage.settings.ref_batch_size,
         mixed,
         progress,
     )
@@ -192,8 +193,6 @@ def build_reference_cache(
     return summary
 
 
-def pair_max_length(model, config: dict) -> int:
+def pair_max_length(model, model_max_length: int) -> int:
     """Sequence budget of a pair side: the SFT rule (model.max_length, capped by the model)."""
-    from ..models.settings import model_settings
-
-    return min(model_settings(config.get("model")).max_length, model.config.max_position_embeddings)
+    return min(model_max_length, model.config.max_position_embeddings)

@@ -2,7 +2,7 @@
 
 The policy starts from the system's starting checkpoint (SFT for DPO, Bucket-SFT for HDPO).
 Each micro-batch of K pairs is ONE forward over 2K rows (chosen then rejected); the loss is the
-system's method's pair loss (`methods.pair_loss`: `hdpo_loss` for both paper methods) with the
+system's method's pair loss (`method_pair_loss`: `hdpo_loss` for both paper methods) with the
 cached reference log-probs, the critic scores and the pair weights as constants, and the chosen
 half's token-mean NLL as the SFT anchor. DPO is `hdpo_loss` with λ = 0, γ_sft = 0 and w = 1 (its
 resolved config), which reduces to sigmoid DPO exactly. No reference model is held in memory: with no cache given, the reference log-probs
@@ -20,18 +20,13 @@ from pathlib import Path
 
 import torch
 
+from .. import methods
 from ..io import read_jsonl, write_json
-from ..methods import pair_loss as method_pair_loss
 from ..systems import method_of
+from ..train import losses as loss_functions
 from ..train.logprobs import response_logps, split_pair
 from ..train.losses import critic_shares, hdpo_loss, normalised_lam
-from .config import (
-    START_POLICY,
-    PreferenceSettings,
-    loss_settings,
-    preference_settings,
-    preference_train_config,
-)
+from .config import START_POLICY, PreferenceSettings, PreferenceStage, loss_settings, preference_stage
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
 
@@ -93,22 +88,35 @@ def preference_loss(
     return loss, metrics
 
 
+def method_pair_loss(name: str):
+    """The pair loss function of preference method `name`: the function of polyalign.train.losses
+    that its registry entry (`polyalign.methods`) names."""
+    method = methods.get(name)
+    loss = getattr(loss_functions, method.loss, None)
+    if not callable(loss):
+        raise ValueError(
+            f"preference method {name!r}: loss {method.loss!r} is no function of polyalign.train.losses"
+        )
+    return loss
+
+
 def prepare_items(
-    pairs: Sequence[dict], model, tokenizer, config: dict, system: str, reference=None, progress: bool = False
+    pairs: Sequence[dict], model, tokenizer, stage: PreferenceStage, reference=None, progress: bool = False
 ) -> list[PairExample]:
     """Tokenised pairs with their reference log-probs: from the cache file (or rows keyed by id)
-    `reference`, else computed now with `model` (which must still be the starting checkpoint)."""
-    check_pairs_match_config(pairs, preference_settings(config, system), system)
-    items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, config))
+    `reference`, else computed now with `model` (which must still be the starting checkpoint).
+    `stage`: `preference_stage(config, system)`."""
+    check_pairs_match_config(pairs, stage.settings, stage.system)
+    items = tokenize_pairs(pairs, tokenizer, pair_max_length(model, stage.model_max_length))
     if reference is None:
         from ..train.trainer import effective_mixed_precision
 
-        mixed = effective_mixed_precision(preference_train_config(config, system).mixed_precision)
+        mixed = effective_mixed_precision(stage.train.mixed_precision)
         rows = compute_reference_logps(
             model,
             items,
             tokenizer.pad_token_id,
-            preference_settings(config, system).ref_batch_size,
+            stage.settings.ref_batch_size,
             mixed,
             progress,
         )
@@ -170,15 +178,15 @@ def train_preference(
     if not pairs:
         raise ValueError("train_preference: no pairs")
     t0 = time.perf_counter()
-    cfg = preference_settings(config, system)
+    stage = preference_stage(config, system)  # the one parse of the preference blocks
+    cfg, tcfg = stage.settings, stage.train
     losses = loss_settings(cfg)
-    tcfg = preference_train_config(config, system)
     model, tokenizer = load_for_training(start_dir, model_settings(config.get("model")))
     if reference is None:
         from accelerate import PartialState
 
         model.to(PartialState().device)  # the in-memory reference pass runs where training will
-    items = prepare_items(pairs, model, tokenizer, config, system, reference, progress)
+    items = prepare_items(pairs, model, tokenizer, stage, reference, progress)
     losses["lam"] = loss_lam(cfg, items)
     model.train()
     fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))

@@ -29,22 +29,6 @@ VERDICTS = {SUPPORTED: "helps", CONTRADICTED: "hurts"}
 NO_EFFECT = "no detectable effect"
 
 
-def merge_replicates(table2: dict, variants: dict) -> dict:
-    """Table 2's replicates (combine_metrics) with the variants' added, after checking that both
-    come from the same seed draws (the prompt draw is fixed by the same languages, resample count
-    and bootstrap seed, which the rule passes to both)."""
-    if [str(s) for s in table2["seeds"]] != [str(s) for s in variants["seeds"]]:
-        raise InputError(f"seeds differ: Table 2 {table2['seeds']}, variants {variants['seeds']}")
-    if np.asarray(table2["C"]).shape != np.asarray(variants["C"]).shape or not np.array_equal(
-        table2["C"], variants["C"]
-    ):
-        raise InputError("the variants' seed draws differ from Table 2's (bootstrap settings changed?)")
-    clash = sorted(set(table2["per_seed"]) & set(variants["per_seed"]))
-    if clash:
-        raise InputError(f"systems {clash} are both in Table 2 and among the variants")
-    return {**table2, "per_seed": {**table2["per_seed"], **variants["per_seed"]}}
-
-
 def improvement(diff: dict, metric: str) -> tuple[float, float, float]:
     """(point, low, high) of the parent's improvement over the variant: parent - variant, negated
     for a lower-is-better metric."""

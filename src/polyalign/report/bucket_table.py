@@ -9,7 +9,7 @@ from ..evaluation.store import number
 from ..systems import PAPER_SYSTEMS
 from .inventory import bucket_label
 from .published import system_label
-from .table2 import MISSING, ordered_systems
+from .table2 import MISSING, no_answer_note, ordered_systems
 from .tables import write_tables
 
 BUCKET_METRICS = (("bng", "BNG (lower is better)"), ("qa_f1", "QA-F1 (higher is better)"))
@@ -19,6 +19,15 @@ BEST = {"bng": "min", "qa_f1": "max"}
 def _cell(value) -> str:
     x = number(value)
     return f"{x:.3f}" if math.isfinite(x) else MISSING
+
+
+def _bucket_cell(entry: dict, metric: str) -> str:
+    """The value, or 'no answer (k of n)' when the system answered none of the bucket's prompts
+    (k, n: mean over run seeds)."""
+    k = number(entry.get("no_answer"))
+    if math.isfinite(k) and k > 0 and k >= entry["n"]:
+        return f"no answer ({k:g} of {entry['n']})"
+    return _cell(entry.get(metric))
 
 
 def bucket_sections(
@@ -36,7 +45,9 @@ def bucket_sections(
             rows = []
             for b in buckets:
                 row = [bucket_label(b), first[b]["n"], "yes" if first[b]["eligible"] else "no"]
-                rows.append(row + [_cell(summary["per_bucket"][s][b].get(metric)) for s in systems])
+                rows.append(row + [_bucket_cell(summary["per_bucket"][s][b], metric) for s in systems])
+            notes = [f"{system_label(s)}: {no_answer_note(summary, s, lang)}" for s in systems]
+            notes = [n for n, s in zip(notes, systems) if no_answer_note(summary, s, lang)]
             sections.append(
                 {
                     "title": f"Per-bucket {label.split(' (')[0]} ({lang})",
@@ -44,6 +55,7 @@ def bucket_sections(
                         f"{label} per test bucket, language {lang}. Distributional metrics "
                         f"need at least {min_size} test prompts in a bucket ('eval' = yes); "
                         "smaller buckets show '–' for BNG."
+                        + (" Answers missing over the run seeds: " + "; ".join(notes) + "." if notes else "")
                     ),
                     "headers": ["bucket", "n", "eval"] + [system_label(s) for s in systems],
                     "rows": rows,

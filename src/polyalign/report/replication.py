@@ -1,5 +1,5 @@
 """The replication report: our numbers beside the published ones, language fidelity, and a
-verdict on each of the paper's five claims from paired two-level bootstrap intervals, pooled over
+verdict on each of the paper's five claims from paired two-level t intervals, pooled over
 run seeds and per seed (decision rule: `DECISION_RULE`, docs/evaluation.md)."""
 
 from __future__ import annotations
@@ -10,13 +10,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..evaluation.pooled import paired_difference
+from ..detectors.summary import joint_key
+from ..evaluation.pooled import minimum_detectable_effect, paired_difference
 from ..evaluation.store import number
+from .floor import clears_floor, floor_value
 from .published import clean_aggregate, published_aggregate, published_distributional, system_label
 from .table2 import MISSING, format_ci, ordered_systems
 
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 NOT_EVALUATED = "not evaluated"
+# Both systems of a comparison must beat the floor (the better prompt-blind human baseline) on its
+# metric for the comparison to be evidence about a claim (report/floor.py).
+BELOW_FLOOR = "below floor"
+EVIDENCE = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
 METRIC_LABELS = {
     "qa_f1": "QA-F1",
     "bng_macro": "BNG-macro",
@@ -24,6 +30,7 @@ METRIC_LABELS = {
     "nuf": "NUF",
     "aggregate": "Aggregate",
     "ai_rate": "predicted-AI rate",
+    "joint": "Joint",
 }
 LOWER_IS_BETTER = {"bng_macro", "ai_rate"}
 DECISION_RULE = (
@@ -38,9 +45,18 @@ DECISION_RULE = (
     "overall) is **contradicted** when any of its comparisons is, **supported** when all are, "
     "**not evaluated** when none could be run, and **inconclusive** otherwise. Requiring every "
     "comparison for support needs no multiplicity correction (an intersection-union test); "
-    '"any comparison contradicts" does, hence the widened interval. The same rule is applied '
-    "to every run seed on its own (intervals over test prompts of that seed), shown beside the "
-    "pooled verdict: a verdict that differs between seeds is not stable."
+    '"any comparison contradicts" does, hence the widened interval. A comparison whose two '
+    "systems do not both beat the floor on its metric (the better of the two prompt-blind human "
+    "baselines' pooled points: a random same-bucket train answer, another test prompt's answer) "
+    "is **below floor**: no evidence, and a claim with such a part cannot be supported. Only "
+    'the languages the paper\'s evidence decides count for a claim (claim 2, "often": zh; en '
+    "beside it). The same rule is applied "
+    "to every run seed on its own (intervals over test prompts of that seed only: they cannot see "
+    'training randomness, so agreement between them is no evidence of stability). "Seeds in '
+    'direction" counts the seeds whose every comparison points the claimed way (descriptive, no '
+    "test). An inconclusive comparison shows its minimum detectable effect (MDE): the true "
+    "improvement beyond the threshold that the pooled test detects with 80% power at these seeds "
+    "and prompts."
 )
 
 
@@ -52,20 +68,43 @@ class Comparison:
     worse: str
     metric: str
     kind: str = "superior"  # or "noninferior"
+    decides: bool = True  # False: reported beside the claim's verdict, not part of it
 
 
+# The comparisons testing each claim as the paper states it (published_numbers.yaml gives its
+# wording and evidence; `deciding_languages` there the languages whose verdicts decide it).
+# Claim 5's deciding comparisons are Bucket-SFT's, as in the paper's Joint-score evidence;
+# HDPO's are reported beside them (decides=False).
 CLAIM_TESTS: dict[int, tuple[Comparison, ...]] = {
     1: (Comparison("bucket_sft", "sft", "bng_macro"), Comparison("bucket_sft", "sft", "aggregate")),
-    2: (Comparison("sft", "dpo", "bng_macro"), Comparison("sft", "dpo", "g_mauve")),
+    2: (
+        Comparison("sft", "dpo", "bng_macro"),
+        Comparison("sft", "dpo", "g_mauve"),
+        Comparison("sft", "dpo", "aggregate"),
+    ),
     3: (Comparison("hdpo", "bucket_sft", "nuf"),),
     4: (Comparison("hdpo", "sft", "qa_f1", "noninferior"),),
-    5: (Comparison("hdpo", "sft", "ai_rate"), Comparison("hdpo", "dpo", "ai_rate")),
+    5: (
+        Comparison("bucket_sft", "sft", "joint"),
+        Comparison("bucket_sft", "dpo", "joint"),
+        Comparison("bucket_sft", "sft", "ai_rate"),
+        Comparison("bucket_sft", "dpo", "ai_rate"),
+        Comparison("hdpo", "sft", "ai_rate", decides=False),
+        Comparison("hdpo", "dpo", "ai_rate", decides=False),
+    ),
 }
+DETECTOR_METRICS = ("ai_rate", "joint")
 
 
 def _improvement(diff: dict, metric: str) -> tuple[float, float]:
     low, high = number(diff.get("low")), number(diff.get("high"))
     return (-high, -low) if metric in LOWER_IS_BETTER else (low, high)
+
+
+def _in_direction(diff: dict, metric: str, threshold: float = 0.0) -> bool:
+    """Does the point difference lie on the claimed side of the threshold?"""
+    point = number(diff.get("point"))
+    return bool(math.isfinite(point) and (-point if metric in LOWER_IS_BETTER else point) > threshold)
 
 
 def decide(
@@ -92,11 +131,14 @@ def decide(
 
 
 def combine_verdicts(verdicts: Sequence[str]) -> str:
-    """Contradicted if any part is; supported if all are; not evaluated if none was; else
-    inconclusive."""
+    """Contradicted if any part is; supported if all are; below floor if every evaluated part is
+    (none is evidence); not evaluated if none was; else inconclusive (a claim with a part below
+    the floor cannot be supported: that part is no evidence)."""
     evaluated = [v for v in verdicts if v != NOT_EVALUATED]
     if not evaluated:
         return NOT_EVALUATED
+    if all(v == BELOW_FLOOR for v in evaluated):
+        return BELOW_FLOOR
     if CONTRADICTED in evaluated:
         return CONTRADICTED
     if len(evaluated) == len(verdicts) and all(v == SUPPORTED for v in evaluated):
@@ -137,16 +179,45 @@ def _metric_test(
         return diff, margin, decide(diff, c.metric, c.kind, margin, wide)
 
     diff, margin, pooled = verdict(None)
-    seeds = {s: verdict(j)[2] for j, s in enumerate(summary["seeds"])}
-    out = {"diff": diff, "verdict": pooled, "seed_verdicts": seeds}
+    threshold = -margin if c.kind == "noninferior" else 0.0
+    per_seed = [verdict(j) for j in range(len(summary["seeds"]))]
+    seeds = {s: v[2] for s, v in zip(summary["seeds"], per_seed)}
+    out = {
+        "diff": diff,
+        "verdict": pooled,
+        "seed_verdicts": seeds,
+        "seed_in_direction": {
+            s: _in_direction(v[0], c.metric, threshold) for s, v in zip(summary["seeds"], per_seed)
+        },
+        "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
+    }
     if c.kind == "noninferior":
         out["margin"] = margin
+    out.update(floor_check(summary, c, lang))
+    if out["below_floor"]:
+        out["verdict"] = BELOW_FLOOR
+        out["seed_verdicts"] = {s: BELOW_FLOOR for s in seeds}
     return out
 
 
-def detector_seed_points(det_summary: dict, system: str, scope: str, detector: str) -> list[float]:
-    """Per-seed points of a detector's primary AI rate (seed order of the detector summary)."""
-    key = f"ai_rate@{100 * det_summary['fprs'][0]:g}%"
+def floor_check(summary: dict, c: Comparison, lang: str) -> dict:
+    """{floor, floor_baseline, below_floor}: whether the two systems' pooled points do not both
+    beat the floor of the metric (below_floor False when there is no floor: no baselines in the
+    summary, with floor None)."""
+    floor = floor_value(summary, lang, c.metric)
+    if floor is None:
+        return {"floor": None, "floor_baseline": None, "below_floor": False}
+    value, baseline = floor
+    points = [number(summary["headline"][s][lang][c.metric]["point"]) for s in (c.better, c.worse)]
+    below = not all(clears_floor(p, value, c.metric) for p in points)
+    return {"floor": value, "floor_baseline": baseline, "below_floor": below}
+
+
+def detector_seed_points(
+    det_summary: dict, system: str, scope: str, detector: str, metric: str = "ai_rate"
+) -> list[float]:
+    """Per-seed points of a detector's primary AI rate, or of its Joint (metric "joint")."""
+    key = "joint" if metric == "joint" else f"ai_rate@{100 * det_summary['fprs'][0]:g}%"
     return [number(x["point"]) for x in det_summary["metrics"][detector][system][scope][key]["seeds"]]
 
 
@@ -159,7 +230,7 @@ def _detector_test(
     n_comparisons: int,
 ) -> list[dict]:
     """One test per detector: the pooled paired interval of AI rate(better) - AI rate(worse) (Table
-    4's two-level bootstrap, `evaluation.pooled.paired_difference`) and every seed's own."""
+    4's two-level t interval, `evaluation.pooled.paired_difference`) and every seed's own."""
     out = []
     seeds = det_summary["seeds"]
     for name in det_summary["detectors"]:
@@ -173,24 +244,42 @@ def _detector_test(
                 }
             )
             continue
+        key = name if c.metric == "ai_rate" else joint_key(name)
+        if key not in det_replicates["per_seed"].get(c.better, {}).get(lang, {}):
+            out.append(
+                {
+                    "detector": name,
+                    "verdict": NOT_EVALUATED,
+                    "seed_verdicts": {},
+                    "note": f"no {METRIC_LABELS[c.metric]} replicates for {name} (rerun detector_summary)",
+                }
+            )
+            continue
         points = {
-            s: {lang: {name: detector_seed_points(det_summary, s, lang, name)}} for s in (c.better, c.worse)
+            s: {lang: {key: detector_seed_points(det_summary, s, lang, name, c.metric)}}
+            for s in (c.better, c.worse)
         }
 
-        args = (det_replicates, points, c.better, c.worse, lang, name)
+        args = (det_replicates, points, c.better, c.worse, lang, key)
 
         def verdict(seed_index, args=args):
             diff = paired_difference(*args, alpha, seed_index)
             wide = paired_difference(*args, alpha / n_comparisons, seed_index)
-            return diff, decide(diff, "ai_rate", wide=wide)
+            return diff, decide(diff, c.metric, wide=wide)
 
         diff, pooled = verdict(None)
+        per_seed = [verdict(j) for j in range(len(seeds))]
         out.append(
             {
                 "detector": name,
                 "diff": diff,
                 "verdict": pooled,
-                "seed_verdicts": {s: verdict(j)[1] for j, s in enumerate(seeds)},
+                "seed_verdicts": {s: v[1] for s, v in zip(seeds, per_seed)},
+                "seed_in_direction": {s: _in_direction(v[0], c.metric) for s, v in zip(seeds, per_seed)},
+                "mde": minimum_detectable_effect(diff) if pooled == INCONCLUSIVE else None,
+                # detector metrics have no human-baseline floor (the baselines are not scored)
+                "floor": None,
+                "below_floor": False,
             }
         )
     return out
@@ -207,7 +296,7 @@ def evaluate_claims(
 ) -> list[dict]:
     """One result per claim: pooled verdict, verdict per language, per seed, and every sub-test.
 
-    replicates: `polyalign.evaluation.load_replicates` of the pooled bootstrap; claims: the
+    replicates: `polyalign.evaluation.pooled.load_replicates` of the pooled bootstrap; claims: the
     published claim list [{id, text}]; relative_margin: claim 4's margin as a fraction of the
     reference system's value; detectors: the Table 4 summary (`detectors.summary.
     detector_summary`) and detector_replicates its replicates (claim 5; None: not evaluated).
@@ -220,6 +309,7 @@ def evaluate_claims(
     results = []
     for claim in claims:
         comparisons = CLAIM_TESTS[claim["id"]]
+        deciding = [lg for lg in claim.get("deciding_languages", languages) if lg in languages]
         n_comparisons = len(comparisons) * len(languages)
         if claim["id"] == 5 and detectors:
             n_comparisons *= len(detectors["detectors"])  # one test per detector
@@ -232,8 +322,10 @@ def evaluate_claims(
                     "worse": c.worse,
                     "metric": c.metric,
                     "kind": c.kind,
+                    "decides": c.decides and lang in deciding,
+                    "primary": c.decides,
                 }
-                if c.metric != "ai_rate":
+                if c.metric not in DETECTOR_METRICS:
                     tests.append(
                         {
                             **base,
@@ -259,19 +351,23 @@ def evaluate_claims(
                         )
                     ]
         per_language = {
-            lang: combine_verdicts([t["verdict"] for t in tests if t["language"] == lang])
+            lang: combine_verdicts([t["verdict"] for t in tests if t["language"] == lang and t["primary"]])
             for lang in languages
         }
         per_seed = {
-            s: combine_verdicts([t["seed_verdicts"].get(s, NOT_EVALUATED) for t in tests]) for s in seeds
+            s: combine_verdicts([t["seed_verdicts"].get(s, NOT_EVALUATED) for t in tests if t["decides"]])
+            for s in seeds
         }
         note = None
         if claim["id"] == 5 and detectors:
             note = (
-                "AI rate at each detector's threshold calibrated per run seed on the validation "
-                "split's human answers at the primary FPR, mean over run seeds with Table 4's paired "
-                "two-level bootstrap (Table 4 also gives AUROC and the Joint score); the paper's own "
-                "detector rates are not available to this project, so none are set beside ours"
+                "Bucket-SFT against Full-SFT and DPO on the Joint score (as the paper's evidence) "
+                "and the AI rate decide; HDPO's AI-rate comparisons are reported beside. AI rate at "
+                "each detector's threshold calibrated per run seed on the validation split's human "
+                "answers at the primary FPR, mean over run seeds with Table 4's paired two-level "
+                "t interval; detector metrics have no human-baseline floor (the baselines are not "
+                "scored by the detectors); the paper's own detector rates are not available to "
+                "this project, so none are set beside ours"
             )
         if claim["id"] == 5 and not detectors:
             note = (
@@ -279,21 +375,21 @@ def evaluate_claims(
                 "classifier) was run in this configuration; the detectors need their own "
                 "scoring models, which the embedded default does not have"
             )
-        verdict = combine_verdicts([t["verdict"] for t in tests])
-        evaluated = [v for v in per_seed.values() if v != NOT_EVALUATED]
+        verdict = combine_verdicts([t["verdict"] for t in tests if t["decides"]])
+        run = [t for t in tests if t["decides"] and "seed_in_direction" in t]
         results.append(
             {
                 "id": claim["id"],
                 "text": claim["text"],
+                "evidence": claim.get("evidence"),
+                "deciding_languages": deciding,
                 "tests": tests,
                 "note": note,
                 "per_language": per_language,
                 "verdict": verdict,
                 "per_seed": per_seed,
-                "stable": (
-                    None
-                    if verdict == NOT_EVALUATED or not evaluated
-                    else all(v == verdict for v in evaluated)
+                "seeds_in_direction": (
+                    sum(all(t["seed_in_direction"][s] for t in run) for s in seeds) if run else None
                 ),
             }
         )
@@ -358,13 +454,54 @@ def _fidelity_table(summary, systems) -> list[str]:
     return lines
 
 
-def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) -> list[str]:
+def verdict_counts(results: list[dict]) -> dict:
+    """{evidence, below_floor, not_evaluated, total} over the comparisons that decide a claim."""
+    tests = [t for r in results for t in r["tests"] if t["decides"]]
+    return {
+        "total": len(tests),
+        "evidence": sum(t["verdict"] in EVIDENCE for t in tests),
+        "below_floor": sum(t["verdict"] == BELOW_FLOOR for t in tests),
+        "not_evaluated": sum(t["verdict"] == NOT_EVALUATED for t in tests),
+    }
+
+
+def headline_lines(results: list[dict]) -> list[str]:
+    """The report's first lines: how many comparison verdicts are evidence."""
+    n = verdict_counts(results)
+    claims = ", ".join(f"claim {r['id']}: {r['verdict']}" for r in results)
+    return [
+        f"**{n['evidence']} of {n['total']} deciding comparison verdicts are evidence**; "
+        f"{n['below_floor']} are below floor (a system does not beat the better prompt-blind human "
+        f"baseline on that metric) and {n['not_evaluated']} were not evaluated. Claims: {claims}.",
+        "",
+    ]
+
+
+def _claim_statement_lines(results: list[dict]) -> list[str]:
     lines = [
+        "| # | the paper's claim | the paper's evidence | tested by (deciding languages) |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        comps = dict.fromkeys(
+            f"{_comparison_text(t)} on {METRIC_LABELS[t['metric']]}" + ("" if t["primary"] else " (beside)")
+            for t in r["tests"]
+            if "detector" not in t or t["detector"] == r["tests"][0].get("detector")
+        )
+        langs = ", ".join(r.get("deciding_languages") or [])
+        lines.append(
+            f"| {r['id']} | {r['text']} | {r.get('evidence') or MISSING} | {'; '.join(comps)} ({langs}) |"
+        )
+    return lines + [""]
+
+
+def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) -> list[str]:
+    lines = _claim_statement_lines(results) + [
         "| # | claim | "
         + " | ".join(languages)
         + " | verdict | "
         + " | ".join(f"seed {s}" for s in seeds)
-        + " | stable |",
+        + " | seeds in direction |",
         "|---|---|" + "---|" * len(languages) + "---|" + "---|" * len(seeds) + "---|",
     ]
     for r in results:
@@ -373,23 +510,27 @@ def _claim_lines(results: list[dict], languages: list[str], seeds: list[str]) ->
             + " | ".join(r["per_language"][lg] for lg in languages)
             + f" | **{r['verdict']}** | "
             + " | ".join(r["per_seed"][s] for s in seeds)
-            + f" | {MISSING if r['stable'] is None else ('yes' if r['stable'] else 'no')} |"
+            + " | "
+            + (MISSING if r["seeds_in_direction"] is None else f"{r['seeds_in_direction']} of {len(seeds)}")
+            + " |"
         )
     lines += [
         "",
         "| # | language | comparison | metric | difference (first - second) [CI] | "
-        "margin | verdict | per seed |",
-        "|---|---|---|---|---|---|---|---|",
+        "margin | floor | verdict | MDE | per seed |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         for t in r["tests"]:
             diff = format_ci(t["diff"]) if "diff" in t else t.get("note", MISSING)
             margin = _num(t["margin"]) if "margin" in t else ""
             per_seed = ", ".join(t["seed_verdicts"].get(s, NOT_EVALUATED) for s in seeds)
+            floor = _num(t["floor"]) if t.get("floor") is not None else MISSING
+            beside = "" if t["decides"] else " (beside)"
             lines.append(
-                f"| {r['id']} | {t['language']} | {_comparison_text(t)} | "
-                f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {t['verdict']} | "
-                f"{per_seed} |"
+                f"| {r['id']} | {t['language']}{beside} | {_comparison_text(t)} | "
+                f"{METRIC_LABELS[t['metric']]} | {diff} | {margin} | {floor} | {t['verdict']} | "
+                f"{'' if t.get('mde') is None else _num(t['mde'])} | {per_seed} |"
             )
     notes = [f"Claim {r['id']}: {r['note']}." for r in results if r["note"]]
     return lines + ([""] + notes if notes else [])
@@ -415,6 +556,7 @@ def replication_markdown(
     lines = [
         f"# Replication report: {published['paper']['title']} (arXiv {published['paper']['arxiv']})",
         "",
+        *headline_lines(claim_results),
         f"Configuration profile: `{profile}`; {summary['n_prompts']} test prompts ("
         + ", ".join(f"{lg}: {summary['languages'][lg]}" for lg in langs)
         + f"); {len(seeds)} run seed{'s' if len(seeds) != 1 else ''} ({', '.join(seeds)}).",
@@ -430,10 +572,9 @@ def replication_markdown(
             "",
         ]
     lines += [
-        f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level bootstrap "
-        f"interval: seeds, then test prompts, paired across systems; {boot['n_resamples']} "
-        "resamples for every metric; median-centred percentile intervals "
-        "(docs/evaluation.md)].",
+        f"Numbers: mean over the {len(seeds)} run seeds [{level}% two-level t "
+        f"interval: the seed spread plus a bootstrap over test prompts, paired across systems; "
+        f"{boot['n_resamples']} prompt resamples for every metric (docs/evaluation.md)].",
         "",
         f"## Aggregate (Table 2; paper: {model})",
         "",

@@ -6,9 +6,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..baselines import BASELINES
 from ..evaluation.store import number
 from ..io import InputError
 from ..systems import PAPER_SYSTEMS, table_order
+from .floor import floor_value
 from .published import system_label
 from .tables import write_tables
 
@@ -35,6 +37,44 @@ def format_ci(ci: dict | None, digits: int = 3) -> str:
     return text
 
 
+def no_answer_note(summary: dict, system: str, scope: str) -> str | None:
+    """'no answer (k of n)': answers missing (empty, or no final answer found) of all answers
+    given over the run seeds; None when every answer is there. `summary["no_answer"]` is written
+    by combine_metrics; a summary without it shows no note."""
+    count = summary.get("no_answer", {}).get(system, {}).get(scope)
+    if not count or not count["k"]:
+        return None
+    return f"no answer ({count['k']} of {count['n']})"
+
+
+def all_missing(summary: dict, system: str, scope: str) -> bool:
+    count = summary.get("no_answer", {}).get(system, {}).get(scope)
+    return bool(count) and count["n"] > 0 and count["k"] == count["n"]
+
+
+def row_label(summary: dict, system: str, scope: str) -> str:
+    """The system's name, with its no-answer count when some answers are missing."""
+    note = no_answer_note(summary, system, scope)
+    return system_label(system) + (f" [{note}]" if note and not all_missing(summary, system, scope) else "")
+
+
+def metric_cells(summary: dict, system: str, scope: str, cells: list[str]) -> list[str]:
+    """`cells` as they are, or 'no answer (n of n)' in each when the system answered nothing."""
+    if all_missing(summary, system, scope):
+        return [no_answer_note(summary, system, scope)] * len(cells)
+    return cells
+
+
+def floor_row(summary: dict, scope: str, columns=TABLE2_COLUMNS) -> list[str] | None:
+    """The floor (the better of the two prompt-blind human baselines) per column; None without
+    the baselines."""
+    cells = []
+    for m, _ in columns:
+        f = floor_value(summary, scope, m)
+        cells.append(MISSING if f is None else f"{f[0]:.3f}")
+    return None if all(c == MISSING for c in cells) else ["Floor (better human baseline)"] + cells
+
+
 def ordered_systems(summary: dict, systems: Sequence[str] | None = None) -> list[str]:
     """The requested systems (all must be in the summary), else the summary's systems with the
     paper's six first in the paper's order and any others (oracle rows) after them."""
@@ -54,11 +94,16 @@ def _caption(summary: dict, language: str) -> str:
     plural = "s" if len(seeds) != 1 else ""
     return (
         f"Language {language}, {summary['languages'][language]} test prompts, "
-        f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level "
-        f"bootstrap interval: seeds, then test prompts, {boot['n_resamples']} resamples for "
-        "every column; a number without brackets has no interval]. BNG-macro: lower is "
+        f"{len(seeds)} run seed{plural} ({', '.join(seeds)}). Mean over seeds [{level}% two-level t "
+        f"interval: the seed spread plus a bootstrap over test prompts, {boot['n_resamples']} "
+        "prompt resamples for every column; a number without brackets has no interval]. BNG-macro: lower is "
         "better; all other columns: higher is better. Lang. fid.: share of answers in the "
-        "prompt's language (script)."
+        "prompt's language (script). Baseline rows (no model): a random human train answer of "
+        "the prompt's bucket, the human answer to another test prompt of the bucket, a constant "
+        "reply per language chosen on the train split; Floor = the better of the two human "
+        "baselines per column (a claim comparison of systems not both above it is 'below floor'). "
+        "'no answer (k of n)': answers missing (empty, or no final answer found) of all answers "
+        "over the run seeds."
     )
 
 
@@ -76,7 +121,13 @@ def table2_sections(
             head = summary["headline"][system].get(lang)
             if head is None:
                 raise InputError(f"system {system!r} has no metrics for language {lang!r}")
-            rows.append([system_label(system)] + [format_ci(head.get(m)) for m, _ in TABLE2_COLUMNS])
+            rows.append(
+                [row_label(summary, system, lang)]
+                + metric_cells(summary, system, lang, [format_ci(head.get(m)) for m, _ in TABLE2_COLUMNS])
+            )
+        floor = floor_row(summary, lang) if any(s in BASELINES for s in systems) else None
+        if floor is not None:
+            rows.append(floor)
         sections.append(
             {
                 "title": f"Table 2: main benchmark ({lang})",
@@ -87,7 +138,9 @@ def table2_sections(
                     j: "min" if m in LOWER_IS_BETTER else "max"
                     for j, (m, _) in enumerate(TABLE2_COLUMNS, start=1)
                 },
-                "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS],  # oracle rows
+                # oracle rows, baselines and the floor
+                "not_ranked": [i for i, s in enumerate(systems) if s not in PAPER_SYSTEMS]
+                + ([len(systems)] if floor is not None else []),
             }
         )
     return sections
@@ -108,8 +161,13 @@ def per_seed_sections(
             head = summary["headline"][system][lang]
             for seed in summary["seeds"]:
                 rows.append(
-                    [system_label(system), seed]
-                    + [format_ci(head[m]["seeds"].get(seed)) for m, _ in TABLE2_COLUMNS]
+                    [row_label(summary, system, lang), seed]
+                    + metric_cells(
+                        summary,
+                        system,
+                        lang,
+                        [format_ci(head[m]["seeds"].get(seed)) for m, _ in TABLE2_COLUMNS],
+                    )
                 )
         sections.append(
             {

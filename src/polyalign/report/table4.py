@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..detectors.scoring import DETECTOR_LABELS
-from ..detectors.summary import fpr_key
+from ..detectors.summary import OVERALL, fpr_key
 from .published import system_label
-from .table2 import MISSING, format_ci
+from .table2 import MISSING, format_ci, metric_cells, row_label
 from .tables import write_tables
 
 HUMAN_LABEL = "Human (test; rate = realised FPR)"
@@ -34,25 +34,38 @@ def _setting(summary: dict) -> str:
     return text
 
 
+def _excluded(summary: dict, scope: str) -> str:
+    """The test prompts left out because their human answer has no score (an empty answer)."""
+    test = summary["excluded_prompts"]["test"]
+    n = sum(test.values()) if scope == OVERALL else test.get(scope, 0)
+    return f"; {n} without a scored human answer left out" if n else ""
+
+
 def _caption(summary: dict, scope: str, detector: str) -> str:
     fprs = summary["fprs"]
     boot = summary["bootstrap"]
     level = round(100 * (1 - boot["alpha"]))
     return (
-        f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts). "
+        f"{DETECTOR_LABELS[detector]}, scope {scope} ({summary['n_prompts'][scope]} test prompts"
+        f"{_excluded(summary, scope)}). "
         f"AI rate = share flagged at the threshold calibrated on the validation split's human "
         f"answers at {fpr_key(fprs[0])} FPR (and {', '.join(fpr_key(f) for f in fprs[1:])}), per language; "
         "AUROC and TPR at FPR against the human test answers of the same prompts; Joint = "
         f"harmonic mean of Aggregate and 1 - AI rate@{fpr_key(fprs[0])}. Mean over run seeds "
         f"{', '.join(summary['seeds'])} (each seed with its own detector models, thresholds and "
         f"Aggregate) [{level}% intervals: {boot['method']}, {boot['n_resamples']} resamples; the "
-        f"Joint interval holds each seed's Aggregate at its point estimate]. {_setting(summary)}"
+        f"Joint interval holds each seed's Aggregate at its point estimate]. Responses without an "
+        "answer are left out of the rates, AUROC and TPR ('no answer (k of n)': answers missing over "
+        f"the run seeds). {_setting(summary)}"
     )
 
 
 def _published_cells(summary: dict, detector: str, system: str, scope: str) -> list[str]:
     pub = summary["published"].get(detector, {})
-    return [f"{pub[k][system][scope]:.3f}" for k in sorted(pub)]
+    return [
+        MISSING if pub[k][system][scope] != pub[k][system][scope] else f"{pub[k][system][scope]:.3f}"
+        for k in sorted(pub)
+    ]
 
 
 def detector_sections(summary: dict) -> list[dict]:
@@ -72,14 +85,15 @@ def detector_sections(summary: dict) -> list[dict]:
             rows = []
             for g in ["human", *summary["systems"]]:
                 m = summary["metrics"][det][g][scope]
-                label = HUMAN_LABEL if g == "human" else system_label(g)
+                label = HUMAN_LABEL if g == "human" else row_label(summary, g, scope)
                 cells = [format_ci(m[f"ai_rate@{fpr_key(f)}"]) for f in fprs]
                 if g == "human":
                     cells += [MISSING] * (1 + len(tprs) + 1)
                 else:
                     cells += [format_ci(m["auroc"])] + [format_ci(m[f"tpr@{fpr_key(f)}"]) for f in tprs]
                     cells += [format_ci(m["joint"])]
-                rows.append([label] + cells + _published_cells(summary, det, g, scope))
+                cells += _published_cells(summary, det, g, scope)
+                rows.append([label] + (cells if g == "human" else metric_cells(summary, g, scope, cells)))
             sections.append(
                 {
                     "title": f"Table 4: {DETECTOR_LABELS[det]} ({scope})",
@@ -103,11 +117,11 @@ def joint_section(summary: dict) -> dict:
     for g in summary["systems"]:
         for scope in summary["scopes"]:
             mean = summary["metrics"]["mean"][g][scope]
-            rows.append(
-                [system_label(g), scope]
-                + [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets]
-                + [format_ci(mean[f"ai_rate@{primary}"]), format_ci(mean["joint"])]
-            )
+            cells = [format_ci(summary["metrics"][d][g][scope]["joint"]) for d in dets] + [
+                format_ci(mean[f"ai_rate@{primary}"]),
+                format_ci(mean["joint"]),
+            ]
+            rows.append([row_label(summary, g, scope), scope] + metric_cells(summary, g, scope, cells))
     return {
         "title": "Table 4: Joint score (harmonic mean of Aggregate and human-likeness)",
         "caption": (
@@ -160,8 +174,11 @@ def per_seed_section(summary: dict) -> dict:
                 auc = MISSING if g == "human" else format_ci(m["auroc"]["seeds"][j])
                 cells.append(f"{rate}; {auc}")
             rates = [m[f"ai_rate@{primary}"]["seeds"][j]["point"] for j in range(len(seeds))]
-            label = "Human (realised FPR)" if g == "human" else system_label(g)
-            rows.append([DETECTOR_LABELS[det], label, *cells, f"{np.ptp(rates):.3f}"])
+            label = "Human (realised FPR)" if g == "human" else row_label(summary, g, "overall")
+            spread = float(np.ptp(rates))
+            rows.append(
+                [DETECTOR_LABELS[det], label, *cells, f"{spread:.3f}" if spread == spread else MISSING]
+            )
     return {
         "title": "Table 4 per run seed (overall)",
         "caption": (

@@ -21,6 +21,8 @@ from ..io import write_text
 
 _LEADING_NUMBER = re.compile(r"^\s*([-+−]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)")
 _NON_VALUES = {"", "–", "-", "n/a", "nan", "none"}
+# A cell of a system that gave no answer ("no answer (k of n)"): a missing value, not text.
+NO_ANSWER = "no answer"
 _TEX_SPECIAL = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -50,7 +52,8 @@ def is_numeric_column(rows: list[list], j: int) -> bool:
     cells = [row[j] for row in rows]
     numbers = [leading_number(c) for c in cells]
     return any(n is not None for n in numbers) and all(
-        n is not None or str(c).strip().lower() in _NON_VALUES for c, n in zip(cells, numbers)
+        n is not None or str(c).strip().lower() in _NON_VALUES or str(c).startswith(NO_ANSWER)
+        for c, n in zip(cells, numbers)
     )
 
 

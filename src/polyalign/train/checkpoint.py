@@ -243,8 +243,12 @@ def save_checkpoint(
 def load_checkpoint(accelerator, model, optimizer, scheduler, directory: Path) -> dict:
     """Restore a verified checkpoint into the prepared model/optimizer/scheduler; returns its
     trainer state."""
+    # Under a multi-process CPU group accelerate's device is "cpu:0", which safetensors rejects
+    device = accelerator.device
     safetensors.torch.load_model(
-        accelerator.unwrap_model(model), str(directory / MODEL_FILE), device=str(accelerator.device)
+        accelerator.unwrap_model(model),
+        str(directory / MODEL_FILE),
+        device="cpu" if device.type == "cpu" else str(device),
     )
     load_optimizer(optimizer, directory)
     scheduler.load_state_dict(json.loads((directory / SCHEDULER_FILE).read_text(encoding="utf-8")))

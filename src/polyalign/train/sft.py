@@ -139,7 +139,7 @@ def pretrain_base(
             copy_checkpoint(mcfg.source, out_dir, mcfg)
         summary = {"stage": "pretrain", "source": mcfg.source, "trained": False}
     else:
-        tokenizer = load_tokenizer(tokenizer_dir, mcfg)
+        tokenizer = load_tokenizer(tokenizer_dir, mcfg.trust_remote_code)
         model = build_model(mcfg, tokenizer)
         pcfg = prompt_settings(config)
         examples = build_examples(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..report.tables import write_tables
-from . import CRITERIA
+from ..human_eval import CRITERIA
+from .tables import write_tables
 
 CRITERION_LABELS = {
     "task": "Task",

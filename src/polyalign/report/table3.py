@@ -7,9 +7,9 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..judge.pooling import two_level_mean_ci
 from ..metrics.judge import COMPOSITE_WEIGHTS, DIMENSIONS, judge_composites
-from ..report.tables import write_tables
-from .pooling import two_level_mean_ci
+from .tables import write_tables
 
 COMPOSITES = tuple(COMPOSITE_WEIGHTS)
 COLUMN_LABELS = {
@@ -80,7 +80,7 @@ def summarize(
     alpha: float = 0.05,
 ) -> dict:
     """Per language: per judge (and the mean over judges) and system, each composite's seed mean
-    with its two-level bootstrap interval (seeds, then prompts; the same draws for every system)."""
+    with its two-level t interval (the seed spread plus a bootstrap over prompts, the same draws for every system)."""
     judges = sorted({j for j, _, _ in rows_by_run})
     summary = {"judges": judges, "seeds": list(seeds), "systems": list(systems), "languages": {}}
     counts = defaultdict(lambda: {"scored": 0, "over_length": 0})
@@ -165,8 +165,8 @@ def table3_sections(
                         "headers": ["system", *[COLUMN_LABELS[c] for c in COMPOSITES]],
                         "rows": rows,
                         "caption": f"LLM-judge composites (0-100) on {block['n_prompts']} {language} test prompts, "
-                        f"mean over seeds {summary['seeds']} with {level}% two-level bootstrap intervals "
-                        "(seeds, then prompts; paired across systems).",
+                        f"mean over seeds {summary['seeds']} with {level}% two-level t intervals "
+                        "(the seed spread plus a bootstrap over prompts; paired across systems).",
                         "label": f"tab:judge-{language}-{judge}".replace(" ", "-"),
                     }
                 )
