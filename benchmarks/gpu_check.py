@@ -343,7 +343,8 @@ def check_decode(name, shape, tokenizer, args, device, batch: int, budget: int) 
     never stop: eos is -1), prefill removed by timing 1 and `gen_tokens` new tokens. Tokens/s of
     the static and continuous loops for a realistic length mix (a 60-token mean answer, 5 % of
     rows at the `budget`) follow from the measured step time (polyalign.estimate.stages)."""
-    from polyalign.generate import GenerationSettings, generate_ids
+    from polyalign.decoding import GenerationSettings
+    from polyalign.generate import generate_ids
 
     rng = random.Random(2)
     model = make_model(shape, tokenizer).to(
@@ -367,6 +368,10 @@ def check_decode(name, shape, tokenizer, args, device, batch: int, budget: int) 
             batch_size=batch,
             seed=0,
             num_samples=1,
+            part_rows=batch,
+            budget_quantile=None,
+            budget_headroom=1.25,
+            system_max_new_tokens={},
         )
         if device.type == "cuda":
             torch.cuda.synchronize()

@@ -126,6 +126,7 @@ OPEN_MAPS = (
     "config.variants",  # user-named variants, each an open map of the config blocks it changes,
     "config.variants.*",  # checked key by key against the real blocks by polyalign.variants
     "config.variants.*.*",
+    "config.generation.system_max_new_tokens",
 )
 
 
@@ -151,6 +152,7 @@ OVERRIDE_BLOCKS = (
     "config.judge.models.",
     "config.model_presets.",
     "config.variants.",
+    "config.generation.system_max_new_tokens.",
 )
 
 

@@ -109,7 +109,7 @@ def test_documented_corpus_sizes_are_the_ones_counted():
     "argv",
     [
         ["--configfile", "config/paper.yaml"],
-        ["--configfile", "config/paper.yaml", "--decode-loop", "continuous"],
+        ["--configfile", "config/paper.yaml", "--decode-loop", "static"],
         ["--configfile", "config/pilot.yaml"],
     ],
 )

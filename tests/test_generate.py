@@ -109,7 +109,10 @@ def test_cot_answer_extraction(monkeypatch):
     tok = micro_tokenizer()
     text = "Think about it.\nAnswer: Pretty good."
     ids = tok(text, add_special_tokens=False)["input_ids"]
-    monkeypatch.setattr("polyalign.generate.generate_ids", lambda m, p, *a, **k: [(ids, "eos")] * len(p))
+    monkeypatch.setattr(
+        "polyalign.generate.decode_part",
+        lambda m, p, s, b, positions, *a, **k: [(ids, "eos")] * len(positions),
+    )
     model = micro_model(tok)
     (row,) = generate_records(
         model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110
@@ -122,13 +125,13 @@ def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monk
     tok = micro_tokenizer()
     budgets = []
 
-    def fake(model, prompts, seeds, gcfg, *a, **k):
-        budgets.append(gcfg.max_new_tokens)
+    def fake(model, prompts, seeds, row_budgets, positions, *a, **k):
+        budgets.extend(row_budgets[i] for i in positions)
         return [
             (tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")
-        ] * len(prompts)
+        ] * len(positions)
 
-    monkeypatch.setattr("polyalign.generate.generate_ids", fake)
+    monkeypatch.setattr("polyalign.generate.decode_part", fake)
     model = micro_model(tok)
     (cot,) = generate_records(
         model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110

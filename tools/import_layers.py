@@ -36,13 +36,14 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # what the stages share: the systems and seeds derived from the registries, records, buckets
     ("registries", ("systems", "baselines", "seeds", "records", "buckets")),
     # models, corpora, prompts, decoding and metrics: no stage of the pipeline
-    ("building blocks", ("models", "data", "prompts", "decoding", "metrics")),
+    ("building blocks", ("models", "data", "prompts", "decoding", "continuous", "metrics")),
     # the pipeline's stages, each a package or module run by rules
     (
         "stages",
         (
             "generate",
             "generate_shards",
+            "generation_parts",
             "baseline_answers",
             "train",
             "preference",

@@ -1,6 +1,8 @@
 """Token-level decoding: the KV-cache batch loop, the seeded top-p sampler and eos handling.
 
-`decode_batch` decodes one left-padded batch, a row leaving the batch as soon as it emits eos.
+`decode_batch` decodes one left-padded batch, a row leaving the batch as soon as it emits eos
+(`decode_static_batches`, batches of length-sorted prompts, is the loop continuous batching
+replaced: `polyalign.continuous` is tested and benchmarked against it).
 Sampling is an exact inverse-CDF draw from the tempered top-p distribution
 (`SeededTopPSampler`), the uniform of each (record, sample) and step coming from its own
 counter-based stream keyed by `row_seed(seed, id, sample)`, so a row's randomness does not depend
@@ -35,15 +37,45 @@ class GenerationSettings:
     batch_size: int
     seed: int
     num_samples: int
+    part_rows: int  # rows per resumable part (each decoded from an empty batch)
+    budget_quantile: float | None  # None: every language gets the cap
+    budget_headroom: float
+    system_max_new_tokens: dict  # system -> its own cap (at most max_new_tokens)
 
     def __post_init__(self):
-        q = self.length_check_quantile
-        if q is not None and not 0 < q <= 1:
-            raise ConfigError(f"generation.length_check_quantile: must lie in (0, 1] or be null, got {q}")
+        for key in ("length_check_quantile", "budget_quantile"):
+            q = getattr(self, key)
+            if q is not None and not 0 < q <= 1:
+                raise ConfigError(f"generation.{key}: must lie in (0, 1] or be null, got {q}")
+        if self.budget_headroom < 1:
+            raise ConfigError(f"generation.budget_headroom: must be at least 1, got {self.budget_headroom}")
+        for system, cap in self.system_max_new_tokens.items():
+            if not isinstance(cap, int) or cap < 1:
+                raise ConfigError(
+                    f"generation.system_max_new_tokens.{system}: a positive integer, got {cap!r}"
+                )
         if self.do_sample and not (self.temperature > 0 and 0 < self.top_p <= 1):
             raise ConfigError(
                 f"generation: need temperature > 0 and 0 < top_p <= 1, got {self.temperature}, {self.top_p}"
             )
+
+
+@dataclass
+class DecodeStats:
+    """Counts of one or more `decode_continuous` / static-batch runs (the benchmark prints them)."""
+
+    prefill_calls: int = 0  # forward calls over prompts
+    decode_steps: int = 0  # forward calls of one token per row
+    tokens: int = 0  # tokens generated (eos included)
+    row_steps: int = 0  # rows fed summed over decode steps (slot occupancy)
+
+    @property
+    def forward_calls(self) -> int:
+        return self.prefill_calls + self.decode_steps
+
+    def add(self, other: DecodeStats) -> None:
+        for name in ("prefill_calls", "decode_steps", "tokens", "row_steps"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 def row_seed(seed: int, record_id: str, sample: int) -> int:
@@ -67,10 +99,17 @@ def _splitmix(x: torch.Tensor) -> torch.Tensor:
     return x ^ ((x >> 31) & ((1 << 33) - 1))
 
 
-def counter_uniform(seeds: torch.Tensor, step: int, n: int) -> torch.Tensor:
+def counter_uniform(seeds: torch.Tensor, step: int | torch.Tensor, n: int) -> torch.Tensor:
     """[len(seeds), n] uniforms in (0, 1), a pure function of (seed, step, column): a
-    counter-based generator, so drawing more columns never changes the first ones."""
-    key = _splitmix(seeds.long() + _int64(_GOLDEN * (step + 1) % (1 << 64)))
+    counter-based generator, so drawing more columns never changes the first ones. `step` is
+    one step for all rows or a tensor of one step per row (continuous batching, where rows
+    that share a call have drawn different numbers of tokens); int64 arithmetic wraps like the
+    scalar's reduction mod 2^64, so both give the same bits."""
+    if isinstance(step, torch.Tensor):
+        offset = (step.to(seeds.device).long() + 1) * _GOLDEN
+    else:
+        offset = _int64(_GOLDEN * (step + 1) % (1 << 64))
+    key = _splitmix(seeds.long() + offset)
     x = _splitmix(key[:, None] + _GOLDEN * torch.arange(1, n + 1, device=seeds.device)[None, :])
     bits = (x >> 11) & ((1 << 53) - 1)
     return (bits.double() + 0.5) / float(1 << 53)
@@ -92,7 +131,7 @@ class SeededTopPSampler(LogitsProcessor):
     def __init__(self, seeds: list[int], temperature: float, top_p: float):
         self.seeds = torch.tensor(seeds, dtype=torch.long)
         self.temperature, self.top_p = temperature, top_p
-        self.step = 0
+        self.step: int | torch.Tensor = 0  # the draw's index: one for all rows, or one per row
 
     def __call__(self, input_ids, scores: torch.Tensor) -> torch.Tensor:
         probs = torch.softmax(scores.float() / self.temperature, dim=-1)
@@ -101,7 +140,7 @@ class SeededTopPSampler(LogitsProcessor):
         cdf = probs.cumsum(dim=-1)
         u = counter_uniform(self.seeds.to(scores.device), self.step, 1).float() * cdf[:, -1:]
         token = torch.searchsorted(cdf, u, right=True).clamp_(max=scores.shape[1] - 1)
-        self.step += 1
+        self.step = self.step + 1
         return torch.full_like(scores, -math.inf).scatter_(1, token, 0.0)
 
 
@@ -170,6 +209,7 @@ def decode_batch(
     sampler: SeededTopPSampler | None,
     max_new_tokens: int,
     eos_ids: list[int],
+    stats: DecodeStats | None = None,
 ) -> tuple[torch.Tensor, list[int]]:
     """Decode one left-padded batch with the KV cache: ([B, max_new_tokens] tokens, tokens per
     row including its eos). A row that emits eos leaves the batch (its cache rows are dropped),
@@ -187,6 +227,11 @@ def decode_batch(
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     step_ids = input_ids
     for step in range(max_new_tokens):
+        if stats is not None:
+            stats.prefill_calls += step == 0
+            stats.decode_steps += step > 0
+            stats.row_steps += len(active) if step > 0 else 0
+            stats.tokens += len(active)
         logits = model(
             input_ids=step_ids,
             attention_mask=mask,
@@ -215,6 +260,51 @@ def decode_batch(
         positions = positions[:, -1:] + 1
         step_ids = chosen[:, None]
     return tokens, lengths
+
+
+def length_order(prompts_ids: list[list[int]]) -> list[int]:
+    """Prompt positions by length, longest first, ties in input order: the decoding order."""
+    return sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
+
+
+def decode_static_batches(
+    model,
+    prompts_ids: list[list[int]],
+    seeds: list[int],
+    max_new_tokens: int,
+    *,
+    batch_size: int,
+    eos_ids: list[int],
+    pad_id: int,
+    sampling: tuple[float, float] | None,
+    stats: DecodeStats | None = None,
+) -> list[tuple[list[int], str]]:
+    """The decode loop before continuous batching, kept as the reference the continuous loop is
+    tested and benchmarked against: prompts in `length_order`, cut into batches of
+    `batch_size`, each decoded by `decode_batch` until its last row ends. (generated ids
+    without eos, "eos" | "length") per prompt, in input order."""
+    order = length_order(prompts_ids)
+    device = next(model.parameters()).device
+    results: list = [None] * len(prompts_ids)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        width = max(len(prompts_ids[i]) for i in idx)
+        input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for row, i in enumerate(idx):
+            p = prompts_ids[i]
+            input_ids[row, width - len(p) :] = torch.tensor(p)
+            mask[row, width - len(p) :] = 1
+        sampler = SeededTopPSampler([seeds[i] for i in idx], *sampling) if sampling is not None else None
+        with torch.no_grad():
+            tokens, lengths = decode_batch(
+                model, input_ids.to(device), mask.to(device), sampler, max_new_tokens, eos_ids, stats
+            )
+        for row, i in enumerate(idx):
+            gen = tokens[row, : lengths[row]].tolist()
+            done = bool(gen) and gen[-1] in eos_ids
+            results[i] = (gen[:-1], "eos") if done else (gen, "length")
+    return results
 
 
 def decode_config(gcfg: GenerationSettings, pad_id: int, eos_ids: list[int]) -> GenerationConfig:

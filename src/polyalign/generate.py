@@ -1,29 +1,41 @@
-"""Batched generation for every system with one shared decoding config.
+"""Generation for every system with one shared decoding config.
 
-Prompts are rendered with the system's training format (`polyalign.systems`), sorted by
-token length, left-padded into batches and decoded with the KV cache by
-`polyalign.decoding.decode_batch`, where a row leaves the batch as soon as it emits eos; outputs
-are returned in input order. Each (record, sample) row samples from its own seeded stream
-(`polyalign.decoding.row_seed`, `SeededTopPSampler`), so its randomness does not depend on which
-other rows share its batch or in what order records come. What is guaranteed:
-byte-identical outputs for two runs with the same model, records, config and machine (same
-number of threads). Across batch sizes/compositions outputs are identical up to floating-point
-differences of the logits with different padding widths, which can flip near-ties (rare; the
-tests check batched == one-at-a-time greedy on a micro model). Several processes share a run by
-decoding whole batches of the one-process plan (`batch_plan`, `shard_batches`;
-`polyalign.generate_shards`), so they reproduce the one-process rows exactly.
+Prompts are rendered with the system's training format (`polyalign.systems`) and sorted by
+token length (longest first); the sorted list is cut into parts of `generation.part_rows` rows,
+and each part is decoded by the continuous-batching loop (`polyalign.continuous`): up to
+`batch_size` rows decode together and a row that ends (eos or its token budget) hands its slot
+to the next waiting prompt. Outputs are returned in input order. Each (record, sample) row
+samples from its own seeded stream (`polyalign.decoding.row_seed`, `SeededTopPSampler`), so
+its randomness does not depend on which other rows share its steps or in what order records
+come. What is guaranteed: byte-identical outputs for two runs with the same model, records,
+config and machine (same number of threads). Across batch compositions outputs are identical up
+to floating-point differences of the logits with different padding widths, which can flip
+near-ties (rare; the tests check the continuous loop gives the static loop's tokens).
+
+A part starts from an empty batch, so it is decoded identically whichever process decodes it
+and whether or not earlier parts were decoded in the same process: several processes share a
+run by decoding every G-th part (`shard_parts`; `polyalign.generate_shards`), and a killed job
+resumes after its last complete part (`polyalign.generation_parts`).
+
+Token budgets: `max_new_tokens` caps every system (`system_max_new_tokens` may lower it per
+system); with `budget_quantile` set, each language's budget is `budget_headroom` × that quantile
+of the human answer lengths (model tokens, train split), at most the cap; CoT adds
+`cot_extra_tokens` on top (docs/paper_scale.md).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import time
-from dataclasses import replace
 
 import torch
 
 from .config import block_defaults, schema_default
 from .config.settings import settings_dict, settings_from_block
-from .decoding import GenerationSettings, SeededTopPSampler, decode_batch, eos_ids_of, row_seed
+from .continuous import decode_continuous
+from .decoding import DecodeStats, GenerationSettings, eos_ids_of, length_order, row_seed
 from .progress import progress_bar
 from .prompts import (
     LengthSampler,
@@ -42,29 +54,90 @@ def generation_settings(config: dict, overrides: dict | None = None) -> Generati
     )
 
 
-def new_token_budget(gcfg: GenerationSettings, style: str) -> int:
-    """Tokens a system may generate: max_new_tokens, plus cot_extra_tokens for the CoT prompt."""
-    return gcfg.max_new_tokens + (gcfg.cot_extra_tokens if style == "cot" else 0)
+def system_cap(gcfg: GenerationSettings, system: str) -> int:
+    """The most new tokens `system` may generate before CoT's extra: max_new_tokens, or the
+    system's own lower cap (system_max_new_tokens)."""
+    return min(gcfg.max_new_tokens, gcfg.system_max_new_tokens.get(system, gcfg.max_new_tokens))
 
 
-def batch_plan(prompts_ids: list[list[int]], batch_size: int) -> list[list[int]]:
-    """The batches of one generate pass, as prompt positions, in decoding order: prompts sorted
-    by length (longest first, ties in input order), cut into runs of `batch_size`."""
-    order = sorted(range(len(prompts_ids)), key=lambda i: -len(prompts_ids[i]))
-    return [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+def new_token_budget(gcfg: GenerationSettings, style: str, system: str | None = None) -> int:
+    """Tokens a system may generate at most: its cap, plus cot_extra_tokens for the CoT prompt."""
+    cap = gcfg.max_new_tokens if system is None else system_cap(gcfg, system)
+    return cap + (gcfg.cot_extra_tokens if style == "cot" else 0)
 
 
-def shard_batches(batches: list[list[int]], shard: tuple[int, int]) -> list[list[int]]:
-    """Process `rank`'s share of the batches (strided: batch k goes to rank k mod world). Whole
-    batches are dealt out, never prompts, so each prompt is decoded in exactly the batch (same
-    rows, same padding width) as in a one-process run, and the outputs match it bit for bit."""
+def language_budgets(
+    gcfg: GenerationSettings, system: str, lengths_by_language: dict[str, list[int]]
+) -> dict[str, int]:
+    """New-token budget per language before CoT's extra: ceil(budget_headroom × the
+    budget_quantile of the language's human answer lengths), at most the system's cap; the cap
+    for every language when budget_quantile is null."""
+    from .models.tokenizer_report import nearest_rank
+
+    cap = system_cap(gcfg, system)
+    if gcfg.budget_quantile is None:
+        return {lang: cap for lang in lengths_by_language}
+    return {
+        lang: min(cap, math.ceil(gcfg.budget_headroom * nearest_rank(v, gcfg.budget_quantile)))
+        for lang, v in sorted(lengths_by_language.items())
+        if v
+    }
+
+
+def row_budget(gcfg: GenerationSettings, system: str, record: dict, budgets: dict[str, int] | None) -> int:
+    """New tokens one row of `record` may generate (CoT's extra included)."""
+    extra = gcfg.cot_extra_tokens if prompt_style(system) == "cot" else 0
+    if budgets is None:
+        return system_cap(gcfg, system) + extra
+    if record["language"] not in budgets:
+        raise ValueError(
+            f"record {record['id']}: no token budget for language {record['language']!r} (budgets from "
+            f"the train split's human answers cover {sorted(budgets)})"
+        )
+    return budgets[record["language"]] + extra
+
+
+def part_plan(prompts_ids: list[list[int]], part_rows: int) -> list[list[int]]:
+    """The parts of one generate pass, as prompt positions: prompts sorted by length (longest
+    first, ties in input order, `length_order`), cut into runs of `part_rows`."""
+    order = length_order(prompts_ids)
+    return [order[start : start + part_rows] for start in range(0, len(order), part_rows)]
+
+
+def shard_parts(n_parts: int, shard: tuple[int, int]) -> list[int]:
+    """Process `rank`'s parts (strided: part k goes to rank k mod world). A part is decoded from
+    an empty batch, so its rows are the same whichever process decodes it."""
     rank, world = shard
     if not 0 <= rank < world:
         raise ValueError(f"shard rank {rank} outside 0..{world - 1}")
-    return batches[rank::world]
+    return list(range(rank, n_parts, world))
 
 
-@torch.no_grad()
+def decode_part(
+    model,
+    prompts_ids: list[list[int]],
+    seeds: list[int],
+    budgets: list[int],
+    positions: list[int],
+    gcfg: GenerationSettings,
+    pad_id: int,
+    eos_ids: list[int],
+    stats: DecodeStats | None = None,
+) -> list[tuple[list[int], str]]:
+    """(generated ids without eos, finish_reason) of the prompts at `positions`, in that order."""
+    return decode_continuous(
+        model,
+        [prompts_ids[i] for i in positions],
+        [seeds[i] for i in positions],
+        [budgets[i] for i in positions],
+        batch_size=gcfg.batch_size,
+        eos_ids=eos_ids,
+        pad_id=pad_id,
+        sampling=(gcfg.temperature, gcfg.top_p) if gcfg.do_sample else None,
+        stats=stats,
+    )
+
+
 def generate_ids(
     model,
     prompts_ids: list[list[int]],
@@ -74,32 +147,19 @@ def generate_ids(
     eos_ids: list[int],
     progress: bool = False,
     shard: tuple[int, int] = (0, 1),
+    budgets: list[int] | None = None,
+    stats: DecodeStats | None = None,
 ) -> list[tuple[list[int], str] | None]:
-    """(generated ids without eos/padding, finish_reason) per prompt, in input order. With
-    shard=(rank, world) only that rank's batches are decoded; the other prompts' entries are None."""
-    batches = shard_batches(batch_plan(prompts_ids, gcfg.batch_size), shard)
-    device = next(model.parameters()).device
+    """(generated ids without eos/padding, finish_reason) per prompt, in input order; each
+    prompt generates at most its `budgets` entry (default: max_new_tokens). With
+    shard=(rank, world) only that rank's parts are decoded; the other prompts' entries are None."""
+    budgets = budgets if budgets is not None else [gcfg.max_new_tokens] * len(prompts_ids)
+    plan = part_plan(prompts_ids, gcfg.part_rows)
     results: list = [None] * len(prompts_ids)
-    for idx in progress_bar(batches, desc="generate", enabled=progress, mininterval=0.5):
-        width = max(len(prompts_ids[i]) for i in idx)
-        input_ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(idx), width), dtype=torch.long)
-        for row, i in enumerate(idx):
-            p = prompts_ids[i]
-            input_ids[row, width - len(p) :] = torch.tensor(p)
-            mask[row, width - len(p) :] = 1
-        sampler = (
-            SeededTopPSampler([seeds[i] for i in idx], gcfg.temperature, gcfg.top_p)
-            if gcfg.do_sample
-            else None
-        )
-        tokens, lengths = decode_batch(
-            model, input_ids.to(device), mask.to(device), sampler, gcfg.max_new_tokens, eos_ids
-        )
-        for row, i in enumerate(idx):
-            gen = tokens[row, : lengths[row]].tolist()
-            done = bool(gen) and gen[-1] in eos_ids
-            results[i] = (gen[:-1], "eos") if done else (gen, "length")
+    for k in progress_bar(shard_parts(len(plan), shard), desc="generate", enabled=progress):
+        done = decode_part(model, prompts_ids, seeds, budgets, plan[k], gcfg, pad_id, eos_ids, stats)
+        for i, out in zip(plan[k], done):
+            results[i] = out
     return results
 
 
@@ -116,26 +176,38 @@ def generate_records(
     max_history_turns: int | None = None,
     progress: bool = True,
     shard: tuple[int, int] = (0, 1),
+    budgets: dict[str, int] | None = None,
+    parts=None,
+    stats: DecodeStats | None = None,
 ) -> list[dict | None]:
     """One output row per (record, sample), in input order; see module docstring for seeding.
-    With shard=(rank, world) the rows of other ranks' batches are None (`shard_batches`)."""
+    `budgets`: new tokens per language (`language_budgets`; None: the system's cap for all).
+    With shard=(rank, world) the rows of other ranks' parts are None (`shard_parts`). `parts`
+    (a `polyalign.generation_parts.PartStore`): complete parts are read from it instead of
+    decoded, and each decoded part is saved to it before the next one starts."""
     style = prompt_style(system)
-    gcfg = replace(gcfg, max_new_tokens=new_token_budget(gcfg, style))
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
+    if budgets is None:
+        most = new_token_budget(gcfg, style, system)
+    else:
+        most = max(budgets.values(), default=0) + (gcfg.cot_extra_tokens if style == "cot" else 0)
     max_pos = getattr(model.config, "max_position_embeddings", None)
-    if max_pos and max_prompt_tokens and max_prompt_tokens + gcfg.max_new_tokens > max_pos:
+    if max_pos and max_prompt_tokens and max_prompt_tokens + most > max_pos:
         raise ValueError(
-            f"max_prompt_tokens {max_prompt_tokens} + {gcfg.max_new_tokens} new tokens ({system}) "
+            f"max_prompt_tokens {max_prompt_tokens} + {most} new tokens ({system}) "
             f"exceeds the model's {max_pos} positions (raise model.max_length)"
         )
 
-    rows, prompts_ids, seeds = [], [], []
+    rows, prompts_ids, seeds, row_budgets = [], [], [], []
+    plan_hash = hashlib.sha256(json.dumps([settings_dict(gcfg), eos_ids, tokenizer.pad_token_id]).encode())
     for r in records:
         length_bin = profile_length_bin(r, profile_length, length_sampler) if style == "profile" else None
         prompt, ids = render_prompt_ids(
             r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns
         )
+        budget = row_budget(gcfg, system, r, budgets)
+        plan_hash.update(json.dumps([r["id"], system, prompt, length_bin, ids, budget]).encode())
         for j in range(gcfg.num_samples):
             rows.append(
                 {
@@ -151,27 +223,43 @@ def generate_records(
             )
             prompts_ids.append(ids)
             seeds.append(row_seed(gcfg.seed, r["id"], j))
+            row_budgets.append(budget)
 
-    generated = generate_ids(
-        model, prompts_ids, seeds, gcfg, tokenizer.pad_token_id, eos_ids, progress, shard
-    )
-    for k, done in enumerate(generated):
-        if done is None:
-            rows[k] = None
-            continue
-        row, (ids, reason) = rows[k], done
-        text = tokenizer.decode(ids, skip_special_tokens=True).strip()
-        answer, found = extract_final_answer(text) if style == "cot" else (text, True)
-        row.update(
-            {
-                "output": text,
-                "answer": answer,
-                "answer_found": found,
-                "finish_reason": reason,
-                "output_tokens": len(ids),
-            }
-        )
-    return rows
+    plan = part_plan(prompts_ids, gcfg.part_rows)
+    if parts is not None:
+        parts.bind({"rows": len(rows), "digest": plan_hash.hexdigest()})
+    done: list = [None] * len(rows)
+    for k in progress_bar(shard_parts(len(plan), shard), desc="generate", enabled=progress):
+        saved = parts.load(k) if parts is not None else None
+        if saved is None:
+            generated = decode_part(
+                model, prompts_ids, seeds, row_budgets, plan[k], gcfg, tokenizer.pad_token_id, eos_ids, stats
+            )
+            saved = [
+                {"index": i, "row": finished_row(rows[i], ids, reason, tokenizer)}
+                for i, (ids, reason) in zip(plan[k], generated)
+            ]
+            if parts is not None:
+                parts.save(k, saved)
+        elif [e["index"] for e in saved] != plan[k]:
+            raise RuntimeError(f"part {k} of {parts}: holds other rows than the plan's (a different input?)")
+        for entry in saved:
+            done[entry["index"]] = entry["row"]
+    return done
+
+
+def finished_row(row: dict, ids: list[int], reason: str, tokenizer) -> dict:
+    """`row` (its prompt fields) with the decoded output of `ids`."""
+    text = tokenizer.decode(ids, skip_special_tokens=True).strip()
+    answer, found = extract_final_answer(text) if row["style"] == "cot" else (text, True)
+    return {
+        **row,
+        "output": text,
+        "answer": answer,
+        "answer_found": found,
+        "finish_reason": reason,
+        "output_tokens": len(ids),
+    }
 
 
 def generate_file(
@@ -189,11 +277,15 @@ def generate_file(
 ) -> dict:
     """Load `model_dir`, generate for `records` with `system`'s prompt format and write JSONL
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
-    system uses profiles and profile_length is `sampled`). Returns a summary for the log.
+    system uses profiles and profile_length is `sampled`) and size the token budgets. Returns a
+    summary for the log. Parts are written to `out_path`.parts/ as they are decoded and the
+    complete ones of an earlier, killed run of the same job are reused
+    (`polyalign.generation_parts`).
 
-    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generate_shards`);
-    `out_path` then receives only this rank's rows, each as {"index": input position, "row": row},
-    and the summary's row statistics cover those rows."""
+    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generate_shards`)
+    writes only its parts (the launcher merges them into `out_path`); the summary's row
+    statistics cover its rows."""
+    from .generation_parts import PartStore, directory_digest, generation_code_digest, parts_dir
     from .io import write_jsonl
     from .models.runtime import load_model_for_inference
     from .models.settings import model_settings
@@ -213,13 +305,37 @@ def generate_file(
         sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
     model, tokenizer = load_model_for_inference(model_dir, model_settings(config.get("model")))
     lengths = answer_token_lengths(tokenizer, train_records) if train_records else None
+    budgets = None
+    if gcfg.budget_quantile is not None:
+        if lengths is None:
+            raise ValueError(
+                "generation.budget_quantile is set: generate_file needs the train split to size the "
+                "token budgets from the human answer lengths"
+            )
+        budgets = language_budgets(gcfg, system, lengths)
     if gcfg.length_check_quantile is not None:
         if lengths is None:
             raise ValueError(
                 "generation.length_check_quantile is set: generate_file needs the train split to check "
                 "max_new_tokens against the human answer lengths"
             )
-        check_max_new_tokens(gcfg.max_new_tokens, lengths, gcfg.length_check_quantile)
+        for lang, budget in (budgets or {"all languages": system_cap(gcfg, system)}).items():
+            check_max_new_tokens(
+                budget,
+                {lang: lengths[lang]} if budgets else lengths,
+                gcfg.length_check_quantile,
+                where=f"the new-token budget of {system} for {lang}",
+            )
+    parts = PartStore(
+        parts_dir(out_path),
+        {
+            "model": directory_digest(model_dir),
+            "code": generation_code_digest(),
+            "torch": torch.__version__,
+            "device": next(model.parameters()).device.type,
+        },
+    )
+    stats = DecodeStats()
     rows = generate_records(
         model,
         tokenizer,
@@ -232,19 +348,26 @@ def generate_file(
         max_history_turns=pcfg.max_history_turns,
         progress=progress,
         shard=shard,
+        budgets=budgets,
+        parts=parts,
+        stats=stats,
     )
-    if shard[1] > 1:
-        rows = [{"index": k, "row": row} for k, row in enumerate(rows) if row is not None]
-    write_jsonl(out_path, rows)
+    rows = [row for row in rows if row is not None]
+    if shard[1] == 1:
+        write_jsonl(out_path, rows)
+        parts.remove()
     return {
         "system": system,
         "model": str(model_dir),
         "records": len(records),
         "decoding": settings_dict(gcfg),
         "profile_length": mode if prompt_style(system) == "profile" else None,
-        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system)),
+        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system), system),
+        "new_token_budgets": budgets,
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
-        **row_statistics([r["row"] for r in rows] if shard[1] > 1 else rows, time.perf_counter() - t0),
+        "parts_resumed": parts.resumed,
+        "decode": {**vars(stats), "forward_calls": stats.forward_calls},
+        **row_statistics(rows, time.perf_counter() - t0),
         "torch": torch.__version__,
     }
 

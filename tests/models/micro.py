@@ -49,6 +49,10 @@ GREEDY = GenerationSettings(
     num_samples=1,
     cot_extra_tokens=5,
     length_check_quantile=None,
+    part_rows=1024,
+    budget_quantile=None,
+    budget_headroom=1.25,
+    system_max_new_tokens={},
 )
 
 

@@ -443,6 +443,7 @@ rule table_ablations:
         "results/logs/table_ablations.log",
     benchmark:
         "results/benchmarks/table_ablations.tsv"
+    localrule: True
     conda:
         CONDA_ENV
     params:

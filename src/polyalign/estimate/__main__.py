@@ -25,9 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--decode-loop",
         choices=DECODE_LOOPS,
-        default="static",
-        help="static: a batch steps until its longest row ends; continuous: a finished row's slot "
-        "takes the next prompt (default: static)",
+        default="continuous",
+        help="continuous: a finished row's slot takes the next prompt (polyalign.continuous, the "
+        "loop generation runs); static: a batch steps until its longest row ends (the earlier "
+        "loop, for comparison). Default: continuous",
     )
     args = ap.parse_args(argv)
     config = load_profile(load_yaml_file(args.configfile))
