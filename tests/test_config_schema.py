@@ -123,6 +123,9 @@ OPEN_MAPS = (
     "config.judge.models",
     "config.judge.models.*.chat_template_kwargs",
     "config.model_presets",
+    "config.variants",  # user-named variants, each an open map of the config blocks it changes,
+    "config.variants.*",  # checked key by key against the real blocks by polyalign.variants
+    "config.variants.*.*",
     "config.generation.system_max_new_tokens",
 )
 
@@ -148,6 +151,7 @@ OVERRIDE_BLOCKS = (
     "config.corpora.",
     "config.judge.models.",
     "config.model_presets.",
+    "config.variants.",
     "config.generation.system_max_new_tokens.",
 )
 

@@ -4,6 +4,7 @@ costs' source, and that docs/paper_scale.md shows the estimator's own output."""
 import json
 
 import pytest
+import yaml
 
 from polyalign.estimate import Costs, Estimator, Stage, inputs, load_costs, load_profile, totals
 from polyalign.estimate.__main__ import main
@@ -122,3 +123,14 @@ def test_paper_scale_doc_shows_the_estimators_output(argv, capsys, monkeypatch):
     assert printed in doc, f"rerun `python -m polyalign.estimate {' '.join(argv)}` and paste it into the doc"
     assert f"python -m polyalign.estimate {' '.join(argv)}" in doc
     assert "| judge: " in printed and "| detectors: " in printed
+
+
+def test_variants_are_named_as_not_counted(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(REPO)
+    paper = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())
+    paper["variants"] = {"hdpo_no_critic": {"parent": "hdpo", "hdpo": {"lam": 0.0}}}
+    (tmp_path / "paper_ablated.yaml").write_text(yaml.safe_dump(paper))
+    assert main(["--configfile", str(tmp_path / "paper_ablated.yaml")]) == 0
+    assert "Not counted: the ablation variants hdpo_no_critic (" in capsys.readouterr().out
+    assert main(["--configfile", "config/paper.yaml"]) == 0
+    assert "Not counted" not in capsys.readouterr().out

@@ -66,6 +66,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "config.resolve",
             "config.checks",
             "config.paths",
+            "variants",
             "workflow_io",
             "workflow_recovery",
             "prefetch",

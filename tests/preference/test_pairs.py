@@ -264,7 +264,13 @@ def test_config_resolution_and_train_config():
         "train_common": {"micro_batch_size": 8},
     }
     h = settings(config, "hdpo")
-    assert h.beta == 0.2 and h.lam == 0.1 and h.gamma_sft == 0.05 and h.critic is True
+    assert (
+        h.beta == 0.2
+        and h.lam == 0.25
+        and h.lam_normalization == "gradient"
+        and h.gamma_sft == 0.05
+        and h.critic is True
+    )
     assert h.pair_weights.alpha == 1.0 and h.pair_weights.use_language is False
     assert h.pair_weights.w_max == 3.0
     t = preference_train_config(fill_defaults(config), "hdpo")

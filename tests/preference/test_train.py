@@ -3,6 +3,7 @@ preference margin rises, DPO's loss is sigmoid DPO, and an interrupted run resum
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -36,9 +37,12 @@ def test_hdpo_trains_every_parameter_and_raises_margin(micro, train_pairs, tmp_p
     out = tmp_path / "hdpo"
     summary = train_preference(train_pairs, start, config, "hdpo", out, progress=False)
     shared = block_defaults("preference")  # the micro config leaves HDPO's loss at the defaults
-    assert summary["train"]["steps"] == 8 and summary["loss"] == {
-        k: shared[k] for k in ("beta", "lam", "gamma_sft", "anchor_weighting")
+    assert summary["train"]["steps"] == 8 and {k: v for k, v in summary["loss"].items() if k != "lam"} == {
+        k: shared[k] for k in ("beta", "gamma_sft", "anchor_weighting")
     }
+    # λ is relative (lam_normalization gradient): the loss's λ is derived from the setting
+    assert summary["lam"]["setting"] == shared["lam"] and summary["lam"]["normalization"] == "gradient"
+    assert summary["loss"]["lam"] == summary["lam"]["loss"] > 0
 
     before = load_file(str(start / "model.safetensors"))
     after = load_file(str(out / "model.safetensors"))
@@ -211,7 +215,13 @@ def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs,
     merges = []
     real_block = preference_config.method_block
     monkeypatch.setattr(preference_config, "method_block", lambda *a: merges.append(a[1:]) or real_block(*a))
-    monkeypatch.setattr(trainer, "train", lambda *a, **k: {"steps": 0})  # the loop is not under test
+
+    def no_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):  # the loop is not under test
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / trainer.LOG_FILE).write_text("")
+        return {"steps": 0}
+
+    monkeypatch.setattr(trainer, "train", no_loop)
     start, _ = micro
     summary = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
     assert merges == [("hdpo",)]

@@ -30,21 +30,27 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
 
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
-    seeds, systems = 3, 6
+    # plus the default ablation variants (schema `variants`): hdpo_no_critic trains per seed on
+    # HDPO's pairs and reference log-probs (it changes only λ), bucket_sft_flat is one more SFT;
+    # both generate and are evaluated per seed
+    seeds, systems, variants = 3, 6, 2
     for rule in (
         "train_tokenizer",
         "pretrain_base",
         "build_references",
         "combine_metrics",
         "table2_main_benchmark",
+        "table_ablations",
+        "figure_ablations",
     ):
         assert jobs[rule] == 1, rule
-    assert jobs["train_sft"] == 2 * seeds and jobs["train_preference"] == 2 * seeds
+    assert jobs["train_sft"] == 3 * seeds and jobs["train_preference"] == 3 * seeds
     assert (
         jobs["train_critic"] == seeds
         and jobs["build_pairs"] == 2 * seeds
         and jobs["reference_logps"] == 2 * seeds
     )
+    systems += variants
     # three baselines (polyalign.baselines): two drawn per seed, the constant answer once
     baselines = 3
     assert jobs["baseline_answers"] == 2 * seeds + 1

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from polyalign.baselines import BASELINES
@@ -108,6 +109,44 @@ def test_workflow_produces_every_stage_and_paper_item(workdir, first_run):
     assert (
         "Decision rule." in report and "## Language fidelity" in report and "| seeds in direction |" in report
     )
+
+
+def test_default_variant_runs_end_to_end_into_the_ablation_table(workdir, first_run):
+    # the schema's default variant hdpo_no_critic: HDPO with λ = 0, trained per seed on HDPO's
+    # own pairs (no pairs of its own), generated, evaluated and compared with HDPO
+    for seed in SEEDS:
+        run = workdir / f"results/seed{seed}"
+        summary = json.loads((run / "models/hdpo_no_critic/train_summary.json").read_text())
+        assert summary["stage"] == "hdpo" and summary["loss"]["lam"] == 0.0
+        assert not (run / "pairs/hdpo_no_critic.jsonl").exists()
+        assert (workdir / f"results/metrics/seed{seed}/hdpo_no_critic.json").stat().st_size > 0
+    table = (workdir / "paper_figures/table_ablations.md").read_text()
+    assert "| HDPO, λ = 0 (no critic term) | HDPO " in table and "(en)" in table and "(zh)" in table
+    rows = json.loads((workdir / "results/metrics/ablations.json").read_text())["rows"]
+    assert {(r["variant"], r["parent"]) for r in rows} == {("hdpo_no_critic", "hdpo")}
+    for ext in ("png", "pdf"):
+        assert (workdir / f"paper_figures/figure_ablations.{ext}").stat().st_size > 0
+    table2 = (workdir / "paper_figures/table2_main_benchmark.md").read_text()
+    assert "λ = 0" not in table2  # the paper's tables keep the paper's systems
+    # the ablation table pools the parent with Table 2's draws: its replicates equal Table 2's
+    from polyalign.evaluation.pooled import load_replicates, pooled_replicates
+    from polyalign.evaluation.replicates import load_resample_arrays
+
+    table2_reps = load_replicates(workdir / "results/metrics/bootstrap_replicates.npz")
+    from polyalign.config import fill_defaults, load_yaml_file
+
+    boot = fill_defaults(load_yaml_file(workdir / "config/micro.yaml"))["evaluation"]["bootstrap"]
+    arrays = {
+        seed: load_resample_arrays(workdir / f"results/metrics/seed{seed}/hdpo.resample.npz")[1]
+        for seed in SEEDS
+    }
+    again = pooled_replicates({"hdpo": arrays}, boot["n_resamples"], boot["seed"])
+    for scope, by_metric in again["per_seed"]["hdpo"].items():
+        for m, values in by_metric.items():
+            assert np.array_equal(values, table2_reps["per_seed"]["hdpo"][scope][m], equal_nan=True), (
+                scope,
+                m,
+            )
 
 
 def test_judge_and_human_evaluation_paths(workdir, first_run):

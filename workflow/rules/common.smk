@@ -29,6 +29,47 @@ from polyalign import baselines as baseline_registry
 BASELINES = list(baseline_registry.BASELINES)
 EVALUATED = SYSTEMS + BASELINES
 
+# Ablation variants (config `variants:`, polyalign.variants): systems that train like their parent
+# with some of its settings changed. They generate and are evaluated per seed like every system
+# but only the ablation table shows them (the paper's tables keep SYSTEMS).
+from polyalign import variants as variant_registry
+
+VARIANTS = variant_registry.parse_variants(config)
+VARIANT_CONFIGS = {name: variant_registry.variant_config(config, v) for name, v in VARIANTS.items()}
+# Every system that generates and is evaluated on the test split, once per run seed.
+RUN_SYSTEMS = SYSTEMS + list(VARIANTS)
+# Models trained by train_sft / by a preference method: the registry's and their variants'.
+SFT_TRAINED = SFT_MODELS + [n for n, v in VARIANTS.items() if v.parent in SFT_MODELS]
+PREFERENCE_TRAINED = PREFERENCE_SYSTEMS + [n for n, v in VARIANTS.items() if v.parent in PREFERENCE_SYSTEMS]
+
+
+# Preference systems that build their own pairs: a variant that changes only loss or training
+# settings trains on its parent's pairs and reference log-probs (polyalign.variants.pairs_owner).
+PAIR_BUILDERS = PREFERENCE_SYSTEMS + [
+    n for n, v in VARIANTS.items() if n in PREFERENCE_TRAINED and variant_registry.pairs_owner(config, v) == n
+]
+
+
+def pairs_owner(name):
+    """The system whose pairs and reference log-probs preference system `name` trains on."""
+    return variant_registry.pairs_owner(config, VARIANTS[name]) if name in VARIANTS else name
+
+
+def system_entry(name):
+    """The System of a registry system or of a variant."""
+    return VARIANTS[name].system if name in VARIANTS else system_registry.get(name)
+
+
+def code_role(name):
+    """The registry system whose code a job of `name` runs: a variant runs its parent's, with its
+    own settings (passed as the job's `system` param)."""
+    return VARIANTS[name].parent if name in VARIANTS else name
+
+
+def config_of(system=None):
+    """The resolved config the jobs of `system` read: a variant's has its keys merged in."""
+    return VARIANT_CONFIGS.get(system, config)
+
 
 # Run seeds (polyalign.seeds): the tokenizer, corpus, BaseLM and everything human (features,
 # references, embeddings) are built once; every later stage runs once per seed under
@@ -113,17 +154,18 @@ def model_summary(name, seed=None):
     return f"{run_dir(seed)}/models/{name}/train_summary.json"
 
 
-def stage_settings(*blocks):
-    """The config blocks a job reads, passed as params so that changing any of them reruns it."""
-    return {block: config.get(block) for block in blocks}
+def stage_settings(*blocks, system=None):
+    """The config blocks a job reads, passed as params so that changing any of them reruns it
+    (`system`'s blocks for a variant: config_of)."""
+    return {block: config_of(system).get(block) for block in blocks}
 
 
-def seeded_settings(seed, *blocks):
+def seeded_settings(seed, *blocks, system=None):
     """stage_settings of a per-seed job: the blocks with run seed `seed` as the training,
     decoding and critic seed (polyalign.seeds.seeded_config)."""
     from polyalign.seeds import seeded_config
 
-    seeded = seeded_config(config, int(seed))
+    seeded = seeded_config(config_of(system), int(seed))
     return {block: seeded.get(block) for block in blocks}
 
 
@@ -143,7 +185,7 @@ def num_samples_for_policy(policy):
 
 def method_block(system):
     """The config block of preference system `system`'s method (on top of `preference:`)."""
-    return method_registry.get(system_registry.method_of(system)).block
+    return method_registry.get(system_registry.method_of(code_role(system))).block
 
 
 def companion_num_samples(system):
@@ -151,7 +193,7 @@ def companion_num_samples(system):
     policy that decide which prompts the companion can pair."""
     from polyalign.preference.config import method_settings
 
-    companions = method_registry.companions(system_registry.method_of(system))
+    companions = method_registry.companions(system_registry.method_of(code_role(system)))
     return [int(method_settings(config, m).num_samples) for m in companions]
 
 
@@ -197,9 +239,9 @@ def embedding_source(name):
 def sft_settings(wildcards):
     """The config blocks train_sft reads for `model` (sft | bucket_sft), seeded."""
     blocks = ["model", "train_common", "sft", "prompt", "profile_length", "launch"]
-    if wildcards.model == "bucket_sft":
+    if code_role(wildcards.model) == "bucket_sft":
         blocks += ["bucket_sft", "min_bucket_size"]
-    return seeded_settings(wildcards.seed, *blocks)
+    return seeded_settings(wildcards.seed, *blocks, system=wildcards.model)
 
 
 def pairs_inputs(wildcards):
@@ -209,9 +251,10 @@ def pairs_inputs(wildcards):
     never reads it, so it does not wait for it)."""
     from polyalign.preference.config import preference_settings
 
-    policy = system_registry.start_policy(wildcards.system)
+    role = code_role(wildcards.system)
+    policy = system_registry.start_policy(role)
     seed_dir = run_dir(wildcards.seed)
-    companions = method_registry.companions(system_registry.method_of(wildcards.system))
+    companions = method_registry.companions(system_registry.method_of(role))
     inputs = {
         "train": "results/corpus/train.jsonl",
         "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
@@ -222,7 +265,7 @@ def pairs_inputs(wildcards):
             for m in companions
         ]
     inputs["references"] = "results/references/references.json"
-    if preference_settings(config, wildcards.system).critic:
+    if preference_settings(config_of(wildcards.system), role).critic:
         inputs["critic"] = f"{seed_dir}/critic/model"
     return inputs
 
@@ -296,8 +339,32 @@ def all_outputs():
         *[f"paper_figures/{name}.{ext}" for name in PAPER_TABLES for ext in ("md", "tex")],
         *[f"paper_figures/{name}.{ext}" for name in PAPER_FIGURES for ext in ("png", "pdf")],
         "paper_figures/replication.md",
+        *ablation_outputs(),
         *[f"results/human_eval/{lang}/rating_page.html" for lang in config["human_eval"]["languages"]],
     ]
+
+
+def ablation_outputs():
+    """The ablation table and figure, when the config declares variants."""
+    if not VARIANTS:
+        return []
+    return [
+        "paper_figures/table_ablations.md",
+        "paper_figures/table_ablations.tex",
+        "paper_figures/figure_ablations.png",
+        "paper_figures/figure_ablations.pdf",
+    ]
+
+
+def ablation_systems():
+    """The variants' parents, then the variants (the systems the ablation table pools)."""
+    return list(dict.fromkeys([v.parent for v in VARIANTS.values()] + list(VARIANTS)))
+
+
+def ablation_labels():
+    """Display names of the variants and their parents."""
+    parents = {v.parent: system_registry.label(v.parent) for v in VARIANTS.values()}
+    return {**parents, **{name: v.label for name, v in VARIANTS.items()}}
 
 
 PAPER_TABLES = [

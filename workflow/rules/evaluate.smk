@@ -16,7 +16,7 @@ rule embeddings:
         "results/benchmarks/{run}embeddings_{name}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
-        name=one_of(["human_test", *SYSTEMS, *BASELINES]),
+        name=one_of(["human_test", *RUN_SYSTEMS, *BASELINES]),
     conda:
         CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
@@ -39,7 +39,7 @@ rule evaluate_system:
     benchmark:
         "results/benchmarks/seed{seed}/evaluate_system_{system}.tsv"
     wildcard_constraints:
-        system=one_of(EVALUATED),
+        system=one_of(RUN_SYSTEMS + BASELINES),
         seed="[0-9]+",
     conda:
         CONDA_ENV

@@ -6,7 +6,7 @@ rule generate_test:
     input:
         records="results/corpus/test.jsonl",
         train="results/corpus/train.jsonl",
-        model=lambda wc: model_summary(system_registry.model_of(wc.system), wc.seed),
+        model=lambda wc: model_summary(system_entry(wc.system).model, wc.seed),
     output:
         generations="results/seed{seed}/generations/{system}/test.jsonl",
         summary="results/seed{seed}/generations/{system}/test_summary.json",
@@ -15,16 +15,18 @@ rule generate_test:
     benchmark:
         "results/benchmarks/seed{seed}/generate_test_{system}.tsv"
     wildcard_constraints:
-        system=one_of(SYSTEMS),
+        system=one_of(RUN_SYSTEMS),
     conda:
         CONDA_ENV
     threads: 1  # the embedded models gain nothing from a second thread; two jobs run side by side
     resources:
         gpu=1,
     params:
-        system="{system}",
-        profile_length=lambda wc: system_registry.get(wc.system).profile_length,
-        settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
+        system=lambda wc: code_role(wc.system),
+        profile_length=lambda wc: system_entry(wc.system).profile_length,
+        settings=lambda wc: seeded_settings(
+            wc.seed, "model", "generation", "prompt", "profile_length", system=wc.system
+        ),
     script:
         "../scripts/generate.py"
 

@@ -53,7 +53,7 @@ rule train_sft:
     benchmark:
         "results/benchmarks/seed{seed}/train_sft_{model}.tsv"
     wildcard_constraints:
-        model=one_of(SFT_MODELS),
+        model=one_of(SFT_TRAINED),
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
@@ -61,7 +61,7 @@ rule train_sft:
     resources:
         gpu=1,
     params:
-        system="{model}",
+        system=lambda wc: code_role(wc.model),
         settings=sft_settings,
     script:
         "../scripts/train_sft.py"

@@ -426,3 +426,54 @@ rule figure2_pipeline:
         cjk_font=config["figures"]["cjk_font"],
     script:
         "../scripts/figure2_pipeline.py"
+
+
+# Ablations (config `variants:`): each variant against its parent on Table 2's paired draws.
+rule table_ablations:
+    input:
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=ablation_systems()),
+        resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=ablation_systems()),
+    output:
+        md=report(
+            "paper_figures/table_ablations.md", caption="../report/table_ablations.rst", category="Tables"
+        ),
+        tex="paper_figures/table_ablations.tex",
+        json="results/metrics/ablations.json",
+    log:
+        "results/logs/table_ablations.log",
+    benchmark:
+        "results/benchmarks/table_ablations.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        variants={name: v.parent for name, v in VARIANTS.items()},
+        labels=ablation_labels(),
+        seeds=SEEDS,
+        bootstrap=config["evaluation"]["bootstrap"],
+    script:
+        "../scripts/table_ablations.py"
+
+
+rule figure_ablations:
+    input:
+        ablations="results/metrics/ablations.json",
+    output:
+        png=report(
+            "paper_figures/figure_ablations.png",
+            caption="../report/figure_ablations.rst",
+            category="Figures",
+        ),
+        pdf="paper_figures/figure_ablations.pdf",
+    log:
+        "results/logs/figure_ablations.log",
+    benchmark:
+        "results/benchmarks/figure_ablations.tsv"
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        labels=ablation_labels(),
+        cjk_font=config["figures"]["cjk_font"],
+    script:
+        "../scripts/figure_ablations.py"

@@ -13,15 +13,17 @@ rule build_pairs:
     benchmark:
         "results/benchmarks/seed{seed}/build_pairs_{system}.tsv"
     wildcard_constraints:
-        system=one_of(PREFERENCE_SYSTEMS),
+        system=one_of(PAIR_BUILDERS),
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
     params:
-        system="{system}",
+        system=lambda wc: code_role(wc.system),
         companion_num_samples=lambda wc: companion_num_samples(wc.system),
-        settings=lambda wc: stage_settings("preference", method_block(wc.system), "profile_length"),
+        settings=lambda wc: stage_settings(
+            "preference", method_block(wc.system), "profile_length", system=wc.system
+        ),
     script:
         "../scripts/build_pairs.py"
 
@@ -29,7 +31,7 @@ rule build_pairs:
 rule reference_logps:
     input:
         pairs="results/seed{seed}/pairs/{system}.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(wc.system), wc.seed),
+        model=lambda wc: model_summary(system_registry.start_policy(code_role(wc.system)), wc.seed),
     output:
         logps="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
         summary="results/seed{seed}/pairs/{system}_reference_logps_summary.json",
@@ -38,7 +40,7 @@ rule reference_logps:
     benchmark:
         "results/benchmarks/seed{seed}/reference_logps_{system}.tsv"
     wildcard_constraints:
-        system=one_of(PREFERENCE_SYSTEMS),
+        system=one_of(PAIR_BUILDERS),
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
@@ -46,7 +48,7 @@ rule reference_logps:
     resources:
         gpu=1,
     params:
-        system="{system}",
+        system=lambda wc: code_role(wc.system),
         settings=lambda wc: stage_settings(
             "model",
             "prompt",
@@ -54,6 +56,7 @@ rule reference_logps:
             "train_common",
             "preference",
             method_block(wc.system),
+            system=wc.system,
         ),
     script:
         "../scripts/reference_logps.py"
@@ -61,9 +64,9 @@ rule reference_logps:
 
 rule train_preference:
     input:
-        pairs="results/seed{seed}/pairs/{system}.jsonl",
-        reference="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(wc.system), wc.seed),
+        pairs=lambda wc: f"results/seed{wc.seed}/pairs/{pairs_owner(wc.system)}.jsonl",
+        reference=lambda wc: f"results/seed{wc.seed}/pairs/{pairs_owner(wc.system)}_reference_logps.jsonl",
+        model=lambda wc: model_summary(system_registry.start_policy(code_role(wc.system)), wc.seed),
     output:
         summary="results/seed{seed}/models/{system}/train_summary.json",
     log:
@@ -71,7 +74,7 @@ rule train_preference:
     benchmark:
         "results/benchmarks/seed{seed}/train_preference_{system}.tsv"
     wildcard_constraints:
-        system=one_of(PREFERENCE_SYSTEMS),
+        system=one_of(PREFERENCE_TRAINED),
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
@@ -79,7 +82,7 @@ rule train_preference:
     resources:
         gpu=1,
     params:
-        system="{system}",
+        system=lambda wc: code_role(wc.system),
         settings=lambda wc: seeded_settings(
             wc.seed,
             "model",
@@ -89,6 +92,7 @@ rule train_preference:
             "preference",
             method_block(wc.system),
             "launch",
+            system=wc.system,
         ),
     script:
         "../scripts/train_preference.py"

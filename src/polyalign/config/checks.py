@@ -127,6 +127,24 @@ def check_generation_fits(config: dict) -> list[str]:
     return []
 
 
+def check_variants(config: dict) -> list[str]:
+    """Every variant parses and its merged config passes the schema and these checks."""
+    from ..variants import parse_variants, variant_config
+
+    try:
+        for variant in parse_variants(config).values():
+            merged = variant_config(config, variant)
+            try:
+                check_config(merged)
+            except ConfigError as e:
+                raise ConfigError(
+                    f"variants.{variant.name}: its settings merged over {variant.parent}'s: {e}"
+                ) from e
+    except ConfigError as e:
+        return [str(e)]
+    return []
+
+
 CHECKS = (
     check_length_thresholds,
     check_split_weights,
@@ -137,6 +155,7 @@ CHECKS = (
     check_human_eval_systems,
     check_generation_fits,
     check_run_seeds,
+    check_variants,
 )
 
 

@@ -75,4 +75,11 @@ def report(config: dict, costs: Costs, loop: str, label: str) -> str:
         f"| **once** | | | **{once:.1f}** | | |",
         f"| **total, {seeds} seed(s)** | | | | **{total:.1f}** | |",
     ]
+    variants = config.get("variants") or {}
+    if variants:
+        lines += [
+            "",
+            f"Not counted: the ablation variants {', '.join(variants)} (each trains, generates on "
+            "the test split and is evaluated per seed like its parent: add its parent's rows).",
+        ]
     return "\n".join(lines)

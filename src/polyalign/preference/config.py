@@ -29,6 +29,7 @@ LOSS_KEYS = ("beta", "lam", "gamma_sft")  # numbers; `anchor_weighting` is the o
 # The choices of `anchor_weighting` (kept equal to train.losses.ANCHOR_WEIGHTINGS by a test;
 # not imported from there: building pairs needs no torch).
 ANCHOR_WEIGHTINGS = ("uniform", "pair_weights")
+LAM_NORMALIZATIONS = ("gradient", "none")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class PreferenceSettings:
 
     beta: float
     lam: float
+    lam_normalization: str  # gradient (lam relative to the DPO gradient at the start) | none
     gamma_sft: float
     anchor_weighting: str  # uniform | pair_weights
     critic: bool
@@ -75,6 +77,10 @@ class PreferenceSettings:
         if self.anchor_weighting not in ANCHOR_WEIGHTINGS:
             raise ConfigError(
                 f"anchor_weighting: must be one of {', '.join(ANCHOR_WEIGHTINGS)}, got {self.anchor_weighting!r}"
+            )
+        if self.lam_normalization not in LAM_NORMALIZATIONS:
+            raise ConfigError(
+                f"lam_normalization: must be one of {', '.join(LAM_NORMALIZATIONS)}, got {self.lam_normalization!r}"
             )
         if self.critic_transform not in ("none", "log1p"):
             raise ConfigError(f"critic_transform: must be none or log1p, got {self.critic_transform!r}")

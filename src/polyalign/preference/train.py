@@ -25,7 +25,7 @@ from ..io import read_jsonl, write_json
 from ..systems import method_of
 from ..train import losses as loss_functions
 from ..train.logprobs import response_logps, split_pair
-from ..train.losses import hdpo_loss
+from ..train.losses import critic_shares, hdpo_loss, normalised_lam
 from .config import START_POLICY, PreferenceSettings, PreferenceStage, loss_settings, preference_stage
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
 from .reference_cache import attach_reference, compute_reference_logps, pair_max_length, read_reference_cache
@@ -77,6 +77,8 @@ def preference_loss(
         "r_term": c["r_term"].item(),
         "r_mean": c["r_mean"].item(),
         "anchor": c["anchor"].item(),
+        "r_grad_share": c["r_grad_share"].item(),
+        "r_loss_share": c["r_loss_share"].item(),
         "anchor_nll": (-chosen.detach() / n_chosen).mean().item(),
         "weight_mean": batch["weights"].mean().item(),
         "critic_gap": (batch["s_neg"] - batch["s_pos"]).mean().item(),
@@ -171,7 +173,7 @@ def train_preference(
     from ..models.runtime import load_for_training
     from ..models.settings import model_settings
     from ..train.sft import SUMMARY_FILE, is_main_process
-    from ..train.trainer import train
+    from ..train.trainer import LOG_FILE, train
 
     if not pairs:
         raise ValueError("train_preference: no pairs")
@@ -185,6 +187,7 @@ def train_preference(
 
         model.to(PartialState().device)  # the in-memory reference pass runs where training will
     items = prepare_items(pairs, model, tokenizer, stage, reference, progress)
+    losses["lam"] = loss_lam(cfg, items)
     model.train()
     fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
     result = train(
@@ -206,6 +209,8 @@ def train_preference(
         "start_policy": START_POLICY[system],
         "pairs": len(items),
         "loss": losses,
+        "lam": {"setting": cfg.lam, "normalization": cfg.lam_normalization, "loss": losses["lam"]},
+        "critic_share": critic_share_summary(items, losses["lam"], Path(out_dir) / LOG_FILE),
         "critic": cfg.critic,
         "pair_weights": settings_dict(cfg.pair_weights),
         "reference": _describe(reference),
@@ -221,6 +226,39 @@ def train_preference(
         write_json(Path(out_dir) / SUMMARY_FILE, summary)
     log.info("%s: %d pairs, %d steps, %.1f s", system, len(items), result["steps"], summary["seconds"])
     return summary
+
+
+def loss_lam(cfg: PreferenceSettings, items: Sequence[PairExample]) -> float:
+    """λ of the loss: `lam` as written, or (lam_normalization gradient) scaled over `items` so
+    that the critic's gradient on the margins is lam times the DPO term's at the start."""
+    if cfg.lam_normalization == "none":
+        return float(cfg.lam)
+    return normalised_lam(
+        cfg.lam, [it.weight for it in items], [it.s_pos for it in items], [it.s_neg for it in items]
+    )
+
+
+def critic_share_summary(items: Sequence[PairExample], lam: float, log_path) -> dict:
+    """The critic term's share of the gradient on the pair margins (`train.losses.critic_shares`)
+    at the start of training (p = ½ for every pair, over all pairs) and, from the training log,
+    the mean over its logged steps of the batch's gradient and loss shares."""
+    w = torch.tensor([it.weight for it in items], dtype=torch.float64)
+    sp = torch.tensor([it.s_pos for it in items], dtype=torch.float64)
+    sn = torch.tensor([it.s_neg for it in items], dtype=torch.float64)
+    zero = torch.zeros((), dtype=torch.float64)
+    at_start, _ = critic_shares(torch.full_like(w, 0.5), sp, sn, w, lam, zero, zero, zero)
+    rows = [json.loads(line) for line in Path(log_path).read_text().splitlines() if line.strip()]
+    rows = [r for r in rows if "r_grad_share" in r]
+
+    def mean(key):
+        return float(sum(r[key] for r in rows) / len(rows)) if rows else None
+
+    return {
+        "gradient_at_start": float(at_start),
+        "gradient_mean_logged": mean("r_grad_share"),
+        "loss_mean_logged": mean("r_loss_share"),
+        "logged_steps": len(rows),
+    }
 
 
 def _describe(reference) -> str:

@@ -22,6 +22,8 @@ __all__ = [
     "dpo_margin",
     "dpo_loss",
     "hdpo_loss",
+    "critic_shares",
+    "normalised_lam",
     "ANCHOR_WEIGHTINGS",
 ]
 
@@ -237,6 +239,9 @@ def hdpo_loss(
     _finite_or_raise("hdpo_loss", loss)
 
     zd = z.detach()
+    grad_share, loss_share = critic_shares(
+        p.detach(), sp, sn, w, lam, dpo_term.detach(), r_term.detach(), anchor.detach()
+    )
     components = {
         "dpo_term": dpo_term.detach(),
         "r_term": (r_term if lam != 0 else z.new_zeros(())).detach(),
@@ -252,5 +257,51 @@ def hdpo_loss(
         "rejected_rewards": rejected_rewards,
         "reward_margins": chosen_rewards - rejected_rewards,
         "accuracy": (zd > 0).float().mean(),
+        "r_grad_share": grad_share,
+        "r_loss_share": loss_share,
     }
     return loss, components
+
+
+def critic_shares(
+    p, s_pos, s_neg, weights, lam: float, dpo_term, r_term, anchor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(gradient share, loss share) of the critic term R in an HDPO batch.
+
+    Both terms reach the parameters only through the pair margins z_i, so their gradients are
+    compared there: ∂(w_i L_DPO,i)/∂z_i = −w_i (1 − p_i) and ∂(λ R_i)/∂z_i = λ (s⁺_i − s⁻_i) p_i (1 − p_i)
+    (each over K). Gradient share = Σ|λ (s⁺−s⁻) p (1−p)| / (Σ w (1−p) + Σ|λ (s⁺−s⁻) p (1−p)|);
+    the anchor acts on the chosen NLL, not on z, and is left out. Loss share = |r_term| /
+    (|dpo_term| + |r_term| + |anchor|). Both are 0 when λ = 0 (and when every term is 0).
+    """
+    q = p * (1.0 - p)
+    g_r = (lam * (s_pos - s_neg) * q).abs().sum()
+    g_dpo = (weights * (1.0 - p)).sum()
+    total = g_dpo + g_r
+    grad_share = g_r / total if float(total) > 0 else total.new_zeros(())
+    r = r_term.abs()
+    denom = dpo_term.abs() + r + anchor.abs()
+    loss_share = r / denom if float(denom) > 0 else denom.new_zeros(())
+    return grad_share, loss_share
+
+
+def normalised_lam(lam: float, weights, s_pos, s_neg) -> float:
+    """λ of the loss for a relative λ (`lam_normalization: gradient`): the λ at which the critic
+    term's gradient on the pair margins is `lam` times the DPO term's at the start of training
+    (policy = reference, so z = 0 and p = ½ for every pair): there ∂R/∂z sums to
+    Σ|s⁺−s⁻|/4 and ∂L_DPO/∂z to Σw/2, so λ_loss = lam · 2 Σ w / Σ |s⁻ − s⁺|, and the critic's
+    gradient share at the start is lam / (1 + lam). λ = 0 stays 0 (no critic term)."""
+    if lam == 0:
+        return 0.0
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    gap = (
+        (torch.as_tensor(s_neg, dtype=torch.float64) - torch.as_tensor(s_pos, dtype=torch.float64))
+        .abs()
+        .sum()
+    )
+    if not float(gap) > 0:
+        raise ValueError(
+            "lam_normalization gradient: every pair has s+ = s- (no critic, or all gaps 0), so no λ "
+            "gives the critic term a gradient; set lam 0 or lam_normalization none"
+        )
+    return float(lam * 2.0 * w.sum() / gap)

@@ -1,0 +1,52 @@
+"""The ablation table: paired differences parent - variant on Table 2's draws."""
+
+import numpy as np
+import pytest
+
+from polyalign.report.ablations import ablation_rows, ablation_sections, verdict_lines
+
+
+def replicates(systems, rng, R=400):
+    per_seed = {
+        s: {"en": {m: rng.normal(v, 0.01, size=(3, R)) for m, v in ms.items()}} for s, ms in systems.items()
+    }
+    return {"seeds": ["0", "1", "2"], "n_prompts": {"en": 50}, "per_seed": per_seed}
+
+
+def merge_replicates(a, b):
+    return {**a, "per_seed": {**a["per_seed"], **b["per_seed"]}}
+
+
+def test_a_variant_identical_to_its_parent_differs_by_exactly_zero():
+    rng = np.random.default_rng(0)
+    table2 = replicates({"hdpo": {"qa_f1": 0.3, "bng_macro": 0.5}}, rng)
+    same = {**table2, "per_seed": {"copy": table2["per_seed"]["hdpo"]}}
+    reps = merge_replicates(table2, same)
+    points = {s: {"en": {"qa_f1": [0.3, 0.31, 0.29], "bng_macro": [0.5, 0.4, 0.6]}} for s in ("hdpo", "copy")}
+    rows = ablation_rows(reps, points, {"copy": "hdpo"}, ["en"], 0.05, metrics=("qa_f1", "bng_macro"))
+    for r in rows:
+        assert r["diff"] == {"point": 0.0, "low": 0.0, "high": 0.0} and r["verdict"] == "no detectable effect"
+
+
+def test_the_verdict_follows_the_metrics_direction():
+    rng = np.random.default_rng(1)
+    table2 = replicates({"hdpo": {"qa_f1": 0.30, "bng_macro": 0.50}}, rng)
+    variant = replicates({"v": {"qa_f1": 0.20, "bng_macro": 0.40}}, rng)
+    reps = merge_replicates(table2, variant)
+    points = {
+        "hdpo": {"en": {"qa_f1": [0.30] * 3, "bng_macro": [0.50] * 3}},
+        "v": {"en": {"qa_f1": [0.20] * 3, "bng_macro": [0.40] * 3}},
+    }
+    rows = ablation_rows(reps, points, {"v": "hdpo"}, ["en"], 0.05, metrics=("qa_f1", "bng_macro"))
+    by_metric = {r["metric"]: r for r in rows}
+    # the parent has the higher QA-F1 (the component helps) and the higher, i.e. worse, BNG (it hurts)
+    assert (
+        by_metric["qa_f1"]["diff"]["point"] == pytest.approx(0.10)
+        and by_metric["qa_f1"]["verdict"] == "helps"
+    )
+    assert by_metric["bng_macro"]["verdict"] == "hurts"
+    table = ablation_sections(rows, {"v": "No critic", "hdpo": "HDPO"})[0]
+    assert table["rows"][0][:2] == ["No critic", "HDPO"] and table["rows"][0][2].endswith("+")
+    assert verdict_lines(rows, {"v": "No critic", "hdpo": "HDPO"}) == [
+        "- No critic vs HDPO: helps QA-F1 (en); hurts BNG-macro (en)"
+    ]

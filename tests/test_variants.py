@@ -1,0 +1,151 @@
+"""Ablation variants (polyalign.variants): a parent system plus the settings it changes."""
+
+import pytest
+
+from polyalign import variants
+from polyalign.config import ConfigError, load_yaml_file, resolve_config
+from polyalign.preference.config import preference_settings
+
+from .conftest import REPO
+
+
+def embedded(**extra):
+    return resolve_config({**load_yaml_file(REPO / "config" / "config.yaml"), **extra})
+
+
+def flat(block, prefix=()):
+    """{dotted key: value} of every leaf of a nested mapping (an empty mapping has none)."""
+    if isinstance(block, dict):
+        out = {}
+        for k, v in block.items():
+            out.update(flat(v, (*prefix, str(k))))
+        return out
+    return {".".join(prefix): block}
+
+
+def changed_keys(config, name):
+    parent, variant = (
+        flat(dict(config, variants=None)),
+        flat(dict(variants.variant_config(config, variants.parse_variants(config)[name]), variants=None)),
+    )
+    return {k for k in set(parent) | set(variant) if parent.get(k, "∅") != variant.get(k, "∅")}
+
+
+VARIANTS = {
+    "hdpo_no_critic": {"parent": "hdpo", "hdpo": {"lam": 0}},
+    "hdpo_unit_weights": {"parent": "hdpo", "hdpo": {"pair_weights": {"enabled": False}}},
+    "bucket_sft_flat": {"parent": "bucket_sft", "bucket_sft": {"tau": 0}},
+    "hdpo_shared_lam": {"parent": "hdpo", "preference": {"beta": 0.2}},
+}
+
+
+def test_a_variant_differs_from_its_parent_only_in_the_keys_it_names():
+    config = embedded(variants=VARIANTS)
+    assert changed_keys(config, "hdpo_no_critic") == {"hdpo.lam"}
+    assert changed_keys(config, "hdpo_unit_weights") == {"hdpo.pair_weights.enabled"}
+    assert changed_keys(config, "bucket_sft_flat") == {"bucket_sft.tau"}
+    assert changed_keys(config, "hdpo_shared_lam") == {"preference.beta"}
+    # nested keys merge one by one: the other pair-weight keys stay the parent's
+    merged = variants.variant_config(config, variants.parse_variants(config)["hdpo_unit_weights"])
+    assert merged["preference"]["pair_weights"] == config["preference"]["pair_weights"]
+    assert merged["hdpo"]["pair_weights"] == {"enabled": False}
+    assert preference_settings(merged, "hdpo").pair_weights.enabled is False
+    assert preference_settings(merged, "hdpo").lam == preference_settings(config, "hdpo").lam
+
+
+def test_the_default_runs_hdpo_without_the_critic_term_and_bucket_sft_without_weights():
+    config = embedded()
+    found = variants.parse_variants(config)
+    assert {n: v.parent for n, v in found.items()} == {
+        "hdpo_no_critic": "hdpo",
+        "bucket_sft_flat": "bucket_sft",
+    }
+    merged = variants.variant_config(config, found["hdpo_no_critic"])
+    assert preference_settings(merged, "hdpo").lam == 0.0
+    assert preference_settings(config, "hdpo").lam > 0
+    flat = variants.variant_config(config, found["bucket_sft_flat"])
+    assert flat["bucket_sft"]["tau"] == 0.0 and config["bucket_sft"]["tau"] > 0
+
+
+def test_a_variant_is_a_system_with_its_own_model_and_its_parents_prompts_and_method():
+    config = embedded(variants=VARIANTS)
+    v = variants.parse_variants(config)
+    assert (v["hdpo_no_critic"].system.model, v["hdpo_no_critic"].system.prompt_style) == (
+        "hdpo_no_critic",
+        "profile",
+    )
+    assert (
+        v["hdpo_no_critic"].system.method == "hdpo"
+        and v["hdpo_no_critic"].system.start_policy == "bucket_sft"
+    )
+    assert v["bucket_sft_flat"].system.method is None
+
+
+def test_a_variant_of_a_variant_is_refused():
+    chained = {**VARIANTS, "chained": {"parent": "hdpo_no_critic", "hdpo": {"gamma_sft": 0}}}
+    with pytest.raises(ConfigError, match=r"variants\.chained\.parent: 'hdpo_no_critic' is itself a variant"):
+        embedded(variants=chained)
+
+
+@pytest.mark.parametrize(
+    "entry,message",
+    [
+        ({"parent": "cot", "sft": {"lr": 0.1}}, r"variants\.v\.parent: 'cot' is not a trained system"),
+        (
+            {"parent": "hdpo", "dpo": {"lam": 0.3}},
+            r"variants\.v\.dpo: a variant of hdpo may change only preference, hdpo",
+        ),
+        (
+            {"parent": "sft", "bucket_sft": {"tau": 0}},
+            r"variants\.v\.bucket_sft: a variant of sft may change only sft",
+        ),
+        ({"parent": "hdpo", "hdpo": {"lamda": 0}}, r"(?s)variants\.v: .*hdpo\.lamda: unknown key"),
+        (
+            {"parent": "hdpo", "hdpo": {"lam": -1}},
+            r"(?s)variants\.v: .*hdpo\.lam: -1 is less than the minimum",
+        ),
+        (
+            {"parent": "hdpo", "hdpo": {"num_samples": 2}},
+            r"variants\.v\.hdpo\.num_samples: .*share its samples",
+        ),
+        ({"parent": "hdpo"}, r"variants\.v: changes no setting of 'hdpo'"),
+        # the dpo block overrides the shared one: a shared-block change never reaches DPO
+        ({"parent": "dpo", "preference": {"lam": 0.5}}, r"variants\.v\.preference\.lam: .*changes nothing"),
+        (
+            {"parent": "bucket_sft", "bucket_sft": {"tau": 1.0}},
+            r"variants\.v\.bucket_sft\.tau: .*changes nothing",
+        ),
+    ],
+)
+def test_a_variant_that_cannot_mean_what_it_says_is_refused_naming_it(entry, message):
+    with pytest.raises(ConfigError, match=message):
+        embedded(variants={"v": entry})
+
+
+def test_a_registry_name_is_not_a_variant_name():
+    with pytest.raises(ConfigError, match=r"variants\.dpo: 'dpo' is a system of the registry"):
+        embedded(variants={"dpo": {"parent": "hdpo", "hdpo": {"lam": 0}}})
+
+
+def test_a_variant_that_changes_only_the_loss_trains_on_its_parents_pairs():
+    config = embedded(
+        variants={
+            **VARIANTS,
+            "hdpo_unbalanced": {"parent": "hdpo", "hdpo": {"language_balance": False}},
+        }
+    )
+    found = variants.parse_variants(config)
+    assert variants.pairs_owner(config, found["hdpo_no_critic"]) == "hdpo"
+    assert variants.pairs_owner(config, found["hdpo_shared_lam"]) == "hdpo"  # beta: a loss key
+    assert variants.pairs_owner(config, found["hdpo_unit_weights"]) == "hdpo_unit_weights"
+    assert variants.pairs_owner(config, found["hdpo_unbalanced"]) == "hdpo_unbalanced"
+    with pytest.raises(ValueError, match="trains on no pairs"):
+        variants.pairs_owner(config, found["bucket_sft_flat"])
+
+
+def test_the_ablation_profile_is_the_embedded_default_plus_its_variants():
+    embedded_profile = load_yaml_file(REPO / "config" / "config.yaml")
+    ablations = load_yaml_file(REPO / "config" / "ablations.yaml")
+    assert {k: v for k, v in ablations.items() if k != "variants"} == embedded_profile
+    found = variants.parse_variants(resolve_config(ablations))
+    assert {v.parent for v in found.values()} == {"hdpo", "bucket_sft", "dpo"}
