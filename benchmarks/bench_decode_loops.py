@@ -22,15 +22,13 @@ import time
 from pathlib import Path
 
 import torch
+from bench_generation import plain_prompts
 from bench_supervised import load_data
 
 from polyalign.config import block_defaults, fill_defaults
 from polyalign.decoding import DecodeStats, decode_static_batches, eos_ids_of, row_seed
 from polyalign.generate import generate_ids, generation_settings
 from polyalign.models import load_model, model_settings
-from polyalign.prompts import encode_prompt, render_prompt
-
-PROMPT_DEFAULTS = block_defaults("prompt")
 
 
 def main() -> int:
@@ -49,21 +47,7 @@ def main() -> int:
     config = fill_defaults({})
     model, tok = load_model(Path(args.model), model_settings(config["model"]))
     model.eval()
-    prompts = [
-        encode_prompt(
-            render_prompt(
-                r,
-                tok,
-                None,
-                "plain",
-                None,
-                PROMPT_DEFAULTS["max_prompt_tokens"],
-                PROMPT_DEFAULTS["max_history_turns"],
-            ),
-            tok,
-        )
-        for r in test
-    ]
+    prompts = plain_prompts(test, tok)
     gcfg = generation_settings(config, {"batch_size": args.batch_size, "max_new_tokens": args.max_new_tokens})
     seeds = [row_seed(gcfg.seed, r["id"], 0) for r in test]
     eos = eos_ids_of(model, tok)

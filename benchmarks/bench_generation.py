@@ -30,6 +30,25 @@ GENERATION_DEFAULTS = block_defaults("generation")
 PROMPT_DEFAULTS = block_defaults("prompt")
 
 
+def plain_prompts(records, tok) -> list[list[int]]:
+    """Token ids of each record's plain prompt at the default prompt budget."""
+    return [
+        encode_prompt(
+            render_prompt(
+                r,
+                tok,
+                None,
+                "plain",
+                None,
+                PROMPT_DEFAULTS["max_prompt_tokens"],
+                PROMPT_DEFAULTS["max_history_turns"],
+            ),
+            tok,
+        )
+        for r in records
+    ]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=128, help="number of prompts")
@@ -50,21 +69,7 @@ def main():
     else:
         tok = build_tokenizer(mcfg, train, prompt_scaffold_texts())
         model = build_model(mcfg, tok).eval()
-    prompts = [
-        encode_prompt(
-            render_prompt(
-                r,
-                tok,
-                None,
-                "plain",
-                None,
-                PROMPT_DEFAULTS["max_prompt_tokens"],
-                PROMPT_DEFAULTS["max_history_turns"],
-            ),
-            tok,
-        )
-        for r in test[: args.n]
-    ]
+    prompts = plain_prompts(test[: args.n], tok)
     # Never stop early: both paths do exactly max_new_tokens steps per prompt.
     eos = [tok.pad_token_id + 10**6]
     model.generation_config.eos_token_id = eos

@@ -30,7 +30,7 @@ import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer, DynamicSlidingWindowLayer
 
-from .decoding import DecodeStats, SeededTopPSampler
+from .decoding import DecodeStats, SeededTopPSampler, last_logits
 
 # Newcomers are admitted once this share of the slots is free (or the queue is that short):
 # one prefill call per several ended rows instead of one per ended row.
@@ -193,14 +193,7 @@ def decode_continuous(
             stats.decode_steps += 1
             stats.row_steps += len(slots)
             slots.mask = torch.cat([slots.mask, slots.mask.new_ones((len(slots), 1))], dim=1)
-            logits = model(
-                input_ids=slots.pending[:, None],
-                attention_mask=slots.mask,
-                position_ids=slots.positions,
-                cache=slots.cache,
-                use_cache=True,
-                logits_to_keep=1,
-            ).logits[:, -1, :]
+            logits = last_logits(model, slots.pending[:, None], slots.mask, slots.positions, slots.cache)
             slots.positions = slots.positions + 1
             record(slots, choose(logits, slots))
             if not len(slots):
@@ -221,14 +214,7 @@ def _prefill(model, prompts, newcomers, seeds, budgets, pad_id, device) -> Slots
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache(config=model.config)
     _check_layers(cache)
-    logits = model(
-        input_ids=input_ids,
-        attention_mask=mask,
-        position_ids=positions,
-        cache=cache,
-        use_cache=True,
-        logits_to_keep=1,
-    ).logits[:, -1, :]
+    logits = last_logits(model, input_ids, mask, positions, cache)
     _check_layers(cache)
     slots = Slots(
         rows=list(newcomers),

@@ -78,6 +78,18 @@ class DecodeStats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+def last_logits(model, input_ids, attention_mask, position_ids, cache) -> torch.Tensor:
+    """Logits [rows, vocab] of the last position, the key/value states appended to `cache`."""
+    return model(
+        input_ids=input_ids,
+        attention_mask=attention_mask,
+        position_ids=position_ids,
+        cache=cache,
+        use_cache=True,
+        logits_to_keep=1,
+    ).logits[:, -1, :]
+
+
 def row_seed(seed: int, record_id: str, sample: int) -> int:
     return int(hashlib.sha256(f"{seed}:{record_id}:{sample}".encode()).hexdigest()[:15], 16)
 
@@ -232,14 +244,7 @@ def decode_batch(
             stats.decode_steps += step > 0
             stats.row_steps += len(active) if step > 0 else 0
             stats.tokens += len(active)
-        logits = model(
-            input_ids=step_ids,
-            attention_mask=mask,
-            position_ids=positions,
-            cache=cache,
-            use_cache=True,
-            logits_to_keep=1,
-        ).logits[:, -1, :]
+        logits = last_logits(model, step_ids, mask, positions, cache)
         if sampler is not None:
             sampler.step = step
             logits = sampler(None, logits)

@@ -26,7 +26,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from .io import read_jsonl, write_json, write_jsonl
+from .io import file_sha256, read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +38,12 @@ def parts_dir(out_path) -> Path:
     return out.with_name(out.name + PARTS_SUFFIX)
 
 
-def sha256_of_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def directory_digest(directory) -> str:
     """sha256 over every file under `directory`: relative path, size and content hash."""
     root = Path(directory)
     h = hashlib.sha256()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        h.update(
-            f"{path.relative_to(root).as_posix()}|{path.stat().st_size}|{sha256_of_file(path)}\n".encode()
-        )
+        h.update(f"{path.relative_to(root).as_posix()}|{path.stat().st_size}|{file_sha256(path)}\n".encode())
     return h.hexdigest()
 
 
@@ -116,7 +106,7 @@ class PartStore:
                 "identity": self.digest,
                 "rows": len(entries),
                 "bytes": rows.stat().st_size,
-                "sha256": sha256_of_file(rows),
+                "sha256": file_sha256(rows),
             },
         )
 
@@ -134,7 +124,7 @@ def _mismatch(rows: Path, manifest: Path, digest: str | None) -> str | None:
         return "written by another job (model, records, settings or code changed)"
     if not rows.is_file():
         return "part file missing"
-    if rows.stat().st_size != entry.get("bytes") or sha256_of_file(rows) != entry.get("sha256"):
+    if rows.stat().st_size != entry.get("bytes") or file_sha256(rows) != entry.get("sha256"):
         return "part file does not match its manifest"
     return None
 

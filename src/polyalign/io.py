@@ -7,6 +7,7 @@ half-written output behind, and every read error names the file and line.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -126,3 +127,12 @@ def iter_jsonl(path) -> Iterator[tuple[int, dict]]:
 
 def read_jsonl(path) -> list[dict]:
     return [obj for _, obj in iter_jsonl(path)]
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 hex digest of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

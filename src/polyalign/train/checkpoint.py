@@ -33,7 +33,7 @@ import numpy as np
 import safetensors.torch
 import torch
 
-from ..io import write_json
+from ..io import file_sha256, write_json
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +89,6 @@ def identity_diff(saved: dict, current: dict, prefix: str = "") -> list[str]:
 
 
 # --------------------------------------------------------------------------- manifest
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_manifest(directory: Path) -> None:
