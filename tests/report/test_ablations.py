@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from polyalign.report.ablations import ablation_rows, ablation_sections, verdict_lines
+from polyalign.report.ablations import (
+    ablation_rows,
+    ablation_sections,
+    component_verdict,
+    metric_floors,
+    verdict_lines,
+    work_section,
+)
 
 
 def replicates(systems, rng, R=400):
@@ -48,5 +55,68 @@ def test_the_verdict_follows_the_metrics_direction():
     table = ablation_sections(rows, {"v": "No critic", "hdpo": "HDPO"})[0]
     assert table["rows"][0][:2] == ["No critic", "HDPO"] and table["rows"][0][2].endswith("+")
     assert verdict_lines(rows, {"v": "No critic", "hdpo": "HDPO"}) == [
-        "- No critic vs HDPO: helps QA-F1 (en); hurts BNG-macro (en)"
+        "- No critic vs HDPO: **mixed** (helps: QA-F1 (en); hurts: BNG-macro (en))"
     ]
+
+
+def test_a_difference_where_either_system_is_below_the_floor_is_no_evidence():
+    rng = np.random.default_rng(2)
+    reps = merge_replicates(
+        replicates({"hdpo": {"qa_f1": 0.30, "bng_macro": 0.50}}, rng),
+        replicates({"v": {"qa_f1": 0.20, "bng_macro": 0.40}}, rng),
+    )
+    points = {
+        "hdpo": {"en": {"qa_f1": [0.30] * 3, "bng_macro": [0.50] * 3}},
+        "v": {"en": {"qa_f1": [0.20] * 3, "bng_macro": [0.40] * 3}},
+    }
+    # QA-F1 floor 0.25: the variant (0.20) does not beat it; BNG floor 0.45 (lower is better):
+    # the parent (0.50) does not beat it. Without a floor the verdicts would be helps / hurts.
+    rows = ablation_rows(
+        reps,
+        points,
+        {"v": "hdpo"},
+        ["en"],
+        0.05,
+        metrics=("qa_f1", "bng_macro"),
+        floors={"en": {"qa_f1": 0.25, "bng_macro": 0.45}},
+    )
+    assert [(r["metric"], r["verdict"], r["floor"]) for r in rows] == [
+        ("qa_f1", "below floor", 0.25),
+        ("bng_macro", "below floor", 0.45),
+    ]
+    assert ablation_sections(rows, {})[0]["rows"][0][2].endswith("‡")
+    # floors both systems beat (0.1 for QA-F1; 0.6 for BNG): the plain verdicts come back
+    rows = ablation_rows(
+        reps,
+        points,
+        {"v": "hdpo"},
+        ["en"],
+        0.05,
+        metrics=("qa_f1", "bng_macro"),
+        floors={"en": {"qa_f1": 0.1, "bng_macro": 0.6}},
+    )
+    assert [r["verdict"] for r in rows] == ["helps", "hurts"]
+    lines = work_section(rows, {"v": "No critic", "hdpo": "HDPO"})
+    assert lines[1] == "## What does the work (ablations)" and lines[-1].startswith(
+        "- No critic vs HDPO: **mixed**"
+    )
+
+
+def test_the_floors_come_from_the_better_prompt_blind_baseline():
+    from polyalign.baselines import FLOOR_BASELINES
+
+    a, b = FLOOR_BASELINES
+    head = {
+        a: {"en": {"qa_f1": {"point": 0.10}, "bng_macro": {"point": 0.70}}},
+        b: {"en": {"qa_f1": {"point": 0.15}, "bng_macro": {"point": 0.80}}},
+    }
+    floors = metric_floors({"headline": head}, ["en"], ["qa_f1", "bng_macro", "nuf"])
+    assert floors == {"en": {"qa_f1": 0.15, "bng_macro": 0.70}}
+
+
+def test_one_verdict_per_component():
+    assert component_verdict(["helps", "no detectable effect"]) == "helps"
+    assert component_verdict(["hurts", "below floor"]) == "hurts"
+    assert component_verdict(["helps", "hurts"]) == "mixed"
+    assert component_verdict(["below floor", "below floor"]) == "no evidence (below floor)"
+    assert component_verdict(["below floor", "no detectable effect"]) == "no detectable effect"

@@ -275,6 +275,7 @@ rule replication_report:
         detector_replicates=["results/detectors/ai_rate_replicates.npz"],
         judge="results/judge/table3_summary.json",
         human="results/human_eval/table8_summary.json",
+        ablations=["results/metrics/ablations.json"] if VARIANTS else [],
     output:
         md=report("paper_figures/replication.md", caption="../report/replication.rst", category="Replication"),
     log:
@@ -433,6 +434,7 @@ rule table_ablations:
     input:
         metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=ablation_systems()),
         resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=ablation_systems()),
+        summary="results/metrics/summary.json",
     output:
         md=report(
             "paper_figures/table_ablations.md", caption="../report/table_ablations.rst", category="Tables"

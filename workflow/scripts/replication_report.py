@@ -8,6 +8,8 @@ input:   summary      results/metrics/summary.json
                       bootstrap replicates; both absent = claim 5 "not evaluated"
          judge        results/judge/table3_summary.json (what the LLM judges did, or why none ran)
          human        results/human_eval/table8_summary.json (returned human ratings, if any)
+         ablations    [results/metrics/ablations.json] when the config declares variants, else
+                      []: the "What does the work" section
 output:  md           paper_figures/replication.md
 params:  profile      config["profile"] (anything but "paper" prints the scale caveat)
          published_model                 config["replication"]["published_model"]
@@ -16,6 +18,7 @@ params:  profile      config["profile"] (anything but "paper" prints the scale c
 
 from polyalign.evaluation.pooled import load_replicates
 from polyalign.io import InputError, read_json, write_text
+from polyalign.report.ablations import work_section
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published
 from polyalign.report.replication import evaluate_claims, replication_markdown
@@ -34,6 +37,7 @@ with rule_logging(snakemake.log[0]) as log:
         )
     detectors = read_json(detector_files[0]) if detector_files else None
     detector_replicates = load_replicates(replicate_files[0]) if replicate_files else None
+    ablations = [read_json(f) for f in snakemake.input.get("ablations") or []]
     published = load_published()
     margin = float(p.noninferiority_margin_relative)
     claims = evaluate_claims(
@@ -54,7 +58,8 @@ with rule_logging(snakemake.log[0]) as log:
             profile=p.profile,
             relative_margin=margin,
             extra_sections=judge_section(read_json(snakemake.input.judge), published)
-            + human_section(read_json(snakemake.input.human), published),
+            + human_section(read_json(snakemake.input.human), published)
+            + [line for a in ablations for line in work_section(a["rows"], a["labels"])],
         ),
     )
     for c in claims:

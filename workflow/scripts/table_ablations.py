@@ -8,8 +8,10 @@ to its parent differs from it by exactly 0.
 
 input:   metrics     results/metrics/seed{seed}/{system}.json, parents and variants, every seed
          resample    results/metrics/seed{seed}/{system}.resample.npz, same order
+         summary     results/metrics/summary.json (Table 2's: the floor baselines' pooled points)
 output:  md, tex     paper_figures/table_ablations.{md,tex}
-         json        results/metrics/ablations.json: one row per (variant, language, metric)
+         json        results/metrics/ablations.json: one row per (variant, language, metric),
+                     with the display labels (the replication report's "What does the work")
 params:  variants    {variant: parent}
          labels      {system or variant: display name}
          seeds       run seeds
@@ -21,8 +23,8 @@ from polyalign.evaluation.replicates import load_resample_arrays
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import load_metrics
-from polyalign.io import InputError, write_json
-from polyalign.report.ablations import ablation_rows, write_ablation_table
+from polyalign.io import InputError, read_json, write_json
+from polyalign.report.ablations import ablation_rows, metric_floors, write_ablation_table
 from polyalign.workflow_io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
@@ -49,7 +51,11 @@ with rule_logging(snakemake.log[0]) as log:
         for s in systems
     }
     languages = sorted(metrics[systems[0]][seeds[0]]["languages"])
-    rows = ablation_rows(reps, points, dict(p.variants), languages, boot.alpha)
-    write_json(snakemake.output.json, {"alpha": boot.alpha, "seeds": p.seeds, "rows": rows})
+    floors = metric_floors(read_json(snakemake.input.summary), languages, HEADLINE_METRICS)
+    rows = ablation_rows(reps, points, dict(p.variants), languages, boot.alpha, floors=floors)
+    write_json(
+        snakemake.output.json,
+        {"alpha": boot.alpha, "seeds": p.seeds, "labels": dict(p.labels), "rows": rows},
+    )
     write_ablation_table(rows, dict(p.labels), snakemake.output.md, snakemake.output.tex)
     log.info("%d variants x %d languages", len(p.variants), len(languages))

@@ -9,7 +9,10 @@ Reading a row: the difference is oriented so that a positive value means the par
 (for BNG, lower is better, so parent - variant < 0 is better); the verdict says what the component
 the variant removes or changes does, by the superiority rule of the claims (`replication.decide`):
 **helps** when the interval of the parent's improvement lies above 0, **hurts** when it lies
-below 0, **no detectable effect** otherwise.
+below 0, **no detectable effect** otherwise; and, as for the claims, **below floor** when the
+parent or the variant does not beat the floor of the metric (the better prompt-blind human
+baseline, `report.floor`): a difference between two systems that a reply ignoring the prompt
+matches is no evidence about the component.
 """
 
 from __future__ import annotations
@@ -21,20 +24,21 @@ import numpy as np
 from ..evaluation.pooled import paired_difference
 from ..evaluation.store import number
 from ..io import InputError
+from .floor import LOWER_IS_BETTER, clears_floor, floor_value
 from .replication import CONTRADICTED, SUPPORTED, decide
 from .table2 import MISSING, TABLE2_COLUMNS, format_ci
 from .tables import write_tables
 
 VERDICTS = {SUPPORTED: "helps", CONTRADICTED: "hurts"}
 NO_EFFECT = "no detectable effect"
+BELOW_FLOOR = "below floor"
+MARKS = {"helps": "+", "hurts": "−", BELOW_FLOOR: "‡"}
 
 
 def improvement(diff: dict, metric: str) -> tuple[float, float, float]:
     """(point, low, high) of the parent's improvement over the variant: parent - variant, negated
     for a lower-is-better metric."""
     p, lo, hi = number(diff.get("point")), number(diff.get("low")), number(diff.get("high"))
-    from .replication import LOWER_IS_BETTER
-
     return (-p, -hi, -lo) if metric in LOWER_IS_BETTER else (p, lo, hi)
 
 
@@ -45,15 +49,22 @@ def ablation_rows(
     scopes: Sequence[str],
     alpha: float,
     metrics: Sequence[str] = tuple(m for m, _ in TABLE2_COLUMNS),
+    floors: Mapping | None = None,
 ) -> list[dict]:
     """One row per (variant, scope, metric): the paired pooled interval of parent - variant and
-    its verdict. variants: {variant: parent}; points[system][scope][metric] = per-seed values."""
+    its verdict. variants: {variant: parent}; points[system][scope][metric] = per-seed values;
+    floors[scope][metric] = the floor (None or absent: no floor, no floor rule)."""
     rows = []
     for variant, parent in variants.items():
         for scope in scopes:
             for metric in metrics:
                 diff = paired_difference(replicates, points, parent, variant, scope, metric, alpha)
-                verdict = decide(diff, metric)
+                verdict = VERDICTS.get(decide(diff, metric), NO_EFFECT)
+                floor = ((floors or {}).get(scope) or {}).get(metric)
+                if floor is not None:
+                    pooled = [float(np.mean(points[s][scope][metric])) for s in (parent, variant)]
+                    if not all(clears_floor(v, floor, metric) for v in pooled):
+                        verdict = BELOW_FLOOR
                 rows.append(
                     {
                         "variant": variant,
@@ -61,17 +72,30 @@ def ablation_rows(
                         "scope": scope,
                         "metric": metric,
                         "diff": {k: diff[k] for k in ("point", "low", "high")},
-                        "verdict": VERDICTS.get(verdict, NO_EFFECT),
+                        "floor": floor,
+                        "verdict": verdict,
                     }
                 )
     return rows
+
+
+def metric_floors(summary: Mapping, scopes: Sequence[str], metrics: Sequence[str]) -> dict:
+    """{scope: {metric: floor}} from Table 2's summary (its floor baselines); a metric without
+    a floor is left out."""
+    floors = {}
+    for scope in scopes:
+        for metric in metrics:
+            f = floor_value(summary, scope, metric)
+            if f is not None:
+                floors.setdefault(scope, {})[metric] = f[0]
+    return floors
 
 
 def _cell(row: dict) -> str:
     text = format_ci(row["diff"])
     if text == MISSING:
         return text
-    return f"{text} {'+' if row['verdict'] == 'helps' else '−' if row['verdict'] == 'hurts' else ''}".rstrip()
+    return f"{text} {MARKS.get(row['verdict'], '')}".rstrip()
 
 
 def ablation_sections(rows: Sequence[dict], labels: Mapping[str, str]) -> list[dict]:
@@ -96,7 +120,9 @@ def ablation_sections(rows: Sequence[dict], labels: Mapping[str, str]) -> list[d
                     f"Language {scope}: parent minus variant, seed means with the pooled two-level "
                     "interval on the same paired draws as Table 2 (BNG-macro: lower is better). "
                     "+: the component the variant changes helps (the parent is better), "
-                    "−: it hurts; unmarked: no detectable effect."
+                    "−: it hurts; ‡: the parent or the variant does not beat the floor of the metric "
+                    "(the better prompt-blind human baseline), so the difference is no evidence; "
+                    "unmarked: no detectable effect."
                 ),
                 "headers": ["Variant", "Parent"] + [metric_labels.get(m, m) for m in metrics],
                 "rows": table,
@@ -111,22 +137,62 @@ def write_ablation_table(rows: Sequence[dict], labels: Mapping[str, str], md_pat
     write_tables(ablation_sections(rows, labels), md_path, tex_path)
 
 
+def component_verdict(verdicts: Sequence[str]) -> str:
+    """One word for a variant over all its (metric, language) cells: helps (some cell helps, none
+    hurts), hurts, mixed (both), no evidence (every cell below the floor), else no detectable
+    effect."""
+    found = set(verdicts)
+    if "helps" in found and "hurts" in found:
+        return "mixed"
+    if "helps" in found or "hurts" in found:
+        return "helps" if "helps" in found else "hurts"
+    if found and found <= {BELOW_FLOOR}:
+        return "no evidence (below floor)"
+    return NO_EFFECT
+
+
 def verdict_lines(rows: Sequence[dict], labels: Mapping[str, str]) -> list[str]:
-    """'What does the work': per variant, the metrics on which its component helps or hurts."""
+    """'What does the work': per variant, the component's overall verdict and the metrics on which
+    it helps, hurts or cannot be judged (below the floor)."""
     metric_labels = dict(TABLE2_COLUMNS)
     lines = []
     for variant in dict.fromkeys(r["variant"] for r in rows):
         mine = [r for r in rows if r["variant"] == variant]
-        found = [
-            f"{r['verdict']} {metric_labels.get(r['metric'], r['metric'])} ({r['scope']})"
-            for r in mine
-            if r["verdict"] != NO_EFFECT
-        ]
-        what = "; ".join(found) if found else "no detectable effect on any metric"
+        parts = []
+        for verdict in ("helps", "hurts", BELOW_FLOOR):
+            cells = [
+                f"{metric_labels.get(r['metric'], r['metric'])} ({r['scope']})"
+                for r in mine
+                if r["verdict"] == verdict
+            ]
+            if cells:
+                parts.append(f"{verdict}: {', '.join(cells)}")
+        overall = component_verdict([r["verdict"] for r in mine])
+        detail = f" ({'; '.join(parts)})" if parts else ""
+        parent = mine[0]["parent"]
         lines.append(
-            f"- {labels.get(variant, variant)} vs {labels.get(mine[0]['parent'], mine[0]['parent'])}: {what}"
+            f"- {labels.get(variant, variant)} vs {labels.get(parent, parent)}: **{overall}**{detail}"
         )
     return lines
+
+
+def work_section(rows: Sequence[dict], labels: Mapping[str, str]) -> list[str]:
+    """The replication report's 'What does the work' section from the ablation rows."""
+    return [
+        "",
+        "## What does the work (ablations)",
+        "",
+        "Each variant of the config's `variants:` changes one component of its parent and is "
+        "trained, generated and evaluated on the same seeds and prompts. The verdict is the "
+        "parent's improvement over the variant, decided like the claims: **helps** or **hurts** "
+        "when the pooled two-level interval of the paired difference (Table 2's draws) excludes "
+        "0, **below floor** when the parent or the variant does not beat the prompt-blind floor "
+        "(no evidence), otherwise no detectable effect. Overall per component: helps or hurts "
+        "when its cells agree, mixed when they disagree. Every cell with its interval: "
+        "paper_figures/table_ablations.md.",
+        "",
+        *verdict_lines(rows, labels),
+    ]
 
 
 def figure_ablations(
