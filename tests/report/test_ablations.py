@@ -110,7 +110,9 @@ def test_the_floors_come_from_the_better_prompt_blind_baseline():
         a: {"en": {"qa_f1": {"point": 0.10}, "bng_macro": {"point": 0.70}}},
         b: {"en": {"qa_f1": {"point": 0.15}, "bng_macro": {"point": 0.80}}},
     }
-    floors = metric_floors({"headline": head}, ["en"], ["qa_f1", "bng_macro", "nuf"])
+    head[a]["en"]["language_fidelity"] = head[b]["en"]["language_fidelity"] = {"point": 1.0}
+    # no floor for language fidelity (the baselines are in the prompt's language by construction)
+    floors = metric_floors({"headline": head}, ["en"], ["qa_f1", "bng_macro", "nuf", "language_fidelity"])
     assert floors == {"en": {"qa_f1": 0.15, "bng_macro": 0.70}}
 
 
@@ -119,4 +121,8 @@ def test_one_verdict_per_component():
     assert component_verdict(["hurts", "below floor"]) == "hurts"
     assert component_verdict(["helps", "hurts"]) == "mixed"
     assert component_verdict(["below floor", "below floor"]) == "no evidence (below floor)"
-    assert component_verdict(["below floor", "no detectable effect"]) == "no detectable effect"
+    assert (
+        component_verdict(["below floor", "no detectable effect"])
+        == "no evidence (1 of 2 cells below floor, no detectable effect in the rest)"
+    )
+    assert component_verdict(["no detectable effect"] * 2) == "no detectable effect"

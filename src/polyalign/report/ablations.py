@@ -79,12 +79,18 @@ def ablation_rows(
     return rows
 
 
+# The floor baselines are human answers from the prompt's own bucket, so they are in the prompt's
+# language by construction: their fidelity (1.0 in most runs) cannot be beaten, and a fidelity
+# difference between two systems means the same whether or not they reach it.
+NO_FLOOR = {"language_fidelity"}
+
+
 def metric_floors(summary: Mapping, scopes: Sequence[str], metrics: Sequence[str]) -> dict:
     """{scope: {metric: floor}} from Table 2's summary (its floor baselines); a metric without
-    a floor is left out."""
+    a floor, or in NO_FLOOR, is left out."""
     floors = {}
     for scope in scopes:
-        for metric in metrics:
+        for metric in (m for m in metrics if m not in NO_FLOOR):
             f = floor_value(summary, scope, metric)
             if f is not None:
                 floors.setdefault(scope, {})[metric] = f[0]
@@ -138,16 +144,19 @@ def write_ablation_table(rows: Sequence[dict], labels: Mapping[str, str], md_pat
 
 
 def component_verdict(verdicts: Sequence[str]) -> str:
-    """One word for a variant over all its (metric, language) cells: helps (some cell helps, none
-    hurts), hurts, mixed (both), no evidence (every cell below the floor), else no detectable
-    effect."""
+    """One verdict for a variant over all its (metric, language) cells: helps (some cell helps,
+    none hurts), hurts, mixed (both); without either, no evidence when any cell is below the
+    floor (saying how many), else no detectable effect."""
     found = set(verdicts)
     if "helps" in found and "hurts" in found:
         return "mixed"
     if "helps" in found or "hurts" in found:
         return "helps" if "helps" in found else "hurts"
-    if found and found <= {BELOW_FLOOR}:
+    below = sum(v == BELOW_FLOOR for v in verdicts)
+    if below == len(verdicts) and below:
         return "no evidence (below floor)"
+    if below:
+        return f"no evidence ({below} of {len(verdicts)} cells below floor, no detectable effect in the rest)"
     return NO_EFFECT
 
 
