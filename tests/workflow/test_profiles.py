@@ -109,9 +109,10 @@ def test_paper_run_writes_only_under_its_own_root(work):
         shutil.rmtree(work / committed, ignore_errors=True)
     cfg = resolved(work, "--configfile", "config/paper.yaml", root="runs/paper")
     assert not (work / "results").exists() and not (work / "paper_figures").exists()
-    # a local corpus and the accelerate config, written relative to the repository
-    assert cfg["corpora"]["eli5"]["path"] == str(work / "data/paper/eli5_category")
-    assert cfg["launch"]["accelerate_config"] == str(work / "workflow/accelerate/ddp.yaml")
+    # a local corpus and the accelerate config, written relative to the repository: relative to
+    # the output root now, so that a moved checkout keeps every param
+    assert cfg["corpora"]["eli5"]["path"] == "../../data/paper/eli5_category"
+    assert cfg["launch"]["accelerate_config"] == "../../workflow/accelerate/ddp.yaml"
     assert cfg["model"]["source"] == "Qwen/Qwen2.5-1.5B"  # a hub id stays one
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "-n", "--forceall", "--configfile", "config/paper.yaml"],
