@@ -69,32 +69,22 @@ def test_a_difference_where_either_system_is_below_the_floor_is_no_evidence():
         "hdpo": {"en": {"qa_f1": [0.30] * 3, "bng_macro": [0.50] * 3}},
         "v": {"en": {"qa_f1": [0.20] * 3, "bng_macro": [0.40] * 3}},
     }
+
+    def rows_with(floors):
+        return ablation_rows(
+            reps, points, {"v": "hdpo"}, ["en"], 0.05, metrics=("qa_f1", "bng_macro"), floors={"en": floors}
+        )
+
     # QA-F1 floor 0.25: the variant (0.20) does not beat it; BNG floor 0.45 (lower is better):
     # the parent (0.50) does not beat it. Without a floor the verdicts would be helps / hurts.
-    rows = ablation_rows(
-        reps,
-        points,
-        {"v": "hdpo"},
-        ["en"],
-        0.05,
-        metrics=("qa_f1", "bng_macro"),
-        floors={"en": {"qa_f1": 0.25, "bng_macro": 0.45}},
-    )
+    rows = rows_with({"qa_f1": 0.25, "bng_macro": 0.45})
     assert [(r["metric"], r["verdict"], r["floor"]) for r in rows] == [
         ("qa_f1", "below floor", 0.25),
         ("bng_macro", "below floor", 0.45),
     ]
     assert ablation_sections(rows, {})[0]["rows"][0][2].endswith("‡")
     # floors both systems beat (0.1 for QA-F1; 0.6 for BNG): the plain verdicts come back
-    rows = ablation_rows(
-        reps,
-        points,
-        {"v": "hdpo"},
-        ["en"],
-        0.05,
-        metrics=("qa_f1", "bng_macro"),
-        floors={"en": {"qa_f1": 0.1, "bng_macro": 0.6}},
-    )
+    rows = rows_with({"qa_f1": 0.1, "bng_macro": 0.6})
     assert [r["verdict"] for r in rows] == ["helps", "hurts"]
     lines = work_section(rows, {"v": "No critic", "hdpo": "HDPO"})
     assert lines[1] == "## What does the work (ablations)" and lines[-1].startswith(

@@ -124,9 +124,6 @@ def test_default_variant_runs_end_to_end_into_the_ablation_table(workdir, first_
     assert "| HDPO, λ = 0 (no critic term) | HDPO " in table and "(en)" in table and "(zh)" in table
     rows = json.loads((workdir / "results/metrics/ablations.json").read_text())["rows"]
     assert {(r["variant"], r["parent"]) for r in rows} == {("hdpo_no_critic", "hdpo")}
-    # the floor rule of the claims applies: a cell is below floor exactly when the parent or
-    # the variant does not beat its metric's floor
-    assert all(r["verdict"] == "below floor" or r["floor"] is None or r["verdict"] for r in rows)
     report = (workdir / "paper_figures/replication.md").read_text()
     assert (
         "## What does the work (ablations)" in report

@@ -150,8 +150,10 @@ def component_verdict(verdicts: Sequence[str]) -> str:
     found = set(verdicts)
     if "helps" in found and "hurts" in found:
         return "mixed"
-    if "helps" in found or "hurts" in found:
-        return "helps" if "helps" in found else "hurts"
+    if "helps" in found:
+        return "helps"
+    if "hurts" in found:
+        return "hurts"
     below = sum(v == BELOW_FLOOR for v in verdicts)
     if below == len(verdicts) and below:
         return "no evidence (below floor)"
