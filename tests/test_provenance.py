@@ -292,3 +292,90 @@ def test_a_registry_edit_reruns_no_model_training_before_the_preference_stage(li
     untouched = {"build_corpus", "train_tokenizer", "pretrain_base", "train_sft", "features", "train_critic"}
     assert changed and not changed & untouched
     assert len(changed) <= 24  # 22 of 44 rules, plus the two ablation rules (variants' labels)
+
+
+SCHEMA = "config/config.schema.yaml"
+TRAINING = {
+    "build_corpus",
+    "train_tokenizer",
+    "pretrain_base",
+    "train_sft",
+    "train_preference",
+    "train_critic",
+}
+
+
+def replace_once(old: bytes, new: bytes):
+    def edit(original: bytes) -> bytes:
+        assert original.count(old) == 1, old
+        return original.replace(old, new)
+
+    return edit
+
+
+def test_a_default_read_by_code_reruns_its_readers_only(library):
+    # config.schema.yaml is package data of config/schema.py, which 37 of 46 rules import: the
+    # whole file in their digest made any default edit rerun BaseLM, SFT and preference training
+    edit = replace_once(
+        b"minimum: 2, default: 20, description: Test rows", b"minimum: 2, default: 21, description: Test rows"
+    )
+    changed = rules_changed_by(library, SCHEMA, edit)
+    assert "evaluate_system" in changed and "combine_metrics" in changed
+    assert not changed & TRAINING
+    assert len(changed) <= 13
+
+
+def test_a_default_only_the_resolved_config_carries_changes_no_digest(library):
+    # preference.lam reaches training through the resolved config, i.e. the rule's params
+    edit = replace_once(
+        b'default: 0.25, description: "Weight lambda', b'default: 0.3, description: "Weight lambda'
+    )
+    assert rules_changed_by(library, SCHEMA, edit) == set()
+    params = (REPO / "workflow" / "rules" / "preference.smk").read_text()
+    assert '"preference", method_block(wc.system)' in params
+
+
+def test_a_new_key_in_a_method_block_changes_the_rules_that_check_its_keys(library):
+    # method_block refuses a method block that lacks a defaulted key: the key names count
+    edit = replace_once(
+        b"embeddings:\n    type: object",
+        b"embeddings:\n    type: object\n    default_probe: 1",
+    )
+    assert rules_changed_by(library, SCHEMA, edit) == set()  # not a key of any block's defaults
+    readers = {
+        rule for rule, script in RULES.items() if "polyalign.preference.config" in reachable_modules(script)
+    }
+    edit = replace_once(
+        b'      lam: {type: number, minimum: 0, default: 0.0, description: "DPO: no critic regulariser."}',
+        b'      lam: {type: number, minimum: 0, default: 0.0, description: "DPO: no critic regulariser."}\n'
+        b"      probe: {type: number, default: 1.0}",
+    )
+    assert rules_changed_by(library, SCHEMA, edit) == readers
+
+
+def test_a_computed_schema_read_puts_the_whole_schema_in_the_digest(tmp_path):
+    src = tmp_path / "src"
+    shutil.copytree(LIBRARY, src / "polyalign", ignore=shutil.ignore_patterns("__pycache__"))
+    (src / "polyalign" / "probe.py").write_text(
+        "from polyalign.config import block_defaults\n\ndef read(block):\n    return block_defaults(block)\n"
+    )
+    script = tmp_path / "script.py"
+    script.write_text("from polyalign import probe\n")
+    before = source_digest(script, src)
+    schema = src / "polyalign" / "config" / "config.schema.yaml"
+    schema.write_bytes(
+        schema.read_bytes().replace(
+            b"default: 20, description: Test rows", b"default: 21, description: Test rows"
+        )
+    )
+    assert source_digest(script, src) != before  # any default: the block is known only at run time
+    (src / "polyalign" / "probe.py").write_text(
+        'from polyalign.config import block_defaults\n\ndef read():\n    return block_defaults("judge")\n'
+    )
+    narrow = source_digest(script, src)
+    schema.write_bytes(
+        schema.read_bytes().replace(
+            b"default: 21, description: Test rows", b"default: 22, description: Test rows"
+        )
+    )
+    assert source_digest(script, src) == narrow  # a literal block: only the judge block's defaults

@@ -32,7 +32,7 @@ import time
 
 import torch
 
-from .config import block_defaults, schema_default
+from .config import schema_default
 from .config.settings import settings_dict, settings_from_block
 from .continuous import decode_continuous
 from .decoding import DecodeStats, GenerationSettings, eos_ids_of, length_order, row_seed
@@ -295,7 +295,7 @@ def generate_file(
     t0 = time.perf_counter()
     gcfg = generation_settings(config, overrides)
     pcfg = prompt_settings(config)
-    mode = profile_length or config.get("profile_length", block_defaults()["profile_length"])
+    mode = profile_length or config.get("profile_length", schema_default("profile_length"))
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None

@@ -9,7 +9,14 @@ with `ast` without importing anything (docs/workflow.md, "What reruns a rule"):
   table (name -> submodule), reaches that submodule, and only for the names imported;
 - a string literal naming a non-Python file next to a reached module (`published_numbers.yaml`), or
   one folder down (`templates/llama3.jinja`),
-  adds that package data file, bytes and all.
+  adds that package data file, bytes and all;
+- the config schema is the exception: a job reads defaults from it only through
+  `schema_default("block", "key")` and `block_defaults("block")`, so the digest holds the values
+  those calls return in the reached modules (with literal arguments), not the file. A reached
+  module that reads the schema any other way (a call with computed arguments, `fill_defaults`,
+  `validate_schema`, ...) puts the whole file in the digest. Editing one default therefore reruns
+  the rules whose code reads that default, and the rules whose params hold it (the resolved
+  config), not every rule that imports the config package.
 
 A module counts by its name and its syntax tree without docstrings (`ast.dump` has no comments,
 blank lines or line numbers), so a comment, a docstring or a reformat changes no digest, and any
@@ -21,14 +28,23 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import json
 import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import yaml
+
 SRC = Path(__file__).resolve().parents[1]  # the directory holding the polyalign package
 PACKAGE = "polyalign"
 LAZY_TABLE = "_LAZY"  # a package __init__'s {attribute: submodule} table read by its __getattr__
+SCHEMA_FILE = "polyalign.config/config.schema.yaml"  # its package_data key
+# the schema module defines the readers below, this one digests with them: their calls are no reads
+NOT_READERS = ("polyalign.config.schema", "polyalign.provenance")
+NARROW_READERS = ("schema_default", "block_defaults")  # with literal arguments: the values only
+KEY_READER = "defaulted_keys"  # key names only; with a computed block, those of every block
+WHOLE_READERS = ("fill_defaults", "validate_schema", "resolve_config", "load_schema", "restated_defaults")
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,8 @@ class ModuleFacts:
     module_objects: frozenset[str]  # modules it holds as objects, whose attributes it can reach
     lazy: tuple[tuple[str, str], ...]  # its `_LAZY` table, for a package __init__
     strings: frozenset[str]  # string literals that could name a file next to it
+    schema_reads: frozenset[tuple[str, tuple[str, ...]]]  # (reader, literal arguments) calls
+    whole_schema: bool  # reads the schema in a way the digest cannot narrow
 
 
 def module_index(src: Path = SRC) -> dict[str, Path]:
@@ -102,7 +120,8 @@ def _ours(name: str) -> bool:
 def _facts(source: bytes, path: str, module: str, is_package: bool) -> ModuleFacts:
     """Parsed once per file content."""
     tree = ast.parse(source, filename=path)
-    imports, from_names, module_objects, strings = set(), set(), set(), set()
+    imports, from_names, module_objects, strings, schema_reads = set(), set(), set(), set(), set()
+    whole_schema = False
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for alias in node.names:
@@ -119,7 +138,18 @@ def _facts(source: bytes, path: str, module: str, is_package: bool) -> ModuleFac
                 imports.add(f"{base}.{alias.name}")
                 from_names.add((base, alias.name))
                 module_objects.add(f"{base}.{alias.name}")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+        elif isinstance(node, ast.Call) and module not in NOT_READERS:
+            called = (
+                node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            )
+            literal = all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args)
+            if called in NARROW_READERS and literal and not node.keywords:
+                schema_reads.add((called, tuple(a.value for a in node.args)))
+            elif called == KEY_READER:
+                schema_reads.add((called, tuple(a.value for a in node.args) if literal else ("*",)))
+            elif called in NARROW_READERS or called in WHOLE_READERS:
+                whole_schema = True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
             value = node.value
             if 0 < len(value) < 200 and "\n" not in value and not value.startswith("/") and ".." not in value:
                 strings.add(node.value)
@@ -131,6 +161,8 @@ def _facts(source: bytes, path: str, module: str, is_package: bool) -> ModuleFac
         module_objects=frozenset(n for n in module_objects if _ours(n)),
         lazy=_lazy_table(tree) if is_package else (),
         strings=frozenset(strings),
+        schema_reads=frozenset(schema_reads),
+        whole_schema=whole_schema,
     )
 
 
@@ -201,5 +233,37 @@ def source_digest(script: str | Path, src: Path = SRC) -> str:
     for name, path in sorted(modules.items()):
         h.update(name.encode() + b"\0" + module_facts(name, path).fingerprint.encode() + b"\0")
     for key, path in sorted(package_data(modules).items()):
-        h.update(key.encode() + b"\0" + path.read_bytes() + b"\0")
+        content = schema_part(modules, path) if key == SCHEMA_FILE else path.read_bytes()
+        h.update(key.encode() + b"\0" + content + b"\0")
     return h.hexdigest()[:16]
+
+
+def schema_part(modules: dict[str, Path], schema_path: Path) -> bytes:
+    """What of the config schema the `modules` read: the whole file, or the values of their
+    literal `schema_default` / `block_defaults` calls."""
+    facts = [module_facts(name, path) for name, path in modules.items()]
+    if any(f.whole_schema for f in facts):
+        return schema_path.read_bytes()
+    from polyalign.config.schema import block_defaults, defaulted_keys, schema_default
+
+    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+
+    def every_blocks_keys(*block, schema):
+        if block != ("*",):
+            return defaulted_keys(*block, schema=schema)
+        blocks = [b for b, node in schema["properties"].items() if "properties" in node or "$ref" in node]
+        return {b: defaulted_keys(b, schema=schema) for b in blocks}
+
+    readers = {
+        "schema_default": schema_default,
+        "block_defaults": block_defaults,
+        KEY_READER: every_blocks_keys,
+    }
+    values = {}
+    for name, path in sorted(modules.items()):
+        for reader, args in sorted(module_facts(name, path).schema_reads):
+            try:
+                values[f"{reader}{args}"] = readers[reader](*args, schema=schema)
+            except (KeyError, IndexError) as e:
+                raise ValueError(f"{path}: {reader}{args} names no key of {schema_path} ({e})") from e
+    return json.dumps(values, sort_keys=True, default=str).encode()

@@ -109,15 +109,22 @@ def validate_schema(config: dict, schema: dict | None = None) -> None:
         raise ConfigError("invalid config:\n  " + "\n  ".join(_describe(e) for e in errors))
 
 
-def block_defaults(*path: str) -> dict:
+def block_defaults(*path: str, schema: dict | None = None) -> dict:
     """The defaults of one block of the schema (e.g. block_defaults("evaluation", "bootstrap")),
     nested blocks included: what the block holds when the config leaves it empty. With no path,
-    the top-level defaults (scalars such as profile_length included)."""
-    schema = _load()
+    the top-level defaults (scalars such as profile_length included). `schema`: another parsed
+    schema than the package's (the rerun digest of a scratch copy reads that copy's)."""
+    schema = schema or _load()
     node = schema
     for part in path:
         node = resolve_ref(node, schema)["properties"][part]
     return _filled({}, node, schema)
+
+
+def defaulted_keys(block: str, schema: dict | None = None) -> tuple[str, ...]:
+    """The keys of a top-level block that the schema gives a default: what a resolved config
+    holds in that block. Only names, so a changed default value is not read through here."""
+    return tuple(block_defaults(block, schema=schema))
 
 
 def _same_value(a, b) -> bool:
@@ -153,8 +160,8 @@ def restated_defaults(config: dict, schema: dict | None = None) -> list[str]:
     return list(walk(dict(config or {}), schema, []))
 
 
-def schema_default(*path: str):
+def schema_default(*path: str, schema: dict | None = None):
     """The default of one key (e.g. schema_default("evaluation", "min_bucket_size")): what library
     keyword defaults read instead of restating the value."""
     *block, key = path
-    return block_defaults(*block)[key]
+    return block_defaults(*block, schema=schema)[key]

@@ -17,7 +17,7 @@ import copy
 from dataclasses import dataclass, fields
 
 from .. import methods
-from ..config import ConfigError, block_defaults
+from ..config import ConfigError, defaulted_keys
 from ..config.settings import settings_from_block
 from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
 from ..systems import REGISTRY, method_of
@@ -108,7 +108,7 @@ def method_block(config: dict, method: str) -> dict:
     hold every key the schema gives it a default for (dpo's λ = 0, ...), else a plain DPO would
     silently train with HDPO's settings."""
     block = methods.get(method).block
-    missing = [f"{block}.{k}" for k in block_defaults(block) if k not in (config.get(block) or {})]
+    missing = [f"{block}.{k}" for k in defaulted_keys(block) if k not in (config.get(block) or {})]
     missing = [b for b in ("preference", block) if b not in config] or missing
     if missing:
         raise ConfigError(

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import transformers
 
-from ..config import block_defaults
+from ..config import block_defaults, schema_default
 from ..io import read_jsonl, write_json
 from ..models import build_model, count_parameters, load_tokenizer, model_settings
 from ..models.runtime import copy_checkpoint, load_for_training
@@ -58,8 +58,15 @@ def stage_train_config(config: dict, stage: str) -> TrainConfig:
     chain = ["train_common", "pretrain"] if stage == "pretrain" else ["train_common", "sft"]
     if stage == "bucket_sft":
         chain.append("bucket_sft")
+    # literal block names: the rerun digest holds the defaults a stage reads (polyalign.provenance)
+    defaults = {
+        "train_common": block_defaults("train_common"),
+        "pretrain": block_defaults("pretrain"),
+        "sft": block_defaults("sft"),
+        "bucket_sft": block_defaults("bucket_sft"),
+    }
     for block in chain:
-        merged.update(block_defaults(block))
+        merged.update(defaults[block])
         merged.update(config.get(block) or {})
     for k in BUCKET_KEYS:
         merged.pop(k, None)
@@ -73,7 +80,7 @@ def bucket_config(config: dict) -> dict:
         raise ValueError(f"bucket_sft.sampler must be one of {SAMPLERS}, got {cfg['sampler']!r}")
     if not isinstance(cfg["backoff"], bool):
         raise ValueError(f"bucket_sft.backoff must be true or false, got {cfg['backoff']!r}")
-    cfg["min_bucket_size"] = int(config.get("min_bucket_size", block_defaults()["min_bucket_size"]))
+    cfg["min_bucket_size"] = int(config.get("min_bucket_size", schema_default("min_bucket_size")))
     return cfg
 
 
@@ -189,7 +196,7 @@ def train_sft(
     mcfg = model_settings(config.get("model"))
     model, tokenizer = load_for_training(base_dir, mcfg)
     pcfg = prompt_settings(config)
-    profile_length = config.get("profile_length", block_defaults()["profile_length"])
+    profile_length = config.get("profile_length", schema_default("profile_length"))
     if profile_length not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {profile_length!r}")
     tcfg = stage_train_config(config, system)
