@@ -22,7 +22,7 @@ TORCH := torch==2.13.0
 # Recovers from an interrupted run: unlocks only when no Snakemake process holds the lock, then
 # `snakemake --rerun-incomplete` (docs/operations.md, "When a run is interrupted").
 run: $(VENV)/.installed
-	$(BIN)/python -m polyalign.workflow_recovery --cores all
+	$(BIN)/python -m polyalign.workflow.recovery --cores all
 
 # Full lane: every test, including the micro end-to-end workflow run twice (clean, and killed at
 # three points then resumed): about an hour on 2 cores (65 min in CI on 2026-12-06).

@@ -1,5 +1,5 @@
-"""The continuous decode loop (`polyalign.generate.generate_ids`, what generation runs) against
-the static loop it replaced (`polyalign.decoding.decode_static_batches`: each batch steps until
+"""The continuous decode loop (`polyalign.generation.generate.generate_ids`, what generation runs) against
+the static loop it replaced (`polyalign.generation.decoding.decode_static_batches`: each batch steps until
 its longest row ends), on the same model, prompts, seeds and sampling settings. Prints, per
 loop, wall time, forward calls (prefills + decode steps), rows fed summed over decode steps,
 generated tokens, and how many outputs agree token for token.
@@ -26,8 +26,8 @@ from bench_generation import plain_prompts
 from bench_supervised import load_data
 
 from polyalign.config import block_defaults, fill_defaults
-from polyalign.decoding import DecodeStats, decode_static_batches, eos_ids_of, row_seed
-from polyalign.generate import generate_ids, generation_settings
+from polyalign.generation.decoding import DecodeStats, decode_static_batches, eos_ids_of, row_seed
+from polyalign.generation.generate import generate_ids, generation_settings
 from polyalign.models import load_model, model_settings
 
 

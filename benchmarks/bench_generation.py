@@ -1,4 +1,4 @@
-"""Batched generation (`polyalign.generate.generate_ids`: length-sorted, left-padded batches,
+"""Batched generation (`polyalign.generation.generate.generate_ids`: length-sorted, left-padded batches,
 KV cache) against one prompt at a time through plain `model.generate`, on the same model and
 prompts, greedy decoding with a fixed number of new tokens. Prints both timings, the speed-up
 and how many outputs agree token for token.
@@ -21,8 +21,8 @@ import torch
 from bench_supervised import load_data
 
 from polyalign.config import block_defaults, fill_defaults
-from polyalign.decoding import generate_unbatched
-from polyalign.generate import generate_ids, generation_settings
+from polyalign.generation.decoding import generate_unbatched
+from polyalign.generation.generate import generate_ids, generation_settings
 from polyalign.models import build_model, build_tokenizer, load_model, model_settings
 from polyalign.prompts import encode_prompt, prompt_scaffold_texts, render_prompt
 

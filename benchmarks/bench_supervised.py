@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from polyalign.config import fill_defaults
-from polyalign.generate import generate_records, generation_settings
+from polyalign.generation.generate import generate_records, generation_settings
 from polyalign.io import read_jsonl
 from polyalign.models import build_tokenizer, load_model, model_settings
 from polyalign.prompts import LengthSampler, prompt_scaffold_texts, prompt_settings

@@ -10,7 +10,7 @@ training stages run:
 2. HDPO pairs/s (our trainer, cached reference log-probs) against TRL's `DPOTrainer` (default:
    a reference forward every step) with the same model weights, pairs and micro-batch;
 3. forward-only tokens/s (no gradients: features, reference log-probs, judges, detectors);
-4. decode step time with `polyalign.generate.generate_ids` (bf16 weights, sampling) on the pilot
+4. decode step time with `polyalign.generation.generate.generate_ids` (bf16 weights, sampling) on the pilot
    model's shape (Qwen2.5-0.5B) at the pilot batch and on the paper model's at the paper batch,
    and from it tokens/s of the static and the continuous decode loop for a realistic length mix;
 5. peak GPU memory of every check.
@@ -344,8 +344,8 @@ def check_decode(name, shape, tokenizer, args, device, batch: int, budget: int) 
     never stop: eos is -1), prefill removed by timing 1 and `gen_tokens` new tokens. Tokens/s of
     the static and continuous loops for a realistic length mix (a 60-token mean answer, 5 % of
     rows at the `budget`) follow from the measured step time (polyalign.estimate.stages)."""
-    from polyalign.decoding import GenerationSettings
-    from polyalign.generate import generate_ids
+    from polyalign.generation.decoding import GenerationSettings
+    from polyalign.generation.generate import generate_ids
 
     rng = random.Random(2)
     model = make_model(shape, tokenizer).to(

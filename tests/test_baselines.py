@@ -3,7 +3,8 @@ seeded draws, and their QA-F1 through the evaluation's own utility metric, by ha
 
 import pytest
 
-from polyalign import baseline_answers, baselines
+from polyalign import baselines
+from polyalign.evaluation import baseline_answers
 from polyalign.io import InputError
 from polyalign.metrics.utility import utility_scores
 from polyalign.systems import label

@@ -124,7 +124,7 @@ OPEN_MAPS = (
     "config.judge.models.*.chat_template_kwargs",
     "config.model_presets",
     "config.variants",  # user-named variants, each an open map of the config blocks it changes,
-    "config.variants.*",  # checked key by key against the real blocks by polyalign.variants
+    "config.variants.*",  # checked key by key against the real blocks by polyalign.workflow.variants
     "config.variants.*.*",
     "config.generation.system_max_new_tokens",
 )

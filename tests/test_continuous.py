@@ -10,9 +10,15 @@ import torch
 from transformers import AutoModelForCausalLM
 
 from polyalign.config import fill_defaults
-from polyalign.continuous import decode_continuous
-from polyalign.decoding import DecodeStats, counter_uniform, decode_static_batches, length_order, row_seed
-from polyalign.generate import generate_ids, generate_records, language_budgets, row_budget
+from polyalign.generation.continuous import decode_continuous
+from polyalign.generation.decoding import (
+    DecodeStats,
+    counter_uniform,
+    decode_static_batches,
+    length_order,
+    row_seed,
+)
+from polyalign.generation.generate import generate_ids, generate_records, language_budgets, row_budget
 from polyalign.models import build_model, model_settings
 from polyalign.prompts import encode_prompt, render_prompt
 from tests.models.micro import GREEDY, PROMPT, micro_records, micro_tokenizer, one_thread  # noqa: F401

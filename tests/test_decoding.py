@@ -8,7 +8,7 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from polyalign.decoding import (
+from polyalign.generation.decoding import (
     SeededTopPSampler,
     counter_uniform,
     decode_batch,
@@ -47,7 +47,7 @@ def test_sampler_nucleus_and_temperature_by_hand():
 
 
 def test_sampler_inverse_cdf_with_known_uniform(monkeypatch):
-    import polyalign.decoding as decoding
+    import polyalign.generation.decoding as decoding
 
     # u = 0.5 of the nucleus mass {0: .644, 1: .237} = .440 → token 0; u = 0.9 → .793 → token 1
     logits = torch.tensor([[2.0, 1.0, 0.0, -1.0], [2.0, 1.0, 0.0, -1.0]])

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from polyalign import device_lease
+from polyalign.device import lease as device_lease
 
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 # A job: lease `count` devices, record (devices, start, end) while holding them, hold a while.
 JOB = """
 import json, os, sys, time
-from polyalign.device_lease import ensure_lease
+from polyalign.device.lease import ensure_lease
 ids = ensure_lease(int(sys.argv[2]))
 start = time.time()
 time.sleep(float(sys.argv[3]))

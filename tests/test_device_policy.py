@@ -8,7 +8,7 @@ import pytest
 import torch
 import yaml
 
-from polyalign.device_policy import REQUIRE_CUDA_ENV, cuda_required
+from polyalign.device.policy import REQUIRE_CUDA_ENV, cuda_required
 from polyalign.models import runtime
 from polyalign.train import launch
 

@@ -7,8 +7,8 @@ import torch
 from transformers import LlamaConfig
 
 from polyalign.config import fill_defaults
-from polyalign.decoding import generate_unbatched
-from polyalign.generate import generate_file, generate_ids, generate_records
+from polyalign.generation.decoding import generate_unbatched
+from polyalign.generation.generate import generate_file, generate_ids, generate_records
 from polyalign.models import save_model
 from polyalign.models.tokenizer_report import answer_token_lengths, check_max_new_tokens
 from polyalign.prompts import LengthSampler, encode_prompt, render_prompt
@@ -110,7 +110,7 @@ def test_cot_answer_extraction(monkeypatch):
     text = "Think about it.\nAnswer: Pretty good."
     ids = tok(text, add_special_tokens=False)["input_ids"]
     monkeypatch.setattr(
-        "polyalign.generate.decode_part",
+        "polyalign.generation.generate.decode_part",
         lambda m, p, s, b, positions, *a, **k: [(ids, "eos")] * len(positions),
     )
     model = micro_model(tok)
@@ -131,7 +131,7 @@ def test_cot_gets_extra_tokens_and_a_missing_answer_line_is_an_empty_answer(monk
             (tok("Let me think about the weather", add_special_tokens=False)["input_ids"], "length")
         ] * len(positions)
 
-    monkeypatch.setattr("polyalign.generate.decode_part", fake)
+    monkeypatch.setattr("polyalign.generation.generate.decode_part", fake)
     model = micro_model(tok)
     (cot,) = generate_records(
         model, tok, micro_records()[:1], "cot", GREEDY, progress=False, max_prompt_tokens=110

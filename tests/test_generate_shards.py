@@ -5,10 +5,10 @@ import pytest
 
 from polyalign.config import fill_defaults
 from polyalign.config.settings import settings_dict
-from polyalign.decoding import GenerationSettings
-from polyalign.generate import generate_records, part_plan, shard_parts
-from polyalign.generate_shards import run_generation
-from polyalign.generation_parts import PartStore, merge_parts
+from polyalign.generation.decoding import GenerationSettings
+from polyalign.generation.generate import generate_records, part_plan, shard_parts
+from polyalign.generation.parts import PartStore, merge_parts
+from polyalign.generation.shards import run_generation
 from polyalign.io import write_jsonl
 from polyalign.models import save_model
 from tests.models.micro import PROMPT, micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401 (fixture)

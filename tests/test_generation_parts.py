@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from polyalign.config import fill_defaults
-from polyalign.generate import generate_file
-from polyalign.generation_parts import PartStore, parts_dir
+from polyalign.generation.generate import generate_file
+from polyalign.generation.parts import PartStore, parts_dir
 from polyalign.io import write_jsonl
 from polyalign.models import save_model
 from tests.models.micro import micro_model, micro_records, micro_tokenizer, one_thread  # noqa: F401
@@ -22,8 +22,8 @@ CHILD = """
 import json, os, signal, sys
 import torch
 torch.set_num_threads(1)
-from polyalign.generate import generate_file
-from polyalign.generation_parts import PartStore
+from polyalign.generation.generate import generate_file
+from polyalign.generation.parts import PartStore
 from polyalign.io import read_jsonl, write_jsonl
 
 saved, save = [], PartStore.save

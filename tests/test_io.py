@@ -38,7 +38,7 @@ def test_jsonl_errors_name_file_and_line(tmp_path):
 def test_rule_logging_writes_the_log_and_leaves_no_handler_on_the_closed_file(tmp_path):
     import logging
 
-    from polyalign.workflow_io import rule_logging
+    from polyalign.workflow.io import rule_logging
 
     root = logging.getLogger()
     before = root.handlers[:]
@@ -55,7 +55,7 @@ def test_rule_logging_writes_the_log_and_leaves_no_handler_on_the_closed_file(tm
 def test_rule_logging_limits_the_blas_threads_to_the_rule_threads(tmp_path):
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from polyalign.workflow_io import rule_logging
+    from polyalign.workflow.io import rule_logging
 
     def blas_threads():
         return {p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"}

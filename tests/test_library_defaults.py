@@ -59,7 +59,7 @@ MIRRORS = [
     ("polyalign.features.lm_features", "lm_features", "max_ppl", "features.max_ppl"),
     ("polyalign.features.extract", "extract_features", "max_ppl", "features.max_ppl"),
     ("polyalign.features.compute", "compute_feature_table", "max_ppl", "features.max_ppl"),
-    ("polyalign.generate", "generate_records", "profile_length", "profile_length"),
+    ("polyalign.generation.generate", "generate_records", "profile_length", "profile_length"),
     ("polyalign.train.data", "build_examples", "profile_length", "profile_length"),
     ("polyalign.evaluation.rows", "select_generations", "sample_index", "evaluation.sample_index"),
     ("polyalign.data.build", "build_corpus", "max_field_chars", "corpus_build.max_field_chars"),

@@ -1,4 +1,4 @@
-"""python -m polyalign.prefetch, offline: a fake hub (snapshot_download replaced) serves every
+"""python -m polyalign.workflow.prefetch, offline: a fake hub (snapshot_download replaced) serves every
 model and corpus config/paper.yaml names; the overlay points each at its local copy."""
 
 import json
@@ -9,7 +9,7 @@ import pytest
 import yaml
 from huggingface_hub.errors import GatedRepoError
 
-from polyalign import prefetch
+from polyalign.workflow import prefetch
 
 REPO = Path(__file__).resolve().parents[1]
 PAPER = yaml.safe_load((REPO / "config" / "paper.yaml").read_text())

@@ -5,7 +5,7 @@ import os
 
 from polyalign.features.extract import extract_text_features
 from polyalign.progress import progress_bar
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 
 def test_a_rule_log_gets_no_progress_bar(tmp_path):
@@ -41,7 +41,7 @@ def test_rule_logging_turns_off_the_hub_and_transformers_bars(tmp_path, monkeypa
     """transformers' own "Loading weights" bar wrote carriage returns into rule logs."""
     import transformers.utils.logging as hf_logging
 
-    from polyalign.workflow_io import rule_logging
+    from polyalign.workflow.io import rule_logging
 
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS", raising=False)
     hf_logging.enable_progress_bar()

@@ -19,16 +19,16 @@ CODE_EDIT = b"\nEDITED_FOR_A_TEST = 1\n"
 
 # Modules that no job runs, each with why it need not trigger a rerun.
 NOT_IN_ANY_JOB = {
-    "polyalign.workflow_recovery": "repairs interrupted runs from the command line (README); runs in no job",
+    "polyalign.workflow.recovery": "repairs interrupted runs from the command line (README); runs in no job",
     "polyalign.config.resolve": "resolves the config in the Snakefile; a job sees its result as params",
     "polyalign.config.checks": "cross-field config checks in the Snakefile; a job sees only the checked config",
     "polyalign.config.paths": "path containment checks run by config.checks in the Snakefile; no job runs them",
     "polyalign.config.overrides": "types --config values in the Snakefile; a job sees the resolved config",
     "polyalign.config.output_root": "anchors config paths for output_root in the Snakefile; runs in no job",
-    "polyalign.prefetch": "downloads models and corpora where the network is (docs/paper_scale.md); runs in no job",
+    "polyalign.workflow.prefetch": "downloads models and corpora where the network is (docs/paper_scale.md); runs in no job",
     "polyalign.models.presets": "expands model.preset in the Snakefile; a job sees the resolved model block",
     "polyalign.seeds": "derives run seeds and seeded settings in the Snakefile; a job sees them as params",
-    "polyalign.variants": "parses config `variants:` in the Snakefile; a variant's job sees its merged config as params",
+    "polyalign.workflow.variants": "parses config `variants:` in the Snakefile; a variant's job sees its merged config as params",
     "polyalign.config.__main__": "prints schema defaults on the command line (docs); runs in no job",
     "polyalign.data.fetch": "the fetch's command-line twin (--restore-pristine); the rule runs fetch_embedded",
     "polyalign.estimate": "the compute estimate's command line (docs/paper_scale.md); runs in no job",

@@ -49,7 +49,7 @@ def test_seeded_config_sets_every_stochastic_stage_and_leaves_the_input_alone():
 def test_each_stage_takes_the_run_seed():
     from polyalign.config import fill_defaults
     from polyalign.critic.train import CriticSettings
-    from polyalign.generate import generation_settings
+    from polyalign.generation.generate import generation_settings
     from polyalign.preference.config import preference_train_config
     from polyalign.train.sft import stage_train_config
 

@@ -8,7 +8,7 @@ import pytest
 
 from polyalign.config import ConfigError, block_defaults, fill_defaults, load_schema
 from polyalign.config.settings import settings_dict
-from polyalign.generate import GenerationSettings, generation_settings
+from polyalign.generation.generate import GenerationSettings, generation_settings
 from polyalign.models import ModelSettings, model_settings
 from polyalign.preference.config import (
     PairWeightSettings,

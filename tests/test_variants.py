@@ -1,10 +1,10 @@
-"""Ablation variants (polyalign.variants): a parent system plus the settings it changes."""
+"""Ablation variants (polyalign.workflow.variants): a parent system plus the settings it changes."""
 
 import pytest
 
-from polyalign import variants
 from polyalign.config import ConfigError, load_yaml_file, resolve_config
 from polyalign.preference.config import preference_settings
+from polyalign.workflow import variants
 
 from .conftest import REPO
 

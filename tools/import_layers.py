@@ -26,8 +26,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "io",
             "text",
             "progress",
-            "device_policy",
-            "device_lease",
+            "device",
             "config",
             "methods",
             "provenance",
@@ -36,15 +35,12 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     # what the stages share: the systems and seeds derived from the registries, records, buckets
     ("registries", ("systems", "baselines", "seeds", "records", "buckets")),
     # models, corpora, prompts, decoding and metrics: no stage of the pipeline
-    ("building blocks", ("models", "data", "prompts", "decoding", "continuous", "metrics")),
+    ("building blocks", ("models", "data", "prompts", "metrics")),
     # the pipeline's stages, each a package or module run by rules
     (
         "stages",
         (
-            "generate",
-            "generate_shards",
-            "generation_parts",
-            "baseline_answers",
+            "generation",
             "train",
             "preference",
             "features",
@@ -66,10 +62,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "config.resolve",
             "config.checks",
             "config.paths",
-            "variants",
-            "workflow_io",
-            "workflow_recovery",
-            "prefetch",
+            "workflow",
             "estimate",
         ),
     ),

@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # The registry only (read by the workflow at DAG time and by the tables); the answers are
-# written by polyalign.baseline_answers.
+# written by polyalign.evaluation.baseline_answers.
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Progress bars on an interactive terminal only.
 
-A script's stderr is its rule log (polyalign.workflow_io.rule_logging) or a cluster job's output
+A script's stderr is its rule log (polyalign.workflow.io.rule_logging) or a cluster job's output
 file; there tqdm's carriage-return redraws pile up into unreadable lines, so the bar is off
 whenever stderr is not a terminal. What a log needs (losses, timings, counts) is logged.
 """

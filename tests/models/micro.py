@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from polyalign.config import fill_defaults
-from polyalign.generate import GenerationSettings
+from polyalign.generation.generate import GenerationSettings
 from polyalign.models import ModelSettings, build_model, model_settings, train_tokenizer
 from polyalign.models.tokenizer import record_texts
 

@@ -5,7 +5,7 @@ published format: tests/fixtures/chat_templates)."""
 import pytest
 from transformers import GenerationConfig
 
-from polyalign.decoding import eos_ids_of
+from polyalign.generation.decoding import eos_ids_of
 from polyalign.models.chat import end_of_turn_token, install_chat_template
 
 from ..paper_models import _tokenizer

@@ -1,5 +1,5 @@
 """The whole micro workflow SIGKILLed at three points (during BaseLM pretraining, during SFT and
-during HDPO), each time rerun the way `make run` does (`polyalign.workflow_recovery`: unlock the
+during HDPO), each time rerun the way `make run` does (`polyalign.workflow.recovery`: unlock the
 stale lock, `--rerun-incomplete`); after the SFT kill, SFT's checkpoint is also truncated (a
 corrupt checkpoint: set aside, SFT starts over). The final outputs must equal, byte for byte apart from timing
 fields, those of the uninterrupted run in another directory (`micro_clean_run`), which also
@@ -67,7 +67,7 @@ def stage_dir(reference: Path, stage: str) -> str:
 
 
 def start(work: Path, targets: list[str]) -> subprocess.Popen:
-    recovery = [sys.executable, "-m", "polyalign.workflow_recovery", *micro_command(*targets)[3:]]
+    recovery = [sys.executable, "-m", "polyalign.workflow.recovery", *micro_command(*targets)[3:]]
     with open(work / f"run-{time.time_ns()}.log", "w") as log:  # the child keeps its own descriptor
         return subprocess.Popen(
             recovery, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from polyalign import workflow_recovery as wr
+from polyalign.workflow import recovery as wr
 
 from ..conftest import REPO
 
@@ -97,7 +97,7 @@ def test_main_reruns_incomplete_jobs(tmp_path, started, monkeypatch):
 
 def test_make_run_goes_through_the_recovery_entry_point():
     run_recipe = (REPO / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    assert "polyalign.workflow_recovery" in run_recipe
+    assert "polyalign.workflow.recovery" in run_recipe
     operations = (REPO / "docs" / "operations.md").read_text()
     assert (
         "## When a run is interrupted" in operations

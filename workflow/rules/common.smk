@@ -29,10 +29,10 @@ from polyalign import baselines as baseline_registry
 BASELINES = list(baseline_registry.BASELINES)
 EVALUATED = SYSTEMS + BASELINES
 
-# Ablation variants (config `variants:`, polyalign.variants): systems that train like their parent
+# Ablation variants (config `variants:`, polyalign.workflow.variants): systems that train like their parent
 # with some of its settings changed. They generate and are evaluated per seed like every system
 # but only the ablation table shows them (the paper's tables keep SYSTEMS).
-from polyalign import variants as variant_registry
+from polyalign.workflow import variants as variant_registry
 
 VARIANTS = variant_registry.parse_variants(config)
 VARIANT_CONFIGS = {name: variant_registry.variant_config(config, v) for name, v in VARIANTS.items()}
@@ -44,7 +44,7 @@ PREFERENCE_TRAINED = PREFERENCE_SYSTEMS + [n for n, v in VARIANTS.items() if v.p
 
 
 # Preference systems that build their own pairs: a variant that changes only loss or training
-# settings trains on its parent's pairs and reference log-probs (polyalign.variants.pairs_owner).
+# settings trains on its parent's pairs and reference log-probs (polyalign.workflow.variants.pairs_owner).
 PAIR_BUILDERS = PREFERENCE_SYSTEMS + [
     n for n, v in VARIANTS.items() if n in PREFERENCE_TRAINED and variant_registry.pairs_owner(config, v) == n
 ]

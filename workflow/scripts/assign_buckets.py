@@ -3,7 +3,7 @@
 from polyalign.buckets import assign_buckets, bucket_statistics
 from polyalign.data.subsample import subsample
 from polyalign.io import read_jsonl, write_json, write_jsonl
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

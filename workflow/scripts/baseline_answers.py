@@ -10,9 +10,9 @@ params:  baseline     the baseline's name
          zh_tokenization  the evaluation's Chinese tokenisation (the constant answer's QA-F1)
 """
 
-from polyalign.baseline_answers import baseline_generations
+from polyalign.evaluation.baseline_answers import baseline_generations
 from polyalign.io import read_jsonl, write_json, write_jsonl
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

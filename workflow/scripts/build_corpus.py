@@ -7,7 +7,7 @@ output: records, dedup_report, build_log, drop_report (rows dropped per corpus a
 
 from polyalign.data.build import build_corpus, drop_report
 from polyalign.io import write_json, write_jsonl
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     records, dedup_report, build_log = build_corpus(

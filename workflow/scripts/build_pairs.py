@@ -27,7 +27,7 @@ from polyalign.preference import build_pairs, critic_scorer, preference_settings
 from polyalign.preference.pairs import pair_profile_length
 from polyalign.references import load_references
 from polyalign.systems import method_of
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system

@@ -13,7 +13,7 @@ log: one file.
 
 from polyalign.features.store import load_features
 from polyalign.references import build_references, write_reference_summary, write_references
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     t = load_features(snakemake.input.features)

@@ -25,7 +25,7 @@ from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import compact_headline, load_metrics, pooled_summary, summary_tsv
 from polyalign.io import InputError, write_json, write_text
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -16,7 +16,7 @@ from polyalign.features.store import save_features
 from polyalign.io import read_jsonl, write_json
 from polyalign.models.runtime import load_model_for_inference
 from polyalign.models.settings import model_settings
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     model, tokenizer = load_model_for_inference(

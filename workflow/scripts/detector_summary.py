@@ -17,7 +17,7 @@ from polyalign.detectors.scoring import DETECTORS, detector_config
 from polyalign.detectors.summary import detector_summary
 from polyalign.evaluation.pooled import save_replicates
 from polyalign.io import InputError, read_json, read_jsonl, write_json
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     cfg = detector_config(snakemake.params.settings)

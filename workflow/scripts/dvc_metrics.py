@@ -5,7 +5,7 @@ import json
 
 from polyalign.io import write_json
 from polyalign.report.dvc_exports import aggregate_by_system
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     with open(snakemake.input.headline, encoding="utf-8") as f:

@@ -14,7 +14,7 @@ log: one file. threads: torch threads.
 from polyalign.evaluation.rows import embed_texts, save_embeddings
 from polyalign.io import read_jsonl
 from polyalign.models.runtime import load_encoder
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     settings = snakemake.params.settings["embeddings"]

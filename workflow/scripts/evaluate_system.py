@@ -22,7 +22,7 @@ from polyalign.evaluation.store import write_metrics
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl
 from polyalign.references import load_references
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     inp, p = snakemake.input, snakemake.params

@@ -6,7 +6,7 @@ results/corpus/fetch_manifest.json. Files in those folders that the fetch did no
 
 from polyalign.data.fetch_embedded import DATA_DIR, fetch_embedded, previous_files, workflow_pins
 from polyalign.io import write_json
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     # the rule flags the manifest update(): Snakemake keeps the last one for this comparison

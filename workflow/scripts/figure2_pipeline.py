@@ -16,7 +16,7 @@ import yaml
 
 from polyalign.io import write_text
 from polyalign.report.pipeline import canonical_rulegraph, figure_pipeline, parse_rulegraph, rule_stages
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     snakefile = Path(snakemake.input.snakefile)

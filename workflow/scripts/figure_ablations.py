@@ -7,7 +7,7 @@ params:  labels     {system or variant: display name}; cjk_font  config["figures
 
 from polyalign.io import read_json
 from polyalign.report.ablations import figure_ablations
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     figure_ablations(

@@ -9,7 +9,7 @@ params:  min_bucket_size   config["min_bucket_size"] (drawn as a dashed line)
 
 from polyalign.io import read_json
 from polyalign.report.figures import figure_bucket_inventory, inventory_counts
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     figure_bucket_inventory(

@@ -11,7 +11,7 @@ params:  labels    one label per input file, same order (system names are shown 
 from polyalign.io import read_jsonl
 from polyalign.report.figures import figure_critic_scores
 from polyalign.report.published import system_label
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     groups = [

@@ -13,7 +13,7 @@ from polyalign.detectors.summary import roc_curves
 from polyalign.io import read_jsonl
 from polyalign.report.detector_figures import figure_detector_roc
 from polyalign.report.published import system_label
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     rows_by_seed = {

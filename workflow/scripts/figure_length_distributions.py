@@ -17,7 +17,7 @@ from polyalign.evaluation.rows import select_generations
 from polyalign.io import read_jsonl
 from polyalign.report.figures import figure_length_distributions, length_table
 from polyalign.report.published import system_label
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     p = snakemake.params

@@ -11,7 +11,7 @@ from polyalign.io import read_json
 from polyalign.report.figures import figure_nuf_frontier
 from polyalign.report.published import system_label
 from polyalign.report.table2 import ordered_systems
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     summary = read_json(snakemake.input.summary)

@@ -10,7 +10,7 @@ params:  systems   systems in display order
 
 from polyalign.io import read_json
 from polyalign.report.seed_figure import figure_per_seed_metrics
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     figure_per_seed_metrics(

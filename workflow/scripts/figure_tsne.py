@@ -16,7 +16,7 @@ from polyalign.evaluation.rows import load_embedding_table
 from polyalign.io import read_jsonl
 from polyalign.report.figures import figure_tsne
 from polyalign.report.published import system_label
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     p = snakemake.params

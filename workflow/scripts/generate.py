@@ -1,5 +1,5 @@
-"""Rules generate_test / generate_train_samples: batched generation (`polyalign.generate.generate_file`,
-sharded over one process per GPU by `polyalign.generate_shards` when the rule has several).
+"""Rules generate_test / generate_train_samples: batched generation (`polyalign.generation.generate.generate_file`,
+sharded over one process per GPU by `polyalign.generation.shards` when the rule has several).
 
 One shared decoding config (`generation:`), the system's own prompt format (base, sft, dpo:
 plain; cot: reasoning prompt, scored on the extracted answer; bucket_sft, hdpo: bucket profile
@@ -27,9 +27,9 @@ resources:
 log: one file. threads: torch threads (split over the processes).
 """
 
-from polyalign.generate_shards import run_generation
+from polyalign.generation.shards import run_generation
 from polyalign.io import write_json
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     overrides = {}

@@ -8,7 +8,7 @@ params:  language, systems, n_prompts, seed (sampling and shuffling), model_seed
 
 from polyalign.human_eval.export import build_sheet, render_page
 from polyalign.io import read_jsonl, write_json, write_text
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -11,7 +11,7 @@ params:  judge (name), model (path, dtype, chat_template_kwargs), settings (batc
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.judge.score import judge_rows
 from polyalign.models.runtime import load_for_inference
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     spec, settings = snakemake.params.model, snakemake.params.settings

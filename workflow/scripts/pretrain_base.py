@@ -17,7 +17,7 @@ log: one file. threads: torch threads.
 
 from polyalign.train.launch import run_training
 from polyalign.train.sft import pretrain_job
-from polyalign.workflow_io import model_output_dir, rule_logging
+from polyalign.workflow.io import model_output_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)

@@ -16,7 +16,7 @@ log: one file. threads: torch threads.
 
 from polyalign.io import read_jsonl, write_json
 from polyalign.preference.reference_cache import build_reference_cache
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     summary = build_reference_cache(

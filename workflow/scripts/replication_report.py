@@ -22,7 +22,7 @@ from polyalign.report.ablations import work_section
 from polyalign.report.judge_human import human_section, judge_section
 from polyalign.report.published import load_published
 from polyalign.report.replication import evaluate_claims, replication_markdown
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

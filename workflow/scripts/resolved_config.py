@@ -10,7 +10,7 @@ log: one file.
 import yaml
 
 from polyalign.io import write_text
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     config = dict(snakemake.params.config)

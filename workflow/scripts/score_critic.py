@@ -14,7 +14,7 @@ log: one file. threads: torch threads.
 from polyalign.critic import load_critic
 from polyalign.features.extract import find_invalid_rows
 from polyalign.io import read_jsonl, write_jsonl
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     records = read_jsonl(snakemake.input.records)

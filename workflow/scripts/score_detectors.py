@@ -19,7 +19,7 @@ import time
 
 from polyalign.detectors.scoring import detector_config, model_pairs, score_items
 from polyalign.io import read_jsonl, write_json, write_jsonl
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     t0 = time.time()

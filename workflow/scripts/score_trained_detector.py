@@ -14,7 +14,7 @@ import math
 from polyalign.detectors.trained import detector_logits
 from polyalign.features.store import load_features
 from polyalign.io import read_json, write_jsonl
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     model = read_json(snakemake.input.model)

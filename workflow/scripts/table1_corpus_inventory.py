@@ -3,7 +3,7 @@
 from polyalign.io import read_json, read_jsonl
 from polyalign.report.inventory import bucket_inventory, corpus_inventory
 from polyalign.report.tables import write_tables
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     by_split = {s: read_jsonl(snakemake.input[s]) for s in ("train", "val", "test")}

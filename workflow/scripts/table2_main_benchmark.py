@@ -8,7 +8,7 @@ params:  systems   optional list of systems in row order (default: all, paper or
 
 from polyalign.io import read_json
 from polyalign.report.table2 import write_table2
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     write_table2(

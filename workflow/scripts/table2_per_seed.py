@@ -8,7 +8,7 @@ params:  systems   systems in row order
 
 from polyalign.io import read_json
 from polyalign.report.table2 import write_table2_per_seed
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     write_table2_per_seed(

@@ -11,7 +11,7 @@ params:  runs (one {judge, seed, system} per scores file, same order), systems, 
 from polyalign.io import read_json, read_jsonl, write_json
 from polyalign.report.published import load_published, system_label
 from polyalign.report.table3 import summarize, write_table3
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -8,7 +8,7 @@ output:  md, tex  paper_figures/table4_detectors.{md,tex}
 
 from polyalign.io import read_json
 from polyalign.report.table4 import write_table4
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     write_table4(

@@ -10,7 +10,7 @@ from polyalign.human_eval.aggregate import summarize_sheet
 from polyalign.io import read_json, write_json
 from polyalign.report.published import load_published, system_label
 from polyalign.report.table8 import write_table8
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

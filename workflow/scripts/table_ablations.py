@@ -25,7 +25,7 @@ from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import load_metrics
 from polyalign.io import InputError, read_json, write_json
 from polyalign.report.ablations import ablation_rows, metric_floors, write_ablation_table
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
     p = snakemake.params

@@ -8,7 +8,7 @@ params:  systems   optional list of systems in column order (default: all, paper
 
 from polyalign.io import read_json
 from polyalign.report.bucket_table import write_bucket_table
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]):
     write_bucket_table(

@@ -21,7 +21,7 @@ from polyalign.critic.targets import critic_rows
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl, write_json
 from polyalign.references import load_references
-from polyalign.workflow_io import model_dir, rule_logging
+from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     samples = [

@@ -18,7 +18,7 @@ from polyalign.detectors.scoring import detector_config
 from polyalign.detectors.trained import train_detector
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl, write_json
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     cfg = detector_config(snakemake.params.settings)

@@ -21,7 +21,7 @@ from polyalign.models import build_tokenizer, model_settings
 from polyalign.models.tokenizer import record_texts
 from polyalign.models.tokenizer_report import check_serves_chinese, tokenizer_report
 from polyalign.prompts import prompt_scaffold_texts
-from polyalign.workflow_io import rule_logging
+from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     os.environ.setdefault("RAYON_NUM_THREADS", str(snakemake.threads))

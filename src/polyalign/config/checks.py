@@ -129,7 +129,7 @@ def check_generation_fits(config: dict) -> list[str]:
 
 def check_variants(config: dict) -> list[str]:
     """Every variant parses and its merged config passes the schema and these checks."""
-    from ..variants import parse_variants, variant_config
+    from ..workflow.variants import parse_variants, variant_config
 
     try:
         for variant in parse_variants(config).values():

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         "--decode-loop",
         choices=DECODE_LOOPS,
         default="continuous",
-        help="continuous: a finished row's slot takes the next prompt (polyalign.continuous, the "
+        help="continuous: a finished row's slot takes the next prompt (polyalign.generation.continuous, the "
         "loop generation runs); static: a batch steps until its longest row ends (the earlier "
         "loop, for comparison). Default: continuous",
     )

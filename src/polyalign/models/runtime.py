@@ -18,7 +18,7 @@ import os
 
 import torch
 
-from ..device_policy import REQUIRE_CUDA_ENV
+from ..device.policy import REQUIRE_CUDA_ENV
 from .pretrained import prepare_tokenizer, pretrained_model, save_model, set_generation_ids
 from .settings import ModelSettings
 
@@ -55,9 +55,9 @@ def inference_device(requested: str | None = "auto") -> torch.device:
     """`auto`/None: this process's CUDA device when available (LOCAL_RANK, else 0), else the
     CPU. `cuda`: the same device, and an error naming the torch build when there is none.
     `cuda:N`, `cpu`: as named (a CUDA name without CUDA is an error, never a silent CPU run).
-    `auto` and `cuda` first lease this job's GPU on a local run (polyalign.device_lease)."""
+    `auto` and `cuda` first lease this job's GPU on a local run (polyalign.device.lease)."""
     if requested in (None, "auto", "cuda"):
-        from ..device_lease import ensure_lease
+        from ..device.lease import ensure_lease
 
         ensure_lease(1)  # before anything initialises CUDA
         if requested == "cuda" or os.environ.get(REQUIRE_CUDA_ENV):

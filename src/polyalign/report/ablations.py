@@ -1,4 +1,4 @@
-"""The ablation table: each variant (polyalign.variants) against its parent, per language, as the
+"""The ablation table: each variant (polyalign.workflow.variants) against its parent, per language, as the
 paired difference parent - variant with the pooled two-level interval of Table 2.
 
 The variants' replicates are drawn with the bootstrap settings of Table 2 and checked against

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from accelerate.utils import DistributedType
 
-from ..device_policy import REQUIRE_CUDA_ENV
+from ..device.policy import REQUIRE_CUDA_ENV
 from ..io import read_json, write_json
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ def run_training(
     launcher, nproc = launch_plan(job["config"], gpus)
     if not is_copy(job):
         check_backend((job["config"].get("launch") or {}).get("accelerate_config"))
-    from ..device_lease import ensure_lease
+    from ..device.lease import ensure_lease
 
     ensure_lease(nproc)  # before anything touches CUDA; launched ranks inherit the devices
     if os.environ.get(REQUIRE_CUDA_ENV) and not is_copy(job):

@@ -20,8 +20,8 @@ import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import methods, systems
-from .config import ConfigError
+from .. import methods, systems
+from ..config import ConfigError
 
 # Keys of a variant entry that are not config blocks.
 ENTRY_KEYS = ("parent", "label")
@@ -140,7 +140,7 @@ def effective_settings(config: Mapping, parent: str) -> dict:
     (later wins): preference <- the method block; sft <- bucket_sft."""
     system = systems.get(parent)
     if system.is_preference:
-        from .preference.config import method_block
+        from ..preference.config import method_block
 
         return method_block(config, system.method)
     return (
@@ -187,7 +187,7 @@ def variant_config(config: Mapping, variant: Variant) -> dict:
     its parent's blocks, validated against the schema (an unknown key or a value out of bounds
     fails naming the variant). The cross-field checks of the merged config run when the config
     is loaded (`config.checks.check_variants`)."""
-    from .config import validate_schema
+    from ..config import validate_schema
 
     out = merge({k: v for k, v in config.items() if k != "variants"}, variant.overrides)
     try:

@@ -2,13 +2,13 @@
 
 `decode_batch` decodes one left-padded batch, a row leaving the batch as soon as it emits eos
 (`decode_static_batches`, batches of length-sorted prompts, is the loop continuous batching
-replaced: `polyalign.continuous` is tested and benchmarked against it).
+replaced: `polyalign.generation.continuous` is tested and benchmarked against it).
 Sampling is an exact inverse-CDF draw from the tempered top-p distribution
 (`SeededTopPSampler`), the uniform of each (record, sample) and step coming from its own
 counter-based stream keyed by `row_seed(seed, id, sample)`, so a row's randomness does not depend
 on which other rows share its batch or in what order records come. `generate_unbatched` is the
 reference the loop is tested against: one prompt at a time through plain `model.generate`.
-Prompt rendering, batching and files are `polyalign.generate`'s.
+Prompt rendering, batching and files are `polyalign.generation.generate`'s.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from transformers import DynamicCache, GenerationConfig, LogitsProcessor
 
-from .config import ConfigError
+from ..config import ConfigError
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,7 @@ def eos_ids_of(model, tokenizer) -> list[int]:
     tokenizer's) and the end-of-turn token of the chat template (a base checkpoint's eos is
     <|endoftext|> or <|end_of_text|>, not the <|im_end|> / <|eot_id|> / <end_of_turn> its
     template closes a turn with: without it a row runs on and invents further turns)."""
-    from .models.chat import end_of_turn_token
+    from ..models.chat import end_of_turn_token
 
     eos = model.generation_config.eos_token_id
     if eos is None:

@@ -2,10 +2,10 @@
 
 Prompts are rendered with the system's training format (`polyalign.systems`) and sorted by
 token length (longest first); the sorted list is cut into parts of `generation.part_rows` rows,
-and each part is decoded by the continuous-batching loop (`polyalign.continuous`): up to
+and each part is decoded by the continuous-batching loop (`polyalign.generation.continuous`): up to
 `batch_size` rows decode together and a row that ends (eos or its token budget) hands its slot
 to the next waiting prompt. Outputs are returned in input order. Each (record, sample) row
-samples from its own seeded stream (`polyalign.decoding.row_seed`, `SeededTopPSampler`), so
+samples from its own seeded stream (`polyalign.generation.decoding.row_seed`, `SeededTopPSampler`), so
 its randomness does not depend on which other rows share its steps or in what order records
 come. What is guaranteed: byte-identical outputs for two runs with the same model, records,
 config and machine (same number of threads). Across batch compositions outputs are identical up
@@ -14,8 +14,8 @@ near-ties (rare; the tests check the continuous loop gives the static loop's tok
 
 A part starts from an empty batch, so it is decoded identically whichever process decodes it
 and whether or not earlier parts were decoded in the same process: several processes share a
-run by decoding every G-th part (`shard_parts`; `polyalign.generate_shards`), and a killed job
-resumes after its last complete part (`polyalign.generation_parts`).
+run by decoding every G-th part (`shard_parts`; `polyalign.generation.shards`), and a killed job
+resumes after its last complete part (`polyalign.generation.parts`).
 
 Token budgets: `max_new_tokens` caps every system (`system_max_new_tokens` may lower it per
 system); with `budget_quantile` set, each language's budget is `budget_headroom` × that quantile
@@ -32,18 +32,13 @@ import time
 
 import torch
 
-from .config import schema_default
-from .config.settings import settings_dict, settings_from_block
+from ..config import schema_default
+from ..config.settings import settings_dict, settings_from_block
+from ..progress import progress_bar
+from ..prompts import LengthSampler, extract_final_answer, profile_length_bin, render_prompt_ids
+from ..systems import prompt_style
 from .continuous import decode_continuous
 from .decoding import DecodeStats, GenerationSettings, eos_ids_of, length_order, row_seed
-from .progress import progress_bar
-from .prompts import (
-    LengthSampler,
-    extract_final_answer,
-    profile_length_bin,
-    render_prompt_ids,
-)
-from .systems import prompt_style
 
 
 def generation_settings(config: dict, overrides: dict | None = None) -> GenerationSettings:
@@ -72,7 +67,7 @@ def language_budgets(
     """New-token budget per language before CoT's extra: ceil(budget_headroom × the
     budget_quantile of the language's human answer lengths), at most the system's cap; the cap
     for every language when budget_quantile is null."""
-    from .models.tokenizer_report import nearest_rank
+    from ..models.tokenizer_report import nearest_rank
 
     cap = system_cap(gcfg, system)
     if gcfg.budget_quantile is None:
@@ -183,7 +178,7 @@ def generate_records(
     """One output row per (record, sample), in input order; see module docstring for seeding.
     `budgets`: new tokens per language (`language_budgets`; None: the system's cap for all).
     With shard=(rank, world) the rows of other ranks' parts are None (`shard_parts`). `parts`
-    (a `polyalign.generation_parts.PartStore`): complete parts are read from it instead of
+    (a `polyalign.generation.parts.PartStore`): complete parts are read from it instead of
     decoded, and each decoded part is saved to it before the next one starts."""
     style = prompt_style(system)
     model.eval()
@@ -280,17 +275,17 @@ def generate_file(
     system uses profiles and profile_length is `sampled`) and size the token budgets. Returns a
     summary for the log. Parts are written to `out_path`.parts/ as they are decoded and the
     complete ones of an earlier, killed run of the same job are reused
-    (`polyalign.generation_parts`).
+    (`polyalign.generation.parts`).
 
-    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generate_shards`)
+    shard=(rank, world), world > 1: one process of a sharded run (`polyalign.generation.shards`)
     writes only its parts (the launcher merges them into `out_path`); the summary's row
     statistics cover its rows."""
-    from .generation_parts import PartStore, directory_digest, generation_code_digest, parts_dir
-    from .io import write_jsonl
-    from .models.runtime import load_model_for_inference
-    from .models.settings import model_settings
-    from .models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
-    from .prompts import PROFILE_LENGTH_MODES, prompt_settings
+    from ..io import write_jsonl
+    from ..models.runtime import load_model_for_inference
+    from ..models.settings import model_settings
+    from ..models.tokenizer_report import answer_token_lengths, check_max_new_tokens, length_summary
+    from ..prompts import PROFILE_LENGTH_MODES, prompt_settings
+    from .parts import PartStore, directory_digest, generation_code_digest, parts_dir
 
     t0 = time.perf_counter()
     gcfg = generation_settings(config, overrides)

@@ -11,7 +11,7 @@ mask marks each row's real columns, exactly as in a left-padded static batch; co
 row uses any more are cut from the left. Sliding-window layers (Gemma-2) keep the last
 `sliding_window − 1` columns of that common layout, so a row's window is its own last tokens.
 Rows draw from their own counter-based stream keyed by (row seed, token index)
-(`polyalign.decoding.SeededTopPSampler`), so which rows share a step changes no draw; the
+(`polyalign.generation.decoding.SeededTopPSampler`), so which rows share a step changes no draw; the
 logits themselves are reduced over differently padded tensors than in a static batch, which
 changes float32 results in the last bits and could flip an exact near-tie (tests check the
 tokens equal the static loop's on the paper architectures and the embedded model).

@@ -26,7 +26,7 @@ What it cannot see: Snakemake processes on other machines. On a cluster (a share
 process here shows it; `/proc` is per machine. There, check the scheduler's queue (`squeue -u
 $USER`) before `make run`, or run `snakemake --unlock` yourself once nothing runs.
 
-    python -m polyalign.workflow_recovery --cores all [more snakemake arguments]
+    python -m polyalign.workflow.recovery --cores all [more snakemake arguments]
 """
 
 from __future__ import annotations
@@ -40,9 +40,9 @@ import sys
 import time
 from pathlib import Path
 
-from .config import ConfigError, load_yaml_file
+from ..config import ConfigError, load_yaml_file
 
-log = logging.getLogger("polyalign.workflow_recovery")
+log = logging.getLogger("polyalign.workflow.recovery")
 
 
 def lock_files(workdir: Path) -> list[Path]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
-from .baselines import BASELINES, get
-from .io import InputError
+from ..baselines import BASELINES, get
+from ..io import InputError
 
 # Candidates of the constant answer: the most frequent train answers of the language.
 CONSTANT_CANDIDATES = 50
@@ -32,7 +32,7 @@ def constant_answers(
     the highest mean token F1 (QA-F1, the evaluation's tokenisation) against every train answer of
     the language (ties: the more frequent, then candidate order). zh_tokenization None: the
     evaluation's default."""
-    from .metrics.tokenize import ZH_TOKENIZATION, answer_tokens
+    from ..metrics.tokenize import ZH_TOKENIZATION, answer_tokens
 
     zh_tokenization = zh_tokenization or ZH_TOKENIZATION
     out = {}

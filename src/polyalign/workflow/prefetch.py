@@ -1,6 +1,6 @@
 """Every model and hub corpus a config names, downloaded where the network is, for an offline node.
 
-    python -m polyalign.prefetch --configfile config/paper.yaml --out /shared/polyalign-hub
+    python -m polyalign.workflow.prefetch --configfile config/paper.yaml --out /shared/polyalign-hub
 
 downloads each hub model (the presets, the judges, the detectors, the MAUVE encoder) and each
 hub dataset of the corpora into `<out>/hub` (the Hugging Face cache layout), writes
@@ -116,7 +116,7 @@ def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None =
     out.mkdir(parents=True, exist_ok=True)
     (out / "revisions.json").write_text(json.dumps(revisions, indent=2, sort_keys=True) + "\n")
     (out / "overlay.yaml").write_text(
-        "# Written by python -m polyalign.prefetch: every hub model and corpus of the config at its\n"
+        "# Written by python -m polyalign.workflow.prefetch: every hub model and corpus of the config at its\n"
         "# local copy (revisions.json has the commits). Use after the config it was made from.\n"
         + yaml.safe_dump(overlay, sort_keys=True)
     )

@@ -1,7 +1,7 @@
 """The parts a generation job writes as it goes, so a killed job resumes after its last one.
 
 A job's output `g.jsonl` is built in `g.jsonl.parts/`: part k (the k-th run of `part_rows`
-length-sorted rows, `polyalign.generate.part_plan`) is written as `part-0000k.jsonl`, entries
+length-sorted rows, `polyalign.generation.generate.part_plan`) is written as `part-0000k.jsonl`, entries
 {"index": input position, "row": row}, and then `part-0000k.manifest.json`: the part file's
 sha256 and size, its row count and the job identity, written last, as a training checkpoint's
 MANIFEST (`polyalign.train.checkpoint`). A part counts as complete when its manifest matches its
@@ -26,7 +26,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 
-from .io import file_sha256, read_jsonl, write_json, write_jsonl
+from ..io import file_sha256, read_jsonl, write_json, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +50,11 @@ def directory_digest(directory) -> str:
 @cache
 def generation_code_digest() -> str:
     """The workflow's digest of the library code a generation job runs."""
-    from .provenance import source_digest
+    from ..provenance import source_digest
 
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "generate_entry.py"
-        script.write_text("import polyalign.generate_shards\n", encoding="utf-8")
+        script.write_text("import polyalign.generation.shards\n", encoding="utf-8")
         return source_digest(script)
 
 
@@ -64,7 +64,7 @@ def identity_digest(identity: dict) -> str:
 
 class PartStore:
     """The parts folder of one job. `bind(plan)` completes the identity with the decode plan
-    (`polyalign.generate.generate_records` calls it) before parts are read or written."""
+    (`polyalign.generation.generate.generate_records` calls it) before parts are read or written."""
 
     def __init__(self, directory, identity: dict):
         self.directory = Path(directory)

@@ -3,9 +3,9 @@
 A generation job is a JSON-able dict {model, records, train, system, config, out, overrides,
 profile_length}. `run_generation` runs it in the Snakemake job itself when the rule has one GPU
 (exactly `generate_file`, nothing else), else starts `accelerate launch --num_processes G -m
-polyalign.generate_shards <job.json>`. Every process renders all prompts, forms the same parts
-as a one-process run (`polyalign.generate.part_plan`) and decodes every G-th of them
-(`shard_parts`) into the job's parts folder (`polyalign.generation_parts`). A part is decoded
+polyalign.generation.shards <job.json>`. Every process renders all prompts, forms the same parts
+as a one-process run (`polyalign.generation.generate.part_plan`) and decodes every G-th of them
+(`shard_parts`) into the job's parts folder (`polyalign.generation.parts`). A part is decoded
 from an empty batch with per-(seed, record, sample) sampling streams, so its rows are the
 one-process rows. When all processes have exited, this process (the Snakemake job) merges the
 parts in input order and writes the output file, which is byte for byte the one-process file on
@@ -27,9 +27,9 @@ import sys
 import time
 from pathlib import Path
 
+from ..io import read_json, read_jsonl, write_json, write_jsonl
 from .generate import generate_file, row_statistics
-from .generation_parts import merge_parts, parts_dir
-from .io import read_json, read_jsonl, write_json, write_jsonl
+from .parts import merge_parts, parts_dir
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +61,12 @@ def run_generation(job: dict, gpus: int | None = 1, threads: int | None = None, 
     """Generate `job` with one process per GPU of the rule (`gpus`); returns the summary."""
     world = max(1, int(gpus or 1))
     if world > 1:
-        from .device_lease import ensure_lease
+        from ..device.lease import ensure_lease
 
         ensure_lease(world)  # the ranks inherit the leased devices
     if world == 1:
         return run_job(job)  # the model load leases its device
-    from .train.launch import accelerate_command, free_port, run_launch
+    from ..train.launch import accelerate_command, free_port, run_launch
 
     t0 = time.perf_counter()
     out = Path(job["out"])
@@ -92,7 +92,7 @@ def run_generation(job: dict, gpus: int | None = 1, threads: int | None = None, 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        raise SystemExit("usage: python -m polyalign.generate_shards JOB.json")
+        raise SystemExit("usage: python -m polyalign.generation.shards JOB.json")
     rank, world = int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
     logging.basicConfig(level=logging.INFO, format=f"%(asctime)s rank{rank} %(message)s")
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
