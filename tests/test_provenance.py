@@ -379,3 +379,10 @@ def test_a_computed_schema_read_puts_the_whole_schema_in_the_digest(tmp_path):
         )
     )
     assert source_digest(script, src) == narrow  # a literal block: only the judge block's defaults
+
+
+def test_an_edit_to_the_evaluation_rows_never_reruns_the_encoder(library):
+    # embed_texts lived in evaluation/rows.py: any edit to row alignment reran the MAUVE encoder jobs
+    changed = rules_changed_by(library, "evaluation/rows.py", append(CODE_EDIT))
+    assert "evaluate_system" in changed
+    assert not changed & {"embeddings", "figure_tsne"}

@@ -1,5 +1,5 @@
 """Rule embeddings: MAUVE embeddings of human test answers or of a system's
-test generations (polyalign.evaluation.rows.embed_texts).
+test generations (polyalign.evaluation.embeddings.embed_texts).
 
 input:
     records      results/corpus/test.jsonl
@@ -11,7 +11,7 @@ output:
 log: one file. threads: torch threads.
 """
 
-from polyalign.evaluation.rows import embed_texts, save_embeddings
+from polyalign.evaluation.embeddings import embed_texts, save_embeddings
 from polyalign.io import read_jsonl
 from polyalign.models.runtime import load_encoder
 from polyalign.workflow.io import model_dir, rule_logging

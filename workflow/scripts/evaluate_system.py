@@ -14,9 +14,9 @@ params:  system, seed       the wildcards
          evaluation         the config's evaluation block without `bootstrap`
 """
 
+from polyalign.evaluation.embeddings import load_embedding_table
 from polyalign.evaluation.evaluate import evaluate_system
 from polyalign.evaluation.replicates import save_resample_arrays
-from polyalign.evaluation.rows import load_embedding_table
 from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import write_metrics
 from polyalign.features.store import load_features

@@ -12,7 +12,7 @@ params:  systems   system names of input.systems, same order (e.g. [base, hdpo])
 
 import numpy as np
 
-from polyalign.evaluation.rows import load_embedding_table
+from polyalign.evaluation.embeddings import load_embedding_table
 from polyalign.io import read_jsonl
 from polyalign.report.figures import figure_tsne
 from polyalign.report.published import system_label

@@ -9,9 +9,6 @@ Invalid rows: a response whose features could not be computed (`valid = False`, 
 generation) is left out of the generated side of BNG / BNG-robust and counts as *not covered*
 for HCR (an empty response lies in no human band); a row whose embedding is not finite is left
 out of MAUVE. Utility metrics score every row (an empty answer scores 0). Counts are reported.
-
-Also here: the MAUVE embeddings of a set of responses (`embed_texts`, `save_embeddings`,
-`load_embedding_table`).
 """
 
 from __future__ import annotations
@@ -24,11 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from polyalign.config import schema_default
-from polyalign.io import InputError, atomic_path
+from polyalign.io import InputError
 from polyalign.metrics.fidelity import language_fidelity
 from polyalign.metrics.utility import utility_scores
-from polyalign.text import normalize_text
 
+from .embeddings import EmbeddingTable, str_list
 from .settings import EvaluationSettings
 
 _LISTED = 5
@@ -46,35 +43,6 @@ class FeatureArrays:
     samples: np.ndarray | None = None
 
 
-@dataclass(frozen=True)
-class EmbeddingTable:
-    """Encoder embeddings of a set of responses: ids [n], E float [n, d], optional samples."""
-
-    ids: list[str]
-    E: np.ndarray
-    samples: np.ndarray | None = None
-
-
-def _str_list(values) -> list[str]:
-    return [str(v) for v in np.asarray(values).tolist()]
-
-
-def load_embedding_table(path) -> EmbeddingTable:
-    """Read an `.npz` with arrays ids, E (and optionally samples)."""
-    with np.load(path, allow_pickle=False) as z:
-        missing = [k for k in ("ids", "E") if k not in z.files]
-        if missing:
-            raise InputError(f"{path}: missing array(s) {missing} (has {z.files})")
-        table = EmbeddingTable(
-            _str_list(z["ids"]),
-            np.asarray(z["E"], dtype=np.float64),
-            np.asarray(z["samples"]) if "samples" in z.files else None,
-        )
-    if table.E.ndim != 2 or table.E.shape[0] != len(table.ids):
-        raise InputError(f"{path}: E has shape {table.E.shape} for {len(table.ids)} ids")
-    return table
-
-
 def _field(obj, name, default=None):
     if isinstance(obj, Mapping):
         return obj.get(name, default)
@@ -85,7 +53,7 @@ def as_feature_arrays(obj) -> FeatureArrays:
     """From a `polyalign.features.store.FeatureTable` (or any object / mapping with ids, names,
     X and optionally valid, samples); without `valid` every row with a finite value is valid."""
     X = np.asarray(_field(obj, "X"), dtype=np.float64)
-    ids, names = _str_list(_field(obj, "ids")), _str_list(_field(obj, "names"))
+    ids, names = str_list(_field(obj, "ids")), str_list(_field(obj, "names"))
     if X.shape != (len(ids), len(names)):
         raise InputError(f"feature matrix has shape {X.shape}, expected ({len(ids)}, {len(names)})")
     valid = _field(obj, "valid")
@@ -100,7 +68,7 @@ def as_embedding_table(obj) -> EmbeddingTable | None:
     if isinstance(obj, Mapping):
         samples = obj.get("samples")
         return EmbeddingTable(
-            _str_list(obj["ids"]),
+            str_list(obj["ids"]),
             np.asarray(obj["E"], dtype=np.float64),
             None if samples is None else np.asarray(samples),
         )
@@ -355,27 +323,3 @@ def build_eval_rows(
         generations=gens,
         fingerprint=prompt_fingerprint(ids, languages),
     )
-
-
-def embed_texts(model, tokenizer, texts: list[str], batch_size: int, max_length: int) -> np.ndarray:
-    """Mean-pooled last hidden state of every text (NaN rows: empty texts, left out of MAUVE)."""
-    from polyalign.critic.encoder import (
-        encode_responses,  # torch: imported only when embedding
-    )
-
-    keep = [i for i, t in enumerate(texts) if normalize_text(t)]
-    E = np.full((len(texts), model.config.hidden_size), np.nan, dtype=np.float32)
-    if keep:
-        E[keep] = encode_responses(
-            model,
-            tokenizer,
-            [normalize_text(texts[i]) for i in keep],
-            batch_size=batch_size,
-            max_length=max_length,
-        )
-    return E
-
-
-def save_embeddings(path, ids: list[str], E: np.ndarray) -> None:
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez(f, ids=np.asarray(ids, dtype=str), E=np.asarray(E, dtype=np.float32))
