@@ -103,10 +103,29 @@ def test_scratch_positions_must_hold_the_cot_generation():
     ) in rejected(config)
 
 
+HUB_DETECTORS = {
+    "fast_detectgpt": {"scoring_model": "org/det-instruct", "sampling_model": "org/det"},
+    "binoculars": {"observer": "org/det", "performer": "org/det-instruct"},
+    "trained": {"sample_models": ["sft"]},
+}
+
+
 def test_hub_models_skip_the_scratch_shape_check():
     config = set_key(embedded(), "model.source", "Qwen/Qwen2.5-1.5B")
     config["model"]["num_heads"] = 5
+    config["detectors"] = HUB_DETECTORS
     resolve_config(config)
+
+
+def test_the_independent_detector_pair_needs_a_scratch_base_and_its_own_seed():
+    # with a hub base, detector_base would be a copy of the compared systems' ancestor
+    message = rejected(set_key(embedded(), "model.source", "Qwen/Qwen2.5-1.5B"))
+    assert (
+        "detectors: detector_base, detector_sft (the independent pair) needs model.source scratch" in message
+    )
+    config = set_key(embedded(), "detectors.independent_seed", 1)
+    config["seeds"] = [0, 1, 2]
+    assert "detectors.independent_seed: must differ from every run seed, got 1" in rejected(config)
 
 
 def test_unknown_corpus_key():

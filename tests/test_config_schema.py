@@ -16,6 +16,7 @@ from polyalign.config import (
     validate_schema,
 )
 from polyalign.config.schema import resolve_ref
+from polyalign.methods import BLOCKS as METHOD_BLOCKS
 
 from .conftest import REPO
 
@@ -146,8 +147,7 @@ OVERRIDE_BLOCKS = (
     "config.sft.",
     "config.bucket_sft.",
     "config.preference.",
-    "config.dpo.",
-    "config.hdpo.",
+    *(f"config.{block}." for block in METHOD_BLOCKS),  # a new method's block too (docs/extending.md)
     "config.corpora.",
     "config.judge.models.",
     "config.model_presets.",

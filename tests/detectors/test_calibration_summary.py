@@ -223,7 +223,7 @@ def test_summary_fails_loudly_on_a_missing_score():
         )
 
 
-def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp_path):
+def test_table4_renders_every_detector_the_human_row_and_the_setting(tmp_path):
     from polyalign.report.table4 import write_table4
 
     rng = np.random.default_rng(3)
@@ -264,9 +264,18 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
     )
     summary.pop("flags")
     summary["white_box"] = True
+    summary["ancestor_models"] = ["base", "sft"]
     summary["model_pairs"] = {
         "fast_detectgpt": {"first": "base", "second": "sft"},
         "binoculars": {"first": "base", "second": "sft"},
+    }
+    summary["zh_by_answer_language"] = {
+        "trained": {
+            "hdpo": {
+                "in_language": {"rate": 0.11, "k": 16, "n": 146},
+                "other": {"rate": 0.0, "k": 0, "n": 76},
+            }
+        }
     }
     report = {"held_out": {"accuracy": 0.8, "balanced_accuracy": 0.79, "auroc": 0.88, "n": 100}}
     write_table4(summary, {"0": report, "1": report}, tmp_path / "t.md", tmp_path / "t.tex")
@@ -275,7 +284,10 @@ def test_table4_renders_every_detector_the_human_row_and_the_white_box_label(tmp
         "Fast-DetectGPT (en)",
         "Binoculars (zh)",
         "Trained (LR on φ) (overall)",
-        "White-box setting",
+        "Confounded setting: detector models base, sft are compared systems' own models",
+        "zh AI rates by the answer's language",
+        "0.110 (16/146)",
+        "0.000 (0/76)",
         "Human (test; rate = realised FPR)",
         "HDPO - SFT",
         "rate @ published low_fpr",
@@ -348,3 +360,12 @@ def test_roc_curves_leave_out_prompts_without_a_human_score():
     rows = _seed_rows(sft=[9, 9, 9, 1, 9, 0, 0, 0], hdpo=[0] * 8, human_test=(0, None, 9, 2, 3, 4, 5, 6))
     curves = roc_curves({"0": rows}, list(zip(TEST_IDS, TEST_LANGS)), ["sft"], ["trained"])
     assert curves["trained"]["en"]["sft"][2] == pytest.approx(6 / 9)  # not 9.5/16 with t1 on top
+
+
+def test_table4_names_the_independent_detector_pair():
+    from polyalign.report.table4 import _setting
+
+    pairs = {"fast_detectgpt": {"first": "detector_base", "second": "detector_sft"}}
+    pairs["binoculars"] = pairs["fast_detectgpt"]
+    text = _setting({"model_pairs": pairs, "white_box": True, "ancestor_models": []})
+    assert text.startswith("Independent detectors: detector_base is a second BaseLM")

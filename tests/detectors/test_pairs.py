@@ -128,3 +128,29 @@ def test_a_pair_of_different_vocabularies_is_a_named_error(checkpoints):
 def test_budget_keys_have_the_authors_default():
     cfg = detector_config({})
     assert cfg["fast_detectgpt"]["max_tokens"] == 512 and cfg["binoculars"]["max_tokens"] == 512
+
+
+def test_the_default_detectors_descend_from_no_compared_system():
+    from polyalign.detectors.scoring import (
+        ancestor_models,
+        detector_config,
+        independent_used,
+        run_models_used,
+    )
+
+    cfg = detector_config({})
+    assert ancestor_models(cfg) == []
+    assert independent_used(cfg) == ["detector_base", "detector_sft"]
+    assert run_models_used(cfg) == ["detector_base", "detector_sft"]
+
+
+def test_the_authors_trained_detector_and_a_white_box_pair_are_named_as_ancestors():
+    from polyalign.detectors.scoring import ancestor_models, detector_config, independent_used
+
+    hub = {"fast_detectgpt": {"scoring_model": "org/a", "sampling_model": "org/b"}}
+    hub["binoculars"] = {"observer": "org/a", "performer": "org/b"}
+    cfg = detector_config({"detectors": {**hub, "trained": {"sample_models": ["sft", "bucket_sft"]}}})
+    assert ancestor_models(cfg) == ["bucket_sft", "sft"] and independent_used(cfg) == []
+    white = detector_config({"detectors": {"binoculars": {"observer": "base", "performer": "sft"}}})
+    assert ancestor_models(white) == ["base", "sft"]
+    assert independent_used(white) == ["detector_base", "detector_sft"]  # Fast-DetectGPT's pair

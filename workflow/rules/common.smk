@@ -100,11 +100,46 @@ def one_of(names):
     return "|".join(names)
 
 
+from polyalign.detectors.scoring import INDEPENDENT_MODELS
+
+
 def detector_run_models():
     """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
     from polyalign.detectors.scoring import detector_config, run_models_used
 
     return run_models_used(detector_config(config))
+
+
+def independent_detector_settings(*blocks):
+    """The config blocks of a job of the independent detector pair, with its own seed as the
+    training and decoding seed (as a run seed's jobs have theirs)."""
+    from polyalign.detectors.scoring import detector_config
+
+    return seeded_settings(detector_config(config)["independent_seed"], *blocks)
+
+
+def trained_detector_samples(seed):
+    """(sample models, their train-sample feature files) the trained detector of run seed `seed`
+    learns from: the independent pair's once-built samples, or a run seed's own (config)."""
+    from polyalign.detectors.scoring import detector_config
+
+    models = list(detector_config(config)["trained"]["sample_models"])
+    run = "" if models == ["detector_sft"] else None
+    paths = [
+        (
+            f"results/features/{m}_train_samples.npz"
+            if m in INDEPENDENT_MODELS
+            else f"{run_dir(seed)}/features/{m}_train_samples.npz"
+        )
+        for m in models
+    ]
+    return models, paths
+
+
+def detector_ancestor_models():
+    from polyalign.detectors.scoring import ancestor_models, detector_config
+
+    return ancestor_models(detector_config(config))
 
 
 def detectors_white_box():
@@ -145,10 +180,12 @@ def evaluation_settings():
 
 
 def model_summary(name, seed=None):
-    """A model directory is represented in the DAG by its train_summary.json. The BaseLM is
-    built once; every other model once per run seed."""
+    """A model directory is represented in the DAG by its train_summary.json. The BaseLM and the
+    independent detector pair are built once; every other model once per run seed."""
     if name == system_registry.BASE_MODEL:
         return "results/models/base/train_summary.json"
+    if name in INDEPENDENT_MODELS:
+        return f"results/models/{name}/train_summary.json"
     if seed is None:
         raise ValueError(f"model {name!r} is trained per run seed: give the seed")
     return f"{run_dir(seed)}/models/{name}/train_summary.json"
@@ -221,6 +258,10 @@ def response_inputs(run, source, split):
                 f"human answers are built once (results/), for the train, val and test "
                 f"splits; not {run!r} {split!r}"
             )
+    elif source in INDEPENDENT_MODELS:
+        if split != "train_samples" or run:
+            raise ValueError(f"{source}: the independent detector pair samples train prompts once (results/)")
+        inputs["generations"] = f"results/generations/{source}/train_samples.jsonl"
     else:
         if split not in ("test", "train_samples") or not run:
             raise ValueError(

@@ -33,7 +33,7 @@ rule train_detector:
     input:
         train="results/corpus/train.jsonl",
         human="results/features/human_train.npz",
-        samples=expand("results/seed{{seed}}/features/{system}_train_samples.npz", system=SAMPLE_POLICIES),
+        samples=lambda wc: trained_detector_samples(wc.seed)[1],
     output:
         model="results/seed{seed}/detectors/trained/model.json",
         report="results/seed{seed}/detectors/trained/report.json",
@@ -44,7 +44,7 @@ rule train_detector:
     conda:
         CONDA_ENV
     params:
-        sample_systems=SAMPLE_POLICIES,
+        sample_systems=lambda wc: trained_detector_samples(wc.seed)[0],
         seed=config["seed"],
         settings=stage_settings("detectors"),
     script:
@@ -79,6 +79,7 @@ rule detector_summary:
         metrics="results/metrics/summary.json",
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
+        generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=SEEDS, system=SYSTEMS),
     output:
         summary="results/detectors/summary.json",
         replicates="results/detectors/ai_rate_replicates.npz",
@@ -93,6 +94,7 @@ rule detector_summary:
         seeds=SEEDS,
         systems=SYSTEMS,
         white_box=detectors_white_box(),
+        ancestor_models=detector_ancestor_models(),
         settings=stage_settings("detectors"),
     script:
         "../scripts/detector_summary.py"

@@ -1,5 +1,6 @@
 # Batched generation of every system on the full test split, and train-prompt samples of the
-# SFT policies (the rejected side of preference pairs); once per run seed (seeded decoding).
+# SFT policies (the rejected side of preference pairs); once per run seed (seeded decoding). The
+# independent detector pair's SFT samples the train prompts once (the trained detector's positives).
 
 
 rule generate_test:
@@ -57,5 +58,29 @@ rule generate_train_samples:
         # pairs carry the chosen answer's own length bin (profile systems; plain ones ignore it)
         profile_length=pair_profile_length(config.get("profile_length", "sampled")),
         settings=lambda wc: seeded_settings(wc.seed, "model", "generation", "prompt", "profile_length"),
+    script:
+        "../scripts/generate.py"
+
+
+rule generate_detector_samples:
+    input:
+        records="results/corpus/train.jsonl",
+        train="results/corpus/train.jsonl",
+        model="results/models/detector_sft/train_summary.json",
+    output:
+        generations="results/generations/detector_sft/train_samples.jsonl",
+        summary="results/generations/detector_sft/train_samples_summary.json",
+    log:
+        "results/logs/generate_detector_samples.log",
+    benchmark:
+        "results/benchmarks/generate_detector_samples.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        system="sft",  # plain prompts, as the SFT system; generation.num_samples per prompt
+        settings=independent_detector_settings("model", "generation", "prompt", "profile_length"),
     script:
         "../scripts/generate.py"

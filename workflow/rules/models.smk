@@ -1,5 +1,5 @@
 # Models: tokenizer and BaseLM pre-training (built once), SFT and Bucket-Aware SFT (per run seed;
-# docs/method.md §4).
+# docs/method.md §4), and the independent detector pair (built once; docs/detectors.md).
 
 
 rule train_tokenizer:
@@ -63,5 +63,50 @@ rule train_sft:
     params:
         system=lambda wc: code_role(wc.model),
         settings=sft_settings,
+    script:
+        "../scripts/train_sft.py"
+
+
+rule pretrain_detector_base:
+    input:
+        train="results/corpus/train.jsonl",
+        tokenizer="results/models/tokenizer",
+    output:
+        summary="results/models/detector_base/train_summary.json",
+    log:
+        "results/logs/pretrain_detector_base.log",
+    benchmark:
+        "results/benchmarks/pretrain_detector_base.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1  # off the critical path: runs beside the systems' SFT
+    resources:
+        gpu=1,
+    params:
+        settings=independent_detector_settings("model", "train_common", "pretrain", "prompt", "launch"),
+    script:
+        "../scripts/pretrain_base.py"
+
+
+rule train_detector_sft:
+    input:
+        train="results/corpus/train.jsonl",
+        model="results/models/detector_base/train_summary.json",
+    output:
+        summary="results/models/detector_sft/train_summary.json",
+    log:
+        "results/logs/train_detector_sft.log",
+    benchmark:
+        "results/benchmarks/train_detector_sft.tsv"
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        gpu=1,
+    params:
+        system="sft",
+        settings=independent_detector_settings(
+            "model", "train_common", "sft", "prompt", "profile_length", "launch"
+        ),
     script:
         "../scripts/train_sft.py"

@@ -15,7 +15,7 @@ rule features:
         "results/benchmarks/{run}features_{source}_{split}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
-        source=one_of(["human", *RUN_SYSTEMS, *BASELINES]),
+        source=one_of(["human", *RUN_SYSTEMS, *BASELINES, *INDEPENDENT_MODELS]),
         split="train|val|test|train_samples",
     priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
     conda:

@@ -7,12 +7,16 @@ input:   zero_shot, trained  per run seed (params.seeds order): the score JSONL 
          zero_shot_summary   per run seed: the zero-shot summaries (model pairs)
          metrics  results/metrics/summary.json (each seed's Aggregate per system and scope)
          val, test  results/corpus/{val,test}.jsonl
+         generations  every (seed, system) test generation file, seed-major (SEEDS x SYSTEMS): the
+                    answers' language for the zh rates split by the answer's language
 output:  summary     JSON (pooled intervals, each seed's own under "seeds")
          replicates  npz, evaluation.pooled.save_replicates layout, metric = detector
-params:  seeds; systems; white_box (bool: the detectors' models are this run's own)
+params:  seeds; systems; white_box (bool: the detectors' models are this run's own);
+         ancestor_models (the detector models that are compared systems' own or their ancestors)
 log: one file.
 """
 
+from polyalign.detectors.language_split import rates_by_answer_language
 from polyalign.detectors.scoring import DETECTORS, detector_config
 from polyalign.detectors.summary import detector_summary
 from polyalign.evaluation.pooled import save_replicates
@@ -53,10 +57,18 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         seed=int(boot["seed"]),
         alpha=float(boot["alpha"]),
     )
-    out.pop("flags")
+    flags = out.pop("flags")
+    paths = iter(snakemake.input.generations)
+    answers = {
+        seed: {system: {g["id"]: g["answer"] for g in read_jsonl(next(paths))} for system in systems}
+        for seed in seeds
+    }
+    if "zh" in {lg for _, lg in test}:
+        out["zh_by_answer_language"] = rates_by_answer_language(flags, answers, test, "zh")
     excluded = out["excluded_prompts"]
     log.info("prompts left out (%s): val %s, test %s", excluded["reason"], excluded["val"], excluded["test"])
     out["white_box"] = bool(snakemake.params.white_box)
+    out["ancestor_models"] = list(snakemake.params.ancestor_models)
     pairs = [read_json(p)["pairs"] for p in snakemake.input.zero_shot_summary]
     if any(p != pairs[0] for p in pairs):
         raise InputError(f"detector model pairs differ between run seeds: {pairs}")

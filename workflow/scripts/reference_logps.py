@@ -10,7 +10,7 @@ output:
              rejected_tokens, token_hash
     summary  JSON: counts, timing, mean log-probs
 params:
-    system   "dpo" | "hdpo" (ref_batch_size and mixed precision come from its settings)
+    system   a preference system of polyalign.systems (ref_batch_size and mixed precision come from its settings)
 log: one file. threads: torch threads.
 """
 

@@ -11,7 +11,7 @@ output:
                directory. Declaring the file (not the directory) as the output keeps Snakemake
                from deleting the checkpoints of an interrupted run, which the rerun resumes from.
 params:
-    system     "dpo" | "hdpo"
+    system     a preference system of polyalign.systems (dpo, hdpo, a variant of one, ...)
 resources:
     gpu        processes of `accelerate launch` (config launch:; one process in process by default)
 log: one file. threads: torch threads.

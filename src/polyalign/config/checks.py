@@ -145,6 +145,32 @@ def check_variants(config: dict) -> list[str]:
     return []
 
 
+def check_independent_detectors(config: dict) -> list[str]:
+    """The independent detector pair is a second BaseLM trained from scratch with its own seed:
+    with a hub base it would be a copy of the compared systems' ancestor, and with a run seed as
+    its seed it would repeat that seed's SFT."""
+    from ..detectors.scoring import detector_config, independent_used
+
+    cfg = detector_config(config)
+    used = independent_used(cfg)
+    if not used:
+        return []
+    out = []
+    source = (config.get("model") or {}).get("source")
+    if source != "scratch":
+        out.append(
+            f"detectors: {', '.join(used)} (the independent pair) needs model.source scratch, got "
+            f"{source!r} (its BaseLM would be a copy of the compared systems' base); name hub models "
+            "for the zero-shot pairs and set detectors.trained.sample_models"
+        )
+    seed = cfg["independent_seed"]
+    if seed in (config.get("seeds") or []):
+        out.append(
+            f"detectors.independent_seed: must differ from every run seed, got {seed} (seeds {config['seeds']})"
+        )
+    return out
+
+
 CHECKS = (
     check_length_thresholds,
     check_split_weights,
@@ -156,6 +182,7 @@ CHECKS = (
     check_generation_fits,
     check_run_seeds,
     check_variants,
+    check_independent_detectors,
 )
 
 

@@ -1,7 +1,9 @@
 """The `detectors:` config block and the end-to-end zero-shot scoring of response sets.
 
 Model names in the config are either a model of this run (`base`, `sft`, ... : the directory
-results/models/<name>) or a Hugging Face id / local path (paper profile). Each detector has its
+results/models/<name>), one of the independent detector pair (`detector_base`, a second BaseLM
+pre-trained with its own seed, and `detector_sft`, its SFT: ancestors of no compared system), or a
+Hugging Face id / local path (paper profile). Each detector has its
 own pair of models and its own tokenizer; only the two models of one pair must share a
 vocabulary. Pairs are loaded one at a time (through `models.runtime.load_for_inference`), score
 every response, and are freed before the next pair loads; detectors with the same two models and
@@ -31,8 +33,11 @@ DETECTOR_LABELS = {
     "trained": "Trained (LR on φ)",
     "mean": "Mean of detectors",
 }
+# The independent detector pair, built once per run from the BaseLM's recipe with another seed
+# (config detectors.independent_seed): it shares no weights with any compared system.
+INDEPENDENT_MODELS = ("detector_base", "detector_sft")
 # Model names that mean "this run's model" rather than a hub id or a path.
-RUN_MODELS = MODELS
+RUN_MODELS = (*MODELS, *INDEPENDENT_MODELS)
 
 
 def detector_config(config: Mapping) -> dict:
@@ -68,6 +73,22 @@ def white_box(cfg: Mapping) -> bool:
     """True when every detector model is a model of this run (the embedded setting)."""
     pairs = model_pairs(cfg).values()
     return all(n in RUN_MODELS for p in pairs for n in (p.first, p.second))
+
+
+def ancestor_models(cfg: Mapping) -> list[str]:
+    """The detector models (zero-shot pairs and the trained detector's sample models) that are
+    compared systems' own models or their ancestors: a detector built on them scores partly the
+    distance from its own model (claim 5 confounded). Empty for the independent pair."""
+    names = {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
+    names |= set(cfg["trained"]["sample_models"])
+    return sorted(n for n in names if n in MODELS)
+
+
+def independent_used(cfg: Mapping) -> list[str]:
+    """The independent detector models the config uses (zero-shot or as trained-detector samples)."""
+    names = {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
+    names |= set(cfg["trained"]["sample_models"])
+    return [n for n in INDEPENDENT_MODELS if n in names]
 
 
 def scoring_passes(cfg: Mapping) -> list[tuple[tuple[str, ...], int | None, list[str]]]:

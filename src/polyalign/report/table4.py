@@ -26,10 +26,17 @@ def _setting(summary: dict) -> str:
         f"Fast-DetectGPT: scoring model {fdg['first']}, sampling model {fdg['second']}; "
         f"Binoculars: observer {bino['first']}, performer {bino['second']}."
     )
+    ancestors = summary.get("ancestor_models", [])
+    if ancestors:
+        return (
+            f"Confounded setting: detector models {', '.join(ancestors)} are compared systems' own "
+            "models or their ancestors, so a lower AI rate partly measures distance from them. " + text
+        )
     if summary["white_box"]:
-        text = (
-            "White-box setting: the detectors' models are this run's BaseLM and the SFT model of "
-            "the same run seed, the common ancestors of every system, not independent detectors. " + text
+        return (
+            "Independent detectors: detector_base is a second BaseLM pre-trained with its own seed "
+            "and detector_sft its SFT, ancestors of no compared system; the trained detector learns "
+            "from detector_sft's samples. " + text
         )
     return text
 
@@ -191,6 +198,35 @@ def per_seed_section(summary: dict) -> dict:
     }
 
 
+def answer_language_section(summary: dict) -> dict | None:
+    """zh AI rates split by whether the answer is written in Chinese (point estimates, counts)."""
+    split = summary.get("zh_by_answer_language")
+    if not split:
+        return None
+    primary = fpr_key(summary["fprs"][0])
+
+    def cell(side: dict) -> str:
+        return MISSING if side["rate"] is None else f"{side['rate']:.3f} ({side['k']}/{side['n']})"
+
+    rows = [
+        [DETECTOR_LABELS[det], system_label(g), cell(sides["in_language"]), cell(sides["other"])]
+        for det, per_system in split.items()
+        for g, sides in per_system.items()
+    ]
+    return {
+        "title": "Table 4: zh AI rates by the answer's language",
+        "caption": (
+            f"AI rate@{primary} on the zh test prompts, among answers written in Chinese and among the "
+            "others, flagged/answered summed over the run seeds (point estimates: the subsets differ by "
+            "system and seed). A detector calibrated on Chinese human answers rarely flags a "
+            "non-Chinese answer, so a system that leaves the language lowers its rate without "
+            "sounding more human."
+        ),
+        "headers": ["Detector", "System", "answers in Chinese", "other answers"],
+        "rows": rows,
+    }
+
+
 def calibration_section(summary: dict, trained_reports: dict) -> dict:
     rows = []
     for seed, per_det in summary["thresholds"].items():
@@ -228,6 +264,8 @@ def write_table4(summary: dict, trained_reports: dict, md_path, tex_path) -> Non
         joint_section(summary),
         differences_section(summary),
         per_seed_section(summary),
+        answer_language_section(summary),
         calibration_section(summary, trained_reports),
     ]
+    sections = [section for section in sections if section is not None]
     write_tables(sections, md_path, tex_path)
