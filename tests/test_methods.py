@@ -18,7 +18,15 @@ def test_derived_lists_equal_the_lists_they_replace():
     assert systems.PREFERENCE_SYSTEMS == ("dpo", "hdpo")
     assert systems.SFT_MODELS == ("sft", "bucket_sft")
     assert systems.TRAINED_MODELS == ("sft", "bucket_sft", "dpo", "hdpo")  # DVC training curves
-    assert RUN_MODELS == ("base", "sft", "bucket_sft", "dpo", "hdpo")  # detectors
+    assert RUN_MODELS == (
+        "base",
+        "sft",
+        "bucket_sft",
+        "dpo",
+        "hdpo",
+        "detector_base",
+        "detector_sft",
+    )  # detectors
     assert PER_SEED_TRAIN_BLOCKS == ("sft", "bucket_sft", "preference", "dpo", "hdpo")
     assert methods.start_policies() == systems.SAMPLE_POLICIES == ("sft", "bucket_sft")
     assert methods.companions("dpo") == ("hdpo",) and methods.companions("hdpo") == ("dpo",)
