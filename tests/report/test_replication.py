@@ -350,3 +350,11 @@ def test_claim2_is_decided_by_zh_with_en_beside():
     r = evaluate_claims(s, reps, claim2)[0]
     assert r["per_language"] == {"en": CONTRADICTED, "zh": SUPPORTED}
     assert r["verdict"] == SUPPORTED and r["deciding_languages"] == ["zh"]
+
+
+def test_the_claim_5_note_says_whether_the_detectors_descend_from_a_compared_system():
+    from polyalign.report.replication import detector_setting_note
+
+    assert "ancestors of no compared system" in detector_setting_note({"ancestor_models": []})
+    confounded = detector_setting_note({"ancestor_models": ["base", "sft"]})
+    assert confounded.startswith("confounded: detector models base, sft are compared systems' own")

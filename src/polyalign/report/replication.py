@@ -220,6 +220,17 @@ def detector_seed_points(
     return [number(x["point"]) for x in det_summary["metrics"][detector][system][scope][key]["seeds"]]
 
 
+def detector_setting_note(det_summary: dict) -> str:
+    """Whether the detectors descend from a compared system (Table 4's `ancestor_models`)."""
+    ancestors = det_summary.get("ancestor_models", [])
+    if ancestors:
+        return (
+            f"confounded: detector models {', '.join(ancestors)} are compared systems' own models or "
+            "their ancestors, so a lower AI rate partly measures distance from them"
+        )
+    return "the detectors' models are ancestors of no compared system (independent detectors)"
+
+
 def _detector_test(
     c: Comparison,
     lang: str,
@@ -366,7 +377,7 @@ def evaluate_claims(
                 "answers at the primary FPR, mean over run seeds with Table 4's paired two-level "
                 "t interval; detector metrics have no human-baseline floor (the baselines are not "
                 "scored by the detectors); the paper's own detector rates are not available to "
-                "this project, so none are set beside ours"
+                "this project, so none are set beside ours; " + detector_setting_note(detectors)
             )
         if claim["id"] == 5 and not detectors:
             note = (
