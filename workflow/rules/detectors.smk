@@ -7,7 +7,8 @@ rule detector_scores:
     input:
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
-        generations=expand("results/seed{{seed}}/generations/{system}/test.jsonl", system=SYSTEMS),
+        # the ablation variants too (their AI rate is a column of the ablation table)
+        generations=expand("results/seed{{seed}}/generations/{system}/test.jsonl", system=RUN_SYSTEMS),
         models=lambda w: [model_summary(m, int(w.seed)) for m in detector_run_models()],
     output:
         scores="results/seed{seed}/detectors/zero_shot_scores.jsonl",
@@ -22,7 +23,7 @@ rule detector_scores:
     resources:
         gpu=1,
     params:
-        systems=SYSTEMS,
+        systems=RUN_SYSTEMS,
         model_names=detector_run_models(),
         settings=stage_settings("detectors", "prompt"),
     script:
@@ -56,7 +57,7 @@ rule trained_detector_scores:
         model="results/seed{seed}/detectors/trained/model.json",
         human_val="results/features/human_val.npz",
         human_test="results/features/human_test.npz",
-        systems=expand("results/seed{{seed}}/features/{system}_test.npz", system=SYSTEMS),
+        systems=expand("results/seed{{seed}}/features/{system}_test.npz", system=RUN_SYSTEMS),
     output:
         scores="results/seed{seed}/detectors/trained_scores.jsonl",
     log:
@@ -66,7 +67,7 @@ rule trained_detector_scores:
     conda:
         CONDA_ENV
     params:
-        systems=SYSTEMS,
+        systems=RUN_SYSTEMS,
     script:
         "../scripts/score_trained_detector.py"
 

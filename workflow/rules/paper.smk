@@ -435,6 +435,10 @@ rule table_ablations:
         metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=ablation_systems()),
         resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=ablation_systems()),
         summary="results/metrics/summary.json",
+        zero_shot=expand("results/seed{seed}/detectors/zero_shot_scores.jsonl", seed=SEEDS),
+        trained=expand("results/seed{seed}/detectors/trained_scores.jsonl", seed=SEEDS),
+        val="results/corpus/val.jsonl",
+        test="results/corpus/test.jsonl",
     output:
         md=report(
             "paper_figures/table_ablations.md", caption="../report/table_ablations.rst", category="Tables"
@@ -453,6 +457,7 @@ rule table_ablations:
         labels=ablation_labels(),
         seeds=SEEDS,
         bootstrap=config["evaluation"]["bootstrap"],
+        detectors=stage_settings("detectors"),
     script:
         "../scripts/table_ablations.py"
 

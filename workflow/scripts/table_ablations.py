@@ -9,6 +9,9 @@ to its parent differs from it by exactly 0.
 input:   metrics     results/metrics/seed{seed}/{system}.json, parents and variants, every seed
          resample    results/metrics/seed{seed}/{system}.resample.npz, same order
          summary     results/metrics/summary.json (Table 2's: the floor baselines' pooled points)
+         zero_shot, trained  per run seed (params.seeds order): the detector score files, which
+                     score the variants too (the AI-rate column, report.ablation_detectors)
+         val, test   results/corpus/{val,test}.jsonl (threshold calibration, test prompts)
 output:  md, tex     paper_figures/table_ablations.{md,tex}
          json        results/metrics/ablations.json: one row per (variant, language, metric),
                      with the display labels (the replication report's "What does the work")
@@ -16,14 +19,17 @@ params:  variants    {variant: parent}
          labels      {system or variant: display name}
          seeds       run seeds
          bootstrap   the config's evaluation.bootstrap block
+         detectors   {"detectors": the config's detectors block} (fprs, resamples)
 """
 
+from polyalign.detectors.scoring import DETECTORS, detector_config
 from polyalign.evaluation.pooled import pooled_replicates
 from polyalign.evaluation.replicates import load_resample_arrays
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import load_metrics
-from polyalign.io import InputError, read_json, write_json
+from polyalign.io import InputError, read_json, read_jsonl, write_json
+from polyalign.report.ablation_detectors import detector_ablation_rows
 from polyalign.report.ablations import ablation_rows, metric_floors, write_ablation_table
 from polyalign.workflow.io import rule_logging
 
@@ -53,6 +59,24 @@ with rule_logging(snakemake.log[0]) as log:
     languages = sorted(metrics[systems[0]][seeds[0]]["languages"])
     floors = metric_floors(read_json(snakemake.input.summary), languages, HEADLINE_METRICS)
     rows = ablation_rows(reps, points, dict(p.variants), languages, boot.alpha, floors=floors)
+    cfg = detector_config(dict(p.detectors))
+    rows_by_seed = {
+        str(seed): read_jsonl(zero_shot) + read_jsonl(trained)
+        for seed, zero_shot, trained in zip(
+            seeds, snakemake.input.zero_shot, snakemake.input.trained, strict=True
+        )
+    }
+    rows += detector_ablation_rows(
+        rows_by_seed,
+        [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)],
+        [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.val)],
+        dict(p.variants),
+        list(DETECTORS),
+        fprs=cfg["fprs"],
+        n_resamples=int(cfg["n_resamples"]),
+        seed=boot.seed,
+        alpha=boot.alpha,
+    )
     write_json(
         snakemake.output.json,
         {"alpha": boot.alpha, "seeds": p.seeds, "labels": dict(p.labels), "rows": rows},

@@ -33,6 +33,8 @@ VERDICTS = {SUPPORTED: "helps", CONTRADICTED: "hurts"}
 NO_EFFECT = "no detectable effect"
 BELOW_FLOOR = "below floor"
 MARKS = {"helps": "+", "hurts": "−", BELOW_FLOOR: "‡"}
+# Table 2's columns, and the detector column (report.ablation_detectors)
+METRIC_LABELS = {**dict(TABLE2_COLUMNS), "ai_rate": "AI rate (mean of detectors)"}
 
 
 def improvement(diff: dict, metric: str) -> tuple[float, float, float]:
@@ -107,7 +109,7 @@ def _cell(row: dict) -> str:
 def ablation_sections(rows: Sequence[dict], labels: Mapping[str, str]) -> list[dict]:
     """One table per scope: variant x metric, cells 'parent - variant [interval]' marked + when the
     component helps, − when it hurts."""
-    metric_labels = dict(TABLE2_COLUMNS)
+    metric_labels = METRIC_LABELS
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
     sections = []
     for scope in dict.fromkeys(r["scope"] for r in rows):
@@ -124,7 +126,9 @@ def ablation_sections(rows: Sequence[dict], labels: Mapping[str, str]) -> list[d
                 "title": f"Ablations ({scope})",
                 "caption": (
                     f"Language {scope}: parent minus variant, seed means with the pooled two-level "
-                    "interval on the same paired draws as Table 2 (BNG-macro: lower is better). "
+                    "interval on the same paired draws as Table 2 (BNG-macro and the AI rate: lower "
+                    "is better; the AI rate is the mean over Table 4's detectors at the primary "
+                    "calibrated FPR, with Table 4's paired draws). "
                     "+: the component the variant changes helps (the parent is better), "
                     "−: it hurts; ‡: the parent or the variant does not beat the floor of the metric "
                     "(the better prompt-blind human baseline), so the difference is no evidence; "
@@ -165,7 +169,7 @@ def component_verdict(verdicts: Sequence[str]) -> str:
 def verdict_lines(rows: Sequence[dict], labels: Mapping[str, str]) -> list[str]:
     """'What does the work': per variant, the component's overall verdict and the metrics on which
     it helps, hurts or cannot be judged (below the floor)."""
-    metric_labels = dict(TABLE2_COLUMNS)
+    metric_labels = METRIC_LABELS
     lines = []
     for variant in dict.fromkeys(r["variant"] for r in rows):
         mine = [r for r in rows if r["variant"] == variant]
@@ -215,7 +219,7 @@ def figure_ablations(
 
     if not rows:
         raise InputError("ablation figure: no variants (config `variants:` is empty)")
-    metric_labels = dict(TABLE2_COLUMNS)
+    metric_labels = METRIC_LABELS
     metrics = list(dict.fromkeys(r["metric"] for r in rows))
     variants = list(dict.fromkeys(r["variant"] for r in rows))
     scopes = list(dict.fromkeys(r["scope"] for r in rows))
