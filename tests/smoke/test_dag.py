@@ -57,7 +57,10 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
     assert jobs["generate_test"] == systems * seeds
     assert jobs["evaluate_system"] == (systems + baselines) * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
-    # human train, val (detector calibration) and test once, the constant answer once; per seed
-    # the test features of every system, of the two drawn baselines and 2 sample sets
-    assert jobs["features"] == 3 + 1 + seeds * (systems + 2 + 2)
+    # human train, val (detector calibration) and test once, the constant answer once, the
+    # independent detector pair's train samples once; per seed the test features of every
+    # system, of the two drawn baselines and 2 sample sets
+    assert jobs["features"] == 3 + 1 + 1 + seeds * (systems + 2 + 2)
+    for rule in ("pretrain_detector_base", "train_detector_sft", "generate_detector_samples"):
+        assert jobs[rule] == 1, rule
     assert jobs["embeddings"] == 1 + 1 + seeds * (systems + 2)

@@ -195,7 +195,7 @@ def test_table4_from_detector_pairs_of_different_vocabularies(paper_run):
     assert "judge_system" not in out  # Table 3 is not a target
     summary = json.loads((work / "results" / "seed0" / "detectors" / "zero_shot_summary.json").read_text())
     assert summary["condition_on_prompt"] is False  # config/paper.yaml: the text on its own
-    assert summary["pairs"]["binoculars"]["observer"].endswith("tiny-gemma2-a")
+    assert summary["pairs"]["binoculars"]["first"].endswith("tiny-gemma2-a")  # the observer
     assert summary["pairs"]["fast_detectgpt"]["max_tokens"] == 512
     rows = [
         json.loads(line)
