@@ -124,7 +124,6 @@ def trained_detector_samples(seed):
     from polyalign.detectors.scoring import detector_config
 
     models = list(detector_config(config)["trained"]["sample_models"])
-    run = "" if models == ["detector_sft"] else None
     paths = [
         (
             f"results/features/{m}_train_samples.npz"

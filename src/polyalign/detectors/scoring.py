@@ -63,10 +63,18 @@ def model_pairs(cfg: Mapping) -> dict[str, ModelPair]:
     }
 
 
+def _zero_shot_models(cfg: Mapping) -> set[str]:
+    return {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
+
+
+def _detector_models(cfg: Mapping) -> set[str]:
+    """Every model a detector uses: the zero-shot pairs and the trained detector's sample models."""
+    return _zero_shot_models(cfg) | set(cfg["trained"]["sample_models"])
+
+
 def run_models_used(cfg: Mapping) -> list[str]:
     """This run's models that the zero-shot detectors need (the rule's model inputs)."""
-    names = {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
-    return sorted(n for n in names if n in RUN_MODELS)
+    return sorted(n for n in _zero_shot_models(cfg) if n in RUN_MODELS)
 
 
 def white_box(cfg: Mapping) -> bool:
@@ -79,15 +87,12 @@ def ancestor_models(cfg: Mapping) -> list[str]:
     """The detector models (zero-shot pairs and the trained detector's sample models) that are
     compared systems' own models or their ancestors: a detector built on them scores partly the
     distance from its own model (claim 5 confounded). Empty for the independent pair."""
-    names = {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
-    names |= set(cfg["trained"]["sample_models"])
-    return sorted(n for n in names if n in MODELS)
+    return sorted(n for n in _detector_models(cfg) if n in MODELS)
 
 
 def independent_used(cfg: Mapping) -> list[str]:
     """The independent detector models the config uses (zero-shot or as trained-detector samples)."""
-    names = {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
-    names |= set(cfg["trained"]["sample_models"])
+    names = _detector_models(cfg)
     return [n for n in INDEPENDENT_MODELS if n in names]
 
 
