@@ -7,7 +7,7 @@ import pytest
 from polyalign import methods, systems
 from polyalign.config import ConfigError, fill_defaults
 from polyalign.config.checks import check_pair_weight_clip
-from polyalign.detectors.scoring import RUN_MODELS
+from polyalign.detectors.settings import RUN_MODELS
 from polyalign.methods import Method
 from polyalign.preference.config import method_settings, policy_num_samples, preference_settings
 from polyalign.seeds import PER_SEED_TRAIN_BLOCKS

@@ -238,6 +238,13 @@ def source_digest(script: str | Path, src: Path = SRC) -> str:
     return h.hexdigest()[:16]
 
 
+@cache
+def _parsed_schema(text: str) -> dict:
+    """The schema parsed once per content: every rule's digest reads it (a Snakefile parse built
+    ~40 rules' digests from 40 parses, half of a dry run's time)."""
+    return yaml.safe_load(text)
+
+
 def schema_part(modules: dict[str, Path], schema_path: Path) -> bytes:
     """What of the config schema the `modules` read: the whole file, or the values of their
     literal `schema_default` / `block_defaults` calls."""
@@ -246,7 +253,7 @@ def schema_part(modules: dict[str, Path], schema_path: Path) -> bytes:
         return schema_path.read_bytes()
     from polyalign.config.schema import block_defaults, defaulted_keys, schema_default
 
-    schema = yaml.safe_load(schema_path.read_text(encoding="utf-8"))
+    schema = _parsed_schema(schema_path.read_text(encoding="utf-8"))
 
     def every_blocks_keys(*block, schema):
         if block != ("*",):

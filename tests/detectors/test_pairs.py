@@ -15,7 +15,8 @@ from polyalign.detectors.criteria import (
     fast_detectgpt_criterion,
     fast_detectgpt_terms,
 )
-from polyalign.detectors.scoring import detector_config, score_items
+from polyalign.detectors.scoring import score_items
+from polyalign.detectors.settings import detector_config
 from polyalign.detectors.zero_shot import PairVocabularyError
 from polyalign.models.runtime import load_for_inference
 
@@ -131,7 +132,7 @@ def test_budget_keys_have_the_authors_default():
 
 
 def test_the_default_detectors_descend_from_no_compared_system():
-    from polyalign.detectors.scoring import (
+    from polyalign.detectors.settings import (
         ancestor_models,
         detector_config,
         independent_used,
@@ -145,7 +146,7 @@ def test_the_default_detectors_descend_from_no_compared_system():
 
 
 def test_the_authors_trained_detector_and_a_white_box_pair_are_named_as_ancestors():
-    from polyalign.detectors.scoring import ancestor_models, detector_config, independent_used
+    from polyalign.detectors.settings import ancestor_models, detector_config, independent_used
 
     hub = {"fast_detectgpt": {"scoring_model": "org/a", "sampling_model": "org/b"}}
     hub["binoculars"] = {"observer": "org/a", "performer": "org/b"}

@@ -100,12 +100,12 @@ def one_of(names):
     return "|".join(names)
 
 
-from polyalign.detectors.scoring import INDEPENDENT_MODELS
+from polyalign.detectors.settings import INDEPENDENT_MODELS
 
 
 def detector_run_models():
     """This run's models (base, sft, ...) that the zero-shot detectors load (config detectors)."""
-    from polyalign.detectors.scoring import detector_config, run_models_used
+    from polyalign.detectors.settings import detector_config, run_models_used
 
     return run_models_used(detector_config(config))
 
@@ -113,7 +113,7 @@ def detector_run_models():
 def independent_detector_settings(*blocks):
     """The config blocks of a job of the independent detector pair, with its own seed as the
     training and decoding seed (as a run seed's jobs have theirs)."""
-    from polyalign.detectors.scoring import detector_config
+    from polyalign.detectors.settings import detector_config
 
     return seeded_settings(detector_config(config)["independent_seed"], *blocks)
 
@@ -121,7 +121,7 @@ def independent_detector_settings(*blocks):
 def trained_detector_samples(seed):
     """(sample models, their train-sample feature files) the trained detector of run seed `seed`
     learns from: the independent pair's once-built samples, or a run seed's own (config)."""
-    from polyalign.detectors.scoring import detector_config
+    from polyalign.detectors.settings import detector_config
 
     models = list(detector_config(config)["trained"]["sample_models"])
     paths = [
@@ -136,13 +136,13 @@ def trained_detector_samples(seed):
 
 
 def detector_ancestor_models():
-    from polyalign.detectors.scoring import ancestor_models, detector_config
+    from polyalign.detectors.settings import ancestor_models, detector_config
 
     return ancestor_models(detector_config(config))
 
 
 def detectors_white_box():
-    from polyalign.detectors.scoring import detector_config, white_box
+    from polyalign.detectors.settings import detector_config, white_box
 
     return white_box(detector_config(config))
 

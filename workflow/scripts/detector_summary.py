@@ -17,7 +17,7 @@ log: one file.
 """
 
 from polyalign.detectors.language_split import rates_by_answer_language
-from polyalign.detectors.scoring import DETECTORS, detector_config
+from polyalign.detectors.settings import DETECTORS, detector_config
 from polyalign.detectors.summary import detector_summary
 from polyalign.evaluation.pooled import save_replicates
 from polyalign.io import InputError, read_json, read_jsonl, write_json

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from polyalign.report.dvc_exports import PER_SEED_METRICS, per_seed_rows, training_curve, write_csv
-from polyalign.train.trainer import LOG_FILE
+from polyalign.train.settings import LOG_FILE
 from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:

@@ -8,7 +8,7 @@ output:  png, pdf  paper_figures/figure_detector_roc.{png,pdf}
 params:  seeds, systems, cjk_font
 """
 
-from polyalign.detectors.scoring import DETECTOR_LABELS, DETECTORS
+from polyalign.detectors.settings import DETECTOR_LABELS, DETECTORS
 from polyalign.detectors.summary import roc_curves
 from polyalign.io import read_jsonl
 from polyalign.report.detector_figures import figure_detector_roc

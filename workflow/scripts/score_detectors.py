@@ -17,7 +17,8 @@ log: one file. threads: torch threads.
 
 import time
 
-from polyalign.detectors.scoring import detector_config, model_pairs, score_items
+from polyalign.detectors.scoring import score_items
+from polyalign.detectors.settings import detector_config, model_pairs
 from polyalign.io import read_jsonl, write_json, write_jsonl
 from polyalign.workflow.io import model_dir, rule_logging
 

@@ -22,7 +22,7 @@ params:  variants    {variant: parent}
          detectors   {"detectors": the config's detectors block} (fprs, resamples)
 """
 
-from polyalign.detectors.scoring import DETECTORS, detector_config
+from polyalign.detectors.settings import DETECTORS, detector_config
 from polyalign.evaluation.pooled import pooled_replicates
 from polyalign.evaluation.replicates import load_resample_arrays
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS

@@ -14,7 +14,7 @@ params:
 log: one file.
 """
 
-from polyalign.detectors.scoring import detector_config
+from polyalign.detectors.settings import detector_config
 from polyalign.detectors.trained import train_detector
 from polyalign.features.store import load_features
 from polyalign.io import read_jsonl, write_json

@@ -149,7 +149,7 @@ def check_independent_detectors(config: dict) -> list[str]:
     """The independent detector pair is a second BaseLM trained from scratch with its own seed:
     with a hub base it would be a copy of the compared systems' ancestor, and with a run seed as
     its seed it would repeat that seed's SFT."""
-    from ..detectors.scoring import detector_config, independent_used
+    from ..detectors.settings import detector_config, independent_used
 
     cfg = detector_config(config)
     used = independent_used(cfg)

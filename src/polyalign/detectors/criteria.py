@@ -26,8 +26,6 @@ import torch
 # Fast-DetectGPT's published probability mapping: N(c; mu, sigma) of human and machine text.
 FDG_HUMAN_NORMAL = (0.1603, 1.0791)
 FDG_MACHINE_NORMAL = (2.4686, 2.1582)
-# Binoculars' published thresholds (Falcon-7B observer / Falcon-7B-Instruct performer).
-BINOCULARS_THRESHOLDS = {"low_fpr": 0.8536432310785527, "accuracy": 0.9015310749276843}
 
 
 def _check(a_logits: torch.Tensor, b_logits: torch.Tensor, targets: torch.Tensor) -> None:

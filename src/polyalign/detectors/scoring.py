@@ -1,13 +1,10 @@
-"""The `detectors:` config block and the end-to-end zero-shot scoring of response sets.
+"""End-to-end zero-shot scoring of response sets (the config block: `detectors.settings`).
 
-Model names in the config are either a model of this run (`base`, `sft`, ... : the directory
-results/models/<name>), one of the independent detector pair (`detector_base`, a second BaseLM
-pre-trained with its own seed, and `detector_sft`, its SFT: ancestors of no compared system), or a
-Hugging Face id / local path (paper profile). Each detector has its
-own pair of models and its own tokenizer; only the two models of one pair must share a
-vocabulary. Pairs are loaded one at a time (through `models.runtime.load_for_inference`), score
-every response, and are freed before the next pair loads; detectors with the same two models and
-the same token budget share one pass (the embedded profile's BaseLM/SFT pair).
+Each detector has its own pair of models and its own tokenizer; only the two models of one pair
+must share a vocabulary. Pairs are loaded one at a time (through
+`models.runtime.load_for_inference`), score every response, and are freed before the next pair
+loads; detectors with the same two models and the same token budget share one pass (the embedded
+profile's BaseLM/SFT pair).
 """
 
 from __future__ import annotations
@@ -21,89 +18,10 @@ from collections.abc import Callable, Mapping, Sequence
 from ..features.lm_inputs import model_max_length, response_examples
 from ..io import InputError
 from ..prompts import prompt_settings, render_prompt
-from ..systems import MODELS
-from .zero_shot import ZERO_SHOT_DETECTORS, ModelPair, check_shared_vocabulary, zero_shot_scores
+from .settings import RUN_MODELS, model_pairs, scoring_passes
+from .zero_shot import ZERO_SHOT_DETECTORS, check_shared_vocabulary, zero_shot_scores
 
 log = logging.getLogger("polyalign.detectors")
-
-DETECTORS = ("fast_detectgpt", "binoculars", "trained")
-DETECTOR_LABELS = {
-    "fast_detectgpt": "Fast-DetectGPT",
-    "binoculars": "Binoculars",
-    "trained": "Trained (LR on φ)",
-    "mean": "Mean of detectors",
-}
-# The independent detector pair, built once per run from the BaseLM's recipe with another seed
-# (config detectors.independent_seed): it shares no weights with any compared system.
-INDEPENDENT_MODELS = ("detector_base", "detector_sft")
-# Model names that mean "this run's model" rather than a hub id or a path.
-RUN_MODELS = (*MODELS, *INDEPENDENT_MODELS)
-
-
-def detector_config(config: Mapping) -> dict:
-    """The `detectors:` block with the schema's defaults filled in (nested blocks key by key)."""
-    from ..config import block_defaults
-
-    cfg = block_defaults("detectors")
-    given = dict(config.get("detectors") or {})
-    unknown = set(given) - set(cfg)
-    if unknown:
-        raise InputError(f"detectors: unknown key(s) {sorted(unknown)} (known: {sorted(cfg)})")
-    for key, value in given.items():
-        cfg[key] = {**cfg[key], **value} if isinstance(cfg[key], dict) else value
-    return cfg
-
-
-def model_pairs(cfg: Mapping) -> dict[str, ModelPair]:
-    return {
-        "fast_detectgpt": ModelPair(
-            cfg["fast_detectgpt"]["scoring_model"], cfg["fast_detectgpt"]["sampling_model"]
-        ),
-        "binoculars": ModelPair(cfg["binoculars"]["observer"], cfg["binoculars"]["performer"]),
-    }
-
-
-def _zero_shot_models(cfg: Mapping) -> set[str]:
-    return {n for p in model_pairs(cfg).values() for n in (p.first, p.second)}
-
-
-def _detector_models(cfg: Mapping) -> set[str]:
-    """Every model a detector uses: the zero-shot pairs and the trained detector's sample models."""
-    return _zero_shot_models(cfg) | set(cfg["trained"]["sample_models"])
-
-
-def run_models_used(cfg: Mapping) -> list[str]:
-    """This run's models that the zero-shot detectors need (the rule's model inputs)."""
-    return sorted(n for n in _zero_shot_models(cfg) if n in RUN_MODELS)
-
-
-def white_box(cfg: Mapping) -> bool:
-    """True when every detector model is a model of this run (the embedded setting)."""
-    pairs = model_pairs(cfg).values()
-    return all(n in RUN_MODELS for p in pairs for n in (p.first, p.second))
-
-
-def ancestor_models(cfg: Mapping) -> list[str]:
-    """The detector models (zero-shot pairs and the trained detector's sample models) that are
-    compared systems' own models or their ancestors: a detector built on them scores partly the
-    distance from its own model (claim 5 confounded). Empty for the independent pair."""
-    return sorted(n for n in _detector_models(cfg) if n in MODELS)
-
-
-def independent_used(cfg: Mapping) -> list[str]:
-    """The independent detector models the config uses (zero-shot or as trained-detector samples)."""
-    names = _detector_models(cfg)
-    return [n for n in INDEPENDENT_MODELS if n in names]
-
-
-def scoring_passes(cfg: Mapping) -> list[tuple[tuple[str, ...], int | None, list[str]]]:
-    """(model names, response token budget, detectors) of each pass: detectors that use the same
-    two models with the same budget share one."""
-    passes: dict[tuple, list[str]] = {}
-    for name, pair in model_pairs(cfg).items():
-        key = (tuple(sorted({pair.first, pair.second})), cfg[name]["max_tokens"])
-        passes.setdefault(key, []).append(name)
-    return [(names, budget, dets) for (names, budget), dets in passes.items()]
 
 
 def load_pass_models(

@@ -37,8 +37,7 @@ from ..config import block_defaults
 from ..evaluation.pooled import draw_counts, interval_summary, seed_intervals
 from ..io import InputError
 from ..metrics.detectors import threshold_at_fpr
-from .criteria import BINOCULARS_THRESHOLDS
-from .zero_shot import HIGHER_IS_AI
+from .settings import BINOCULARS_THRESHOLDS, HIGHER_IS_AI
 
 # Keyword defaults are the config schema's detectors block (the one place they are written).
 _DETECTORS = block_defaults("detectors")

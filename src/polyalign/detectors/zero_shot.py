@@ -15,7 +15,6 @@ positions count.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -34,21 +33,11 @@ from .criteria import (
     fast_detectgpt_probability,
     fast_detectgpt_terms_from_logprobs,
 )
+from .settings import ModelPair
 
 ZERO_SHOT_DETECTORS = ("fast_detectgpt", "binoculars")
 # float64 log-probabilities held at once per model (row chunks of the packed logits)
 FLOAT64_ELEMENTS = 2**25
-# Direction of each detector's score: True when a higher score means more AI-like.
-HIGHER_IS_AI = {"fast_detectgpt": True, "binoculars": False, "trained": True}
-
-
-@dataclass(frozen=True)
-class ModelPair:
-    """The two model keys of a detector: (scoring, sampling) for Fast-DetectGPT, (observer,
-    performer) for Binoculars."""
-
-    first: str
-    second: str
 
 
 class PairVocabularyError(ValueError):

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from .. import systems as system_registry
-from ..detectors.scoring import RUN_MODELS, detector_config, scoring_passes
+from ..detectors.settings import RUN_MODELS, detector_config, scoring_passes
 from ..preference.config import policy_num_samples, preference_train_config
 from ..train.sft import stage_train_config
 from .costs import Costs

@@ -21,6 +21,7 @@ from ..config import ConfigError, defaulted_keys
 from ..config.settings import settings_from_block
 from ..systems import PREFERENCE_SYSTEMS as SYSTEMS
 from ..systems import REGISTRY, method_of
+from ..train.settings import TrainConfig
 
 # The checkpoint each system starts from (and whose train-prompt samples are its negatives).
 START_POLICY = {name: REGISTRY[name].start_policy for name in SYSTEMS}
@@ -89,9 +90,7 @@ class PreferenceSettings:
 
 
 def train_keys() -> tuple[str, ...]:
-    """TrainConfig's fields (imported on use: building pairs needs no torch)."""
-    from ..train.trainer import TrainConfig
-
+    """TrainConfig's fields."""
     return tuple(f.name for f in fields(TrainConfig))
 
 
@@ -179,8 +178,6 @@ def preference_train_config(config: dict, system: str):
 
 def _train_config_of(config: dict, block: dict):
     """TrainConfig: the resolved train_common block, then the training keys of a merged block."""
-    from ..train.trainer import TrainConfig
-
     keys = train_keys()
     merged = dict(config["train_common"])
     merged.update({k: v for k, v in block.items() if k in keys})
@@ -194,7 +191,7 @@ class PreferenceStage:
 
     system: str
     settings: PreferenceSettings
-    train: object  # train.trainer.TrainConfig (imported on use: pairs need no torch)
+    train: TrainConfig
     model_max_length: int
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..detectors.scoring import DETECTOR_LABELS
+from ..detectors.settings import DETECTOR_LABELS
 from ..detectors.summary import OVERALL, fpr_key
 from .published import system_label
 from .table2 import MISSING, format_ci, metric_cells, row_label

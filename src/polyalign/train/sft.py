@@ -34,7 +34,8 @@ from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .launch import SUMMARY_FILE
 from .logprobs import position_ids_from_mask
 from .losses import weighted_sft_loss
-from .trainer import TrainConfig, train
+from .settings import TrainConfig
+from .trainer import train
 from .weights import backoff_units, bucket_weights, loss_mass_shares
 
 
