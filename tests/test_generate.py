@@ -250,3 +250,29 @@ def test_generate_file_jsonl(tmp_path, micro):
         progress=False,
     )
     assert summary["human_answer_length_tokens"]["en"]["p95"] <= p95
+
+
+def test_a_variant_trained_on_plain_prompts_generates_with_plain_prompts():
+    """Bucket-SFT's model under `style="plain"` (a variant without profile prompts): the prompts
+    and rows are exactly SFT's, only the system name differs."""
+    tok = micro_tokenizer()
+    model = micro_model(tok, max_length=192)
+    LONG_PROMPT = {**PROMPT, "max_prompt_tokens": 150}  # room for the profile line
+    profiled = generate_records(
+        model,
+        tok,
+        micro_records(),
+        "bucket_sft",
+        GREEDY,
+        progress=False,
+        profile_length="gold",
+        **LONG_PROMPT,
+    )
+    plain = generate_records(
+        model, tok, micro_records(), "bucket_sft", GREEDY, progress=False, style="plain", **LONG_PROMPT
+    )
+    sft = generate_records(model, tok, micro_records(), "sft", GREEDY, progress=False, **LONG_PROMPT)
+    assert {r["style"] for r in profiled} == {"profile"} and {r["style"] for r in plain} == {"plain"}
+    assert [r["prompt"] for r in plain] == [r["prompt"] for r in sft]
+    assert [r["prompt"] for r in plain] != [r["prompt"] for r in profiled]
+    assert [{**r, "system": "sft"} for r in plain] == sft

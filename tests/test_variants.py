@@ -53,13 +53,17 @@ def test_a_variant_differs_from_its_parent_only_in_the_keys_it_names():
     assert preference_settings(merged, "hdpo").lam == preference_settings(config, "hdpo").lam
 
 
-def test_the_default_runs_hdpo_without_the_critic_term_and_bucket_sft_without_weights():
+def test_the_default_runs_hdpo_without_the_critic_term_and_bucket_sft_without_weights_or_profiles():
     config = embedded()
     found = variants.parse_variants(config)
     assert {n: v.parent for n, v in found.items()} == {
         "hdpo_no_critic": "hdpo",
         "bucket_sft_flat": "bucket_sft",
+        "bucket_sft_plain": "bucket_sft",
     }
+    plain = variants.variant_config(config, found["bucket_sft_plain"])
+    assert plain["bucket_sft"]["profile_prompts"] is False and config["bucket_sft"]["profile_prompts"] is True
+    assert plain["bucket_sft"]["tau"] == config["bucket_sft"]["tau"]  # bucket weights kept
     merged = variants.variant_config(config, found["hdpo_no_critic"])
     assert preference_settings(merged, "hdpo").lam == 0.0
     assert preference_settings(config, "hdpo").lam > 0
@@ -79,6 +83,17 @@ def test_a_variant_is_a_system_with_its_own_model_and_its_parents_prompts_and_me
         and v["hdpo_no_critic"].system.start_policy == "bucket_sft"
     )
     assert v["bucket_sft_flat"].system.method is None
+    # bucket weights kept, profile prompts dropped: it trains and generates with plain prompts
+    plain = embedded(variants={"plain": {"parent": "bucket_sft", "bucket_sft": {"profile_prompts": False}}})
+    assert variants.parse_variants(plain)["plain"].system.prompt_style == "plain"
+    assert v["bucket_sft_flat"].system.prompt_style == "profile"
+
+
+def test_the_runs_own_bucket_sft_keeps_its_profile_prompts():
+    with pytest.raises(
+        ConfigError, match=r"bucket_sft\.profile_prompts: false would train the run's Bucket-SFT"
+    ):
+        embedded(bucket_sft={"profile_prompts": False})
 
 
 def test_a_variant_of_a_variant_is_refused():

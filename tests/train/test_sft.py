@@ -116,6 +116,7 @@ def test_stage_configs_inherit():
         "cap": None,
         "sampler": "weighted_loss",
         "backoff": True,
+        "profile_prompts": True,
         "min_bucket_size": 20,
     }
     assert bucket_config({**cfg, "min_bucket_size": 7})["min_bucket_size"] == 7
@@ -155,6 +156,33 @@ def test_bucket_sft_end_to_end(tmp_path, base_dir, sampler):
     else:
         assert seen == {1.0}
     assert (tmp_path / "model.safetensors").exists()
+
+
+def test_bucket_sft_without_profile_prompts_or_weights_is_exactly_sft(tmp_path, base_dir):
+    """profile_prompts false drops the profile from the prompts; with tau 0 as well nothing is left
+    of Bucket-SFT, so the weights equal SFT's bit for bit (and with tau 1 the bucket weights stay)."""
+    records = micro_records()
+    sft = train_sft(records, base_dir, CONFIG, tmp_path / "sft", "sft", progress=False)
+    plain = {**CONFIG, "bucket_sft": {"tau": 0.0, "profile_prompts": False}}
+    bare = train_sft(records, base_dir, plain, tmp_path / "bare", "bucket_sft", progress=False)
+    assert (sft["style"], bare["style"]) == ("plain", "plain")
+    a, _ = load_model(tmp_path / "sft", micro_settings())
+    b, _ = load_model(tmp_path / "bare", micro_settings())
+    assert all(
+        torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True)
+    )
+    weighted = {**CONFIG, "bucket_sft": {"tau": 1.0, "profile_prompts": False}, "min_bucket_size": 1}
+    kept = train_sft(records, base_dir, weighted, tmp_path / "kept", "bucket_sft", progress=False)
+    assert kept["style"] == "plain" and len({v["weight"] for v in kept["bucket_weights"].values()}) > 1
+    profiled = train_sft(
+        records,
+        base_dir,
+        {**CONFIG, "bucket_sft": {"tau": 0.0}},
+        tmp_path / "p",
+        "bucket_sft",
+        progress=False,
+    )
+    assert profiled["style"] == "profile"
 
 
 def test_bucket_sft_weights_back_off_small_buckets():

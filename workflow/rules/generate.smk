@@ -24,6 +24,7 @@ rule generate_test:
         gpu=1,
     params:
         system=lambda wc: code_role(wc.system),
+        style=lambda wc: system_entry(wc.system).prompt_style,
         profile_length=lambda wc: system_entry(wc.system).profile_length,
         settings=lambda wc: seeded_settings(
             wc.seed, "model", "generation", "prompt", "profile_length", system=wc.system

@@ -17,7 +17,9 @@ output:
                  output_tokens, profile_length, length_bin
     summary      JSON: counts, decoding config, eos rate, timings
 params:
-    system         a system of polyalign.systems (its prompt style comes from there)
+    system         a system of polyalign.systems (the code role: a variant generates as its parent)
+    style          optional: the prompt style when it is not the system's own (a variant of
+                   Bucket-SFT trained on plain prompts, bucket_sft.profile_prompts false)
     num_samples    optional: samples per prompt (train-prompt samples for preference pairs)
     profile_length optional: overrides config profile_length (the registry's gold for the
                    labelled oracle row bucket_sft_gold)
@@ -44,6 +46,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         "out": snakemake.output.generations,
         "overrides": overrides,
         "profile_length": getattr(snakemake.params, "profile_length", None) or None,
+        "style": getattr(snakemake.params, "style", None) or None,
     }
     summary = run_generation(job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0])
     write_json(snakemake.output.summary, summary)

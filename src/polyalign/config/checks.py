@@ -128,9 +128,17 @@ def check_generation_fits(config: dict) -> list[str]:
 
 
 def check_variants(config: dict) -> list[str]:
-    """Every variant parses and its merged config passes the schema and these checks."""
+    """Every variant parses and its merged config passes the schema and these checks; the run's
+    own Bucket-SFT keeps its profile prompts (only a variant drops them)."""
     from ..workflow.variants import parse_variants, variant_config
 
+    # a variant's merged config has no `variants` key: there the flag is the variant's to set
+    if "variants" in config and not (config.get("bucket_sft") or {}).get("profile_prompts", True):
+        return [
+            "bucket_sft.profile_prompts: false would train the run's Bucket-SFT (and HDPO from it) on "
+            "plain prompts while they generate with profile prompts; ablate it with a variant: "
+            "{parent: bucket_sft, bucket_sft: {profile_prompts: false}}"
+        ]
     try:
         for variant in parse_variants(config).values():
             merged = variant_config(config, variant)

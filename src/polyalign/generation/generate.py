@@ -79,9 +79,16 @@ def language_budgets(
     }
 
 
-def row_budget(gcfg: GenerationSettings, system: str, record: dict, budgets: dict[str, int] | None) -> int:
-    """New tokens one row of `record` may generate (CoT's extra included)."""
-    extra = gcfg.cot_extra_tokens if prompt_style(system) == "cot" else 0
+def row_budget(
+    gcfg: GenerationSettings,
+    system: str,
+    record: dict,
+    budgets: dict[str, int] | None,
+    style: str | None = None,
+) -> int:
+    """New tokens one row of `record` may generate (CoT's extra included); `style`: the system's
+    prompt style when None."""
+    extra = gcfg.cot_extra_tokens if (style or prompt_style(system)) == "cot" else 0
     if budgets is None:
         return system_cap(gcfg, system) + extra
     if record["language"] not in budgets:
@@ -174,13 +181,15 @@ def generate_records(
     budgets: dict[str, int] | None = None,
     parts=None,
     stats: DecodeStats | None = None,
+    style: str | None = None,
 ) -> list[dict | None]:
     """One output row per (record, sample), in input order; see module docstring for seeding.
     `budgets`: new tokens per language (`language_budgets`; None: the system's cap for all).
     With shard=(rank, world) the rows of other ranks' parts are None (`shard_parts`). `parts`
     (a `polyalign.generation.parts.PartStore`): complete parts are read from it instead of
-    decoded, and each decoded part is saved to it before the next one starts."""
-    style = prompt_style(system)
+    decoded, and each decoded part is saved to it before the next one starts. `style`: the prompt
+    style, the system's own when None (a variant may train with another one)."""
+    style = style or prompt_style(system)
     model.eval()
     eos_ids = eos_ids_of(model, tokenizer)
     if budgets is None:
@@ -201,7 +210,7 @@ def generate_records(
         prompt, ids = render_prompt_ids(
             r, tokenizer, None, style, length_bin, max_prompt_tokens, max_history_turns
         )
-        budget = row_budget(gcfg, system, r, budgets)
+        budget = row_budget(gcfg, system, r, budgets, style)
         plan_hash.update(json.dumps([r["id"], system, prompt, length_bin, ids, budget]).encode())
         for j in range(gcfg.num_samples):
             rows.append(
@@ -269,6 +278,7 @@ def generate_file(
     profile_length: str | None = None,
     progress: bool = True,
     shard: tuple[int, int] = (0, 1),
+    style: str | None = None,
 ) -> dict:
     """Load `model_dir`, generate for `records` with `system`'s prompt format and write JSONL
     (atomically) to `out_path`. `train_records` fit the profile length sampler (needed when the
@@ -294,7 +304,8 @@ def generate_file(
     if mode not in PROFILE_LENGTH_MODES:
         raise ValueError(f"profile_length must be one of {PROFILE_LENGTH_MODES}, got {mode!r}")
     sampler = None
-    if prompt_style(system) == "profile" and mode == "sampled":
+    style = style or prompt_style(system)
+    if style == "profile" and mode == "sampled":
         if not train_records:
             raise ValueError(f"system {system} with profile_length=sampled needs the train split")
         sampler = LengthSampler.fit(train_records, seed=gcfg.seed)
@@ -346,6 +357,7 @@ def generate_file(
         budgets=budgets,
         parts=parts,
         stats=stats,
+        style=style,
     )
     rows = [row for row in rows if row is not None]
     if shard[1] == 1:
@@ -356,8 +368,9 @@ def generate_file(
         "model": str(model_dir),
         "records": len(records),
         "decoding": settings_dict(gcfg),
-        "profile_length": mode if prompt_style(system) == "profile" else None,
-        "max_new_tokens_used": new_token_budget(gcfg, prompt_style(system), system),
+        "style": style,
+        "profile_length": mode if style == "profile" else None,
+        "max_new_tokens_used": new_token_budget(gcfg, style, system),
         "new_token_budgets": budgets,
         "human_answer_length_tokens": length_summary(lengths) if lengths else None,
         "parts_resumed": parts.resumed,

@@ -1,7 +1,7 @@
 """Generation over several processes, one per GPU of the rule, with the one-process output.
 
 A generation job is a JSON-able dict {model, records, train, system, config, out, overrides,
-profile_length}. `run_generation` runs it in the Snakemake job itself when the rule has one GPU
+profile_length, style}. `run_generation` runs it in the Snakemake job itself when the rule has one GPU
 (exactly `generate_file`, nothing else), else starts `accelerate launch --num_processes G -m
 polyalign.generation.shards <job.json>`. Every process renders all prompts, forms the same parts
 as a one-process run (`polyalign.generation.generate.part_plan`) and decodes every G-th of them
@@ -54,6 +54,7 @@ def run_job(job: dict, shard: tuple[int, int] = (0, 1)) -> dict:
         overrides=job.get("overrides") or {},
         profile_length=job.get("profile_length") or None,
         shard=shard,
+        style=job.get("style") or None,
     )
 
 

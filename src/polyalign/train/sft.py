@@ -4,7 +4,8 @@
   on the train split rendered as chat dialogues (loss on every token). A hub source is copied
   as is (it already is a base model).
 - `train_sft(system="sft")`: plain prompts, loss on response tokens, every weight 1.
-- `train_sft(system="bucket_sft")`: profile prompts; weights w_i ∝ n_b^(−τ) (mean 1, optional
+- `train_sft(system="bucket_sft")`: profile prompts (plain ones with `bucket_sft.profile_prompts:
+  false`, an ablation variant); weights w_i ∝ n_b^(−τ) (mean 1, optional
   cap; a bucket under min_bucket_size weighs as its parent (language, track, family)) in `weighted_sft_loss`, normalised by the batch size, never by Σw; or, with
   `sampler: weighted_sampler`, examples drawn with p_i ∝ w_i and unit weights.
 
@@ -46,7 +47,7 @@ def is_main_process() -> bool:
 
 # A stage's train config is train_common, then the stage's block on top (defaults of both from
 # the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
-BUCKET_KEYS = ("tau", "cap", "sampler", "backoff")
+BUCKET_KEYS = ("tau", "cap", "sampler", "backoff", "profile_prompts")
 # Bucket-SFT back-off (docs/method.md §4): a bucket under the top-level min_bucket_size weighs as its
 # parent (language, track, family), then its language.
 BACKOFF_LEVELS = (("language", "track", "family"), ("language",))
@@ -79,8 +80,9 @@ def bucket_config(config: dict) -> dict:
     cfg = {k: block[k] for k in BUCKET_KEYS}
     if cfg["sampler"] not in SAMPLERS:
         raise ValueError(f"bucket_sft.sampler must be one of {SAMPLERS}, got {cfg['sampler']!r}")
-    if not isinstance(cfg["backoff"], bool):
-        raise ValueError(f"bucket_sft.backoff must be true or false, got {cfg['backoff']!r}")
+    for key in ("backoff", "profile_prompts"):
+        if not isinstance(cfg[key], bool):
+            raise ValueError(f"bucket_sft.{key} must be true or false, got {cfg[key]!r}")
     cfg["min_bucket_size"] = int(config.get("min_bucket_size", schema_default("min_bucket_size")))
     return cfg
 
@@ -205,6 +207,7 @@ def train_sft(
 
     summary = {"stage": system, "base": str(base_dir), "examples": len(train_records)}
     weights = sample_weights = None
+    style = "plain"
     if system == "bucket_sft":
         bcfg = bucket_config(config)
         w, weight_report = bucket_sft_weights(train_records, bcfg)
@@ -214,10 +217,11 @@ def train_sft(
             sample_weights = w
         summary["bucket_sft"] = bcfg
         summary.update(weight_report)
+        style = "profile" if bcfg["profile_prompts"] else "plain"
     examples = build_examples(
         train_records,
         tokenizer,
-        "profile" if system == "bucket_sft" else "plain",
+        style,
         max_length=max_length,
         max_prompt_tokens=pcfg.max_prompt_tokens,
         max_history_turns=pcfg.max_history_turns,
@@ -241,6 +245,7 @@ def train_sft(
         {
             "train": result,
             "train_config": vars(tcfg),
+            "style": style,
             "profile_length": profile_length,
             "tokens": sum(len(e.input_ids) for e in examples),
             "seconds": time.perf_counter() - t0,

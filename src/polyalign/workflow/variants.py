@@ -39,9 +39,13 @@ class Variant:
 
     @property
     def system(self) -> systems.System:
-        """The variant as a system: its own model, its parent's prompt style and method."""
+        """The variant as a system: its own model, its parent's method and prompt style (plain for a
+        Bucket-SFT variant trained without profile prompts)."""
         p = systems.get(self.parent)
-        return systems.System(self.name, self.name, p.prompt_style, self.label, None, method=p.method)
+        style = p.prompt_style
+        if (self.overrides.get("bucket_sft") or {}).get("profile_prompts") is False:
+            style = "plain"
+        return systems.System(self.name, self.name, style, self.label, None, method=p.method)
 
 
 def trained_parents() -> tuple[str, ...]:
