@@ -31,9 +31,9 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
     # plus the default ablation variants (schema `variants`): hdpo_no_critic trains per seed on
-    # HDPO's pairs and reference log-probs (it changes only λ), bucket_sft_flat is one more SFT;
-    # both generate and are evaluated per seed
-    seeds, systems, variants = 3, 6, 2
+    # HDPO's pairs and reference log-probs (it changes only λ), bucket_sft_flat and
+    # bucket_sft_plain are two more SFTs; all generate and are evaluated per seed
+    seeds, systems, variants = 3, 6, 3
     for rule in (
         "train_tokenizer",
         "pretrain_base",
@@ -44,7 +44,7 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
         "figure_ablations",
     ):
         assert jobs[rule] == 1, rule
-    assert jobs["train_sft"] == 3 * seeds and jobs["train_preference"] == 3 * seeds
+    assert jobs["train_sft"] == 4 * seeds and jobs["train_preference"] == 3 * seeds
     assert (
         jobs["train_critic"] == seeds
         and jobs["build_pairs"] == 2 * seeds
