@@ -2,41 +2,14 @@
 repository: their jobs appear in `snakemake -n`, the new method's jobs carry its own config block,
 and every job that existed before keeps its params (the aggregate rules only gain the new rows)."""
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
 
 from .conftest import REPO
+from .dry_run import dry_run_jobs
 
 pytestmark = pytest.mark.slow
-
-# Every job of a dry run: "rule [(wildcard, value), ...]" -> params.
-DUMP = """
-import json, sys
-from pathlib import Path
-from snakemake.api import SnakemakeApi
-from snakemake.settings.types import (
-    ConfigSettings, DAGSettings, OutputSettings, Quietness, ResourceSettings, StorageSettings)
-
-with SnakemakeApi(OutputSettings(quiet={Quietness.ALL})) as api:
-    wf = api.workflow(
-        resource_settings=ResourceSettings(cores=1),
-        config_settings=ConfigSettings(configfiles=[Path("tests/smoke/config.yaml")]),
-        storage_settings=StorageSettings(),
-        snakefile=Path("workflow/Snakefile"),
-        workdir=Path("."),
-    )
-    wf.dag(DAGSettings()).execute_workflow(executor="dryrun")
-    jobs = {
-        f"{job.rule.name} {sorted(dict(job.wildcards).items())}": dict(job.params.items())
-        for job in wf._workflow.dag.jobs
-    }
-Path(sys.argv[1]).write_text(json.dumps(jobs, sort_keys=True, default=str))
-"""
 
 # The recipe of docs/extending.md: a method entry, a system entry, the method's schema block.
 METHOD = '    Method("toy_po", loss="hdpo_loss", start_policy="sft", block="toy_po", group="toy"),\n'
@@ -63,19 +36,9 @@ def insert_before(path, marker, text):
 
 
 def dump(root, name):
-    script, out = root / "dump.py", root / f"{name}.json"
-    script.write_text(DUMP)
-    env = {**os.environ, "PYTHONPATH": str(root / "src")}
-    result = subprocess.run(
-        [sys.executable, str(script), str(out)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(out.read_text())
+    """Every job of a dry run of the micro config: "rule [(wildcard, value), ...]" -> params."""
+    jobs = dry_run_jobs(root, "tests/smoke/config.yaml", root / f"{name}.json")
+    return {job: planned["params"] for job, planned in jobs.items()}
 
 
 def without_code(params):
