@@ -30,6 +30,10 @@ def test_derived_lists_equal_the_lists_they_replace():
     assert PER_SEED_TRAIN_BLOCKS == ("sft", "bucket_sft", "preference", "dpo", "hdpo")
     assert methods.start_policies() == systems.SAMPLE_POLICIES == ("sft", "bucket_sft")
     assert methods.companions("dpo") == ("hdpo",) and methods.companions("hdpo") == ("dpo",)
+    # a variant starting from another policy keeps its own method's prompts too (docs/ablations.md)
+    assert methods.companions("hdpo", start_policy="bucket_sft") == ("dpo",)
+    assert methods.companions("hdpo", start_policy="sft") == ("dpo", "hdpo")
+    assert methods.companions("dpo", start_policy="bucket_sft") == ("dpo", "hdpo")
     assert methods.starting_from("bucket_sft") == ("hdpo",)
 
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from polyalign import methods, systems
 from polyalign.config import ConfigError, load_yaml_file, resolve_config
 from polyalign.preference.config import preference_settings
 from polyalign.workflow import variants
@@ -89,6 +90,44 @@ def test_a_variant_is_a_system_with_its_own_model_and_its_parents_prompts_and_me
     assert v["bucket_sft_flat"].system.prompt_style == "profile"
 
 
+HDPO_FROM_SFT = {"parent": "hdpo", "label": "HDPO from SFT (plain prompts)", "start_policy": "sft"}
+
+
+def test_hdpo_from_sft_starts_from_sft_with_plain_prompts_and_owns_its_pairs():
+    config = embedded(variants={**VARIANTS, "hdpo_from_sft": HDPO_FROM_SFT})
+    found = variants.parse_variants(config)
+    system = found["hdpo_from_sft"].system
+    assert (system.model, system.method, system.start_policy, system.prompt_style) == (
+        "hdpo_from_sft",
+        "hdpo",
+        "sft",
+        "plain",
+    )
+    assert system.label == "HDPO from SFT (plain prompts)" and system.is_preference
+    # the key is no config block: HDPO's loss and settings, its critic included, stay as they are
+    merged = variants.variant_config(config, found["hdpo_from_sft"])
+    assert merged == {k: v for k, v in config.items() if k != "variants"}
+    assert preference_settings(merged, "hdpo") == preference_settings(config, "hdpo")
+    assert preference_settings(merged, "hdpo").critic is True
+    # other samples and another reference model: its own pairs, unlike a loss-only variant's
+    assert variants.pairs_owner(config, found["hdpo_from_sft"]) == "hdpo_from_sft"
+    assert variants.pairs_owner(config, found["hdpo_no_critic"]) == "hdpo"
+    # it keeps the prompts its parent trains on: HDPO's own policy becomes a companion too
+    assert methods.companions("hdpo", start_policy=system.start_policy) == ("dpo", "hdpo")
+    # the registry's systems and the other variants keep theirs
+    assert systems.get("hdpo").start_policy == "bucket_sft" and systems.prompt_style("hdpo") == "profile"
+    assert found["hdpo_no_critic"].system.start_policy == "bucket_sft"
+    assert found["hdpo_no_critic"].system.prompt_style == "profile"
+
+
+def test_a_start_policy_drawn_with_other_num_samples_is_refused():
+    # SFT's samples are drawn for DPO (k = dpo.num_samples); HDPO's pairs would read 3 of them
+    with pytest.raises(
+        ConfigError, match=r"variants\.v\.start_policy: hdpo's pairs read 3 samples per prompt but sft's"
+    ):
+        embedded(hdpo={"num_samples": 3}, variants={"v": HDPO_FROM_SFT})
+
+
 def test_the_runs_own_bucket_sft_keeps_its_profile_prompts():
     with pytest.raises(
         ConfigError, match=r"bucket_sft\.profile_prompts: false would train the run's Bucket-SFT"
@@ -124,6 +163,22 @@ def test_a_variant_of_a_variant_is_refused():
             r"variants\.v\.hdpo\.num_samples: .*share its samples",
         ),
         ({"parent": "hdpo"}, r"variants\.v: changes no setting of 'hdpo'"),
+        (
+            {"parent": "bucket_sft", "start_policy": "sft"},
+            r"variants\.v\.start_policy: bucket_sft is no preference system",
+        ),
+        (
+            {"parent": "hdpo", "start_policy": "base"},
+            r"variants\.v\.start_policy: 'base' is not a start policy \(those are sft, bucket_sft:",
+        ),
+        (
+            {"parent": "hdpo", "start_policy": "bucket_sft"},
+            r"variants\.v\.start_policy: 'bucket_sft' is hdpo's own start policy; the variant changes nothing",
+        ),
+        (
+            {"parent": "dpo", "start_policy": "sft", "dpo": {"beta": 0.2}},
+            r"variants\.v\.start_policy: 'sft' is dpo's own start policy",
+        ),
         # the dpo block overrides the shared one: a shared-block change never reaches DPO
         ({"parent": "dpo", "preference": {"lam": 0.5}}, r"variants\.v\.preference\.lam: .*changes nothing"),
         (
@@ -164,3 +219,4 @@ def test_the_ablation_profile_is_the_embedded_default_plus_its_variants():
     assert {k: v for k, v in ablations.items() if k != "variants"} == embedded_profile
     found = variants.parse_variants(resolve_config(ablations))
     assert {v.parent for v in found.values()} == {"hdpo", "bucket_sft", "dpo"}
+    assert found["hdpo_from_sft"].system.start_policy == "sft"

@@ -50,9 +50,14 @@ def group(name: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
     return tuple(m.name for m in registry.values() if m.group == own)
 
 
-def companions(name: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:
-    """The other methods of `name`'s group: their policies' samples decide which prompts it keeps."""
-    return tuple(m for m in group(name, registry) if m != name)
+def companions(
+    name: str, registry: dict[str, Method] = REGISTRY, start_policy: str | None = None
+) -> tuple[str, ...]:
+    """The other methods of `name`'s group: their policies' samples decide which prompts it keeps.
+    A system of `name` that starts from another `start_policy` (an ablation variant) counts `name`
+    itself too, so that it keeps the prompts its parent trains on."""
+    own = start_policy in (None, get(name, registry).start_policy)
+    return tuple(m for m in group(name, registry) if not (own and m == name))
 
 
 def starting_from(policy: str, registry: dict[str, Method] = REGISTRY) -> tuple[str, ...]:

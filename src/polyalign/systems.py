@@ -34,6 +34,7 @@ class System:
     method: str | None = None  # preference systems: their method (polyalign.methods)
     gold_length: bool = False  # profile prompts carry the record's own length bin (oracle)
     oracle: bool = False  # optional row, added by config `oracle_row`
+    start_override: str | None = None  # an ablation variant's start policy, when not its method's
 
     @property
     def trained_per_seed(self) -> bool:
@@ -46,8 +47,11 @@ class System:
 
     @property
     def start_policy(self) -> str | None:
-        """The model a preference system starts from (its method's), None for the others."""
-        return methods.get(self.method).start_policy if self.method else None
+        """The model a preference system starts from (its method's unless overridden), None for
+        the others."""
+        if not self.method:
+            return None
+        return self.start_override or methods.get(self.method).start_policy
 
     @property
     def profile_length(self) -> str | None:

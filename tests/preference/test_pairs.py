@@ -10,9 +10,10 @@ from polyalign.config.settings import settings_dict
 from polyalign.io import InputError
 from polyalign.preference.config import preference_settings, preference_train_config
 from polyalign.preference.pairs import build_pairs, pair_profile_length, usable_prompts
+from polyalign.prompts import PROFILE_INSTRUCTION, build_messages, render_messages
 from polyalign.train.weights import pair_weights
 
-from .conftest import record, sample_row
+from .conftest import MODEL, record, sample_row
 
 
 def settings(config, system):
@@ -244,6 +245,49 @@ def test_dpo_is_plain_unit_weights_and_needs_plain_samples():
     assert [p["weight"] for p in pairs] == [1.0] and pairs[0]["s_pos"] == pairs[0]["s_neg"] == 0.0
     with pytest.raises(InputError, match="prompt style"):
         build_pairs(recs, samples, "hdpo", replace(settings({}, "hdpo"), critic=False))
+
+
+def policy_sample(rec, style, output):
+    """A train-prompt sample whose prompt is rendered as a policy of `style` renders it (the plain
+    format of a tokenizer without chat template; profile samples carry the answer's own bin)."""
+    length_bin = rec["length_bin"] if style == "profile" else None
+    prompt = render_messages(build_messages(rec, None, style, length_bin), None)
+    row = sample_row(rec, output, style=style, prompt=prompt, length_bin=length_bin)
+    return dict(row, profile_length="gold") if style == "profile" else row
+
+
+def test_hdpo_from_sft_pairs_sfts_samples_under_plain_prompts_with_hdpos_critic():
+    recs = [record(i, language="en" if i < 4 else "zh") for i in range(6)]
+    sft = [policy_sample(r, "plain", MODEL[i]) for i, r in enumerate(recs)]
+    bucket_sft = [policy_sample(r, "profile", MODEL[i] + " (profiled)") for i, r in enumerate(recs)]
+    bucket_sft[4]["output"] = recs[4]["human_answer"]  # HDPO's own policy gives r4 no pair
+    dcfg, hcfg = settings({}, "dpo"), settings({}, "hdpo")
+    assert hcfg.critic and not dcfg.critic
+    table = {**{r["human_answer"]: 0.1 for r in recs}, **{x["output"]: 0.8 for x in sft + bucket_sft}}
+    dpo, _ = build_pairs(recs, sft, "dpo", dcfg, companions=[(bucket_sft, 1)])
+    hdpo, _ = build_pairs(recs, bucket_sft, "hdpo", hcfg, fake_scorer(table), companions=[(sft, 1)])
+    scorer = fake_scorer(table)
+    # the variant's companions: DPO's policy (SFT) and its parent's (Bucket-SFT), methods.companions
+    variant, report = build_pairs(
+        recs, sft, "hdpo", hcfg, scorer, companions=[(sft, 1), (bucket_sft, 1)], start_policy="sft"
+    )
+    # DPO's prompts on the same samples: plain, no profile; HDPO's carry the profile
+    assert [(p["id"], p["prompt"], p["style"]) for p in variant] == [
+        (p["id"], p["prompt"], p["style"]) for p in dpo
+    ]
+    assert all(PROFILE_INSTRUCTION not in p["prompt"] and p["style"] == "plain" for p in variant)
+    assert all(PROFILE_INSTRUCTION in p["prompt"] for p in hdpo)
+    assert (report["system"], report["start_policy"], report["style"]) == ("hdpo", "sft", "plain")
+    # SFT's answers are the rejected side, scored by the critic under the plain prompts
+    assert [p["rejected"] for p in variant] == [p["rejected"] for p in dpo] == MODEL[:4] + MODEL[5:6]
+    assert scorer.calls[0][2][0] == variant[0]["prompt"]
+    assert all((p["s_pos"], p["s_neg"]) == (0.1, 0.8) for p in variant)
+    assert all((p["s_pos"], p["s_neg"]) == (0.0, 0.0) for p in dpo)
+    # the prompts its parent and DPO train on (r4 is dropped for all three)
+    assert [p["id"] for p in variant] == [p["id"] for p in hdpo] == ["r0", "r1", "r2", "r3", "r5"]
+    # HDPO's start policy prompts with profiles: without the variant's own, SFT's samples are refused
+    with pytest.raises(InputError, match="'profile' prompt style of bucket_sft"):
+        build_pairs(recs, sft, "hdpo", hcfg, scorer)
 
 
 def test_bad_samples_fail_loudly():

@@ -33,8 +33,9 @@ def run_script(name, config, tmp_path, input, output, **params):
     runpy.run_path(str(SCRIPTS / f"{name}.py"), init_globals={"snakemake": smk})
 
 
-def test_scripts_chain_dpo(micro, tmp_path):
-    start, tok = micro
+def policy_inputs(tok, tmp_path):
+    """Train records, SFT's plain samples (samples.jsonl) and Bucket-SFT's profile samples
+    (companion.jsonl) of six prompts, and the references of their one bucket."""
     recs = [record(i) for i in range(6)]
     samples = [
         sample_row(
@@ -59,6 +60,11 @@ def test_scripts_chain_dpo(micro, tmp_path):
             feats, [r["bucket_id"] for r in recs], [r["language"] for r in recs], ["f"], 1, scopes=["all"]
         ),
     )
+
+
+def test_scripts_chain_dpo(micro, tmp_path):
+    start, tok = micro
+    policy_inputs(tok, tmp_path)
     config = micro_config(max_steps=2)
     pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
     run_script(
@@ -103,3 +109,57 @@ def test_scripts_chain_dpo(micro, tmp_path):
     assert s["stage"] == "dpo" and s["train"]["steps"] == 2 and s["loss"]["lam"] == 0.0
     assert (out.parent / "model.safetensors").is_file() and (out.parent / "train_log.jsonl").is_file()
     assert "finished in" in (tmp_path / "logs" / "train_preference.log").read_text()
+
+
+def test_scripts_chain_a_variant_starting_from_sft(micro, tmp_path):
+    """HDPO from SFT: HDPO's settings on SFT's plain samples, with DPO's and HDPO's policies as
+    companions (the prompts its parent trains on), SFT's checkpoint as start and reference."""
+    start, tok = micro
+    policy_inputs(tok, tmp_path)
+    config = micro_config(max_steps=1)
+    config["hdpo"] = {"critic": False, "lam": 0.0}  # no critic bundle here (the DAG test has HDPO's)
+    pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
+    run_script(
+        "build_pairs",
+        config,
+        tmp_path,
+        {
+            "train": str(tmp_path / "train.jsonl"),
+            "samples": str(tmp_path / "samples.jsonl"),
+            "companion": [str(tmp_path / "samples.jsonl"), str(tmp_path / "companion.jsonl")],
+            "references": str(tmp_path / "refs.json"),
+        },
+        {"pairs": str(pairs), "report": str(report)},
+        system="hdpo",
+        start_policy="sft",
+        companion_num_samples=[1, 1],
+    )
+    built = json.loads(report.read_text())
+    assert (built["start_policy"], built["style"], built["dropped"]["dropped_for_companion"]) == (
+        "sft",
+        "plain",
+        1,
+    )
+    assert all(p["style"] == "plain" for p in read_jsonl(pairs)) and len(read_jsonl(pairs)) == 4
+
+    logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
+    run_script(
+        "reference_logps",
+        config,
+        tmp_path,
+        {"pairs": str(pairs), "model": str(start)},
+        {"logps": str(logps), "summary": str(summary)},
+        system="hdpo",
+    )
+    out = tmp_path / "models" / "hdpo_from_sft" / "train_summary.json"
+    run_script(
+        "train_preference",
+        config,
+        tmp_path,
+        {"pairs": str(pairs), "reference": str(logps), "model": str(start)},
+        {"summary": str(out)},
+        system="hdpo",
+        start_policy="sft",
+    )
+    s = json.loads(out.read_text())
+    assert (s["stage"], s["start_policy"], s["pairs"]) == ("hdpo", "sft", 4)

@@ -11,11 +11,12 @@ from safetensors.torch import load_file, save_file
 
 import polyalign.preference.train as ptrain
 from polyalign.config import block_defaults
+from polyalign.io import write_jsonl
 from polyalign.models import load_model
 from polyalign.preference.config import loss_settings, preference_settings, preference_stage
 from polyalign.preference.examples import collate_pairs
 from polyalign.preference.reference_cache import build_reference_cache
-from polyalign.preference.train import preference_loss, prepare_items, train_preference
+from polyalign.preference.train import preference_job, preference_loss, prepare_items, train_preference
 from polyalign.train.logprobs import response_logps, split_pair
 from polyalign.train.losses import dpo_loss
 
@@ -228,3 +229,27 @@ def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs,
     # what the one parse gave: the preference block's loop keys and the method's settings
     assert summary["train_config"]["max_steps"] == 6 and summary["train_config"]["micro_batch_size"] == 4
     assert summary["critic"] is True and summary["pairs"] == len(train_pairs)
+
+
+def test_the_summary_names_the_policy_a_variant_starts_from(micro, train_pairs, tmp_path, monkeypatch):
+    from polyalign.train import trainer
+
+    def no_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):  # the loop is not under test
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        (Path(out_dir) / trainer.LOG_FILE).write_text("")
+        return {"steps": 0}
+
+    monkeypatch.setattr(trainer, "train", no_loop)
+    start, _ = micro
+    own = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
+    assert own["start_policy"] == "bucket_sft"
+    # HDPO from SFT (an ablation variant): the checkpoint it starts from is SFT's
+    job = {
+        "stage": "hdpo",
+        "start_policy": "sft",
+        "config": micro_config(),
+        "out_dir": str(tmp_path / "hdpo_from_sft"),
+        "inputs": {"pairs": str(tmp_path / "pairs.jsonl"), "model": str(start)},
+    }
+    write_jsonl(tmp_path / "pairs.jsonl", train_pairs)
+    assert preference_job(job)["start_policy"] == "sft"

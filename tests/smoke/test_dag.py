@@ -5,8 +5,13 @@ import subprocess
 import sys
 
 import pytest
+import yaml
+
+from polyalign.config import load_yaml_file, resolve_config
+from polyalign.seeds import run_seeds
 
 from ..conftest import REPO
+from ..dry_run import dry_run_jobs
 
 pytestmark = pytest.mark.slow  # each dry run builds the whole DAG (~10 s)
 
@@ -64,3 +69,61 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
     for rule in ("pretrain_detector_base", "train_detector_sft", "generate_detector_samples"):
         assert jobs[rule] == 1, rule
     assert jobs["embeddings"] == 1 + 1 + seeds * (systems + 2)
+
+
+def test_hdpo_from_sft_pairs_references_and_starts_from_sft_and_generates_plainly(tmp_path):
+    config = load_yaml_file(REPO / "config" / "config.yaml")
+    config["variants"] = {
+        "hdpo_from_sft": {"parent": "hdpo", "label": "HDPO from SFT (plain prompts)", "start_policy": "sft"}
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    jobs = dry_run_jobs(REPO, path, tmp_path / "jobs.json")
+
+    def job(rule, seed, system):
+        return jobs[f"{rule} [('seed', '{seed}'), ('system', '{system}')]"]
+
+    seeds = run_seeds(resolve_config(config))
+    for seed in seeds:
+        run = f"results/seed{seed}"
+        sft, bucket_sft = (f"{run}/generations/{m}/train_samples.jsonl" for m in ("sft", "bucket_sft"))
+        # its own pairs: SFT's samples (DPO's), the HDPO critic, DPO's and HDPO's prompts
+        pairs = job("build_pairs", seed, "hdpo_from_sft")
+        assert pairs["input"]["samples"] == sft and pairs["input"]["critic"] == f"{run}/critic/model"
+        assert sorted(pairs["input"]["companion"]) == [bucket_sft, sft]
+        assert (pairs["params"]["system"], pairs["params"]["start_policy"]) == ("hdpo", "sft")
+        assert pairs["params"]["settings"] == job("build_pairs", seed, "hdpo")["params"]["settings"]
+        # SFT is the reference model and the start of training
+        start = f"{run}/models/sft/train_summary.json"
+        own = f"{run}/pairs/hdpo_from_sft"
+        assert job("reference_logps", seed, "hdpo_from_sft")["input"] == {
+            "pairs": f"{own}.jsonl",
+            "model": start,
+        }
+        train = job("train_preference", seed, "hdpo_from_sft")
+        assert train["input"] == {
+            "pairs": f"{own}.jsonl",
+            "reference": f"{own}_reference_logps.jsonl",
+            "model": start,
+        }
+        assert train["params"]["start_policy"] == "sft" and train["params"]["system"] == "hdpo"
+        generate = job("generate_test", seed, "hdpo_from_sft")
+        assert (generate["params"]["system"], generate["params"]["style"]) == ("hdpo", "plain")
+        assert generate["input"]["model"] == f"{run}/models/hdpo_from_sft/train_summary.json"
+        assert f"evaluate_system [('seed', '{seed}'), ('system', 'hdpo_from_sft')]" in jobs
+        # HDPO itself keeps Bucket-SFT's samples, model and profile prompts
+        assert job("build_pairs", seed, "hdpo")["input"]["samples"] == bucket_sft
+        assert (
+            job("reference_logps", seed, "hdpo")["input"]["model"]
+            == f"{run}/models/bucket_sft/train_summary.json"
+        )
+        assert job("generate_test", seed, "hdpo")["params"]["style"] == "profile"
+    # no new sampling: the two start policies' train-prompt samples, per seed
+    sampled = sorted(k for k in jobs if k.startswith("generate_train_samples "))
+    assert sampled == sorted(
+        f"generate_train_samples [('seed', '{seed}'), ('system', '{m}')]"
+        for seed in seeds
+        for m in ("sft", "bucket_sft")
+    )
+    # the ablation table compares it with its parent
+    assert jobs["table_ablations []"]["params"]["variants"] == {"hdpo_from_sft": "hdpo"}

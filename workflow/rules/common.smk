@@ -224,13 +224,20 @@ def method_block(system):
     return method_registry.get(system_registry.method_of(code_role(system))).block
 
 
+def pair_companions(system):
+    """The methods whose policies' samples decide which prompts preference system `system` keeps
+    (methods.companions; a variant starting from another policy keeps its parent's prompts)."""
+    return method_registry.companions(
+        system_registry.method_of(code_role(system)), start_policy=system_entry(system).start_policy
+    )
+
+
 def companion_num_samples(system):
-    """k of each companion of `system`'s method (methods.companions order): the samples of its
-    policy that decide which prompts the companion can pair."""
+    """k of each companion of `system` (pair_companions order): the samples of its policy that
+    decide which prompts the companion can pair."""
     from polyalign.preference.config import method_settings
 
-    companions = method_registry.companions(system_registry.method_of(code_role(system)))
-    return [int(method_settings(config, m).num_samples) for m in companions]
+    return [int(method_settings(config, m).num_samples) for m in pair_companions(system)]
 
 
 def split_records(split):
@@ -285,16 +292,16 @@ def sft_settings(wildcards):
 
 
 def pairs_inputs(wildcards):
-    """Pairs read the start policy's samples, the samples of the other methods of the system's
-    pairing group (the group trains on the same prompts), the references (buckets with a
-    reference, for every system), and the critic only when the system uses it (HDPO; plain DPO
-    never reads it, so it does not wait for it)."""
+    """Pairs read the start policy's samples (a variant's own start policy's), the samples of the
+    other methods of the system's pairing group (the group trains on the same prompts), the
+    references (buckets with a reference, for every system), and the critic only when the system
+    uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
     from polyalign.preference.config import preference_settings
 
     role = code_role(wildcards.system)
-    policy = system_registry.start_policy(role)
+    policy = system_entry(wildcards.system).start_policy
     seed_dir = run_dir(wildcards.seed)
-    companions = method_registry.companions(system_registry.method_of(role))
+    companions = pair_companions(wildcards.system)
     inputs = {
         "train": "results/corpus/train.jsonl",
         "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",

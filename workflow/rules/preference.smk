@@ -20,6 +20,7 @@ rule build_pairs:
     threads: 1  # short jobs: two side by side beat one on two threads
     params:
         system=lambda wc: code_role(wc.system),
+        start_policy=lambda wc: system_entry(wc.system).start_policy,
         companion_num_samples=lambda wc: companion_num_samples(wc.system),
         settings=lambda wc: stage_settings(
             "preference", method_block(wc.system), "profile_length", system=wc.system
@@ -31,7 +32,7 @@ rule build_pairs:
 rule reference_logps:
     input:
         pairs="results/seed{seed}/pairs/{system}.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(code_role(wc.system)), wc.seed),
+        model=lambda wc: model_summary(system_entry(wc.system).start_policy, wc.seed),
     output:
         logps="results/seed{seed}/pairs/{system}_reference_logps.jsonl",
         summary="results/seed{seed}/pairs/{system}_reference_logps_summary.json",
@@ -66,7 +67,7 @@ rule train_preference:
     input:
         pairs=lambda wc: f"results/seed{wc.seed}/pairs/{pairs_owner(wc.system)}.jsonl",
         reference=lambda wc: f"results/seed{wc.seed}/pairs/{pairs_owner(wc.system)}_reference_logps.jsonl",
-        model=lambda wc: model_summary(system_registry.start_policy(code_role(wc.system)), wc.seed),
+        model=lambda wc: model_summary(system_entry(wc.system).start_policy, wc.seed),
     output:
         summary="results/seed{seed}/models/{system}/train_summary.json",
     log:
@@ -83,6 +84,7 @@ rule train_preference:
         gpu=1,
     params:
         system=lambda wc: code_role(wc.system),
+        start_policy=lambda wc: system_entry(wc.system).start_policy,
         settings=lambda wc: seeded_settings(
             wc.seed,
             "model",

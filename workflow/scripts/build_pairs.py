@@ -4,10 +4,11 @@ input:
     train    train-split records JSONL (results/corpus/train.jsonl)
     samples  generation JSONL of the starting policy on the train prompts: SFT samples for dpo,
              Bucket-SFT samples for hdpo (drawn with each record's own length bin), with
-             num_samples = the system's `preference.num_samples`
+             num_samples = the system's `preference.num_samples`; a variant's own start policy's
     companion  list: the policy samples of each companion (the other methods of the system's
-             pairing group, polyalign.methods.companions, in that order): a prompt that gives
-             one of them no pair is dropped here too, so DPO and HDPO train on the same prompts
+             pairing group, polyalign.methods.companions, in that order; a variant starting from
+             another policy counts its own method too): a prompt that gives one of them no pair
+             is dropped here too, so DPO and HDPO (and their variants) train on the same prompts
     references  the train references: prompts of buckets without one are dropped (both systems)
     critic   critic bundle directory; an input only when the system's `critic` setting is true
              (hdpo by default; plain dpo neither reads it nor waits for it)
@@ -17,6 +18,8 @@ output:
     report   JSON: counts, drops by reason, critic and pair-weight statistics
 params:
     system   a preference system (dpo | hdpo); settings = preference_settings(config, system)
+    start_policy  optional: the model the samples come from, when not the method's own (an
+             ablation variant, e.g. HDPO from SFT); the pairs get its prompt style
     companion_num_samples  k of each companion (same order as input companion)
 log: one file. threads: torch threads of the critic.
 """
@@ -31,8 +34,9 @@ from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
     system = snakemake.params.system
+    start_policy = getattr(snakemake.params, "start_policy", None)
     settings = preference_settings(snakemake.params.settings, system)
-    others = methods.companions(method_of(system))
+    others = methods.companions(method_of(system), start_policy=start_policy)
     files = snakemake.input.companion if others else []
     files = [files] if isinstance(files, str) else list(files)
     if len(files) != len(others):
@@ -58,6 +62,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         critic_buckets=critic_buckets,
         companions=companions,
         profile_length=pair_profile_length(snakemake.params.settings["profile_length"]),
+        start_policy=start_policy,
     )
     write_jsonl(snakemake.output.pairs, pairs)
     write_json(snakemake.output.report, report)

@@ -3,8 +3,8 @@ checkpoint, cached once (`polyalign.preference.reference_cache.build_reference_c
 
 input:
     pairs    pairs JSONL of the system (rule build_pairs)
-    model    the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
-             or its directory
+    model    the starting checkpoint (sft for dpo, bucket_sft for hdpo, a variant's own start
+             policy): its train_summary.json or its directory
 output:
     logps    JSONL, one row per pair id: ref_chosen, ref_rejected, chosen_tokens,
              rejected_tokens, token_hash

@@ -3,8 +3,8 @@
 input:
     pairs      pairs JSONL of the system (rule build_pairs)
     reference  reference log-prob cache JSONL (rule reference_logps)
-    model      the starting checkpoint (sft for dpo, bucket_sft for hdpo): its train_summary.json
-               or its directory
+    model      the starting checkpoint (sft for dpo, bucket_sft for hdpo, a variant's own start
+               policy): its train_summary.json or its directory
 output:
     summary    <model dir>/train_summary.json; the trained model (save_pretrained), its
                train_log.jsonl and, while running, checkpoints/ are written into the summary's
@@ -12,6 +12,7 @@ output:
                from deleting the checkpoints of an interrupted run, which the rerun resumes from.
 params:
     system     a preference system of polyalign.systems (dpo, hdpo, a variant of one, ...)
+    start_policy  optional: the name of the starting checkpoint's model, recorded in the summary
 resources:
     gpu        processes of `accelerate launch` (config launch:; one process in process by default)
 log: one file. threads: torch threads.
@@ -25,6 +26,7 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
     out_dir = model_output_dir(snakemake.output.summary)
     job = {
         "stage": snakemake.params.system,
+        "start_policy": getattr(snakemake.params, "start_policy", None),
         "config": dict(snakemake.params.settings),
         "out_dir": str(out_dir),
         "inputs": {

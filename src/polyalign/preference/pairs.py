@@ -2,7 +2,8 @@
 
 Inputs are the train records and the generation rows of the starting policy on the train
 prompts (`generate.generate_records` output: id, sample, prompt, style, length_bin, output,
-finish_reason, ...): SFT samples for DPO, Bucket-SFT samples for HDPO. Per prompt:
+finish_reason, ...): SFT samples for DPO, Bucket-SFT samples for HDPO (or those of the policy an
+ablation variant starts from instead, `start_policy`). Per prompt:
 
 1. candidates = its samples 0..k−1; a sample that is empty, or equal to the human answer after
    `normalize_text`, is dropped (counted per reason);
@@ -119,13 +120,15 @@ def group_samples(samples: Sequence[dict], record_ids: set, k: int) -> dict[str,
     return out
 
 
-def _check_style(samples: Sequence[dict], system: str, by_record: dict, profile_length: str) -> dict:
-    want = prompt_style(system)
+def _check_style(
+    samples: Sequence[dict], system: str, policy: str, by_record: dict, profile_length: str
+) -> dict:
+    want = prompt_style(policy)
     styles = Counter(r["style"] for r in samples)
     if set(styles) != {want}:
         raise InputError(
             f"{system} pairs need samples drawn with the {want!r} prompt style of "
-            f"{START_POLICY[system]}, got styles {dict(styles)}"
+            f"{policy}, got styles {dict(styles)}"
         )
     modes = Counter(r.get("profile_length") for r in samples)
     if want == "profile":
@@ -168,6 +171,7 @@ def build_pairs(
     critic_buckets: set | None = None,
     companions: Sequence[tuple[Sequence[dict], int]] = (),
     profile_length: str = "gold",
+    start_policy: str | None = None,
 ) -> tuple[list[dict], dict]:
     """(pairs, report) for `system` (dpo | hdpo) from train `records` and policy `samples`.
 
@@ -180,6 +184,8 @@ def build_pairs(
     `companions`: (samples, k) of the policy of each other method of the system's pairing group
     (`methods.companions`); prompts that give one of them no pair are dropped here too, so that
     the methods of a group (DPO and HDPO) train on the same prompts.
+    `start_policy`: the model the samples come from, the method's own when None (an ablation
+    variant may start elsewhere); the samples must carry its prompt style, which the pairs keep.
     """
     k = int(settings.num_samples)
     use_critic = bool(settings.critic)
@@ -190,7 +196,8 @@ def build_pairs(
     if not samples:
         raise InputError("build_pairs: no policy samples")
     by_record = {r["id"]: r for r in records}
-    style_info = _check_style(samples, system, by_record, profile_length)
+    policy = start_policy or START_POLICY[system]
+    style_info = _check_style(samples, system, policy, by_record, profile_length)
     grouped = group_samples(samples, set(by_record), k)
     companion_ok = None
     for companion_samples, companion_k in companions:
@@ -259,7 +266,9 @@ def build_pairs(
     for p, c, w in zip(pairs, clipped, weights):
         p["weight_clipped"] = float(c)
         p["weight"] = float(w)
-    report = _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k)
+    report = _report(
+        system, policy, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k
+    )
     return pairs, report
 
 
@@ -321,7 +330,9 @@ def _stats(x) -> dict:
     }
 
 
-def _report(system, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k) -> dict:
+def _report(
+    system, policy, settings, records, pairs, weights, clipped, dropped, sample_drops, style_info, k
+) -> dict:
     s_pos = np.array([p["s_pos"] for p in pairs])
     s_neg = np.array([p["s_neg"] for p in pairs])
     pw = settings_dict(settings.pair_weights)
@@ -337,7 +348,7 @@ def _report(system, settings, records, pairs, weights, clipped, dropped, sample_
     ]
     return {
         "system": system,
-        "start_policy": START_POLICY[system],
+        "start_policy": policy,
         **style_info,
         "num_samples": k,
         "prompts": len(records),

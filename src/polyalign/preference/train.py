@@ -164,11 +164,14 @@ def train_preference(
     out_dir,
     reference=None,
     progress: bool = True,
+    start_policy: str | None = None,
 ) -> dict:
     """Train `system` (dpo | hdpo) from the checkpoint `start_dir` on `pairs` and save it into
     `out_dir` (save_pretrained + train_log.jsonl + train_summary.json). `reference` is the cache
     file from `reference_cache.build_reference_cache` (or None: computed in memory first).
-    Re-running with the same arguments resumes from the newest checkpoint in `out_dir`."""
+    `start_policy` names the model `start_dir` holds for the summary (the method's own when None;
+    an ablation variant may start from another). Re-running with the same arguments resumes from
+    the newest checkpoint in `out_dir`."""
     from ..config.settings import settings_dict
     from ..models.runtime import load_for_training
     from ..models.settings import model_settings
@@ -206,7 +209,7 @@ def train_preference(
     summary = {
         "stage": system,
         "start": str(start_dir),
-        "start_policy": START_POLICY[system],
+        "start_policy": start_policy or START_POLICY[system],
         "pairs": len(items),
         "loss": losses,
         "lam": {"setting": cfg.lam, "normalization": cfg.lam_normalization, "loss": losses["lam"]},
@@ -269,7 +272,7 @@ def _describe(reference) -> str:
 
 def preference_job(job: dict) -> dict:
     """`train_preference` of a training job (polyalign.train.launch; stage = the system):
-    inputs pairs, model and, optionally, reference."""
+    inputs pairs, model and, optionally, reference; optionally the start policy's name."""
     inputs = job["inputs"]
     return train_preference(
         read_jsonl(inputs["pairs"]),
@@ -278,4 +281,5 @@ def preference_job(job: dict) -> dict:
         job["stage"],
         job["out_dir"],
         reference=inputs.get("reference"),
+        start_policy=job.get("start_policy"),
     )

@@ -6,10 +6,12 @@ change (config `variants:`; docs/ablations.md).
 
 A variant trains its own model, per run seed, exactly as its parent does (the same rules and
 library code, the parent's start policy and prompt style), with the parent's config blocks and
-the variant's keys merged on top (nested mappings key by key). It then generates, is evaluated
-and pooled like any system, under its own name. Its parent must be one of the trained systems of
-the registry (polyalign.systems); a variant of a variant is refused, so every variant differs
-from a system of the paper in exactly the keys it names.
+the variant's keys merged on top (nested mappings key by key); a preference variant may name
+another `start_policy` (HDPO from SFT), whose train-prompt samples, checkpoint (start and
+reference) and prompt style it then takes. It then generates, is evaluated and pooled like any
+system, under its own name. Its parent must be one of the trained systems of the registry
+(polyalign.systems); a variant of a variant is refused, so every variant differs from a system
+of the paper in exactly the keys it names.
 
 No torch here: the workflow reads it at DAG time.
 """
@@ -24,7 +26,7 @@ from .. import methods, systems
 from ..config import ConfigError
 
 # Keys of a variant entry that are not config blocks.
-ENTRY_KEYS = ("parent", "label")
+ENTRY_KEYS = ("parent", "label", "start_policy")
 # Keys a preference variant may not change: the methods starting from one policy share its
 # train-prompt samples (polyalign.preference.config.policy_num_samples).
 SHARED_SAMPLE_KEYS = ("num_samples",)
@@ -36,16 +38,20 @@ class Variant:
     parent: str  # a trained system of polyalign.systems
     overrides: Mapping  # {block: {key: value}}, merged over the parent's resolved blocks
     label: str
+    start_policy: str | None = None  # a preference variant's own start policy (None: its parent's)
 
     @property
     def system(self) -> systems.System:
         """The variant as a system: its own model, its parent's method and prompt style (plain for a
-        Bucket-SFT variant trained without profile prompts)."""
+        Bucket-SFT variant trained without profile prompts; its start policy's for a preference
+        variant that starts from another one)."""
         p = systems.get(self.parent)
-        style = p.prompt_style
+        style = systems.prompt_style(self.start_policy) if self.start_policy else p.prompt_style
         if (self.overrides.get("bucket_sft") or {}).get("profile_prompts") is False:
             style = "plain"
-        return systems.System(self.name, self.name, style, self.label, None, method=p.method)
+        return systems.System(
+            self.name, self.name, style, self.label, None, method=p.method, start_override=self.start_policy
+        )
 
 
 def trained_parents() -> tuple[str, ...]:
@@ -64,6 +70,36 @@ def parent_blocks(parent: str) -> tuple[str, ...]:
     if parent in systems.SFT_MODELS:
         return ("sft", "bucket_sft") if system.prompt_style == "profile" else ("sft",)
     raise ConfigError(f"{parent!r} trains no model of its own (variant parents: {list(trained_parents())})")
+
+
+def parse_start_policy(where: str, parent: str, policy, config: Mapping) -> str:
+    """A variant's `start_policy`: a preference parent, a policy whose train-prompt samples the run
+    draws already (a registered method's start policy), not the parent's own, and drawn as many
+    per prompt as the parent's pairs read."""
+    where = f"{where}.start_policy"
+    system = systems.get(parent)
+    if not system.is_preference:
+        raise ConfigError(
+            f"{where}: {parent} is no preference system; only a variant of one "
+            f"({', '.join(systems.PREFERENCE_SYSTEMS)}) starts from a policy"
+        )
+    allowed = methods.start_policies()
+    if policy not in allowed:
+        raise ConfigError(
+            f"{where}: {policy!r} is not a start policy (those are {', '.join(allowed)}: the models "
+            "whose train-prompt samples the run draws)"
+        )
+    if policy == system.start_policy:
+        raise ConfigError(f"{where}: {policy!r} is {parent}'s own start policy; the variant changes nothing")
+    from ..preference.config import method_settings, policy_num_samples
+
+    k, drawn = int(method_settings(config, system.method).num_samples), policy_num_samples(config, policy)
+    if k != drawn:
+        raise ConfigError(
+            f"{where}: {parent}'s pairs read {k} samples per prompt but {policy}'s are drawn {drawn} per "
+            "prompt; a variant cannot change num_samples"
+        )
+    return policy
 
 
 def merge(base, override):
@@ -100,9 +136,12 @@ def parse_variant(name: str, entry: Mapping, config: Mapping) -> Variant:
         )
     if parent not in trained_parents():
         raise ConfigError(f"{where}.parent: {parent!r} is not a trained system ({list(trained_parents())})")
+    start = None
+    if "start_policy" in entry:
+        start = parse_start_policy(where, parent, entry["start_policy"], config)
     allowed = parent_blocks(parent)
     overrides = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
-    if not overrides:
+    if not overrides and start is None:
         raise ConfigError(f"{where}: changes no setting of {parent!r}")
     for block, keys in overrides.items():
         if block not in allowed:
@@ -127,7 +166,7 @@ def parse_variant(name: str, entry: Mapping, config: Mapping) -> Variant:
                     f"setting {'.'.join(map(str, path))} as it is; the variant changes nothing"
                 )
     label = entry.get("label") or f"{systems.label(parent)}: {name}"
-    return Variant(name, parent, copy.deepcopy(overrides), label)
+    return Variant(name, parent, copy.deepcopy(overrides), label, start)
 
 
 _MISSING = object()
@@ -170,9 +209,12 @@ PAIR_KEYS = (
 
 def pairs_owner(config: Mapping, variant: Variant) -> str:
     """Whose pairs (and reference log-probs) preference variant `variant` trains on: its parent's
-    when it changes only loss or training-loop settings (the same pairs, built once), else its own."""
+    when it changes only loss or training-loop settings (the same pairs, built once), else its own
+    (always when it starts from another policy: other samples and another reference model)."""
     if not systems.get(variant.parent).is_preference:
         raise ValueError(f"{variant.name}: its parent {variant.parent} trains on no pairs")
+    if variant.start_policy is not None:
+        return variant.name
     before = effective_settings(config, variant.parent)
     after = effective_settings(merge(config, variant.overrides), variant.parent)
     same = all(_lookup(before, (k,)) == _lookup(after, (k,)) for k in PAIR_KEYS)
