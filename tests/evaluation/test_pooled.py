@@ -17,6 +17,7 @@ from polyalign.evaluation.pooled import (
     save_replicates,
 )
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS, quantized_mauve
+from polyalign.io import InputError
 from polyalign.metrics.mauve_metrics import MauveSettings, mauve_score
 
 from . import synthetic as syn
@@ -84,11 +85,28 @@ def test_pooled_intervals_cover_their_points_and_pair_systems(three_seeds, tmp_p
     langs = [r["language"] for r in records]
     assert reps["n_prompts"] == {"overall": len(records), "en": langs.count("en"), "zh": langs.count("zh")}
     diff = paired_difference(reps, points, "good", "bad", "en", "bng_macro", 0.05)
-    assert diff["high"] < 0  # 'good' is closer to the human features
+    assert diff["point"] < 0  # 'good' is closer to the human features
+    # BNG brackets the difference's bias with the two systems' bounds (buckets of 12 prompts:
+    # each bound is most of the plug-in, so this difference is not significant)
+    bounds = reps["bias_bound"]
+    assert diff["bias_high"] == pytest.approx(bounds["good"]["en"]["bng_macro"].mean())
+    assert diff["bias_low"] == pytest.approx(-bounds["bad"]["en"]["bng_macro"].mean())
+    half = diff["high"] - (diff["point"] - diff["bias_low"])
+    assert half > 0 and diff["low"] == pytest.approx(diff["point"] - diff["bias_high"] - half)
+    ci = head["good"]["en"]["bng_robust_weighted"]
+    assert ci["bias_low"] == 0.0 and ci["bias_high"] == pytest.approx(
+        bounds["good"]["en"]["bng_robust_weighted"].mean()
+    )
+    assert ci["low"] <= ci["point"] <= ci["high"]  # no resampling bias correction: the plug-in is inside
+    same = paired_difference(reps, points, "good", "good", "en", "bng_macro", 0.05)
+    assert (same["point"], same["low"], same["high"]) == (0.0, 0.0, 0.0)
     save_replicates(tmp_path / "r.npz", reps)
     back = load_replicates(tmp_path / "r.npz")
     again = paired_difference(back, points, "good", "bad", "en", "bng_macro", 0.05)
     assert again == diff
+    del back["bias_bound"]["bad"]
+    with pytest.raises(InputError, match="rerun combine_metrics"):
+        paired_difference(back, points, "good", "bad", "en", "bng_macro", 0.05)
 
 
 @pytest.mark.slow

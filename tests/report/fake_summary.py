@@ -6,6 +6,7 @@ import numpy as np
 
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.store import to_jsonable
+from polyalign.evaluation.w1_bias import W1_METRICS
 
 SYSTEMS = ("base", "cot", "sft", "bucket_sft", "dpo", "hdpo")
 SEEDS = ["0", "1"]
@@ -94,14 +95,19 @@ def summary() -> dict:
     )
 
 
-def replicates(per_seed: dict, languages=("en", "zh")) -> dict:
+def replicates(per_seed: dict, languages=("en", "zh"), bias_bound: float = 0.05) -> dict:
     """per_seed: {system: {metric: [seed-0 replicates, seed-1 replicates]}}; every replicate
-    applies one prompt draw to both seeds (evaluation.pooled's layout)."""
+    applies one prompt draw to both seeds (evaluation.pooled's layout). Every W1-type metric
+    gets the per-seed bias bound `bias_bound`."""
     return {
         "n_prompts": {lang: 63 for lang in languages},
         "seeds": SEEDS,
         "per_seed": {
             s: {lang: {m: np.asarray(v, dtype=float) for m, v in metrics.items()} for lang in languages}
             for s, metrics in per_seed.items()
+        },
+        "bias_bound": {
+            s: {lang: {m: np.full(len(SEEDS), bias_bound) for m in W1_METRICS} for lang in languages}
+            for s in per_seed
         },
     }

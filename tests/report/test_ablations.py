@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from polyalign.evaluation.w1_bias import W1_METRICS
 from polyalign.report.ablations import (
     ablation_rows,
     ablation_sections,
@@ -17,17 +18,28 @@ def replicates(systems, rng, R=400):
     per_seed = {
         s: {"en": {m: rng.normal(v, 0.01, size=(3, R)) for m, v in ms.items()}} for s, ms in systems.items()
     }
-    return {"seeds": ["0", "1", "2"], "n_prompts": {"en": 50}, "per_seed": per_seed}
+    bias_bound = {
+        s: {"en": {m: np.full(3, 0.02) for m in ms if m in W1_METRICS}} for s, ms in systems.items()
+    }
+    return {"seeds": ["0", "1", "2"], "n_prompts": {"en": 50}, "per_seed": per_seed, "bias_bound": bias_bound}
 
 
 def merge_replicates(a, b):
-    return {**a, "per_seed": {**a["per_seed"], **b["per_seed"]}}
+    return {
+        **a,
+        "per_seed": {**a["per_seed"], **b["per_seed"]},
+        "bias_bound": {**a["bias_bound"], **b["bias_bound"]},
+    }
 
 
 def test_a_variant_identical_to_its_parent_differs_by_exactly_zero():
     rng = np.random.default_rng(0)
     table2 = replicates({"hdpo": {"qa_f1": 0.3, "bng_macro": 0.5}}, rng)
-    same = {**table2, "per_seed": {"copy": table2["per_seed"]["hdpo"]}}
+    same = {
+        **table2,
+        "per_seed": {"copy": table2["per_seed"]["hdpo"]},
+        "bias_bound": {"copy": table2["bias_bound"]["hdpo"]},
+    }
     reps = merge_replicates(table2, same)
     points = {s: {"en": {"qa_f1": [0.3, 0.31, 0.29], "bng_macro": [0.5, 0.4, 0.6]}} for s in ("hdpo", "copy")}
     rows = ablation_rows(reps, points, {"copy": "hdpo"}, ["en"], 0.05, metrics=("qa_f1", "bng_macro"))

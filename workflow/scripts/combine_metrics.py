@@ -1,8 +1,8 @@
 """Rule combine_metrics: every run seed's metrics of every system -> the pooled results.
 
 Point estimate = mean over seeds; interval = the two-level t interval (seed component plus the
-prompt bootstrap, paired across systems; polyalign.evaluation.pooled), each seed's own
-prompt-only interval beside it.
+prompt bootstrap, paired across systems; polyalign.evaluation.pooled; BNG and BNG-robust with
+their bias bracketed, polyalign.evaluation.w1_bias), each seed's own prompt-only interval beside it.
 
 input:   metrics     results/metrics/seed{seed}/{system}.json, for every seed and system
          resample    results/metrics/seed{seed}/{system}.resample.npz, same order
@@ -10,8 +10,9 @@ output:  summary     results/metrics/summary.json
          tsv         results/metrics/all_systems.tsv
          headline    results/metrics/headline.json: {system: {scope: {metric: {point, low, high}}}},
                      small enough for `dvc metrics show`
-         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates and
-                     prompt counts per scope; the replication report pairs systems from them)
+         replicates  results/metrics/bootstrap_replicates.npz (per-seed replicates, the BNG
+                     bias bounds and prompt counts per scope; the replication report pairs
+                     systems from them)
 params:  systems     systems in display order
          seeds       run seeds
          bootstrap   the config's evaluation.bootstrap block
@@ -68,7 +69,8 @@ with rule_logging(snakemake.log[0]) as log:
         {
             "method": (
                 "two-level t interval: seed component (spread of the per-seed values) plus "
-                "prompt bootstrap (within language), Satterthwaite df, paired across systems"
+                "prompt bootstrap (within language), share-weighted df, paired across systems; "
+                "BNG and BNG-robust keep the plug-in point and bracket its bias (evaluation.w1_bias)"
             ),
             "n_resamples": boot.n_resamples,
             "seed": boot.seed,

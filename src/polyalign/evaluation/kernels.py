@@ -27,6 +27,8 @@ import numpy as np
 
 from polyalign.metrics.distributional import STD_FLOOR
 
+from .w1_bias import bias_excess
+
 
 def weighted_mean(W: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Per replicate: sum_i w_i v_i / sum_i w_i (NaN where a replicate has no weight)."""
@@ -56,12 +58,18 @@ def _cumulative_at(W: np.ndarray, values: np.ndarray, grid: np.ndarray) -> np.nd
 
 
 def bucket_gap_replicates(
-    human: np.ndarray, generated: np.ndarray, W_human: np.ndarray, W_generated: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+    human: np.ndarray,
+    generated: np.ndarray,
+    W_human: np.ndarray,
+    W_generated: np.ndarray,
+    bias_bounds: bool = False,
+) -> tuple:
     """(BNG, BNG-robust) of one bucket for every replicate: mean over features of the gaps.
 
     human [m_h, F], generated [m_g, F]: valid rows, in-scope columns only; W_human [R, m_h],
     W_generated [R, m_g]: the rows' counts. NaN where a replicate has no row on one side.
+    With bias_bounds, also the upper bounds of the full-data values' bias (two floats,
+    `w1_bias.bias_excess` summed like the gaps; W must then be prompt draws, not one row of ones).
     """
     W_human, W_generated = np.asarray(W_human, float), np.asarray(W_generated, float)
     n_h, n_g = W_human.sum(axis=1), W_generated.sum(axis=1)
@@ -72,12 +80,16 @@ def bucket_gap_replicates(
     s1, s2 = W_human @ centred, W_human @ centred**2
     paper = np.zeros(W_human.shape[0])
     robust = np.zeros(W_human.shape[0])
+    bound_paper = bound_robust = 0.0
+    ones_h, ones_g = np.ones((1, human.shape[0])), np.ones((1, generated.shape[0]))
+    n_prompts = max(human.shape[0], generated.shape[0])
     for j in range(human.shape[1]):
         grid = np.unique(np.concatenate([human[:, j], generated[:, j]]))
         F_h = _cumulative_at(W_human, human[:, j], grid) / n_h_safe[:, None]
         F_g = _cumulative_at(W_generated, generated[:, j], grid) / n_g_safe[:, None]
         gap = np.abs(F_g - F_h)
-        w1 = (gap * np.diff(grid, append=grid[-1])).sum(axis=1)
+        dx = np.diff(grid, append=grid[-1])
+        w1 = (gap * dx).sum(axis=1)
         mean = s1[:, j] / n_h_safe
         std = np.sqrt(np.maximum(s2[:, j] / n_h_safe - mean**2, 0.0))
         # a resample that drew a single human value has std 0 (np.std), not rounding noise
@@ -86,9 +98,20 @@ def bucket_gap_replicates(
         # BNG-robust: both samples through F_h; F_h is non-decreasing on the grid, so the
         # transformed samples have CDFs F_g, F_h at the points F_h[k]
         robust += (gap * np.diff(F_h, axis=1, append=F_h[:, -1:])).sum(axis=1)
+        if bias_bounds and (~empty).sum() > 1:
+            F_h0 = _cumulative_at(ones_h, human[:, j], grid)[0] / human.shape[0]
+            F_g0 = _cumulative_at(ones_g, generated[:, j], grid)[0] / generated.shape[0]
+            excess = bias_excess(F_g0 - F_h0, (F_g - F_h)[~empty], n_prompts)
+            std0 = np.sqrt(np.mean(centred[:, j] ** 2))
+            bound_paper += (excess * dx).sum() / (std0 if std0 > STD_FLOOR else 1.0)
+            bound_robust += (excess * np.diff(F_h0, append=F_h0[-1])).sum()
     paper, robust = paper / human.shape[1], robust / human.shape[1]
     paper[empty] = np.nan
     robust[empty] = np.nan
+    if bias_bounds:
+        if (~empty).sum() < 2:  # no spread to bound the bias with
+            return paper, robust, np.nan, np.nan
+        return paper, robust, bound_paper / human.shape[1], bound_robust / human.shape[1]
     return paper, robust
 
 

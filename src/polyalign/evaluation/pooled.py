@@ -10,8 +10,10 @@ Interval (`seed_prompt_bounds`, docs/evaluation.md): a t interval whose variance
 a seed component (the spread of the per-seed points, S - 1 degrees of freedom) and a prompt
 component (the prompt bootstrap of the seed mean, less the seed-by-prompt part that the seed
 component already holds), with share-weighted degrees of freedom, centred on the point less its
-prompt-resampling bias. tests/evaluation/test_interval_coverage.py checks its coverage by
-simulation at seed shares from 0 to 0.95.
+prompt-resampling bias. W1-type statistics (BNG, BNG-robust) keep the plug-in point and bracket
+its bias instead (`w1_bias`): the resampling bias is wrong at both ends for them.
+tests/evaluation/test_interval_coverage.py checks coverage by simulation at seed shares from 0
+to 0.95, and for BNG also where a system follows the human distribution.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from polyalign.io import InputError, atomic_path
 
 from .replicates import ResampleArrays, weighted_replicates
 from .scope_metrics import HEADLINE_METRICS, METRIC_BOUNDS
+from .w1_bias import W1_METRICS, bracket_bias, difference_bias, single_bias
 
 REPLICATES_FORMAT = "polyalign.replicates.v2"
 POWER = 0.8  # the power at which the minimum detectable effect is stated
@@ -127,11 +130,13 @@ def _t_quantile(q: float, df: np.ndarray) -> np.ndarray:
 
 def minimum_detectable_effect(ci: dict, power: float = POWER) -> float:
     """The smallest true difference that the interval's two-sided test detects with probability
-    `power`: (t_{1 - alpha/2, df} + t_{power, df}) * se, at the seeds and prompts at hand."""
+    `power`: (t_{1 - alpha/2, df} + t_{power, df}) * se, at the seeds and prompts at hand, plus
+    the width of the bias bracket of a W1-type statistic (its bias may lie anywhere in it)."""
     se, df = float(ci.get("se", float("nan"))), float(ci.get("df", float("nan")))
     if not (math.isfinite(se) and df == df):
         return float("nan")
-    return float((_t_quantile(1 - ci["alpha"] / 2, df) + _t_quantile(power, df)) * se)
+    bracket = float(ci.get("bias_high", 0.0)) - float(ci.get("bias_low", 0.0))
+    return float((_t_quantile(1 - ci["alpha"] / 2, df) + _t_quantile(power, df)) * se + bracket)
 
 
 def interval_summary(
@@ -140,15 +145,21 @@ def interval_summary(
     alpha: float,
     n_prompts: int,
     bounds: tuple[float, float] = (-np.inf, np.inf),
+    bias: tuple[float, float] | None = None,
 ) -> dict:
     """One statistic's interval (`seed_prompt_bounds`) as a dict, clipped to the metric's range.
 
     Keys: point (mean over seeds), low, high, centre (the bias-corrected point), se, df,
     seed_share, alpha, n_resamples, n_finite, n_seeds, n_prompts. NaN bounds when the point or too few replicates are finite.
+    bias: (low, high), the point's bias bracket of a W1-type statistic (`w1_bias.bracket_bias`:
+    no resampling bias correction; centre is the middle of the bracket, and bias_low, bias_high
+    are kept).
     """
     points = np.asarray(seed_points, dtype=float)
     reps = np.asarray(replicates if replicates is not None else np.empty((points.size, 0)), dtype=float)
     b = seed_prompt_bounds(points, reps.reshape(points.size, -1), alpha, n_prompts)
+    if bias is not None:
+        b = bracket_bias(b, *bias)
     point = float(b["point"])
     out = {
         "point": point,
@@ -176,6 +187,8 @@ def interval_summary(
                 "seed_share": float(b["seed_share"]),
             }
         )
+    if bias is not None:
+        out.update({"bias_low": float(b["bias_low"]), "bias_high": float(b["bias_high"])})
     return out
 
 
@@ -203,22 +216,27 @@ def _check_aligned(arrays: Mapping[str, Mapping[object, ResampleArrays]]) -> tup
 def pooled_replicates(
     arrays: Mapping[str, Mapping[object, ResampleArrays]], n_resamples: int, seed: int
 ) -> dict:
-    """{"seeds", "n_prompts": {scope: n}, "per_seed": {system: {scope: {metric: [S, R]}}}}.
+    """{"seeds", "n_prompts": {scope: n}, "per_seed": {system: {scope: {metric: [S, R]}}},
+    "bias_bound": {system: {scope: {W1 metric: [S]}}}} (the bounds of `w1_bias`).
 
     arrays: {system: {seed: ResampleArrays}} with the same seeds for every system.
     """
     seeds, languages = _check_aligned(arrays)
     W = draw_counts(languages, n_resamples, seed)
-    out = {}
+    out, bias_bound = {}, {}
     for system, by_seed in arrays.items():
-        per_seed = [weighted_replicates(a, W) for a in by_seed.values()]
+        per_seed = [weighted_replicates(a, W, bias_bounds=True) for a in by_seed.values()]
         out[system] = {
-            scope: {m: np.stack([reps[scope][m] for reps in per_seed]) for m in HEADLINE_METRICS}
-            for scope in per_seed[0]
+            scope: {m: np.stack([reps[scope][m] for reps, _ in per_seed]) for m in HEADLINE_METRICS}
+            for scope in per_seed[0][0]
+        }
+        bias_bound[system] = {
+            scope: {m: np.array([b[scope][m] for _, b in per_seed]) for m in W1_METRICS}
+            for scope in per_seed[0][1]
         }
     first = next(iter(next(iter(arrays.values())).values()))
     n_prompts = {scope: int(rows.size) for scope, rows in first.scope_rows.items()}
-    return {"seeds": seeds, "n_prompts": n_prompts, "per_seed": out}
+    return {"seeds": seeds, "n_prompts": n_prompts, "per_seed": out, "bias_bound": bias_bound}
 
 
 def _n_prompts(replicates: dict, scope: str) -> int:
@@ -228,16 +246,30 @@ def _n_prompts(replicates: dict, scope: str) -> int:
         raise InputError(f"the replicates name no prompt count for scope {scope!r}") from None
 
 
-def seed_intervals(seeds: Sequence, seed_points, replicates, alpha: float, n_prompts: int, bounds) -> dict:
-    """{seed: {point, low, high}}: each seed's prompt-only interval (its own training run only)."""
-    return {
-        str(s): {
-            k: v
-            for k, v in interval_summary([p], replicates[j : j + 1], alpha, n_prompts, bounds).items()
-            if k in ("point", "low", "high")
-        }
-        for j, (s, p) in enumerate(zip(seeds, seed_points))
-    }
+def _bias_bounds(replicates: dict, system: str, scope: str, metric: str) -> np.ndarray | None:
+    """Per-seed bias bounds [S] of a W1-type metric (None for the others)."""
+    if metric not in W1_METRICS:
+        return None
+    try:
+        return np.asarray(replicates["bias_bound"][system][scope][metric], dtype=float)
+    except KeyError:
+        raise InputError(
+            f"the replicates carry no bias bound of {metric} for {system!r} {scope!r} "
+            "(written before W1 intervals bracketed their bias: rerun combine_metrics)"
+        ) from None
+
+
+def seed_intervals(
+    seeds: Sequence, seed_points, replicates, alpha: float, n_prompts: int, bounds, bias_bounds=None
+) -> dict:
+    """{seed: {point, low, high}}: each seed's prompt-only interval (its own training run only);
+    bias_bounds [S]: per-seed bias bounds of a W1-type statistic."""
+    out = {}
+    for j, (s, p) in enumerate(zip(seeds, seed_points)):
+        bias = None if bias_bounds is None else single_bias(bias_bounds[j : j + 1])
+        ci = interval_summary([p], replicates[j : j + 1], alpha, n_prompts, bounds, bias)
+        out[str(s)] = {k: v for k, v in ci.items() if k in ("point", "low", "high")}
+    return out
 
 
 def headline_intervals(
@@ -256,8 +288,12 @@ def headline_intervals(
             out[system][scope] = {}
             for m, per_seed in metrics.items():
                 seed_points = np.asarray(points[system][scope][m], dtype=float)
-                ci = interval_summary(seed_points, per_seed, alpha, n, METRIC_BOUNDS[m])
-                ci["seeds"] = seed_intervals(seeds, seed_points, per_seed, alpha, n, METRIC_BOUNDS[m])
+                bias_bounds = _bias_bounds(replicates, system, scope, m)
+                bias = None if bias_bounds is None else single_bias(bias_bounds)
+                ci = interval_summary(seed_points, per_seed, alpha, n, METRIC_BOUNDS[m], bias)
+                ci["seeds"] = seed_intervals(
+                    seeds, seed_points, per_seed, alpha, n, METRIC_BOUNDS[m], bias_bounds
+                )
                 out[system][scope][m] = ci
     return out
 
@@ -274,22 +310,25 @@ def paired_difference(
 ) -> dict:
     """Interval of metric(a) - metric(b): pooled (seed_index None) or of one seed, from the
     same draws for both systems (the per-seed differences are the statistic).
-    points[system][scope][metric] = per-seed point estimates."""
+    points[system][scope][metric] = per-seed point estimates. A W1-type metric brackets the
+    difference's bias with both systems' bounds (`w1_bias.difference_bias`), except where the
+    two systems agree on every seed and draw (identical outputs: one error, which cancels)."""
     per_seed = replicates["per_seed"]
     for s in (a, b):
         if s not in per_seed:
             raise InputError(f"no replicates for system {s!r}")
     n = _n_prompts(replicates, scope)
-    diff_points = np.asarray(points[a][scope][metric], dtype=float) - np.asarray(
-        points[b][scope][metric], dtype=float
-    )
-    diff_reps = np.asarray(per_seed[a][scope][metric], dtype=float) - np.asarray(
-        per_seed[b][scope][metric], dtype=float
-    )
-    if seed_index is None:
-        return interval_summary(diff_points, diff_reps, alpha, n)
-    keep = slice(seed_index, seed_index + 1)
-    return interval_summary(diff_points[keep], diff_reps[keep], alpha, n)
+    keep = slice(None) if seed_index is None else slice(seed_index, seed_index + 1)
+    points_a, points_b = (np.asarray(points[s][scope][metric], dtype=float)[keep] for s in (a, b))
+    reps_a, reps_b = (np.asarray(per_seed[s][scope][metric], dtype=float)[keep] for s in (a, b))
+    bias = None
+    bounds_a, bounds_b = (_bias_bounds(replicates, s, scope, metric) for s in (a, b))
+    if bounds_a is not None:
+        identical = np.array_equal(points_a, points_b, equal_nan=True) and np.array_equal(
+            reps_a, reps_b, equal_nan=True
+        )
+        bias = (0.0, 0.0) if identical else difference_bias(bounds_a[keep], bounds_b[keep])
+    return interval_summary(points_a - points_b, reps_a - reps_b, alpha, n, bias=bias)
 
 
 def save_replicates(path, replicates: dict) -> None:
@@ -301,6 +340,10 @@ def save_replicates(path, replicates: dict) -> None:
         for scope, metrics in by_scope.items():
             for m, values in metrics.items():
                 arrays[f"{system}/{scope}/{m}"] = values
+    for system, by_scope in replicates.get("bias_bound", {}).items():
+        for scope, metrics in by_scope.items():
+            for m, values in metrics.items():
+                arrays[f"bias_bound/{system}/{scope}/{m}"] = values
     arrays["format"] = np.asarray(REPLICATES_FORMAT)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez_compressed(f, **arrays)
@@ -313,9 +356,18 @@ def load_replicates(path) -> dict:
                 f"{path}: not a replicates file ({REPLICATES_FORMAT}); rerun the rule that wrote it"
             )
         per_seed: dict = {}
+        bias_bound: dict = {}
         for key in z.files:
-            if key.count("/") == 2:
-                system, scope, m = key.split("/")
+            parts = key.split("/")
+            if len(parts) == 3:
+                system, scope, m = parts
                 per_seed.setdefault(system, {}).setdefault(scope, {})[m] = z[key]
+            elif len(parts) == 4 and parts[0] == "bias_bound":
+                bias_bound.setdefault(parts[1], {}).setdefault(parts[2], {})[parts[3]] = z[key]
         n_prompts = {str(s): int(n) for s, n in zip(z["scopes"], z["n_prompts"])}
-        return {"seeds": [str(s) for s in z["seeds"]], "n_prompts": n_prompts, "per_seed": per_seed}
+        return {
+            "seeds": [str(s) for s in z["seeds"]],
+            "n_prompts": n_prompts,
+            "per_seed": per_seed,
+            "bias_bound": bias_bound,
+        }

@@ -149,20 +149,27 @@ def load_resample_arrays(path) -> tuple[dict, ResampleArrays]:
     return meta, arrays
 
 
-def _bucket_replicates(a: ResampleArrays, W: np.ndarray, buckets: list[str]) -> dict:
-    """Per eligible bucket: BNG, BNG-robust, generated rows, QA-F1 and C-MAUVE replicates."""
+def _bucket_replicates(a: ResampleArrays, W: np.ndarray, buckets: list[str], bias_bounds: bool) -> dict:
+    """Per eligible bucket: BNG, BNG-robust, generated rows, QA-F1 and C-MAUVE replicates (and
+    the bias bounds of BNG and BNG-robust, `w1_bias`, with bias_bounds)."""
     out = {}
     for b in buckets:
         rows = a.buckets == b
         h_rows, g_rows = np.flatnonzero(rows & a.human_valid), np.flatnonzero(rows & a.gen_valid)
         nan = np.full(W.shape[0], np.nan)
         paper = robust = nan
+        bounds = (np.nan, np.nan)
         if h_rows.size and g_rows.size:
             keep = in_scope_columns(a.human_X[h_rows], a.gen_X[g_rows], b)
             if keep.any():
-                paper, robust = bucket_gap_replicates(
-                    a.human_X[h_rows][:, keep], a.gen_X[g_rows][:, keep], W[:, h_rows], W[:, g_rows]
+                paper, robust, *found = bucket_gap_replicates(
+                    a.human_X[h_rows][:, keep],
+                    a.gen_X[g_rows][:, keep],
+                    W[:, h_rows],
+                    W[:, g_rows],
+                    bias_bounds=bias_bounds,
                 )
+                bounds = tuple(found) or bounds
         sel = np.flatnonzero(rows)
         cm = nan
         if b in a.bucket_labels:
@@ -177,6 +184,9 @@ def _bucket_replicates(a: ResampleArrays, W: np.ndarray, buckets: list[str]) -> 
             "qa_f1": weighted_mean(W[:, sel], a.scores["qa_f1"][sel]),
             "c_mauve": cm,
             "n_gen_emb": W[:, np.flatnonzero(rows & a.gen_E_ok)].sum(axis=1),
+            "bng_bound": bounds[0],
+            "bng_robust_bound": bounds[1],
+            "n_gen_full": float(g_rows.size),
         }
     return out
 
@@ -198,12 +208,15 @@ def _tdm_replicates(t: dict, buckets: np.ndarray, W: np.ndarray) -> dict[str, np
     return out
 
 
-def weighted_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
-    """{scope: {headline metric: values [R]}} for prompt counts W [R, n]."""
+def weighted_replicates(a: ResampleArrays, W: np.ndarray, bias_bounds: bool = False):
+    """{scope: {headline metric: values [R]}} for prompt counts W [R, n].
+
+    With bias_bounds, (that, {scope: {W1 metric: float}}): the upper bounds of the bias of the
+    full-data BNG and BNG-robust values (`w1_bias`), averaged over buckets like the metric."""
     W = np.asarray(W, dtype=float)
     all_eligible = sorted(set().union(*map(set, a.eligible.values())))
-    per_bucket = _bucket_replicates(a, W, all_eligible)
-    out = {}
+    per_bucket = _bucket_replicates(a, W, all_eligible, bias_bounds)
+    out, bounds = {}, {}
     for scope, idx in a.scope_rows.items():
         Ws = W[:, idx]
         reps = {k: weighted_mean(Ws, a.scores[k][idx]) for k in UTILITY}
@@ -258,4 +271,11 @@ def weighted_replicates(a: ResampleArrays, W: np.ndarray) -> dict[str, dict[str,
             reps["qa_f1"], reps["bng_macro"], reps["g_mauve"], reps["nuf"]
         )
         out[scope] = reps
-    return out
+        if bias_bounds:
+            full_weights = np.array([[per_bucket[b]["n_gen_full"] for b in elig]])
+            bounds[scope] = {}
+            for key, metric in (("bng_bound", "bng"), ("bng_robust_bound", "bng_robust")):
+                per_b = np.array([[per_bucket[b][key] for b in elig]], dtype=float)
+                macro, weighted = macro_weighted(per_b, full_weights)
+                bounds[scope][f"{metric}_macro"], bounds[scope][f"{metric}_weighted"] = macro[0], weighted[0]
+    return (out, bounds) if bias_bounds else out
