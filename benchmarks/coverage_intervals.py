@@ -38,11 +38,19 @@ from scipy import stats
 
 from polyalign.evaluation.kernels import mauve_from_counts
 from polyalign.evaluation.pooled import draw_counts, seed_prompt_bounds
+from polyalign.evaluation.w1_bias import bias_excess, bracket_bias, difference_bias, single_bias
 
 ALPHA = 0.05
 SHARES = (0.0, 0.3, 0.5, 0.7, 0.9, 0.95)
 # seed sd of the distributional systems, chosen so that the measured shares span 0 to > 0.9
 BNG_TAUS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+# (hard, tau, a_mu): both systems away from the human distribution at every seed sd; system A
+# following the human distribution (BNG 0) against B at three seed sds; A near it (mu 0.1)
+BNG_REGIMES = (
+    tuple((False, t, 0.0) for t in BNG_TAUS)
+    + tuple((True, t, 0.0) for t in BNG_TAUS[0:5:2])
+    + ((True, 0.0, 0.1),)
+)
 MAUVE_TAUS = (0.0, 0.3, 0.6, 1.0, 2.0, 3.0)
 Rule = Callable[..., dict]
 
@@ -100,17 +108,29 @@ def mean_coverage(
     return {"coverage": float(np.concatenate(hits).mean()), "share": share}
 
 
-def _weighted_w1_over_sd(h: np.ndarray, g: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """W1(g, h) / std(h) per replicate for batches h, g [B, n] of paired rows (prompt i's human
-    and generated answer share the count W[r, i]); W [R, n] sums to 1 per row. [B, R]."""
+def _w1_over_sd(h: np.ndarray, g: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """W1(g, h) / std(h) for batches h, g [B, n] of paired rows (prompt i's human and generated
+    answer share the count W[r, i]), W [R, n] summing to 1 per row: (full-data values [B],
+    replicates [B, R], the bias bound of the full-data value [B], `w1_bias.bias_excess` summed
+    over the grid as BNG's kernel sums it)."""
+    n = h.shape[-1]
     values = np.concatenate([h, g], axis=-1)
     order = np.argsort(values, axis=-1)
     gaps = np.diff(np.take_along_axis(values, order, axis=-1), axis=-1)  # [B, 2n - 1]
-    signed = np.concatenate([W, -W], axis=-1)  # F_h - F_g increments
-    cum = np.cumsum(np.moveaxis(signed[:, order], 0, 1), axis=-1)[..., :-1]  # [B, R, 2n - 1]
-    w1 = np.einsum("brk,bk->br", np.abs(cum), gaps)
-    m1, m2 = h @ W.T, (h**2) @ W.T
-    return w1 / np.sqrt(np.maximum(m2 - m1**2, 1e-12))
+
+    def cdf_gaps(counts):  # F_h - F_g on the grid [B, R, 2n - 1] and std(h) [B, R]
+        signed = np.concatenate([counts, -counts], axis=-1)
+        cum = np.cumsum(np.moveaxis(signed[:, order], 0, 1), axis=-1)[..., :-1]
+        m1, m2 = h @ counts.T, (h**2) @ counts.T
+        return cum, np.sqrt(np.maximum(m2 - m1**2, 1e-12))
+
+    cum, sd = cdf_gaps(W)
+    cum0, sd0 = cdf_gaps(np.full((1, n), 1 / n))
+    cum0, sd0 = cum0[:, 0], sd0[:, 0]
+    reps = np.einsum("brk,bk->br", np.abs(cum), gaps) / sd
+    full = np.einsum("bk,bk->b", np.abs(cum0), gaps) / sd0
+    bound = np.einsum("bk,bk->b", bias_excess(cum0, cum, n), gaps) / sd0
+    return full, reps, bound
 
 
 def _folded_mean(mu: float, tau: float) -> float:
@@ -126,26 +146,39 @@ def _folded_var(mu: float, tau: float) -> float:
     return mu**2 + tau**2 - _folded_mean(mu, tau) ** 2
 
 
+def _width(bounds: dict, clip=(-np.inf, np.inf)) -> np.ndarray:
+    return np.clip(bounds["high"], *clip) - np.clip(bounds["low"], *clip)
+
+
 def bng_coverage(
     S: int,
     tau: float,
     *,
     hard: bool,
+    a_mu: float = 0.0,
     n: int = 60,
     sims: int = 1000,
     R: int = 200,
     seed: int = 0,
     rule: Rule = seed_prompt_bounds,
 ) -> dict:
-    """BNG-type coverage of the difference A - B and of A alone. A: mu 0 and no seed spread
-    (hard: follows the human distribution) or mu 0.3 with seed sd tau; B: mu 0.8, seed sd tau."""
+    """BNG-type coverage of the difference A - B and of A alone. A: mu 0.3 with seed sd tau, or
+    (hard) mu a_mu without seed spread (a_mu 0: A follows the human distribution); B: mu 0.8,
+    seed sd tau.
+
+    coverage, single: the rule of Table 2 and the claims for W1-type statistics (the plug-in
+    with its bias bracketed, `evaluation.w1_bias`); ref_coverage, ref_single: `rule` (default
+    the two-level t interval with the resampling bias correction, which BNG used before);
+    width, single_width: median width of the first over median width of the second."""
     rng = np.random.default_rng(seed)
-    mus, taus = ((0.0, 0.8), (0.0, tau)) if hard else ((0.3, 0.8), (tau, tau))
+    mus, taus = ((a_mu, 0.8), (0.0, tau)) if hard else ((0.3, 0.8), (tau, tau))
     truth = [_folded_mean(m, t) for m, t in zip(mus, taus)]
     seed_part = sum(_folded_var(m, t) for m, t in zip(mus, taus)) / S
     W = draw_counts(["en"] * n, R, int(rng.integers(1 << 31))).astype(float) / n
     rho = 0.5
-    points, single, diff = [], [], []
+    points = []
+    out: dict[str, list] = {k: [] for k in ("single", "diff", "ref_single", "ref_diff")}
+    widths: dict[str, list] = {k: [] for k in out}
     for start in range(0, sims, 100):
         m = min(100, sims - start)
         z = rng.normal(size=(m, 1, n))
@@ -159,16 +192,29 @@ def bng_coverage(
                 + math.sqrt(1 - rho**2) * rng.normal(size=(m, S, n))
             )
             hb = np.broadcast_to(h[:, None, :], g.shape).reshape(-1, n)
-            reps = _weighted_w1_over_sd(hb, g.reshape(-1, n), W).reshape(m, S, R)
-            full = _weighted_w1_over_sd(hb, g.reshape(-1, n), np.full((1, n), 1 / n)).reshape(m, S)
-            per_system.append((full, reps))
-        (pa, ra), (pb, rb) = per_system
-        single.append(_covers(rule(pa, ra, ALPHA, n), truth[0], (0.0, np.inf)))
-        diff.append(_covers(rule(pa - pb, ra - rb, ALPHA, n), truth[0] - truth[1]))
+            full, reps, bound = _w1_over_sd(hb, g.reshape(-1, n), W)
+            per_system.append((full.reshape(m, S), reps.reshape(m, S, R), bound.reshape(m, S)))
+        (pa, ra, ba), (pb, rb, bb) = per_system
+        rules = {
+            "single": bracket_bias(seed_prompt_bounds(pa, ra, ALPHA, n), *single_bias(ba)),
+            "diff": bracket_bias(seed_prompt_bounds(pa - pb, ra - rb, ALPHA, n), *difference_bias(ba, bb)),
+            "ref_single": rule(pa, ra, ALPHA, n),
+            "ref_diff": rule(pa - pb, ra - rb, ALPHA, n),
+        }
+        for key, b in rules.items():
+            clip = (0.0, np.inf) if key.endswith("single") else (-np.inf, np.inf)
+            out[key].append(_covers(b, truth[0] if key.endswith("single") else truth[0] - truth[1], clip))
+            widths[key].append(_width(b, clip))
         points.append((pa - pb).mean(axis=-1))
+    cover = {k: float(np.concatenate(v).mean()) for k, v in out.items()}
+    width = {k: float(np.median(np.concatenate(v))) for k, v in widths.items()}
     return {
-        "coverage": float(np.concatenate(diff).mean()),
-        "single": float(np.concatenate(single).mean()),
+        "coverage": cover["diff"],
+        "single": cover["single"],
+        "ref_coverage": cover["ref_diff"],
+        "ref_single": cover["ref_single"],
+        "width": width["diff"] / width["ref_diff"],
+        "single_width": width["single"] / width["ref_single"],
         "share": seed_part / float(np.var(np.concatenate(points))),
     }
 
@@ -238,32 +284,55 @@ def mauve_coverage(
     }
 
 
+def bng_label(hard: bool, tau: float, a_mu: float = 0.0) -> str:
+    if not hard:
+        return f"tau {tau:g}"
+    return f"A = human, B tau {tau:g}" if a_mu == 0 else f"A near human (mu {a_mu:g}), B tau {tau:g}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sims", type=int, default=2000, help="simulations per mean-type regime")
     parser.add_argument("--dist-sims", type=int, default=1000, help="simulations per distributional regime")
     parser.add_argument("--old", action="store_true", help="also print the replaced seed-bootstrap rule")
+    parser.add_argument("--bng-only", action="store_true", help="only the BNG table")
     args = parser.parse_args()
     rules = {"t interval": seed_prompt_bounds} | ({"old": old_rule} if args.old else {})
     t0 = time.process_time()
-    print("| statistic | S | regime | seed share | " + " | ".join(f"coverage ({r})" for r in rules) + " |")
-    print("|---|---|---|---|" + "---|" * len(rules))
-    for S in (3, 5):
-        for share in SHARES:
-            cov = [mean_coverage(S, share, sims=args.sims, rule=r)["coverage"] for r in rules.values()]
-            print(
-                f"| mean, difference | {S} | crossed table | {share:.2f} | "
-                + " | ".join(f"{c:.3f}" for c in cov)
-                + " |"
-            )
-    for name, fn, taus in (("BNG", bng_coverage, BNG_TAUS), ("MAUVE", mauve_coverage, MAUVE_TAUS)):
+    if not args.bng_only:
+        print(
+            "| statistic | S | regime | seed share | " + " | ".join(f"coverage ({r})" for r in rules) + " |"
+        )
+        print("|---|---|---|---|" + "---|" * len(rules))
         for S in (3, 5):
-            regimes = [(False, t) for t in taus] + [(True, t) for t in taus[:1] + taus[2::2]]
-            for hard, tau in regimes:
-                out = [fn(S, tau, hard=hard, sims=args.dist_sims, rule=r) for r in rules.values()]
+            for share in SHARES:
+                cov = [mean_coverage(S, share, sims=args.sims, rule=r)["coverage"] for r in rules.values()]
+                print(
+                    f"| mean, difference | {S} | crossed table | {share:.2f} | "
+                    + " | ".join(f"{c:.3f}" for c in cov)
+                    + " |"
+                )
+        for S in (3, 5):
+            for hard, tau in [(False, t) for t in MAUVE_TAUS] + [(True, t) for t in MAUVE_TAUS[0:5:2]]:
+                out = [mauve_coverage(S, tau, hard=hard, sims=args.dist_sims, rule=r) for r in rules.values()]
                 label = f"A = human, B tau {tau:g}" if hard else f"tau {tau:g}"
                 cells = " | ".join(f"{o['coverage']:.3f} (A alone {o['single']:.3f})" for o in out)
-                print(f"| {name}, difference | {S} | {label} | {out[0]['share']:.2f} | {cells} |")
+                print(f"| MAUVE, difference | {S} | {label} | {out[0]['share']:.2f} | {cells} |")
+        print()
+    print(
+        "| S | regime | seed share | difference: bracket / before | width | "
+        "one system: bracket / before | width |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for S in (3, 5):
+        for hard, tau, a_mu in BNG_REGIMES:
+            o = bng_coverage(S, tau, hard=hard, a_mu=a_mu, sims=args.dist_sims)
+            print(
+                f"| {S} | {bng_label(hard, tau, a_mu)} | {o['share']:.2f} | "
+                f"{o['coverage']:.3f} / {o['ref_coverage']:.3f} | x{o['width']:.2f} | "
+                f"{o['single']:.3f} / {o['ref_single']:.3f} | x{o['single_width']:.2f} |",
+                flush=True,
+            )
     print(f"\nCPU time: {time.process_time() - t0:.0f} s")
 
 
