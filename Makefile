@@ -25,13 +25,14 @@ run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow.recovery --cores all
 
 # Full lane: every test, including the micro end-to-end workflow run twice (clean, and killed at
-# three points then resumed): about an hour on 2 cores (65 min in CI on 2026-12-06).
+# three points then resumed): under half an hour on 2 cores (25 min 28 s on the idle
+# 2-core development machine, 2026-12-07).
 # One pytest worker per core (pytest-xdist); tests that share an expensive fixture stay on one
 # worker (tests/conftest.py, `xdist_group_of`).
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -n auto --dist loadgroup
 
-# Fast lane: unit tests only (tests marked slow are skipped), a few minutes (5.4 min on 2 busy cores).
+# Fast lane: unit tests only (tests marked slow are skipped), a minute or two (75 s on 2 cores, 2026-12-07).
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -q -m "not slow" -n auto --dist loadgroup
 
