@@ -46,15 +46,21 @@ def verdicts(path: Path) -> dict[str, str]:
     for row in _rows(lines, "| # | language | comparison |"):
         out[f"claim {row[0]} | {row[1]} | {row[2]} | {row[3]}"] = row[7]
     for line in lines:
-        m = re.match(r"- (.+) vs (.+?): \*\*(.+?)\*\*", line)
+        m = re.match(r"- (.+) vs (.+?): \*\*(.+?)\*\*(.*)", line)
         if m:
-            out[f"ablation {m.group(1)} vs {m.group(2)}"] = m.group(3)
+            # the summary ("no evidence" says only that no cell was decided) and, apart, the set
+            # of its cells below the floor, which is where a floor change shows
+            item = f"ablation {m.group(1)} vs {m.group(2)}"
+            summary = m.group(3)
+            out[item] = "no evidence" if summary.startswith("no evidence") else summary
+            cells = re.search(r"below floor: ([^;)]*)", m.group(4))
+            out[f"{item}: cells below floor"] = cells.group(1) if cells else "none"
     return out
 
 
 def kind(verdict: str) -> str:
     """below floor | + | - | other (inconclusive, no detectable effect, mixed, not evaluated)."""
-    if verdict.startswith("below floor") or verdict.startswith("no evidence"):
+    if verdict.startswith("below floor"):
         return "below floor"
     return DECIDED.get(verdict, "other")
 
@@ -65,7 +71,9 @@ def compare(a: dict[str, str], b: dict[str, str]) -> list[tuple[str, str, str, s
     for item in sorted(set(a) | set(b)):
         va, vb = a.get(item, "(absent)"), b.get(item, "(absent)")
         ka, kb = kind(va), kind(vb)
-        if {ka, kb} == {"+", "-"}:
+        if item.endswith(": cells below floor"):
+            change = "FLOOR CHANGE" if va != vb else ""
+        elif {ka, kb} == {"+", "-"}:
             change = "FLIP"
         elif (ka == "below floor") != (kb == "below floor"):
             change = "FLOOR CHANGE"

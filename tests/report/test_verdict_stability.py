@@ -23,7 +23,7 @@ REPORT = """# Replication
 
 ## What does the work (ablations)
 
-- V vs P: **{abl}** (cells)
+- V vs P: **{abl}** (below floor: {cells})
 """
 
 
@@ -34,12 +34,23 @@ def _write(tmp_path, name, **kw):
 
 
 def test_flips_and_floor_changes_are_instability_a_move_to_inconclusive_is_not(tmp_path):
-    a = _write(tmp_path, "a.md", c1="supported", v1="supported", v2="below floor", abl="helps")
-    b = _write(tmp_path, "b.md", c1="inconclusive", v1="contradicted", v2="inconclusive", abl="hurts")
+    a = _write(
+        tmp_path, "a.md", c1="supported", v1="supported", v2="below floor", abl="helps", cells="QA-F1 (en)"
+    )
+    b = _write(
+        tmp_path,
+        "b.md",
+        c1="inconclusive",
+        v1="contradicted",
+        v2="inconclusive",
+        abl="hurts",
+        cells="NUF (zh)",
+    )
     rows = {item: change for item, _, _, change in vs.compare(vs.verdicts(a), vs.verdicts(b))}
     assert rows["claim 1"] == "moved (not instability)"
     assert rows["claim 2"] == ""
     assert rows["claim 1 | en | A better than B | QA-F1"] == "FLIP"
     assert rows["claim 2 | zh | C better than D | NUF"] == "FLOOR CHANGE"
     assert rows["ablation V vs P"] == "FLIP"
+    assert rows["ablation V vs P: cells below floor"] == "FLOOR CHANGE"
     assert vs.main([str(a), str(b)]) == 1 and vs.main([str(a), str(a)]) == 0
