@@ -62,10 +62,8 @@ def policy_inputs(tok, tmp_path):
     )
 
 
-def test_scripts_chain_dpo(micro, tmp_path):
-    start, tok = micro
-    policy_inputs(tok, tmp_path)
-    config = micro_config(max_steps=2)
+def build_pairs_script(config, tmp_path, companion, **params):
+    """Rule build_pairs on the policy inputs of `policy_inputs`; its pairs and report paths."""
     pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
     run_script(
         "build_pairs",
@@ -74,17 +72,17 @@ def test_scripts_chain_dpo(micro, tmp_path):
         {
             "train": str(tmp_path / "train.jsonl"),
             "samples": str(tmp_path / "samples.jsonl"),
-            "companion": str(tmp_path / "companion.jsonl"),
+            "companion": companion,
             "references": str(tmp_path / "refs.json"),
         },
         {"pairs": str(pairs), "report": str(report)},
-        system="dpo",
-        companion_num_samples=[1],
+        **params,
     )
-    dropped = json.loads(report.read_text())["dropped"]
-    assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1
-    assert len(read_jsonl(pairs)) == 4
+    return pairs, report
 
+
+def reference_and_train_scripts(config, tmp_path, pairs, start, out, system, **train_params):
+    """Rules reference_logps and train_preference from `start`; the log-prob and summary paths."""
     logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
     run_script(
         "reference_logps",
@@ -92,19 +90,33 @@ def test_scripts_chain_dpo(micro, tmp_path):
         tmp_path,
         {"pairs": str(pairs), "model": str(start)},
         {"logps": str(logps), "summary": str(summary)},
-        system="dpo",
+        system=system,
     )
-    assert len(read_jsonl(logps)) == 4 and json.loads(summary.read_text())["pairs"] == 4
-
-    out = tmp_path / "models" / "dpo" / "train_summary.json"
     run_script(
         "train_preference",
         config,
         tmp_path,
         {"pairs": str(pairs), "reference": str(logps), "model": str(start)},
         {"summary": str(out)},
-        system="dpo",
+        system=system,
+        **train_params,
     )
+    return logps, summary
+
+
+def test_scripts_chain_dpo(micro, tmp_path):
+    start, tok = micro
+    policy_inputs(tok, tmp_path)
+    config = micro_config(max_steps=2)
+    companion = str(tmp_path / "companion.jsonl")
+    pairs, report = build_pairs_script(config, tmp_path, companion, system="dpo", companion_num_samples=[1])
+    dropped = json.loads(report.read_text())["dropped"]
+    assert dropped["identical"] == 1 and dropped["dropped_for_companion"] == 1
+    assert len(read_jsonl(pairs)) == 4
+
+    out = tmp_path / "models" / "dpo" / "train_summary.json"
+    logps, summary = reference_and_train_scripts(config, tmp_path, pairs, start, out, "dpo")
+    assert len(read_jsonl(logps)) == 4 and json.loads(summary.read_text())["pairs"] == 4
     s = json.loads(out.read_text())
     assert s["stage"] == "dpo" and s["train"]["steps"] == 2 and s["loss"]["lam"] == 0.0
     assert (out.parent / "model.safetensors").is_file() and (out.parent / "train_log.jsonl").is_file()
@@ -118,21 +130,9 @@ def test_scripts_chain_a_variant_starting_from_sft(micro, tmp_path):
     policy_inputs(tok, tmp_path)
     config = micro_config(max_steps=1)
     config["hdpo"] = {"critic": False, "lam": 0.0}  # no critic bundle here (the DAG test has HDPO's)
-    pairs, report = tmp_path / "pairs.jsonl", tmp_path / "report.json"
-    run_script(
-        "build_pairs",
-        config,
-        tmp_path,
-        {
-            "train": str(tmp_path / "train.jsonl"),
-            "samples": str(tmp_path / "samples.jsonl"),
-            "companion": [str(tmp_path / "samples.jsonl"), str(tmp_path / "companion.jsonl")],
-            "references": str(tmp_path / "refs.json"),
-        },
-        {"pairs": str(pairs), "report": str(report)},
-        system="hdpo",
-        start_policy="sft",
-        companion_num_samples=[1, 1],
+    companion = [str(tmp_path / "samples.jsonl"), str(tmp_path / "companion.jsonl")]
+    pairs, report = build_pairs_script(
+        config, tmp_path, companion, system="hdpo", start_policy="sft", companion_num_samples=[1, 1]
     )
     built = json.loads(report.read_text())
     assert (built["start_policy"], built["style"], built["dropped"]["dropped_for_companion"]) == (
@@ -142,24 +142,7 @@ def test_scripts_chain_a_variant_starting_from_sft(micro, tmp_path):
     )
     assert all(p["style"] == "plain" for p in read_jsonl(pairs)) and len(read_jsonl(pairs)) == 4
 
-    logps, summary = tmp_path / "ref.jsonl", tmp_path / "ref_summary.json"
-    run_script(
-        "reference_logps",
-        config,
-        tmp_path,
-        {"pairs": str(pairs), "model": str(start)},
-        {"logps": str(logps), "summary": str(summary)},
-        system="hdpo",
-    )
     out = tmp_path / "models" / "hdpo_from_sft" / "train_summary.json"
-    run_script(
-        "train_preference",
-        config,
-        tmp_path,
-        {"pairs": str(pairs), "reference": str(logps), "model": str(start)},
-        {"summary": str(out)},
-        system="hdpo",
-        start_policy="sft",
-    )
+    reference_and_train_scripts(config, tmp_path, pairs, start, out, "hdpo", start_policy="sft")
     s = json.loads(out.read_text())
     assert (s["stage"], s["start_policy"], s["pairs"]) == ("hdpo", "sft", 4)

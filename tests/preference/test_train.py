@@ -208,6 +208,15 @@ def test_changed_starting_checkpoint_is_not_resumed(micro, train_pairs, tmp_path
     assert "start_model" in reason.read_text()
 
 
+def no_training_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):
+    """Stands in for `trainer.train` where the loop is not under test: an empty log, no steps."""
+    from polyalign.train import trainer
+
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    (Path(out_dir) / trainer.LOG_FILE).write_text("")
+    return {"steps": 0}
+
+
 def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs, tmp_path, monkeypatch):
     # the merged preference block was rebuilt and re-parsed five times along one call
     from polyalign.preference import config as preference_config
@@ -217,12 +226,7 @@ def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs,
     real_block = preference_config.method_block
     monkeypatch.setattr(preference_config, "method_block", lambda *a: merges.append(a[1:]) or real_block(*a))
 
-    def no_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):  # the loop is not under test
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / trainer.LOG_FILE).write_text("")
-        return {"steps": 0}
-
-    monkeypatch.setattr(trainer, "train", no_loop)
+    monkeypatch.setattr(trainer, "train", no_training_loop)
     start, _ = micro
     summary = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
     assert merges == [("hdpo",)]
@@ -234,12 +238,7 @@ def test_one_training_call_parses_the_preference_blocks_once(micro, train_pairs,
 def test_the_summary_names_the_policy_a_variant_starts_from(micro, train_pairs, tmp_path, monkeypatch):
     from polyalign.train import trainer
 
-    def no_loop(model, tokenizer, items, collate, loss, tcfg, out_dir, **kw):  # the loop is not under test
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        (Path(out_dir) / trainer.LOG_FILE).write_text("")
-        return {"steps": 0}
-
-    monkeypatch.setattr(trainer, "train", no_loop)
+    monkeypatch.setattr(trainer, "train", no_training_loop)
     start, _ = micro
     own = train_preference(train_pairs, start, micro_config(), "hdpo", tmp_path / "hdpo", progress=False)
     assert own["start_policy"] == "bucket_sft"
