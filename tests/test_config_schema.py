@@ -165,7 +165,7 @@ def test_every_key_outside_override_blocks_has_a_default():
 
 
 def test_override_blocks_default_only_their_own_keys():
-    assert block_defaults("pretrain") == {"lr": 5.0e-3, "epochs": 2}
+    assert block_defaults("pretrain") == {"lr": 3.0e-3, "epochs": 1, "micro_batch_size": 8}
     assert block_defaults("sft") == {"lr": 2.0e-3, "epochs": 1}
     assert block_defaults("hdpo") == {}
     assert block_defaults("dpo") == {

@@ -500,3 +500,19 @@ def workflow_rule_files():
         workflow_source(os.path.join("rules", os.path.basename(p)))
         for p in glob.glob(os.path.join(workflow.basedir, "rules", "*.smk"))
     )
+
+
+def pretrain_text_used():
+    """The scratch BaseLM is pre-trained on the pre-training text (config pretrain_text.use)."""
+    return config["model"]["source"] == "scratch" and config["pretrain_text"]["use"]
+
+
+def pretrain_text_sources(wildcards=None):
+    """The alignment corpus's chitchat conversations (excluded from the pre-training text by id)."""
+    chitchat = config["corpora"].get("chitchat", {}).get("path")
+    return {"chitchat": f"{chitchat}/dataset.json"} if chitchat else {}
+
+
+def pretrain_text_input(wildcards=None):
+    """{"pretrain_text": ...} for the tokenizer and the BaseLM when pretrain_text_used()."""
+    return {"pretrain_text": "results/corpus/pretrain_text.jsonl"} if pretrain_text_used() else {}

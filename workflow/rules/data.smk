@@ -81,3 +81,23 @@ rule resolved_config:
         config=config,
     script:
         "../scripts/resolved_config.py"
+
+
+rule build_pretrain_text:
+    input:
+        unpack(pretrain_text_sources),
+        records="results/corpus/records.jsonl",
+    output:
+        text="results/corpus/pretrain_text.jsonl",
+        manifest="results/corpus/pretrain_text_manifest.json",
+    log:
+        "results/logs/build_pretrain_text.log",
+    benchmark:
+        "results/benchmarks/build_pretrain_text.tsv"
+    conda:
+        CONDA_ENV
+    params:
+        settings=config["pretrain_text"],
+        seed=config["seed"],
+    script:
+        "../scripts/build_pretrain_text.py"

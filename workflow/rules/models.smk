@@ -4,6 +4,7 @@
 
 rule train_tokenizer:
     input:
+        unpack(pretrain_text_input),
         train="results/corpus/train.jsonl",
     output:
         tokenizer=directory("results/models/tokenizer"),
@@ -22,6 +23,7 @@ rule train_tokenizer:
 
 rule pretrain_base:
     input:
+        unpack(pretrain_text_input),
         train="results/corpus/train.jsonl",
         tokenizer="results/models/tokenizer",
     output:

@@ -1,12 +1,13 @@
 """Rule pretrain_base: BaseLM (`polyalign.train.sft.pretrain_base`).
 
 model.source = scratch: a LlamaForCausalLM sized by `model:` is pre-trained as a causal LM on the
-train split rendered as chat dialogues (config `pretrain:` on top of `train_common:`). Any other
-source: the hub/local model is copied as is.
+train split rendered as chat dialogues and the pre-training text packed into full blocks (config
+`pretrain:` on top of `train_common:`). Any other source: the hub/local model is copied as is.
 
 input:
-    train      train-split records JSONL (results/corpus/train.jsonl)
-    tokenizer  tokenizer directory (rule train_tokenizer)
+    train          train-split records JSONL (results/corpus/train.jsonl)
+    tokenizer      tokenizer directory (rule train_tokenizer)
+    pretrain_text  (optional) pre-training documents (rule build_pretrain_text)
 output:
     summary    results/models/base/train_summary.json. The model (save_pretrained, safetensors),
                tokenizer, train_log.jsonl and, while running, checkpoints/ go into its directory.
@@ -25,7 +26,11 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         "stage": "pretrain",
         "config": dict(snakemake.params.settings),
         "out_dir": str(out_dir),
-        "inputs": {"train": snakemake.input.train, "tokenizer": snakemake.input.tokenizer},
+        "inputs": {
+            "train": snakemake.input.train,
+            "tokenizer": snakemake.input.tokenizer,
+            "pretrain_text": snakemake.input.get("pretrain_text"),
+        },
     }
     summary = run_training(
         job, pretrain_job, getattr(snakemake.resources, "gpu", 1), snakemake.threads, snakemake.log[0]

@@ -226,7 +226,7 @@ def load_chatterbot(source: dict) -> Iterator[dict]:
                 )
 
 
-def _chitchat_turns(conv, path: Path, cid: str) -> list[str]:
+def chitchat_turns(conv, path: Path, cid: str) -> list[str]:
     if not isinstance(conv, dict) or not isinstance(conv.get("messages"), list):
         raise InputError(f"{path}: conversation {cid}: missing field 'messages'")
     turns = []
@@ -259,7 +259,7 @@ def load_chitchat(source: dict) -> Iterator[dict]:
         raise InputError(f"{path}: expected an object keyed by conversation id")
     skipped = source.setdefault("_skipped", {})
     for cid in sorted(data):
-        turns = _chitchat_turns(data[cid], path, cid)
+        turns = chitchat_turns(data[cid], path, cid)
         for raw in conversation_records(
             turns,
             dataset="chitchat",

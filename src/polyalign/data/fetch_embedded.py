@@ -40,12 +40,12 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _installed_file(dist_name: str, rel: str) -> bytes:
+def installed_file(dist_name: str, rel: str, pinned_version: str) -> bytes:
+    """The bytes of file `rel` of an installed package, after checking the package's version and
+    the file's sha256 against the pins."""
     version = importlib.metadata.version(dist_name)
-    if version != PACKAGES[dist_name]:
-        raise FetchError(
-            f"{dist_name} {version} is installed, the embedded corpus pins {PACKAGES[dist_name]}"
-        )
+    if version != pinned_version:
+        raise FetchError(f"{dist_name} {version} is installed, the embedded corpus pins {pinned_version}")
     path = Path(importlib.metadata.distribution(dist_name).locate_file(rel))
     data = path.read_bytes()
     if _record_hash(data) != PINS[rel]:
@@ -92,13 +92,15 @@ def _build(tmp: Path, chitchat_conversations: int, seed: int) -> dict:
         lang = rel.split("/")[2]
         if lang not in CHATTERBOT_LANGUAGES:
             continue
-        data = _installed_file("chatterbot-corpus", rel)
+        data = installed_file("chatterbot-corpus", rel, PACKAGES["chatterbot-corpus"])
         target = tmp / "chatterbot_corpus" / lang / Path(rel).name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
         files[f"chatterbot_corpus/{lang}/{target.name}"] = hashlib.sha256(data).hexdigest()
 
-    full = json.loads(_installed_file("chitchat-dataset", "chitchat_dataset/dataset.json"))
+    full = json.loads(
+        installed_file("chitchat-dataset", "chitchat_dataset/dataset.json", PACKAGES["chitchat-dataset"])
+    )
     chosen = select_conversations(list(full), chitchat_conversations, seed)
     subset = {cid: full[cid] for cid in chosen}
     data = json.dumps(subset, ensure_ascii=False, indent=1, sort_keys=True).encode() + b"\n"

@@ -23,18 +23,24 @@ _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torc
 
 
 def build_tokenizer(
-    cfg: ModelSettings, train_records: list[dict] | None = None, fixed_texts: list[str] | None = None
+    cfg: ModelSettings,
+    train_records: list[dict] | None = None,
+    fixed_texts: list[str] | None = None,
+    extra_texts: list[str] = (),
 ):
-    """Scratch: train on the train split's texts (both languages) and `fixed_texts`, the texts every
+    """Scratch: train on the train split's texts (both languages), `fixed_texts`, the texts every
     rendered prompt is made of (`polyalign.prompts.prompt_scaffold_texts`), so that no character
-    of a prompt is <unk>. Otherwise load the source's."""
+    of a prompt is <unk>, and `extra_texts` (the BaseLM's pre-training text). Otherwise load the
+    source's."""
     if cfg.is_scratch:
         if not train_records:
             raise ValueError("model.source=scratch needs the train split to train a tokenizer")
         if fixed_texts is None:
             raise ValueError("model.source=scratch needs the prompts' fixed texts (prompt_scaffold_texts())")
         tok = train_tokenizer(
-            [*record_texts(train_records), *fixed_texts], cfg.vocab_size, cfg.tokenizer_min_frequency
+            [*record_texts(train_records), *fixed_texts, *extra_texts],
+            cfg.vocab_size,
+            cfg.tokenizer_min_frequency,
         )
     else:
         tok = AutoTokenizer.from_pretrained(cfg.source, trust_remote_code=cfg.trust_remote_code)

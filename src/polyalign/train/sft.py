@@ -1,7 +1,8 @@
 """Supervised stages: base pretraining (BaseLM), pooled SFT and Bucket-Aware SFT (docs/method.md §4).
 
 - `pretrain_base`: `model.source: scratch` → a fresh LLaMA-style model trained as a causal LM
-  on the train split rendered as chat dialogues (loss on every token). A hub source is copied
+  (loss on every token) on the train split rendered as chat dialogues and, when given, the
+  pre-training text packed into full-length blocks (`pretrain_corpus`). A hub source is copied
   as is (it already is a base model).
 - `train_sft(system="sft")`: plain prompts, loss on response tokens, every weight 1.
 - `train_sft(system="bucket_sft")`: profile prompts (plain ones with `bucket_sft.profile_prompts:
@@ -35,6 +36,7 @@ from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
 from .launch import SUMMARY_FILE
 from .logprobs import position_ids_from_mask
 from .losses import weighted_sft_loss
+from .pretrain_corpus import packed_examples
 from .settings import TrainConfig
 from .trainer import train
 from .weights import backoff_units, bucket_weights, loss_mass_shares
@@ -139,9 +141,15 @@ def sft_loss(model, batch):
 
 
 def pretrain_base(
-    train_records: list[dict], tokenizer_dir, config: dict, out_dir, progress: bool = True
+    train_records: list[dict],
+    tokenizer_dir,
+    config: dict,
+    out_dir,
+    progress: bool = True,
+    pretrain_documents: list[dict] | None = None,
 ) -> dict:
-    """BaseLM into `out_dir` (save_pretrained). Scratch: train; hub source: copy."""
+    """BaseLM into `out_dir` (save_pretrained). Scratch: train (on the train split and the
+    pre-training documents, if any); hub source: copy."""
     mcfg = model_settings(config.get("model"))
     t0 = time.perf_counter()
     if mcfg.source != "scratch":
@@ -161,6 +169,8 @@ def pretrain_base(
             max_history_turns=pcfg.max_history_turns,
             loss_on_prompt=True,
         )
+        packed = packed_examples(pretrain_documents or [], tokenizer, mcfg.max_length)
+        examples += packed
         tcfg = stage_train_config(config, "pretrain")
         result = train(
             model,
@@ -180,6 +190,11 @@ def pretrain_base(
             "trained": True,
             "parameters": count_parameters(model),
             "tokens": sum(len(e.input_ids) for e in examples),
+            "pretrain_text": {
+                "documents": len(pretrain_documents or []),
+                "blocks": len(packed),
+                "tokens": sum(len(e.input_ids) for e in packed),
+            },
             "train": result,
             "train_config": vars(tcfg),
         }
@@ -267,9 +282,17 @@ def _write_summary(out_dir, summary: dict) -> None:
 
 
 def pretrain_job(job: dict) -> dict:
-    """`pretrain_base` of a training job (polyalign.train.launch): inputs train, tokenizer."""
+    """`pretrain_base` of a training job (polyalign.train.launch): inputs train, tokenizer and,
+    optionally, pretrain_text."""
     inputs = job["inputs"]
-    return pretrain_base(read_jsonl(inputs["train"]), inputs["tokenizer"], job["config"], job["out_dir"])
+    documents = read_jsonl(inputs["pretrain_text"]) if inputs.get("pretrain_text") else None
+    return pretrain_base(
+        read_jsonl(inputs["train"]),
+        inputs["tokenizer"],
+        job["config"],
+        job["out_dir"],
+        pretrain_documents=documents,
+    )
 
 
 def sft_job(job: dict) -> dict:
