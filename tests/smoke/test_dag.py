@@ -33,6 +33,12 @@ def test_plain_dpo_pairs_do_not_wait_for_the_critic():
     assert hdpo["train_critic"] == 1
 
 
+def test_the_pretraining_text_is_read_only_when_asked_for():
+    base = "results/models/base/train_summary.json"
+    assert planned_jobs(base)["build_pretrain_text"] == 1
+    assert "build_pretrain_text" not in planned_jobs(base, "--config", "pretrain_text={use: false}")
+
+
 def test_shared_stages_run_once_and_the_rest_once_per_seed():
     jobs = planned_jobs()  # the embedded default: 3 seeds, 6 systems, no oracle row
     # plus the default ablation variants (schema `variants`): hdpo_no_critic trains per seed on
@@ -40,6 +46,7 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
     # bucket_sft_plain are two more SFTs; all generate and are evaluated per seed
     seeds, systems, variants = 3, 6, 3
     for rule in (
+        "build_pretrain_text",
         "train_tokenizer",
         "pretrain_base",
         "build_references",

@@ -516,3 +516,8 @@ def pretrain_text_sources(wildcards=None):
 def pretrain_text_input(wildcards=None):
     """{"pretrain_text": ...} for the tokenizer and the BaseLM when pretrain_text_used()."""
     return {"pretrain_text": "results/corpus/pretrain_text.jsonl"} if pretrain_text_used() else {}
+
+
+def pretrain_manifest_input(wildcards=None):
+    """{"pretrain": manifest of the pre-training text} for Table 1 when pretrain_text_used()."""
+    return {"pretrain": "results/corpus/pretrain_text_manifest.json"} if pretrain_text_used() else {}

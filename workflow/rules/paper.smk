@@ -5,6 +5,7 @@
 
 rule table1_corpus_inventory:
     input:
+        unpack(pretrain_manifest_input),
         train="results/corpus/train.jsonl",
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
