@@ -268,3 +268,7 @@ def test_the_ablation_profile_is_the_embedded_default_plus_its_variants():
     found = variants.parse_variants(resolve_config(ablations))
     assert {v.parent for v in found.values()} == {"hdpo", "bucket_sft", "dpo"}
     assert found["hdpo_from_sft"].system.start_policy == "sft"
+    assert {n: v.bucket_key for n, v in found.items() if v.bucket_key} == {
+        "bucket_sft_no_length": ("language", "track", "family"),
+        "hdpo_no_family": ("language", "track", "length_bin"),
+    }
