@@ -1,6 +1,6 @@
 import pytest
 
-from polyalign.buckets import assign_buckets, bucket_statistics
+from polyalign.buckets import assign_buckets, bucket_statistics, rebucket
 from polyalign.io import InputError
 
 
@@ -34,6 +34,37 @@ def test_bucket_ids_and_length_bins():
 def test_bucket_key_can_include_situation():
     (r,) = assign_buckets([rec("Paris")], [10, 25, 40], ["language", "situation", "length_bin"])
     assert r["bucket_id"] == "en|qa_search|short"
+
+
+def test_rebucket_changes_only_the_bucket_id():
+    recs = assign_buckets(
+        [
+            rec("Paris"),
+            rec(
+                "一 二 三 四 五 六 七 八 九 十 十一",
+                language="zh",
+                track="multi",
+                family="dialogue",
+                split="test",
+            ),
+        ],
+        [10, 25, 40],
+        ["language", "track", "family", "length_bin"],
+    )
+    no_length = rebucket(recs, ["language", "track", "family"])
+    assert [r["bucket_id"] for r in no_length] == ["en|single|qa", "zh|multi|dialogue"]
+    no_family = rebucket(recs, ["language", "track", "length_bin"])
+    assert [r["bucket_id"] for r in no_family] == ["en|single|short", "zh|multi|medium"]
+    # the records, their splits and length bins are the run's; the inputs keep their ids
+
+    def rest(records):
+        return [{k: v for k, v in r.items() if k != "bucket_id"} for r in records]
+
+    assert rest(no_length) == rest(no_family) == rest(recs)
+    assert [r["split"] for r in no_family] == ["train", "test"]
+    assert [r["bucket_id"] for r in recs] == ["en|single|qa|short", "zh|multi|dialogue|medium"]
+    with pytest.raises(InputError, match="bucket_key"):
+        rebucket(recs, ["language", "colour"])
 
 
 @pytest.mark.parametrize(

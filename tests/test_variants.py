@@ -120,6 +120,32 @@ def test_hdpo_from_sft_starts_from_sft_with_plain_prompts_and_owns_its_pairs():
     assert found["hdpo_no_critic"].system.prompt_style == "profile"
 
 
+KEY_VARIANTS = {
+    "bucket_sft_no_length": {"parent": "bucket_sft", "bucket_key": ["language", "track", "family"]},
+    "hdpo_no_family": {"parent": "hdpo", "bucket_key": ["language", "track", "length_bin"]},
+}
+
+
+def test_a_bucket_key_variant_keeps_its_parents_settings_and_prompts_and_buckets_by_its_key():
+    config = embedded(variants={**VARIANTS, **KEY_VARIANTS})
+    found = variants.parse_variants(config)
+    assert found["bucket_sft_no_length"].bucket_key == ("language", "track", "family")
+    assert variants.key_name(found["hdpo_no_family"].bucket_key) == "language-track-length_bin"
+    # the key is its only change: the run's key is [language, track, family, length_bin]
+    assert changed_keys(config, "bucket_sft_no_length") == {"bucket_key"}
+    assert changed_keys(config, "hdpo_no_family") == {"bucket_key"}
+    merged = variants.variant_config(config, found["hdpo_no_family"])
+    assert merged["bucket_key"] == ["language", "track", "length_bin"]
+    assert config["bucket_key"] == ["language", "track", "family", "length_bin"]
+    # its parent's method, start policy and profile prompts
+    system = found["hdpo_no_family"].system
+    assert (system.method, system.start_policy, system.prompt_style) == ("hdpo", "bucket_sft", "profile")
+    assert found["bucket_sft_no_length"].system.prompt_style == "profile"
+    # other references, critic and pair weights: its own pairs
+    assert variants.pairs_owner(config, found["hdpo_no_family"]) == "hdpo_no_family"
+    assert found["hdpo_no_critic"].bucket_key is None
+
+
 def test_a_start_policy_drawn_with_other_num_samples_is_refused():
     # SFT's samples are drawn for DPO (k = dpo.num_samples); HDPO's pairs would read 3 of them
     with pytest.raises(
@@ -139,6 +165,9 @@ def test_a_variant_of_a_variant_is_refused():
     chained = {**VARIANTS, "chained": {"parent": "hdpo_no_critic", "hdpo": {"gamma_sft": 0}}}
     with pytest.raises(ConfigError, match=r"variants\.chained\.parent: 'hdpo_no_critic' is itself a variant"):
         embedded(variants=chained)
+    rekeyed = {**KEY_VARIANTS, "chained": {"parent": "hdpo_no_family", "bucket_key": ["language"]}}
+    with pytest.raises(ConfigError, match=r"variants\.chained\.parent: 'hdpo_no_family' is itself a variant"):
+        embedded(variants=rekeyed)
 
 
 @pytest.mark.parametrize(
@@ -185,6 +214,25 @@ def test_a_variant_of_a_variant_is_refused():
             {"parent": "bucket_sft", "bucket_sft": {"tau": 1.0}},
             r"variants\.v\.bucket_sft\.tau: .*changes nothing",
         ),
+        # a bucket key: only where the training reads buckets, valid, language first, a change
+        (
+            {"parent": "sft", "bucket_key": ["language", "track"]},
+            r"variants\.v\.bucket_key: sft's training reads no buckets; only a variant of bucket_sft or hdpo",
+        ),
+        ({"parent": "dpo", "bucket_key": ["language", "track"]}, r"variants\.v\.bucket_key: dpo's training"),
+        (
+            {"parent": "hdpo", "bucket_key": ["language", "track", "family", "length_bin"]},
+            r"variants\.v\.bucket_key: .* is the run's own bucket key; the variant changes nothing",
+        ),
+        ({"parent": "hdpo", "bucket_key": ["language", "colour"]}, r"(?s)variants\.v\.bucket_key.*colour"),
+        (
+            {"parent": "hdpo", "bucket_key": ["track", "language"]},
+            r"variants\.v\.bucket_key: .*must start with language",
+        ),
+        (
+            {"parent": "bucket_sft", "bucket_key": ["language", "track"], "bucket_sft": {"tau": 0}},
+            r"variants\.v\.bucket_key: with tau 0 Bucket-SFT weighs no bucket",
+        ),
     ],
 )
 def test_a_variant_that_cannot_mean_what_it_says_is_refused_naming_it(entry, message):
@@ -220,3 +268,7 @@ def test_the_ablation_profile_is_the_embedded_default_plus_its_variants():
     found = variants.parse_variants(resolve_config(ablations))
     assert {v.parent for v in found.values()} == {"hdpo", "bucket_sft", "dpo"}
     assert found["hdpo_from_sft"].system.start_policy == "sft"
+    assert {n: v.bucket_key for n, v in found.items() if v.bucket_key} == {
+        "bucket_sft_no_length": ("language", "track", "family"),
+        "hdpo_no_family": ("language", "track", "length_bin"),
+    }

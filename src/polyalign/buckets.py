@@ -15,6 +15,10 @@ def validate_bucket_config(thresholds, bucket_key) -> None:
         raise InputError(f"config key 'length_thresholds': expected 3 positive integers, got {thresholds}")
     if not (thresholds[0] < thresholds[1] < thresholds[2]):
         raise InputError(f"config key 'length_thresholds': must be strictly increasing, got {thresholds}")
+    validate_bucket_key(bucket_key)
+
+
+def validate_bucket_key(bucket_key) -> None:
     unknown = [k for k in bucket_key if k not in BUCKET_FIELDS]
     if unknown or not bucket_key or len(set(bucket_key)) != len(bucket_key):
         raise InputError(
@@ -36,6 +40,13 @@ def assign_buckets(records: list[dict], thresholds, bucket_key) -> list[dict]:
         rec["bucket_id"] = bucket_id(rec, bucket_key)
         out.append(rec)
     return out
+
+
+def rebucket(records: list[dict], bucket_key) -> list[dict]:
+    """The bucketed `records` with their bucket ids under another `bucket_key`; nothing else
+    changes (an ablation variant's buckets: polyalign.workflow.variants)."""
+    validate_bucket_key(bucket_key)
+    return [{**r, "bucket_id": bucket_id(r, bucket_key)} for r in records]
 
 
 def bucket_statistics(by_split: dict[str, list[dict]], min_bucket_size: int) -> dict:

@@ -26,6 +26,18 @@ def test_round_trip(tmp_path):
     assert u.X[0, 0] == 1.0 and np.isnan(u.X[1, 0]) and list(u.valid) == [True, False]
 
 
+def test_a_table_takes_its_records_bucket_ids():
+    t = table(
+        ["a", "b", "a"], [1.0, 2.0, 3.0], ["en|qa|short", "en|qa|long", "en|qa|short"], samples=[0, 0, 1]
+    )
+    u = t.with_buckets([{"id": "b", "bucket_id": "en|qa"}, {"id": "a", "bucket_id": "en|qa"}])
+    assert list(u.bucket_ids) == ["en|qa"] * 3
+    assert list(u.ids) == ["a", "b", "a"] and list(u.X[:, 0]) == [1.0, 2.0, 3.0]
+    assert list(t.bucket_ids) == ["en|qa|short", "en|qa|long", "en|qa|short"]
+    with pytest.raises(KeyError):
+        t.with_buckets([{"id": "a", "bucket_id": "en"}])
+
+
 def refs_one_feature():
     # bucket b1: q10 = 1, q90 = 3, std 0.5, language band g = 1.5 -> scale max(2, 0.5, 1.5) = 2
     stats = {

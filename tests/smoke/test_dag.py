@@ -134,3 +134,78 @@ def test_hdpo_from_sft_pairs_references_and_starts_from_sft_and_generates_plainl
     )
     # the ablation table compares it with its parent
     assert jobs["table_ablations []"]["params"]["variants"] == {"hdpo_from_sft": "hdpo"}
+
+
+def test_bucket_key_variants_train_on_their_keys_buckets_and_are_evaluated_on_the_runs(tmp_path):
+    config = load_yaml_file(REPO / "config" / "config.yaml")
+    no_length, no_family = ["language", "track", "family"], ["language", "track", "length_bin"]
+    config["variants"] = {
+        "bucket_sft_no_length": {"parent": "bucket_sft", "bucket_key": no_length},
+        "hdpo_no_length": {"parent": "hdpo", "bucket_key": no_length},
+        "hdpo_no_family": {"parent": "hdpo", "bucket_key": no_family},
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    jobs = dry_run_jobs(REPO, path, tmp_path / "jobs.json")
+    seeds = run_seeds(resolve_config(config))
+    key_dirs = {name: f"bucket_key/{'-'.join(v['bucket_key'])}/" for name, v in config["variants"].items()}
+
+    def job(rule, **wildcards):
+        return jobs[f"{rule} {sorted((k, str(v)) for k, v in wildcards.items())}"]
+
+    # one re-bucketed split per key (two variants share language-track-family), from the run's splits
+    assert sorted(k for k in jobs if k.startswith("rebucket_split ")) == [
+        "rebucket_split [('key', 'language-track-family')]",
+        "rebucket_split [('key', 'language-track-length_bin')]",
+    ]
+    assert job("rebucket_split", key="language-track-family")["params"]["bucket_key"] == no_length
+    # references once per key an HDPO variant reads, the critic once per such key and seed
+    refs = sorted(k for k in jobs if k.startswith("build_references "))
+    assert refs == sorted(f"build_references [('keydir', '{d}')]" for d in {"", *key_dirs.values()})
+    assert job("build_references", keydir=key_dirs["hdpo_no_family"])["input"] == {
+        "records": "results/corpus/bucket_key/language-track-length_bin/train.jsonl",
+        "features": "results/features/human_train.npz",
+    }
+    assert job("build_references", keydir="")["input"] == {"features": "results/features/human_train.npz"}
+    for seed in seeds:
+        run = f"results/seed{seed}"
+        # Bucket-SFT's variant: its key's split and back-off key; the run's Bucket-SFT keeps its own
+        sft = job("train_sft", model="bucket_sft_no_length", seed=seed)
+        assert sft["input"]["train"] == "results/corpus/bucket_key/language-track-family/train.jsonl"
+        assert sft["params"]["settings"]["bucket_key"] == no_length
+        own = job("train_sft", model="bucket_sft", seed=seed)
+        assert (
+            own["input"]["train"] == "results/corpus/train.jsonl"
+            and "bucket_key" not in own["params"]["settings"]
+        )
+        # HDPO's variant: its key's split, references and critic; Bucket-SFT's samples and model
+        d = key_dirs["hdpo_no_family"]
+        critic = job("train_critic", keydir=d, seed=seed)
+        assert critic["input"]["train"] == f"results/corpus/{d}train.jsonl"
+        assert critic["input"]["references"] == f"results/references/{d}references.json"
+        assert critic["input"]["human"] == "results/features/human_train.npz"
+        pairs = job("build_pairs", seed=seed, system="hdpo_no_family")
+        assert pairs["input"]["train"] == f"results/corpus/{d}train.jsonl"
+        assert pairs["input"]["references"] == f"results/references/{d}references.json"
+        assert pairs["input"]["critic"] == f"{run}/critic/{d}model"
+        assert pairs["input"]["samples"] == job("build_pairs", seed=seed, system="hdpo")["input"]["samples"]
+        assert job("build_pairs", seed=seed, system="hdpo")["input"]["critic"] == f"{run}/critic/model"
+        assert job("train_preference", seed=seed, system="hdpo_no_family")["input"]["pairs"] == (
+            f"{run}/pairs/hdpo_no_family.jsonl"
+        )
+        # every variant generates on and is evaluated against the run's test split and references
+        for name in key_dirs:
+            assert (
+                job("generate_test", seed=seed, system=name)["input"]["records"]
+                == "results/corpus/test.jsonl"
+            )
+            evaluation = job("evaluate_system", seed=seed, system=name)["input"]
+            assert evaluation["test"] == "results/corpus/test.jsonl"
+            assert evaluation["references"] == "results/references/references.json"
+    critics = [k for k in jobs if k.startswith("train_critic ")]
+    assert len(critics) == 3 * len(seeds)  # the run's key and the two HDPO variants' keys
+    assert jobs["table_ablations []"]["params"]["variants"] == {
+        "bucket_sft_no_length": "bucket_sft",
+        "hdpo_no_length": "hdpo",
+        "hdpo_no_family": "hdpo",
+    }

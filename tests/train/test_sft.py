@@ -4,11 +4,14 @@ import numpy as np
 import pytest
 import torch
 
+from polyalign.buckets import rebucket
 from polyalign.config import fill_defaults
 from polyalign.models import load_model, save_model
 from polyalign.train.data import build_examples, collate
 from polyalign.train.losses import weighted_sft_loss
 from polyalign.train.sft import (
+    BACKOFF_LEVELS,
+    backoff_levels,
     bucket_config,
     bucket_sft_weights,
     pretrain_base,
@@ -203,6 +206,45 @@ def test_bucket_sft_weights_back_off_small_buckets():
     assert mass["zh"]["loss_mass"] == pytest.approx(1.25 / 3.25) and mass["en"]["loss_mass"] == pytest.approx(
         2 / 3.25
     )
+
+
+def test_bucket_sft_weights_under_a_variants_bucket_key():
+    # the run's default key, then a variant's key without the family: 4 en|single|short (2 qa, 2
+    # dialogue), 1 en|single|long (qa), 3 zh|single|short (qa)
+    fields = [("en", "qa", "short")] * 2 + [("en", "dialogue", "short")] * 2 + [("en", "qa", "long")]
+    fields += [("zh", "qa", "short")] * 3
+    run = [
+        {
+            "language": lang,
+            "track": "single",
+            "family": fam,
+            "length_bin": lb,
+            "bucket_id": f"{lang}|{fam}|{lb}",
+        }
+        for lang, fam, lb in fields
+    ]
+    key = ["language", "track", "length_bin"]
+    records = rebucket(run, key)
+    buckets = np.array([r["bucket_id"] for r in records])
+    # no back-off, tau 1: every bucket of the key carries the same mass N/B = 8/3
+    w, report = bucket_sft_weights(records, bucket_config({"bucket_sft": {"backoff": False}}), key)
+    for b in ("en|single|short", "en|single|long", "zh|single|short"):
+        assert w[buckets == b].sum() == pytest.approx(8 / 3)
+    assert sorted(report["bucket_weights"]) == ["en|single|long", "en|single|short", "zh|single|short"]
+    # min_bucket_size 2: en|single|long (1) backs off to (language, track) en|single (5 records),
+    # not to its family's group; raw 1/n_u: 4 x 1/4 + 1/5 + 3 x 1/3 = 2.2, w = raw * 8 / 2.2
+    w, report = bucket_sft_weights(records, bucket_config({"min_bucket_size": 2}), key)
+    np.testing.assert_allclose(w[buckets == "en|single|long"], 8 / 5 / 2.2)
+    np.testing.assert_allclose(w[buckets == "en|single|short"], 8 / 4 / 2.2)
+    np.testing.assert_allclose(w[buckets == "zh|single|short"], 8 / 3 / 2.2)
+    assert report["bucket_weights"]["en|single|long"]["unit"] == "backoff:en|single"
+
+
+def test_backoff_levels_are_the_bucket_keys_coarser_groups():
+    assert backoff_levels(["language", "track", "family", "length_bin"]) == list(BACKOFF_LEVELS)
+    assert backoff_levels(["language", "track", "family"]) == [("language",)]
+    assert backoff_levels(["language", "track", "length_bin"]) == [("language", "track"), ("language",)]
+    assert backoff_levels(["language"]) == []
 
 
 def test_plain_sft_end_to_end(tmp_path, base_dir):

@@ -50,6 +50,21 @@ PAIR_BUILDERS = PREFERENCE_SYSTEMS + [
 ]
 
 
+# Variants with their own bucket key: {key name: its fields}. A key's train split, references and
+# critic lie in bucket_key/{name}/ under the run's results/corpus/, results/references/ and
+# per-seed critic/ folders (rule rebucket_split; the rules' `keydir` wildcard, "" for the run's key).
+BUCKET_KEYS = {
+    variant_registry.key_name(v.bucket_key): list(v.bucket_key) for v in VARIANTS.values() if v.bucket_key
+}
+KEY_DIR = "(bucket_key/(" + ("|".join(BUCKET_KEYS) or "(?!x)x") + ")/)?"
+
+
+def key_dir(system):
+    """The keydir of `system`'s buckets: bucket_key/{name}/ for a variant with its own key, else ""."""
+    v = VARIANTS.get(system)
+    return f"bucket_key/{variant_registry.key_name(v.bucket_key)}/" if v and v.bucket_key else ""
+
+
 def pairs_owner(name):
     """The system whose pairs and reference log-probs preference system `name` trains on."""
     return variant_registry.pairs_owner(config, VARIANTS[name]) if name in VARIANTS else name
@@ -288,6 +303,8 @@ def sft_settings(wildcards):
     blocks = ["model", "train_common", "sft", "prompt", "profile_length", "launch"]
     if code_role(wildcards.model) == "bucket_sft":
         blocks += ["bucket_sft", "min_bucket_size"]
+    if key_dir(wildcards.model):
+        blocks.append("bucket_key")  # the run's own key is the library default's
     return seeded_settings(wildcards.seed, *blocks, system=wildcards.model)
 
 
@@ -295,15 +312,17 @@ def pairs_inputs(wildcards):
     """Pairs read the start policy's samples (a variant's own start policy's), the samples of the
     other methods of the system's pairing group (the group trains on the same prompts), the
     references (buckets with a reference, for every system), and the critic only when the system
-    uses it (HDPO; plain DPO never reads it, so it does not wait for it)."""
+    uses it (HDPO; plain DPO never reads it, so it does not wait for it); the train split,
+    references and critic of the system's bucket key (key_dir)."""
     from polyalign.preference.config import preference_settings
 
     role = code_role(wildcards.system)
     policy = system_entry(wildcards.system).start_policy
     seed_dir = run_dir(wildcards.seed)
+    keydir = key_dir(wildcards.system)
     companions = pair_companions(wildcards.system)
     inputs = {
-        "train": "results/corpus/train.jsonl",
+        "train": f"results/corpus/{keydir}train.jsonl",
         "samples": f"{seed_dir}/generations/{policy}/train_samples.jsonl",
     }
     if companions:
@@ -311,9 +330,9 @@ def pairs_inputs(wildcards):
             f"{seed_dir}/generations/{method_registry.get(m).start_policy}/train_samples.jsonl"
             for m in companions
         ]
-    inputs["references"] = "results/references/references.json"
+    inputs["references"] = f"results/references/{keydir}references.json"
     if preference_settings(config_of(wildcards.system), role).critic:
-        inputs["critic"] = f"{seed_dir}/critic/model"
+        inputs["critic"] = f"{seed_dir}/critic/{keydir}model"
     return inputs
 
 

@@ -1,10 +1,11 @@
-# The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores, once per run seed.
+# The support critic c(y, b) ≈ D_b (docs/method.md §5) and its scores, once per run seed (the
+# critic also once per bucket key of a variant that names its own: keydir).
 
 
 rule train_critic:
     input:
-        train="results/corpus/train.jsonl",
-        references="results/references/references.json",
+        train="results/corpus/{keydir}train.jsonl",
+        references="results/references/{keydir}references.json",
         human="results/features/human_train.npz",
         samples=expand(
             "results/seed{{seed}}/generations/{system}/train_samples.jsonl", system=SAMPLE_POLICIES
@@ -14,12 +15,14 @@ rule train_critic:
         ),
         model="results/models/base/train_summary.json",
     output:
-        bundle=directory("results/seed{seed}/critic/model"),
-        report="results/seed{seed}/critic/report.json",
+        bundle=directory("results/seed{seed}/critic/{keydir}model"),
+        report="results/seed{seed}/critic/{keydir}report.json",
     log:
-        "results/logs/seed{seed}/train_critic.log",
+        "results/logs/seed{seed}/{keydir}train_critic.log",
     benchmark:
-        "results/benchmarks/seed{seed}/train_critic.tsv"
+        "results/benchmarks/seed{seed}/{keydir}train_critic.tsv"
+    wildcard_constraints:
+        keydir=KEY_DIR,
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV

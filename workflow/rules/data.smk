@@ -67,6 +67,30 @@ rule assign_buckets:
         "../scripts/assign_buckets.py"
 
 
+# A variant's own bucket key (config variants: bucket_key): the same records with its bucket ids.
+rule rebucket_split:
+    input:
+        train="results/corpus/train.jsonl",
+        val="results/corpus/val.jsonl",
+        test="results/corpus/test.jsonl",
+    output:
+        train="results/corpus/bucket_key/{key}/train.jsonl",
+        stats="results/corpus/bucket_key/{key}/bucket_stats.json",
+    log:
+        "results/logs/bucket_key/{key}/rebucket_split.log",
+    benchmark:
+        "results/benchmarks/bucket_key/{key}/rebucket_split.tsv"
+    wildcard_constraints:
+        key=wildcard_choice(BUCKET_KEYS),
+    conda:
+        CONDA_ENV
+    params:
+        bucket_key=lambda wc: BUCKET_KEYS[wc.key],
+        min_bucket_size=config["min_bucket_size"],
+    script:
+        "../scripts/rebucket_split.py"
+
+
 rule resolved_config:
     output:
         "results/config/resolved.yaml",

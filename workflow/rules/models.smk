@@ -46,7 +46,7 @@ rule pretrain_base:
 
 rule train_sft:
     input:
-        train="results/corpus/train.jsonl",
+        train=lambda wc: f"results/corpus/{key_dir(wc.model)}train.jsonl",
         model="results/models/base/train_summary.json",
     output:
         summary="results/seed{seed}/models/{model}/train_summary.json",

@@ -1,5 +1,5 @@
 # Human reference distributions (docs/method.md §3): features φ(y) and per-bucket references built
-# from the train split only.
+# from the train split only (and per bucket key of a variant that names its own: keydir).
 
 
 rule features:
@@ -31,15 +31,18 @@ rule features:
 
 rule build_references:
     input:
+        unpack(lambda wc: {"records": f"results/corpus/{wc.keydir}train.jsonl"} if wc.keydir else {}),
         features="results/features/human_train.npz",
     output:
-        references="results/references/references.json",
-        summary="results/references/summary.md",
-        table="results/references/summary.tsv",
+        references="results/references/{keydir}references.json",
+        summary="results/references/{keydir}summary.md",
+        table="results/references/{keydir}summary.tsv",
     log:
-        "results/logs/build_references.log",
+        "results/logs/{keydir}build_references.log",
     benchmark:
-        "results/benchmarks/build_references.tsv"
+        "results/benchmarks/{keydir}build_references.tsv"
+    wildcard_constraints:
+        keydir=KEY_DIR,
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV

@@ -1,7 +1,8 @@
 """Rule build_pairs: preference pairs of docs/method.md §6 (`polyalign.preference.build_pairs`).
 
 input:
-    train    train-split records JSONL (results/corpus/train.jsonl)
+    train    train-split records JSONL (results/corpus/train.jsonl; a variant with its own bucket key
+             reads that key's, with its references and critic)
     samples  generation JSONL of the starting policy on the train prompts: SFT samples for dpo,
              Bucket-SFT samples for hdpo (drawn with each record's own length bin), with
              num_samples = the system's `preference.num_samples`; a variant's own start policy's

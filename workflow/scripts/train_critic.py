@@ -2,8 +2,9 @@
 samples of the same prompts (docs/method.md §5).
 
 input:
-    train          results/corpus/train.jsonl
-    references     results/references/references.json
+    train          results/corpus/train.jsonl, or a variant's bucket key's
+                   (results/corpus/bucket_key/{key}/train.jsonl): every row takes its record's bucket id
+    references     results/references/references.json (or that key's)
     human          results/features/human_train.npz
     samples        list: generation JSONL files of the train prompts (sft, bucket_sft)
     sample_features list: their feature files, same order
@@ -24,15 +25,17 @@ from polyalign.references import load_references
 from polyalign.workflow.io import model_dir, rule_logging
 
 with rule_logging(snakemake.log[0], snakemake.threads) as log:
+    train = read_jsonl(snakemake.input.train)
+    # every row takes its train record's bucket: another bucket key's for a variant's critic
     samples = [
-        (name, read_jsonl(gens), load_features(feats))
+        (name, read_jsonl(gens), load_features(feats).with_buckets(train))
         for name, gens, feats in zip(
             snakemake.params.systems, snakemake.input.samples, snakemake.input.sample_features
         )
     ]
     rows, report = critic_rows(
-        read_jsonl(snakemake.input.train),
-        load_features(snakemake.input.human),
+        train,
+        load_features(snakemake.input.human).with_buckets(train),
         samples,
         load_references(snakemake.input.references),
     )

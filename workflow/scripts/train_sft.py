@@ -5,7 +5,9 @@ sft: plain prompts, unweighted. bucket_sft: bucket-profile prompts and bucket we
 training keys on top of that.
 
 input:
-    train    train-split records JSONL (results/corpus/train.jsonl)
+    train    train-split records JSONL (results/corpus/train.jsonl; a variant with its own bucket key
+             reads that key's, results/corpus/bucket_key/{key}/train.jsonl, and gets the key in
+             its settings)
     model    the base model: its train_summary.json (rule pretrain_base) or its directory
 output:
     summary  results/seed{seed}/models/{model}/train_summary.json; the model, tokenizer, train_log.jsonl

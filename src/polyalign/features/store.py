@@ -6,7 +6,7 @@ features, so every consumer sees them and reports them instead of scoring them s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +33,12 @@ class FeatureTable:
             self.languages[mask],
             self.samples[mask],
         )
+
+    def with_buckets(self, records: list[dict]) -> FeatureTable:
+        """The table with each row's bucket id taken from its record (by id): the records of
+        another bucket key rebucket it (an ablation variant's)."""
+        by_id = {r["id"]: r["bucket_id"] for r in records}
+        return replace(self, bucket_ids=np.array([by_id[str(i)] for i in self.ids], dtype=str))
 
 
 def save_features(path, table: FeatureTable) -> None:

@@ -51,8 +51,9 @@ def is_main_process() -> bool:
 # the config schema); bucket_sft inherits sft's block so both SFT systems train alike.
 BUCKET_KEYS = ("tau", "cap", "sampler", "backoff", "profile_prompts")
 # Bucket-SFT back-off (docs/method.md §4): a bucket under the top-level min_bucket_size weighs as its
-# parent (language, track, family), then its language.
+# parent (language, track, family), then its language (under another bucket key: backoff_levels).
 BACKOFF_LEVELS = (("language", "track", "family"), ("language",))
+_BUCKET_KEY = schema_default("bucket_key")
 SAMPLERS = ("weighted_loss", "weighted_sampler")
 
 
@@ -89,13 +90,20 @@ def bucket_config(config: dict) -> dict:
     return cfg
 
 
-def bucket_sft_weights(records: list[dict], bcfg: dict) -> tuple[np.ndarray, dict]:
+def backoff_levels(bucket_key) -> list[tuple[str, ...]]:
+    """The ancestors a small bucket of `bucket_key` backs off to: each of BACKOFF_LEVELS with the
+    fields the key has, when coarser than the key (BACKOFF_LEVELS itself for the default key)."""
+    levels = (tuple(f for f in level if f in bucket_key) for level in BACKOFF_LEVELS)
+    return list(dict.fromkeys(lv for lv in levels if lv and set(lv) != set(bucket_key)))
+
+
+def bucket_sft_weights(records: list[dict], bcfg: dict, bucket_key=_BUCKET_KEY) -> tuple[np.ndarray, dict]:
     """Bucket-SFT example weights (with back-off of small buckets when `bcfg["backoff"]`) and
     the report of where the loss mass goes: per bucket (size, unit, weight), per language and per
-    bucket-size class."""
+    bucket-size class. The records' bucket ids are those of `bucket_key`."""
     buckets = [r["bucket_id"] for r in records]
     parents = (
-        [tuple("|".join(r[f] for f in level) for level in BACKOFF_LEVELS) for r in records]
+        [tuple("|".join(r[f] for f in level) for level in backoff_levels(bucket_key)) for r in records]
         if bcfg["backoff"]
         else None
     )
@@ -225,7 +233,8 @@ def train_sft(
     style = "plain"
     if system == "bucket_sft":
         bcfg = bucket_config(config)
-        w, weight_report = bucket_sft_weights(train_records, bcfg)
+        key = config.get("bucket_key", _BUCKET_KEY)
+        w, weight_report = bucket_sft_weights(train_records, bcfg, key)
         if bcfg["sampler"] == "weighted_loss":
             weights = w
         else:

@@ -8,8 +8,10 @@ A variant trains its own model, per run seed, exactly as its parent does (the sa
 library code, the parent's start policy and prompt style), with the parent's config blocks and
 the variant's keys merged on top (nested mappings key by key); a preference variant may name
 another `start_policy` (HDPO from SFT), whose train-prompt samples, checkpoint (start and
-reference) and prompt style it then takes. It then generates, is evaluated and pooled like any
-system, under its own name. Its parent must be one of the trained systems of the registry
+reference) and prompt style it then takes; a variant of Bucket-SFT or HDPO may name its own
+`bucket_key`, and then trains on the train split re-bucketed by it (HDPO with that key's
+references and critic). It then generates, is evaluated (on the run's buckets) and pooled like
+any system, under its own name. Its parent must be one of the trained systems of the registry
 (polyalign.systems); a variant of a variant is refused, so every variant differs from a system
 of the paper in exactly the keys it names.
 
@@ -23,10 +25,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .. import methods, systems
+from ..buckets import validate_bucket_key
 from ..config import ConfigError
+from ..io import InputError
 
 # Keys of a variant entry that are not config blocks.
-ENTRY_KEYS = ("parent", "label", "start_policy")
+ENTRY_KEYS = ("parent", "label", "start_policy", "bucket_key")
+# The systems whose training reads the buckets (Bucket-SFT's weights; HDPO's references, critic
+# and pair weights): only their variants may bucket by another key.
+BUCKET_PARENTS = ("bucket_sft", "hdpo")
 # Keys a preference variant may not change: the methods starting from one policy share its
 # train-prompt samples (polyalign.preference.config.policy_num_samples).
 SHARED_SAMPLE_KEYS = ("num_samples",)
@@ -39,6 +46,7 @@ class Variant:
     overrides: Mapping  # {block: {key: value}}, merged over the parent's resolved blocks
     label: str
     start_policy: str | None = None  # a preference variant's own start policy (None: its parent's)
+    bucket_key: tuple[str, ...] | None = None  # its own bucket key (None: the run's)
 
     @property
     def system(self) -> systems.System:
@@ -102,6 +110,34 @@ def parse_start_policy(where: str, parent: str, policy, config: Mapping) -> str:
     return policy
 
 
+def parse_bucket_key(where: str, parent: str, key, config: Mapping) -> tuple[str, ...]:
+    """A variant's `bucket_key`: a parent whose training reads the buckets, a valid key that starts
+    with the language and is not the run's own."""
+    where = f"{where}.bucket_key"
+    if parent not in BUCKET_PARENTS:
+        raise ConfigError(
+            f"{where}: {parent}'s training reads no buckets; only a variant of "
+            f"{' or '.join(BUCKET_PARENTS)} buckets by its own key"
+        )
+    try:
+        validate_bucket_key(key)
+    except InputError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if key[0] != "language":
+        raise ConfigError(
+            f"{where}: {list(key)} must start with language (the reports read a bucket id's first "
+            "field as its language)"
+        )
+    if list(key) == list(config["bucket_key"]):
+        raise ConfigError(f"{where}: {list(key)} is the run's own bucket key; the variant changes nothing")
+    return tuple(key)
+
+
+def key_name(bucket_key) -> str:
+    """The folder of a bucket key's re-bucketed train split, references and critic (bucket_key/{name}/)."""
+    return "-".join(bucket_key)
+
+
 def merge(base, override):
     """`override` over `base`: mappings merged key by key (recursively), anything else replaced."""
     if isinstance(base, Mapping) and isinstance(override, Mapping):
@@ -139,9 +175,10 @@ def parse_variant(name: str, entry: Mapping, config: Mapping) -> Variant:
     start = None
     if "start_policy" in entry:
         start = parse_start_policy(where, parent, entry["start_policy"], config)
+    key = parse_bucket_key(where, parent, entry["bucket_key"], config) if "bucket_key" in entry else None
     allowed = parent_blocks(parent)
     overrides = {k: v for k, v in entry.items() if k not in ENTRY_KEYS}
-    if not overrides and start is None:
+    if not overrides and start is None and key is None:
         raise ConfigError(f"{where}: changes no setting of {parent!r}")
     for block, keys in overrides.items():
         if block not in allowed:
@@ -165,8 +202,12 @@ def parse_variant(name: str, entry: Mapping, config: Mapping) -> Variant:
                     f"{'.'.join([where, block, *map(str, path)])}: {value!r} leaves {parent}'s "
                     f"setting {'.'.join(map(str, path))} as it is; the variant changes nothing"
                 )
+    if key is not None and parent == "bucket_sft" and after["tau"] == 0:
+        raise ConfigError(
+            f"{where}.bucket_key: with tau 0 Bucket-SFT weighs no bucket; the key changes nothing"
+        )
     label = entry.get("label") or f"{systems.label(parent)}: {name}"
-    return Variant(name, parent, copy.deepcopy(overrides), label, start)
+    return Variant(name, parent, copy.deepcopy(overrides), label, start, key)
 
 
 _MISSING = object()
@@ -210,10 +251,11 @@ PAIR_KEYS = (
 def pairs_owner(config: Mapping, variant: Variant) -> str:
     """Whose pairs (and reference log-probs) preference variant `variant` trains on: its parent's
     when it changes only loss or training-loop settings (the same pairs, built once), else its own
-    (always when it starts from another policy: other samples and another reference model)."""
+    (always when it starts from another policy: other samples and another reference model; or
+    buckets by another key: other references, critic and pair weights)."""
     if not systems.get(variant.parent).is_preference:
         raise ValueError(f"{variant.name}: its parent {variant.parent} trains on no pairs")
-    if variant.start_policy is not None:
+    if variant.start_policy is not None or variant.bucket_key is not None:
         return variant.name
     before = effective_settings(config, variant.parent)
     after = effective_settings(merge(config, variant.overrides), variant.parent)
@@ -230,12 +272,14 @@ def parse_variants(config: Mapping) -> dict[str, Variant]:
 
 def variant_config(config: Mapping, variant: Variant) -> dict:
     """The resolved config the variant's jobs read: `config` with the variant's keys merged over
-    its parent's blocks, validated against the schema (an unknown key or a value out of bounds
-    fails naming the variant). The cross-field checks of the merged config run when the config
-    is loaded (`config.checks.check_variants`)."""
+    its parent's blocks and its own `bucket_key` when it names one, validated against the schema
+    (an unknown key or a value out of bounds fails naming the variant). The cross-field checks of
+    the merged config run when the config is loaded (`config.checks.check_variants`)."""
     from ..config import validate_schema
 
     out = merge({k: v for k, v in config.items() if k != "variants"}, variant.overrides)
+    if variant.bucket_key:
+        out["bucket_key"] = list(variant.bucket_key)
     try:
         validate_schema(out)
     except ConfigError as e:
