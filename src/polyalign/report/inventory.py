@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..data.pretrain_text import SOURCES as PRETRAIN_SOURCES
-
 SPLITS = ("train", "val", "test")
 
 
@@ -74,11 +72,12 @@ def bucket_inventory(stats: dict) -> list[dict]:
     return sections
 
 
-def pretrain_inventory(manifest: dict) -> dict:
-    """One row per source of the BaseLM's pre-training text (rule build_pretrain_text)."""
+def pretrain_inventory(manifest: dict, source_packages: dict[str, str]) -> dict:
+    """One row per source of the BaseLM's pre-training text (rule build_pretrain_text);
+    `source_packages`: {source: the package it is read from}."""
     rows = []
     for source, s in manifest["sources"].items():
-        package = PRETRAIN_SOURCES[source][0]
+        package = source_packages[source]
         removed = s["segments_removed_as_evaluation_text"]
         rows.append(
             [
