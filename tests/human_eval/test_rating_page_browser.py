@@ -58,6 +58,27 @@ def keys(driver, *sequence):
         body.send_keys(k)
 
 
+def item_id(driver) -> str:
+    return driver.find_element(By.ID, "item-id").get_attribute("textContent")
+
+
+def reload_until(driver, restored, timeout=10.0):
+    """Reload until the page shows the restored state. Chromium hands localStorage writes to its
+    storage process asynchronously, so a reload issued milliseconds after the last key press can
+    read the state from before it (seen once in CI under load); a reload of a stale copy writes
+    nothing, so reloading again is safe. A page that never persists still fails here."""
+    deadline = time.time() + timeout
+    while True:
+        driver.refresh()
+        if restored():
+            return
+        if time.time() > deadline:
+            raise AssertionError(
+                f"after {timeout:.0f} s of reloads the page still shows item {item_id(driver)}"
+            )
+        time.sleep(0.5)
+
+
 def test_rate_reload_export_and_aggregate(browser, tmp_path, sheet_and_key):
     sheet, key = sheet_and_key
     page = tmp_path / "rating_page.html"
@@ -71,13 +92,13 @@ def test_rate_reload_export_and_aggregate(browser, tmp_path, sheet_and_key):
     assert selected(browser) == dict(zip(CRITERIA, [4, 3, 5, 2, 4]))
     # item 2: mouse for the first criterion, keyboard for the rest, arrow keys to move
     keys(browser, Keys.ARROW_RIGHT)
-    assert browser.find_element(By.ID, "item-id").get_attribute("textContent") == sheet["items"][1]["item"]
+    assert item_id(browser) == sheet["items"][1]["item"]
     browser.find_element(By.CSS_SELECTOR, '.criterion[data-criterion="task"] button[data-score="1"]').click()
     keys(browser, Keys.ARROW_DOWN, "2", "3", "4", "5")
     assert selected(browser) == dict(zip(CRITERIA, [1, 2, 3, 4, 5]))
 
-    browser.refresh()  # progress survives a reload (localStorage), on the item the rater was at
-    assert browser.find_element(By.ID, "item-id").get_attribute("textContent") == sheet["items"][1]["item"]
+    # progress survives a reload (localStorage), on the item the rater was at
+    reload_until(browser, lambda: item_id(browser) == sheet["items"][1]["item"])
     assert selected(browser) == dict(zip(CRITERIA, [1, 2, 3, 4, 5]))
     keys(browser, Keys.ARROW_LEFT)
     assert selected(browser) == dict(zip(CRITERIA, [4, 3, 5, 2, 4]))
