@@ -104,7 +104,7 @@ VARIANTS = {
     ),
 }
 
-ALLOWED_RULES = {"train_preference", "generate_test", "features", "embeddings", "evaluate_system"}
+ALLOWED_RULES = {"train_preference", "generate_test", "features_test", "evaluate_system"}
 PAIR_RULES = {"build_pairs", "reference_logps"}
 
 

@@ -392,4 +392,12 @@ def test_an_edit_to_the_evaluation_rows_never_reruns_the_encoder(library):
     # embed_texts lived in evaluation/rows.py: any edit to row alignment reran the MAUVE encoder jobs
     changed = rules_changed_by(library, "evaluation/rows.py", append(CODE_EDIT))
     assert "evaluate_system" in changed
-    assert not changed & {"embeddings", "figure_tsne"}
+    assert not changed & {"features_test", "figure_tsne"}
+
+
+def test_an_edit_to_the_encoder_reruns_the_test_sets_only(library):
+    # the embeddings are written by the test sets' feature job: the train split's features (and
+    # the critic, pairs and training after them) do not read the encoder's code
+    changed = rules_changed_by(library, "evaluation/embeddings.py", append(CODE_EDIT))
+    assert "features_test" in changed
+    assert not changed & {"features", "train_critic", "train_preference", "train_sft"}

@@ -59,6 +59,19 @@ def test_matches_direct_computation(tiny_llama, tiny_tokenizer):
     assert got[3, -1] == pytest.approx(0.0, abs=1e-6)
 
 
+def test_the_vocabulary_projection_sees_only_response_positions(tiny_llama, tiny_tokenizer):
+    rows = []
+    hook = tiny_llama.get_output_embeddings().register_forward_hook(lambda m, i, o: rows.append(o.shape))
+    try:
+        lm_features(tiny_llama, tiny_tokenizer, PROMPTS, RESPONSES, batch_size=4)
+    finally:
+        hook.remove()
+    n_response = sum(len(tiny_tokenizer(r, add_special_tokens=False)["input_ids"]) for r in RESPONSES)
+    vocab = tiny_llama.config.vocab_size
+    # one conditional and one unconditional pass, each [response tokens, V], never [B, L, V]
+    assert rows == [torch.Size([n_response, vocab])] * 2
+
+
 def test_batched_equals_unbatched_and_order_is_kept(tiny_llama, tiny_tokenizer):
     one = lm_features(tiny_llama, tiny_tokenizer, PROMPTS, RESPONSES, batch_size=1)
     four = lm_features(tiny_llama, tiny_tokenizer, PROMPTS, RESPONSES, batch_size=4)

@@ -118,6 +118,32 @@ def test_the_floors_come_from_the_better_prompt_blind_baseline():
     assert floors == {"en": {"qa_f1": 0.15, "bng_macro": 0.70}}
 
 
+def test_the_floors_from_per_seed_points_equal_table_2s():
+    """The ablation table reads the floor baselines' per-seed points, not Table 2's summary: the
+    pooled point is the mean over seeds, so both give the same floors."""
+    from polyalign.baselines import FLOOR_BASELINES
+    from polyalign.evaluation.pooled import interval_summary
+    from polyalign.report.floor import pooled_points
+
+    a, b = FLOOR_BASELINES
+    values = {
+        a: {"qa_f1": [0.10, 0.13, 0.16], "bng_macro": [0.7, 0.6, 0.8]},
+        b: {"qa_f1": [0.12, 0.12, 0.15], "bng_macro": [0.9, float("nan"), 0.9]},
+    }
+    per_seed = {
+        s: [{"headline": {"en": {m: v[k] for m, v in values[s].items()}}} for k in range(3)] for s in values
+    }
+    floors = metric_floors(pooled_points(per_seed), ["en"], ["qa_f1", "bng_macro"])
+    assert floors["en"]["qa_f1"] == pytest.approx(0.13) and floors["en"]["bng_macro"] == pytest.approx(0.7)
+    reps = np.zeros((3, 10))
+    summary = {
+        "headline": {
+            s: {"en": {m: interval_summary(v, reps, 0.05, 20) for m, v in values[s].items()}} for s in values
+        }
+    }
+    assert metric_floors(summary, ["en"], ["qa_f1", "bng_macro"]) == floors
+
+
 def test_one_verdict_per_component():
     assert component_verdict(["helps", "no detectable effect"]) == "helps"
     assert component_verdict(["hurts", "below floor"]) == "hurts"

@@ -69,13 +69,14 @@ def test_shared_stages_run_once_and_the_rest_once_per_seed():
     assert jobs["generate_test"] == systems * seeds
     assert jobs["evaluate_system"] == (systems + baselines) * seeds
     assert jobs["generate_train_samples"] == 2 * seeds
-    # human train, val (detector calibration) and test once, the constant answer once, the
-    # independent detector pair's train samples once; per seed the test features of every
-    # system, of the two drawn baselines and 2 sample sets
-    assert jobs["features"] == 3 + 1 + 1 + seeds * (systems + 2 + 2)
+    # human train and val (detector calibration) once, the independent detector pair's train
+    # samples once, per seed 2 sample sets; the test sets' features (with their embeddings): human
+    # and the constant answer once, per seed every system and the two drawn baselines
+    assert jobs["features"] == 2 + 1 + seeds * 2
     for rule in ("pretrain_detector_base", "train_detector_sft", "generate_detector_samples"):
         assert jobs[rule] == 1, rule
-    assert jobs["embeddings"] == 1 + 1 + seeds * (systems + 2)
+    assert jobs["features_test"] == 1 + 1 + seeds * (systems + 2)
+    assert "embeddings" not in jobs
 
 
 def test_hdpo_from_sft_pairs_references_and_starts_from_sft_and_generates_plainly(tmp_path):

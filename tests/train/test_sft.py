@@ -87,6 +87,30 @@ def test_sft_loss_matches_full_logits_right_padding():
     assert ours.item() == pytest.approx(full.item(), rel=1e-5)
 
 
+def test_sft_projects_only_the_label_positions_and_matches_full_logit_gradients():
+    """The vocabulary projection sees one row per response token (not the batch's prompts,
+    padding or the other rows' longer responses), and the gradient is that of full logits."""
+    tok = micro_tokenizer()
+    model = micro_model(tok)
+    ex = build_examples(micro_records()[:6], tok, "plain", max_length=128, max_prompt_tokens=80)
+    batch = collate(ex, tok.pad_token_id, "left")
+    rows = []
+    hook = model.get_output_embeddings().register_forward_hook(lambda m, i, o: rows.append(o.shape))
+    loss, grads = _grads(model, batch)
+    hook.remove()
+    n_labels = sum(sum(1 for x in e.labels if x != -100) for e in ex)
+    assert rows == [torch.Size([n_labels, model.config.vocab_size])]
+    assert n_labels < batch["input_ids"].numel() / 2
+    model.zero_grad()
+    right = collate(ex, tok.pad_token_id, "right")
+    logits = model(input_ids=right["input_ids"], attention_mask=right["attention_mask"]).logits
+    full = weighted_sft_loss(logits, right["labels"], right["weights"])
+    full.backward()
+    reference = torch.cat([p.grad.flatten() for p in model.parameters()])
+    assert loss.item() == pytest.approx(full.item(), rel=1e-5)
+    assert torch.allclose(grads, reference, rtol=1e-4, atol=1e-6)
+
+
 def test_examples_mask_the_prompt_and_end_with_eos():
     tok = micro_tokenizer()
     r = micro_records()[0]

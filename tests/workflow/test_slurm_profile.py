@@ -45,7 +45,7 @@ def test_every_model_loading_rule_declares_a_gpu():
         "generate_train_samples",
         "reference_logps",
         "features",
-        "embeddings",
+        "features_test",
         "critic_scores",
         "judge_system",
     }

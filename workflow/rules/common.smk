@@ -27,6 +27,7 @@ SAMPLE_POLICIES = list(system_registry.SAMPLE_POLICIES)
 from polyalign import baselines as baseline_registry
 
 BASELINES = list(baseline_registry.BASELINES)
+FLOOR_BASELINES = list(baseline_registry.FLOOR_BASELINES)  # the floor of a metric (report.floor)
 EVALUATED = SYSTEMS + BASELINES
 
 # Ablation variants (config `variants:`, polyalign.workflow.variants): systems that train like their parent
@@ -182,7 +183,7 @@ def evaluation_inputs(seed, system):
         "human_features": "results/features/human_test.npz",
         "features": f"results/{run}features/{system}_test.npz",
         "references": "results/references/references.json",
-        "human_embeddings": "results/embeddings/human_test.npz",
+        "human_embeddings": "results/embeddings/human.npz",
         "embeddings": f"results/{run}embeddings/{system}.npz",
     }
 
@@ -291,11 +292,6 @@ def response_inputs(run, source, split):
             )
         inputs["generations"] = f"results/{run}generations/{source}/{split}.jsonl"
     return inputs
-
-
-def embedding_source(name):
-    """results/embeddings/human_test.npz holds the human test answers, {system}.npz a system's."""
-    return "human" if name == "human_test" else name
 
 
 def sft_settings(wildcards):

@@ -26,7 +26,7 @@ rule train_critic:
     priority: CRITICAL_PATH
     conda:
         CONDA_ENV
-    threads: workflow.cores
+    threads: 1  # a small MLP: a second thread barely helps, and alone it left the other core idle
     resources:
         gpu=1,
     params:

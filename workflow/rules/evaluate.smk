@@ -1,31 +1,34 @@
-# Evaluation: the trivial baselines' answers (polyalign.baselines), embeddings of every system's
-# and baseline's test answers, one metrics file per system and
+# Evaluation: the trivial baselines' answers (polyalign.baselines), features and embeddings of
+# every system's and baseline's test answers (one job each), one metrics file per system and
 # run seed (point estimates + the arrays its bootstrap needs), and the pooled results over seeds
 # with two-level t intervals (docs/evaluation.md).
 
 
-rule embeddings:
+rule features_test:
     input:
-        unpack(lambda wc: response_inputs(wc.run, embedding_source(wc.name), "test")),
+        unpack(lambda wc: response_inputs(wc.run, wc.source, "test")),
+        model="results/models/base/train_summary.json",
         encoder="results/models/base/train_summary.json",
     output:
-        embeddings="results/{run}embeddings/{name}.npz",
+        features="results/{run}features/{source}_test.npz",
+        report="results/{run}features/{source}_test_report.json",
+        embeddings="results/{run}embeddings/{source}.npz",
     log:
-        "results/logs/{run}embeddings_{name}.log",
+        "results/logs/{run}features_test_{source}.log",
     benchmark:
-        "results/benchmarks/{run}embeddings_{name}.tsv"
+        "results/benchmarks/{run}features_test_{source}.tsv"
     wildcard_constraints:
         run=RUN_PREFIX,
-        name=one_of(["human_test", *RUN_SYSTEMS, *BASELINES]),
+        source=one_of(["human", *RUN_SYSTEMS, *BASELINES]),
     conda:
         CONDA_ENV
     threads: 1  # short jobs: two side by side beat one on two threads
     resources:
         gpu=1,
     params:
-        settings=stage_settings("embeddings", "model"),
+        settings=stage_settings("features", "prompt", "model", "embeddings"),
     script:
-        "../scripts/embed_responses.py"
+        "../scripts/features_test.py"
 
 
 rule evaluate_system:

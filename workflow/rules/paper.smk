@@ -120,7 +120,7 @@ rule table_per_bucket:
 rule figure1_tsne:
     input:
         test="results/corpus/test.jsonl",
-        human="results/embeddings/human_test.npz",
+        human="results/embeddings/human.npz",
         systems=expand(
             "results/seed{seed}/embeddings/{system}.npz", seed=FIGURE_SEED, system=["base", "hdpo"]
         ),
@@ -435,7 +435,9 @@ rule table_ablations:
     input:
         metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=ablation_systems()),
         resample=per_seed("results/metrics/seed{seed}/{system}.resample.npz", system=ablation_systems()),
-        summary="results/metrics/summary.json",
+        # the floor baselines' per-seed points, not Table 2's summary: the table need not wait
+        # for combine_metrics' bootstrap (both run at the end of the run, side by side)
+        floors=per_seed("results/metrics/seed{seed}/{system}.json", system=FLOOR_BASELINES),
         zero_shot=expand("results/seed{seed}/detectors/zero_shot_scores.jsonl", seed=SEEDS),
         trained=expand("results/seed{seed}/detectors/trained_scores.jsonl", seed=SEEDS),
         val="results/corpus/val.jsonl",

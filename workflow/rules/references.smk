@@ -16,7 +16,7 @@ rule features:
     wildcard_constraints:
         run=RUN_PREFIX,
         source=one_of(["human", *RUN_SYSTEMS, *BASELINES, *INDEPENDENT_MODELS]),
-        split="train|val|test|train_samples",
+        split="train|val|train_samples",  # test: rule features_test (with the embeddings)
     priority: CRITICAL_PATH  # human train features and train-sample features feed the critic
     conda:
         CONDA_ENV

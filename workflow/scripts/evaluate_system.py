@@ -6,7 +6,7 @@ input:   test               results/corpus/test.jsonl
          human_features     results/features/human_test.npz
          features           results/seed{seed}/features/{system}_test.npz
          references         results/references/references.json
-         human_embeddings   results/embeddings/human_test.npz   (optional, with embeddings)
+         human_embeddings   results/embeddings/human.npz   (optional, with embeddings)
          embeddings         results/seed{seed}/embeddings/{system}.npz (optional; both absent = no MAUVE)
 output:  metrics            results/metrics/seed{seed}/{system}.json
          resample           results/metrics/seed{seed}/{system}.resample.npz

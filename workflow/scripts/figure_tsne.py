@@ -1,7 +1,7 @@
 """Rule figure1_tsne (Figure 1, right): t-SNE of human vs system response embeddings per language.
 
 input:   test      results/corpus/test.jsonl (the language of every id)
-         human     results/embeddings/human_test.npz
+         human     results/embeddings/human.npz
          systems   list of results/seed{seed}/embeddings/{system}.npz (paper: base, hdpo; first run seed)
 output:  png       paper_figures/figure1_tsne.png
          pdf       paper_figures/figure1_tsne.pdf

@@ -8,7 +8,8 @@ to its parent differs from it by exactly 0.
 
 input:   metrics     results/metrics/seed{seed}/{system}.json, parents and variants, every seed
          resample    results/metrics/seed{seed}/{system}.resample.npz, same order
-         summary     results/metrics/summary.json (Table 2's: the floor baselines' pooled points)
+         floors      results/metrics/seed{seed}/{baseline}.json of the floor baselines, every
+                     seed: their pooled points (mean over seeds) are Table 2's floors
          zero_shot, trained  per run seed (params.seeds order): the detector score files, which
                      score the variants too (the AI-rate column, report.ablation_detectors)
          val, test   results/corpus/{val,test}.jsonl (threshold calibration, test prompts)
@@ -28,9 +29,10 @@ from polyalign.evaluation.replicates import load_resample_arrays
 from polyalign.evaluation.scope_metrics import HEADLINE_METRICS
 from polyalign.evaluation.settings import settings_from_config
 from polyalign.evaluation.store import load_metrics
-from polyalign.io import InputError, read_json, read_jsonl, write_json
+from polyalign.io import InputError, read_jsonl, write_json
 from polyalign.report.ablation_detectors import detector_ablation_rows
 from polyalign.report.ablations import ablation_rows, metric_floors, write_ablation_table
+from polyalign.report.floor import pooled_points
 from polyalign.workflow.io import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
@@ -57,7 +59,11 @@ with rule_logging(snakemake.log[0]) as log:
         for s in systems
     }
     languages = sorted(metrics[systems[0]][seeds[0]]["languages"])
-    floors = metric_floors(read_json(snakemake.input.summary), languages, HEADLINE_METRICS)
+    baselines = {}
+    for path in snakemake.input.floors:
+        m = load_metrics(path)
+        baselines.setdefault(m["system"], []).append(m)
+    floors = metric_floors(pooled_points(baselines), languages, HEADLINE_METRICS)
     rows = ablation_rows(reps, points, dict(p.variants), languages, boot.alpha, floors=floors)
     cfg = detector_config(dict(p.detectors))
     rows_by_seed = {

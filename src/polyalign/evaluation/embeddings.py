@@ -65,3 +65,19 @@ def embed_texts(model, tokenizer, texts: list[str], batch_size: int, max_length:
 def save_embeddings(path, ids: list[str], E: np.ndarray) -> None:
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, ids=np.asarray(ids, dtype=str), E=np.asarray(E, dtype=np.float32))
+
+
+def embed_file(records_path, generations_path, encoder: str, device, batch_size: int, max_length: int):
+    """(ids, E): `embed_texts` of a system's generations (`answer`), or of the records' human
+    answers when generations_path is None, under `encoder` (a path or hub id)."""
+    from polyalign.io import read_jsonl
+    from polyalign.models.runtime import load_encoder
+
+    model, tokenizer = load_encoder(encoder, device=device)
+    if generations_path:
+        rows = read_jsonl(generations_path)
+        ids, texts = [g["id"] for g in rows], [g["answer"] for g in rows]
+    else:
+        rows = read_jsonl(records_path)
+        ids, texts = [r["id"] for r in rows], [r["human_answer"] for r in rows]
+    return ids, embed_texts(model, tokenizer, texts, batch_size, max_length)

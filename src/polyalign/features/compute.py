@@ -88,3 +88,21 @@ def compute_feature_table(
         ],
     }
     return table, report
+
+
+def feature_table_of_files(
+    records_path, generations_path, model_path, settings: dict
+) -> tuple[FeatureTable, dict]:
+    """`compute_feature_table` of a records file and an optional generations file (None: the
+    human answers) under the scoring model at `model_path`; `settings` holds the config blocks
+    features, prompt and model (rules features and features_test)."""
+    from ..io import read_jsonl
+    from ..models.runtime import load_model_for_inference
+    from ..models.settings import model_settings
+
+    model, tokenizer = load_model_for_inference(model_path, model_settings(settings["model"]))
+    gens = read_jsonl(generations_path) if generations_path else None
+    fs = settings["features"]
+    return compute_feature_table(
+        read_jsonl(records_path), gens, model, tokenizer, settings, fs["batch_size"], fs["max_ppl"]
+    )

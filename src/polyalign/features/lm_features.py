@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from ..models.position_logits import position_logits
 from ..progress import progress_bar
 from .lm_inputs import (
     LMExample,
@@ -41,18 +42,23 @@ def token_nlls(
         batches = progress_bar(batches, total=math.ceil(len(examples) / batch_size), desc=desc, mininterval=5)
     try:
         for idx, ids, mask in batches:
-            logits = model(input_ids=ids, attention_mask=mask).logits
-            for row, i in enumerate(idx):
-                pos = scored_positions(examples[i])
-                if len(pos) == 0:
+            spans = [scored_positions(examples[i]) for i in idx]
+            # logits at position t-1 predict the token at position t: the vocabulary
+            # projection runs on those rows only (prompts are most of the tokens), and
+            # log_softmax (float32) on [scored tokens, V], not on [B, L, V]
+            keep = torch.zeros_like(ids, dtype=torch.bool)
+            for row, pos in enumerate(spans):
+                keep[row, pos.start - 1 : pos.stop - 1] = len(pos) > 0
+            counts = [len(pos) for pos in spans]
+            if sum(counts) == 0:
+                for i in idx:
                     out[i] = np.zeros(0)
-                    continue
-                # logits at position t-1 predict the token at position t; only the response
-                # slice goes through log_softmax (float32), to bound memory on large vocabularies.
-                step = logits[row, pos.start - 1 : pos.stop - 1].float()
-                target = ids[row, pos.start : pos.stop]
-                nll = -torch.log_softmax(step, dim=-1).gather(1, target[:, None])[:, 0]
-                out[i] = nll.double().cpu().numpy()
+                continue
+            logits = position_logits(model, keep, input_ids=ids, attention_mask=mask).float()
+            targets = torch.cat([ids[row, pos.start : pos.stop] for row, pos in enumerate(spans)])
+            nll = -torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])[:, 0]
+            for i, part in zip(idx, torch.split(nll.double().cpu(), counts)):
+                out[i] = part.numpy()
     finally:
         model.train(was_training)
     return out  # type: ignore[return-value]

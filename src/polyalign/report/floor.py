@@ -6,6 +6,9 @@ not evidence about a claim (verdict "below floor", docs/evaluation.md)."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
 
 from ..baselines import FLOOR_BASELINES
 from ..evaluation.store import number
@@ -14,6 +17,24 @@ from ..evaluation.store import number
 # metrics where lower is better (every other headline metric: higher); one set for Table 2, the
 # floor and the claims
 LOWER_IS_BETTER = {"bng_macro", "ai_rate"}
+
+
+def pooled_points(per_seed: Mapping[str, Sequence[Mapping]]) -> dict:
+    """{"headline": {system: {scope: {metric: {"point": …}}}}}, the shape of Table 2's summary
+    that `floor_value` reads, from each system's per-seed metrics: the pooled point is the mean
+    over seeds (as in `evaluation.pooled`), so a rule that needs only the floor need not wait for
+    the pooled bootstrap."""
+    head = {}
+    for system, seeds in per_seed.items():
+        scopes = seeds[0]["headline"]
+        head[system] = {
+            scope: {
+                metric: {"point": float(np.mean([number(m["headline"][scope][metric]) for m in seeds]))}
+                for metric in scopes[scope]
+            }
+            for scope in scopes
+        }
+    return {"headline": head}
 
 
 def floor_value(summary: dict, scope: str, metric: str) -> tuple[float, str] | None:

@@ -82,9 +82,8 @@ def build_examples(
 
 
 def collate(examples: list[Example], pad_id: int, padding_side: str = "right") -> dict[str, torch.Tensor]:
-    """Padded batch: input_ids, attention_mask, labels (−100 on padding), weights. Left padding
-    puts every response at the right edge, so a loss can ask the model for the logits of the
-    last few positions only (see `sft.sft_loss`)."""
+    """Padded batch: input_ids, attention_mask, labels (−100 on padding), weights (SFT pads on
+    the left, like generation; its loss projects only the label positions, `sft.sft_loss`)."""
     width = max(len(e.input_ids) for e in examples)
     n = len(examples)
     input_ids = torch.full((n, width), pad_id, dtype=torch.long)

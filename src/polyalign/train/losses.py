@@ -75,7 +75,11 @@ def sequence_nll(
 def token_mean_nll(logits: torch.Tensor, labels: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
     """Per-example mean NLL over the response tokens, [B]. An example with no label token
     raises ValueError (its mean is undefined; returning 0 would silently drop it)."""
-    sum_nll, n_tokens = sequence_nll(logits, labels, ignore_index)
+    return mean_from_sums(*sequence_nll(logits, labels, ignore_index), ignore_index)
+
+
+def mean_from_sums(sum_nll: torch.Tensor, n_tokens: torch.Tensor, ignore_index: int = -100) -> torch.Tensor:
+    """sum_nll / n_tokens per example, [B]; an example with no label token raises ValueError."""
     empty = (n_tokens == 0).nonzero().flatten()
     if empty.numel():
         raise ValueError(
@@ -93,7 +97,11 @@ def weighted_sft_loss(
     Normalized by the batch size, NEVER by Σ_i w_i of the micro-batch (that would cancel the
     weights at batch size 1, the authors' bug). With w ≡ 1 this is plain (per-example mean) SFT.
     """
-    ell = token_mean_nll(logits, labels, ignore_index)
+    return weighted_example_mean(token_mean_nll(logits, labels, ignore_index), weights)
+
+
+def weighted_example_mean(ell: torch.Tensor, weights) -> torch.Tensor:
+    """(1/B) Σ_i w_i ℓ_i: `weighted_sft_loss` from the per-example token-mean NLLs ℓ [B]."""
     w = torch.as_tensor(weights, dtype=ell.dtype, device=ell.device).detach()
     _check_1d("weights", w, ell.shape[0])
     if not bool(torch.isfinite(w).all()) or bool((w < 0).any()):

@@ -32,10 +32,10 @@ from ..io import read_jsonl, write_json
 from ..models import build_model, count_parameters, load_tokenizer, model_settings
 from ..models.runtime import copy_checkpoint, load_for_training
 from ..prompts import PROFILE_LENGTH_MODES, prompt_settings
-from .data import IGNORE_INDEX, build_examples, collate, examples_fingerprint
+from .data import build_examples, collate, examples_fingerprint
 from .launch import SUMMARY_FILE
-from .logprobs import position_ids_from_mask
-from .losses import weighted_sft_loss
+from .logprobs import response_logps
+from .losses import mean_from_sums, weighted_example_mean
 from .pretrain_corpus import packed_examples
 from .settings import TrainConfig
 from .trainer import train
@@ -132,19 +132,14 @@ def lm_loss(model, batch):
 
 
 def sft_loss(model, batch):
-    """Bucket-SFT loss (plain SFT: unit weights) on a left-padded batch. Only the positions
-    that predict response tokens get logits (`logits_to_keep`): responses are short next to
-    prompts, and the vocabulary projection is a large share of a small model's compute."""
-    labels, mask = batch["labels"], batch["attention_mask"]
-    first = int((labels != IGNORE_INDEX).any(dim=0).nonzero()[0])
-    keep = labels.shape[1] - first + 1  # + 1: the position before a token predicts it
-    logits = model(
-        input_ids=batch["input_ids"],
-        attention_mask=mask,
-        position_ids=position_ids_from_mask(mask),
-        logits_to_keep=keep,
-    ).logits
-    loss = weighted_sft_loss(logits, labels[:, -keep:], batch["weights"])
+    """Bucket-SFT loss (plain SFT: unit weights). The vocabulary projection, most of a small
+    model's compute, runs only at the positions that predict a response token
+    (`logprobs.response_logps`): in a batch, prompts, padding and the other rows' longer
+    responses would otherwise be 2.5 times as many rows (embedded train split)."""
+    logps, n_tokens = response_logps(
+        model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
+    )
+    loss = weighted_example_mean(mean_from_sums(-logps, n_tokens), batch["weights"])
     return loss, {"weight_mean": batch["weights"].mean().item()}
 
 
