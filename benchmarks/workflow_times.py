@@ -71,13 +71,21 @@ def benchmark_patterns(rules_dir: Path) -> list[tuple[str, re.Pattern]]:
 
 def benchmark_patterns_of(path: str) -> re.Pattern:
     """A benchmark path with {wildcards} as a regex (a wildcard never spans folders, except
-    `run`, which is "" or "seed{N}/")."""
+    `run`, which is "" or "seed{N}/", and `keydir`, which is "" or "bucket_key/{key}/")."""
+    folders = {"{run}": "(?:seed[0-9]+/)?", "{keydir}": "(?:bucket_key/[^/]+/)?"}
     parts = re.split(r"(\{\w+\})", path)
-    regex = "".join(
-        ("(?:seed[0-9]+/)?" if p == "{run}" else "[^/]+?") if re.fullmatch(r"\{\w+\}", p) else re.escape(p)
-        for p in parts
-    )
+    regex = "".join(folders.get(p, "[^/]+?") if re.fullmatch(r"\{\w+\}", p) else re.escape(p) for p in parts)
     return re.compile(regex)
+
+
+def most_specific(matches: list[tuple[str, re.Pattern]]) -> list[str]:
+    """The rules whose benchmark path fits with the most literal characters: features_test_x.tsv
+    is rule features_test's ("features_test_{source}"), not features' ("features_{source}_{split}")."""
+    if len(matches) < 2:
+        return [rule for rule, _ in matches]
+    literal = {rule: len(re.sub(r"\(\?:[^)]*\)\??|\[\^/\]\+\?", "", p.pattern)) for rule, p in matches}
+    best = max(literal.values())
+    return [rule for rule, n in literal.items() if n == best]
 
 
 def _number(text: str) -> float | None:
@@ -93,7 +101,7 @@ def read_benchmarks(root: Path, patterns: list[tuple[str, re.Pattern]]) -> list[
     records = []
     for path in sorted((root / "results" / "benchmarks").rglob("*.tsv")):
         rel = path.relative_to(root).as_posix()
-        rules = [rule for rule, pattern in patterns if pattern.fullmatch(rel)]
+        rules = most_specific([(rule, pattern) for rule, pattern in patterns if pattern.fullmatch(rel)])
         if len(rules) != 1:
             raise ValueError(f"{rel}: matches the benchmark path of {len(rules)} rules ({rules})")
         lines = path.read_text(encoding="utf-8").splitlines()

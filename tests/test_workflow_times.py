@@ -143,3 +143,23 @@ def test_main_in_an_output_root_without_workflow_folder(tmp_path, monkeypatch, c
     workflow_times.main()
     out = capsys.readouterr().out
     assert "whole run: 2.0 min" in out and re.search(r"generate_test\s+1\s+30", out)
+
+
+def test_every_benchmark_file_of_the_workflow_finds_its_one_rule():
+    # the workflow's own benchmark directives: a bucket-key folder and the more specific of two
+    # fitting paths (features_test_{source} is not features_{source}_{split})
+    rules_dir = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+    patterns = workflow_times.benchmark_patterns(rules_dir)
+
+    def rule_of(rel):
+        fits = [(rule, p) for rule, p in patterns if p.fullmatch(rel)]
+        return workflow_times.most_specific(fits)
+
+    assert rule_of("results/benchmarks/seed0/features_test_hdpo.tsv") == ["features_test"]
+    assert rule_of("results/benchmarks/features_test_constant.tsv") == ["features_test"]
+    assert rule_of("results/benchmarks/seed1/features_sft_train_samples.tsv") == ["features"]
+    assert rule_of("results/benchmarks/build_references.tsv") == ["build_references"]
+    assert rule_of("results/benchmarks/bucket_key/language_track/build_references.tsv") == [
+        "build_references"
+    ]
+    assert rule_of("results/benchmarks/seed2/bucket_key/language_track/train_critic.tsv") == ["train_critic"]
