@@ -28,7 +28,7 @@ def fake_hub(calls):
 
 def test_every_named_model_and_hub_corpus_is_fetched_and_overlaid(tmp_path):
     calls = []
-    overlay = prefetch.prefetch(PAPER, tmp_path, fake_hub(calls))
+    overlay = prefetch.prefetch(PAPER, tmp_path, fake_hub(calls), all_presets=True)
     fetched = {(repo, kind) for repo, kind, _ in calls}
     assert len(fetched) == len(calls)  # each repository once (judges may share one)
     for repo in (
@@ -58,6 +58,29 @@ def test_every_named_model_and_hub_corpus_is_fetched_and_overlaid(tmp_path):
     assert revisions["model:google/gemma-2-2b"] == Path(overlay["model_presets"]["gemma-2-2b"]["source"]).name
 
 
+def test_only_the_selected_preset_is_fetched_unless_all_are_asked_for(tmp_path):
+    """The pilot runs qwen2.5-0.5b: its prefetch must not ask for the licences of the Llama and
+    Gemma presets it never loads (only its detectors' Llama pair stays gated)."""
+    pilot = yaml.safe_load((REPO / "config" / "pilot.yaml").read_text())
+    calls = []
+    overlay = prefetch.prefetch(pilot, tmp_path, fake_hub(calls))
+    models = {repo for repo, kind, _ in calls if kind == "model"}
+    assert "Qwen/Qwen2.5-0.5B" in models
+    assert not models & {"Qwen/Qwen2.5-1.5B", "google/gemma-2-2b", "meta-llama/Llama-3.2-3B"}
+    assert set(overlay["model_presets"]) == {"qwen2.5-0.5b"}
+    gated = {r for r in prefetch.named_models(pilot).values() if r.startswith(prefetch.GATED_ORGS)}
+    assert gated == {m for m in models if m.startswith("meta-llama/Meta-Llama-3-8B")} != set()
+    # --all-presets: every preset of the profile
+    everything = prefetch.named_models(pilot, all_presets=True)
+    assert {k[1] for k in everything if k[0] == "model_presets"} == set(pilot["model_presets"])
+    # model.path replaces the preset's source: no preset is fetched, the path is
+    local = {**pilot, "model": {**pilot["model"], "path": "someone/fine-tuned"}}
+    assert [k for k in prefetch.named_models(local) if k[0] == "model_presets"] == []
+    assert prefetch.named_models(local)[("model", "path")] == "someone/fine-tuned"
+    with pytest.raises(ValueError, match="model.preset: unknown preset 'nope'"):
+        prefetch.named_models({**pilot, "model": {"preset": "nope"}})
+
+
 def test_a_gated_model_names_its_licence_and_hf_token(tmp_path):
     class Response:  # what the hub answers a request without an accepted licence
         status_code, headers, request, url = 403, {}, None, "https://huggingface.co"
@@ -68,7 +91,8 @@ def test_a_gated_model_names_its_licence_and_hf_token(tmp_path):
     with pytest.raises(
         RuntimeError, match=r"meta-llama/Llama-3.2-3B is gated.*huggingface.co/meta-llama.*HF_TOKEN"
     ):
-        prefetch.prefetch({"model_presets": {"l": {"source": "meta-llama/Llama-3.2-3B"}}}, tmp_path, refuse)
+        config = {"model_presets": {"l": {"source": "meta-llama/Llama-3.2-3B"}}, "model": {"preset": "l"}}
+        prefetch.prefetch(config, tmp_path, refuse)
 
 
 def test_corpus_hub_ids_are_the_loaders_defaults():

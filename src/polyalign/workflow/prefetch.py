@@ -2,7 +2,8 @@
 
     python -m polyalign.workflow.prefetch --configfile config/paper.yaml --out /shared/polyalign-hub
 
-downloads each hub model (the presets, the judges, the detectors, the MAUVE encoder) and each
+downloads each hub model the run loads (the preset `model.preset` selects, or every preset with
+`--all-presets`; the judges, the detectors, the MAUVE encoder) and each
 hub dataset of the corpora into `<out>/hub` (the Hugging Face cache layout), writes
 `<out>/revisions.json` (the commit each one was downloaded at) and `<out>/overlay.yaml`, a config
 that points every one of them at its local copy (absolute paths, so it also sets
@@ -48,12 +49,23 @@ def is_remote_hub_id(value) -> bool:
     return isinstance(value, str) and bool(HUB_ID.match(value)) and not Path(value).exists()
 
 
-def named_models(config: dict) -> dict[tuple, str]:
-    """{config key path: hub id} of every model the config names."""
+def named_models(config: dict, all_presets: bool = False) -> dict[tuple, str]:
+    """{config key path: hub id} of every model the config's run loads: the preset that
+    `model.preset` selects (each of `model_presets` with `all_presets`), or `model.path`, which
+    replaces the preset's source; the judges, the detectors' models and the MAUVE encoder."""
     found = {}
-    for name, preset in (config.get("model_presets") or {}).items():
-        found[("model_presets", name, "source")] = preset.get("source")
     model = config.get("model") or {}
+    presets = config.get("model_presets") or {}
+    if all_presets:
+        chosen = list(presets)
+    elif model.get("path") or not model.get("preset"):
+        chosen = []
+    else:
+        if model["preset"] not in presets:
+            raise ValueError(f"model.preset: unknown preset {model['preset']!r} (model_presets has {sorted(presets)})")
+        chosen = [model["preset"]]
+    for name in chosen:
+        found[("model_presets", name, "source")] = presets[name].get("source")
     if model.get("path"):
         found[("model", "path")] = model["path"]
     for name, judge in ((config.get("judge") or {}).get("models") or {}).items():
@@ -89,8 +101,11 @@ def _gated_message(repo: str, error: Exception) -> str:
     )
 
 
-def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None = None) -> dict:
-    """Download everything `config` names into `out`; returns the overlay (also written)."""
+def prefetch(
+    config: dict, out: str | Path, snapshot_download: Callable | None = None, all_presets: bool = False
+) -> dict:
+    """Download everything `config`'s run loads into `out` (every preset with `all_presets`);
+    returns the overlay (also written)."""
     if snapshot_download is None:
         from huggingface_hub import snapshot_download
     from huggingface_hub.errors import GatedRepoError
@@ -98,7 +113,7 @@ def prefetch(config: dict, out: str | Path, snapshot_download: Callable | None =
     out = Path(out).resolve()
     overlay: dict = {}
     revisions: dict = {}
-    wanted = [(k, v, "model") for k, v in named_models(config).items()]
+    wanted = [(k, v, "model") for k, v in named_models(config, all_presets).items()]
     wanted += [(k, v, "dataset") for k, v in named_corpora(config).items()]
     local: dict[tuple, str] = {}
     for keys, repo, kind in wanted:
@@ -127,12 +142,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--configfile", required=True, help="the config to run later (config/paper.yaml)")
     ap.add_argument("--out", required=True, help="directory for the copies, revisions.json, overlay.yaml")
+    ap.add_argument(
+        "--all-presets",
+        action="store_true",
+        help="every model of model_presets, not only the one model.preset selects (to run each in turn)",
+    )
     args = ap.parse_args(argv)
     config = yaml.safe_load(Path(args.configfile).read_text(encoding="utf-8"))
-    gated = sorted({r for r in named_models(config).values() if r.startswith(GATED_ORGS)})
+    gated = sorted({r for r in named_models(config, args.all_presets).values() if r.startswith(GATED_ORGS)})
     if gated:
         print(f"gated (licence + HF_TOKEN needed): {', '.join(gated)}")
-    prefetch(config, args.out)
+    prefetch(config, args.out, all_presets=args.all_presets)
     print(
         f"wrote {Path(args.out) / 'overlay.yaml'}: run with --configfile {args.configfile} {args.out}/overlay.yaml"
     )
