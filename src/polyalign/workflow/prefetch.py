@@ -62,7 +62,9 @@ def named_models(config: dict, all_presets: bool = False) -> dict[tuple, str]:
         chosen = []
     else:
         if model["preset"] not in presets:
-            raise ValueError(f"model.preset: unknown preset {model['preset']!r} (model_presets has {sorted(presets)})")
+            raise ValueError(
+                f"model.preset: unknown preset {model['preset']!r} (model_presets has {sorted(presets)})"
+            )
         chosen = [model["preset"]]
     for name in chosen:
         found[("model_presets", name, "source")] = presets[name].get("source")
