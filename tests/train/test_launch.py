@@ -119,6 +119,8 @@ def test_two_process_run_matches_one_process(ddp_setup, two_process_run):
     log = (tmp / "two.log").read_text()
     assert (one["train"]["processes"], one["train"]["grad_accum"]) == (1, 2)
     assert (two["train"]["processes"], two["train"]["grad_accum"]) == (2, 1), log[-3000:]
+    # DDP's buckets hold the gradients (no second copy of them on each GPU)
+    assert "data parallel over 2 processes, gradient_as_bucket_view=True" in log, log[-3000:]
     assert one["train"]["steps"] == two["train"]["steps"] == 6
     assert len(curve1) == len(curve2) == 6
     assert curve2 == pytest.approx(curve1, rel=LOSS_RTOL)
