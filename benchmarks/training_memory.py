@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from polyalign.estimate import load_profile  # noqa: E402
 from polyalign.preference.config import preference_train_config  # noqa: E402
+from polyalign.train.logprobs import position_ids_from_mask  # noqa: E402
 from polyalign.train.sft import stage_train_config  # noqa: E402
 
 GIB = 2**30
@@ -102,10 +103,9 @@ def label_nll(model, rows: int, length: int, labelled: int) -> torch.Tensor:
     vocab = model.config.vocab_size
     ids = torch.randint(0, vocab, (rows, length))
     mask = torch.ones(rows, length, dtype=torch.long)
-    positions = (mask.cumsum(dim=-1) - 1).clamp(min=0)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(
-            input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=False,
+            input_ids=ids, attention_mask=mask, position_ids=position_ids_from_mask(mask), use_cache=False,
             logits_to_keep=labelled + 1,
         ).logits[:, :-1]  # fmt: skip
     logits = logits.float().reshape(-1, vocab)
@@ -138,7 +138,8 @@ def measure(step, *tracked) -> dict:
 
 
 def preset_memory(config: dict, arch, attn_implementation: str | None) -> dict:
-    """{job: peak GiB breakdown} for the SFT step, the preference step and the reference pass."""
+    """{"params", "jobs": {job: peak GiB breakdown}, "shapes", "batches": {job: its BATCH_KEYS
+    value}} for the SFT step, the preference step and the reference pass."""
     from torch._subclasses.fake_tensor import FakeTensorMode
 
     max_length = int(config["model"]["max_length"])
@@ -175,7 +176,8 @@ def preset_memory(config: dict, arch, attn_implementation: str | None) -> dict:
         "preference step": f"{pref_rows} x {pref_length}, {response} labelled",
         "reference pass": f"{ref_rows} x {pref_length}, {response} labelled, no grad",
     }
-    return {"params": params, "jobs": out, "shapes": shapes}
+    batches = {"sft step": sft_rows, "preference step": pref_rows // 2, "reference pass": ref_rows // 2}
+    return {"params": params, "jobs": out, "shapes": shapes, "batches": batches}
 
 
 # the key that sets each job's rows per forward pass (`preference.micro_batch_size` counts pairs)
@@ -228,10 +230,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{name:14} {result['params'] / 1e9:6.2f}B {job:16} {shape:36} "
                     f"{peak['Total']:6.1f} {total:6.1f} {'yes' if fits else 'NO':>5}{note}"
                 )
-                block, key = BATCH_KEYS[job]
-                size = (
-                    size or int(config[block].get(key) or config["train_common"]["micro_batch_size"])
-                ) // 2
+                size = (size or result["batches"][job]) // 2
                 if fits or size < 1:
                     break
                 smaller = preset_memory(with_batch(config, job, size), arch, attn)

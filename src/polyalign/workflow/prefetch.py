@@ -25,6 +25,8 @@ from pathlib import Path
 
 import yaml
 
+from ..models.presets import resolve_model_block
+
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 # The hub dataset each paper corpus loader reads when the config gives no `path` (the defaults
 # written in polyalign.data.paper; tests/test_prefetch.py checks that they agree).
@@ -61,10 +63,7 @@ def named_models(config: dict, all_presets: bool = False) -> dict[tuple, str]:
     elif model.get("path") or not model.get("preset"):
         chosen = []
     else:
-        if model["preset"] not in presets:
-            raise ValueError(
-                f"model.preset: unknown preset {model['preset']!r} (model_presets has {sorted(presets)})"
-            )
+        resolve_model_block(config)  # refuses an unknown preset as the workflow does
         chosen = [model["preset"]]
     for name in chosen:
         found[("model_presets", name, "source")] = presets[name].get("source")
