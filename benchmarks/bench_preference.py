@@ -185,7 +185,11 @@ def run_ours(start, tokenizer, pairs, args, tmp: Path, group_by_length: bool) ->
         model,
         tokenizer,
         items,
-        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        partial(
+            collate_pairs,
+            pad_id=tokenizer.pad_token_id,
+            shared_prompt=preference_settings(fill_defaults({}), "hdpo").shared_prompt,
+        ),
         timed_loss,
         tcfg,
         out,

@@ -243,7 +243,11 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
         model,
         tokenizer,
         items,
-        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        partial(
+            collate_pairs,
+            pad_id=tokenizer.pad_token_id,
+            shared_prompt=preference_settings(fill_defaults({}), "hdpo").shared_prompt,
+        ),
         timed,
         tcfg,
         tmp / "hdpo",

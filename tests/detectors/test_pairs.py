@@ -106,7 +106,9 @@ def test_pairs_with_different_vocabularies_score_one_pair_at_a_time(checkpoints)
             ck["llama_a"], ck["llama_b"], text, 512, fast_detectgpt_terms, fast_detectgpt_criterion
         )
         row = got[("fast_detectgpt", f"r{i}")]
-        assert row["n_tokens"] == n and row["score"] == pytest.approx(c, rel=1e-5, abs=1e-6)
+        # c is a z-score whose numerator cancels (log p ~ mu under random tiny models): the
+        # float32 vocabulary sums are held to 1e-5 absolute against the float64 reference
+        assert row["n_tokens"] == n and row["score"] == pytest.approx(c, rel=1e-5, abs=1e-5)
         b, n = _by_hand(
             ck["gemma_a"], ck["gemma_b"], text, BINOCULARS_BUDGET, binoculars_terms, binoculars_score
         )

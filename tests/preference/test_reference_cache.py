@@ -34,8 +34,9 @@ def test_tokenisation_eos_rule(micro, train_pairs):
         assert (it.rejected.input_ids[-1] == eos) == p["rejected_finished"]
         n_prompt = it.chosen.labels.count(-100)
         assert it.chosen.input_ids[:n_prompt] == it.rejected.input_ids[:n_prompt]  # same prompt
-    batch = collate_pairs(items[:3], tok.pad_token_id)
-    assert batch["input_ids"].shape[0] == 6 and batch["weights"].tolist() == pytest.approx(
+    assert collate_pairs(items[:3], tok.pad_token_id, shared_prompt=False)["input_ids"].shape[0] == 6
+    batch = collate_pairs(items[:3], tok.pad_token_id, shared_prompt=True)
+    assert batch["input_ids"].shape[0] == 3 and batch["weights"].tolist() == pytest.approx(
         [p["weight"] for p in train_pairs[:3]]
     )
     assert "ref_chosen" not in batch

@@ -24,8 +24,9 @@ from .conftest import micro_config, micro_settings
 
 
 def margins(model, items, pad_id, beta=0.1):
-    """z of every pair under `model` against the reference log-probs attached to `items`."""
-    batch = collate_pairs(items, pad_id)
+    """z of every pair under `model` against the reference log-probs attached to `items` (the
+    log-probs from one row per side: the layout the trainer's shared-prompt rows must match)."""
+    batch = collate_pairs(items, pad_id, shared_prompt=False)
     with torch.no_grad():
         lp = response_logps(model.eval(), batch["input_ids"], batch["attention_mask"], batch["labels"])
     pc, pr = split_pair(lp, len(items))
@@ -87,12 +88,13 @@ def test_dpo_system_loss_is_sigmoid_dpo(micro, train_pairs):
             preference_stage(balanced_config, "dpo"),
         )
     items = prepare_items(plain, model, tok, preference_stage(config, "dpo"))
-    batch = collate_pairs(items, tok.pad_token_id)
+    batch = collate_pairs(items, tok.pad_token_id, shared_prompt=True)
     batch["ref_chosen"] = batch["ref_chosen"] - 0.3  # a non-zero margin
     loss, metrics = preference_loss(model, batch, **loss_settings(preference_settings(config, "dpo")))
+    rows = collate_pairs(items, tok.pad_token_id, shared_prompt=False)  # one row per side
     with torch.no_grad():
         pc, pr = split_pair(
-            response_logps(model, batch["input_ids"], batch["attention_mask"], batch["labels"]), 8
+            response_logps(model, rows["input_ids"], rows["attention_mask"], rows["labels"]), 8
         )
     expected = dpo_loss(pc, pr, batch["ref_chosen"], batch["ref_rejected"], 0.1)[0].mean()
     assert loss.item() == pytest.approx(expected.item(), rel=1e-5)
@@ -106,11 +108,12 @@ def test_pair_weighted_anchor_reaches_the_loss(micro, train_pairs):
     model, _ = load_model(start, micro_settings())
     config = micro_config()
     items = prepare_items(train_pairs, model, tok, preference_stage(config, "hdpo"))
-    batch = collate_pairs(items, tok.pad_token_id)
+    batch = collate_pairs(items, tok.pad_token_id, shared_prompt=True)
     assert batch["weights"].unique().numel() > 1
+    rows = collate_pairs(items, tok.pad_token_id, shared_prompt=False)
     with torch.no_grad():
         lp, n = response_logps(
-            model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
+            model, rows["input_ids"], rows["attention_mask"], rows["labels"], return_n_tokens=True
         )
     k = batch["weights"].shape[0]
     nll = -split_pair(lp, k)[0] / split_pair(n, k)[0]
@@ -134,7 +137,7 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
     calls = {"n": 0}
     # the kill is injected below the loss function: swapping the loss itself is a code change,
     # which the run identity refuses to resume (tests/train/test_checkpoint.py)
-    real = ptrain.response_logps
+    real = ptrain.pair_logps
 
     def crash_at_step_3(*args, **kw):
         calls["n"] += 1
@@ -143,11 +146,11 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
         return real(*args, **kw)
 
     resumed = tmp_path / "resumed"
-    monkeypatch.setattr(ptrain, "response_logps", crash_at_step_3)
+    monkeypatch.setattr(ptrain, "pair_logps", crash_at_step_3)
     with pytest.raises(KeyboardInterrupt):
         train_preference(train_pairs, start, config, "hdpo", resumed, reference=cache, progress=False)
     assert (resumed / "checkpoints" / "step-2").is_dir()
-    monkeypatch.setattr(ptrain, "response_logps", real)
+    monkeypatch.setattr(ptrain, "pair_logps", real)
     summary = train_preference(train_pairs, start, config, "hdpo", resumed, reference=cache, progress=False)
     assert summary["train"]["resumed_from_step"] == 2
     a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
@@ -155,13 +158,13 @@ def test_resume_through_shared_trainer(micro, train_pairs, tmp_path, monkeypatch
         torch.testing.assert_close(a[k], b[k], rtol=0, atol=0)
     # a changed loss setting is a different run: its checkpoints are set aside, training starts fresh
     other_beta = dict(config, hdpo={"beta": 0.2})
-    monkeypatch.setattr(ptrain, "response_logps", crash_at_step_3)
+    monkeypatch.setattr(ptrain, "pair_logps", crash_at_step_3)
     calls["n"] = 0
     with pytest.raises(KeyboardInterrupt):
         train_preference(
             train_pairs, start, config, "hdpo", tmp_path / "other", reference=cache, progress=False
         )
-    monkeypatch.setattr(ptrain, "response_logps", real)
+    monkeypatch.setattr(ptrain, "pair_logps", real)
     summary = train_preference(
         train_pairs, start, other_beta, "hdpo", tmp_path / "other", reference=cache, progress=False
     )

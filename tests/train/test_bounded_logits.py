@@ -107,7 +107,7 @@ def _batch():
     for k, (prompt, chosen, rejected) in enumerate(PAIRS):
         sides = [Example(f"p{k}", prompt + r, [-100] * len(prompt) + r) for r in (chosen, rejected)]
         items.append(PairExample(f"p{k}", sides[0], sides[1], s_pos=0.2, s_neg=0.6))
-    return collate_pairs(items, PAD)
+    return collate_pairs(items, PAD, shared_prompt=False)
 
 
 def _full_logits_logps(model, batch):
@@ -151,7 +151,7 @@ def _check(model, wrapped):
     exp_batch = {**batch, "ref_chosen": expected_ref[:k] - 0.5, "ref_rejected": expected_ref[k:] + 0.5}
     with pytest.MonkeyPatch.context() as mp:  # the same DPO loss on the full logits' log-probs
         mp.setattr(
-            "polyalign.preference.train.response_logps",
+            "polyalign.train.logprobs.response_logps",
             lambda m, ids, mask, labels, return_n_tokens=False: (
                 _full_logits_logps(m, {"input_ids": ids, "attention_mask": mask, "labels": labels}),
                 (labels[:, 1:] != -100).sum(dim=1),

@@ -159,7 +159,8 @@ def test_label_positions_path_equals_full_logits(model, side):
         "position_ids": position_ids_from_mask(b["attention_mask"]),
     }
     model.zero_grad()
-    fast, n_fast = logprobs._label_positions_nll(model, kwargs, b["labels"], -100)
+    grid, counted = logprobs._label_nll_grid(model, kwargs, b["labels"], -100)
+    fast, n_fast = grid.sum(dim=1), counted.sum(dim=1)
     fast.sum().backward()
     g_fast = [p.grad.clone() for p in model.parameters()]
     model.zero_grad()

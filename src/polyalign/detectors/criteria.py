@@ -5,7 +5,7 @@ Inputs are next-token logits at the scored positions of one or more texts, packe
 
 Fast-DetectGPT, analytic form (Bao et al., 2024). Scoring model p, sampling (reference) model q:
     mu_t  = sum_v q_t(v) log p_t(v)
-    var_t = sum_v q_t(v) (log p_t(v))^2 - mu_t^2
+    var_t = sum_v q_t(v) (log p_t(v) - mu_t)^2
     c     = (sum_t log p_t(x_t) - sum_t mu_t) / sqrt(sum_t var_t)     (higher = more AI-like)
 and the authors' mapping of c to a probability of machine authorship, a ratio of two normal
 densities fitted on their data.
@@ -52,11 +52,14 @@ def fast_detectgpt_terms(
 def fast_detectgpt_terms_from_logprobs(
     log_p: torch.Tensor, log_q: torch.Tensor, targets: torch.Tensor
 ) -> dict[str, torch.Tensor]:
-    """`fast_detectgpt_terms` from the two models' log-probabilities (shared across criteria)."""
+    """`fast_detectgpt_terms` from the two models' log-probabilities (shared across criteria), in
+    their dtype. The variance is summed around mu (two passes), not as E[x^2] - mu^2, so float32
+    loses nothing to cancellation."""
     q = log_q.exp()
     mu = (q * log_p).sum(-1)
-    var = (q * log_p.square()).sum(-1) - mu.square()
-    return {"log_p": log_p.gather(1, targets[:, None].long())[:, 0], "mu": mu, "var": var.clamp_min(0.0)}
+    centred = log_p - mu[:, None]
+    var = (q * centred * centred).sum(-1)
+    return {"log_p": log_p.gather(1, targets[:, None].long())[:, 0], "mu": mu, "var": var}
 
 
 def binoculars_terms(

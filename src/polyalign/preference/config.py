@@ -63,6 +63,7 @@ class PreferenceSettings:
     pair_weights: PairWeightSettings
     language_balance: bool
     ref_batch_size: int
+    shared_prompt: bool  # one row per pair, the prompt once (train.logprobs.shared_prompt_batch)
     critic_batch_size: int
     critic_transform: str  # none | log1p
 
@@ -72,7 +73,7 @@ class PreferenceSettings:
         for key in ("lam", "gamma_sft"):
             if getattr(self, key) < 0:
                 raise ConfigError(f"{key}: must be >= 0, got {getattr(self, key)}")
-        for key in ("critic", "language_balance"):
+        for key in ("critic", "language_balance", "shared_prompt"):
             if not isinstance(getattr(self, key), bool):
                 raise ConfigError(f"{key}: must be true or false, got {getattr(self, key)!r}")
         if self.anchor_weighting not in ANCHOR_WEIGHTINGS:

@@ -21,7 +21,7 @@ import torch
 
 from ..prompts import encode_prompt
 from ..train.data import Example, collate, make_example
-from ..train.logprobs import PAIR_KEYS, concat_pair_batch
+from ..train.logprobs import PAIR_KEYS, concat_pair_batch, shared_prompt_batch
 
 
 @dataclass
@@ -80,14 +80,22 @@ def tokenize_pairs(pairs: Sequence[dict], tokenizer, max_length: int) -> list[Pa
     return [tokenize_pair(p, tokenizer, max_length) for p in pairs]
 
 
-def collate_pairs(items: Sequence[PairExample], pad_id: int) -> dict[str, torch.Tensor]:
-    """2K right-padded rows (chosen [:K], rejected [K:]) plus the K per-pair constants
-    s_pos, s_neg, weights and, when every item has them, ref_chosen / ref_rejected."""
-    halves = []
-    for side in ("chosen", "rejected"):
-        b = collate([getattr(it, side) for it in items], pad_id)
-        halves.append({k: b[k] for k in PAIR_KEYS})
-    batch, _ = concat_pair_batch(halves[0], halves[1], pad_id, padding_side="right")
+def collate_pairs(items: Sequence[PairExample], pad_id: int, shared_prompt: bool) -> dict[str, torch.Tensor]:
+    """The pairs' rows (`train.logprobs`: K shared-prompt rows, or 2K right-padded rows with
+    chosen [:K] and rejected [K:]) plus the K per-pair constants s_pos, s_neg, weights and, when
+    every item has them, ref_chosen / ref_rejected."""
+    if shared_prompt:
+        batch = shared_prompt_batch(
+            [(it.chosen.input_ids, it.chosen.labels) for it in items],
+            [(it.rejected.input_ids, it.rejected.labels) for it in items],
+            pad_id,
+        )
+    else:
+        halves = []
+        for side in ("chosen", "rejected"):
+            b = collate([getattr(it, side) for it in items], pad_id)
+            halves.append({k: b[k] for k in PAIR_KEYS})
+        batch, _ = concat_pair_batch(halves[0], halves[1], pad_id, padding_side="right")
     batch["s_pos"] = torch.tensor([it.s_pos for it in items], dtype=torch.float32)
     batch["s_neg"] = torch.tensor([it.s_neg for it in items], dtype=torch.float32)
     batch["weights"] = torch.tensor([it.weight for it in items], dtype=torch.float32)

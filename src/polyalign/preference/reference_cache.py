@@ -1,9 +1,9 @@
 """Reference log-probs log π_ref(y⁺|x), log π_ref(y⁻|x), computed once per pair set (docs/method.md §7).
 
 π_ref is the frozen starting checkpoint (SFT for DPO, Bucket-SFT for HDPO). One no-grad forward
-per batch of K pairs over the 2K concatenated chosen+rejected rows (`concat_pair_batch` +
-`response_logps`, the policy's own code path), length-sorted batches, under the autocast the
-trainer will use. The cache is a JSONL artifact, one row per pair:
+per batch of K pairs in the trainer's layout (`collate_pairs` + `train.logprobs.pair_logps`, the
+policy's own code path: one shared-prompt row per pair, or two rows), length-sorted batches,
+under the autocast the trainer will use. The cache is a JSONL artifact, one row per pair:
 
     {"id", "ref_chosen", "ref_rejected", "chosen_tokens", "rejected_tokens", "token_hash"}
 
@@ -25,11 +25,13 @@ import torch
 from ..config import schema_default
 from ..io import InputError, read_jsonl, write_jsonl
 from ..progress import progress_bar
-from ..train.logprobs import response_logps, split_pair
+from ..train.logprobs import pair_logps
 from .examples import PairExample, collate_pairs
 
 log = logging.getLogger(__name__)
 
+# the batch tensors pair_logps reads, in either layout
+LOGP_KEYS = ("input_ids", "attention_mask", "labels", "position_ids", "segments")
 CACHE_FIELDS = ("id", "ref_chosen", "ref_rejected", "chosen_tokens", "rejected_tokens", "token_hash")
 
 
@@ -49,6 +51,7 @@ def compute_reference_logps(
     batch_size: int = schema_default("preference", "ref_batch_size"),
     mixed_precision: str = schema_default("train_common", "mixed_precision"),
     progress: bool = False,
+    shared_prompt: bool = schema_default("preference", "shared_prompt"),
 ) -> list[dict]:
     """Cache rows (see module docstring) for `items`, in input order."""
     device = next(model.parameters()).device
@@ -65,17 +68,12 @@ def compute_reference_logps(
             mininterval=5,
         ):
             idx = order[start : start + batch_size]
-            batch = collate_pairs([items[i] for i in idx], pad_id)
+            batch = collate_pairs([items[i] for i in idx], pad_id, shared_prompt)
             with autocast_for(device, mixed_precision):
-                logps, n_tokens = response_logps(
-                    model,
-                    batch["input_ids"].to(device),
-                    batch["attention_mask"].to(device),
-                    batch["labels"].to(device),
-                    return_n_tokens=True,
+                lc, lr, nc, nr = pair_logps(
+                    model, {k: v.to(device) for k, v in batch.items() if k in LOGP_KEYS}
                 )
-            lc, lr = (t.float().cpu() for t in split_pair(logps, len(idx)))
-            nc, nr = (t.cpu() for t in split_pair(n_tokens, len(idx)))
+            lc, lr, nc, nr = (t.float().cpu() if t.is_floating_point() else t.cpu() for t in (lc, lr, nc, nr))
             for j, i in enumerate(idx):
                 rows[i] = {
                     "id": items[i].id,
@@ -180,6 +178,7 @@ def build_reference_cache(
         stage.settings.ref_batch_size,
         mixed,
         progress,
+        stage.settings.shared_prompt,
     )
     write_reference_cache(out_path, rows)
     summary = {

@@ -24,7 +24,7 @@ from .. import methods
 from ..io import read_jsonl, write_json
 from ..systems import method_of
 from ..train import losses as loss_functions
-from ..train.logprobs import response_logps, split_pair
+from ..train.logprobs import pair_logps
 from ..train.losses import critic_shares, hdpo_loss, normalised_lam
 from .config import START_POLICY, PreferenceSettings, PreferenceStage, loss_settings, preference_stage
 from .examples import PairExample, collate_pairs, pairs_fingerprint, tokenize_pairs
@@ -47,12 +47,7 @@ def preference_loss(
     The loss settings come from the resolved config (`preference.config.loss_settings`);
     `pair_loss` is the method's loss on sequence log-probs (the signature and components of
     `train.losses.hdpo_loss`)."""
-    k = batch["weights"].shape[0]
-    logps, n_tokens = response_logps(
-        model, batch["input_ids"], batch["attention_mask"], batch["labels"], return_n_tokens=True
-    )
-    chosen, rejected = split_pair(logps, k)
-    n_chosen, _ = split_pair(n_tokens, k)
+    chosen, rejected, n_chosen, _ = pair_logps(model, batch)
     anchor_nll = -chosen / n_chosen.to(chosen.dtype) if gamma_sft != 0 else None
     loss, c = pair_loss(
         chosen,
@@ -119,6 +114,7 @@ def prepare_items(
             stage.settings.ref_batch_size,
             mixed,
             progress,
+            stage.settings.shared_prompt,
         )
         cache, where = {r["id"]: r for r in rows}, "in-memory reference"
     elif isinstance(reference, dict):
@@ -192,12 +188,13 @@ def train_preference(
     items = prepare_items(pairs, model, tokenizer, stage, reference, progress)
     losses["lam"] = loss_lam(cfg, items)
     model.train()
-    fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses}, sort_keys=True))
+    layout = {"shared_prompt": cfg.shared_prompt}
+    fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses, **layout}, sort_keys=True))
     result = train(
         model,
         tokenizer,
         items,
-        partial(collate_pairs, pad_id=tokenizer.pad_token_id),
+        partial(collate_pairs, pad_id=tokenizer.pad_token_id, shared_prompt=cfg.shared_prompt),
         partial(preference_loss, **losses, pair_loss=method_pair_loss(method_of(system))),
         tcfg,
         out_dir,
