@@ -76,6 +76,23 @@ def test_stages_of_a_tiny_config_by_hand(tiny):
     assert all(s.origin == "default" for s in stages.values())
 
 
+def test_pair_passes_count_the_prompt_once_in_shared_rows(tiny):
+    # DPO: 1000 pairs x (40 prompt + 1 bridge + 30 chosen + 33.5 rejected (5 % of the SFT
+    # samples at the 100 budget, the rest 30)) x 8 N / 1e12; one row per side: 2 x 40 prompt
+    def pair_seconds(shared):
+        config = {**tiny, "preference": {**tiny["preference"], "shared_prompt": shared}}
+        stages = {s.name: s for s in Estimator(config, COSTS, "static").stages()}
+        return stages["train dpo"].seconds, stages["reference log-probs (DPO, HDPO pairs)"].seconds
+
+    rejected = 0.05 * 100 + 0.95 * 30
+    (train, ref), (train_2, ref_2) = pair_seconds(True), pair_seconds(False)
+    assert train == pytest.approx(8 * 5e8 * 1000 * (41 + 30 + rejected) / 1e12)
+    assert train_2 == pytest.approx(8 * 5e8 * 1000 * (80 + 30 + rejected) / 1e12)
+    # the reference pass: both systems' pairs, 2 N per token (1 ms)
+    assert ref == pytest.approx(2 * 1000 * (41 + 30 + rejected) * 1e-3)
+    assert ref_2 == pytest.approx(2 * 1000 * (80 + 30 + rejected) * 1e-3)
+
+
 def test_totals_count_once_stages_once_and_the_rest_per_seed():
     stages = [Stage("a", True, "", 3600.0, "default"), Stage("b", False, "", 7200.0, "default")]
     assert totals(stages, 3) == (1.0, 2.0, 5.0)

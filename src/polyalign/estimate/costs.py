@@ -24,7 +24,7 @@ GC_RECOMPUTE = 8 / 6  # gradient checkpointing: one more forward per trained tok
 class Costs:
     peak_tflops: float = 989.0  # H100/H200 SXM, bf16 dense
     train_mfu: float = 0.35  # SFT: FLOPs counted as 6N (8N with checkpointing) per token
-    preference_mfu: float = 0.30  # DPO/HDPO policy passes (shorter sequences, two per pair)
+    preference_mfu: float = 0.30  # DPO/HDPO policy passes (masked shared-prompt rows, short responses)
     forward_mfu: float = 0.40  # forward-only passes (features, reference log-probs, judges, ...)
     hbm_bytes_per_s: float = 3.35e12  # H100 SXM HBM3
     decode_overhead_per_layer_s: float = 6.0e-4  # HF eager decoding: kernel launches per layer

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .. import systems as system_registry
 from ..detectors.settings import RUN_MODELS, detector_config, scoring_passes
-from ..preference.config import policy_num_samples, preference_train_config
+from ..preference.config import policy_num_samples, preference_settings, preference_train_config
 from ..train.sft import stage_train_config
 from .costs import Costs
 from .inputs import CorpusSplit, ModelShape, corpus_splits, model_shape
@@ -167,7 +167,7 @@ class Estimator:
         for system in system_registry.PREFERENCE_SYSTEMS:
             tc = preference_train_config(self.config, system)
             pairs = self._pair_rows(system)
-            tokens = self._examples(tc, n) * self._pair_tokens(pairs) / max(n, 1)
+            tokens = self._examples(tc, n) * self._pair_tokens(pairs, self._shared(system)) / max(n, 1)
             secs = self.costs.train_seconds(self.model, tokens, self.checkpointing, self.costs.preference_mfu)
             out.append(
                 Stage(
@@ -186,9 +186,17 @@ class Estimator:
         budget, q = token_budget(self.config, policy), cap_rate(policy)
         return [(s, generated_tokens(s.answer_tokens, budget, q)) for s in _split(self.splits, "train")]
 
+    def _shared(self, system: str) -> bool:
+        return bool(preference_settings(self.config, system).shared_prompt)
+
     @staticmethod
-    def _pair_tokens(pairs) -> float:
-        return sum(s.records * (2 * s.prompt_tokens + s.answer_tokens + rejected) for s, rejected in pairs)
+    def _pair_tokens(pairs, shared_prompt: bool) -> float:
+        """Tokens a pass over the pairs runs: the prompt once plus a bridge token (shared-prompt
+        rows, train.logprobs) or once per side."""
+        prompt = (lambda p: p + 1) if shared_prompt else (lambda p: 2 * p)
+        return sum(
+            s.records * (prompt(s.prompt_tokens) + s.answer_tokens + rejected) for s, rejected in pairs
+        )
 
     def generation(self) -> list[Stage]:
         out = []
@@ -274,7 +282,9 @@ class Estimator:
         ]
 
     def reference_logps(self) -> list[Stage]:
-        tokens = sum(self._pair_tokens(self._pair_rows(s)) for s in system_registry.PREFERENCE_SYSTEMS)
+        tokens = sum(
+            self._pair_tokens(self._pair_rows(s), self._shared(s)) for s in system_registry.PREFERENCE_SYSTEMS
+        )
         return [self._forward("reference log-probs (DPO, HDPO pairs)", True, self.model, tokens)]
 
     def embeddings(self) -> list[Stage]:
