@@ -25,8 +25,8 @@ run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow.recovery --cores all
 
 # Full lane: every test, including the micro end-to-end workflow run twice (clean, and killed at
-# three points then resumed): under half an hour on 2 cores (19 min 18 s, 1,225 tests, on the
-# idle 2-core development machine, 2026-12-07, a fresh clone of 4be6c90).
+# three points then resumed): under half an hour on 2 cores (22 min 28 s, 1,256 tests, on the
+# idle 2-core development machine, 2026-12-07, a fresh clone of af7a688).
 # One pytest worker per core (pytest-xdist); tests that share an expensive fixture stay on one
 # worker (tests/conftest.py, `xdist_group_of`).
 test: $(VENV)/.installed
