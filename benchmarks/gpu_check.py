@@ -107,6 +107,15 @@ def make_model(shape: dict, tokenizer, seed: int = 0):
     return Qwen2ForCausalLM(cfg)
 
 
+def pair_tokens(chosen_len: int, rejected_len: int, chosen_labels, shared_prompt: bool) -> int:
+    """Tokens a pair runs: both rows, or one shared-prompt row (the prompt, the tokens before the
+    first label, once, and one bridge token)."""
+    if not shared_prompt:
+        return chosen_len + rejected_len
+    prompt = next(k for k, x in enumerate(chosen_labels) if x != -100)
+    return chosen_len + rejected_len - prompt + 1
+
+
 def peak_memory_gb(device) -> float | None:
     """Peak GPU memory since the last reset (None on the CPU)."""
     if device.type != "cuda":
@@ -231,7 +240,8 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     )
     marks: dict[int, float] = {}
     calls = iter(range(10**9))
-    loss = partial(preference_loss, **loss_settings(preference_settings(fill_defaults({}), "hdpo")))
+    settings = preference_settings(fill_defaults({}), "hdpo")
+    loss = partial(preference_loss, **loss_settings(settings))
 
     def timed(model, batch):  # the start of micro-batch s+1 ends step s (no accumulation)
         if device.type == "cuda":
@@ -243,11 +253,7 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
         model,
         tokenizer,
         items,
-        partial(
-            collate_pairs,
-            pad_id=tokenizer.pad_token_id,
-            shared_prompt=preference_settings(fill_defaults({}), "hdpo").shared_prompt,
-        ),
+        partial(collate_pairs, pad_id=tokenizer.pad_token_id, shared_prompt=settings.shared_prompt),
         timed,
         tcfg,
         tmp / "hdpo",
@@ -256,7 +262,17 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     ours = args.pair_batch / float(
         np.median([marks[s] - marks[s - 1] for s in range(args.warmup + 1, steps)])
     )
-    tokens_per_pair = float(np.mean([len(i.chosen.input_ids) + len(i.rejected.input_ids) for i in items]))
+    # the tokens a pair's row(s) hold: a shared-prompt row runs the prompt once, plus the bridge
+    # token (train.logprobs), as the estimator counts them
+    shared = settings.shared_prompt
+    tokens_per_pair = float(
+        np.mean(
+            [
+                pair_tokens(len(i.chosen.input_ids), len(i.rejected.input_ids), i.chosen.labels, shared)
+                for i in items
+            ]
+        )
+    )
     result = {
         "hdpo_pairs_per_s": ours,
         "tokens_per_pair": tokens_per_pair,

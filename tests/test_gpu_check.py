@@ -37,3 +37,11 @@ def test_tiny_run_writes_every_measurement_the_estimate_needs(tmp_path, monkeypa
     out.write_text(json.dumps(result))
     costs = load_costs(out)
     assert costs.origin(*COST_KEYS[1:]) == "measured" and costs.train_mfu == result["costs"]["train_mfu"]
+
+
+def test_pair_tokens_count_what_the_rows_hold():
+    # prompt [5, 6, 7], chosen [8, 9], rejected [10]: rows of 5 and 4 tokens, or one shared row
+    # 5, 6, 7, 8, 9, bridge, 10 (train.logprobs.shared_prompt_batch) of 7
+    labels = [-100, -100, -100, 8, 9]
+    assert gpu_check.pair_tokens(5, 4, labels, shared_prompt=False) == 9
+    assert gpu_check.pair_tokens(5, 4, labels, shared_prompt=True) == 7
