@@ -50,6 +50,7 @@ from polyalign.preference.examples import collate_pairs, tokenize_pairs
 from polyalign.preference.reference_cache import attach_reference, compute_reference_logps
 from polyalign.preference.train import preference_loss
 from polyalign.train.data import collate, make_example
+from polyalign.train.logprobs import prompt_length
 from polyalign.train.sft import sft_loss
 from polyalign.train.trainer import TrainConfig, train
 
@@ -112,8 +113,7 @@ def pair_tokens(chosen_len: int, rejected_len: int, chosen_labels, shared_prompt
     first label, once, and one bridge token)."""
     if not shared_prompt:
         return chosen_len + rejected_len
-    prompt = next(k for k, x in enumerate(chosen_labels) if x != -100)
-    return chosen_len + rejected_len - prompt + 1
+    return chosen_len + rejected_len - prompt_length(chosen_labels) + 1
 
 
 def peak_memory_gb(device) -> float | None:

@@ -193,9 +193,10 @@ class Estimator:
     def _pair_tokens(pairs, shared_prompt: bool) -> float:
         """Tokens a pass over the pairs runs: the prompt once plus a bridge token (shared-prompt
         rows, train.logprobs) or once per side."""
-        prompt = (lambda p: p + 1) if shared_prompt else (lambda p: 2 * p)
+        copies, bridge = (1, 1) if shared_prompt else (2, 0)
         return sum(
-            s.records * (prompt(s.prompt_tokens) + s.answer_tokens + rejected) for s, rejected in pairs
+            s.records * (copies * s.prompt_tokens + bridge + s.answer_tokens + rejected)
+            for s, rejected in pairs
         )
 
     def generation(self) -> list[Stage]:

@@ -30,8 +30,6 @@ from .examples import PairExample, collate_pairs
 
 log = logging.getLogger(__name__)
 
-# the batch tensors pair_logps reads, in either layout
-LOGP_KEYS = ("input_ids", "attention_mask", "labels", "position_ids", "segments")
 CACHE_FIELDS = ("id", "ref_chosen", "ref_rejected", "chosen_tokens", "rejected_tokens", "token_hash")
 
 
@@ -70,10 +68,8 @@ def compute_reference_logps(
             idx = order[start : start + batch_size]
             batch = collate_pairs([items[i] for i in idx], pad_id, shared_prompt)
             with autocast_for(device, mixed_precision):
-                lc, lr, nc, nr = pair_logps(
-                    model, {k: v.to(device) for k, v in batch.items() if k in LOGP_KEYS}
-                )
-            lc, lr, nc, nr = (t.float().cpu() if t.is_floating_point() else t.cpu() for t in (lc, lr, nc, nr))
+                lc, lr, nc, nr = pair_logps(model, {k: v.to(device) for k, v in batch.items()})
+            lc, lr, nc, nr = lc.float().cpu(), lr.float().cpu(), nc.cpu(), nr.cpu()
             for j, i in enumerate(idx):
                 rows[i] = {
                     "id": items[i].id,

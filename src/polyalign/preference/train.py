@@ -188,8 +188,8 @@ def train_preference(
     items = prepare_items(pairs, model, tokenizer, stage, reference, progress)
     losses["lam"] = loss_lam(cfg, items)
     model.train()
-    layout = {"shared_prompt": cfg.shared_prompt}
-    fingerprint = pairs_fingerprint(items, json.dumps({"system": system, **losses, **layout}, sort_keys=True))
+    run_key = {"system": system, **losses, "shared_prompt": cfg.shared_prompt}
+    fingerprint = pairs_fingerprint(items, json.dumps(run_key, sort_keys=True))
     result = train(
         model,
         tokenizer,

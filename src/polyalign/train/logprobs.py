@@ -28,6 +28,7 @@ __all__ = [
     "PAIR_KEYS",
     "pair_logps",
     "position_ids_from_mask",
+    "prompt_length",
     "response_logps",
     "concat_pair_batch",
     "shared_prompt_batch",
@@ -109,16 +110,14 @@ def pair_logps(model, batch: Mapping[str, torch.Tensor], ignore_index: int = -10
     _check_window(model, batch["position_ids"])
     kwargs = {
         "input_ids": batch["input_ids"],
-        "attention_mask": shared_prompt_mask(segments, attention_implementation(model)),
+        "attention_mask": shared_prompt_mask(segments, _attention_implementation(model)),
         "position_ids": batch["position_ids"],
         "use_cache": False,
     }
     grid, counted = _label_nll_grid(model, kwargs, batch["labels"], ignore_index)
-    out = []
-    for side in (CHOSEN, REJECTED):
-        on_side = counted & (segments[:, 1:] == side)  # the segment of the predicted token
-        out.append((-(grid * on_side).sum(dim=1), on_side.sum(dim=1)))
-    return out[0][0], out[1][0], out[0][1], out[1][1]
+    # a label belongs to the side of the token it predicts
+    chosen, rejected = (counted & (segments[:, 1:] == side) for side in (CHOSEN, REJECTED))
+    return -(grid * chosen).sum(dim=1), -(grid * rejected).sum(dim=1), chosen.sum(dim=1), rejected.sum(dim=1)
 
 
 def _check_window(model, position_ids: torch.Tensor) -> None:
@@ -133,7 +132,7 @@ def _check_window(model, position_ids: torch.Tensor) -> None:
         )
 
 
-def attention_implementation(model) -> str:
+def _attention_implementation(model) -> str:
     config = getattr(unwrap_model(model), "config", None)
     return str(getattr(config, "_attn_implementation", None) or "eager")
 
@@ -153,8 +152,8 @@ def shared_prompt_batch(
     rows = []
     for k, ((c_ids, c_labels), (r_ids, r_labels)) in enumerate(zip(chosen, rejected)):
         c_ids, c_labels, r_ids, r_labels = (list(x) for x in (c_ids, c_labels, r_ids, r_labels))
-        p = _prompt_length(c_labels, ignore_index)
-        if p < 1 or p != _prompt_length(r_labels, ignore_index) or c_ids[:p] != r_ids[:p]:
+        p = prompt_length(c_labels, ignore_index)
+        if p < 1 or p != prompt_length(r_labels, ignore_index) or c_ids[:p] != r_ids[:p]:
             raise ValueError(
                 f"shared_prompt_batch: pair {k}: the chosen and rejected rows do not share a prompt "
                 "(the tokens before the first label, at least one)"
@@ -177,7 +176,8 @@ def shared_prompt_batch(
     }
 
 
-def _prompt_length(labels: list[int], ignore_index: int) -> int:
+def prompt_length(labels: Sequence[int], ignore_index: int = -100) -> int:
+    """Tokens before the first label (0 when nothing is labelled)."""
     return next((i for i, x in enumerate(labels) if x != ignore_index), 0)
 
 
