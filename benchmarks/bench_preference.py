@@ -275,7 +275,7 @@ def main():
         tmp = Path(tmp)
         start = tmp / "start"
         n_params = build_start_model(tokenizer, start)
-        lengths = [it.length for it in tokenize_pairs(pairs, tokenizer, MAX_LENGTH)]
+        lengths = [it.row_length(False) for it in tokenize_pairs(pairs, tokenizer, MAX_LENGTH)]
         print(
             f"model: {n_params / 1e6:.2f}M parameters, vocab {len(tokenizer)}; {len(pairs)} pairs, "
             f"sequence length mean {np.mean(lengths):.0f} (max {max(lengths)}); batch {args.batch} pairs; "

@@ -1,20 +1,24 @@
 """Continuous batching gives the static-batch loop's tokens, row for row, in fewer decode steps:
 greedy and sampled, on tiny Qwen2, Llama and Gemma2 checkpoints (prompts and generations cross
 Gemma2's sliding window while rows are spliced into the running cache) and on the embedded
-default architecture; and the scheduler hands a finished row's slot to the next prompt."""
+default architecture, also while ended rows ride along as dead rows until a compaction; the
+scheduler hands a finished row's slot to the next prompt; a dead row's draws never reach its
+output; and the growing cache gives DynamicCache's logits bit for bit."""
 
 from dataclasses import replace
 
 import pytest
 import torch
-from transformers import AutoModelForCausalLM
+from transformers import AutoModelForCausalLM, DynamicCache
 
 from polyalign.config import fill_defaults
+from polyalign.generation import continuous
 from polyalign.generation.continuous import decode_continuous
 from polyalign.generation.decoding import (
     DecodeStats,
     counter_uniform,
     decode_static_batches,
+    last_logits,
     length_order,
     row_seed,
 )
@@ -50,13 +54,17 @@ def _continuous(model, prompts, seeds, budgets, eos, batch_size, sampling, stats
     return back
 
 
-def _check_identity(model, prompts, sampling, batch_size=4):
-    seeds = [row_seed(5, f"r{i}", 0) for i in range(len(prompts))]
+def _eos_at_different_steps(model, prompts, seeds, sampling, batch_size):
+    """ "eos" tokens the rows emit at different steps, so rows end one by one and slots free up."""
     free = decode_static_batches(
         model, prompts, seeds, NEW, batch_size=batch_size, eos_ids=[-1], pad_id=0, sampling=sampling
     )
-    # "eos" tokens the rows emit at different steps, so rows end one by one and slots free up
-    eos = sorted({ids[min(6 + 7 * r, len(ids) - 1)] for r, (ids, _) in enumerate(free[:2])})
+    return sorted({ids[min(6 + 7 * r, len(ids) - 1)] for r, (ids, _) in enumerate(free[:2])})
+
+
+def _check_identity(model, prompts, sampling, batch_size=4):
+    seeds = [row_seed(5, f"r{i}", 0) for i in range(len(prompts))]
+    eos = _eos_at_different_steps(model, prompts, seeds, sampling, batch_size)
     static_stats, continuous_stats = DecodeStats(), DecodeStats()
     static = decode_static_batches(
         model,
@@ -94,15 +102,128 @@ def paper_model(request, tmp_path_factory):
     return model
 
 
+def _paper_prompts(model):
+    if hasattr(model.config, "sliding_window") and model.config.sliding_window:
+        assert model.config.sliding_window == 64  # the prompts below cross it
+    g = torch.Generator().manual_seed(2)
+    vocab = model.config.vocab_size
+    lengths = (70, 5, 33, 48, 12, 61, 20, 66, 9, 40, 3, 55, 27, 15)
+    return [torch.randint(10, vocab, (n,), generator=g).tolist() for n in lengths]
+
+
 @pytest.mark.parametrize("sampling", [None, SAMPLED], ids=["greedy", "sampled"])
 def test_continuous_equals_static_on_paper_architectures(paper_model, sampling):
-    if hasattr(paper_model.config, "sliding_window") and paper_model.config.sliding_window:
-        assert paper_model.config.sliding_window == 64  # the prompts below cross it
-    g = torch.Generator().manual_seed(2)
-    vocab = paper_model.config.vocab_size
-    lengths = (70, 5, 33, 48, 12, 61, 20, 66, 9, 40, 3, 55, 27, 15)
-    prompts = [torch.randint(10, vocab, (n,), generator=g).tolist() for n in lengths]
-    _check_identity(paper_model, prompts, sampling)
+    _check_identity(paper_model, _paper_prompts(paper_model), sampling)
+
+
+@pytest.mark.parametrize("sampling", [None, SAMPLED], ids=["greedy", "sampled"])
+def test_dead_rows_change_no_token_and_save_compactions(paper_model, sampling, monkeypatch):
+    """Batch 6, REFILL_DIVISOR 3: refill_at 2, so ended rows are fed along as dead rows until a
+    second one ends or newcomers come (with batch 4 and the default divisor refill_at is 1: no
+    dead row is ever fed). Rows get budgets from 4 to 24 tokens, so they end at many different
+    steps; a row's tokens are the static loop's (one budget of 24) cut at its own budget. The
+    cache is compacted fewer times than there are forward calls in which rows ended (the loop
+    before dead rows compacted after each of them)."""
+    monkeypatch.setattr(continuous, "REFILL_DIVISOR", 3)
+    stats, compactions, ending_calls = DecodeStats(), [], set()
+    select, end = continuous.Slots.select, continuous.Slots.end
+
+    def counted_select(self, keep):
+        compactions.append(len(self) - len(keep))
+        select(self, keep)
+
+    def counted_end(self, k):
+        ending_calls.add((stats.prefill_calls, stats.decode_steps))  # the forward call it ended in
+        end(self, k)
+
+    monkeypatch.setattr(continuous.Slots, "select", counted_select)
+    monkeypatch.setattr(continuous.Slots, "end", counted_end)
+    prompts = _paper_prompts(paper_model)
+    seeds = [row_seed(5, f"r{i}", 0) for i in range(len(prompts))]
+    budgets = [4 + 5 * i % 21 for i in range(len(prompts))]
+    eos = _eos_at_different_steps(paper_model, prompts, seeds, sampling, 6)
+    static = decode_static_batches(
+        paper_model, prompts, seeds, NEW, batch_size=6, eos_ids=eos, pad_id=0, sampling=sampling
+    )
+    got = _continuous(paper_model, prompts, seeds, budgets, eos, 6, sampling, stats)
+    expected = [
+        (ids, "eos") if reason == "eos" and len(ids) < budget else (ids[:budget], "length")
+        for (ids, reason), budget in zip(static, budgets)
+    ]
+    assert got == expected
+    assert {reason for _, reason in got} == {"eos", "length"}
+    assert stats.tokens == sum(len(ids) + (reason == "eos") for ids, reason in got)
+    live_row_steps = stats.tokens - len(prompts)  # each prompt's first token comes from its prefill
+    assert stats.row_steps > live_row_steps  # dead rows were fed
+    assert all(n > 0 for n in compactions)
+    assert 0 < len(compactions) < len(ending_calls)
+
+
+def test_growing_cache_gives_dynamic_cache_logits_bit_for_bit(paper_model):
+    """GrowingLayer writes each step's keys and values into spare columns and the attention reads
+    a strided view: the logits equal those over DynamicCache's contiguous tensors, bit for bit,
+    and the step writes in place (no copy of the layer)."""
+    g = torch.Generator().manual_seed(4)
+    ids = torch.randint(10, paper_model.config.vocab_size, (3, 70), generator=g)
+    mask = torch.ones_like(ids)
+    mask[1, :20] = 0
+    mask[2, :50] = 0
+    positions = (mask.cumsum(-1) - 1).clamp(min=0)
+    plain, growing = DynamicCache(config=paper_model.config), continuous._new_cache(paper_model.config)
+    grown = [layer for layer in growing.layers if isinstance(layer, continuous.GrowingLayer)]
+    assert grown
+    with torch.no_grad():
+        for step in range(8):
+            a = last_logits(paper_model, ids, mask, positions, plain)
+            buffers = [layer._buffers[0].data_ptr() for layer in grown] if step else None
+            b = last_logits(paper_model, ids, mask, positions, growing)
+            assert torch.equal(a, b)
+            if buffers is not None:
+                assert [layer._buffers[0].data_ptr() for layer in grown] == buffers
+            ids = a.argmax(dim=-1, keepdim=True)
+            mask = torch.cat([mask, mask.new_ones((3, 1))], dim=1)
+            positions = positions[:, -1:] + 1
+
+
+def test_a_dead_row_is_fed_until_compaction_and_its_draws_are_ignored():
+    eos = 2
+    # the scripts go on after each row's end: a dead row draws those tokens, which must be dropped
+    model = ScriptedModel(
+        {
+            (1, 5, 6, 7): [11, eos, 30, 31, 32, 33],  # A: eos at its second token
+            (1, 8): [14, 15, 16, 17, 18, 19],  # B: budget 3
+            (1, 9): [20, 21, 22, 23, 24, 25, 26],  # C: budget 6
+            (1, 3): [eos, 40, 41],  # D: eos at its first token, never joins the running batch
+        }
+    )
+    stats = DecodeStats()
+    out = decode_continuous(
+        model,
+        [[1, 5, 6, 7], [1, 8], [1, 9], [1, 3]],
+        [0] * 4,
+        [6, 3, 6, 6],
+        batch_size=16,  # refill_at 2: compaction once two rows are dead
+        eos_ids=[eos],
+        pad_id=0,
+        sampling=None,
+        stats=stats,
+    )
+    assert out == [([11], "eos"), ([14, 15, 16], "length"), ([20, 21, 22, 23, 24, 25], "length"), ([], "eos")]
+    (prefill, _), *steps = model.calls
+    assert prefill.shape[0] == 4
+    # A ended in step 1 and is fed its eos in step 2 (drawing 30, ignored); B ends in step 2: two
+    # dead rows, so A and B are dropped, and with them C's two padding columns
+    assert [ids.tolist() for ids, _ in steps] == [
+        [[11], [14], [20]],
+        [[eos], [15], [21]],
+        [[22]],
+        [[23]],
+        [[24]],
+    ]
+    assert [m.shape[1] for _, m in steps] == [5, 6, 5, 6, 7]
+    assert steps[2][1].tolist() == [[1, 1, 1, 1, 1]]
+    # tokens: the live rows' only (A 2, B 3, C 6, D 1); rows fed: dead A in step 2 included
+    assert (stats.prefill_calls, stats.decode_steps, stats.tokens, stats.row_steps) == (1, 5, 12, 9)
 
 
 @pytest.mark.parametrize("sampling", [None, SAMPLED], ids=["greedy", "sampled"])

@@ -126,3 +126,23 @@ def test_a_binding_sliding_window_is_refused(checkpoints):
     batch = shared_prompt_batch([(prompt + [5], [-100] * 67 + [5])], [(prompt + [6], [-100] * 67 + [6])], PAD)
     with pytest.raises(ValueError, match="sliding window"):
         pair_logps(model, batch)
+
+
+def test_row_length_is_the_width_of_the_pairs_own_row():
+    from polyalign.preference.examples import PairExample, collate_pairs
+    from polyalign.train.data import Example
+
+    def ex(ids, labels):
+        return Example(id="p", input_ids=ids, labels=labels)
+
+    # prompt [5, 6, 7], chosen [8, 9], rejected [10, 11, 12]: 3 + 2 + 1 (bridge) + 3 = 9 tokens
+    # shared; the longer side (6) in the two-row layout
+    pair = PairExample(
+        id="p",
+        chosen=ex([5, 6, 7, 8, 9], [-100, -100, -100, 8, 9]),
+        rejected=ex([5, 6, 7, 10, 11, 12], [-100, -100, -100, 10, 11, 12]),
+    )
+    assert pair.row_length(True) == 9
+    assert pair.row_length(False) == 6
+    assert collate_pairs([pair], PAD, shared_prompt=True)["input_ids"].shape == (1, 9)
+    assert collate_pairs([pair], PAD, shared_prompt=False)["input_ids"].shape == (2, 6)

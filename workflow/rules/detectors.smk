@@ -77,7 +77,9 @@ rule detector_summary:
         zero_shot=expand("results/seed{seed}/detectors/zero_shot_scores.jsonl", seed=SEEDS),
         trained=expand("results/seed{seed}/detectors/trained_scores.jsonl", seed=SEEDS),
         zero_shot_summary=expand("results/seed{seed}/detectors/zero_shot_summary.json", seed=SEEDS),
-        metrics="results/metrics/summary.json",
+        # each seed's own metrics, not the pooled summary: the detectors need only each seed's
+        # Aggregate point (for Joint), so this runs beside combine_metrics' bootstrap
+        metrics=per_seed("results/metrics/seed{seed}/{system}.json", system=SYSTEMS),
         val="results/corpus/val.jsonl",
         test="results/corpus/test.jsonl",
         generations=expand("results/seed{seed}/generations/{system}/test.jsonl", seed=SEEDS, system=SYSTEMS),
@@ -97,5 +99,6 @@ rule detector_summary:
         white_box=detectors_white_box(),
         ancestor_models=detector_ancestor_models(),
         settings=stage_settings("detectors"),
+        bootstrap=config["evaluation"]["bootstrap"],
     script:
         "../scripts/detector_summary.py"

@@ -5,13 +5,15 @@ replication report reads for claim 5.
 
 input:   zero_shot, trained  per run seed (params.seeds order): the score JSONL files
          zero_shot_summary   per run seed: the zero-shot summaries (model pairs)
-         metrics  results/metrics/summary.json (each seed's Aggregate per system and scope)
+         metrics  results/metrics/seed{seed}/{system}.json of every seed and system: each
+                  seed's Aggregate per scope (the point the pooled summary keeps per seed)
          val, test  results/corpus/{val,test}.jsonl
          generations  every (seed, system) test generation file, seed-major (SEEDS x SYSTEMS): the
                     answers' language for the zh rates split by the answer's language
 output:  summary     JSON (pooled intervals, each seed's own under "seeds")
          replicates  npz, evaluation.pooled.save_replicates layout, metric = detector
-params:  seeds; systems; white_box (bool: the detectors' models are this run's own);
+params:  seeds; systems; bootstrap (the config's evaluation.bootstrap: seed and alpha of Table 2's
+         draws); white_box (bool: the detectors' models are this run's own);
          ancestor_models (the detector models that are compared systems' own or their ancestors)
 log: one file.
 """
@@ -20,6 +22,8 @@ from polyalign.detectors.language_split import rates_by_answer_language
 from polyalign.detectors.settings import DETECTORS, detector_config
 from polyalign.detectors.summary import detector_summary
 from polyalign.evaluation.pooled import save_replicates
+from polyalign.evaluation.settings import settings_from_config
+from polyalign.evaluation.store import load_metrics
 from polyalign.io import InputError, read_json, read_jsonl, write_json
 from polyalign.workflow.io import rule_logging
 
@@ -30,20 +34,18 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         seed: read_jsonl(zero_shot) + read_jsonl(trained)
         for seed, zero_shot, trained in zip(seeds, snakemake.input.zero_shot, snakemake.input.trained)
     }
-    metrics = read_json(snakemake.input.metrics)
     systems = list(snakemake.params.systems)
-    # each seed's Joint uses that seed's Aggregate (the pooled summary keeps every seed's point)
-    aggregates = {
-        seed: {
-            s: {scope: v["aggregate"]["seeds"][seed]["point"] for scope, v in metrics["headline"][s].items()}
-            for s in systems
-            if s in metrics["headline"]
+    # each seed's Joint uses that seed's Aggregate (None where a system has no answers: NaN)
+    aggregates = {seed: {} for seed in seeds}
+    for path in snakemake.input.metrics:
+        m = load_metrics(path)
+        aggregates[str(m["seed"])][m["system"]] = {
+            scope: float("nan") if v["aggregate"] is None else v["aggregate"]
+            for scope, v in m["headline"].items()
         }
-        for seed in seeds
-    }
     test = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.test)]
     val = [(r["id"], r["language"]) for r in read_jsonl(snakemake.input.val)]
-    boot = metrics["bootstrap"]  # the pooled summary's bootstrap settings (seed, alpha)
+    boot = settings_from_config({"bootstrap": dict(snakemake.params.bootstrap or {})}).bootstrap
     out, replicates = detector_summary(
         rows_by_seed,
         test,
@@ -54,8 +56,8 @@ with rule_logging(snakemake.log[0], snakemake.threads) as log:
         fprs=cfg["fprs"],
         tpr_fprs=cfg["tpr_fprs"],
         n_resamples=int(cfg["n_resamples"]),
-        seed=int(boot["seed"]),
-        alpha=float(boot["alpha"]),
+        seed=boot.seed,
+        alpha=boot.alpha,
     )
     flags = out.pop("flags")
     paths = iter(snakemake.input.generations)

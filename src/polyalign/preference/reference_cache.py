@@ -55,7 +55,7 @@ def compute_reference_logps(
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    order = sorted(range(len(items)), key=lambda i: -items[i].length)
+    order = sorted(range(len(items)), key=lambda i: -items[i].row_length(shared_prompt))
     rows: list[dict | None] = [None] * len(items)
     try:
         for start in progress_bar(

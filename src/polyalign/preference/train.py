@@ -198,7 +198,7 @@ def train_preference(
         partial(preference_loss, **losses, pair_loss=method_pair_loss(method_of(system))),
         tcfg,
         out_dir,
-        lengths=[it.length for it in items],
+        lengths=[it.row_length(cfg.shared_prompt) for it in items],
         fingerprint=fingerprint,
         progress=progress,
     )

