@@ -25,8 +25,8 @@ run: $(VENV)/.installed
 	$(BIN)/python -m polyalign.workflow.recovery --cores all
 
 # Full lane: every test, including the micro end-to-end workflow run twice (clean, and killed at
-# three points then resumed): under half an hour on 2 cores (22 min 28 s, 1,256 tests, on the
-# idle 2-core development machine, 2026-12-07, a fresh clone of af7a688).
+# three points then resumed): under half an hour on 2 cores (17 min 14 s, 1,270 tests, on the
+# idle 2-core development machine, 2026-12-07, a fresh clone of 0cf8e79).
 # One pytest worker per core (pytest-xdist); tests that share an expensive fixture stay on one
 # worker (tests/conftest.py, `xdist_group_of`).
 test: $(VENV)/.installed
