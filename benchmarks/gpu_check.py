@@ -50,7 +50,6 @@ from polyalign.preference.examples import collate_pairs, tokenize_pairs
 from polyalign.preference.reference_cache import attach_reference, compute_reference_logps
 from polyalign.preference.train import preference_loss
 from polyalign.train.data import collate, make_example
-from polyalign.train.logprobs import prompt_length
 from polyalign.train.sft import sft_loss
 from polyalign.train.trainer import TrainConfig, train
 
@@ -108,12 +107,11 @@ def make_model(shape: dict, tokenizer, seed: int = 0):
     return Qwen2ForCausalLM(cfg)
 
 
-def pair_tokens(chosen_len: int, rejected_len: int, chosen_labels, shared_prompt: bool) -> int:
-    """Tokens a pair runs: both rows, or one shared-prompt row (the prompt, the tokens before the
-    first label, once, and one bridge token)."""
-    if not shared_prompt:
-        return chosen_len + rejected_len
-    return chosen_len + rejected_len - prompt_length(chosen_labels) + 1
+def pair_tokens(item, shared_prompt: bool) -> int:
+    """Tokens a pair (PairExample) runs: both rows, or its one shared-prompt row."""
+    if shared_prompt:
+        return item.row_length(True)
+    return len(item.chosen.input_ids) + len(item.rejected.input_ids)
 
 
 def peak_memory_gb(device) -> float | None:
@@ -265,14 +263,7 @@ def check_hdpo_vs_trl(shape, tokenizer, args, device, tmp: Path) -> dict:
     # the tokens a pair's row(s) hold: a shared-prompt row runs the prompt once, plus the bridge
     # token (train.logprobs), as the estimator counts them
     shared = settings.shared_prompt
-    tokens_per_pair = float(
-        np.mean(
-            [
-                pair_tokens(len(i.chosen.input_ids), len(i.rejected.input_ids), i.chosen.labels, shared)
-                for i in items
-            ]
-        )
-    )
+    tokens_per_pair = float(np.mean([pair_tokens(i, shared) for i in items]))
     result = {
         "hdpo_pairs_per_s": ours,
         "tokens_per_pair": tokens_per_pair,

@@ -42,6 +42,13 @@ def test_tiny_run_writes_every_measurement_the_estimate_needs(tmp_path, monkeypa
 def test_pair_tokens_count_what_the_rows_hold():
     # prompt [5, 6, 7], chosen [8, 9], rejected [10]: rows of 5 and 4 tokens, or one shared row
     # 5, 6, 7, 8, 9, bridge, 10 (train.logprobs.shared_prompt_batch) of 7
-    labels = [-100, -100, -100, 8, 9]
-    assert gpu_check.pair_tokens(5, 4, labels, shared_prompt=False) == 9
-    assert gpu_check.pair_tokens(5, 4, labels, shared_prompt=True) == 7
+    from polyalign.preference.examples import PairExample
+    from polyalign.train.data import Example
+
+    pair = PairExample(
+        id="p",
+        chosen=Example(id="p", input_ids=[5, 6, 7, 8, 9], labels=[-100, -100, -100, 8, 9]),
+        rejected=Example(id="p", input_ids=[5, 6, 7, 10], labels=[-100, -100, -100, 10]),
+    )
+    assert gpu_check.pair_tokens(pair, shared_prompt=False) == 9
+    assert gpu_check.pair_tokens(pair, shared_prompt=True) == 7
